@@ -1,0 +1,120 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
+import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.optim.Optimizer;
+import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
+import com.intel.analytics.bigdl.dllib.optim.Trigger;
+import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
+import java.nio.file.Path;
+import java.util.Objects;
+import org.apache.spark.rdd.RDD;
+import scala.Tuple3;
+
+/**
+ * Synchronous data-parallel training with DLlib's DistriOptimizer, from Java.
+ *
+ * <p>DistriOptimizer cuts every mini-batch into one slice per model replica (executors x cores per executor with the
+ * default engine) and averages the gradients; the batch size must therefore be a multiple of the replica count,
+ * which {@link #optimize()} checks with a clear message before any Spark work starts. The loss of every iteration is
+ * written as a TensorBoard scalar ("Loss") under {@code summaryDir/appName/train}.
+ */
+public final class DistributedTraining {
+    private final AbstractModule<Activity, Activity, Float> model;
+    private final RDD<Sample<Float>> samples;
+    private final AbstractCriterion<Activity, Activity, Float> criterion;
+    private final int batchSize;
+    private OptimMethod<Float> optimMethod = OptimMethods.sgd(0.01, 0.0);
+    private Trigger endWhen = Triggers.maxEpoch(1);
+    private TrainSummary summary;
+
+    private DistributedTraining(AbstractModule<Activity, Activity, Float> model, RDD<Sample<Float>> samples,
+            AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
+        this.model = model;
+        this.samples = samples;
+        this.criterion = criterion;
+        this.batchSize = batchSize;
+    }
+
+    /**
+     * @param model any DLlib module taking a batch of sample features
+     * @param samples training samples; both views of a contrastive pair must live in one sample
+     * @param criterion the loss, evaluated per replica slice
+     * @param batchSize global mini-batch size, a multiple of the replica count
+     */
+    @SuppressWarnings("unchecked")
+    public static DistributedTraining of(AbstractModule<?, ?, Float> model, RDD<Sample<Float>> samples,
+            AbstractCriterion<?, ?, Float> criterion, int batchSize) {
+        // DLlib declares its optimiser over Activity in and out; every module and criterion is one at run time.
+        return new DistributedTraining((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model,
+                Objects.requireNonNull(samples, "samples"),
+                (AbstractCriterion<Activity, Activity, Float>) (AbstractCriterion<?, ?, ?>) criterion, batchSize);
+    }
+
+    public DistributedTraining optimMethod(OptimMethod<Float> method) {
+        this.optimMethod = Objects.requireNonNull(method, "optimMethod");
+        return this;
+    }
+
+    public DistributedTraining endWhen(Trigger trigger) {
+        this.endWhen = Objects.requireNonNull(trigger, "endWhen");
+        return this;
+    }
+
+    /** Writes TensorBoard event files under {@code dir/appName/train}. */
+    public DistributedTraining summary(Path dir, String appName) {
+        this.summary = new TrainSummary(dir.toString(), appName);
+        return this;
+    }
+
+    /** Total model replicas DistriOptimizer trains: executors x replicas per executor. */
+    public static int replicaCount() {
+        return BigDlEngine.nodeNumber() * BigDlEngine.coreNumber();
+    }
+
+    /**
+     * Trains until the end trigger fires and returns the trained model (the same object passed in, with the
+     * trained weights copied back).
+     *
+     * @throws IllegalArgumentException when the batch size is not a positive multiple of the replica count
+     */
+    public AbstractModule<Activity, Activity, Float> optimize() {
+        int replicas = replicaCount();
+        if (batchSize <= 0 || batchSize % replicas != 0) {
+            throw new IllegalArgumentException("batch size " + batchSize + " is not a positive multiple of the "
+                    + replicas + " model replicas (" + BigDlEngine.nodeNumber() + " executors x "
+                    + BigDlEngine.coreNumber() + " cores); DistriOptimizer gives each replica an equal slice");
+        }
+        Optimizer<Float, MiniBatch<Float>> optimizer = Optimizer$.MODULE$.apply(model, samples, criterion, batchSize,
+                null, null, FloatTypes.TAG, FloatTypes.NUMERIC);
+        optimizer.setOptimMethod(optimMethod).setEndWhen(endWhen);
+        if (summary != null) {
+            optimizer.setTrainSummary(summary);
+        }
+        return optimizer.optimize();
+    }
+
+    /** Loss of every iteration so far, in order, read back from the TensorBoard event files. */
+    public float[] lossHistory() {
+        if (summary == null) {
+            throw new IllegalStateException("no summary directory was set: call summary(dir, appName) before optimize()");
+        }
+        Tuple3<Object, Object, Object>[] scalars = summary.readScalar("Loss");
+        float[] losses = new float[scalars.length];
+        for (int i = 0; i < scalars.length; i++) {
+            losses[i] = (Float) scalars[i]._2();
+        }
+        return losses;
+    }
+
+    /** Closes the summary writer, flushing its event file. */
+    public void close() {
+        if (summary != null) {
+            summary.close();
+        }
+    }
+}

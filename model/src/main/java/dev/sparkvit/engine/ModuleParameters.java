@@ -1,0 +1,40 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import java.util.List;
+import scala.Tuple2;
+
+/** A module's trainable tensors (weights and their gradients), as Java lists. */
+public final class ModuleParameters {
+    private ModuleParameters() {
+    }
+
+    /** Every trainable weight tensor of {@code module} and its children, in DLlib's order. */
+    public static List<Tensor<Float>> weights(AbstractModule<?, ?, Float> module) {
+        return List.of(pair(module)._1());
+    }
+
+    /** The gradient tensors, index-aligned with {@link #weights(AbstractModule)}. */
+    public static List<Tensor<Float>> gradients(AbstractModule<?, ?, Float> module) {
+        return List.of(pair(module)._2());
+    }
+
+    /** A copy of every weight's values, for before/after comparisons. */
+    public static float[][] snapshot(AbstractModule<?, ?, Float> module) {
+        List<Tensor<Float>> weights = weights(module);
+        float[][] copy = new float[weights.size()][];
+        for (int i = 0; i < copy.length; i++) {
+            copy[i] = Tensors.toArray(weights.get(i));
+        }
+        return copy;
+    }
+
+    private static Tuple2<Tensor<Float>[], Tensor<Float>[]> pair(AbstractModule<?, ?, Float> module) {
+        Tuple2<Tensor<Float>[], Tensor<Float>[]> pair = module.parameters();
+        if (pair == null) {
+            throw new IllegalArgumentException(module.getName() + " has no trainable parameters");
+        }
+        return pair;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.sparkvit.engine;
+
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Starts a SparkSession that BigDL's Engine can train on. */
+public final class SparkSessions {
+    private SparkSessions() {
+    }
+
+    /**
+     * Gets or creates the session with BigDL's required settings applied over {@code conf}, then starts the Engine.
+     * A master set by spark-submit wins; {@code defaultMaster} is used only when none is set.
+     */
+    public static SparkSession start(SparkConf conf, String defaultMaster) {
+        if (!conf.contains("spark.master")) {
+            conf.setMaster(defaultMaster);
+        }
+        BigDlEngine.configure(conf);
+        SparkSession session = SparkSession.builder().config(conf).getOrCreate();
+        BigDlEngine.init();
+        return session;
+    }
+
+    /** A quiet local session on loopback: no UI, few shuffle partitions. For tests, the demo and tools. */
+    public static SparkSession local(int cores, String appName) {
+        SparkConf conf = new SparkConf()
+                .setAppName(appName)
+                .set("spark.ui.enabled", "false")
+                .set("spark.ui.showConsoleProgress", "false")
+                .set("spark.sql.shuffle.partitions", String.valueOf(2 * cores))
+                .set("spark.driver.host", "127.0.0.1")
+                .set("spark.driver.bindAddress", "127.0.0.1");
+        return start(conf, "local[" + cores + "]");
+    }
+}
