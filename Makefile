@@ -1,0 +1,37 @@
+# sparkvit: the README's two commands are `make demo` and `make test`; each does all set-up itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+MVN ?= mvn
+MVN_FLAGS ?= -B -ntp -Dstyle.color=never
+# A Java 17 JDK (installed with apt-get when missing and run as root); see submit/prereqs.sh.
+JAVA_HOME := $(shell submit/prereqs.sh)
+ifeq ($(strip $(JAVA_HOME)),)
+  $(error no Java 17 JDK: see the message of submit/prereqs.sh above)
+endif
+export JAVA_HOME
+export PATH := $(JAVA_HOME)/bin:$(PATH)
+
+.PHONY: help bootstrap build test demo clean
+
+help:
+	@echo "make demo   generate the embedded dataset, train on it with Spark + BigDL, print the falling loss"
+	@echo "make test   build and run the whole test suite"
+	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
+	@echo "make clean  remove build output and out/"
+
+bootstrap:
+	@submit/bootstrap.sh
+
+build: bootstrap
+	$(MVN) $(MVN_FLAGS) -DskipTests package
+
+test: bootstrap
+	$(MVN) $(MVN_FLAGS) verify
+
+demo: build
+	submit/sparkvit demo
+
+clean:
+	$(MVN) $(MVN_FLAGS) -q clean
+	rm -rf out

@@ -1,0 +1,14 @@
+package dev.sparkvit.cli;
+
+/** Process exit codes of the {@code sparkvit} command, as documented in the README. */
+public final class ExitCodes {
+    /** The command did what was asked. */
+    public static final int OK = 0;
+    /** An unexpected failure inside sparkvit, Spark or the engine; the log has the stack trace. */
+    public static final int INTERNAL = 1;
+    /** A command-line option, config value or input the user can fix; the message names it. */
+    public static final int BAD_INPUT = 2;
+
+    private ExitCodes() {
+    }
+}

@@ -1,0 +1,36 @@
+package dev.sparkvit.jobs.demo;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What the demo job does: generate the embedded image dataset, read it back through Spark and train a small
+ * network with DistriOptimizer.
+ *
+ * @param outputDir where the dataset, TensorBoard events and the loss log go
+ * @param imageSize side of the square generated images, a multiple of 4 from 8 to 256
+ * @param imagesPerClass generated images per class (4 classes)
+ * @param epochs passes over the data
+ * @param batchSize global mini-batch, a multiple of the model replica count
+ * @param learningRate SGD learning rate (momentum 0.9)
+ * @param seed the one seed for data and weights
+ */
+public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, int epochs, int batchSize,
+        double learningRate, long seed) {
+
+    public DemoSettings {
+        Objects.requireNonNull(outputDir, "outputDir");
+        require(imageSize >= 8 && imageSize <= 256 && imageSize % 4 == 0, "image-size", imageSize,
+                "a multiple of 4 from 8 to 256");
+        require(imagesPerClass >= 1, "images-per-class", imagesPerClass, "at least 1");
+        require(epochs >= 1, "epochs", epochs, "at least 1");
+        require(batchSize >= 1, "batch-size", batchSize, "at least 1");
+        require(learningRate > 0 && Double.isFinite(learningRate), "lr", learningRate, "a positive number");
+    }
+
+    private static void require(boolean ok, String key, Object value, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException("--" + key + " = " + value + " is invalid: expected " + expected);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.sparkvit.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SyntheticImageFolderTest {
+
+    @Test
+    void writesImageFolderLayoutOfDecodableImages(@TempDir Path root) throws IOException {
+        int written = new SyntheticImageFolder(16, 3, 42).writeTo(root);
+        assertEquals(12, written);
+        for (String label : SyntheticImageFolder.CLASSES) {
+            List<Path> files;
+            try (Stream<Path> list = Files.list(root.resolve(label))) {
+                files = list.sorted().toList();
+            }
+            assertEquals(3, files.size(), "images in " + label + ": " + files);
+            for (Path file : files) {
+                BufferedImage image = ImageIO.read(file.toFile());
+                assertEquals(16, image.getWidth());
+                assertEquals(16, image.getHeight());
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesIdenticalFilesAndAnotherSeedDoesNot(@TempDir Path dir) throws IOException {
+        new SyntheticImageFolder(16, 2, 42).writeTo(dir.resolve("a"));
+        new SyntheticImageFolder(16, 2, 42).writeTo(dir.resolve("b"));
+        new SyntheticImageFolder(16, 2, 43).writeTo(dir.resolve("c"));
+        Path name = Path.of("disc", "disc_00001.png");
+        byte[] a = Files.readAllBytes(dir.resolve("a").resolve(name));
+        assertArrayEquals(a, Files.readAllBytes(dir.resolve("b").resolve(name)));
+        assertFalse(Arrays.equals(a, Files.readAllBytes(dir.resolve("c").resolve(name))));
+    }
+
+    @Test
+    void foregroundAndBackgroundDiffer(@TempDir Path root) throws IOException {
+        new SyntheticImageFolder(32, 1, 7).writeTo(root);
+        float[] pixels = Pixels.toChwFloats(ImageIO.read(root.resolve("horizontal/horizontal_00000.png").toFile()));
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (float p : pixels) {
+            min = Math.min(min, p);
+            max = Math.max(max, p);
+        }
+        assertTrue(max - min > 0.4f, "pattern visible: pixel range " + min + " .. " + max);
+    }
+
+    @Test
+    void rejectsUnusableSizes() {
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new SyntheticImageFolder(4, 1, 1));
+        assertTrue(error.getMessage().contains("got 4"), error.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SyntheticImageFolder(16, 0, 1));
+    }
+}
