@@ -29,6 +29,13 @@ public final class Layers {
         return Sequential$.MODULE$.apply(FloatTypes.TAG, FloatTypes.NUMERIC);
     }
 
+    /** A Sequential with a name (module names are how DLlib finds submodules and their parameters). */
+    public static Sequential<Float> sequential(String name) {
+        Sequential<Float> sequential = sequential();
+        sequential.setName(name);
+        return sequential;
+    }
+
     /** Fully connected layer with bias and DLlib's default initialisation. */
     public static Linear<Float> linear(int inputSize, int outputSize) {
         return Linear$.MODULE$.apply(inputSize, outputSize, true, null, null, null, null, null, null,

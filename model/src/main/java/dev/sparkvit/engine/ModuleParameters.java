@@ -10,14 +10,16 @@ public final class ModuleParameters {
     private ModuleParameters() {
     }
 
-    /** Every trainable weight tensor of {@code module} and its children, in DLlib's order. */
+    /** Every trainable weight tensor of {@code module} and its children, in DLlib's order (empty if none). */
     public static List<Tensor<Float>> weights(AbstractModule<?, ?, Float> module) {
-        return List.of(pair(module)._1());
+        Tuple2<Tensor<Float>[], Tensor<Float>[]> pair = module.parameters();
+        return pair == null ? List.of() : List.of(pair._1());
     }
 
     /** The gradient tensors, index-aligned with {@link #weights(AbstractModule)}. */
     public static List<Tensor<Float>> gradients(AbstractModule<?, ?, Float> module) {
-        return List.of(pair(module)._2());
+        Tuple2<Tensor<Float>[], Tensor<Float>[]> pair = module.parameters();
+        return pair == null ? List.of() : List.of(pair._2());
     }
 
     /** A copy of every weight's values, for before/after comparisons. */
@@ -30,11 +32,4 @@ public final class ModuleParameters {
         return copy;
     }
 
-    private static Tuple2<Tensor<Float>[], Tensor<Float>[]> pair(AbstractModule<?, ?, Float> module) {
-        Tuple2<Tensor<Float>[], Tensor<Float>[]> pair = module.parameters();
-        if (pair == null) {
-            throw new IllegalArgumentException(module.getName() + " has no trainable parameters");
-        }
-        return pair;
-    }
 }

@@ -49,6 +49,33 @@ public final class Tensors {
         return Arrays.copyOfRange(backing, offset, offset + (int) dense.nElement());
     }
 
+    /**
+     * The backing array of a contiguous tensor; index it from {@link #offset(Tensor)}. Fetch it on every use: DLlib
+     * may re-point a tensor at a new storage (DistriOptimizer flattens all parameters into one buffer).
+     */
+    public static float[] data(Tensor<Float> tensor) {
+        if (!tensor.isContiguous()) {
+            throw new IllegalArgumentException("expected a contiguous tensor, got strides "
+                    + Arrays.toString(tensor.stride()) + " for shape " + Arrays.toString(tensor.size()));
+        }
+        return (float[]) tensor.storage().array();
+    }
+
+    /** 0-based index of the tensor's first element in {@link #data(Tensor)}. */
+    public static int offset(Tensor<Float> tensor) {
+        return tensor.storageOffset() - 1;
+    }
+
+    /** The tensor itself when contiguous, otherwise a contiguous copy. */
+    public static Tensor<Float> contiguous(Tensor<Float> tensor) {
+        return tensor.isContiguous() ? tensor : tensor.contiguous();
+    }
+
+    /** Number of elements. */
+    public static int size(Tensor<Float> tensor) {
+        return (int) tensor.nElement();
+    }
+
     /** The tensor's shape as a Java array. */
     public static int[] shape(Tensor<Float> tensor) {
         return tensor.size().clone();
