@@ -2,6 +2,8 @@ package dev.sparkvit.engine;
 
 import com.intel.analytics.bigdl.dllib.nn.ClassNLLCriterion;
 import com.intel.analytics.bigdl.dllib.nn.ClassNLLCriterion$;
+import com.intel.analytics.bigdl.dllib.nn.CrossEntropyCriterion;
+import com.intel.analytics.bigdl.dllib.nn.CrossEntropyCriterion$;
 import com.intel.analytics.bigdl.dllib.nn.MSECriterion;
 import com.intel.analytics.bigdl.dllib.nn.MSECriterion$;
 
@@ -16,6 +18,11 @@ public final class Criteria {
      */
     public static ClassNLLCriterion<Float> classNll() {
         return ClassNLLCriterion$.MODULE$.apply(null, true, true, -1, FloatTypes.TAG, FloatTypes.NUMERIC);
+    }
+
+    /** Softmax cross-entropy on logits (LogSoftMax then NLL), averaged over the batch; 1-based labels. */
+    public static CrossEntropyCriterion<Float> crossEntropy() {
+        return CrossEntropyCriterion$.MODULE$.apply(null, true, FloatTypes.TAG, FloatTypes.NUMERIC);
     }
 
     /** Mean squared error, averaged over all elements. */

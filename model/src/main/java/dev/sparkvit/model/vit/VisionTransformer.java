@@ -199,6 +199,13 @@ public final class VisionTransformer {
         return named;
     }
 
+    /** Every parameter's gradient tensor under the parameter's timm-style name, in the same order. */
+    public Map<String, Tensor<Float>> namedGradients() {
+        Map<String, Tensor<Float>> named = new LinkedHashMap<>();
+        forEachLeaf(root, (leaf, index, name) -> named.put(name, leaf.parameters()._2()[index]));
+        return named;
+    }
+
     /** Names of the parameters excluded from weight decay: biases, norm weights, LayerScale gammas, embeddings. */
     public Set<String> noWeightDecay() {
         Set<String> names = new LinkedHashSet<>();

@@ -1,0 +1,260 @@
+package dev.sparkvit.model.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each name to
+ * {@code dtype}, {@code shape} and {@code data_offsets} (plus an optional {@code __metadata__} map of strings), then
+ * the raw little-endian data. No code is executed and nothing is deserialised, so files from anywhere are safe to
+ * read. Reads F32, F16, BF16 and F64 (converted to float); writes F32. Every structural error names the file.
+ */
+public final class SafeTensors {
+    /** Upper bound on the JSON header, as the reference implementation (100 MB). */
+    private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafeTensors() {
+    }
+
+    /** The tensors and metadata of one file. */
+    public record Contents(Map<String, NamedTensor> tensors, Map<String, String> metadata) {
+    }
+
+    /** Reads every tensor of {@code file}, in data order. */
+    public static Contents read(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw invalid(file, "it is " + size + " bytes, shorter than the 8-byte header length");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0);
+            long headerLength = lengthBytes.flip().getLong();
+            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+                throw invalid(file, "header length " + headerLength + " does not fit a " + size + "-byte file");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, headerBytes, 8);
+            JsonNode header;
+            try {
+                header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw invalid(file, "header is not valid JSON: " + e.getMessage());
+            }
+            if (header == null || !header.isObject()) {
+                throw invalid(file, "header is not a JSON object");
+            }
+            long dataStart = 8 + headerLength;
+            long dataSize = size - dataStart;
+
+            Map<String, String> metadata = new LinkedHashMap<>();
+            List<Map.Entry<String, JsonNode>> entries = new ArrayList<>();
+            Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                if (field.getKey().equals("__metadata__")) {
+                    field.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                } else {
+                    entries.add(field);
+                }
+            }
+            entries.sort(Comparator.comparingLong(e -> e.getValue().path("data_offsets").path(0).asLong()));
+
+            Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+            long expectedStart = 0;
+            for (Map.Entry<String, JsonNode> entry : entries) {
+                String name = entry.getKey();
+                JsonNode info = entry.getValue();
+                DType dtype = DType.parse(info.path("dtype").asText(), file, name);
+                int[] shape = shape(info.path("shape"), file, name);
+                JsonNode offsets = info.path("data_offsets");
+                if (!offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong()
+                        || !offsets.get(1).canConvertToLong()) {
+                    throw invalid(file, "tensor '" + name + "' has no valid data_offsets");
+                }
+                long begin = offsets.get(0).asLong();
+                long end = offsets.get(1).asLong();
+                long count = elementCount(shape, file, name);
+                if (begin != expectedStart || end < begin || end > dataSize || end - begin != count * dtype.bytes) {
+                    throw invalid(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
+                            + "] inconsistent with its shape/dtype or the file (" + dataSize + " data bytes)");
+                }
+                expectedStart = end;
+                ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(channel, data, dataStart + begin);
+                data.flip();
+                tensors.put(name, new NamedTensor(shape, dtype.decode(data, (int) count)));
+            }
+            if (expectedStart != dataSize) {
+                throw invalid(file, (dataSize - expectedStart) + " trailing data bytes belong to no tensor");
+            }
+            return new Contents(tensors, metadata);
+        }
+    }
+
+    /**
+     * Writes the tensors as F32 with the given metadata. The file appears whole or not at all: data goes to a
+     * temporary file in the same folder, is forced to disk, then atomically renamed over {@code file}.
+     */
+    public static void write(Path file, Map<String, NamedTensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        ObjectNode header = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, NamedTensor> entry : tensors.entrySet()) {
+            if (entry.getKey().equals("__metadata__") || entry.getKey().isEmpty()) {
+                throw new IllegalArgumentException("'" + entry.getKey() + "' is not a valid tensor name");
+            }
+            ObjectNode info = header.putObject(entry.getKey());
+            info.put("dtype", "F32");
+            ArrayNode shape = info.putArray("shape");
+            for (int d : entry.getValue().shape()) {
+                shape.add(d);
+            }
+            long bytes = 4L * entry.getValue().values().length;
+            info.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
+        }
+        byte[] json = JSON.writeValueAsBytes(header);
+        int padding = (8 - json.length % 8) % 8; // keep the data 8-byte aligned, as the reference writer does
+        byte[] headerBytes = new byte[json.length + padding];
+        System.arraycopy(json, 0, headerBytes, 0, json.length);
+        for (int i = json.length; i < headerBytes.length; i++) {
+            headerBytes[i] = ' ';
+        }
+
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = java.nio.channels.Channels
+                    .newOutputStream(channel)) {
+                ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(headerBytes.length);
+                out.write(length.array());
+                out.write(headerBytes);
+                for (NamedTensor tensor : tensors.values()) {
+                    ByteBuffer data = ByteBuffer.allocate(4 * tensor.values().length).order(ByteOrder.LITTLE_ENDIAN);
+                    data.asFloatBuffer().put(tensor.values());
+                    out.write(data.array());
+                }
+                out.flush();
+                channel.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private enum DType {
+        F32(4), F16(2), BF16(2), F64(8);
+
+        final int bytes;
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
+
+        static DType parse(String text, Path file, String name) throws IOException {
+            try {
+                return DType.valueOf(text);
+            } catch (IllegalArgumentException e) {
+                throw invalid(file, "tensor '" + name + "' has dtype '" + text
+                        + "'; sparkvit reads F32, F16, BF16 and F64");
+            }
+        }
+
+        float[] decode(ByteBuffer data, int count) {
+            float[] values = new float[count];
+            for (int i = 0; i < count; i++) {
+                values[i] = switch (this) {
+                    case F32 -> data.getFloat();
+                    case F64 -> (float) data.getDouble();
+                    case F16 -> halfToFloat(data.getShort());
+                    case BF16 -> Float.intBitsToFloat((data.getShort() & 0xffff) << 16);
+                };
+            }
+            return values;
+        }
+    }
+
+    /** IEEE 754 binary16 to float (Java 17 has no Float.float16ToFloat). */
+    static float halfToFloat(short half) {
+        int bits = half & 0xffff;
+        int sign = (bits & 0x8000) << 16;
+        int exponent = (bits >>> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        if (exponent == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mantissa << 13)); // infinity or NaN
+        }
+        if (exponent == 0) {
+            float magnitude = mantissa * 0x1p-24f; // zero or subnormal
+            return sign == 0 ? magnitude : -magnitude;
+        }
+        return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    }
+
+    private static int[] shape(JsonNode node, Path file, String name) throws IOException {
+        if (!node.isArray()) {
+            throw invalid(file, "tensor '" + name + "' has no shape array");
+        }
+        int[] shape = new int[node.size()];
+        for (int i = 0; i < shape.length; i++) {
+            if (!node.get(i).canConvertToInt() || node.get(i).asInt() < 0) {
+                throw invalid(file, "tensor '" + name + "' has an invalid dimension " + node.get(i));
+            }
+            shape[i] = node.get(i).asInt();
+        }
+        return shape;
+    }
+
+    private static long elementCount(int[] shape, Path file, String name) throws IOException {
+        long count = 1;
+        for (int d : shape) {
+            count *= d;
+            if (count > Integer.MAX_VALUE) {
+                throw invalid(file, "tensor '" + name + "' has more elements than sparkvit can hold in memory");
+            }
+        }
+        return count;
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            int read = channel.read(buffer, at);
+            if (read < 0) {
+                throw new IOException("unexpected end of file");
+            }
+            at += read;
+        }
+    }
+
+    private static IOException invalid(Path file, String why) {
+        return new IOException("not a valid safetensors file: " + file + ": " + why);
+    }
+}
