@@ -34,6 +34,23 @@ class MainTest {
     }
 
     @Test
+    void modelSummaryReportsVitBaseFigures() {
+        StringWriter out = new StringWriter();
+        assertEquals(ExitCodes.OK, run(new StringWriter(), out, "model-summary", "--preset", "vit_base_patch16_224"));
+        String text = out.toString();
+        assertTrue(text.contains("86,586,088 (86.59 M)"), text);
+        assertTrue(text.contains("(17.56 G)"), text);
+        assertTrue(text.contains("18,432 parameters (0.0213% of all)"), text);
+    }
+
+    @Test
+    void modelSummaryUnknownPresetIsBadInput() {
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCodes.BAD_INPUT, run(err, new StringWriter(), "model-summary", "--preset", "vit_huge"));
+        assertTrue(err.toString().contains("known presets"), err.toString());
+    }
+
+    @Test
     void helpListsTheDemo() {
         StringWriter out = new StringWriter();
         assertEquals(ExitCodes.OK, run(new StringWriter(), out, "--help"));

@@ -71,6 +71,33 @@ class PyTorchParityTest {
         assertEquals(vit.namedParameters().size(), compared);
     }
 
+    /**
+     * The other direction: weights sparkvit initialised itself, exported under timm's names with sparkvit's output
+     * on the fixture input, into {@code target/parity-export/<name>/}. {@code tools/parity/check_sparkvit_export.py}
+     * (run by hand) loads them into timm and compares. Here: the export re-reads into an identical model.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"vit_micro_token_ls", "vit_micro_avg"})
+    void exportsWeightsTimmCanLoad(String name) throws Exception {
+        SafeTensors.Contents weights = SafeTensors.read(fixture(name, "weights.safetensors"));
+        JsonNode timm = new ObjectMapper().readTree(weights.metadata().get("config"));
+        VisionTransformer vit = VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), 7);
+        vit.module().evaluate();
+        NamedTensor input = SafeTensors.read(fixture(name, "io.safetensors")).tensors().get("input");
+        Tensor<Float> output = vit.module().forward(tensor(input)).toTensor(FloatTypes.NUMERIC);
+
+        Path dir = Path.of("target", "parity-export", name);
+        VitWeights.save(vit, dir.resolve("weights.safetensors"), Map.of("config", timm.toString()));
+        SafeTensors.write(dir.resolve("io.safetensors"), Map.of("input", input,
+                "output", new NamedTensor(Tensors.shape(output), Tensors.toArray(output))), Map.of());
+
+        VisionTransformer reloaded = VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), 8);
+        VitWeights.load(reloaded, dir.resolve("weights.safetensors"), VitWeights.Match.STRICT);
+        reloaded.module().evaluate();
+        assertArrayEquals(Tensors.toArray(output),
+                Tensors.toArray(reloaded.module().forward(tensor(input)).toTensor(FloatTypes.NUMERIC)));
+    }
+
     private static Tensor<Float> tensor(NamedTensor t) {
         return Tensors.of(t.values().clone(), t.shape());
     }

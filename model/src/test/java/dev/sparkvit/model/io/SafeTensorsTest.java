@@ -1,0 +1,115 @@
+package dev.sparkvit.model.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafeTensorsTest {
+
+    private static Map<String, NamedTensor> sample() {
+        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        tensors.put("a.weight", new NamedTensor(new int[] {2, 3}, new float[] {1, -2, 3.5f, 0, 1e-7f, -1e9f}));
+        tensors.put("cls_token", new NamedTensor(new int[] {1, 1, 2}, new float[] {0.25f, -0.5f}));
+        tensors.put("scalar", new NamedTensor(new int[0], new float[] {42f}));
+        return tensors;
+    }
+
+    @Test
+    void writeThenReadGivesBackTensorsAndMetadata(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of("format", "pt", "note", "x"));
+        SafeTensors.Contents contents = SafeTensors.read(file);
+        assertEquals(sample(), contents.tensors());
+        assertEquals("pt", contents.metadata().get("format"));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void readsHalfAndBfloatAndDouble(@TempDir Path dir) throws IOException {
+        // 1.0, -2.0 and 65504 (largest half) in F16; 1.5 in BF16; 0.1 in F64
+        ByteBuffer data = ByteBuffer.allocate(6 + 2 + 8).order(ByteOrder.LITTLE_ENDIAN);
+        data.putShort((short) 0x3c00).putShort((short) 0xc000).putShort((short) 0x7bff);
+        data.putShort((short) (Float.floatToIntBits(1.5f) >>> 16));
+        data.putDouble(0.1);
+        String header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[0,6]},"
+                + "\"b\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[6,8]},"
+                + "\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[8,16]}}";
+        Path file = dir.resolve("mixed.safetensors");
+        Files.write(file, raw(header, data.array()));
+        Map<String, NamedTensor> tensors = SafeTensors.read(file).tensors();
+        assertArrayEquals(new float[] {1f, -2f, 65504f}, tensors.get("h").values());
+        assertArrayEquals(new float[] {1.5f}, tensors.get("b").values());
+        assertArrayEquals(new float[] {0.1f}, tensors.get("d").values());
+    }
+
+    @Test
+    void halfPrecisionSubnormalsAndSpecials() {
+        assertEquals(0x1p-24f, SafeTensors.halfToFloat((short) 0x0001));
+        assertEquals(Float.POSITIVE_INFINITY, SafeTensors.halfToFloat((short) 0x7c00));
+        assertTrue(Float.isNaN(SafeTensors.halfToFloat((short) 0x7e00)));
+        assertEquals(-0.0f, SafeTensors.halfToFloat((short) 0x8000));
+    }
+
+    private static byte[] raw(String header, byte[] data) {
+        byte[] json = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate(8 + json.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(json.length).put(json).put(data);
+        return out.array();
+    }
+
+    private static void assertRejected(Path dir, byte[] content, String expectedFragment) throws IOException {
+        Path file = dir.resolve("bad.safetensors");
+        Files.write(file, content);
+        IOException error = assertThrows(IOException.class, () -> SafeTensors.read(file));
+        assertTrue(error.getMessage().contains(file.toString()), error.getMessage());
+        assertTrue(error.getMessage().contains(expectedFragment), error.getMessage());
+    }
+
+    @Test
+    void malformedFilesAreRejectedNamingTheFileAndTheProblem(@TempDir Path dir) throws IOException {
+        assertRejected(dir, new byte[3], "shorter than the 8-byte header length");
+        assertRejected(dir, truncatedHeader(), "does not fit");
+        assertRejected(dir, raw("not json", new byte[0]), "not valid JSON");
+        assertRejected(dir, raw("{\"x\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}}", new byte[1]),
+                "dtype 'I8'");
+        assertRejected(dir, raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", new byte[4]),
+                "inconsistent");
+        assertRejected(dir, raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[8]),
+                "trailing data bytes");
+        assertRejected(dir, raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", new byte[4]),
+                "invalid dimension");
+    }
+
+    private static byte[] truncatedHeader() {
+        ByteBuffer out = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(1000).put(new byte[4]);
+        return out.array();
+    }
+
+    @Test
+    void aFailedWriteLeavesTheExistingFileIntact(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of());
+        byte[] before = Files.readAllBytes(file);
+        Map<String, NamedTensor> bad = new LinkedHashMap<>(sample());
+        bad.put("__metadata__", new NamedTensor(new int[] {1}, new float[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(file, bad, Map.of()));
+        assertTrue(Arrays.equals(before, Files.readAllBytes(file)));
+    }
+}
