@@ -12,12 +12,13 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test demo clean
+.PHONY: help bootstrap build test demo parity clean
 
 help:
 	@echo "make demo   generate the embedded dataset, train on it with Spark + BigDL, print the falling loss"
 	@echo "make test   build and run the whole test suite"
 	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
+	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
 	@echo "make clean  remove build output and out/"
 
 bootstrap:
@@ -31,6 +32,16 @@ test: bootstrap
 
 demo: build
 	submit/sparkvit demo
+
+# Reference side of the numerical parity tests: run by hand, never by `make test`. PyPI's torch wheel pulls its
+# CUDA libraries too (about 3 GB) even though only the CPU is used.
+PYREF ?= $(HOME)/.cache/sparkvit/pyref
+parity: bootstrap
+	python3 -m venv $(PYREF)
+	$(PYREF)/bin/pip install -q -r tools/parity/requirements.txt
+	$(PYREF)/bin/python tools/parity/make_vit_fixtures.py
+	$(MVN) $(MVN_FLAGS) -pl model -am verify -Dtest=PyTorchParityTest -Dsurefire.failIfNoSpecifiedTests=false
+	$(PYREF)/bin/python tools/parity/check_sparkvit_export.py
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean

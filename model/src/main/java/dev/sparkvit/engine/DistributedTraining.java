@@ -11,6 +11,8 @@ import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
 import com.intel.analytics.bigdl.dllib.optim.Trigger;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import scala.Tuple3;
@@ -29,6 +31,7 @@ public final class DistributedTraining {
     private final AbstractCriterion<Activity, Activity, Float> criterion;
     private final int batchSize;
     private OptimMethod<Float> optimMethod = OptimMethods.sgd(0.01, 0.0);
+    private Map<String, OptimMethod<Float>> optimMethodsBySubmodule;
     private Trigger endWhen = Triggers.maxEpoch(1);
     private TrainSummary summary;
 
@@ -57,6 +60,18 @@ public final class DistributedTraining {
 
     public DistributedTraining optimMethod(OptimMethod<Float> method) {
         this.optimMethod = Objects.requireNonNull(method, "optimMethod");
+        return this;
+    }
+
+    /**
+     * One optimisation method per named submodule (DLlib's per-submodule optimisers): every parameter must belong to
+     * exactly one of the named submodules, each owning a contiguous slice of the flat parameter buffer.
+     */
+    public DistributedTraining optimMethods(Map<String, OptimMethod<Float>> bySubmodule) {
+        if (bySubmodule.isEmpty()) {
+            throw new IllegalArgumentException("per-submodule optimisers need at least one submodule");
+        }
+        this.optimMethodsBySubmodule = new LinkedHashMap<>(bySubmodule);
         return this;
     }
 
@@ -91,7 +106,12 @@ public final class DistributedTraining {
         }
         Optimizer<Float, MiniBatch<Float>> optimizer = Optimizer$.MODULE$.apply(model, samples, criterion, batchSize,
                 null, null, FloatTypes.TAG, FloatTypes.NUMERIC);
-        optimizer.setOptimMethod(optimMethod).setEndWhen(endWhen);
+        if (optimMethodsBySubmodule != null) {
+            optimizer.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
+        } else {
+            optimizer.setOptimMethod(optimMethod);
+        }
+        optimizer.setEndWhen(endWhen);
         if (summary != null) {
             optimizer.setTrainSummary(summary);
         }

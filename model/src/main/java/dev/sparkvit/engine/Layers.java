@@ -6,16 +6,10 @@ import com.intel.analytics.bigdl.dllib.nn.LogSoftMax;
 import com.intel.analytics.bigdl.dllib.nn.LogSoftMax$;
 import com.intel.analytics.bigdl.dllib.nn.ReLU;
 import com.intel.analytics.bigdl.dllib.nn.ReLU$;
-import com.intel.analytics.bigdl.dllib.nn.Reshape;
-import com.intel.analytics.bigdl.dllib.nn.Reshape$;
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.Sequential$;
-import com.intel.analytics.bigdl.dllib.nn.SpatialConvolution;
-import com.intel.analytics.bigdl.dllib.nn.SpatialConvolution$;
 import com.intel.analytics.bigdl.dllib.nn.Tanh;
 import com.intel.analytics.bigdl.dllib.nn.Tanh$;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.DataFormat;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.DataFormat$;
 
 /**
  * Factories for the stock DLlib layers sparkvit uses, with Scala's default arguments filled in. Layers DLlib gets
@@ -42,17 +36,6 @@ public final class Layers {
                 FloatTypes.TAG, FloatTypes.NUMERIC);
     }
 
-    /**
-     * 2-D convolution over channels-first input (N, C, H, W), square kernel, no padding groups.
-     */
-    public static SpatialConvolution<Float> conv2d(int inChannels, int outChannels, int kernel, int stride,
-            int padding) {
-        DataFormat nchw = DataFormat$.MODULE$.apply("NCHW");
-        return SpatialConvolution$.MODULE$.apply(inChannels, outChannels, kernel, kernel, stride, stride,
-                padding, padding, 1, true, null, null, null, null, null, null, true, nchw,
-                FloatTypes.TAG, FloatTypes.NUMERIC);
-    }
-
     public static ReLU<Float> relu() {
         return ReLU$.MODULE$.apply(false, FloatTypes.TAG, FloatTypes.NUMERIC);
     }
@@ -63,11 +46,5 @@ public final class Layers {
 
     public static LogSoftMax<Float> logSoftMax() {
         return LogSoftMax$.MODULE$.apply(FloatTypes.TAG, FloatTypes.NUMERIC);
-    }
-
-    /** Reshape each sample to {@code shape}, keeping the batch dimension. */
-    public static Reshape<Float> reshapeBatched(int... shape) {
-        return Reshape$.MODULE$.apply(shape.clone(), scala.Option.apply(Boolean.TRUE), FloatTypes.TAG,
-                FloatTypes.NUMERIC);
     }
 }

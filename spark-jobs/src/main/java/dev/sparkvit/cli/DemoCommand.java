@@ -30,13 +30,13 @@ final class DemoCommand implements Callable<Integer> {
             description = "Generated images per class, 4 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Training epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "40", description = "Training epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "16", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", defaultValue = "0.05", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "0.1", description = "Learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
     @Option(names = "--seed", description = "Seed of data and weights (default: 42).")

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * What the demo job does: generate the embedded image dataset, read it back through Spark and train a small
- * network with DistriOptimizer.
+ * Vision Transformer with DistriOptimizer.
  *
  * @param outputDir where the dataset, TensorBoard events and the loss log go
  * @param imageSize side of the square generated images, a multiple of 4 from 8 to 256
