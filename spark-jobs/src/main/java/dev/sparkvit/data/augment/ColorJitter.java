@@ -1,0 +1,121 @@
+package dev.sparkvit.data.augment;
+
+import dev.sparkvit.data.image.FloatImage;
+import java.util.SplittableRandom;
+
+/**
+ * torchvision's {@code ColorJitter}: brightness, contrast and saturation factors uniform in
+ * [max(0, 1 - x), 1 + x], a hue shift uniform in [-hue, hue] (fraction of the colour wheel), applied in a random
+ * order, results clamped to [0, 1]. SimCLR's setting: 0.8, 0.8, 0.8, 0.2 (training guide, seed 002).
+ */
+public record ColorJitter(double brightness, double contrast, double saturation, double hue) implements Transform {
+    public ColorJitter {
+        if (brightness < 0 || contrast < 0 || saturation < 0 || hue < 0 || hue > 0.5) {
+            throw new IllegalArgumentException("colour jitter strengths must be >= 0 and hue <= 0.5, got "
+                    + brightness + ", " + contrast + ", " + saturation + ", " + hue);
+        }
+    }
+
+    @Override
+    public FloatImage apply(FloatImage image, SplittableRandom random) {
+        int[] order = {0, 1, 2, 3};
+        for (int i = 3; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        double b = factor(brightness, random);
+        double c = factor(contrast, random);
+        double s = factor(saturation, random);
+        double h = hue > 0 ? -hue + random.nextDouble() * 2 * hue : 0;
+        FloatImage out = image.copy();
+        for (int op : order) {
+            switch (op) {
+                case 0 -> blend(out, null, b);
+                case 1 -> blend(out, meanGray(out), c);
+                case 2 -> blend(out, Grayscale.gray(out).data(), s);
+                default -> shiftHue(out, h);
+            }
+        }
+        return out;
+    }
+
+    private static double factor(double strength, SplittableRandom random) {
+        if (strength == 0) {
+            return 1;
+        }
+        double lo = Math.max(0, 1 - strength);
+        return lo + random.nextDouble() * (1 + strength - lo);
+    }
+
+    /** image = clamp(factor * image + (1 - factor) * other); other is black when null, a constant when length 1. */
+    private static void blend(FloatImage image, float[] other, double factor) {
+        if (factor == 1) {
+            return;
+        }
+        float[] d = image.data();
+        float f = (float) factor;
+        for (int i = 0; i < d.length; i++) {
+            float o = other == null ? 0f : other.length == 1 ? other[0] : other[i];
+            d[i] = Math.max(0f, Math.min(1f, f * d[i] + (1 - f) * o));
+        }
+    }
+
+    private static float[] meanGray(FloatImage image) {
+        float[] gray = Grayscale.gray(image).data();
+        int plane = image.width() * image.height();
+        double sum = 0;
+        for (int i = 0; i < plane; i++) {
+            sum += gray[i];
+        }
+        return new float[] {(float) (sum / plane)};
+    }
+
+    /** Rotates the hue by {@code shift} turns through HSV, as torchvision's {@code adjust_hue}. */
+    private static void shiftHue(FloatImage image, double shift) {
+        if (shift == 0) {
+            return;
+        }
+        float[] d = image.data();
+        int plane = image.width() * image.height();
+        for (int i = 0; i < plane; i++) {
+            float r = d[i];
+            float g = d[plane + i];
+            float b = d[2 * plane + i];
+            float max = Math.max(r, Math.max(g, b));
+            float min = Math.min(r, Math.min(g, b));
+            float delta = max - min;
+            if (delta == 0) {
+                continue;
+            }
+            double hue;
+            if (max == r) {
+                hue = ((g - b) / delta) / 6.0;
+            } else if (max == g) {
+                hue = ((b - r) / delta + 2) / 6.0;
+            } else {
+                hue = ((r - g) / delta + 4) / 6.0;
+            }
+            hue = ((hue + shift) % 1.0 + 1.0) % 1.0;
+            float sat = delta / max;
+            double sector = hue * 6;
+            int k = (int) Math.floor(sector) % 6;
+            float f = (float) (sector - Math.floor(sector));
+            float p = max * (1 - sat);
+            float q = max * (1 - sat * f);
+            float t = max * (1 - sat * (1 - f));
+            float[] rgb = switch (k) {
+                case 0 -> new float[] {max, t, p};
+                case 1 -> new float[] {q, max, p};
+                case 2 -> new float[] {p, max, t};
+                case 3 -> new float[] {p, q, max};
+                case 4 -> new float[] {t, p, max};
+                default -> new float[] {max, p, q};
+            };
+            d[i] = rgb[0];
+            d[plane + i] = rgb[1];
+            d[2 * plane + i] = rgb[2];
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.sparkvit.data.image;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes JPEG, PNG, BMP and GIF (first frame) bytes into 8-bit RGB with ImageIO, never throwing for bad input.
+ * The dimensions are read from the header first, so an image declaring more than {@code maxPixels} pixels is
+ * rejected before any pixel is decoded. Grayscale, 16-bit, palette and alpha images become 8-bit RGB (alpha is
+ * dropped, as PIL's {@code convert("RGB")}); CMYK JPEGs, which ImageIO's colour conversion refuses, are converted
+ * from their raw raster (Adobe inverted CMYK when the decoder reports it).
+ */
+public final class ImageDecoder {
+    static {
+        ImageIO.setUseCache(false); // decode in memory; no temporary files on executors
+    }
+
+    private final int minSize;
+    private final long maxPixels;
+
+    /**
+     * @param minSize smallest accepted shorter side, in pixels
+     * @param maxPixels largest accepted width x height, checked from the header
+     */
+    public ImageDecoder(int minSize, long maxPixels) {
+        if (minSize < 1 || maxPixels < 1) {
+            throw new IllegalArgumentException("min size and max pixels must be positive, got " + minSize + ", "
+                    + maxPixels);
+        }
+        this.minSize = minSize;
+        this.maxPixels = maxPixels;
+    }
+
+    public DecodeResult decode(byte[] bytes) {
+        if (bytes.length == 0) {
+            return DecodeResult.reject(RejectReason.ZERO_BYTES, "empty file");
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return DecodeResult.reject(RejectReason.NOT_AN_IMAGE, "no image decoder recognises the bytes");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+                int width;
+                int height;
+                try {
+                    width = reader.getWidth(0);
+                    height = reader.getHeight(0);
+                } catch (IOException | RuntimeException e) {
+                    return failure(format + " header", e);
+                }
+                if ((long) width * height > maxPixels) {
+                    return DecodeResult.reject(RejectReason.TOO_LARGE, format + " header declares " + width + "x"
+                            + height + " = " + (long) width * height + " pixels, above the limit of " + maxPixels);
+                }
+                if (Math.min(width, height) < minSize) {
+                    return DecodeResult.reject(RejectReason.TOO_SMALL, width + "x" + height
+                            + " is below the minimum side of " + minSize);
+                }
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+                RgbImage image;
+                try {
+                    image = toRgb(reader.read(0));
+                } catch (javax.imageio.IIOException e) {
+                    if (format.contains("jpeg") && String.valueOf(e.getMessage()).contains("Unsupported Image Type")) {
+                        image = cmykToRgb(reader.readRaster(0, null));
+                    } else {
+                        return failure(format, e);
+                    }
+                }
+                if (warnings.stream().anyMatch(w -> w.toLowerCase(java.util.Locale.ROOT).contains("premature end"))) {
+                    return DecodeResult.reject(RejectReason.TRUNCATED, format + ": " + warnings.get(0));
+                }
+                return DecodeResult.ok(image);
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            return failure("image", e);
+        }
+    }
+
+    private static DecodeResult failure(String what, Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof EOFException || String.valueOf(t.getMessage()).toLowerCase(java.util.Locale.ROOT)
+                    .matches(".*(premature end|unexpected end|truncated|eof).*")) {
+                return DecodeResult.reject(RejectReason.TRUNCATED, what + " data ends early: " + message(error));
+            }
+        }
+        return DecodeResult.reject(RejectReason.CORRUPT, what + " is invalid: " + message(error));
+    }
+
+    private static String message(Throwable error) {
+        return error.getClass().getSimpleName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
+    }
+
+    /** Any decoded image to 8-bit RGB through its colour model (drops alpha, expands palettes and gray). */
+    static RgbImage toRgb(BufferedImage image) {
+        int width = image.getWidth();
+        int height = image.getHeight();
+        byte[] pixels = new byte[width * height * 3];
+        int[] row = new int[width];
+        for (int y = 0; y < height; y++) {
+            image.getRGB(0, y, width, 1, row, 0, width);
+            for (int x = 0; x < width; x++) {
+                int i = (y * width + x) * 3;
+                pixels[i] = (byte) (row[x] >> 16);
+                pixels[i + 1] = (byte) (row[x] >> 8);
+                pixels[i + 2] = (byte) row[x];
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
+    /** A raw 4-band JPEG raster (Adobe stores CMYK inverted) to RGB: R = 255 * (1 - C)(1 - K), likewise G, B. */
+    static RgbImage cmykToRgb(Raster raster) {
+        if (raster.getNumBands() != 4) {
+            throw new IllegalArgumentException("expected a 4-band CMYK raster, got " + raster.getNumBands());
+        }
+        int width = raster.getWidth();
+        int height = raster.getHeight();
+        byte[] pixels = new byte[width * height * 3];
+        int[] p = new int[4];
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                raster.getPixel(x, y, p);
+                // ImageIO returns Adobe's inverted values: p = 255 - ink
+                double k = p[3] / 255.0;
+                int i = (y * width + x) * 3;
+                for (int c = 0; c < 3; c++) {
+                    pixels[i + c] = (byte) Math.round(p[c] * k);
+                }
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.sparkvit.data.ingest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/** The small JSON files of a dataset (class index, manifest), read and written through the Hadoop client. */
+final class DatasetFiles {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final FileSystem fs;
+    private final Path root;
+
+    DatasetFiles(String output, Configuration conf) throws IOException {
+        Path path = new Path(output);
+        this.fs = path.getFileSystem(conf);
+        this.root = fs.makeQualified(path);
+    }
+
+    Path resolve(String child) {
+        return new Path(root, child);
+    }
+
+    boolean exists(String child) throws IOException {
+        return fs.exists(resolve(child));
+    }
+
+    /** The class names in index order; empty when the dataset has no class index yet. */
+    List<String> readClasses() throws IOException {
+        Path file = resolve(StoredImageSchema.CLASSES_FILE);
+        if (!fs.exists(file)) {
+            return new ArrayList<>();
+        }
+        try (InputStream in = fs.open(file)) {
+            ClassIndexFile index = JSON.readValue(in, ClassIndexFile.class);
+            if (index.classes() == null) {
+                throw new IOException(file + " has no \"classes\" list");
+            }
+            return new ArrayList<>(index.classes());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IOException("class index " + file + " is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    void writeClasses(List<String> classes) throws IOException {
+        writeJson(StoredImageSchema.CLASSES_FILE, new ClassIndexFile(classes));
+    }
+
+    void writeManifest(Manifest manifest) throws IOException {
+        writeJson(StoredImageSchema.MANIFEST_FILE, manifest);
+    }
+
+    Manifest readManifest() throws IOException {
+        Path file = resolve(StoredImageSchema.MANIFEST_FILE);
+        try (InputStream in = fs.open(file)) {
+            return JSON.readValue(in, Manifest.class);
+        }
+    }
+
+    /** Writes to a temporary sibling, then renames over the target (atomic on local file systems and HDFS). */
+    private void writeJson(String child, Object value) throws IOException {
+        Path target = resolve(child);
+        Path tmp = resolve("." + child + ".tmp");
+        try (OutputStream out = fs.create(tmp, true)) {
+            JSON.writeValue(out, value);
+        }
+        if (fs.exists(target) && !fs.delete(target, false)) {
+            throw new IOException("cannot replace " + target);
+        }
+        if (!fs.rename(tmp, target)) {
+            throw new IOException("cannot rename " + tmp + " to " + target);
+        }
+    }
+
+    /** {@code {"classes": [...]}}: label index i is classes[i]. */
+    record ClassIndexFile(@com.fasterxml.jackson.annotation.JsonProperty("classes") List<String> classes) {
+    }
+}

@@ -1,0 +1,121 @@
+package dev.sparkvit.data.ingest;
+
+import dev.sparkvit.data.image.DecodeResult;
+import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.image.ImageDecoder;
+import dev.sparkvit.data.image.RejectReason;
+import dev.sparkvit.data.image.Resampler;
+import dev.sparkvit.data.image.RgbImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * What happens to one listed file on an executor: read through the Hadoop client, hash (SHA-256 of the bytes),
+ * skip when the hash is already in the dataset (incremental runs), decode and validate, resize and centre-crop.
+ * Never throws for bad input: every failure becomes a {@link Outcome} with a reason.
+ */
+final class FileProcessor implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The fate of one file; exactly one of image / reason is set unless {@code alreadyPresent}. */
+    record Outcome(String path, long length, String hash, RgbImage image, RejectReason reason, String detail,
+            boolean alreadyPresent) {
+    }
+
+    private final HadoopConf conf;
+    private final int storedSize;
+    private final int minSize;
+    private final long maxPixels;
+    private final long maxFileBytes;
+    private final Set<String> knownHashes;
+
+    FileProcessor(HadoopConf conf, IngestSettings settings, Set<String> knownHashes) {
+        this(conf, settings.storedSize(), settings.minSize(), settings.maxPixels(), settings.maxFileBytes(),
+                knownHashes);
+    }
+
+    /** Train, val or test from the hash alone, so an image keeps its split in every later run. */
+    static String split(String hash, double trainFraction, double valFraction) {
+        double u = Long.parseLong(hash.substring(0, 12), 16) / (double) (1L << 48);
+        return u < trainFraction ? "train" : u < trainFraction + valFraction ? "val" : "test";
+    }
+
+    /** A copy that skips files whose hash is in {@code hashes} (the executor's broadcast copy). */
+    FileProcessor withKnownHashes(Set<String> hashes) {
+        return new FileProcessor(conf, storedSize, minSize, maxPixels, maxFileBytes, hashes);
+    }
+
+    private FileProcessor(HadoopConf conf, int storedSize, int minSize, long maxPixels, long maxFileBytes,
+            Set<String> knownHashes) {
+        this.conf = conf;
+        this.storedSize = storedSize;
+        this.minSize = minSize;
+        this.maxPixels = maxPixels;
+        this.maxFileBytes = maxFileBytes;
+        this.knownHashes = knownHashes;
+    }
+
+    /** The key under which a file rejected before it could be hashed is remembered. */
+    static String pathKey(String path) {
+        return "path:" + path;
+    }
+
+    /**
+     * A rejection decided without hashing the file; reported as already present when an earlier run quarantined
+     * the same path, so re-runs do not record it again.
+     */
+    Outcome reject(String path, long length, RejectReason reason, String detail) {
+        boolean seen = knownHashes.contains(pathKey(path));
+        return new Outcome(path, length, null, null, seen ? null : reason, seen ? null : detail, seen);
+    }
+
+    Outcome process(String path, long length) {
+        if (length > maxFileBytes) {
+            return reject(path, length, RejectReason.TOO_LARGE,
+                    "file is " + length + " bytes, above the limit of " + maxFileBytes);
+        }
+        byte[] bytes;
+        try {
+            bytes = read(path, length);
+        } catch (IOException | RuntimeException e) {
+            return reject(path, length, RejectReason.UNREADABLE, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        String hash = sha256(bytes);
+        if (knownHashes.contains(hash)) {
+            return new Outcome(path, length, hash, null, null, null, true);
+        }
+        DecodeResult decoded = new ImageDecoder(minSize, maxPixels).decode(bytes);
+        if (!decoded.accepted()) {
+            return new Outcome(path, length, hash, null, decoded.reason(), decoded.detail(), false);
+        }
+        RgbImage stored = Resampler.shorterSideThenCenterCrop(FloatImage.of(decoded.image()), storedSize).toRgb();
+        return new Outcome(path, length, hash, stored, null, null, false);
+    }
+
+    private byte[] read(String path, long length) throws IOException {
+        Path p = new Path(path);
+        FileSystem fs = p.getFileSystem(conf.get());
+        try (InputStream in = fs.open(p)) {
+            byte[] bytes = in.readNBytes((int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > maxFileBytes) {
+                throw new IOException("file grew beyond the limit of " + maxFileBytes + " bytes while reading");
+            }
+            return bytes;
+        }
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

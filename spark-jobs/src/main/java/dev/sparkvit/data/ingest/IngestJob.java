@@ -1,0 +1,323 @@
+package dev.sparkvit.data.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+
+import dev.sparkvit.data.image.RejectReason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ingests an image tree into a dataset. Files are listed and read through the Hadoop client (so local, HDFS and S3A
+ * paths work alike), the reading done on the executors one file at a time, so that one unreadable or malformed file
+ * becomes a quarantine row instead of a failed job. The listing does not use Spark's {@code binaryFile} source:
+ * it silently drops zero-length files (and sockets), which would leave input files unaccounted for. Stages run under named Spark job
+ * groups ({@code ingest:list}, {@code ingest:decode}, {@code ingest:write}, {@code ingest:manifest}).
+ */
+public final class IngestJob {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
+    /** One row per listed file after processing. */
+    private static final StructType OUTCOMES = new StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("label", DataTypes.StringType, true)
+            .add("length", DataTypes.LongType, false)
+            .add("hash", DataTypes.StringType, true)
+            .add("status", DataTypes.StringType, false)
+            .add("reason", DataTypes.StringType, true)
+            .add("detail", DataTypes.StringType, true)
+            .add("split", DataTypes.StringType, true)
+            .add("height", DataTypes.IntegerType, true)
+            .add("width", DataTypes.IntegerType, true)
+            .add("pixels", DataTypes.BinaryType, true);
+
+    private static final String DECODED = "decoded";
+    private static final String REJECTED = "rejected";
+    private static final String PRESENT = "present";
+
+    private final IngestSettings settings;
+
+    public IngestJob(IngestSettings settings) {
+        this.settings = settings;
+    }
+
+    public IngestResult execute(SparkSession spark) {
+        try {
+            return run(spark);
+        } catch (IOException e) {
+            throw new UncheckedIOException("ingest of " + settings.input() + " into " + settings.output() + " failed", e);
+        }
+    }
+
+    private IngestResult run(SparkSession spark) throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration hadoop = sc.hadoopConfiguration();
+        DatasetFiles dataset = new DatasetFiles(settings.output(), hadoop);
+        boolean existing = dataset.exists(StoredImageSchema.IMAGES_DIR) || dataset.exists(StoredImageSchema.MANIFEST_FILE);
+        if (existing && !settings.incremental()) {
+            throw new IllegalArgumentException("output " + settings.output() + " already holds a dataset; use "
+                    + "--incremental to add new files to it, or choose a new output folder");
+        }
+        String root = qualifiedRoot(hadoop);
+
+        sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
+        List<Row> files = listFiles(hadoop);
+        long inputFiles = files.size();
+        Dataset<Row> listing = spark.createDataFrame(sc.parallelize(files,
+                (int) Math.max(1, Math.min(files.size(), 4L * sc.defaultParallelism()))), new StructType()
+                .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false));
+        LOG.info("stage list: {} files under {}", inputFiles, root);
+
+        Set<String> known = existing ? knownHashes(spark, dataset) : Set.of();
+        Broadcast<Set<String>> knownBroadcast = sc.broadcast(known);
+        LongAccumulator processed = sc.sc().longAccumulator("ingest.files");
+        FileProcessor processor = new FileProcessor(new HadoopConf(hadoop), settings, Set.of());
+        boolean labelled = settings.labelled();
+        double train = settings.trainFraction();
+        double val = settings.valFraction();
+
+        sc.setJobGroup("ingest:decode", "read, validate, decode and resize " + inputFiles + " files", false);
+        JavaRDD<Row> outcomeRows = listing.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows -> {
+            FileProcessor local = processor.withKnownHashes(knownBroadcast.value());
+            List<Row> out = new ArrayList<>();
+            while (rows.hasNext()) {
+                Row row = rows.next();
+                String path = row.getString(0);
+                String label = labelOf(root, path, labelled);
+                FileProcessor.Outcome o;
+                if (labelled && label == null) {
+                    o = local.reject(path, row.getLong(1), RejectReason.NO_CLASS_FOLDER,
+                            "file is directly under the input root; ImageFolder layout needs root/<class>/<file>");
+                } else {
+                    o = local.process(path, row.getLong(1));
+                }
+                out.add(toRow(o, label, train, val));
+                processed.add(1);
+            }
+            return out.iterator();
+        });
+        Dataset<Row> outcomes = spark.createDataFrame(outcomeRows, OUTCOMES).persist(StorageLevel.MEMORY_AND_DISK());
+        long[] counted;
+        try (ProgressLog ignored = new ProgressLog(processed, inputFiles)) {
+            counted = countByStatus(outcomes);
+        }
+
+        WindowSpec byHash = Window.partitionBy("hash").orderBy("path");
+        Dataset<Row> ranked = outcomes.filter(col("status").equalTo(DECODED))
+                .withColumn("rank", row_number().over(byHash))
+                .withColumn("kept_path", first("path").over(byHash));
+        Dataset<Row> kept = ranked.filter(col("rank").equalTo(1)).persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> duplicates = ranked.filter(col("rank").gt(1))
+                .select(col("path").as("source_path"), col("hash"), col("kept_path"));
+        Dataset<Row> quarantine = outcomes.filter(col("status").equalTo(REJECTED))
+                .select(col("path").as("source_path"), col("reason"), col("detail"), col("length"), col("hash"));
+
+        List<String> classes = dataset.readClasses();
+        if (labelled) {
+            Set<String> newLabels = new TreeSet<>();
+            for (Row r : kept.select("label").distinct().collectAsList()) {
+                newLabels.add(r.getString(0));
+            }
+            newLabels.removeAll(classes);
+            classes.addAll(newLabels);
+        }
+        Dataset<Row> stored = storedRows(spark, kept, classes, labelled);
+
+        sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
+        long storedCount = kept.count();
+        long duplicateCount = counted[0] - storedCount;
+        long quarantinedCount = counted[1];
+        long presentCount = counted[2];
+        // Only non-empty tables are appended, so a run that finds nothing new writes nothing.
+        if (storedCount > 0) {
+            stored.repartition(settings.shards()).write().mode(SaveMode.Append)
+                    .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
+        }
+        if (quarantinedCount > 0) {
+            quarantine.coalesce(1).write().mode(SaveMode.Append)
+                    .parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString());
+        }
+        if (duplicateCount > 0) {
+            duplicates.coalesce(1).write().mode(SaveMode.Append)
+                    .parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR).toString());
+        }
+        if (labelled) {
+            dataset.writeClasses(classes);
+        }
+        Map<String, Long> rejects = new TreeMap<>();
+        for (Row r : quarantine.groupBy("reason").count().collectAsList()) {
+            rejects.put(r.getString(0), r.getLong(1));
+        }
+        outcomes.unpersist();
+        kept.unpersist();
+
+        long accounted = storedCount + duplicateCount + quarantinedCount + presentCount;
+        if (accounted != inputFiles) {
+            throw new IllegalStateException("ingest lost track of files: " + inputFiles + " listed but " + accounted
+                    + " accounted for (stored " + storedCount + ", duplicates " + duplicateCount + ", quarantined "
+                    + quarantinedCount + ", already present " + presentCount + ")");
+        }
+        LOG.info("stage write: {} stored, {} duplicates, {} quarantined {}, {} already present", storedCount,
+                duplicateCount, quarantinedCount, rejects, presentCount);
+
+        sc.setJobGroup("ingest:manifest", "recompute dataset statistics", false);
+        Manifest manifest = ManifestBuilder.build(spark, dataset, settings, classes,
+                new Manifest.LastRun(root, settings.incremental(), inputFiles, storedCount, duplicateCount,
+                        quarantinedCount, presentCount, rejects));
+        dataset.writeManifest(manifest);
+        LOG.info("stage manifest: {} images in the dataset, channel mean {} std {}", manifest.images(),
+                java.util.Arrays.toString(manifest.channelMean()), java.util.Arrays.toString(manifest.channelStd()));
+        return new IngestResult(inputFiles, storedCount, duplicateCount, quarantinedCount, presentCount, rejects,
+                manifest);
+    }
+
+    /** (path, length) of every file under the input root, recursively, in path order. */
+    private List<Row> listFiles(Configuration hadoop) throws IOException {
+        Path root = new Path(settings.input());
+        FileSystem fs = root.getFileSystem(hadoop);
+        List<Row> files = new ArrayList<>();
+        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
+        while (it.hasNext()) {
+            org.apache.hadoop.fs.LocatedFileStatus status = it.next();
+            files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+        }
+        files.sort(java.util.Comparator.comparing(r -> r.getString(0)));
+        return files;
+    }
+
+    private String qualifiedRoot(Configuration hadoop) throws IOException {
+        Path path = new Path(settings.input());
+        FileSystem fs = path.getFileSystem(hadoop);
+        if (!fs.exists(path)) {
+            throw new IllegalArgumentException("--input " + settings.input() + " does not exist");
+        }
+        String root = fs.makeQualified(path).toString();
+        return root.endsWith("/") ? root : root + "/";
+    }
+
+    /** The first folder below the root, or null when the file sits directly under the root or layout is flat. */
+    static String labelOf(String root, String path, boolean labelled) {
+        if (!labelled) {
+            return null;
+        }
+        String relative = path.startsWith(root) ? path.substring(root.length()) : path;
+        int slash = relative.indexOf('/');
+        return slash <= 0 ? null : relative.substring(0, slash);
+    }
+
+    private static Row toRow(FileProcessor.Outcome o, String label, double train, double val) {
+        if (o.alreadyPresent()) {
+            return RowFactory.create(o.path(), label, o.length(), o.hash(), PRESENT, null, null, null, null, null,
+                    null);
+        }
+        if (o.reason() != null) {
+            return RowFactory.create(o.path(), label, o.length(), o.hash(), REJECTED, o.reason().label(), o.detail(),
+                    null, null, null, null);
+        }
+        return RowFactory.create(o.path(), label, o.length(), o.hash(), DECODED, null, null,
+                FileProcessor.split(o.hash(), train, val), o.image().height(), o.image().width(), o.image().pixels());
+    }
+
+    /** decoded, rejected and already-present counts. */
+    private static long[] countByStatus(Dataset<Row> outcomes) {
+        long[] counts = new long[3];
+        for (Row r : outcomes.groupBy("status").count().collectAsList()) {
+            switch (r.getString(0)) {
+                case DECODED -> counts[0] = r.getLong(1);
+                case REJECTED -> counts[1] = r.getLong(1);
+                default -> counts[2] = r.getLong(1);
+            }
+        }
+        return counts;
+    }
+
+    private static Dataset<Row> storedRows(SparkSession spark, Dataset<Row> kept, List<String> classes,
+            boolean labelled) {
+        Dataset<Row> withIndex;
+        if (labelled) {
+            List<Row> index = new ArrayList<>();
+            for (int i = 0; i < classes.size(); i++) {
+                index.add(RowFactory.create(classes.get(i), i));
+            }
+            Dataset<Row> indexDf = spark.createDataFrame(index, new StructType()
+                    .add("label", DataTypes.StringType, false).add("label_index", DataTypes.IntegerType, false));
+            withIndex = kept.join(org.apache.spark.sql.functions.broadcast(indexDf), "label");
+        } else {
+            withIndex = kept.withColumn("label_index", lit(StoredImageSchema.NO_LABEL));
+        }
+        return withIndex.select(col("hash").as("id"), col("label"), col("label_index"), col("split"),
+                col("height"), col("width"), lit(3).as("channels"), col("pixels"), col("path").as("source_path"),
+                col("hash"));
+    }
+
+    /**
+     * Hashes of every file the dataset has already stored, quarantined or recorded as a duplicate, plus the paths
+     * ({@link FileProcessor#pathKey}) of quarantined files that could not be hashed (unreadable, too large).
+     */
+    private static Set<String> knownHashes(SparkSession spark, DatasetFiles dataset) throws IOException {
+        Set<String> known = new HashSet<>();
+        for (String table : List.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.QUARANTINE_DIR,
+                StoredImageSchema.DUPLICATES_DIR)) {
+            if (dataset.exists(table)) {
+                for (Row r : spark.read().parquet(dataset.resolve(table).toString()).select("hash", "source_path")
+                        .collectAsList()) {
+                    known.add(r.isNullAt(0) ? FileProcessor.pathKey(r.getString(1)) : r.getString(0));
+                }
+            }
+        }
+        return known;
+    }
+
+    /** Logs "n/total files processed" every ten seconds while a stage runs. */
+    private static final class ProgressLog implements AutoCloseable {
+        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ingest-progress");
+            t.setDaemon(true);
+            return t;
+        });
+
+        ProgressLog(LongAccumulator processed, long total) {
+            timer.scheduleAtFixedRate(() -> LOG.info("stage decode: {}/{} files processed", processed.value(), total),
+                    10, 10, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+        }
+    }
+
+}
