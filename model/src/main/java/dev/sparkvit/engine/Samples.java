@@ -14,6 +14,16 @@ public final class Samples {
         return Sample$.MODULE$.<Float>apply(feature, label, FloatTypes.TAG, FloatTypes.NUMERIC);
     }
 
+    /**
+     * A sample with several feature tensors (a mini-batch of them becomes a table of batched tensors), for example
+     * the two views of a SimCLR pair, which must travel together so both land in one replica's slice.
+     */
+    @SuppressWarnings("unchecked")
+    public static Sample<Float> of(java.util.List<Tensor<Float>> features, Tensor<Float> label) {
+        Tensor<Float>[] array = features.toArray(new Tensor[0]);
+        return Sample$.MODULE$.<Float>apply(array, label, FloatTypes.TAG, FloatTypes.NUMERIC);
+    }
+
     /** A sample with a 1-based class label, as DLlib's ClassNLLCriterion expects. */
     public static Sample<Float> labelled(Tensor<Float> feature, int oneBasedClass) {
         if (oneBasedClass < 1) {

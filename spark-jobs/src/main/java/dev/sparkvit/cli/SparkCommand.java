@@ -1,0 +1,18 @@
+package dev.sparkvit.cli;
+
+import dev.sparkvit.engine.SparkSessions;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Option;
+
+/** Options and session start-up shared by the commands that run Spark jobs. */
+abstract class SparkCommand {
+    @Option(names = "--master", defaultValue = "local[2]",
+            description = "Spark master when not launched by spark-submit (default: ${DEFAULT-VALUE}).")
+    String master;
+
+    SparkSession startSpark(String appName) {
+        return SparkSessions.start(new SparkConf().setAppName(appName)
+                .set("spark.ui.showConsoleProgress", "false"), master);
+    }
+}
