@@ -26,17 +26,17 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--image-size", defaultValue = "32", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
     int imageSize;
 
-    @Option(names = "--images-per-class", defaultValue = "64",
-            description = "Generated images per class, 4 classes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--images-per-class", defaultValue = "40",
+            description = "Generated images per class, 10 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
 
-    @Option(names = "--epochs", defaultValue = "40", description = "Training epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "30", description = "Training epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--batch-size", defaultValue = "16", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", defaultValue = "0.1", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
     @Option(names = "--seed", description = "Seed of data and weights (default: 42).")
@@ -51,13 +51,16 @@ final class DemoCommand implements Callable<Integer> {
         try {
             DemoResult result = new DemoJob(settings).execute(spark);
             System.out.println();
-            System.out.println("sparkvit demo: trained on " + result.images() + " images, "
+            System.out.println("sparkvit demo: ingested " + result.ingest().inputFiles() + " files ("
+                    + result.ingest().stored() + " new, " + result.ingest().alreadyPresent()
+                    + " already present); trained on " + result.trainImages() + " images, "
                     + result.iterationLosses().length + " iterations");
             float[] means = result.epochMeanLosses();
             for (int e = 0; e < means.length; e++) {
                 System.out.printf("  epoch %d/%d  mean loss %.4f%n", e + 1, means.length, means[e]);
             }
             System.out.println("  dataset:     " + result.datasetDir());
+            System.out.println("  pairs:       " + result.pairsPng());
             System.out.println("  tensorboard: " + result.tensorboardDir()
                     + "  (tensorboard --logdir " + result.tensorboardDir() + ")");
             return ExitCodes.OK;

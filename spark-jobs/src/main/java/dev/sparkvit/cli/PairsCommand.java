@@ -9,6 +9,7 @@ import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.ContactSheet;
 import dev.sparkvit.data.pairs.PairGenerator;
 import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.demo.DemoJob;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ final class PairsCommand extends SparkCommand implements Callable<Integer> {
         SparkSession spark = startSpark("sparkvit pairs");
         try {
             Manifest manifest = StoredImages.manifest(spark, dataset);
-            Normalize normalize = normalization(manifest);
+            Normalize normalize = DemoJob.normalization(manifest);
             PairGenerator generator = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize), seed);
             List<ContactSheet.Row> rows = new ArrayList<>();
             for (Row row : StoredImages.read(spark, dataset, "train").orderBy("id").limit(count).collectAsList()) {
@@ -64,15 +65,5 @@ final class PairsCommand extends SparkCommand implements Callable<Integer> {
         } finally {
             spark.stop();
         }
-    }
-
-    static Normalize normalization(Manifest manifest) {
-        float[] mean = new float[3];
-        float[] std = new float[3];
-        for (int c = 0; c < 3; c++) {
-            mean[c] = (float) manifest.channelMean()[c];
-            std[c] = (float) Math.max(manifest.channelStd()[c], 1e-3);
-        }
-        return new Normalize(mean, std);
     }
 }

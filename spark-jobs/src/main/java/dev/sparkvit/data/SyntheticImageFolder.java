@@ -11,13 +11,15 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 
 /**
- * Writes a small labelled image dataset in ImageFolder layout ({@code root/<class>/<file>.png}): procedurally drawn
- * RGB images of four visually distinct classes with random colours, geometry and noise. Deterministic for a seed.
- * It is the embedded default dataset of the demo and the source of test fixtures, so nothing has to be downloaded.
+ * Writes the embedded labelled image dataset in ImageFolder layout ({@code root/<class>/<file>.png}): ten classes
+ * of shapes and textures drawn with random colours, scale, position, rotation, a shaded background and pixel noise.
+ * Deterministic for a seed, and each image depends only on (seed, class, index), so growing the dataset keeps the
+ * existing files. It is the demo's input and the source of test fixtures: nothing has to be downloaded.
  */
 public final class SyntheticImageFolder {
-    /** The four classes, in label-index order. */
-    public static final List<String> CLASSES = List.of("checker", "disc", "horizontal", "vertical");
+    /** The ten classes, in label-index order (sorted, as the ingest job indexes them). */
+    public static final List<String> CLASSES = List.of("checker", "cross", "disc", "dots", "ring", "square",
+            "star", "stripes", "triangle", "waves");
 
     private final int size;
     private final int imagesPerClass;
@@ -51,9 +53,8 @@ public final class SyntheticImageFolder {
             try {
                 Files.createDirectories(dir);
                 for (int i = 0; i < imagesPerClass; i++) {
-                    // One stream per image: adding classes or images never changes the existing ones.
                     Random random = new Random(seed * 1_000_003L + c * 100_003L + i);
-                    BufferedImage image = draw(c, random);
+                    BufferedImage image = draw(CLASSES.get(c), random);
                     Path file = dir.resolve(String.format("%s_%05d.png", CLASSES.get(c), i));
                     Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
                     ImageIO.write(image, "png", tmp.toFile());
@@ -67,47 +68,66 @@ public final class SyntheticImageFolder {
         return written;
     }
 
-    private BufferedImage draw(int classIndex, Random random) {
-        int[] fg = randomColour(random);
-        int[] bg = randomColour(random);
-        while (Math.abs(luma(fg) - luma(bg)) < 60) {
-            bg = randomColour(random);
+    private BufferedImage draw(String shape, Random random) {
+        int[] fg = colour(random);
+        int[] bg = colour(random);
+        while (Math.abs(luma(fg) - luma(bg)) < 70) {
+            bg = colour(random);
         }
-        int period = 3 + random.nextInt(Math.max(2, size / 6));
-        int phase = random.nextInt(period * 2);
-        double cx = size * (0.3 + 0.4 * random.nextDouble());
-        double cy = size * (0.3 + 0.4 * random.nextDouble());
-        double radius = size * (0.2 + 0.15 * random.nextDouble());
+        double cx = size * (0.35 + 0.3 * random.nextDouble());
+        double cy = size * (0.35 + 0.3 * random.nextDouble());
+        double scale = size * (0.22 + 0.14 * random.nextDouble()); // radius of shapes, period base of textures
+        double angle = random.nextDouble() * Math.PI;
+        double cos = Math.cos(angle);
+        double sin = Math.sin(angle);
+        double shadeX = (random.nextDouble() - 0.5) * 0.4;
+        double shadeY = (random.nextDouble() - 0.5) * 0.4;
         BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < size; y++) {
             for (int x = 0; x < size; x++) {
-                boolean on = switch (CLASSES.get(classIndex)) {
-                    case "checker" -> (((x + phase) / period) + ((y + phase) / period)) % 2 == 0;
-                    case "disc" -> Math.hypot(x - cx, y - cy) < radius;
-                    case "horizontal" -> ((y + phase) / period) % 2 == 0;
-                    case "vertical" -> ((x + phase) / period) % 2 == 0;
-                    default -> throw new IllegalStateException("unknown class " + classIndex);
-                };
-                int[] colour = on ? fg : bg;
-                int r = noisy(colour[0], random);
-                int g = noisy(colour[1], random);
-                int b = noisy(colour[2], random);
-                image.setRGB(x, y, (r << 16) | (g << 8) | b);
+                // u, v: pixel centre in the shape's rotated frame, in units of its scale
+                double dx = x + 0.5 - cx;
+                double dy = y + 0.5 - cy;
+                double u = (dx * cos + dy * sin) / scale;
+                double v = (-dx * sin + dy * cos) / scale;
+                double on = coverage(shape, u, v);
+                double shade = 1 + shadeX * (x / (double) size - 0.5) + shadeY * (y / (double) size - 0.5);
+                int rgb = 0;
+                for (int c = 0; c < 3; c++) {
+                    double value = (on * fg[c] + (1 - on) * bg[c] * shade) + random.nextGaussian() * 8;
+                    rgb = (rgb << 8) | (int) Math.max(0, Math.min(255, Math.round(value)));
+                }
+                image.setRGB(x, y, rgb);
             }
         }
         return image;
     }
 
-    private static int[] randomColour(Random random) {
+    /** 1 where the class's pattern covers the point (u, v) of its own frame, 0 elsewhere. */
+    private static double coverage(String shape, double u, double v) {
+        double r = Math.hypot(u, v);
+        return switch (shape) {
+            case "disc" -> r < 1 ? 1 : 0;
+            case "ring" -> r < 1 && r > 0.6 ? 1 : 0;
+            case "square" -> Math.abs(u) < 0.8 && Math.abs(v) < 0.8 ? 1 : 0;
+            case "triangle" -> v > -0.6 && v < 0.9 && Math.abs(u) < (0.9 - v) * 0.7 ? 1 : 0;
+            case "cross" -> (Math.abs(u) < 0.28 && Math.abs(v) < 1) || (Math.abs(v) < 0.28 && Math.abs(u) < 1) ? 1 : 0;
+            case "star" -> r < 0.45 + 0.5 * Math.pow(Math.abs(Math.cos(2.5 * Math.atan2(v, u))), 3) ? 1 : 0;
+            case "stripes" -> Math.floorMod((int) Math.floor(u * 2.5), 2) == 0 ? 1 : 0;
+            case "checker" -> Math.floorMod((int) Math.floor(u * 2.5) + (int) Math.floor(v * 2.5), 2) == 0 ? 1 : 0;
+            case "dots" -> Math.hypot(u * 2.5 - Math.floor(u * 2.5) - 0.5, v * 2.5 - Math.floor(v * 2.5) - 0.5) < 0.28
+                    ? 1 : 0;
+            case "waves" -> 0.5 + 0.5 * Math.sin(r * 9);
+            default -> throw new IllegalStateException("unknown class " + shape);
+        };
+    }
+
+    private static int[] colour(Random random) {
         return new int[] {random.nextInt(256), random.nextInt(256), random.nextInt(256)};
     }
 
-    /** Rec. 601 brightness; foreground and background differ by at least 60 so every pattern is visible. */
+    /** Rec. 601 brightness; foreground and background differ by at least 70 so every pattern is visible. */
     private static double luma(int[] rgb) {
         return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
-    }
-
-    private static int noisy(int value, Random random) {
-        return Math.max(0, Math.min(255, value + (int) Math.round(random.nextGaussian() * 12)));
     }
 }

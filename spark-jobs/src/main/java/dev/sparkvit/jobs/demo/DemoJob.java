@@ -1,17 +1,32 @@
 package dev.sparkvit.jobs.demo;
 
 import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
-import dev.sparkvit.data.Pixels;
+import dev.sparkvit.data.ClassificationSamples;
 import dev.sparkvit.data.SyntheticImageFolder;
+import dev.sparkvit.data.augment.Augmentations;
+import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.image.RgbImage;
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestResult;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImageSchema;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.data.pairs.ContactSheet;
+import dev.sparkvit.data.pairs.PairGenerator;
 import dev.sparkvit.engine.Criteria;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.OptimMethods;
-import dev.sparkvit.engine.Samples;
-import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
@@ -20,11 +35,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * End-to-end demo of what exists so far: writes the embedded synthetic image dataset, reads it back with Spark's
- * {@code binaryFile} source (the same code path works on local, HDFS and S3A paths), decodes the images on the
- * executors into DLlib samples and trains the {@code vit_nano_patch4_32} Vision Transformer (LayerScale on) as a
- * classifier with DistriOptimizer, logging the loss of every epoch. Plain SGD with momentum for now: AdamW with
- * warmup arrives with pretraining.
+ * End-to-end demo of what exists so far: writes the embedded ten-class image dataset, ingests it into a Parquet
+ * dataset (validation, deduplication, manifest; incremental, so a re-run adds nothing), writes a contact sheet of
+ * SimCLR pairs, and trains the {@code vit_nano_patch4_32} Vision Transformer (LayerScale on) as a classifier on the
+ * train split with DistriOptimizer and DLlib's Adam, logging the loss of every epoch. (AdamW with warmup and cosine
+ * decay arrives with pretraining.)
  */
 public final class DemoJob {
     private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
@@ -36,65 +51,80 @@ public final class DemoJob {
     }
 
     public DemoResult execute(SparkSession spark) {
-        Path datasetDir = settings.outputDir().resolve("images");
+        Path rawDir = settings.outputDir().resolve("raw");
+        Path datasetDir = settings.outputDir().resolve("dataset");
         Path tensorboardDir = settings.outputDir().resolve("tensorboard");
 
-        spark.sparkContext().setJobGroup("demo:generate", "write the synthetic image dataset", false);
+        spark.sparkContext().setJobGroup("demo:generate", "write the embedded image dataset", false);
         int written = new SyntheticImageFolder(settings.imageSize(), settings.imagesPerClass(), settings.seed())
-                .writeTo(datasetDir);
+                .writeTo(rawDir);
         LOG.info("stage generate: {} images of {}x{} in {} classes under {}", written, settings.imageSize(),
-                settings.imageSize(), SyntheticImageFolder.CLASSES.size(), datasetDir);
+                settings.imageSize(), SyntheticImageFolder.CLASSES.size(), rawDir);
 
-        spark.sparkContext().setJobGroup("demo:decode", "read and decode the images", false);
-        JavaRDD<Sample<Float>> samples = decodedSamples(spark, datasetDir, settings.imageSize()).cache();
+        boolean existing = Files.exists(datasetDir.resolve(StoredImageSchema.MANIFEST_FILE));
+        IngestResult ingest = new IngestJob(IngestSettings.defaults(rawDir.toString(), datasetDir.toString())
+                .withStoredSize(settings.imageSize()).withIncremental(existing)).execute(spark);
+        Manifest manifest = ingest.manifest();
+        Normalize normalize = normalization(manifest);
+
+        Path pairsPng = settings.outputDir().resolve("pairs.png");
+        writePairs(spark, datasetDir, normalize, pairsPng);
+
+        spark.sparkContext().setJobGroup("demo:train", "train the ViT with DistriOptimizer", false);
+        JavaRDD<Sample<Float>> samples = ClassificationSamples
+                .of(StoredImages.read(spark, datasetDir.toString(), "train"), normalize).cache();
         long count = samples.count();
-        LOG.info("stage decode: {} images read back through Spark binaryFile", count);
-
-        spark.sparkContext().setJobGroup("demo:train", "train with DistriOptimizer", false);
         VisionTransformer vit = VisionTransformer.classifier(VitPresets.get("vit_nano_patch4_32")
-                .withImgSize(settings.imageSize()), SyntheticImageFolder.CLASSES.size(), settings.seed());
-        LOG.info("stage train: {}", vit);
+                .withImgSize(settings.imageSize()), manifest.classes().size(), settings.seed());
+        LOG.info("stage train: {} train images, {}", count, vit);
+        int perEpoch = iterationsPerEpoch(count, settings.batchSize());
         DistributedTraining training = DistributedTraining.of(vit.module(), samples.rdd(), Criteria.crossEntropy(),
                         settings.batchSize())
-                .optimMethod(OptimMethods.sgd(settings.learningRate(), 0.9))
-                .endWhen(Triggers.maxIteration(settings.epochs() * iterationsPerEpoch(count, settings.batchSize())))
+                .optimMethod(OptimMethods.adam(settings.learningRate()))
+                .endWhen(Triggers.maxIteration(settings.epochs() * perEpoch))
                 .summary(tensorboardDir, "demo");
         training.optimize();
         float[] losses = training.lossHistory();
         training.close();
         samples.unpersist(false);
 
-        float[] epochMeans = epochMeans(losses, iterationsPerEpoch(count, settings.batchSize()));
+        float[] epochMeans = epochMeans(losses, perEpoch);
         for (int e = 0; e < epochMeans.length; e++) {
             LOG.info("stage train: epoch {}/{} mean loss {}", e + 1, settings.epochs(),
                     String.format("%.4f", epochMeans[e]));
         }
-        return new DemoResult(datasetDir, count, losses, epochMeans, tensorboardDir);
+        return new DemoResult(datasetDir, ingest, count, losses, epochMeans, pairsPng, tensorboardDir);
     }
 
-    /** One DLlib sample per image: channels-first pixels in [-1, 1], 1-based class label from the folder name. */
-    static JavaRDD<Sample<Float>> decodedSamples(SparkSession spark, Path root, int imageSize) {
-        List<String> classes = SyntheticImageFolder.CLASSES;
-        JavaRDD<Row> rows = spark.read().format("binaryFile")
-                .option("pathGlobFilter", "*.png")
-                .option("recursiveFileLookup", "true")
-                .load(root.toUri().toString())
-                .select("path", "content")
-                .orderBy("path")
-                .javaRDD();
-        return rows.map(row -> {
-            String path = row.getString(0);
-            String[] parts = path.split("/");
-            int label = classes.indexOf(parts[parts.length - 2]);
-            if (label < 0) {
-                throw new IllegalStateException(path + " is not under one of the class folders " + classes);
-            }
-            float[] pixels = Pixels.toChwFloats(Pixels.decode((byte[]) row.get(1), path));
-            if (pixels.length != 3 * imageSize * imageSize) {
-                throw new IllegalStateException(path + " is not " + imageSize + "x" + imageSize);
-            }
-            return Samples.labelled(Tensors.of(pixels, 3, imageSize, imageSize), label + 1);
-        });
+    private static void writePairs(SparkSession spark, Path datasetDir, Normalize normalize, Path png) {
+        spark.sparkContext().setJobGroup("demo:pairs", "contact sheet of SimCLR pairs", false);
+        Manifest manifest = StoredImages.manifest(spark, datasetDir.toString());
+        PairGenerator generator = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize),
+                Seeds.DEFAULT);
+        List<ContactSheet.Row> rows = new ArrayList<>();
+        for (Row row : StoredImages.read(spark, datasetDir.toString(), "train").orderBy("id").limit(8)
+                .collectAsList()) {
+            RgbImage image = StoredImages.image(row);
+            FloatImage[] views = generator.pair(row.getString(row.fieldIndex("id")), image, 0);
+            rows.add(new ContactSheet.Row(image, views[0], views[1]));
+        }
+        try {
+            ContactSheet.write(png, rows, normalize, Math.max(96, manifest.storedSize()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + png, e);
+        }
+        LOG.info("stage pairs: {} SimCLR pairs -> {}", rows.size(), png);
+    }
+
+    /** The dataset's per-channel statistics as a normalisation (std floored at 1e-3 for flat datasets). */
+    public static Normalize normalization(Manifest manifest) {
+        float[] mean = new float[3];
+        float[] std = new float[3];
+        for (int c = 0; c < 3; c++) {
+            mean[c] = (float) manifest.channelMean()[c];
+            std[c] = (float) Math.max(manifest.channelStd()[c], 1e-3);
+        }
+        return new Normalize(mean, std);
     }
 
     /**

@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param imagesPerClass generated images per class (4 classes)
  * @param epochs passes over the data
  * @param batchSize global mini-batch, a multiple of the model replica count
- * @param learningRate SGD learning rate (momentum 0.9)
+ * @param learningRate Adam learning rate
  * @param seed the one seed for data and weights
  */
 public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, int epochs, int batchSize,

@@ -17,15 +17,18 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoJobTest {
 
     @Test
-    void readsEveryGeneratedImageAndTheLossFalls(@TempDir Path out) throws IOException {
-        DemoSettings settings = new DemoSettings(out, 16, 16, 60, 16, 0.1, 42);
+    void ingestsTheEmbeddedDatasetAndTheLossFalls(@TempDir Path out) throws IOException {
+        DemoSettings settings = new DemoSettings(out, 16, 8, 40, 16, 0.001, 42);
         DemoResult result = new DemoJob(settings).execute(SharedSpark.session());
 
-        assertEquals(64, result.images());
-        assertEquals(240, result.iterationLosses().length, "64 images / batch 16 x 60 epochs");
+        assertEquals(80, result.ingest().inputFiles());
+        assertEquals(80, result.ingest().stored());
+        int perEpoch = DemoJob.iterationsPerEpoch(result.trainImages(), 16);
+        assertEquals(40 * perEpoch, result.iterationLosses().length);
         float[] means = result.epochMeanLosses();
         assertTrue(means[means.length - 1] < 0.8f * means[0],
                 "mean loss should fall by 20%: " + Arrays.toString(means));
+        assertTrue(Files.size(result.pairsPng()) > 0, "contact sheet written");
         try (Stream<Path> events = Files.walk(result.tensorboardDir())) {
             assertTrue(events.anyMatch(p -> p.getFileName().toString().contains("tfevents")),
                     "TensorBoard event file written under " + result.tensorboardDir());
