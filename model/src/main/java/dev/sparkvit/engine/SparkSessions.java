@@ -16,6 +16,10 @@ public final class SparkSessions {
         if (!conf.contains("spark.master")) {
             conf.setMaster(defaultMaster);
         }
+        // Adaptive execution coalesces the 200 default shuffle partitions to what the data needs; jobs over a few
+        // thousand images otherwise spend most of their time scheduling empty tasks. User settings win.
+        conf.setIfMissing("spark.sql.adaptive.enabled", "true");
+        conf.setIfMissing("spark.sql.adaptive.coalescePartitions.enabled", "true");
         BigDlEngine.configure(conf);
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         BigDlEngine.init();

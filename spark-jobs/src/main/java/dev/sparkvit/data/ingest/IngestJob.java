@@ -134,13 +134,18 @@ public final class IngestJob {
         try (ProgressLog ignored = new ProgressLog(processed, inputFiles)) {
             counted = countByStatus(outcomes);
         }
+        LOG.info("stage decode: {} decoded, {} rejected, {} already present", counted[0], counted[1], counted[2]);
 
+        // Dedupe on the light columns only; the pixel rows are joined back once, for the write.
         WindowSpec byHash = Window.partitionBy("hash").orderBy("path");
-        Dataset<Row> ranked = outcomes.filter(col("status").equalTo(DECODED))
+        Dataset<Row> decoded = outcomes.filter(col("status").equalTo(DECODED));
+        Dataset<Row> ranks = decoded.select("path", "hash", "label")
                 .withColumn("rank", row_number().over(byHash))
-                .withColumn("kept_path", first("path").over(byHash));
-        Dataset<Row> kept = ranked.filter(col("rank").equalTo(1)).persist(StorageLevel.MEMORY_AND_DISK());
-        Dataset<Row> duplicates = ranked.filter(col("rank").gt(1))
+                .withColumn("kept_path", first("path").over(byHash))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> winners = ranks.filter(col("rank").equalTo(1));
+        Dataset<Row> kept = decoded.join(winners.select("path"), "path");
+        Dataset<Row> duplicates = ranks.filter(col("rank").gt(1))
                 .select(col("path").as("source_path"), col("hash"), col("kept_path"));
         Dataset<Row> quarantine = outcomes.filter(col("status").equalTo(REJECTED))
                 .select(col("path").as("source_path"), col("reason"), col("detail"), col("length"), col("hash"));
@@ -148,7 +153,7 @@ public final class IngestJob {
         List<String> classes = dataset.readClasses();
         if (labelled) {
             Set<String> newLabels = new TreeSet<>();
-            for (Row r : kept.select("label").distinct().collectAsList()) {
+            for (Row r : winners.select("label").distinct().collectAsList()) {
                 newLabels.add(r.getString(0));
             }
             newLabels.removeAll(classes);
@@ -157,7 +162,7 @@ public final class IngestJob {
         Dataset<Row> stored = storedRows(spark, kept, classes, labelled);
 
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
-        long storedCount = kept.count();
+        long storedCount = winners.count();
         long duplicateCount = counted[0] - storedCount;
         long quarantinedCount = counted[1];
         long presentCount = counted[2];
@@ -182,7 +187,7 @@ public final class IngestJob {
             rejects.put(r.getString(0), r.getLong(1));
         }
         outcomes.unpersist();
-        kept.unpersist();
+        ranks.unpersist();
 
         long accounted = storedCount + duplicateCount + quarantinedCount + presentCount;
         if (accounted != inputFiles) {
@@ -204,15 +209,33 @@ public final class IngestJob {
                 manifest);
     }
 
-    /** (path, length) of every file under the input root, recursively, in path order. */
+    /**
+     * (path, length) of every file under the input root, recursively, in path order. Local trees are walked with
+     * {@code listStatus}: {@code listFiles} builds located statuses whose permissions the local file system loads
+     * by forking a {@code stat} process per file (12 s for 5000 files here). Other file systems (HDFS, S3A) use
+     * {@code listFiles}, their efficient recursive listing.
+     */
     private List<Row> listFiles(Configuration hadoop) throws IOException {
         Path root = new Path(settings.input());
         FileSystem fs = root.getFileSystem(hadoop);
         List<Row> files = new ArrayList<>();
-        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
-        while (it.hasNext()) {
-            org.apache.hadoop.fs.LocatedFileStatus status = it.next();
-            files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+        if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
+            java.util.ArrayDeque<Path> pending = new java.util.ArrayDeque<>(List.of(root));
+            while (!pending.isEmpty()) {
+                for (org.apache.hadoop.fs.FileStatus status : fs.listStatus(pending.pop())) {
+                    if (status.isDirectory()) {
+                        pending.push(status.getPath());
+                    } else {
+                        files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+                    }
+                }
+            }
+        } else {
+            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
+            while (it.hasNext()) {
+                org.apache.hadoop.fs.LocatedFileStatus status = it.next();
+                files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
+            }
         }
         files.sort(java.util.Comparator.comparing(r -> r.getString(0)));
         return files;
