@@ -1,13 +1,11 @@
 package dev.sparkvit.cli;
 
 import dev.sparkvit.engine.Seeds;
-import dev.sparkvit.engine.SparkSessions;
 import dev.sparkvit.jobs.demo.DemoJob;
 import dev.sparkvit.jobs.demo.DemoResult;
 import dev.sparkvit.jobs.demo.DemoSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,13 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code sparkvit demo}: the end-to-end demo on the embedded synthetic dataset. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Generate the embedded image dataset, read it through Spark and train on it, printing the loss.")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "out/demo", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path output;
-
-    @Option(names = "--master", defaultValue = "local[2]",
-            description = "Spark master when not launched by spark-submit (default: ${DEFAULT-VALUE}).")
-    String master;
 
     @Option(names = "--image-size", defaultValue = "32", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
     int imageSize;
@@ -46,8 +40,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         DemoSettings settings = new DemoSettings(output.toAbsolutePath(), imageSize, imagesPerClass, epochs,
                 batchSize, learningRate, seed);
-        SparkSession spark = SparkSessions.start(new SparkConf().setAppName("sparkvit demo")
-                .set("spark.ui.showConsoleProgress", "false"), master);
+        SparkSession spark = startSpark("sparkvit demo");
         try {
             DemoResult result = new DemoJob(settings).execute(spark);
             System.out.println();

@@ -42,16 +42,22 @@ public final class Block extends FloatContainer {
 
     @Override
     public Tensor<Float> backward(Tensor<Float> x, Tensor<Float> gradOutput) {
-        gradHidden = residual(gradHidden, gradOutput, backward(mlpBranch(), hidden, gradOutput));
-        Tensor<Float> dx = residual(gradInput(), gradHidden, backward(attentionBranch(), x, gradHidden));
-        gradInput_$eq(dx);
-        return dx;
+        return propagate(x, gradOutput, true);
     }
 
     @Override
     public Tensor<Float> updateGradInput(Tensor<Float> x, Tensor<Float> gradOutput) {
-        gradHidden = residual(gradHidden, gradOutput, updateGradInput(mlpBranch(), hidden, gradOutput));
-        Tensor<Float> dx = residual(gradInput(), gradHidden, updateGradInput(attentionBranch(), x, gradHidden));
+        return propagate(x, gradOutput, false);
+    }
+
+    /** The two residual lines backwards; with {@code accumulate} the branches also add their weight gradients. */
+    private Tensor<Float> propagate(Tensor<Float> x, Tensor<Float> gradOutput, boolean accumulate) {
+        Tensor<Float> mlp = accumulate ? backward(mlpBranch(), hidden, gradOutput)
+                : updateGradInput(mlpBranch(), hidden, gradOutput);
+        gradHidden = residual(gradHidden, gradOutput, mlp);
+        Tensor<Float> attention = accumulate ? backward(attentionBranch(), x, gradHidden)
+                : updateGradInput(attentionBranch(), x, gradHidden);
+        Tensor<Float> dx = residual(gradInput(), gradHidden, attention);
         gradInput_$eq(dx);
         return dx;
     }

@@ -43,12 +43,21 @@ class PyTorchParityTest {
                         : TokenPooling.Mode.CLASS_TOKEN);
     }
 
+    /** The timm constructor arguments a fixture was made with. */
+    private static JsonNode timmArguments(String name) throws Exception {
+        SafeTensors.Contents weights = SafeTensors.read(fixture(name, "weights.safetensors"));
+        return new ObjectMapper().readTree(weights.metadata().get("config"));
+    }
+
+    /** sparkvit's classifier with a fixture's architecture and its own initialisation from {@code seed}. */
+    private static VisionTransformer model(JsonNode timm, long seed) {
+        return VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), seed);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"vit_micro_token_ls", "vit_micro_avg"})
     void outputsAndGradientsMatchTimm(String name) throws Exception {
-        SafeTensors.Contents weights = SafeTensors.read(fixture(name, "weights.safetensors"));
-        JsonNode timm = new ObjectMapper().readTree(weights.metadata().get("config"));
-        VisionTransformer vit = VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), 0);
+        VisionTransformer vit = model(timmArguments(name), 0);
         VitWeights.ImportReport report = VitWeights.load(vit, fixture(name, "weights.safetensors"),
                 VitWeights.Match.STRICT);
         assertEquals(vit.namedParameters().size(), report.loaded().size());
@@ -79,9 +88,8 @@ class PyTorchParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"vit_micro_token_ls", "vit_micro_avg"})
     void exportsWeightsTimmCanLoad(String name) throws Exception {
-        SafeTensors.Contents weights = SafeTensors.read(fixture(name, "weights.safetensors"));
-        JsonNode timm = new ObjectMapper().readTree(weights.metadata().get("config"));
-        VisionTransformer vit = VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), 7);
+        JsonNode timm = timmArguments(name);
+        VisionTransformer vit = model(timm, 7);
         vit.module().evaluate();
         NamedTensor input = SafeTensors.read(fixture(name, "io.safetensors")).tensors().get("input");
         Tensor<Float> output = vit.module().forward(tensor(input)).toTensor(FloatTypes.NUMERIC);
@@ -91,7 +99,7 @@ class PyTorchParityTest {
         SafeTensors.write(dir.resolve("io.safetensors"), Map.of("input", input,
                 "output", new NamedTensor(Tensors.shape(output), Tensors.toArray(output))), Map.of());
 
-        VisionTransformer reloaded = VisionTransformer.classifier(config(timm), timm.get("num_classes").asInt(), 8);
+        VisionTransformer reloaded = model(timm, 8);
         VitWeights.load(reloaded, dir.resolve("weights.safetensors"), VitWeights.Match.STRICT);
         reloaded.module().evaluate();
         assertArrayEquals(Tensors.toArray(output),

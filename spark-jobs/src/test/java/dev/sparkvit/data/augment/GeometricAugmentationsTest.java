@@ -8,24 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.data.image.FloatImage;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.SplittableRandom;
+import static dev.sparkvit.data.augment.TestImages.at;
+import static dev.sparkvit.data.augment.TestImages.random;
+
 import org.junit.jupiter.api.Test;
 
 class GeometricAugmentationsTest {
-
-    private static FloatImage random(int h, int w, long seed) {
-        Random r = new Random(seed);
-        float[] d = new float[3 * h * w];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = r.nextFloat();
-        }
-        return new FloatImage(3, h, w, d);
-    }
-
-    private static float at(FloatImage img, int c, int y, int x) {
-        return img.data()[(c * img.height() + y) * img.width() + x];
-    }
 
     @Test
     void rotationByZeroIsTheIdentityAndByNinetyMovesPixelsAroundTheCentre() {
