@@ -64,6 +64,7 @@ public final class IngestJob {
             .add("width", DataTypes.IntegerType, true)
             .add("pixels", DataTypes.BinaryType, true);
 
+    private static final long FILES_PER_TASK = 2000;
     private static final String DECODED = "decoded";
     private static final String REJECTED = "rejected";
     private static final String PRESENT = "present";
@@ -96,8 +97,10 @@ public final class IngestJob {
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
         long inputFiles = files.size();
-        Dataset<Row> listing = spark.createDataFrame(sc.parallelize(files,
-                (int) Math.max(1, Math.min(files.size(), 4L * sc.defaultParallelism()))), new StructType()
+        // At least four tasks per core, and no more than FILES_PER_TASK files in one task.
+        int tasks = (int) Math.max(1, Math.min(files.size(),
+                Math.max(4L * sc.defaultParallelism(), files.size() / FILES_PER_TASK + 1)));
+        Dataset<Row> listing = spark.createDataFrame(sc.parallelize(files, tasks), new StructType()
                 .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false));
         LOG.info("stage list: {} files under {}", inputFiles, root);
 
@@ -110,25 +113,9 @@ public final class IngestJob {
         double val = settings.valFraction();
 
         sc.setJobGroup("ingest:decode", "read, validate, decode and resize " + inputFiles + " files", false);
-        JavaRDD<Row> outcomeRows = listing.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows -> {
-            FileProcessor local = processor.withKnownHashes(knownBroadcast.value());
-            List<Row> out = new ArrayList<>();
-            while (rows.hasNext()) {
-                Row row = rows.next();
-                String path = row.getString(0);
-                String label = labelOf(root, path, labelled);
-                FileProcessor.Outcome o;
-                if (labelled && label == null) {
-                    o = local.reject(path, row.getLong(1), RejectReason.NO_CLASS_FOLDER,
-                            "file is directly under the input root; ImageFolder layout needs root/<class>/<file>");
-                } else {
-                    o = local.process(path, row.getLong(1));
-                }
-                out.add(toRow(o, label, train, val));
-                processed.add(1);
-            }
-            return out.iterator();
-        });
+        JavaRDD<Row> outcomeRows = listing.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows ->
+                outcomes(rows, processor.withKnownHashes(knownBroadcast.value()), root, labelled, train, val,
+                        processed));
         Dataset<Row> outcomes = spark.createDataFrame(outcomeRows, OUTCOMES).persist(StorageLevel.MEMORY_AND_DISK());
         long[] counted;
         try (ProgressLog ignored = new ProgressLog(processed, inputFiles)) {
@@ -259,6 +246,30 @@ public final class IngestJob {
         String relative = path.startsWith(root) ? path.substring(root.length()) : path;
         int slash = relative.indexOf('/');
         return slash <= 0 ? null : relative.substring(0, slash);
+    }
+
+    /** Processes listed files lazily, one at a time, so a task never holds more than one image. */
+    private static Iterator<Row> outcomes(Iterator<Row> rows, FileProcessor processor, String root, boolean labelled,
+            double train, double val, LongAccumulator processed) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                Row row = rows.next();
+                String path = row.getString(0);
+                String label = labelOf(root, path, labelled);
+                FileProcessor.Outcome o = labelled && label == null
+                        ? processor.reject(path, row.getLong(1), RejectReason.NO_CLASS_FOLDER,
+                                "file is directly under the input root; ImageFolder layout needs root/<class>/<file>")
+                        : processor.process(path, row.getLong(1));
+                processed.add(1);
+                return toRow(o, label, train, val);
+            }
+        };
     }
 
     private static Row toRow(FileProcessor.Outcome o, String label, double train, double val) {

@@ -13,7 +13,6 @@ import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Files;
