@@ -80,8 +80,23 @@ public final class DistributedTraining {
         return this;
     }
 
-    /** Writes TensorBoard event files under {@code dir/appName/train}. */
+    /**
+     * Writes TensorBoard event files under {@code dir/appName/train}. The folder must not hold events yet: DLlib reads
+     * back every event file in it, so a second run there would mix its losses with the first one's.
+     *
+     * @throws IllegalArgumentException when {@code dir/appName/train} already holds event files
+     */
     public DistributedTraining summary(Path dir, String appName) {
+        Path train = dir.resolve(appName).resolve("train");
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.exists(train)
+                ? java.nio.file.Files.list(train) : java.util.stream.Stream.empty()) {
+            if (files.anyMatch(f -> f.getFileName().toString().contains("tfevents"))) {
+                throw new IllegalArgumentException("TensorBoard folder " + train + " already holds a run's events; "
+                        + "use a new run name");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + train, e);
+        }
         this.summary = new TrainSummary(dir.toString(), appName);
         return this;
     }

@@ -75,6 +75,16 @@ class DistributedTrainingTest {
     }
 
     @Test
+    void refusesASummaryFolderThatAlreadyHoldsARun(@TempDir Path logs) throws java.io.IOException {
+        java.nio.file.Path train = logs.resolve("run").resolve("train");
+        java.nio.file.Files.createDirectories(train);
+        java.nio.file.Files.write(train.resolve("events.out.tfevents.1.host"), new byte[0]);
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> DistributedTraining.of(mlp(), blobs(16, 1), Criteria.classNll(), 2).summary(logs, "run"));
+        assertTrue(error.getMessage().contains("already holds a run"), error.getMessage());
+    }
+
+    @Test
     void rejectsBatchSizeNotMultipleOfReplicas() {
         DistributedTraining training = DistributedTraining.of(mlp(), blobs(16, 1), Criteria.classNll(), 3);
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class, training::optimize);

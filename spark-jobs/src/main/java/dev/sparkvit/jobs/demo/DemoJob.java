@@ -82,7 +82,7 @@ public final class DemoJob {
                         settings.batchSize())
                 .optimMethod(OptimMethods.adam(settings.learningRate()))
                 .endWhen(Triggers.maxIteration(settings.epochs() * perEpoch))
-                .summary(tensorboardDir, "demo");
+                .summary(tensorboardDir, runName());
         training.optimize();
         float[] losses = training.lossHistory();
         training.close();
@@ -94,6 +94,12 @@ public final class DemoJob {
                     String.format("%.4f", epochMeans[e]));
         }
         return new DemoResult(datasetDir, ingest, count, losses, epochMeans, pairsPng, tensorboardDir);
+    }
+
+    /** A TensorBoard run folder of its own for every run, so runs appear side by side and never mix. */
+    private static String runName() {
+        return "demo-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter
+                .ofPattern("yyyyMMdd-HHmmss-SSS"));
     }
 
     private static void writePairs(SparkSession spark, Path datasetDir, Normalize normalize, Path png) {
