@@ -12,6 +12,8 @@ import dev.sparkvit.engine.Samples;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
+import dev.sparkvit.model.optim.AdamW;
+import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.testing.SharedSpark;
 import dev.sparkvit.testing.TestTensors;
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
@@ -77,6 +79,23 @@ class VitDistributedTrainingTest {
         assertTrue(unchanged.isEmpty(), "parameters that did not change under DistriOptimizer: " + unchanged);
         assertTrue(before.keySet().containsAll(List.of("blocks.0.norm1.weight", "blocks.1.ls2.gamma", "pos_embed",
                 "cls_token", "norm.bias")), "the check covers LayerNorm, LayerScale and the embeddings");
+    }
+
+    /** sparkvit's own AdamW, one per parameter group, runs inside DistriOptimizer and trains every parameter. */
+    @Test
+    void adamwPerGroupTrainsEveryParameter() {
+        VisionTransformer vit = VisionTransformer.classifier(CONFIG, 3, 6);
+        Map<String, float[]> before = snapshot(vit);
+        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            methods.put(group.name(), AdamW.of(new WarmupCosine(1e-2, 1, 4, 0.0), 0.05));
+        }
+        DistributedTraining.of(vit.module(), SharedSpark.context().parallelize(randomImages(), 2).rdd(),
+                        Criteria.crossEntropy(), 8)
+                .optimMethods(methods)
+                .endWhen(Triggers.maxIteration(3))
+                .optimize();
+        assertEquals(List.of(), unchanged(before, vit));
     }
 
     /**

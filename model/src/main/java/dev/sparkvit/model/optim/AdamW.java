@@ -1,0 +1,102 @@
+package dev.sparkvit.model.optim;
+
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.engine.FloatOptimMethod;
+import dev.sparkvit.engine.Tensors;
+
+/**
+ * Adam with decoupled weight decay (Loshchilov and Hutter 2019), as {@code torch.optim.AdamW}: at step t with
+ * learning rate lr_t from the schedule,
+ * <pre>
+ *   p = p - lr_t * wd * p
+ *   m = b1 m + (1 - b1) g ;  v = b2 v + (1 - b2) g^2
+ *   p = p - lr_t * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ * </pre>
+ * Replaces DLlib's AdamWeightDecay (docs/ENGINE.md, defect 3). Weight decay applies to every element this method
+ * is given; parameters excluded from decay need a method (group) of their own or a decay of zero.
+ */
+public final class AdamW extends FloatOptimMethod {
+    private static final long serialVersionUID = 1L;
+
+    private final LearningRateSchedule schedule;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private long step;
+    private double currentRate;
+    private float[] m;
+    private float[] v;
+
+    public AdamW(LearningRateSchedule schedule, double beta1, double beta2, double eps, double weightDecay) {
+        if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1) || !(eps > 0) || weightDecay < 0) {
+            throw new IllegalArgumentException("AdamW needs betas in [0, 1), eps > 0, weight decay >= 0; got "
+                    + beta1 + ", " + beta2 + ", " + eps + ", " + weightDecay);
+        }
+        this.schedule = schedule;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8. */
+    public static AdamW of(LearningRateSchedule schedule, double weightDecay) {
+        return new AdamW(schedule, 0.9, 0.999, 1e-8, weightDecay);
+    }
+
+    /** Steps taken so far. */
+    public long step() {
+        return step;
+    }
+
+    @Override
+    protected void update(Tensor<Float> parameters, Tensor<Float> gradients) {
+        int n = Tensors.size(parameters);
+        if (m == null) {
+            m = new float[n];
+            v = new float[n];
+        } else if (m.length != n) {
+            throw new IllegalStateException("AdamW was given " + n + " parameters after " + m.length
+                    + "; one method instance must always update the same slice");
+        }
+        step++;
+        currentRate = schedule.rate(step - 1);
+        float decay = (float) (1 - currentRate * weightDecay);
+        float b1 = (float) beta1;
+        float b2 = (float) beta2;
+        double correction1 = 1 - Math.pow(beta1, step);
+        float correction2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+        float stepSize = (float) (currentRate / correction1);
+        float e = (float) eps;
+        float[] p = Tensors.data(parameters);
+        float[] g = Tensors.data(gradients);
+        int po = Tensors.offset(parameters);
+        int go = Tensors.offset(gradients);
+        for (int i = 0; i < n; i++) {
+            float grad = g[go + i];
+            p[po + i] *= decay;
+            m[i] = b1 * m[i] + (1 - b1) * grad;
+            v[i] = b2 * v[i] + (1 - b2) * grad * grad;
+            p[po + i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / correction2Sqrt + e);
+        }
+    }
+
+    @Override
+    public double getLearningRate() {
+        return currentRate;
+    }
+
+    @Override
+    public void clearHistory() {
+        m = null;
+        v = null;
+        step = 0;
+    }
+
+    @Override
+    public String getHyperParameter() {
+        return String.format("AdamW lr %.3g, betas (%s, %s), eps %s, weight decay %s, step %d", currentRate, beta1,
+                beta2, eps, weightDecay, step);
+    }
+}
