@@ -1,7 +1,10 @@
 package dev.sparkvit.engine;
 
+import com.intel.analytics.bigdl.dllib.feature.dataset.AbstractDataSet;
 import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
 import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
+import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch;
+import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
@@ -16,6 +19,8 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import scala.Tuple3;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
 
 /**
  * Synchronous data-parallel training with DLlib's DistriOptimizer, from Java.
@@ -28,6 +33,7 @@ import scala.Tuple3;
 public final class DistributedTraining {
     private final AbstractModule<Activity, Activity, Float> model;
     private final RDD<Sample<Float>> samples;
+    private final EpochDataSet<?> epochSamples;
     private final AbstractCriterion<Activity, Activity, Float> criterion;
     private final int batchSize;
     private OptimMethod<Float> optimMethod = OptimMethods.sgd(0.01, 0.0);
@@ -39,8 +45,27 @@ public final class DistributedTraining {
             AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
         this.model = model;
         this.samples = samples;
+        this.epochSamples = null;
         this.criterion = criterion;
         this.batchSize = batchSize;
+    }
+
+    private DistributedTraining(AbstractModule<Activity, Activity, Float> model, EpochDataSet<?> epochSamples,
+            AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
+        this.model = model;
+        this.samples = null;
+        this.epochSamples = epochSamples;
+        this.criterion = criterion;
+        this.batchSize = batchSize;
+    }
+
+    /** Like {@link #of(AbstractModule, RDD, AbstractCriterion, int)}, with samples rebuilt every epoch. */
+    @SuppressWarnings("unchecked")
+    public static DistributedTraining of(AbstractModule<?, ?, Float> model, EpochDataSet<?> samples,
+            AbstractCriterion<?, ?, Float> criterion, int batchSize) {
+        return new DistributedTraining((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model,
+                Objects.requireNonNull(samples, "samples"),
+                (AbstractCriterion<Activity, Activity, Float>) (AbstractCriterion<?, ?, ?>) criterion, batchSize);
     }
 
     /**
@@ -119,8 +144,11 @@ public final class DistributedTraining {
                     + replicas + " model replicas (" + BigDlEngine.nodeNumber() + " executors x "
                     + BigDlEngine.coreNumber() + " cores); DistriOptimizer gives each replica an equal slice");
         }
-        Optimizer<Float, MiniBatch<Float>> optimizer = Optimizer$.MODULE$.apply(model, samples, criterion, batchSize,
-                null, null, FloatTypes.TAG, FloatTypes.NUMERIC);
+        Optimizer<Float, MiniBatch<Float>> optimizer = samples != null
+                ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
+                        FloatTypes.NUMERIC)
+                : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
+                        FloatTypes.NUMERIC);
         if (optimMethodsBySubmodule != null) {
             optimizer.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
         } else {
@@ -131,6 +159,16 @@ public final class DistributedTraining {
             optimizer.setTrainSummary(summary);
         }
         return optimizer.optimize();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static AbstractDataSet<MiniBatch<Float>, ?> miniBatches(EpochDataSet<?> samples, int batchSize) {
+        SampleToMiniBatch<Float> toBatches = SampleToMiniBatch$.MODULE$.apply(batchSize, scala.Option.empty(),
+                scala.Option.empty(), scala.Option.apply((Object) BigDlEngine.nodeNumber()), false, FloatTypes.TAG,
+                FloatTypes.NUMERIC);
+        ClassTag<MiniBatch<Float>> tag = (ClassTag<MiniBatch<Float>>) (ClassTag<?>) ClassTag$.MODULE$.apply(
+                MiniBatch.class);
+        return (AbstractDataSet<MiniBatch<Float>, ?>) samples.transform(toBatches, tag);
     }
 
     /** Loss of every iteration so far, in order, read back from the TensorBoard event files. */

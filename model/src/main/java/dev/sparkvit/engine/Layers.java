@@ -1,5 +1,7 @@
 package dev.sparkvit.engine;
 
+import com.intel.analytics.bigdl.dllib.nn.JoinTable;
+import com.intel.analytics.bigdl.dllib.nn.JoinTable$;
 import com.intel.analytics.bigdl.dllib.nn.Linear;
 import com.intel.analytics.bigdl.dllib.nn.Linear$;
 import com.intel.analytics.bigdl.dllib.nn.LogSoftMax;
@@ -34,6 +36,14 @@ public final class Layers {
     public static Linear<Float> linear(int inputSize, int outputSize) {
         return Linear$.MODULE$.apply(inputSize, outputSize, true, null, null, null, null, null, null,
                 FloatTypes.TAG, FloatTypes.NUMERIC);
+    }
+
+    /**
+     * Concatenates a table of tensors along the batch dimension: the two views of a SimCLR pair, each (B, ...),
+     * become one (2B, ...) batch with view 1 in rows 0..B-1 and view 2 in rows B..2B-1. Backward splits the gradient.
+     */
+    public static JoinTable<Float> joinBatch() {
+        return JoinTable$.MODULE$.apply(1, 0, FloatTypes.TAG, FloatTypes.NUMERIC);
     }
 
     public static ReLU<Float> relu() {

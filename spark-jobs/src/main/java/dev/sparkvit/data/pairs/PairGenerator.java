@@ -43,10 +43,16 @@ public final class PairGenerator implements Serializable {
      * (DLlib labels are 1-based; 0 for unlabelled images).
      */
     public JavaRDD<Sample<Float>> samples(Dataset<Row> images, int epoch) {
-        return images.select("id", "label_index", "height", "width", "pixels").javaRDD().map(row -> {
-            FloatImage[] views = pair(row.getString(0), StoredImages.image(row), epoch);
-            return Samples.of(List.of(tensor(views[0]), tensor(views[1])), Tensors.scalar(row.getInt(1) + 1));
-        });
+        return images.selectExpr(COLUMNS).javaRDD().map(row -> sample(row, epoch));
+    }
+
+    /** The columns {@link #sample} reads, in order. */
+    public static final String[] COLUMNS = {"id", "label_index", "height", "width", "pixels"};
+
+    /** The pair sample of one stored-image row (columns {@link #COLUMNS}) for one epoch. */
+    public Sample<Float> sample(Row row, int epoch) {
+        FloatImage[] views = pair(row.getString(0), StoredImages.image(row), epoch);
+        return Samples.of(List.of(tensor(views[0]), tensor(views[1])), Tensors.scalar(row.getInt(1) + 1));
     }
 
     private static com.intel.analytics.bigdl.dllib.tensor.Tensor<Float> tensor(FloatImage image) {

@@ -1,0 +1,177 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.feature.dataset.DistributedDataSet;
+import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * A DLlib training dataset that builds its samples afresh every epoch, on the executors, from cached source elements:
+ * {@code sample = toSample(epoch, element)}. SimCLR needs this: DLlib's own dataset caches the samples once, so
+ * every epoch would see the same augmented views. The order within a partition is a permutation drawn from
+ * (seed, epoch, partition), and reading starts at its beginning, so an epoch's sample sequence is reproducible
+ * (DLlib's dataset starts at an offset drawn from an unseeded generator).
+ *
+ * <p>DistriOptimizer calls {@link #shuffle()} before the first epoch and after each one, then {@link #data} again;
+ * the epoch counter advances on each shuffle. Every training iteration is a new Spark job that opens a fresh iterator
+ * over {@code data(true)} and reads one batch from it; so that consecutive iterations read consecutive batches, the
+ * read position of each (dataset, epoch, partition) is kept on the executor (DistriOptimizer pins partitions to
+ * executors through its cached models). DLlib's own dataset instead starts every iteration at a random offset.
+ *
+ * @param <E> the cached source element (for example a stored image row)
+ */
+public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> {
+    private static final long serialVersionUID = 1L;
+
+    /** Builds the sample of one element for one epoch; must depend on nothing else. */
+    @FunctionalInterface
+    public interface EpochFunction<E> extends Serializable {
+        Sample<Float> apply(int epoch, E element) throws Exception;
+    }
+
+    private final JavaRDD<List<E>> partitions;
+    private final EpochFunction<E> toSample;
+    private final long seed;
+    private final long size;
+    private final String id = java.util.UUID.randomUUID().toString();
+    private int epoch = -1;
+    private boolean cached;
+
+    /**
+     * @param source elements, repartitioned here to {@code partitionCount} partitions (DistriOptimizer wants one per
+     *     executor: {@link BigDlEngine#nodeNumber()})
+     */
+    public EpochDataSet(JavaRDD<E> source, int partitionCount, EpochFunction<E> toSample, long seed) {
+        this.partitions = source.repartition(partitionCount).glom().persist(StorageLevel.MEMORY_AND_DISK());
+        this.toSample = toSample;
+        this.seed = seed;
+        this.size = partitions.map(List::size).reduce(Integer::sum);
+        if (size == 0) {
+            throw new IllegalArgumentException("the training data is empty");
+        }
+    }
+
+    /** The epoch the next {@link #data} call serves (0 after the first shuffle). */
+    public int epoch() {
+        return epoch;
+    }
+
+    @Override
+    public RDD<Sample<Float>> data(boolean train) {
+        int current = Math.max(epoch, 0);
+        long s = seed;
+        EpochFunction<E> f = toSample;
+        String datasetId = id;
+        return partitions.mapPartitionsWithIndex((index, lists) -> {
+            List<E> elements = lists.hasNext() ? lists.next() : new ArrayList<>();
+            int[] order = permutation(elements.size(), new SplittableRandom(mix(s, current, index)));
+            AtomicLong position = train ? Positions.of(datasetId, current, index) : new AtomicLong();
+            return new EpochIterator<>(elements, order, train, current, f, position);
+        }, true).rdd();
+    }
+
+    @Override
+    public void shuffle() {
+        epoch++;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public RDD<?> originRDD() {
+        return partitions.rdd();
+    }
+
+    @Override
+    public boolean isCached() {
+        return cached;
+    }
+
+    @Override
+    public void isCached_$eq(boolean value) {
+        cached = value;
+    }
+
+    static int[] permutation(int n, SplittableRandom random) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    private static long mix(long seed, int epoch, int partition) {
+        long z = seed ^ (0x9e3779b97f4a7c15L * (epoch + 1)) ^ (0xc2b2ae3d27d4eb4fL * (partition + 1));
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Executor-side read positions of the training iterators, one per (dataset, epoch, partition). */
+    private static final class Positions {
+        private static final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> BY_KEY =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        static AtomicLong of(String dataset, int epoch, int partition) {
+            String prefix = dataset + "/" + partition + "/";
+            // an epoch's position is never needed again once the next epoch starts
+            BY_KEY.keySet().removeIf(key -> key.startsWith(prefix) && !key.equals(prefix + epoch));
+            return BY_KEY.computeIfAbsent(prefix + epoch, key -> new AtomicLong());
+        }
+    }
+
+    /** One pass in permuted order (evaluation), or an endless cycle over it (training). */
+    private static final class EpochIterator<E> implements Iterator<Sample<Float>> {
+        private final List<E> elements;
+        private final int[] order;
+        private final boolean endless;
+        private final int epoch;
+        private final EpochFunction<E> toSample;
+        private final AtomicLong position;
+
+        EpochIterator(List<E> elements, int[] order, boolean endless, int epoch, EpochFunction<E> toSample,
+                AtomicLong position) {
+            this.elements = elements;
+            this.order = order;
+            this.endless = endless;
+            this.epoch = epoch;
+            this.toSample = toSample;
+            this.position = position;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !elements.isEmpty() && (endless || position.get() < elements.size());
+        }
+
+        @Override
+        public Sample<Float> next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            E element = elements.get(order[(int) (position.getAndIncrement() % order.length)]);
+            try {
+                return toSample.apply(epoch, element);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot build the sample of epoch " + epoch + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}
