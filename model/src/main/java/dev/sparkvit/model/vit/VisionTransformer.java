@@ -192,6 +192,28 @@ public final class VisionTransformer {
         return encoder;
     }
 
+    /**
+     * Features of a batch of images from an encoder built by this class, in evaluation mode: the encoder's own output
+     * (class token or mean pooling, after its final norm) and the mean of the patch tokens leaving the last block.
+     * Static so executors can call it on a broadcast copy of {@link #encoder()}.
+     *
+     * @return {pooled (B, C), mean of patch tokens (B, C)}
+     */
+    public static Tensor<Float>[] features(Sequential<Float> encoder, Tensor<Float> images) {
+        encoder.evaluate();
+        scala.collection.mutable.ArrayBuffer<AbstractModule<Activity, Activity, Float>> children = encoder.modules();
+        Tensor<Float> tokens = images;
+        for (int i = 0; i < children.size() - 1; i++) {
+            tokens = children.apply(i).forward(tokens).toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC);
+        }
+        Tensor<Float> pooled = children.apply(children.size() - 1).forward(tokens)
+                .toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC).clone();
+        TokenPooling mean = new TokenPooling(TokenPooling.Mode.MEAN, 1);
+        @SuppressWarnings("unchecked")
+        Tensor<Float>[] both = new Tensor[] {pooled, mean.forward(tokens).clone()};
+        return both;
+    }
+
     /** Every parameter under its timm-style name, in DLlib's flat-buffer order. */
     public Map<String, Tensor<Float>> namedParameters() {
         Map<String, Tensor<Float>> named = new LinkedHashMap<>();

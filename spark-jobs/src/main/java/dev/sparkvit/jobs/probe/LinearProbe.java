@@ -1,0 +1,133 @@
+package dev.sparkvit.jobs.probe;
+
+import com.intel.analytics.bigdl.dllib.nn.Sequential;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.vit.VisionTransformer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The linear probe of the training guide ({@code probe_accuracy}): frozen encoder features of the train and val
+ * splits, computed on the executors, and a multinomial logistic regression (Spark MLlib) fitted on train and scored on
+ * val. Two feature kinds are probed: the encoder's pooled output and the mean of the patch tokens; with class-token
+ * pooling and a small LayerScale init a random encoder's class token barely depends on the input, so the mean-pooled
+ * features give the meaningful random baseline.
+ */
+public final class LinearProbe {
+    private static final int BATCH = 64;
+    private static final StructType FEATURES = new StructType()
+            .add("split", DataTypes.StringType, false)
+            .add("label", DataTypes.DoubleType, false)
+            .add("pooled", new VectorUDT(), false)
+            .add("mean", new VectorUDT(), false);
+
+    private LinearProbe() {
+    }
+
+    /** Val accuracy of the probe on each feature kind. */
+    public record Result(double pooledAccuracy, double meanAccuracy, long trainImages, long valImages) {
+        @Override
+        public String toString() {
+            return String.format("probe accuracy: pooled %.3f, mean of patch tokens %.3f (%d train, %d val images)",
+                    pooledAccuracy, meanAccuracy, trainImages, valImages);
+        }
+    }
+
+    public static Result run(SparkSession spark, VisionTransformer vit, String dataset, Normalize normalize) {
+        Broadcast<Sequential<Float>> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .broadcast(vit.encoder());
+        Dataset<Row> images = StoredImages.read(spark, dataset, null).filter("split in ('train', 'val')")
+                .select("split", "label_index", "height", "width", "pixels");
+        Dataset<Row> features = spark.createDataFrame(images.javaRDD().mapPartitions(
+                (FlatMapFunction<Iterator<Row>, Row>) rows -> extract(rows, ownCopy(encoder.value()), normalize)),
+                FEATURES).cache();
+        Dataset<Row> train = features.filter("split = 'train'");
+        Dataset<Row> val = features.filter("split = 'val'");
+        long trainCount = train.count();
+        long valCount = val.count();
+        if (trainCount == 0 || valCount == 0) {
+            throw new IllegalArgumentException("dataset " + dataset + " needs train and val images for a probe, has "
+                    + trainCount + " and " + valCount);
+        }
+        Result result = new Result(accuracy(train, val, "pooled"), accuracy(train, val, "mean"), trainCount,
+                valCount);
+        features.unpersist();
+        encoder.destroy();
+        return result;
+    }
+
+    /** A task's own copy: tasks of one executor share the broadcast value, and modules keep per-call buffers. */
+    @SuppressWarnings("unchecked")
+    private static Sequential<Float> ownCopy(Sequential<Float> encoder) {
+        return (Sequential<Float>) (Object) encoder.cloneModule();
+    }
+
+    private static Iterator<Row> extract(Iterator<Row> rows, Sequential<Float> encoder, Normalize normalize) {
+        List<Row> out = new ArrayList<>();
+        List<Row> batch = new ArrayList<>();
+        while (rows.hasNext()) {
+            batch.add(rows.next());
+            if (batch.size() == BATCH || !rows.hasNext()) {
+                out.addAll(features(batch, encoder, normalize));
+                batch.clear();
+            }
+        }
+        return out.iterator();
+    }
+
+    private static List<Row> features(List<Row> batch, Sequential<Float> encoder, Normalize normalize) {
+        Row first = batch.get(0);
+        int h = first.getInt(2);
+        int w = first.getInt(3);
+        float[] pixels = new float[batch.size() * 3 * h * w];
+        for (int i = 0; i < batch.size(); i++) {
+            FloatImage image = normalize.apply(FloatImage.of(StoredImages.image(batch.get(i))), new SplittableRandom(0));
+            System.arraycopy(image.data(), 0, pixels, i * 3 * h * w, 3 * h * w);
+        }
+        Tensor<Float>[] f = VisionTransformer.features(encoder, Tensors.of(pixels, batch.size(), 3, h, w));
+        float[] pooled = Tensors.toArray(f[0]);
+        float[] mean = Tensors.toArray(f[1]);
+        int dim = pooled.length / batch.size();
+        List<Row> out = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            out.add(RowFactory.create(batch.get(i).getString(0), (double) batch.get(i).getInt(1),
+                    Vectors.dense(toDoubles(pooled, i * dim, dim)), Vectors.dense(toDoubles(mean, i * dim, dim))));
+        }
+        return out;
+    }
+
+    private static double[] toDoubles(float[] values, int from, int length) {
+        double[] out = new double[length];
+        for (int i = 0; i < length; i++) {
+            out[i] = values[from + i];
+        }
+        return out;
+    }
+
+    private static double accuracy(Dataset<Row> train, Dataset<Row> val, String column) {
+        LogisticRegressionModel model = new LogisticRegression().setFeaturesCol(column).setLabelCol("label")
+                .setFamily("multinomial").setMaxIter(200).setRegParam(1e-4).setStandardization(true).fit(train);
+        Dataset<Row> predicted = model.transform(val);
+        long correct = predicted.filter("prediction = label").count();
+        return (double) correct / predicted.count();
+    }
+}
