@@ -13,7 +13,8 @@ import dev.sparkvit.engine.Tensors;
  *   p = p - lr_t * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
  * </pre>
  * Replaces DLlib's AdamWeightDecay (docs/ENGINE.md, defect 3). Weight decay applies to every element this method
- * is given; parameters excluded from decay need a method (group) of their own or a decay of zero.
+ * is given; parameters excluded from decay need a method (group) of their own or a decay of zero. A step whose
+ * scheduled rate is 0 changes nothing at all, neither weights nor moments: that is how FreezeOut freezes a group.
  */
 public final class AdamW extends FloatOptimMethod {
     private static final long serialVersionUID = 1L;
@@ -62,6 +63,9 @@ public final class AdamW extends FloatOptimMethod {
         }
         step++;
         currentRate = schedule.rate(step - 1);
+        if (currentRate == 0) {
+            return; // frozen (or a zero-rate step): no decay, no moment drift
+        }
         float decay = (float) (1 - currentRate * weightDecay);
         float b1 = (float) beta1;
         float b2 = (float) beta2;
