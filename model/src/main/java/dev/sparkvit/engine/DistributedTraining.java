@@ -8,6 +8,7 @@ import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.DistriOptimizer;
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
@@ -40,6 +41,7 @@ public final class DistributedTraining {
     private Map<String, OptimMethod<Float>> optimMethodsBySubmodule;
     private Trigger endWhen = Triggers.maxEpoch(1);
     private TrainSummary summary;
+    private String compression = "none";
 
     private DistributedTraining(AbstractModule<Activity, Activity, Float> model, RDD<Sample<Float>> samples,
             AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
@@ -126,6 +128,20 @@ public final class DistributedTraining {
         return this;
     }
 
+    /**
+     * How weights and gradients travel between DistriOptimizer's partitions and replicas: {@code "none"} (exact
+     * float32, sparkvit's default) or {@code "fp16"} (DLlib's default: each float truncated to its top 16 bits,
+     * a bfloat16 truncation, halving the bytes at the price of computing every forward and backward pass on
+     * rounded weights; docs/ENGINE.md).
+     */
+    public DistributedTraining compression(String type) {
+        if (!type.equals("none") && !type.equals("fp16")) {
+            throw new IllegalArgumentException("compression '" + type + "' is unknown: expected none or fp16");
+        }
+        this.compression = type;
+        return this;
+    }
+
     /** Total model replicas DistriOptimizer trains: executors x replicas per executor. */
     public static int replicaCount() {
         return BigDlEngine.nodeNumber() * BigDlEngine.coreNumber();
@@ -155,6 +171,9 @@ public final class DistributedTraining {
             optimizer.setOptimMethod(optimMethod);
         }
         optimizer.setEndWhen(endWhen);
+        if (optimizer instanceof DistriOptimizer<?> distributed) {
+            distributed.setCompressType(compression);
+        }
         if (summary != null) {
             optimizer.setTrainSummary(summary);
         }

@@ -1,0 +1,132 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.nn.Container;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * An exponential moving average of every weight of the wrapped model, updated exactly once per training iteration:
+ * {@code ema = d * ema + (1 - d) * w}. Under DistriOptimizer each replica receives the current weights before its
+ * forward pass; every replica folds them into its own EMA copy at that moment, so all copies are identical, and the
+ * copies travel home as DLlib "extra parameters" (replica 0 of the first partition is copied into the driver model at
+ * the end of training and at every checkpoint). The forward pass of iteration t sees the weights after t - 1
+ * updates, so after training call {@link #update()} once on the driver to fold in the final weights.
+ *
+ * <p>With warmup the decay of update k (1-based) is {@code min(decay, (1 + k) / (10 + k))}, as timm's ModelEmaV2.
+ */
+public final class EmaContainer extends Container<Activity, Activity, Float> {
+    private static final long serialVersionUID = 1L;
+    private static final ClassTag<Activity> ACTIVITY = tag();
+
+    private final double decay;
+    private final boolean warmup;
+    private final Tensor<Float>[] average;
+    private final Tensor<Float> updates = Tensors.zeros(1);
+
+    @SuppressWarnings("unchecked")
+    public EmaContainer(AbstractModule<?, ?, Float> model, double decay, boolean warmup) {
+        super(ACTIVITY, ACTIVITY, FloatTypes.TAG, FloatTypes.NUMERIC);
+        if (!(decay >= 0 && decay < 1)) {
+            throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + decay);
+        }
+        this.decay = decay;
+        this.warmup = warmup;
+        modules().$plus$eq((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model);
+        List<Tensor<Float>> weights = ModuleParameters.weights(model);
+        average = weights.stream().map(Tensor::clone).toArray(Tensor[]::new);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ClassTag<Activity> tag() {
+        return (ClassTag<Activity>) (ClassTag<?>) ClassTag$.MODULE$.apply(Activity.class);
+    }
+
+    private AbstractModule<Activity, Activity, Float> model() {
+        return modules().apply(0);
+    }
+
+    /** The decay the next update uses. */
+    public double nextDecay() {
+        double k = updates.valueAt(1) + 1;
+        return warmup ? Math.min(decay, (1 + k) / (10 + k)) : decay;
+    }
+
+    /** Folds the model's current weights into the average. */
+    public void update() {
+        float d = (float) nextDecay();
+        List<Tensor<Float>> weights = ModuleParameters.weights(model());
+        for (int i = 0; i < average.length; i++) {
+            float[] a = Tensors.data(average[i]);
+            int ao = Tensors.offset(average[i]);
+            Tensor<Float> w = Tensors.contiguous(weights.get(i));
+            float[] wd = Tensors.data(w);
+            int wo = Tensors.offset(w);
+            for (int j = 0; j < Tensors.size(w); j++) {
+                a[ao + j] = d * a[ao + j] + (1 - d) * wd[wo + j];
+            }
+        }
+        updates.setValue(1, updates.valueAt(1) + 1);
+    }
+
+    /** The averaged weights, aligned with the model's parameters. */
+    public List<Tensor<Float>> averagedWeights() {
+        return List.of(average);
+    }
+
+    /** Updates applied so far. */
+    public long updateCount() {
+        return (long) (float) updates.valueAt(1);
+    }
+
+    @Override
+    public Activity updateOutput(Activity input) {
+        if (isTraining()) {
+            update();
+        }
+        Activity out = model().forward(input);
+        output_$eq(out);
+        return out;
+    }
+
+    @Override
+    public Activity updateGradInput(Activity input, Activity gradOutput) {
+        Activity grad = model().updateGradInput(input, gradOutput);
+        gradInput_$eq(grad);
+        return grad;
+    }
+
+    @Override
+    public void accGradParameters(Activity input, Activity gradOutput) {
+        model().accGradParameters(input, gradOutput);
+    }
+
+    @Override
+    public Activity backward(Activity input, Activity gradOutput) {
+        Activity grad = model().backward(input, gradOutput);
+        gradInput_$eq(grad);
+        return grad;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Tensor<Float>[] getExtraParameter() {
+        List<Tensor<Float>> extra = new ArrayList<>();
+        Tensor<Float>[] inner = model().getExtraParameter();
+        if (inner != null) {
+            extra.addAll(List.of(inner));
+        }
+        extra.addAll(List.of(average));
+        extra.add(updates);
+        return extra.toArray(new Tensor[0]);
+    }
+
+    @Override
+    public String toString() {
+        return "EMA(decay=" + decay + (warmup ? ", warmup" : "") + ")[" + model() + "]";
+    }
+}
