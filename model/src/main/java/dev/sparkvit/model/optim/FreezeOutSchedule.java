@@ -18,7 +18,7 @@ package dev.sparkvit.model.optim;
  * @param scaleLr divide each block's base rate by t_i
  */
 public record FreezeOutSchedule(int depth, double t0, Scaling scaling, long totalIterations, long warmupIterations,
-        double learningRate, boolean scaleLr) {
+        double learningRate, boolean scaleLr) implements java.io.Serializable {
 
     /** How block fractions are scaled. */
     public enum Scaling {

@@ -17,6 +17,7 @@ import dev.sparkvit.model.layers.PositionEmbedding;
 import dev.sparkvit.model.layers.SelfAttention;
 import dev.sparkvit.model.layers.TokenLinear;
 import dev.sparkvit.model.layers.TokenPooling;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -32,7 +33,7 @@ import scala.collection.Iterator;
  * state-dict keys:
  * <pre>
  * vit
- *   encoder
+ *   encoder     (an {@link Encoder}: with FreezeOut its backward stops at the frozen prefix)
  *     stem       patch_embed, cls_token, pos_embed
  *     blocks.i   (i = 0 .. depth-1) norm1, attn.{qkv, core, proj}, ls1, drop_path1, norm2, mlp.{fc1, act, fc2}, ls2, drop_path2
  *     neck       norm, pool  (mean pooling: pool, fc_norm)
@@ -45,19 +46,25 @@ public final class VisionTransformer {
     private final VitConfig config;
     private final Head head;
     private final Sequential<Float> root;
-    private final Sequential<Float> encoder;
+    private final Encoder encoder;
     private final List<LayerScale[]> layerScales = new ArrayList<>();
     private final List<AbstractModule<?, ?, Float>> groupModules = new ArrayList<>();
 
-    private VisionTransformer(VitConfig config, Head head, long seed) {
+    private VisionTransformer(VitConfig config, Head head, long seed, FreezeOutSchedule freezeOut) {
         this.config = config;
         this.head = head;
-        this.encoder = Layers.sequential("encoder");
-        encoder.add(stem());
+        List<AbstractModule<?, ?, Float>> parts = new ArrayList<>();
+        parts.add(stem());
         for (int i = 0; i < config.depth(); i++) {
-            encoder.add(block(i));
+            parts.add(block(i));
         }
-        encoder.add(neck());
+        parts.add(neck());
+        if (freezeOut != null && freezeOut.depth() != config.depth()) {
+            throw new IllegalArgumentException("FreezeOut schedule for " + freezeOut.depth() + " blocks does not fit a "
+                    + config.depth() + "-block model");
+        }
+        this.encoder = new Encoder(parts, freezeOut);
+        encoder.setName("encoder");
         this.root = Layers.sequential("vit");
         root.add(encoder);
         AbstractModule<?, ?, Float> headModule = headModule();
@@ -70,21 +77,30 @@ public final class VisionTransformer {
 
     /** The encoder alone: images (B, C, H, W) to features (B, embedDim). */
     public static VisionTransformer encoderOnly(VitConfig config, long seed) {
-        return new VisionTransformer(config, Head.none(), seed);
+        return new VisionTransformer(config, Head.none(), seed, null);
     }
 
     /** Encoder plus a linear classifier: images to class logits (B, numClasses). */
     public static VisionTransformer classifier(VitConfig config, int numClasses, long seed) {
-        return new VisionTransformer(config, Head.classifier(numClasses), seed);
+        return new VisionTransformer(config, Head.classifier(numClasses), seed, null);
     }
 
     /** Encoder plus the SimCLR projection head: images to projections (B, projectionDim). */
     public static VisionTransformer simclr(VitConfig config, int projectionDim, long seed) {
-        return new VisionTransformer(config, Head.projection(projectionDim), seed);
+        return new VisionTransformer(config, Head.projection(projectionDim), seed, null);
     }
 
     public static VisionTransformer of(VitConfig config, Head head, long seed) {
-        return new VisionTransformer(config, head, seed);
+        return new VisionTransformer(config, head, seed, null);
+    }
+
+    /**
+     * A model whose encoder skips backward through the blocks FreezeOut has frozen (the optimisers must follow the
+     * same schedule: {@link FreezeOutSchedule#forBlock}).
+     */
+    public static VisionTransformer withFreezeOut(VitConfig config, Head head, long seed,
+            FreezeOutSchedule freezeOut) {
+        return new VisionTransformer(config, head, seed, java.util.Objects.requireNonNull(freezeOut, "freezeOut"));
     }
 
     private Sequential<Float> stem() {
@@ -188,7 +204,7 @@ public final class VisionTransformer {
     }
 
     /** The encoder alone, sharing weights with {@link #module()}: usable for features. */
-    public Sequential<Float> encoder() {
+    public Encoder encoder() {
         return encoder;
     }
 
@@ -199,7 +215,7 @@ public final class VisionTransformer {
      *
      * @return {pooled (B, C), mean of patch tokens (B, C)}
      */
-    public static Tensor<Float>[] features(Sequential<Float> encoder, Tensor<Float> images) {
+    public static Tensor<Float>[] features(Encoder encoder, Tensor<Float> images) {
         encoder.evaluate();
         scala.collection.mutable.ArrayBuffer<AbstractModule<Activity, Activity, Float>> children = encoder.modules();
         Tensor<Float> tokens = images;

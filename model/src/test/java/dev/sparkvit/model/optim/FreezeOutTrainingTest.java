@@ -13,6 +13,7 @@ import dev.sparkvit.engine.Samples;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
+import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
@@ -40,7 +41,7 @@ class FreezeOutTrainingTest {
             FreezeOutSchedule.Scaling.LINEAR, T, 1, 5e-3, false);
 
     private static Map<String, float[]> train(long iterations) {
-        VisionTransformer vit = VisionTransformer.classifier(CONFIG, 3, 11);
+        VisionTransformer vit = VisionTransformer.withFreezeOut(CONFIG, Head.classifier(3), 11, FREEZEOUT);
         Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
         for (ParameterGroup group : vit.parameterGroups()) {
             LearningRateSchedule schedule = switch (group.name()) {

@@ -1,11 +1,11 @@
 package dev.sparkvit.jobs.probe;
 
-import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.vit.Encoder;
 import dev.sparkvit.model.vit.VisionTransformer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -53,7 +53,7 @@ public final class LinearProbe {
     }
 
     public static Result run(SparkSession spark, VisionTransformer vit, String dataset, Normalize normalize) {
-        Broadcast<Sequential<Float>> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
+        Broadcast<Encoder> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(vit.encoder());
         Dataset<Row> images = StoredImages.read(spark, dataset, null).filter("split in ('train', 'val')")
                 .select("split", "label_index", "height", "width", "pixels");
@@ -76,12 +76,11 @@ public final class LinearProbe {
     }
 
     /** A task's own copy: tasks of one executor share the broadcast value, and modules keep per-call buffers. */
-    @SuppressWarnings("unchecked")
-    private static Sequential<Float> ownCopy(Sequential<Float> encoder) {
-        return (Sequential<Float>) (Object) encoder.cloneModule();
+    private static Encoder ownCopy(Encoder encoder) {
+        return (Encoder) (Object) encoder.cloneModule();
     }
 
-    private static Iterator<Row> extract(Iterator<Row> rows, Sequential<Float> encoder, Normalize normalize) {
+    private static Iterator<Row> extract(Iterator<Row> rows, Encoder encoder, Normalize normalize) {
         List<Row> out = new ArrayList<>();
         List<Row> batch = new ArrayList<>();
         while (rows.hasNext()) {
@@ -94,7 +93,7 @@ public final class LinearProbe {
         return out.iterator();
     }
 
-    private static List<Row> features(List<Row> batch, Sequential<Float> encoder, Normalize normalize) {
+    private static List<Row> features(List<Row> batch, Encoder encoder, Normalize normalize) {
         Row first = batch.get(0);
         int h = first.getInt(2);
         int w = first.getInt(3);
