@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code sparkvit} command: parses arguments, runs one subcommand, exits with its code. */
 @Command(name = "sparkvit", mixinStandardHelpOptions = true, version = "sparkvit 0.1.0",
         description = "Spark-native self-supervised Vision Transformer training.",
-        subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, ModelSummaryCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, PretrainCommand.class,
+                ModelSummaryCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
