@@ -7,11 +7,10 @@ import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.model.layers.TokenPooling;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.RandomImages;
 import dev.sparkvit.testing.SharedSpark;
-import dev.sparkvit.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -33,13 +32,7 @@ class EmaContainerTest {
     private static Run train(int iterations, String compression) {
         VisionTransformer vit = VisionTransformer.classifier(CONFIG, 3, 21);
         EmaContainer ema = new EmaContainer(vit.module(), DECAY, false);
-        List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            ids.add(i);
-        }
-        EpochDataSet<Integer> data = new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2),
-                BigDlEngine.nodeNumber(), (epoch, id) -> Samples.labelled(
-                        TestTensors.randn(new Random(id * 17L + epoch), 1.0, 3, 8, 8), 1 + id % 3), 3);
+        EpochDataSet<Integer> data = RandomImages.epochDataSet(32, 8, 3, 3);
         if (iterations > 0) {
             DistributedTraining.of(ema, data, Criteria.crossEntropy(), 8)
                     .optimMethod(OptimMethods.sgd(0.1, 0.0))

@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
-import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Criteria;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EpochDataSet;
-import dev.sparkvit.engine.Samples;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
@@ -17,13 +15,10 @@ import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.RandomImages;
 import dev.sparkvit.testing.SharedSpark;
-import dev.sparkvit.testing.TestTensors;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -51,13 +46,7 @@ class FreezeOutTrainingTest {
             };
             methods.put(group.name(), AdamW.of(schedule, 0.01));
         }
-        List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < 48; i++) {
-            ids.add(i);
-        }
-        EpochDataSet<Integer> data = new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2),
-                BigDlEngine.nodeNumber(), (epoch, id) -> Samples.labelled(
-                        TestTensors.randn(new Random(id * 31L + epoch), 1.0, 3, 8, 8), 1 + id % 3), 5);
+        EpochDataSet<Integer> data = RandomImages.epochDataSet(48, 8, 3, 5);
         DistributedTraining.of(vit.module(), data, Criteria.crossEntropy(), 8)
                 .optimMethods(methods)
                 .endWhen(Triggers.maxIteration((int) iterations))
