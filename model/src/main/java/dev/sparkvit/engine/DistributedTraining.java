@@ -43,31 +43,22 @@ public final class DistributedTraining {
     private TrainSummary summary;
     private String compression = "none";
 
-    private DistributedTraining(AbstractModule<Activity, Activity, Float> model, RDD<Sample<Float>> samples,
-            AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
-        this.model = model;
+    /** Exactly one of {@code samples} and {@code epochSamples} is set. */
+    @SuppressWarnings("unchecked")
+    private DistributedTraining(AbstractModule<?, ?, Float> model, RDD<Sample<Float>> samples,
+            EpochDataSet<?> epochSamples, AbstractCriterion<?, ?, Float> criterion, int batchSize) {
+        // DLlib declares its optimiser over Activity in and out; every module and criterion is one at run time.
+        this.model = (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model;
         this.samples = samples;
-        this.epochSamples = null;
-        this.criterion = criterion;
-        this.batchSize = batchSize;
-    }
-
-    private DistributedTraining(AbstractModule<Activity, Activity, Float> model, EpochDataSet<?> epochSamples,
-            AbstractCriterion<Activity, Activity, Float> criterion, int batchSize) {
-        this.model = model;
-        this.samples = null;
         this.epochSamples = epochSamples;
-        this.criterion = criterion;
+        this.criterion = (AbstractCriterion<Activity, Activity, Float>) (AbstractCriterion<?, ?, ?>) criterion;
         this.batchSize = batchSize;
     }
 
     /** Like {@link #of(AbstractModule, RDD, AbstractCriterion, int)}, with samples rebuilt every epoch. */
-    @SuppressWarnings("unchecked")
     public static DistributedTraining of(AbstractModule<?, ?, Float> model, EpochDataSet<?> samples,
             AbstractCriterion<?, ?, Float> criterion, int batchSize) {
-        return new DistributedTraining((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model,
-                Objects.requireNonNull(samples, "samples"),
-                (AbstractCriterion<Activity, Activity, Float>) (AbstractCriterion<?, ?, ?>) criterion, batchSize);
+        return new DistributedTraining(model, null, Objects.requireNonNull(samples, "samples"), criterion, batchSize);
     }
 
     /**
@@ -76,13 +67,9 @@ public final class DistributedTraining {
      * @param criterion the loss, evaluated per replica slice
      * @param batchSize global mini-batch size, a multiple of the replica count
      */
-    @SuppressWarnings("unchecked")
     public static DistributedTraining of(AbstractModule<?, ?, Float> model, RDD<Sample<Float>> samples,
             AbstractCriterion<?, ?, Float> criterion, int batchSize) {
-        // DLlib declares its optimiser over Activity in and out; every module and criterion is one at run time.
-        return new DistributedTraining((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model,
-                Objects.requireNonNull(samples, "samples"),
-                (AbstractCriterion<Activity, Activity, Float>) (AbstractCriterion<?, ?, ?>) criterion, batchSize);
+        return new DistributedTraining(model, Objects.requireNonNull(samples, "samples"), null, criterion, batchSize);
     }
 
     public DistributedTraining optimMethod(OptimMethod<Float> method) {

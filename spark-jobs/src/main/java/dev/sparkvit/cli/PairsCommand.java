@@ -1,22 +1,10 @@
 package dev.sparkvit.cli;
 
-import dev.sparkvit.data.augment.Augmentations;
-import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.image.FloatImage;
-import dev.sparkvit.data.image.RgbImage;
-import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.data.pairs.ContactSheet;
-import dev.sparkvit.data.pairs.PairGenerator;
+import dev.sparkvit.data.pairs.PairPreview;
 import dev.sparkvit.engine.Seeds;
-import dev.sparkvit.jobs.demo.DemoJob;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,21 +35,11 @@ final class PairsCommand extends SparkCommand implements Callable<Integer> {
         }
         SparkSession spark = startSpark("sparkvit pairs");
         try {
-            Manifest manifest = StoredImages.manifest(spark, dataset);
-            Normalize normalize = DemoJob.normalization(manifest);
-            PairGenerator generator = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize), seed);
-            List<ContactSheet.Row> rows = new ArrayList<>();
-            for (Row row : StoredImages.read(spark, dataset, "train").orderBy("id").limit(count).collectAsList()) {
-                RgbImage image = StoredImages.image(row);
-                FloatImage[] views = generator.pair(row.getString(row.fieldIndex("id")), image, epoch);
-                rows.add(new ContactSheet.Row(image, views[0], views[1]));
-            }
-            ContactSheet.write(output, rows, normalize, Math.max(96, manifest.storedSize()));
-            System.out.println("sparkvit pairs: " + rows.size() + " pairs (original, view 1, view 2) -> "
+            int written = PairPreview.write(spark, dataset, StoredImages.manifest(spark, dataset), seed, count, epoch,
+                    output);
+            System.out.println("sparkvit pairs: " + written + " pairs (original, view 1, view 2) -> "
                     + output.toAbsolutePath());
             return ExitCodes.OK;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + output, e);
         } finally {
             spark.stop();
         }

@@ -2,6 +2,7 @@ package dev.sparkvit.data.ingest;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.RgbImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,6 +46,20 @@ public final class StoredImages {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the manifest of dataset " + datasetDir, e);
         }
+    }
+
+    /**
+     * The normalisation of a dataset: its manifest's per-channel mean and standard deviation (std floored at 1e-3 so
+     * a flat dataset does not divide by zero).
+     */
+    public static Normalize normalization(Manifest manifest) {
+        float[] mean = new float[3];
+        float[] std = new float[3];
+        for (int c = 0; c < 3; c++) {
+            mean[c] = (float) manifest.channelMean()[c];
+            std[c] = (float) Math.max(manifest.channelStd()[c], 1e-3);
+        }
+        return new Normalize(mean, std);
     }
 
     /** The image of a row of the image table. */

@@ -12,7 +12,6 @@ import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
-import dev.sparkvit.jobs.demo.DemoJob;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -92,7 +91,7 @@ public final class DataBenchmark {
         results.add(new Measurement("ingest work, one thread (decode+resize)", images,
                 timeEach(() -> decodeAll(raw)), 1));
 
-        Normalize normalize = DemoJob.normalization(StoredImages.manifest(spark, dataset));
+        Normalize normalize = StoredImages.normalization(StoredImages.manifest(spark, dataset));
         PairGenerator generator = new PairGenerator(Augmentations.simclr(imageSize, normalize), 42);
         String finalDataset = dataset;
         var stored = StoredImages.read(spark, finalDataset, null).cache();

@@ -3,18 +3,14 @@ package dev.sparkvit.jobs.demo;
 import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
 import dev.sparkvit.data.ClassificationSamples;
 import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.image.FloatImage;
-import dev.sparkvit.data.image.RgbImage;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.data.pairs.ContactSheet;
-import dev.sparkvit.data.pairs.PairGenerator;
+import dev.sparkvit.data.pairs.PairPreview;
 import dev.sparkvit.engine.Criteria;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.OptimMethods;
@@ -22,14 +18,9 @@ import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +56,12 @@ public final class DemoJob {
         IngestResult ingest = new IngestJob(IngestSettings.defaults(rawDir.toString(), datasetDir.toString())
                 .withStoredSize(settings.imageSize()).withIncremental(existing)).execute(spark);
         Manifest manifest = ingest.manifest();
-        Normalize normalize = normalization(manifest);
+        Normalize normalize = StoredImages.normalization(manifest);
 
         Path pairsPng = settings.outputDir().resolve("pairs.png");
-        writePairs(spark, datasetDir, normalize, pairsPng);
+        spark.sparkContext().setJobGroup("demo:pairs", "contact sheet of SimCLR pairs", false);
+        int pairs = PairPreview.write(spark, datasetDir.toString(), manifest, Seeds.DEFAULT, 8, 0, pairsPng);
+        LOG.info("stage pairs: {} SimCLR pairs -> {}", pairs, pairsPng);
 
         spark.sparkContext().setJobGroup("demo:train", "train the ViT with DistriOptimizer", false);
         JavaRDD<Sample<Float>> samples = ClassificationSamples
@@ -100,37 +93,6 @@ public final class DemoJob {
     private static String runName() {
         return "demo-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter
                 .ofPattern("yyyyMMdd-HHmmss-SSS"));
-    }
-
-    private static void writePairs(SparkSession spark, Path datasetDir, Normalize normalize, Path png) {
-        spark.sparkContext().setJobGroup("demo:pairs", "contact sheet of SimCLR pairs", false);
-        Manifest manifest = StoredImages.manifest(spark, datasetDir.toString());
-        PairGenerator generator = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize),
-                Seeds.DEFAULT);
-        List<ContactSheet.Row> rows = new ArrayList<>();
-        for (Row row : StoredImages.read(spark, datasetDir.toString(), "train").orderBy("id").limit(8)
-                .collectAsList()) {
-            RgbImage image = StoredImages.image(row);
-            FloatImage[] views = generator.pair(row.getString(row.fieldIndex("id")), image, 0);
-            rows.add(new ContactSheet.Row(image, views[0], views[1]));
-        }
-        try {
-            ContactSheet.write(png, rows, normalize, Math.max(96, manifest.storedSize()));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
-        LOG.info("stage pairs: {} SimCLR pairs -> {}", rows.size(), png);
-    }
-
-    /** The dataset's per-channel statistics as a normalisation (std floored at 1e-3 for flat datasets). */
-    public static Normalize normalization(Manifest manifest) {
-        float[] mean = new float[3];
-        float[] std = new float[3];
-        for (int c = 0; c < 3; c++) {
-            mean[c] = (float) manifest.channelMean()[c];
-            std[c] = (float) Math.max(manifest.channelStd()[c], 1e-3);
-        }
-        return new Normalize(mean, std);
     }
 
     /**

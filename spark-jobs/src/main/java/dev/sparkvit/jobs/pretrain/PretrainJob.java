@@ -14,7 +14,6 @@ import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.Triggers;
-import dev.sparkvit.jobs.demo.DemoJob;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
@@ -58,7 +57,7 @@ public final class PretrainJob {
     public PretrainResult execute(SparkSession spark) {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());
-        Normalize normalize = DemoJob.normalization(manifest);
+        Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {
             throw new IllegalArgumentException("--batch-size = " + settings.batchSize() + " is not a multiple of the "

@@ -19,7 +19,6 @@ import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.Triggers;
-import dev.sparkvit.jobs.demo.DemoJob;
 import dev.sparkvit.model.layers.TokenPooling;
 import dev.sparkvit.model.losses.NtXentLoss;
 import dev.sparkvit.model.optim.AdamW;
@@ -52,7 +51,7 @@ class SimClrTrainingTest {
         dataset = tmp.resolve("ds").toString();
         new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
                 .execute(SharedSpark.session());
-        Normalize normalize = DemoJob.normalization(StoredImages.manifest(SharedSpark.session(), dataset));
+        Normalize normalize = StoredImages.normalization(StoredImages.manifest(SharedSpark.session(), dataset));
         pairs = new PairGenerator(Augmentations.simclr(16, normalize), 42);
         lightPairs = new PairGenerator(Augmentations.light(16, normalize), 42);
     }

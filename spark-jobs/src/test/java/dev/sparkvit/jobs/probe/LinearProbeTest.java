@@ -14,7 +14,6 @@ import dev.sparkvit.engine.Criteria;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.OptimMethods;
 import dev.sparkvit.engine.Triggers;
-import dev.sparkvit.jobs.demo.DemoJob;
 import dev.sparkvit.model.layers.TokenPooling;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
@@ -40,7 +39,7 @@ class LinearProbeTest {
         String dataset = tmp.resolve("ds").toString();
         IngestResult ingest = new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
                 .execute(SharedSpark.session());
-        Normalize normalize = DemoJob.normalization(ingest.manifest());
+        Normalize normalize = StoredImages.normalization(ingest.manifest());
         VitConfig config = new VitConfig(16, 4, 3, 32, 2, 2, 2.0, 0.0, true, 0.1, TokenPooling.Mode.CLASS_TOKEN);
 
         LinearProbe.Result random = LinearProbe.run(SharedSpark.session(),
