@@ -16,14 +16,20 @@ public final class ClassificationSamples {
     private ClassificationSamples() {
     }
 
+    /** The columns {@link #sample} reads. */
+    public static final String[] COLUMNS = {"label_index", "height", "width", "pixels"};
+
     public static JavaRDD<Sample<Float>> of(Dataset<Row> images, Normalize normalize) {
-        return images.select("label_index", "height", "width", "pixels").javaRDD().map(row -> {
-            int labelIndex = row.getInt(0);
-            if (labelIndex < 0) {
-                throw new IllegalArgumentException("classification needs labelled images; this dataset is unlabelled");
-            }
-            FloatImage image = normalize.apply(FloatImage.of(StoredImages.image(row)), new SplittableRandom(0));
-            return Samples.labelled(Tensors.of(image.data(), 3, image.height(), image.width()), labelIndex + 1);
-        });
+        return images.selectExpr(COLUMNS).javaRDD().map(row -> sample(row, normalize));
+    }
+
+    /** The sample of one image-table row (columns {@link #COLUMNS}). */
+    public static Sample<Float> sample(Row row, Normalize normalize) {
+        int labelIndex = row.getInt(0);
+        if (labelIndex < 0) {
+            throw new IllegalArgumentException("classification needs labelled images; this dataset is unlabelled");
+        }
+        FloatImage image = normalize.apply(FloatImage.of(StoredImages.image(row)), new SplittableRandom(0));
+        return Samples.labelled(Tensors.of(image.data(), 3, image.height(), image.width()), labelIndex + 1);
     }
 }

@@ -10,8 +10,10 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Criteria;
 import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.OptimMethods;
 import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
@@ -19,6 +21,7 @@ import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.testing.SharedSpark;
 import java.nio.file.Path;
+import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,8 +49,11 @@ class LinearProbeTest {
                 VisionTransformer.encoderOnly(config, 1), dataset, normalize);
 
         VisionTransformer trained = VisionTransformer.classifier(config, 10, 1);
-        DistributedTraining.of(trained.module(), ClassificationSamples.of(StoredImages.read(SharedSpark.session(),
-                        dataset, "train"), normalize).cache().rdd(), Criteria.crossEntropy(), 16)
+        // EpochDataSet, not DLlib's RDD dataset: the trained encoder must be the same in every run
+        EpochDataSet<Row> train = new EpochDataSet<>(StoredImages.read(SharedSpark.session(), dataset, "train")
+                .selectExpr(ClassificationSamples.COLUMNS).javaRDD(), BigDlEngine.nodeNumber(),
+                (epoch, row) -> ClassificationSamples.sample(row, normalize), 1);
+        DistributedTraining.of(trained.module(), train, Criteria.crossEntropy(), 16)
                 .optimMethod(OptimMethods.adam(2e-3))
                 .endWhen(Triggers.maxIteration(300))
                 .optimize();
