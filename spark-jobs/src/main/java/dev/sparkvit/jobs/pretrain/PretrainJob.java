@@ -67,8 +67,9 @@ public final class PretrainJob {
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
         PairGenerator pairs = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize),
                 settings.seed());
+        // ordered by id: the order the rows are read in would otherwise decide the training sequence
         EpochDataSet<Row> data = new EpochDataSet<>(StoredImages.read(spark, settings.dataset(), "train")
-                .selectExpr(PairGenerator.COLUMNS).javaRDD(), BigDlEngine.nodeNumber(),
+                .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), BigDlEngine.nodeNumber(),
                 (epoch, row) -> pairs.sample(row, epoch), settings.seed());
         long images = data.size();
         long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
