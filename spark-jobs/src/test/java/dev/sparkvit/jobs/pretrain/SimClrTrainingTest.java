@@ -58,7 +58,7 @@ class SimClrTrainingTest {
 
     private static EpochDataSet<Row> epochPairs(PairGenerator generator, long seed) {
         return new EpochDataSet<>(StoredImages.read(SharedSpark.session(), dataset, null)
-                .selectExpr(PairGenerator.COLUMNS).javaRDD(),
+                .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(),
                 BigDlEngine.nodeNumber(), (epoch, row) -> generator.sample(row, epoch), seed);
     }
 
