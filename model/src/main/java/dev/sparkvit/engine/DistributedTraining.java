@@ -13,12 +13,18 @@ import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
 import com.intel.analytics.bigdl.dllib.optim.Trigger;
+import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import com.intel.analytics.bigdl.dllib.utils.Table;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
+import scala.collection.JavaConverters;
 import scala.Tuple3;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
@@ -30,6 +36,12 @@ import scala.reflect.ClassTag$;
  * default engine) and averages the gradients; the batch size must therefore be a multiple of the replica count,
  * which {@link #optimize()} checks with a clear message before any Spark work starts. The loss of every iteration is
  * written as a TensorBoard scalar ("Loss") under {@code summaryDir/appName/train}.
+ *
+ * <p>Training can run in segments ({@link #trainUntil}): each segment is one {@code optimize()} call of the same
+ * DLlib optimizer, which keeps its iteration, epoch and record counters in the driver's optimisation methods and,
+ * with {@code reserveOptim}, the partitions' optimisation methods (their moments) in a cached RDD. Between segments
+ * the caller checkpoints ({@link #progress()}, {@link #partitionMethods()}) and monitors; {@link #resume} puts a
+ * checkpoint back before the first segment.
  */
 public final class DistributedTraining {
     private final AbstractModule<Activity, Activity, Float> model;
@@ -42,6 +54,22 @@ public final class DistributedTraining {
     private Trigger endWhen = Triggers.maxEpoch(1);
     private TrainSummary summary;
     private String compression = "none";
+    private final List<ParameterProcessor> processors = new ArrayList<>();
+    private double clipNorm;
+    private Optimizer<Float, MiniBatch<Float>> optimizer;
+    private List<Map<String, OptimMethod<Float>>> restoredPartitionMethods;
+
+    /**
+     * Where training stands: iterations taken, the current epoch (0-based) and the records of it processed so far.
+     */
+    public record Progress(long iterations, int epoch, long recordsInEpoch) {
+        public Progress {
+            if (iterations < 0 || epoch < 0 || recordsInEpoch < 0) {
+                throw new IllegalArgumentException("training progress must be non-negative: " + iterations
+                        + " iterations, epoch " + epoch + ", " + recordsInEpoch + " records");
+            }
+        }
+    }
 
     /** Exactly one of {@code samples} and {@code epochSamples} is set. */
     @SuppressWarnings("unchecked")
@@ -86,6 +114,25 @@ public final class DistributedTraining {
             throw new IllegalArgumentException("per-submodule optimisers need at least one submodule");
         }
         this.optimMethodsBySubmodule = new LinkedHashMap<>(bySubmodule);
+        return this;
+    }
+
+    /**
+     * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger (DLlib's
+     * L2NormClippingProcessor: one extra Spark job per iteration sums the squares of every partition's chunk).
+     * 0 turns clipping off.
+     */
+    public DistributedTraining clipGradientNorm(double maxNorm) {
+        if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("gradient clipping norm must be finite and >= 0, got " + maxNorm);
+        }
+        this.clipNorm = maxNorm;
+        return this;
+    }
+
+    /** Runs {@code processor} on every partition's chunk before the optimisation methods step. */
+    public DistributedTraining parameterProcessor(ParameterProcessor processor) {
+        processors.add(Objects.requireNonNull(processor, "processor"));
         return this;
     }
 
@@ -141,30 +188,144 @@ public final class DistributedTraining {
      * @throws IllegalArgumentException when the batch size is not a positive multiple of the replica count
      */
     public AbstractModule<Activity, Activity, Float> optimize() {
+        Optimizer<Float, MiniBatch<Float>> built = optimizer();
+        built.setEndWhen(endWhen);
+        return built.optimize();
+    }
+
+    /**
+     * Trains until {@code iterations} iterations have been taken in total: one segment. Segments continue where the
+     * previous one (or the {@linkplain #resume resumed} checkpoint) stopped, reading the data an uninterrupted run
+     * would read.
+     */
+    public AbstractModule<Activity, Activity, Float> trainUntil(long iterations) {
+        Optimizer<Float, MiniBatch<Float>> built = optimizer();
+        Progress now = progress();
+        if (iterations <= now.iterations()) {
+            throw new IllegalArgumentException("training already took " + now.iterations() + " iterations; cannot "
+                    + "train until iteration " + iterations);
+        }
+        if (epochSamples != null) {
+            epochSamples.startAt(now.epoch(), now.recordsInEpoch());
+        }
+        built.setEndWhen(Triggers.maxIteration(Math.toIntExact(iterations)));
+        return built.optimize();
+    }
+
+    /** Iterations, epoch and records so far, as the driver's optimisation methods count them. */
+    public Progress progress() {
+        Table state = driverMethods().values().iterator().next().state();
+        if (!state.contains("neval")) {
+            return new Progress(0, 0, 0);
+        }
+        return new Progress(((Number) state.apply("neval")).longValue() - 1,
+                ((Number) state.apply("epoch")).intValue() - 1,
+                ((Number) state.apply("recordsProcessedThisEpoch")).longValue());
+    }
+
+    /**
+     * The optimisation methods of every partition after the last segment, in partition order: the methods that
+     * actually stepped, holding the moments of their partition's slice (the driver's own instances never step).
+     */
+    public List<Map<String, OptimMethod<Float>>> partitionMethods() {
+        if (!(optimizer instanceof DistriOptimizer<?>)) {
+            throw new IllegalStateException("no segment has been trained yet");
+        }
+        @SuppressWarnings("unchecked")
+        RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> previous =
+                ((DistriOptimizer<Float>) optimizer).previousOptim();
+        List<Map<String, OptimMethod<Float>>> result = new ArrayList<>();
+        for (scala.collection.immutable.Map<String, OptimMethod<Float>> methods : previous.toJavaRDD().collect()) {
+            result.add(new LinkedHashMap<>(JavaConverters.mapAsJavaMap(methods)));
+        }
+        return result;
+    }
+
+    /**
+     * Continues from a checkpoint: the counters go into the driver's optimisation methods (DistriOptimizer reads
+     * them when it starts) and {@code partitionMethods} (one map per partition, restored by the caller) replace the
+     * fresh per-partition copies DLlib would make. Call before the first segment.
+     */
+    public DistributedTraining resume(Progress progress, List<Map<String, OptimMethod<Float>>> partitionMethods) {
+        if (optimizer != null) {
+            throw new IllegalStateException("resume must come before the first segment");
+        }
+        int partitions = epochSamples != null ? epochSamples.originRDD().getNumPartitions()
+                : samples.getNumPartitions();
+        if (partitionMethods.size() != partitions) {
+            throw new IllegalArgumentException("resume needs one set of optimisation methods per partition: got "
+                    + partitionMethods.size() + " for " + partitions + " partitions");
+        }
+        for (OptimMethod<Float> method : driverMethods().values()) {
+            Table state = method.state();
+            state.update("neval", Math.toIntExact(progress.iterations() + 1));
+            state.update("epoch", progress.epoch() + 1);
+            state.update("recordsProcessedThisEpoch", Math.toIntExact(progress.recordsInEpoch()));
+        }
+        this.restoredPartitionMethods = List.copyOf(partitionMethods);
+        return this;
+    }
+
+    private Map<String, OptimMethod<Float>> driverMethods() {
+        return optimMethodsBySubmodule != null ? optimMethodsBySubmodule : Map.of(model.getName(), optimMethod);
+    }
+
+    private Optimizer<Float, MiniBatch<Float>> optimizer() {
+        if (optimizer != null) {
+            return optimizer;
+        }
         int replicas = replicaCount();
         if (batchSize <= 0 || batchSize % replicas != 0) {
             throw new IllegalArgumentException("batch size " + batchSize + " is not a positive multiple of the "
                     + replicas + " model replicas (" + BigDlEngine.nodeNumber() + " executors x "
                     + BigDlEngine.coreNumber() + " cores); DistriOptimizer gives each replica an equal slice");
         }
-        Optimizer<Float, MiniBatch<Float>> optimizer = samples != null
+        Optimizer<Float, MiniBatch<Float>> built = samples != null
                 ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
                         FloatTypes.NUMERIC)
                 : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
                         FloatTypes.NUMERIC);
-        if (optimMethodsBySubmodule != null) {
-            optimizer.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
-        } else {
-            optimizer.setOptimMethod(optimMethod);
+        if (clipNorm > 0) {
+            // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
+            // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
+            built.setGradientClippingByl2Norm(clipNorm);
         }
-        optimizer.setEndWhen(endWhen);
-        if (optimizer instanceof DistriOptimizer<?> distributed) {
+        if (optimMethodsBySubmodule != null) {
+            built.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
+        } else {
+            built.setOptimMethod(optimMethod);
+        }
+        for (ParameterProcessor processor : processors) {
+            built.parameterProcessors().$plus$eq(processor);
+        }
+        if (built instanceof DistriOptimizer<?> distributed) {
             distributed.setCompressType(compression);
+            distributed.reserveOptim(true);
+            if (restoredPartitionMethods != null) {
+                List<scala.collection.immutable.Map<String, OptimMethod<Float>>> scalaMaps = new ArrayList<>();
+                for (Map<String, OptimMethod<Float>> methods : restoredPartitionMethods) {
+                    scalaMaps.add(ScalaCollections.immutableMap(methods));
+                }
+                @SuppressWarnings("unchecked")
+                DistriOptimizer<Float> typed = (DistriOptimizer<Float>) distributed;
+                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = JavaSparkContext.fromSparkContext(sparkContext())
+                        .parallelize(scalaMaps, scalaMaps.size()).rdd();
+                // cached as objects: DLlib re-reads this RDD every iteration and must get the same instances back,
+                // as with its own previousOptim
+                rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
+                rdd.count();
+                typed.previousOptim_$eq(rdd);
+            }
         }
         if (summary != null) {
-            optimizer.setTrainSummary(summary);
+            built.setTrainSummary(summary);
         }
-        return optimizer.optimize();
+        optimizer = built;
+        return built;
+    }
+
+    private org.apache.spark.SparkContext sparkContext() {
+        return epochSamples != null ? epochSamples.originRDD().sparkContext() : samples.sparkContext();
     }
 
     @SuppressWarnings("unchecked")

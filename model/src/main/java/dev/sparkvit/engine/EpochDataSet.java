@@ -44,6 +44,11 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
     private final String id = java.util.UUID.randomUUID().toString();
     private int epoch = -1;
     private boolean cached;
+    /** Where the iterators of {@link #startEpoch} begin reading, per partition; set by {@link #startAt}. */
+    private int startEpoch = -1;
+    private long startPosition;
+    /** Changes with every {@link #startAt}, so executor-side positions of an earlier start are never reused. */
+    private int start;
 
     /**
      * @param source elements, repartitioned here to {@code partitionCount} partitions (DistriOptimizer wants one per
@@ -59,6 +64,28 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         }
     }
 
+    /**
+     * Positions the dataset for the next {@code optimize()} call of DistriOptimizer, which has processed
+     * {@code recordsInEpoch} records of epoch {@code epoch} (0-based) so far. DistriOptimizer shuffles before
+     * training when it starts at the beginning of an epoch, so the dataset is left one epoch behind then; otherwise
+     * each partition resumes at {@code recordsInEpoch / partitions}, the records it has served (each iteration
+     * takes batch / partitions from every partition). Training in several {@code optimize()} calls, or after a
+     * restart, thus reads exactly the sequence one uninterrupted call would.
+     *
+     * @throws IllegalArgumentException when the records are not a whole number of per-partition slices
+     */
+    public void startAt(int epoch, long recordsInEpoch) {
+        int partitionCount = partitions.getNumPartitions();
+        if (epoch < 0 || recordsInEpoch < 0 || recordsInEpoch % partitionCount != 0) {
+            throw new IllegalArgumentException("cannot resume at epoch " + epoch + " after " + recordsInEpoch
+                    + " records: expected epoch >= 0 and a multiple of the " + partitionCount + " partitions");
+        }
+        this.epoch = recordsInEpoch == 0 ? epoch - 1 : epoch;
+        this.startEpoch = epoch;
+        this.startPosition = recordsInEpoch / partitionCount;
+        this.start++;
+    }
+
     /** The epoch the next {@link #data} call serves (0 after the first shuffle). */
     public int epoch() {
         return epoch;
@@ -69,11 +96,12 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         int current = Math.max(epoch, 0);
         long s = seed;
         EpochFunction<E> f = toSample;
-        String datasetId = id;
+        String datasetId = id + "#" + start;
+        long first = current == startEpoch ? startPosition : 0;
         return partitions.mapPartitionsWithIndex((index, lists) -> {
             List<E> elements = lists.hasNext() ? lists.next() : new ArrayList<>();
             int[] order = permutation(elements.size(), new SplittableRandom(mix(s, current, index)));
-            AtomicLong position = train ? Positions.of(datasetId, current, index) : new AtomicLong();
+            AtomicLong position = train ? Positions.of(datasetId, current, index, first) : new AtomicLong();
             return new EpochIterator<>(elements, order, train, current, f, position);
         }, true).rdd();
     }
@@ -129,11 +157,13 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         private static final java.util.concurrent.ConcurrentHashMap<String, AtomicLong> BY_KEY =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
-        static AtomicLong of(String dataset, int epoch, int partition) {
+        static AtomicLong of(String dataset, int epoch, int partition, long first) {
             String prefix = dataset + "/" + partition + "/";
-            // an epoch's position is never needed again once the next epoch starts
-            BY_KEY.keySet().removeIf(key -> key.startsWith(prefix) && !key.equals(prefix + epoch));
-            return BY_KEY.computeIfAbsent(prefix + epoch, key -> new AtomicLong());
+            String base = dataset.substring(0, dataset.lastIndexOf('#') + 1);
+            // an epoch's position is never needed again once the next epoch (or a new start) begins
+            BY_KEY.keySet().removeIf(key -> key.startsWith(base) && key.contains("/" + partition + "/")
+                    && !key.equals(prefix + epoch));
+            return BY_KEY.computeIfAbsent(prefix + epoch, key -> new AtomicLong(first));
         }
     }
 

@@ -2,7 +2,9 @@ package dev.sparkvit.model.optim;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatOptimMethod;
+import dev.sparkvit.engine.StatefulOptimMethod;
 import dev.sparkvit.engine.Tensors;
+import java.util.Map;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter 2019), as {@code torch.optim.AdamW}: at step t with
@@ -16,7 +18,7 @@ import dev.sparkvit.engine.Tensors;
  * is given; parameters excluded from decay need a method (group) of their own or a decay of zero. A step whose
  * scheduled rate is 0 changes nothing at all, neither weights nor moments: that is how FreezeOut freezes a group.
  */
-public final class AdamW extends FloatOptimMethod {
+public final class AdamW extends FloatOptimMethod implements StatefulOptimMethod {
     private static final long serialVersionUID = 1L;
 
     private final LearningRateSchedule schedule;
@@ -46,9 +48,27 @@ public final class AdamW extends FloatOptimMethod {
         return new AdamW(schedule, 0.9, 0.999, 1e-8, weightDecay);
     }
 
-    /** Steps taken so far. */
+    @Override
     public long step() {
         return step;
+    }
+
+    @Override
+    public Map<String, float[]> buffers() {
+        return m == null ? Map.of() : Map.of("exp_avg", m.clone(), "exp_avg_sq", v.clone());
+    }
+
+    @Override
+    public void restore(long steps, Map<String, float[]> buffers) {
+        float[] avg = buffers.get("exp_avg");
+        float[] avgSq = buffers.get("exp_avg_sq");
+        if (steps < 0 || (avg == null) != (avgSq == null) || (avg != null && avg.length != avgSq.length)) {
+            throw new IllegalArgumentException("AdamW state needs a step count >= 0 and exp_avg and exp_avg_sq of "
+                    + "one length; got step " + steps + " and buffers " + buffers.keySet());
+        }
+        this.step = steps;
+        this.m = avg == null ? null : avg.clone();
+        this.v = avgSq == null ? null : avgSq.clone();
     }
 
     @Override

@@ -1,0 +1,108 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.DistriOptimizer;
+import com.intel.analytics.bigdl.dllib.optim.parameters.AllReduceParameter;
+import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import com.intel.analytics.bigdl.dllib.tensor.TensorNumericMath;
+import com.intel.analytics.bigdl.dllib.utils.Table;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Decoupled weight decay (Loshchilov and Hutter 2019) of chosen parameters, as a DLlib parameter processor: before
+ * the optimisation methods step, every decayed element is multiplied by {@code 1 - lr_t * wd}, where lr_t is its
+ * group's scheduled rate at this iteration; elements outside the ranges (biases, norms, embeddings, LayerScale
+ * gammas) are never decayed. This is where the no-weight-decay set lives under DistriOptimizer: an optimisation
+ * method only sees its slice of a partition's chunk, without offset, so it cannot tell which elements it holds
+ * (docs/ENGINE.md); a processor sees the partition's global range. A group whose rate is 0 (frozen by FreezeOut) is
+ * not decayed either. The order matches {@code torch.optim.AdamW}: decay, then the update.
+ */
+public final class DecoupledWeightDecay implements ParameterProcessor {
+    private static final long serialVersionUID = 1L;
+
+    /** A learning rate as a function of the 0-based iteration. */
+    @FunctionalInterface
+    public interface Rate extends Serializable {
+        double at(long iteration);
+    }
+
+    /**
+     * Decayed elements {@code [start, start + length)} of the flat parameter buffer (0-based), following a rate.
+     */
+    public record Range(int start, int length, Rate rate) implements Serializable {
+        public Range {
+            if (start < 0 || length < 1) {
+                throw new IllegalArgumentException("a decay range needs start >= 0 and length >= 1, got " + start
+                        + " and " + length);
+            }
+        }
+    }
+
+    private final double weightDecay;
+    private final Range[] ranges;
+
+    public DecoupledWeightDecay(double weightDecay, List<Range> ranges) {
+        if (!(weightDecay >= 0)) {
+            throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+        }
+        this.weightDecay = weightDecay;
+        this.ranges = ranges.toArray(new Range[0]);
+    }
+
+    /** The range of one parameter tensor of a model whose parameters were compacted by {@code getParameters()}. */
+    public static Range rangeOf(Tensor<Float> parameter, Rate rate) {
+        return new Range(parameter.storageOffset() - 1, parameter.nElement(), rate);
+    }
+
+    public double weightDecay() {
+        return weightDecay;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> void processParameters(AllReduceParameter<T> parameters, DistriOptimizer.Cache<T> cache, Table state,
+            TensorNumericMath.TensorNumeric<T> ev) {
+        scala.Tuple2<Object, Object> local = parameters.localPartitionRange();
+        int start = (Integer) local._1() - 1; // DLlib's offsets are 1-based
+        apply((Tensor<Float>) (Tensor<?>) parameters.weightPartition(), start, iteration(state));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> void processParameters(AbstractModule<Activity, Activity, T> model, Table state,
+            TensorNumericMath.TensorNumeric<T> ev) {
+        apply((Tensor<Float>) (Tensor<?>) model.getParameters()._1(), 0, iteration(state));
+    }
+
+    private static long iteration(Table state) {
+        return ((Number) state.apply("neval")).longValue() - 1;
+    }
+
+    /** Decays the elements of {@code chunk}, which holds flat elements {@code [chunkStart, chunkStart + n)}. */
+    void apply(Tensor<Float> chunk, int chunkStart, long iteration) {
+        if (weightDecay == 0) {
+            return;
+        }
+        float[] data = Tensors.data(chunk);
+        int offset = Tensors.offset(chunk);
+        int chunkEnd = chunkStart + Tensors.size(chunk);
+        for (Range range : ranges) {
+            int from = Math.max(chunkStart, range.start());
+            int to = Math.min(chunkEnd, range.start() + range.length());
+            if (from >= to) {
+                continue;
+            }
+            double rate = range.rate().at(iteration);
+            if (rate == 0) {
+                continue;
+            }
+            float factor = (float) (1 - rate * weightDecay);
+            for (int i = from; i < to; i++) {
+                data[offset + i - chunkStart] *= factor;
+            }
+        }
+    }
+}
