@@ -148,7 +148,19 @@ public final class DistributedTraining {
      * @throws IllegalArgumentException when {@code dir/appName/train} already holds event files
      */
     public DistributedTraining summary(Path dir, String appName) {
+        return summary(dir, appName, false);
+    }
+
+    /**
+     * Like {@link #summary(Path, String)}; with {@code continuing} (a resumed run) the folder may hold the events of
+     * the run being continued, and the loss history then includes them.
+     */
+    public DistributedTraining summary(Path dir, String appName, boolean continuing) {
         Path train = dir.resolve(appName).resolve("train");
+        if (continuing) {
+            this.summary = new TrainSummary(dir.toString(), appName);
+            return this;
+        }
         try (java.util.stream.Stream<Path> files = java.nio.file.Files.exists(train)
                 ? java.nio.file.Files.list(train) : java.util.stream.Stream.empty()) {
             if (files.anyMatch(f -> f.getFileName().toString().contains("tfevents"))) {
@@ -349,6 +361,14 @@ public final class DistributedTraining {
             losses[i] = (Float) scalars[i]._2();
         }
         return losses;
+    }
+
+    /** Writes one more TensorBoard scalar beside DLlib's own. */
+    public void scalar(String tag, double value, long step) {
+        if (summary == null) {
+            throw new IllegalStateException("no summary directory was set: call summary(dir, appName) first");
+        }
+        summary.addScalar(tag, (float) value, step);
     }
 
     /** Closes the summary writer, flushing its event file. */

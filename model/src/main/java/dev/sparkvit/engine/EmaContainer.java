@@ -78,6 +78,25 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         return List.of(average);
     }
 
+    /**
+     * Puts back an average and its update count read from a checkpoint ({@link #averagedWeights()},
+     * {@link #updateCount()}), before training continues.
+     */
+    public void restore(List<float[]> averages, long updateCount) {
+        if (averages.size() != average.length || updateCount < 0) {
+            throw new IllegalArgumentException("an EMA of " + average.length + " tensors cannot take " + averages.size()
+                    + " tensors and " + updateCount + " updates");
+        }
+        for (int i = 0; i < average.length; i++) {
+            if (averages.get(i).length != average[i].nElement()) {
+                throw new IllegalArgumentException("EMA tensor " + i + " has " + average[i].nElement()
+                        + " elements, the restored one " + averages.get(i).length);
+            }
+            average[i].copy(Tensors.of(averages.get(i), Tensors.shape(average[i])));
+        }
+        updates.setValue(1, (float) updateCount);
+    }
+
     /** Updates applied so far. */
     public long updateCount() {
         return (long) (float) updates.valueAt(1);

@@ -1,8 +1,10 @@
 package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
@@ -13,22 +15,25 @@ import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
-import dev.sparkvit.engine.Triggers;
+import dev.sparkvit.engine.PartitionedOptimizerState;
+import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
-import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
-import dev.sparkvit.model.optim.LearningRateSchedule;
-import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,29 +44,57 @@ import org.slf4j.LoggerFactory;
 
 /**
  * SimCLR pretraining (Chen et al. 2020) of the ViT on an ingested dataset with DistriOptimizer: fresh pairs of views
- * every epoch (both views in one sample, joined into one batch), NT-Xent, one AdamW per parameter group on a warmup
- * + cosine schedule (per-block FreezeOut schedules when enabled, with backward skipped through the frozen prefix),
- * an exact EMA of the weights, and a linear probe of the EMA encoder against the random initial one.
+ * every epoch (both views in one sample, joined into one batch), NT-Xent, one AdamW (or SGD) per parameter group on
+ * warmup + cosine (per-block FreezeOut schedules when enabled, with backward skipped through the frozen prefix),
+ * decoupled weight decay outside the no-decay set, global-norm clipping, and an exact EMA of the weights.
  *
- * <p>Not yet: checkpoints and resume, the no-weight-decay set under DistriOptimizer, YAML configuration.
+ * <p>Training runs in segments that end at every epoch end and checkpoint: between segments the job writes
+ * monitoring, probes the EMA encoder every K epochs and writes checkpoints (weights, EMA, every group's optimiser
+ * moments gathered from the partitions, progress). A run started with {@code resume} continues from the newest
+ * checkpoint and ends with the weights an uninterrupted run would have.
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
+    private static final String RUN_NAME = "pretrain";
 
     private final PretrainSettings settings;
+    private final boolean resume;
+    private final PrintStream console;
+    private long stopAfter = Long.MAX_VALUE;
 
-    public PretrainJob(PretrainSettings settings) {
+    public PretrainJob(PretrainSettings settings, boolean resume, PrintStream console) {
         this.settings = settings;
+        this.resume = resume;
+        this.console = console;
+    }
+
+    /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
+    PretrainJob stopAfter(long iteration) {
+        this.stopAfter = iteration;
+        return this;
     }
 
     public PretrainResult execute(SparkSession spark) {
+        Path output = settings.outputDir();
+        CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
+        TrainingCheckpoint checkpoint = resume ? store.latest().orElseThrow(() -> new ConfigException(
+                "--resume: no checkpoint in " + store.dir() + " to resume from")) : null;
+        if (!resume && !store.list().isEmpty()) {
+            throw new ConfigException(settings.source() + ": output_dir " + output + " already holds checkpoints of "
+                    + "a run; continue it with --resume or choose another output_dir");
+        }
+        if (checkpoint != null) {
+            requireSameRun(checkpoint.run());
+        }
+
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {
-            throw new IllegalArgumentException("--batch-size = " + settings.batchSize() + " is not a multiple of the "
-                    + replicas + " model replicas");
+            throw new ConfigException(settings.source() + ": training.batch_size = " + settings.batchSize()
+                    + " is not a multiple of the " + replicas + " model replicas (" + BigDlEngine.nodeNumber()
+                    + " executors x " + BigDlEngine.coreNumber() + " cores)");
         }
 
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
@@ -77,8 +110,9 @@ public final class PretrainJob {
         long warmup = Math.max(1, settings.warmupEpochs() * perEpoch);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
-        FreezeOutSchedule freezeOut = settings.freezeOut()
-                ? FreezeOutSchedule.standard(config.depth(), total, warmup, settings.learningRate()) : null;
+        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        FreezeOutSchedule freezeOut = fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(),
+                total, warmup, settings.learningRate(), fo.scaleLr()) : null;
         Head head = Head.projection(settings.projectionDim());
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
@@ -86,65 +120,174 @@ public final class PretrainJob {
         Sequential<Float> twoViews = Layers.sequential("simclr");
         twoViews.add(Layers.joinBatch());
         twoViews.add(vit.module());
-        EmaContainer ema = new EmaContainer(twoViews, settings.emaDecay(), true);
-        LOG.info("stage pretrain: {} train images, {} iterations of batch {} ({} negatives per view per replica), {}",
-                images, total, settings.batchSize(), negatives, vit);
+        EmaContainer ema = new EmaContainer(twoViews, settings.emaDecay(), settings.emaWarmup());
+        ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
+        int flatSize = ema.getParameters()._1().nElement();
+        Map<String, PartitionedOptimizerState.Slice> slices = groupSlices(ema, vit);
 
-        spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
+        PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         DistributedTraining training = DistributedTraining.of(ema, data, new NtXentLoss(settings.temperature()),
                         settings.batchSize())
-                .optimMethods(optimisers(vit, freezeOut, warmup, total))
-                .endWhen(Triggers.maxIteration((int) total))
-                .summary(settings.outputDir().resolve("tensorboard"), "pretrain-" + System.currentTimeMillis());
+                .optimMethods(optimizers.methods())
+                .clipGradientNorm(settings.clipGradNorm())
+                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
+                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+        if (checkpoint != null) {
+            restore(checkpoint, vit, ema);
+            training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
+                    flatSize, BigDlEngine.nodeNumber(), optimizers::method));
+            console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
+                    total, checkpoint.progress().epoch() + 1);
+        }
+        LOG.info("stage pretrain: {} train images, {} iterations of batch {} ({} negatives per view per replica), {}",
+                images, total, settings.batchSize(), negatives, vit);
+        console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d replicas (%d negatives per "
+                + "view), %s%n", images, settings.epochs(), perEpoch, settings.batchSize(), replicas, negatives,
+                freezeOut == null ? "FreezeOut off" : "FreezeOut on");
+
+        spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
+        PretrainMonitor monitor = new PretrainMonitor(training, console, settings.epochs(), total);
+        long done = training.progress().iterations();
+        long firstIteration = done;
+        LinearProbe.Result pretrained = null;
+        long epochStartIteration = done - training.progress().recordsInEpoch() / settings.batchSize();
+        double epochSeconds = 0;
         long start = System.nanoTime();
-        training.optimize();
+        while (done < total && done < stopAfter) {
+            long next = Math.min(total, (done / perEpoch + 1) * perEpoch);
+            if (settings.checkpointEvery() > 0) {
+                next = Math.min(next, (done / settings.checkpointEvery() + 1) * settings.checkpointEvery());
+            }
+            vit.encoder().setIteration(done);
+            long t0 = System.nanoTime();
+            training.trainUntil(next);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            epochSeconds += seconds;
+            monitor.segment(done, next, seconds, optimizers.schedules());
+            DistributedTraining.Progress progress = training.progress();
+            boolean epochEnd = next % perEpoch == 0;
+            if (epochEnd) {
+                int epoch = (int) (next / perEpoch) - 1;
+                boolean last = next == total;
+                if (last) {
+                    ema.update(); // fold in the final weights (each forward folded those before its own update)
+                }
+                float[] losses = training.lossHistory();
+                float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
+                        - epochStartIteration)), losses.length);
+                LinearProbe.Result probe = null;
+                if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
+                    spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
+                    probe = LinearProbe.run(spark, averagedCopy(ema, config, head), settings.dataset(), normalize);
+                    spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
+                }
+                if (last) {
+                    pretrained = probe;
+                }
+                monitor.epoch(epoch, epochLosses, epochSeconds, (next - epochStartIteration) * settings.batchSize(),
+                        next, vit.layerScaleStats(), probe);
+                epochStartIteration = next;
+                epochSeconds = 0;
+            }
+            if (settings.checkpointEvery() > 0 ? next % settings.checkpointEvery() == 0 || next == total : epochEnd) {
+                Path written = store.write(snapshot(progress, vit, ema, training, slices, flatSize));
+                LOG.info("stage pretrain: checkpoint {}", written);
+            }
+            done = next;
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         float[] losses = training.lossHistory();
         training.close();
-        ema.update();
-        LOG.info("stage pretrain: {} iterations in {} s ({} images/s), loss {} -> {}", losses.length,
-                String.format("%.1f", seconds), String.format("%.1f", total * settings.batchSize() / seconds),
-                losses[0], losses[losses.length - 1]);
-
-        copyAverageInto(ema, vit);
+        if (done < total) {
+            return new PretrainResult(losses, negatives, null, null, null, null, monitor.history());
+        }
+        LOG.info("stage pretrain: {} iterations ({} in this process, {} s), loss {} -> {}", losses.length,
+                total - firstIteration, String.format("%.1f", seconds), losses[0], losses[losses.length - 1]);
+        VisionTransformer averaged = averagedCopy(ema, config, head);
         spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
-        LinearProbe.Result pretrained = LinearProbe.run(spark, vit, settings.dataset(), normalize);
+        if (pretrained == null) { // resumed from the final checkpoint
+            pretrained = LinearProbe.run(spark, averaged, settings.dataset(), normalize);
+        }
         LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
         LOG.info("stage probe: EMA encoder {}; random encoder {}", pretrained, random);
-        Path weights = settings.outputDir().resolve("pretrained-ema.safetensors");
+        Path curves = output.resolve("pretrain-curves.png");
+        monitor.writeCurves(curves, random);
+        Path weights = output.resolve("pretrained-ema.safetensors");
         try {
-            VitWeights.save(vit, weights, Map.of("preset", settings.preset(), "seed",
-                    String.valueOf(settings.seed()), "config", vit.config().toString()));
+            VitWeights.save(averaged, weights, Map.of("preset", settings.preset(), "seed",
+                    String.valueOf(settings.seed()), "config", config.toString(), "kind", "simclr-ema"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + weights, e);
         }
-        return new PretrainResult(losses, negatives, pretrained, random, weights);
+        return new PretrainResult(losses, negatives, pretrained, random, weights, curves, monitor.history());
     }
 
-    /** One AdamW per parameter group: FreezeOut schedules for the stem and blocks when enabled. */
-    private Map<String, OptimMethod<Float>> optimisers(VisionTransformer vit, FreezeOutSchedule freezeOut,
-            long warmup, long total) {
-        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
-        for (ParameterGroup group : vit.parameterGroups()) {
-            LearningRateSchedule schedule;
-            if (freezeOut != null && group.name().equals("stem")) {
-                schedule = freezeOut.forBlock(0);
-            } else if (freezeOut != null && group.name().startsWith("blocks.")) {
-                schedule = freezeOut.forBlock(Integer.parseInt(group.name().substring("blocks.".length())));
-            } else {
-                schedule = new WarmupCosine(settings.learningRate(), warmup, total, 0.0);
+    private void requireSameRun(Map<String, String> saved) {
+        Map<String, String> now = settings.fingerprint();
+        List<String> changed = new ArrayList<>();
+        now.forEach((key, value) -> {
+            if (!value.equals(saved.get(key))) {
+                changed.add(key + " " + saved.get(key) + " -> " + value);
             }
-            methods.put(group.name(), AdamW.of(schedule, settings.weightDecay()));
+        });
+        if (!changed.isEmpty()) {
+            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
+                    + "changed: " + String.join(", ", changed));
         }
-        return methods;
     }
 
-    /** Replaces the live weights by the EMA weights (the model is evaluated and saved with them). */
-    private static void copyAverageInto(EmaContainer ema, VisionTransformer vit) {
+    /** Group name -> slice of the flat parameter buffer of the training model. */
+    private static Map<String, PartitionedOptimizerState.Slice> groupSlices(EmaContainer model, VisionTransformer vit) {
+        Map<String, com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule<?, ?, Float>> modules =
+                new LinkedHashMap<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            modules.put(group.name(), group.module());
+        }
+        return PartitionedOptimizerState.slices(model, modules);
+    }
+
+    private TrainingCheckpoint snapshot(DistributedTraining.Progress progress, VisionTransformer vit, EmaContainer ema,
+            DistributedTraining training, Map<String, PartitionedOptimizerState.Slice> slices, int flatSize) {
+        Map<String, NamedTensor> weights = new LinkedHashMap<>();
+        Map<String, NamedTensor> average = new LinkedHashMap<>();
+        List<Tensor<Float>> averaged = ema.averagedWeights();
+        int i = 0;
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            weights.put(entry.getKey(), named(entry.getValue()));
+            average.put(entry.getKey(), named(averaged.get(i++)));
+        }
+        return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
+                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize),
+                settings.fingerprint());
+    }
+
+    private static NamedTensor named(Tensor<Float> tensor) {
+        return new NamedTensor(Tensors.shape(tensor), Tensors.toArray(tensor));
+    }
+
+    private static void restore(TrainingCheckpoint checkpoint, VisionTransformer vit, EmaContainer ema) {
+        List<float[]> average = new ArrayList<>();
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            NamedTensor live = checkpoint.weights().get(entry.getKey());
+            NamedTensor avg = checkpoint.ema().get(entry.getKey());
+            if (live == null || avg == null || live.values().length != entry.getValue().nElement()) {
+                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint lacks a matching "
+                        + entry.getKey() + " (model or EMA)");
+            }
+            entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
+            average.add(avg.values());
+        }
+        ema.restore(average, checkpoint.emaUpdates());
+    }
+
+    /** A copy of the model carrying the EMA weights, for probes and the saved result. */
+    private static VisionTransformer averagedCopy(EmaContainer ema, VitConfig config, Head head) {
+        VisionTransformer copy = VisionTransformer.of(config, head, 0);
         List<Tensor<Float>> average = ema.averagedWeights();
         int i = 0;
-        for (Tensor<Float> weight : vit.namedParameters().values()) {
+        for (Tensor<Float> weight : copy.namedParameters().values()) {
             weight.copy(average.get(i++));
         }
+        return copy;
     }
 }

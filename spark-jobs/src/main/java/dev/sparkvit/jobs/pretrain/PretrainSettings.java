@@ -1,45 +1,95 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A SimCLR pretraining run (the training guide's phase 1).
+ * A SimCLR pretraining run (the training guide's phase 1), validated; read from YAML by {@link PretrainConfig}.
  *
  * @param dataset ingested dataset folder
- * @param outputDir TensorBoard events, weights and results
+ * @param outputDir checkpoints, TensorBoard events, curves and weights
  * @param preset model preset name
  * @param epochs passes over the train split
- * @param batchSize images per global batch (each image gives two views), a multiple of the replica count
- * @param learningRate AdamW base learning rate
- * @param weightDecay AdamW decoupled weight decay (applied to every parameter for now)
+ * @param batchSize images per global batch (each gives two views), a multiple of the replica count
+ * @param optimizer "adamw" or "sgd" (with momentum)
+ * @param learningRate base learning rate (peak after warmup)
+ * @param weightDecay decoupled weight decay, skipping biases, norms, embeddings and LayerScale gammas
+ * @param momentum SGD momentum
  * @param warmupEpochs linear warmup, in epochs
+ * @param clipGradNorm global L2 norm the gradient is clipped to; 0 = off
  * @param temperature NT-Xent temperature
  * @param projectionDim SimCLR projection size
- * @param freezeOut whether blocks freeze on FreezeOut's cubic schedule (t0 = 0.8)
- * @param emaDecay decay of the weight EMA used for the probe
+ * @param freezeOut FreezeOut knobs
+ * @param emaDecay decay of the weight EMA (evaluated and saved)
+ * @param emaWarmup timm's EMA warmup of the decay
+ * @param checkpointEvery iterations between checkpoints; 0 = at the end of every epoch
+ * @param keepCheckpoints newest checkpoints kept
+ * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
+ * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
-        double learningRate, double weightDecay, int warmupEpochs, double temperature, int projectionDim,
-        boolean freezeOut, double emaDecay, long seed) {
+        String optimizer, double learningRate, double weightDecay, double momentum, int warmupEpochs,
+        double clipGradNorm, double temperature, int projectionDim, FreezeOut freezeOut, double emaDecay,
+        boolean emaWarmup, int checkpointEvery, int keepCheckpoints, int probeEvery, long seed, String source) {
+
+    /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
+    public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
+        public static final FreezeOut OFF = new FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false);
+    }
 
     public PretrainSettings {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
-        require(epochs >= 1, "epochs", epochs, "at least 1");
-        require(batchSize >= 2, "batch-size", batchSize, "at least 2");
-        require(learningRate > 0, "lr", learningRate, "positive");
-        require(weightDecay >= 0, "weight-decay", weightDecay, "non-negative");
-        require(warmupEpochs >= 0 && warmupEpochs < epochs, "warmup-epochs", warmupEpochs, "0 to epochs - 1");
-        require(temperature > 0, "temperature", temperature, "positive");
-        require(projectionDim >= 1, "projection-dim", projectionDim, "at least 1");
-        require(emaDecay >= 0 && emaDecay < 1, "ema-decay", emaDecay, "in [0, 1)");
+        Objects.requireNonNull(freezeOut, "freezeOut");
+        require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
+        require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
+        require(optimizer.equals("adamw") || optimizer.equals("sgd"), "training.optimizer", optimizer,
+                "adamw or sgd", source);
+        require(learningRate > 0, "training.learning_rate", learningRate, "positive", source);
+        require(weightDecay >= 0, "training.weight_decay", weightDecay, "non-negative", source);
+        require(momentum >= 0 && momentum < 1, "training.momentum", momentum, "in [0, 1)", source);
+        require(warmupEpochs >= 0 && warmupEpochs < epochs, "training.warmup_epochs", warmupEpochs,
+                "0 to training.epochs - 1 = " + (epochs - 1), source);
+        require(clipGradNorm >= 0, "training.clip_grad_norm", clipGradNorm, "0 (off) or positive", source);
+        require(temperature > 0, "temperature", temperature, "positive", source);
+        require(projectionDim >= 1, "projection_dim", projectionDim, "at least 1", source);
+        require(freezeOut.t0() > 0 && freezeOut.t0() <= 1, "training.freezeout.t0", freezeOut.t0(), "in (0, 1]",
+                source);
+        require(emaDecay >= 0 && emaDecay < 1, "training.ema.decay", emaDecay, "in [0, 1)", source);
+        require(checkpointEvery >= 0, "training.checkpoint.every_iterations", checkpointEvery, "0 or more", source);
+        require(keepCheckpoints >= 1, "training.checkpoint.keep", keepCheckpoints, "at least 1", source);
+        require(probeEvery >= 0, "training.probe_every_epochs", probeEvery, "0 or more", source);
     }
 
-    private static void require(boolean ok, String key, Object value, String expected) {
+    private static void require(boolean ok, String key, Object value, String expected, String source) {
         if (!ok) {
-            throw new IllegalArgumentException("--" + key + " = " + value + " is invalid: expected " + expected);
+            throw new ConfigException(source + ": " + key + " = " + value + " is invalid: expected " + expected);
         }
+    }
+
+    /** The settings that must not change on resume, as text (stored in checkpoints and compared). */
+    public Map<String, String> fingerprint() {
+        Map<String, String> run = new LinkedHashMap<>();
+        run.put("dataset", dataset);
+        run.put("preset", preset);
+        run.put("epochs", String.valueOf(epochs));
+        run.put("batch_size", String.valueOf(batchSize));
+        run.put("optimizer", optimizer);
+        run.put("learning_rate", String.valueOf(learningRate));
+        run.put("weight_decay", String.valueOf(weightDecay));
+        run.put("momentum", String.valueOf(momentum));
+        run.put("warmup_epochs", String.valueOf(warmupEpochs));
+        run.put("clip_grad_norm", String.valueOf(clipGradNorm));
+        run.put("temperature", String.valueOf(temperature));
+        run.put("projection_dim", String.valueOf(projectionDim));
+        run.put("freezeout", freezeOut.toString());
+        run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
+        run.put("seed", String.valueOf(seed));
+        return run;
     }
 }

@@ -1,60 +1,148 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
 import dev.sparkvit.testing.SharedSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The pretraining job end to end on a small ingested dataset: FreezeOut, EMA, weight decay, clipping, monitoring,
+ * checkpoints, and a run interrupted and resumed that ends bit-identical to an uninterrupted one.
+ */
 @ExtendWith(SharedSpark.class)
 class PretrainJobTest {
+    @TempDir
+    static Path shared;
+    private static String dataset;
 
-    @Test
-    void pretrainsWithFreezeOutAndEmaThenProbes(@TempDir Path tmp) throws Exception {
-        Path raw = tmp.resolve("raw");
+    @BeforeAll
+    static void ingest() {
+        Path raw = shared.resolve("raw");
         new SyntheticImageFolder(16, 12, 4).writeTo(raw);
-        String dataset = tmp.resolve("ds").toString();
+        dataset = shared.resolve("ds").toString();
         new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
                 .execute(SharedSpark.session());
+    }
 
-        PretrainSettings settings = new PretrainSettings(dataset, tmp.resolve("out"), "vit_nano_patch4_32", 3, 16,
-                2e-3, 0.0, 1, 0.2, 32, true, 0.99, 42);
-        PretrainResult result = new PretrainJob(settings).execute(SharedSpark.session());
+    /** 3 epochs of batch 16 with FreezeOut, a checkpoint every 4 iterations and a probe after epoch 2. */
+    static PretrainSettings settings(Path out, String... more) {
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
+                "training.epochs=3", "training.batch_size=16", "training.learning_rate=0.002",
+                "training.warmup_epochs=1", "training.weight_decay=0.05", "training.clip_grad_norm=1.0",
+                "training.freezeout.enabled=true", "training.ema.decay=0.99", "training.checkpoint.every_iterations=4",
+                "training.probe_every_epochs=2", "temperature=0.2", "projection_dim=32"));
+        sets.addAll(List.of(more));
+        return PretrainConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
+    }
+
+    private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter) {
+        PretrainJob job = new PretrainJob(settings, resume, new PrintStream(new ByteArrayOutputStream()));
+        if (stopAfter > 0) {
+            job.stopAfter(stopAfter);
+        }
+        return job.execute(SharedSpark.session());
+    }
+
+    @Test
+    void pretrainsWithFreezeOutAndEmaThenProbesAndReports(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PretrainResult result = new PretrainJob(settings(tmp), false, new PrintStream(console, true))
+                .execute(SharedSpark.session());
 
         assertEquals(14, result.negativesPerAnchor(), "16 images over 2 replicas: 8 images, 16 views per slice");
-        assertTrue(result.iterationLosses().length >= 3);
         for (float loss : result.iterationLosses()) {
             assertTrue(Float.isFinite(loss) && loss > 0, "NT-Xent " + loss);
         }
+        String lines = console.toString();
+        assertTrue(lines.contains("epoch 1/3") && lines.contains("epoch 3/3") && lines.contains("ETA"), lines);
+        assertTrue(lines.contains("probe pooled"), "epoch 2 and the last epoch probe: " + lines);
+        assertEquals(3, result.epochs().size());
+        assertNull(result.epochs().get(0).probe());
+        assertTrue(result.epochs().get(1).probe() != null && result.epochs().get(2).probe() != null);
         assertTrue(result.pretrainedProbe().valImages() > 0);
-        assertTrue(Files.exists(result.weights()));
+        assertTrue(Files.size(result.curves()) > 1000, "the curves PNG is written");
+        assertTrue(javax.imageio.ImageIO.read(result.curves().toFile()).getWidth() > 500);
+        assertEquals(3, new CheckpointStore(tmp.resolve("checkpoints"), 3).list().size(), "keep 3 checkpoints");
+
         VisionTransformer classifier = VisionTransformer.classifier(VitPresets.get("vit_nano_patch4_32")
                 .withImgSize(16), 10, 1);
         VitWeights.ImportReport report = VitWeights.load(classifier, result.weights(), VitWeights.Match.SHARED);
         assertTrue(report.loaded().contains("blocks.3.ls2.gamma"), "the encoder moves into a classifier");
         VisionTransformer initial = VisionTransformer.encoderOnly(VitPresets.get("vit_nano_patch4_32")
                 .withImgSize(16), 42);
-        float[] saved = dev.sparkvit.model.io.SafeTensors.read(result.weights()).tensors()
-                .get("blocks.3.mlp.fc2.weight").values();
+        float[] saved = SafeTensors.read(result.weights()).tensors().get("blocks.3.mlp.fc2.weight").values();
         float[] start = dev.sparkvit.engine.Tensors.toArray(initial.namedParameters().get("blocks.3.mlp.fc2.weight"));
         assertTrue(!java.util.Arrays.equals(saved, start), "the saved EMA weights moved away from the initial ones");
+        try (var files = Files.walk(tmp.resolve("tensorboard"))) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().contains("tfevents")));
+        }
     }
 
     @Test
-    void aBatchThatDoesNotSplitOverTheReplicasIsRejected(@TempDir Path tmp) {
-        IllegalArgumentException error = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalArgumentException.class, () -> new PretrainSettings("x", tmp, "vit_nano_patch4_32", 0, 16,
-                        1e-3, 0, 0, 0.1, 8, false, 0.9, 1));
-        assertTrue(error.getMessage().contains("--epochs = 0"), error.getMessage());
+    void aRunInterruptedAndResumedEndsWithTheUninterruptedWeights(@TempDir Path tmp) throws Exception {
+        PretrainResult whole = run(settings(tmp.resolve("whole")), false, 0);
+        Path parts = tmp.resolve("parts");
+        // 3 epochs x 3 iterations; stop after the checkpoint at iteration 4 (mid-epoch), then at 8
+        PretrainResult first = run(settings(parts), false, 4);
+        assertNull(first.weights(), "an interrupted run has no result yet");
+        run(settings(parts), true, 8);
+        PretrainResult resumed = run(settings(parts), true, 0);
+
+        Map<String, NamedTensor> expected = SafeTensors.read(whole.weights()).tensors();
+        Map<String, NamedTensor> actual = SafeTensors.read(resumed.weights()).tensors();
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).values(), actual.get(name).values(), name + " differs");
+        }
+        assertArrayEquals(whole.iterationLosses(), resumed.iterationLosses(), "the loss curve is the same");
+        assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
+    }
+
+    @Test
+    void refusesToOverwriteARunAndToResumeWithOtherSettings(@TempDir Path tmp) {
+        run(settings(tmp), false, 4);
+        ConfigException fresh = assertThrows(ConfigException.class, () -> run(settings(tmp), false, 0));
+        assertTrue(fresh.getMessage().contains("already holds checkpoints") && fresh.getMessage().contains("--resume"),
+                fresh.getMessage());
+        ConfigException changed = assertThrows(ConfigException.class,
+                () -> run(settings(tmp, "training.learning_rate=0.01"), true, 0));
+        assertTrue(changed.getMessage().contains("learning_rate 0.002 -> 0.01"), changed.getMessage());
+        ConfigException nothing = assertThrows(ConfigException.class,
+                () -> run(settings(tmp.resolve("empty")), true, 0));
+        assertTrue(nothing.getMessage().contains("no checkpoint"), nothing.getMessage());
+    }
+
+    @Test
+    void aBatchThatDoesNotSplitOverTheReplicasIsRejectedNamingTheKey(@TempDir Path tmp) {
+        ConfigException error = assertThrows(ConfigException.class,
+                () -> run(settings(tmp, "training.batch_size=15"), false, 0));
+        assertTrue(error.getMessage().contains("training.batch_size = 15") && error.getMessage().contains("2 model "
+                + "replicas") && error.getMessage().contains("test.yaml"), error.getMessage());
     }
 }

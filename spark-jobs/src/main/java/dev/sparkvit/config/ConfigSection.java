@@ -1,0 +1,153 @@
+package dev.sparkvit.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One mapping of a configuration, read key by key with types, defaults and ranges. Every key read is remembered;
+ * {@link #finish()} rejects the keys nobody read (typos such as {@code learning_rte}), listing the known ones.
+ * Messages name the file (and line), the full key and the value.
+ */
+public final class ConfigSection {
+    private final String file;
+    private final String prefix;
+    private final Map<String, YamlConfig.Value> values;
+    private final Set<String> known = new LinkedHashSet<>();
+    private final List<ConfigSection> children = new ArrayList<>();
+
+    ConfigSection(String file, String prefix, Map<String, YamlConfig.Value> values) {
+        this.file = file;
+        this.prefix = prefix;
+        this.values = values;
+    }
+
+    /** A nested section; absent means empty (all defaults). */
+    @SuppressWarnings("unchecked")
+    public ConfigSection section(String key) {
+        known.add(key);
+        YamlConfig.Value value = values.get(key);
+        Map<String, YamlConfig.Value> map;
+        if (value == null || value.value() == null) {
+            map = new LinkedHashMap<>();
+        } else if (value.value() instanceof Map) {
+            map = (Map<String, YamlConfig.Value>) value.value();
+        } else {
+            throw error(key, value, "a section (mapping of keys)");
+        }
+        ConfigSection child = new ConfigSection(file, prefix + key + ".", map);
+        children.add(child);
+        return child;
+    }
+
+    public boolean has(String key) {
+        YamlConfig.Value value = values.get(key);
+        return value != null && value.value() != null;
+    }
+
+    public String string(String key, String fallback) {
+        known.add(key);
+        YamlConfig.Value value = values.get(key);
+        if (value == null || value.value() == null) {
+            if (fallback == null) {
+                throw new ConfigException(where(null) + prefix + key + " is required but missing");
+            }
+            return fallback;
+        }
+        if (!(value.value() instanceof String text)) {
+            throw error(key, value, "a single value");
+        }
+        return text;
+    }
+
+    /** One of {@code choices} (case-insensitive; returned in lower case). */
+    public String choice(String key, String fallback, String... choices) {
+        String text = string(key, fallback).toLowerCase(Locale.ROOT);
+        if (!List.of(choices).contains(text)) {
+            throw error(key, values.get(key), "one of " + String.join(", ", choices));
+        }
+        return text;
+    }
+
+    public int integer(String key, int fallback, int min, int max) {
+        String text = string(key, String.valueOf(fallback));
+        try {
+            int value = Integer.parseInt(text.replace("_", ""));
+            if (value < min || value > max) {
+                throw error(key, values.get(key), "an integer in [" + min + ", " + max + "]");
+            }
+            return value;
+        } catch (NumberFormatException e) {
+            throw error(key, values.get(key), "an integer");
+        }
+    }
+
+    /** A finite number in {@code [min, max]}; {@code minExclusive} excludes min itself. */
+    public double number(String key, double fallback, double min, boolean minExclusive, double max) {
+        String text = string(key, String.valueOf(fallback));
+        double value;
+        try {
+            value = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw error(key, values.get(key), "a number");
+        }
+        if (!Double.isFinite(value) || value < min || (minExclusive && value == min) || value > max) {
+            throw error(key, values.get(key), "a number in " + (minExclusive ? "(" : "[") + min + ", " + max + "]");
+        }
+        return value;
+    }
+
+    public boolean flag(String key, boolean fallback) {
+        String text = string(key, String.valueOf(fallback)).toLowerCase(Locale.ROOT);
+        return switch (text) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw error(key, values.get(key), "true or false");
+        };
+    }
+
+    /** A path; relative paths are kept as written (resolved against the working directory by the caller). */
+    public Path path(String key, String fallback) {
+        String text = string(key, fallback);
+        if (text.isBlank()) {
+            throw error(key, values.get(key), "a non-empty path");
+        }
+        return Path.of(text);
+    }
+
+    /** The text of a key's value and where it came from, for messages about values checked elsewhere. */
+    public String describe(String key) {
+        YamlConfig.Value value = values.get(key);
+        return prefix + key + " = " + (value == null ? "(default)" : value.value()) + " (" + where(value)
+                .replaceAll(": $", "") + ")";
+    }
+
+    /** Rejects keys of this section and its read subsections that were never read. */
+    public void finish() {
+        Set<String> unknown = new LinkedHashSet<>(values.keySet());
+        unknown.removeAll(known);
+        if (!unknown.isEmpty()) {
+            String key = unknown.iterator().next();
+            throw new ConfigException(where(values.get(key)) + "unknown key " + prefix + key
+                    + (known.isEmpty() ? "" : "; known keys here: " + String.join(", ", known)));
+        }
+        children.forEach(ConfigSection::finish);
+    }
+
+    private ConfigException error(String key, YamlConfig.Value value, String expected) {
+        return new ConfigException(where(value) + prefix + key + " = " + (value == null ? "(default)"
+                : value.value()) + " is invalid: expected " + expected);
+    }
+
+    private String where(YamlConfig.Value value) {
+        if (value != null && value.line() == 0) {
+            return value.origin() + ": ";
+        }
+        return file + (value == null ? "" : ":" + value.line()) + ": ";
+    }
+}

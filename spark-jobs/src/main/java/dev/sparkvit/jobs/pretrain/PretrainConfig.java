@@ -1,0 +1,67 @@
+package dev.sparkvit.jobs.pretrain;
+
+import dev.sparkvit.config.ConfigSection;
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.vit.VitPresets;
+import java.util.Locale;
+
+/**
+ * Reads a pretraining YAML file in the shape of the training guide's {@code configs/pretrain.yaml}: sections
+ * {@code data}, {@code model} and {@code training}, then {@code temperature}, {@code projection_dim} and
+ * {@code output_dir} (see conf/pretrain.yaml for every key and its default). Unknown keys, wrong types and
+ * out-of-range values are errors naming the file, line and key.
+ */
+public final class PretrainConfig {
+    private PretrainConfig() {
+    }
+
+    public static PretrainSettings read(YamlConfig yaml) {
+        ConfigSection root = yaml.root();
+        ConfigSection data = root.section("data");
+        String dataset = data.path("dataset", null).toString();
+        if (!dataset.contains("://") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(dataset))) {
+            throw new dev.sparkvit.config.ConfigException(yaml.file() + ": " + data.describe("dataset")
+                    + " is not a folder: run sparkvit ingest first, or fix the path");
+        }
+        ConfigSection model = root.section("model");
+        java.util.List<String> presets = new java.util.ArrayList<>();
+        VitPresets.names().forEach(presets::add);
+        String preset = model.choice("preset", "vit_nano_patch4_32", presets.toArray(new String[0]));
+        ConfigSection training = root.section("training");
+        int epochs = training.integer("epochs", 20, 1, 100_000);
+        int batchSize = training.integer("batch_size", 64, 2, 1 << 20);
+        String optimizer = training.choice("optimizer", "adamw", "adamw", "sgd");
+        double lr = training.number("learning_rate", 1e-3, 0, true, 100);
+        double weightDecay = training.number("weight_decay", 0.05, 0, false, 10);
+        double momentum = training.number("momentum", 0.9, 0, false, 0.999999);
+        int warmup = training.integer("warmup_epochs", 2, 0, 100_000);
+        double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
+        long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
+        ConfigSection freeze = training.section("freezeout");
+        PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
+                freeze.number("t0", 0.8, 0, true, 1),
+                FreezeOutSchedule.Scaling.valueOf(freeze.choice("scaling", "cubic", "linear", "squared", "cubic")
+                        .toUpperCase(Locale.ROOT)),
+                freeze.flag("scale_lr", false));
+        ConfigSection ema = training.section("ema");
+        double emaDecay = ema.number("decay", 0.999, 0, false, 0.9999999);
+        boolean emaWarmup = ema.flag("warmup", true);
+        ConfigSection checkpoint = training.section("checkpoint");
+        int every = checkpoint.integer("every_iterations", 0, 0, Integer.MAX_VALUE);
+        int keep = checkpoint.integer("keep", 3, 1, 1000);
+        int probeEvery = training.integer("probe_every_epochs", 0, 0, 100_000);
+        double temperature = root.number("temperature", 0.07, 0, true, 100);
+        int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
+        String output = root.path("output_dir", "out/pretrain").toString();
+        root.finish();
+        if (warmup >= epochs) {
+            throw new dev.sparkvit.config.ConfigException(yaml.file() + ": " + training.describe("warmup_epochs")
+                    + " must be less than training.epochs = " + epochs);
+        }
+        return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
+                batchSize, optimizer, lr, weightDecay, momentum, warmup, clip, temperature, projectionDim, freezeOut,
+                emaDecay, emaWarmup, every, keep, probeEvery, seed, yaml.file());
+    }
+}

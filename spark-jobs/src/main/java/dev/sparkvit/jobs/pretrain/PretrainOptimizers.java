@@ -1,0 +1,88 @@
+package dev.sparkvit.jobs.pretrain;
+
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.engine.DecoupledWeightDecay;
+import dev.sparkvit.model.optim.AdamW;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.optim.LearningRateSchedule;
+import dev.sparkvit.model.optim.SgdMomentum;
+import dev.sparkvit.model.optim.WarmupCosine;
+import dev.sparkvit.model.vit.ParameterGroup;
+import dev.sparkvit.model.vit.VisionTransformer;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The optimisation of a pretraining run: one schedule and one method (AdamW or SGD with momentum) per parameter
+ * group, FreezeOut schedules for the stem and blocks when enabled, and the decoupled weight decay of every parameter
+ * outside the model's no-decay set, following its group's schedule.
+ */
+final class PretrainOptimizers implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String optimizer;
+    private final double momentum;
+    private final Map<String, LearningRateSchedule> schedules = new LinkedHashMap<>();
+
+    PretrainOptimizers(PretrainSettings settings, VisionTransformer vit, FreezeOutSchedule freezeOut, long warmup,
+            long total) {
+        this.optimizer = settings.optimizer();
+        this.momentum = settings.momentum();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            LearningRateSchedule schedule;
+            if (freezeOut != null && group.name().equals("stem")) {
+                schedule = freezeOut.forBlock(0);
+            } else if (freezeOut != null && group.name().startsWith("blocks.")) {
+                schedule = freezeOut.forBlock(Integer.parseInt(group.name().substring("blocks.".length())));
+            } else {
+                schedule = new WarmupCosine(settings.learningRate(), warmup, total, 0.0);
+            }
+            schedules.put(group.name(), schedule);
+        }
+    }
+
+    /** The learning-rate schedule of every group, in parameter order. */
+    Map<String, LearningRateSchedule> schedules() {
+        return schedules;
+    }
+
+    /** A fresh method for one group (decay is not its job: see {@link #weightDecay}). */
+    OptimMethod<Float> method(String group) {
+        LearningRateSchedule schedule = schedules.get(group);
+        if (schedule == null) {
+            throw new IllegalArgumentException("no parameter group " + group);
+        }
+        return optimizer.equals("sgd") ? new SgdMomentum(schedule, momentum, false) : AdamW.of(schedule, 0.0);
+    }
+
+    /** One fresh method per group. */
+    Map<String, OptimMethod<Float>> methods() {
+        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
+        schedules.keySet().forEach(group -> methods.put(group, method(group)));
+        return methods;
+    }
+
+    /**
+     * Decoupled decay of the decayed parameters; call after the training model's parameters were compacted (their
+     * storage offsets are positions in the flat buffer).
+     */
+    DecoupledWeightDecay weightDecay(VisionTransformer vit, double weightDecay) {
+        Set<String> excluded = vit.noWeightDecay();
+        Map<String, Tensor<Float>> named = vit.namedParameters();
+        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            LearningRateSchedule schedule = schedules.get(group.name());
+            for (String name : group.parameterNames()) {
+                if (!excluded.contains(name)) {
+                    ranges.add(DecoupledWeightDecay.rangeOf(named.get(name), schedule::rate));
+                }
+            }
+        }
+        return new DecoupledWeightDecay(weightDecay, ranges);
+    }
+}
