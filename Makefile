@@ -15,7 +15,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 .PHONY: help bootstrap build test demo parity clean
 
 help:
-	@echo "make demo   generate the embedded dataset, train on it with Spark + BigDL, print the falling loss"
+	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
 	@echo "make test   build and run the whole test suite"
 	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"

@@ -57,6 +57,11 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
         return new Range(parameter.storageOffset() - 1, parameter.nElement(), rate);
     }
 
+    /** The decayed ranges. */
+    public List<Range> ranges() {
+        return List.of(ranges);
+    }
+
     public double weightDecay() {
         return weightDecay;
     }

@@ -55,7 +55,7 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
      *     executor: {@link BigDlEngine#nodeNumber()})
      */
     public EpochDataSet(JavaRDD<E> source, int partitionCount, EpochFunction<E> toSample, long seed) {
-        this.partitions = source.repartition(partitionCount).glom().persist(StorageLevel.MEMORY_AND_DISK());
+        this.partitions = deterministicPartitions(source, partitionCount).persist(StorageLevel.MEMORY_AND_DISK());
         this.toSample = toSample;
         this.seed = seed;
         this.size = partitions.map(List::size).reduce(Integer::sum);
@@ -84,6 +84,25 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         this.startEpoch = epoch;
         this.startPosition = recordsInEpoch / partitionCount;
         this.start++;
+    }
+
+    /**
+     * Element i of {@code source} (in its order) goes to partition {@code i % partitionCount}, in increasing i: unlike
+     * {@code repartition}, whose order within a partition follows the arrival of shuffle blocks and differed between
+     * two cluster runs of the same seed.
+     */
+    private static <E> JavaRDD<List<E>> deterministicPartitions(JavaRDD<E> source, int partitionCount) {
+        return source.zipWithIndex()
+                .mapToPair(t -> new scala.Tuple2<>(t._2(), t._1()))
+                .partitionBy(new org.apache.spark.HashPartitioner(partitionCount))
+                .mapPartitions(pairs -> {
+                    List<scala.Tuple2<Long, E>> sorted = new ArrayList<>();
+                    pairs.forEachRemaining(sorted::add);
+                    sorted.sort(java.util.Comparator.comparingLong(scala.Tuple2::_1));
+                    List<E> elements = new ArrayList<>(sorted.size());
+                    sorted.forEach(t -> elements.add(t._2()));
+                    return List.of(elements).iterator();
+                }, true);
     }
 
     /** The epoch the next {@link #data} call serves (0 after the first shuffle). */

@@ -31,7 +31,7 @@ class SegmentedTrainingTest {
     private static final int BATCH = 16; // 4 iterations per epoch
     private static final long TOTAL = 10;
 
-    private static Sequential<Float> model() {
+    static Sequential<Float> model() {
         Seeds.seedWeightInit(Seeds.DEFAULT);
         Sequential<Float> model = Layers.sequential();
         Linear<Float> fc1 = Layers.linear(FEATURES, 12);
@@ -45,7 +45,7 @@ class SegmentedTrainingTest {
         return model;
     }
 
-    private static EpochDataSet<Integer> data() {
+    static EpochDataSet<Integer> data() {
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < SAMPLES; i++) {
             ids.add(i);

@@ -3,6 +3,7 @@ package dev.sparkvit.cli;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.demo.DemoJob;
 import dev.sparkvit.jobs.demo.DemoResult;
+import dev.sparkvit.jobs.pretrain.PretrainResult;
 import dev.sparkvit.jobs.demo.DemoSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -12,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /** {@code sparkvit demo}: the end-to-end demo on the embedded synthetic dataset. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Generate the embedded image dataset, read it through Spark and train on it, printing the loss.")
+        description = "Generate the embedded image dataset, ingest it, pretrain a small ViT with SimCLR on it and "
+                + "print the linear-probe accuracy against a random encoder.")
 final class DemoCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "out/demo", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path output;
@@ -20,17 +22,17 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--image-size", defaultValue = "32", description = "Image side in pixels (default: ${DEFAULT-VALUE}).")
     int imageSize;
 
-    @Option(names = "--images-per-class", defaultValue = "40",
+    @Option(names = "--images-per-class", defaultValue = "150",
             description = "Generated images per class, 10 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
 
-    @Option(names = "--epochs", defaultValue = "30", description = "Training epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "10", description = "Pretraining epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--batch-size", defaultValue = "16", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-size", defaultValue = "64", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "0.001", description = "AdamW peak learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
     @Option(names = "--seed", description = "Seed of data and weights (default: 42).")
@@ -42,20 +44,20 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
                 batchSize, learningRate, seed);
         SparkSession spark = startSpark("sparkvit demo");
         try {
-            DemoResult result = new DemoJob(settings).execute(spark);
+            DemoResult result = new DemoJob(settings, System.out).execute(spark);
+            PretrainResult pretrain = result.pretrain();
+            float[] losses = pretrain.iterationLosses();
             System.out.println();
-            System.out.println("sparkvit demo: ingested " + result.ingest().inputFiles() + " files ("
-                    + result.ingest().stored() + " new, " + result.ingest().alreadyPresent()
-                    + " already present); trained on " + result.trainImages() + " images, "
-                    + result.iterationLosses().length + " iterations");
-            float[] means = result.epochMeanLosses();
-            for (int e = 0; e < means.length; e++) {
-                System.out.printf("  epoch %d/%d  mean loss %.4f%n", e + 1, means.length, means[e]);
-            }
+            System.out.printf("sparkvit demo: SimCLR pretraining, NT-Xent %.3f -> %.3f over %d iterations%n",
+                    losses[0], losses[losses.length - 1], losses.length);
+            System.out.printf("  linear-probe val accuracy, pretrained (EMA) encoder: pooled %.3f, mean tokens %.3f%n",
+                    pretrain.pretrainedProbe().pooledAccuracy(), pretrain.pretrainedProbe().meanAccuracy());
+            System.out.printf("  linear-probe val accuracy, random encoder:           pooled %.3f, mean tokens %.3f%n",
+                    pretrain.randomProbe().pooledAccuracy(), pretrain.randomProbe().meanAccuracy());
             System.out.println("  dataset:     " + result.datasetDir());
             System.out.println("  pairs:       " + result.pairsPng());
-            System.out.println("  tensorboard: " + result.tensorboardDir()
-                    + "  (tensorboard --logdir " + result.tensorboardDir() + ")");
+            System.out.println("  curves:      " + pretrain.curves());
+            System.out.println("  tensorboard: tensorboard --logdir " + result.pretrainDir().resolve("tensorboard"));
             return ExitCodes.OK;
         } finally {
             spark.stop();

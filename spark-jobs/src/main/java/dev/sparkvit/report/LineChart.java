@@ -35,14 +35,20 @@ public final class LineChart {
         }
     }
 
-    /** A panel: title, axis labels and its series. */
-    public record Panel(String title, String xLabel, String yLabel, List<Series> series) {
+    /** A panel: title, axis labels, its series, and a fixed y range (NaN: fitted to the data). */
+    public record Panel(String title, String xLabel, String yLabel, List<Series> series, double yMin, double yMax) {
     }
 
     private final List<Panel> panels = new ArrayList<>();
 
     public LineChart panel(String title, String xLabel, String yLabel, List<Series> series) {
-        panels.add(new Panel(title, xLabel, yLabel, List.copyOf(series)));
+        return panel(title, xLabel, yLabel, series, Double.NaN, Double.NaN);
+    }
+
+    /** A panel whose y axis spans {@code [yMin, yMax]} whatever the data (for accuracies, [0, 1]). */
+    public LineChart panel(String title, String xLabel, String yLabel, List<Series> series, double yMin,
+            double yMax) {
+        panels.add(new Panel(title, xLabel, yLabel, List.copyOf(series), yMin, yMax));
         return this;
     }
 
@@ -104,6 +110,10 @@ public final class LineChart {
         }
         if (maxX == minX) {
             maxX = minX + 1;
+        }
+        if (!Double.isNaN(panel.yMin())) {
+            minY = panel.yMin();
+            maxY = panel.yMax();
         }
         if (maxY == minY) {
             maxY = minY + Math.max(1e-9, Math.abs(minY) * 0.1);

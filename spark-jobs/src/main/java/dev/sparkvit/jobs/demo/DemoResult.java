@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.demo;
 
 import dev.sparkvit.data.ingest.IngestResult;
+import dev.sparkvit.jobs.pretrain.PretrainResult;
 import java.nio.file.Path;
 
 /**
@@ -8,12 +9,10 @@ import java.nio.file.Path;
  *
  * @param datasetDir the ingested Parquet dataset
  * @param ingest what the ingest stage did
- * @param trainImages images in the train split the model trained on
- * @param iterationLosses training loss of every iteration, in order
- * @param epochMeanLosses mean iteration loss of each epoch
  * @param pairsPng contact sheet of SimCLR pairs
- * @param tensorboardDir TensorBoard event files of the run
+ * @param pretrainDir the pretraining run's folder (checkpoints, TensorBoard events, curves, weights)
+ * @param pretrain the pretraining result with both probes
  */
-public record DemoResult(Path datasetDir, IngestResult ingest, long trainImages, float[] iterationLosses,
-        float[] epochMeanLosses, Path pairsPng, Path tensorboardDir) {
+public record DemoResult(Path datasetDir, IngestResult ingest, Path pairsPng, Path pretrainDir,
+        PretrainResult pretrain) {
 }

@@ -4,15 +4,15 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * What the demo job does: generate the embedded image dataset, read it back through Spark and train a small
- * Vision Transformer with DistriOptimizer.
+ * What the demo job does: generate the embedded image dataset, ingest it, and pretrain a small Vision Transformer
+ * with SimCLR on it.
  *
  * @param outputDir where the dataset, TensorBoard events and the loss log go
  * @param imageSize side of the square generated images, a multiple of 4 from 8 to 256
- * @param imagesPerClass generated images per class (4 classes)
- * @param epochs passes over the data
+ * @param imagesPerClass generated images per class (10 classes)
+ * @param epochs pretraining epochs
  * @param batchSize global mini-batch, a multiple of the model replica count
- * @param learningRate Adam learning rate
+ * @param learningRate AdamW peak learning rate
  * @param seed the one seed for data and weights
  */
 public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, int epochs, int batchSize,
@@ -24,7 +24,7 @@ public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, in
                 "a multiple of 4 from 8 to 256");
         require(imagesPerClass >= 1, "images-per-class", imagesPerClass, "at least 1");
         require(epochs >= 1, "epochs", epochs, "at least 1");
-        require(batchSize >= 1, "batch-size", batchSize, "at least 1");
+        require(batchSize >= 2, "batch-size", batchSize, "at least 2");
         require(learningRate > 0 && Double.isFinite(learningRate), "lr", learningRate, "a positive number");
     }
 

@@ -32,10 +32,11 @@ public final class PretrainConfig {
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 20, 1, 100_000);
         int batchSize = training.integer("batch_size", 64, 2, 1 << 20);
-        String optimizer = training.choice("optimizer", "adamw", "adamw", "sgd");
+        String optimizer = training.choice("optimizer", "adamw", "adamw", "sgd", "lars");
         double lr = training.number("learning_rate", 1e-3, 0, true, 100);
         double weightDecay = training.number("weight_decay", 0.05, 0, false, 10);
         double momentum = training.number("momentum", 0.9, 0, false, 0.999999);
+        double larsEta = training.number("lars_eta", 0.001, 0, true, 1);
         int warmup = training.integer("warmup_epochs", 2, 0, 100_000);
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
@@ -61,7 +62,7 @@ public final class PretrainConfig {
                     + " must be less than training.epochs = " + epochs);
         }
         return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
-                batchSize, optimizer, lr, weightDecay, momentum, warmup, clip, temperature, projectionDim, freezeOut,
+                batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, temperature, projectionDim, freezeOut,
                 emaDecay, emaWarmup, every, keep, probeEvery, seed, yaml.file());
     }
 }

@@ -130,7 +130,7 @@ public final class PretrainJob {
                         settings.batchSize())
                 .optimMethods(optimizers.methods())
                 .clipGradientNorm(settings.clipGradNorm())
-                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
+                .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))
                 .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
         if (checkpoint != null) {
             restore(checkpoint, vit, ema);

@@ -109,7 +109,7 @@ final class PretrainMonitor {
         new LineChart()
                 .panel("NT-Xent loss (epoch mean)", "epoch", "loss",
                         List.of(new LineChart.Series("loss", x, loss)))
-                .panel("Linear-probe val accuracy (EMA encoder)", "epoch", "accuracy", probes)
+                .panel("Linear-probe val accuracy (EMA encoder)", "epoch", "accuracy", probes, 0, 1)
                 .write(file);
     }
 

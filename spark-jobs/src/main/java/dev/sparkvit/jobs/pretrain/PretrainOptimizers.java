@@ -2,7 +2,9 @@ package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import dev.sparkvit.engine.DecoupledWeightDecay;
+import dev.sparkvit.engine.LarsAdaptation;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.optim.LearningRateSchedule;
@@ -18,9 +20,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The optimisation of a pretraining run: one schedule and one method (AdamW or SGD with momentum) per parameter
- * group, FreezeOut schedules for the stem and blocks when enabled, and the decoupled weight decay of every parameter
- * outside the model's no-decay set, following its group's schedule.
+ * The optimisation of a pretraining run: one schedule and one method (AdamW, or SGD with momentum for SGD and LARS)
+ * per parameter group, FreezeOut schedules for the stem and blocks when enabled, and the weight decay of every
+ * parameter outside the model's no-decay set: decoupled, following its group's schedule, for AdamW and SGD; coupled
+ * inside the trust ratio for LARS (which also leaves the no-decay set unadapted, as SimCLR).
  */
 final class PretrainOptimizers implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -51,13 +54,23 @@ final class PretrainOptimizers implements Serializable {
         return schedules;
     }
 
-    /** A fresh method for one group (decay is not its job: see {@link #weightDecay}). */
+    /** A fresh method for one group (decay is not its job: see {@link #processor}). */
     OptimMethod<Float> method(String group) {
         LearningRateSchedule schedule = schedules.get(group);
         if (schedule == null) {
             throw new IllegalArgumentException("no parameter group " + group);
         }
-        return optimizer.equals("sgd") ? new SgdMomentum(schedule, momentum, false) : AdamW.of(schedule, 0.0);
+        return optimizer.equals("adamw") ? AdamW.of(schedule, 0.0) : new SgdMomentum(schedule, momentum, false);
+    }
+
+    /**
+     * What runs on each partition's chunk before the methods: LARS (trust ratios and coupled decay of the decayed
+     * tensors) for "lars", decoupled weight decay otherwise. Call after the training model's parameters were
+     * compacted (storage offsets are positions in the flat buffer).
+     */
+    ParameterProcessor processor(VisionTransformer vit, double weightDecay, double larsEta) {
+        DecoupledWeightDecay decay = weightDecay(vit, weightDecay);
+        return optimizer.equals("lars") ? new LarsAdaptation(larsEta, weightDecay, decay.ranges()) : decay;
     }
 
     /** One fresh method per group. */
@@ -71,7 +84,7 @@ final class PretrainOptimizers implements Serializable {
      * Decoupled decay of the decayed parameters; call after the training model's parameters were compacted (their
      * storage offsets are positions in the flat buffer).
      */
-    DecoupledWeightDecay weightDecay(VisionTransformer vit, double weightDecay) {
+    private DecoupledWeightDecay weightDecay(VisionTransformer vit, double weightDecay) {
         Set<String> excluded = vit.noWeightDecay();
         Map<String, Tensor<Float>> named = vit.namedParameters();
         List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();

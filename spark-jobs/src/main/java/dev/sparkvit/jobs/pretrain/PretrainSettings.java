@@ -15,10 +15,11 @@ import java.util.Objects;
  * @param preset model preset name
  * @param epochs passes over the train split
  * @param batchSize images per global batch (each gives two views), a multiple of the replica count
- * @param optimizer "adamw" or "sgd" (with momentum)
+ * @param optimizer "adamw", "sgd" (with momentum) or "lars" (SGD with momentum behind LARS trust ratios)
  * @param learningRate base learning rate (peak after warmup)
  * @param weightDecay decoupled weight decay, skipping biases, norms, embeddings and LayerScale gammas
- * @param momentum SGD momentum
+ * @param momentum SGD and LARS momentum
+ * @param larsEta LARS trust coefficient
  * @param warmupEpochs linear warmup, in epochs
  * @param clipGradNorm global L2 norm the gradient is clipped to; 0 = off
  * @param temperature NT-Xent temperature
@@ -33,7 +34,7 @@ import java.util.Objects;
  * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
-        String optimizer, double learningRate, double weightDecay, double momentum, int warmupEpochs,
+        String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
         double clipGradNorm, double temperature, int projectionDim, FreezeOut freezeOut, double emaDecay,
         boolean emaWarmup, int checkpointEvery, int keepCheckpoints, int probeEvery, long seed, String source) {
 
@@ -48,8 +49,9 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         Objects.requireNonNull(freezeOut, "freezeOut");
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
-        require(optimizer.equals("adamw") || optimizer.equals("sgd"), "training.optimizer", optimizer,
-                "adamw or sgd", source);
+        require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),
+                "training.optimizer", optimizer, "adamw, sgd or lars", source);
+        require(larsEta > 0, "training.lars_eta", larsEta, "positive", source);
         require(learningRate > 0, "training.learning_rate", learningRate, "positive", source);
         require(weightDecay >= 0, "training.weight_decay", weightDecay, "non-negative", source);
         require(momentum >= 0 && momentum < 1, "training.momentum", momentum, "in [0, 1)", source);
@@ -83,6 +85,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         run.put("learning_rate", String.valueOf(learningRate));
         run.put("weight_decay", String.valueOf(weightDecay));
         run.put("momentum", String.valueOf(momentum));
+        run.put("lars_eta", String.valueOf(larsEta));
         run.put("warmup_epochs", String.valueOf(warmupEpochs));
         run.put("clip_grad_norm", String.valueOf(clipGradNorm));
         run.put("temperature", String.valueOf(temperature));

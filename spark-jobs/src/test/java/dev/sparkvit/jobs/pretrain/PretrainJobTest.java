@@ -120,7 +120,14 @@ class PretrainJobTest {
         for (String name : expected.keySet()) {
             assertArrayEquals(expected.get(name).values(), actual.get(name).values(), name + " differs");
         }
-        assertArrayEquals(whole.iterationLosses(), resumed.iterationLosses(), "the loss curve is the same");
+        String listing;
+        try (var files = Files.walk(tmp)) {
+            listing = files.filter(f -> f.toString().contains("tfevents")).map(f -> f + " " + f.toFile().length())
+                    .collect(java.util.stream.Collectors.joining("\n"));
+        }
+        assertArrayEquals(whole.iterationLosses(), resumed.iterationLosses(), "the loss curve is the same; "
+                + java.util.Arrays.toString(whole.iterationLosses()) + " vs "
+                + java.util.Arrays.toString(resumed.iterationLosses()) + "\n" + listing);
         assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
     }
 

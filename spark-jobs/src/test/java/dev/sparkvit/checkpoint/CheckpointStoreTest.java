@@ -1,0 +1,81 @@
+package dev.sparkvit.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.PartitionedOptimizerState;
+import dev.sparkvit.model.io.NamedTensor;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointStoreTest {
+    private static TrainingCheckpoint checkpoint(long iteration) {
+        return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 1, 32),
+                Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {1, 2, 3, iteration})),
+                Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {0.5f, 1, 1.5f, 2})), iteration,
+                Map.of("blocks.0", new PartitionedOptimizerState.GroupState(iteration,
+                        Map.of("exp_avg", new float[] {0.1f, 0.2f}, "exp_avg_sq", new float[] {0.3f, 0.4f})),
+                        "head", new PartitionedOptimizerState.GroupState(0, Map.of())),
+                Map.of("seed", "42"));
+    }
+
+    @Test
+    void roundTripsEverythingAndKeepsTheNewest(@TempDir Path dir) {
+        CheckpointStore store = new CheckpointStore(dir, 2);
+        for (long i : new long[] {5, 10, 15}) {
+            store.write(checkpoint(i));
+        }
+        assertEquals(2, store.list().size(), "the oldest beyond keep=2 is pruned");
+        TrainingCheckpoint back = store.latest().orElseThrow();
+        assertEquals(new DistributedTraining.Progress(15, 1, 32), back.progress());
+        assertArrayEquals(new float[] {1, 2, 3, 15}, back.weights().get("w").values());
+        assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, back.ema().get("w").values());
+        assertEquals(15, back.emaUpdates());
+        assertEquals(15, back.optimizer().get("blocks.0").step());
+        assertArrayEquals(new float[] {0.3f, 0.4f}, back.optimizer().get("blocks.0").buffers().get("exp_avg_sq"));
+        assertTrue(back.optimizer().get("head").buffers().isEmpty());
+        assertEquals("42", back.run().get("seed"));
+    }
+
+    @Test
+    void aFlippedByteIsCaughtAndTheFileNamed(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        Path written = store.write(checkpoint(7));
+        Path data = written.resolve("checkpoint.safetensors");
+        try (FileChannel channel = FileChannel.open(data, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            long at = channel.size() - 3;
+            channel.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x10)).rewind();
+            channel.write(one, at);
+        }
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, store::latest);
+        assertTrue(e.getMessage().contains(data.toString()) && e.getMessage().contains("SHA-256"), e.getMessage());
+    }
+
+    @Test
+    void anInterruptedWriteLeavesNoCheckpoint(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        store.write(checkpoint(3));
+        // what a crash during write leaves: a temporary folder with a partial file
+        Path partial = dir.resolve(".tmp-iter-000000006-1");
+        Files.createDirectories(partial);
+        Files.write(partial.resolve("checkpoint.safetensors"), new byte[] {1, 2, 3});
+        assertEquals(3, store.latest().orElseThrow().progress().iterations(), "the partial write is never loaded");
+        Path missingSum = dir.resolve("iter-000000009");
+        Files.createDirectories(missingSum);
+        Files.write(missingSum.resolve("checkpoint.safetensors"), new byte[] {1});
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, store::latest);
+        assertTrue(e.getMessage().contains("incomplete"), e.getMessage());
+    }
+}
