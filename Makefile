@@ -12,7 +12,7 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test demo parity clean
+.PHONY: help bootstrap build test demo parity clean resume-check
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
@@ -20,6 +20,8 @@ help:
 	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
 	@echo "make clean  remove build output and out/"
+	@echo "make cluster-up / cluster-down / cluster-status   a standalone Spark cluster on loopback (docs/CLUSTER.md)"
+	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 
 bootstrap:
 	@submit/bootstrap.sh
@@ -32,6 +34,11 @@ test: bootstrap
 
 demo: build
 	submit/sparkvit demo
+
+resume-check: build
+	tools/resume-check.sh
+
+include submit/cluster.mk
 
 # Reference side of the numerical parity tests: run by hand, never by `make test`. PyPI's torch wheel pulls its
 # CUDA libraries too (about 3 GB) even though only the CPU is used.

@@ -109,6 +109,10 @@ class SegmentedTrainingTest {
         for (int i = 0; i < once.length; i++) {
             assertArrayEquals(once[i], pieces[i], "tensor " + i + " differs after segmented training");
         }
+        // no segment leaves its model replicas cached (DLlib does, with reserveOptim)
+        long replicaCaches = scala.collection.JavaConverters.mapAsJavaMap(SharedSpark.context().sc()
+                .getPersistentRDDs()).values().stream().filter(r -> "Thread Model RDD".equals(r.name())).count();
+        assertEquals(0, replicaCaches, "cached model replicas left behind by segments");
     }
 
     @Test

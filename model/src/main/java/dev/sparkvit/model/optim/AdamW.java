@@ -55,7 +55,13 @@ public final class AdamW extends FloatOptimMethod implements StatefulOptimMethod
 
     @Override
     public Map<String, float[]> buffers() {
-        return m == null ? Map.of() : Map.of("exp_avg", m.clone(), "exp_avg_sq", v.clone());
+        if (m == null) {
+            return Map.of();
+        }
+        Map<String, float[]> buffers = new java.util.LinkedHashMap<>(); // a fixed order: checkpoints are byte-stable
+        buffers.put("exp_avg", m.clone());
+        buffers.put("exp_avg_sq", v.clone());
+        return buffers;
     }
 
     @Override

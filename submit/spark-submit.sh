@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# Submits a sparkvit command to a Spark cluster: the one launcher around spark-submit.
+#
+#   submit/spark-submit.sh --master URL [--executors N] [spark-submit options] -- <sparkvit command> [args...]
+#
+#   submit/spark-submit.sh --master spark://127.0.0.1:7177 --executors 2 --executor-memory 2g \
+#       -- pretrain --config conf/pretrain.yaml --set data.dataset=/data/ds --set training.epochs=2
+#
+# Everything before "--" is for Spark, everything after it for sparkvit (dev.sparkvit.cli.Main). Options of this
+# launcher:
+#   --executors N    number of executors. Standalone: spark.cores.max = N x executor cores (how BigDL's Engine
+#                    counts executors there); YARN: spark.executor.instances; Kubernetes: both.
+#   --dry-run        print the spark-submit command instead of running it.
+# Any other option is spark-submit's and is passed on. These are read, merged and passed on:
+#   --executor-cores C (default 1: BigDL needs spark.executor.cores set), --total-executor-cores T,
+#   --num-executors N, --executor-memory M, --driver-java-options, --jars, --conf for
+#   spark.{driver,executor}.extraJavaOptions, spark.executor.memory,
+#   spark.executor.cores, spark.cores.max, spark.executor.instances.
+#
+# What it sets, in this one place (see docs/CLUSTER.md):
+#   - driver and executor JVM options: the Java 17 --add-opens of submit/jvm.properties, appended to by any given;
+#     the driver also gets sparkvit's logging configuration (conf/log4j.properties, conf/log4j2.properties);
+#   - BigDL-DLlib's required Spark settings (its spark-bigdl.conf), which dev.sparkvit.engine.BigDlEngine applies
+#     again in the driver, and dynamic allocation off (BigDL trains on a fixed set of executors);
+#   - the application: spark-jobs/target/sparkvit.jar, main class dev.sparkvit.cli.Main, and in --jars every jar
+#     of spark-jobs/target/classpath.txt that the Spark distribution does not ship itself (BigDL, its natives,
+#     the sparkvit model, picocli, ...). scala-library is never shipped: the distribution's jars/ holds 2.12.15
+#     (submit/spark-dist.sh), so it is the only Scala on driver and executors.
+#
+# Environment: SPARK_HOME (default: the distribution of submit/spark-dist.sh), JAVA_HOME (a Java 17; found when
+# unset), SPARKVIT_LOG4J / SPARKVIT_LOG4J2 (driver logging configuration files, default conf/log4j.properties and
+# conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master is on loopback or local).
+# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation.
+set -euo pipefail
+PROG=spark-submit.sh
+# shellcheck source=submit/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+JAR="$SPARKVIT_ROOT/spark-jobs/target/sparkvit.jar"
+CLASSPATH_FILE="$SPARKVIT_ROOT/spark-jobs/target/classpath.txt"
+MAIN_CLASS=dev.sparkvit.cli.Main
+LOG4J="${SPARKVIT_LOG4J:-$SPARKVIT_ROOT/conf/log4j.properties}"
+LOG4J2="${SPARKVIT_LOG4J2:-$SPARKVIT_ROOT/conf/log4j2.properties}"
+
+# BigDL-DLlib 2.4.0's spark-bigdl.conf, which Engine.createSparkConf copies into a SparkConf. Its last entry,
+# spark.driver.extraJavaOptions=-Dlog4j2.info, is left out: it would replace the driver's --add-opens (it only
+# sets an empty system property). Check against the jar: unzip -p bigdl-dllib-spark_3.1.3-2.4.0.jar spark-bigdl.conf
+BIGDL_CONF=(
+  spark.shuffle.reduceLocality.enabled=false
+  spark.shuffle.blockTransferService=nio
+  spark.scheduler.minRegisteredResourcesRatio=1.0
+  spark.scheduler.maxRegisteredResourcesWaitingTime=3600s
+  spark.speculation=false
+  spark.serializer=org.apache.spark.serializer.JavaSerializer
+)
+# Jars of the Maven classpath that Hadoop's client declares but Spark's distribution deliberately leaves out
+# (server-side Jersey 1 and Jetty 9.3, servlet and JAX-RS APIs, ASM 5, OkHttp 2 of WebHDFS's OAuth2) and Spark's
+# empty placeholder jar; by artifact name. Nothing sparkvit runs uses them; any other jar Spark lacks is shipped.
+NOT_SHIPPED=(jersey-core jersey-servlet jersey-client jsr311-api javax.servlet-api asm jetty-util jetty-servlet
+  jetty-security jetty-webapp jetty-xml jetty-server jetty-http jetty-io okhttp unused)
+
+usage() {
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+bad() { printf '%s: %s (see %s --help)\n' "$PROG" "$*" "$0" >&2; exit 2; }
+is_whole() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
+join_words() { local out="" w; for w in "$@"; do [[ -n "$w" ]] && out="${out:+$out }$w"; done; printf '%s' "$out"; }
+
+# ---- parse: launcher options, Spark options (some read), "--", sparkvit arguments ----
+MASTER="" DEPLOY_MODE="" EXECUTORS="" EXECUTOR_CORES="" TOTAL_CORES="" INSTANCES="" EXECUTOR_MEMORY="" DRY_RUN=false
+DRIVER_OPTS="" EXECUTOR_OPTS="" USER_JARS=""
+SPARK_ARGS=()
+SAW_SEPARATOR=false
+while (($#)); do
+  arg="$1"
+  if [[ "$arg" == "--" ]]; then SAW_SEPARATOR=true; shift; break; fi
+  name="${arg%%=*}"
+  takes_value=true
+  case "$name" in
+    --dry-run) DRY_RUN=true; takes_value=false ;;
+    -h | --help) usage ;;
+    --master | --deploy-mode | --executors | --executor-cores | --total-executor-cores | --num-executors | \
+      --driver-java-options | --jars | --conf | -c | --class | --executor-memory) ;;
+    *) SPARK_ARGS+=("$arg"); shift; continue ;;
+  esac
+  if ! $takes_value; then shift; continue; fi
+  if [[ "$arg" == *=* && "$name" != "--conf" && "$name" != "-c" ]] || [[ "$arg" == --conf=* ]]; then
+    value="${arg#*=}"; shift
+  else
+    (($# >= 2)) || bad "$name needs a value"
+    value="$2"; shift 2
+  fi
+  case "$name" in
+    --master) MASTER="$value" ;;
+    --deploy-mode) DEPLOY_MODE="$value" ;;
+    --executors) is_whole "$value" || bad "--executors must be a positive whole number, got '$value'"; EXECUTORS="$value" ;;
+    --executor-cores) is_whole "$value" || bad "--executor-cores must be a positive whole number, got '$value'"; EXECUTOR_CORES="$value" ;;
+    --total-executor-cores) is_whole "$value" || bad "--total-executor-cores must be a positive whole number, got '$value'"; TOTAL_CORES="$value" ;;
+    --num-executors) is_whole "$value" || bad "--num-executors must be a positive whole number, got '$value'"; INSTANCES="$value" ;;
+    --executor-memory) EXECUTOR_MEMORY="$value" ;;
+    --driver-java-options) DRIVER_OPTS="$(join_words "$DRIVER_OPTS" "$value")" ;;
+    --jars) USER_JARS="${USER_JARS:+$USER_JARS,}$value" ;;
+    --class) bad "--class is not an option here: the main class is always $MAIN_CLASS" ;;
+    --conf | -c)
+      [[ "$value" == *=* ]] || bad "--conf needs KEY=VALUE, got '$value'"
+      key="${value%%=*}" val="${value#*=}"
+      case "$key" in
+        spark.driver.extraJavaOptions) DRIVER_OPTS="$(join_words "$DRIVER_OPTS" "$val")" ;;
+        spark.executor.extraJavaOptions) EXECUTOR_OPTS="$(join_words "$EXECUTOR_OPTS" "$val")" ;;
+        spark.executor.cores) is_whole "$val" || bad "spark.executor.cores must be a positive whole number"; EXECUTOR_CORES="$val" ;;
+        spark.cores.max) is_whole "$val" || bad "spark.cores.max must be a positive whole number"; TOTAL_CORES="$val" ;;
+        spark.executor.instances) is_whole "$val" || bad "spark.executor.instances must be a positive whole number"; INSTANCES="$val" ;;
+        spark.executor.memory) EXECUTOR_MEMORY="$val" ;;
+        spark.master) MASTER="$val" ;;
+        spark.submit.deployMode) DEPLOY_MODE="$val" ;;
+        spark.jars) USER_JARS="${USER_JARS:+$USER_JARS,}$val" ;;
+        *) SPARK_ARGS+=(--conf "$value") ;;
+      esac
+      ;;
+  esac
+done
+$SAW_SEPARATOR || bad "missing '--' between the Spark options and the sparkvit command"
+(($#)) || bad "no sparkvit command after '--' (e.g. -- pretrain --config conf/pretrain.yaml)"
+for arg in "$@"; do
+  [[ "$arg" == --master || "$arg" == --master=* ]] \
+    && bad "--master after '--' would be ignored (spark-submit's master wins); give it before '--'"
+done
+[[ -n "$MASTER" ]] || bad "no --master given (spark://HOST:PORT, yarn, k8s://..., local[N]); for the local cluster: --master \"\$(submit/standalone.sh url)\""
+
+# ---- resources: what BigDL's Engine.init reads to count executors and cores ----
+RESOURCE_CONF=()
+EXECUTOR_CORES="${EXECUTOR_CORES:-1}"
+case "$MASTER" in
+  spark://*)
+    EXECUTORS="${EXECUTORS:-$INSTANCES}"
+    if [[ -n "$EXECUTORS" && -n "$TOTAL_CORES" ]] && ((TOTAL_CORES != EXECUTORS * EXECUTOR_CORES)); then
+      bad "--executors $EXECUTORS x --executor-cores $EXECUTOR_CORES disagrees with --total-executor-cores $TOTAL_CORES"
+    fi
+    [[ -n "$TOTAL_CORES" ]] || TOTAL_CORES="${EXECUTORS:+$((EXECUTORS * EXECUTOR_CORES))}"
+    [[ -n "$TOTAL_CORES" ]] || bad "a standalone master needs the number of executors: --executors N (or --total-executor-cores)"
+    ((TOTAL_CORES % EXECUTOR_CORES == 0)) \
+      || bad "--total-executor-cores $TOTAL_CORES is not a multiple of --executor-cores $EXECUTOR_CORES (BigDL needs whole executors)"
+    RESOURCE_CONF+=(--conf "spark.executor.cores=$EXECUTOR_CORES" --conf "spark.cores.max=$TOTAL_CORES")
+    ;;
+  yarn*)
+    INSTANCES="${INSTANCES:-$EXECUTORS}"
+    [[ -n "$INSTANCES" ]] || bad "a YARN master needs the number of executors: --executors N"
+    RESOURCE_CONF+=(--conf "spark.executor.cores=$EXECUTOR_CORES" --conf "spark.executor.instances=$INSTANCES")
+    ;;
+  k8s://*)
+    INSTANCES="${INSTANCES:-$EXECUTORS}"
+    [[ -n "$INSTANCES" ]] || bad "a Kubernetes master needs the number of executors: --executors N"
+    RESOURCE_CONF+=(--conf "spark.executor.cores=$EXECUTOR_CORES" --conf "spark.executor.instances=$INSTANCES"
+      --conf "spark.cores.max=$((INSTANCES * EXECUTOR_CORES))")
+    ;;
+  local*)
+    [[ -z "$EXECUTORS$INSTANCES$TOTAL_CORES" ]] || bad "--executors has no meaning for $MASTER (one JVM; use local[N])"
+    ;;
+  *) bad "unsupported master '$MASTER' (spark://HOST:PORT, yarn, k8s://..., local[N])" ;;
+esac
+RESOURCE_CONF+=(--conf spark.dynamicAllocation.enabled=false)
+[[ -z "$EXECUTOR_MEMORY" ]] || RESOURCE_CONF+=(--conf "spark.executor.memory=$EXECUTOR_MEMORY")
+
+# ---- standalone pre-flight ----
+# BigDL sets spark.scheduler.minRegisteredResourcesRatio=1.0 and maxRegisteredResourcesWaitingTime=3600s: a
+# SparkContext asking for more executors than the cluster can host waits an hour, silently, before anything runs.
+# When the master's web UI answers (SPARKVIT_MASTER_UI, default http://HOST:8180 for submit/standalone.sh's port
+# 7177, else http://HOST:8080), the request is checked against the alive workers first.
+memory_mb() { # Spark memory string (512m, 2g, 1t, bare number = MiB) -> MiB, or nothing when unparsable
+  local v="${1,,}"
+  case "$v" in
+    *k | *kb) v="${v%b}"; printf '%s' $(( ${v%k} / 1024 )) ;;
+    *m | *mb) v="${v%b}"; printf '%s' "${v%m}" ;;
+    *g | *gb) v="${v%b}"; printf '%s' $(( ${v%g} * 1024 )) ;;
+    *t | *tb) v="${v%b}"; printf '%s' $(( ${v%t} * 1024 * 1024 )) ;;
+    *) [[ "$v" =~ ^[0-9]+$ ]] && printf '%s' "$v" ;;
+  esac
+}
+preflight_standalone() {
+  local hostport="${MASTER#spark://}" ui json mem fits
+  local -a counts
+  hostport="${hostport%%,*}" # HA masters: ask the first
+  if [[ -n "${SPARKVIT_MASTER_UI:-}" ]]; then ui="$SPARKVIT_MASTER_UI"
+  elif [[ "${hostport##*:}" == "${SPARKVIT_MASTER_PORT:-7177}" ]]; then ui="http://${hostport%:*}:${SPARKVIT_MASTER_UI_PORT:-8180}"
+  else ui="http://${hostport%:*}:8080"; fi
+  command -v curl >/dev/null || return 0
+  json="$(curl -fsS --max-time 3 "$ui/json/" 2>/dev/null)" || { log "note: no master web UI at $ui (SPARKVIT_MASTER_UI); cluster capacity not checked"; return 0; }
+  grep -q "\"url\" : \"$MASTER\"" <<<"$json" || { log "note: $ui is not the UI of $MASTER; cluster capacity not checked"; return 0; }
+  mem="$(memory_mb "${EXECUTOR_MEMORY:-1g}")"
+  [[ -n "$mem" && "$mem" -gt 0 ]] || return 0
+  # executors each alive worker can host: with all its resources, and with what is free now
+  read -r -a counts < <(awk -v c="$EXECUTOR_CORES" -v m="$mem" '
+    function n(line) { gsub(/[^0-9]/, "", line); return line + 0 }
+    /^  "workers"/ { w = 1 } /^  "aliveworkers"/ { w = 0 }
+    w && /^    "cores" :/ { cores = n($0) } w && /^    "coresfree" :/ { cfree = n($0) }
+    w && /^    "memory" :/ { memory = n($0) } w && /^    "memoryfree" :/ { mfree = n($0) }
+    w && /^    "state" : "ALIVE"/ {
+      a = int(cores / c); b = int(memory / m); total += (a < b ? a : b)
+      a = int(cfree / c); b = int(mfree / m); free += (a < b ? a : b)
+    }
+    END { print total + 0, free + 0 }' <<<"$json")
+  fits=$((TOTAL_CORES / EXECUTOR_CORES))
+  if ((counts[0] < fits)); then
+    die "$MASTER can host only ${counts[0]} executor(s) of $EXECUTOR_CORES core(s) and ${mem} MiB, $fits requested: BigDL would wait up to an hour (spark.scheduler.maxRegisteredResourcesWaitingTime) for the rest. Ask for fewer or smaller executors, or add workers."
+  elif ((counts[1] < fits)); then
+    log "note: only ${counts[1]} of the $fits executors fit in what is free on $MASTER now; the job waits for running applications to release resources"
+  fi
+}
+[[ "$MASTER" != spark://* ]] || preflight_standalone
+
+# ---- environment: Spark distribution, Java 17, application jars ----
+SPARK_HOME="$(spark_home)"
+export SPARK_HOME
+use_java17
+OPENS="$(jvm_opens)"
+[[ -f "$JAR" ]] || die "missing $JAR: build first (make build)"
+[[ -f "$CLASSPATH_FILE" ]] || die "missing $CLASSPATH_FILE: build first (make build)"
+[[ -f "$LOG4J" ]] || die "missing logging configuration $LOG4J (SPARKVIT_LOG4J)"
+[[ -f "$LOG4J2" ]] || die "missing logging configuration $LOG4J2 (SPARKVIT_LOG4J2)"
+LOG4J="$(readlink -f "$LOG4J")" LOG4J2="$(readlink -f "$LOG4J2")" # file: URLs must not depend on the driver's cwd
+
+artifact_of() { # jar file name -> artifact name: everything before the first "-<digit>"
+  local base="${1##*/}"
+  base="${base%.jar}"
+  printf '%s' "$base" | sed -E 's/-[0-9].*$//'
+}
+declare -A SPARK_SHIPS=() # artifact -> the distribution's jar ("-" for the NOT_SHIPPED ones)
+for jar in "$SPARK_HOME"/jars/*.jar; do SPARK_SHIPS["$(artifact_of "$jar")"]="${jar##*/}"; done
+for artifact in "${NOT_SHIPPED[@]}"; do SPARK_SHIPS["$artifact"]="-"; done
+SHIP=()
+OTHER_VERSION=() # jars whose artifact Spark ships in another version: Spark's copy is the one loaded
+IFS=':' read -r -a CLASSPATH_ENTRIES <"$CLASSPATH_FILE" || true
+((${#CLASSPATH_ENTRIES[@]})) || die "$CLASSPATH_FILE is empty: rebuild (make build)"
+for jar in "${CLASSPATH_ENTRIES[@]}"; do
+  [[ -n "$jar" ]] || continue
+  spark_jar="${SPARK_SHIPS["$(artifact_of "$jar")"]:-}"
+  if [[ -n "$spark_jar" ]]; then
+    [[ "$spark_jar" == "-" || "$spark_jar" == "${jar##*/}" ]] || OTHER_VERSION+=("${jar##*/} (Spark ships $spark_jar)")
+    continue
+  fi
+  [[ -f "$jar" ]] || die "missing $jar (listed in $CLASSPATH_FILE): rebuild (make build) or wait for a running build to finish"
+  [[ "${jar##*/}" != scala-library-* && "${jar##*/}" != scala-reflect-* ]] || continue
+  SHIP+=("$jar")
+done
+
+# Jars built in this repository (the application jar, the model jar) are copied into a folder named by their
+# content hash, and those copies are submitted: executors fetch jars when they start, so a rebuild during a run
+# would otherwise hand later executors (or a retried stage) different classes than the driver's.
+STAGE="$SPARKVIT_CACHE/submit-jars"
+stage_jar() { # jar -> prints the path of its content-addressed copy
+  local tmp sha dir
+  mkdir -p "$STAGE"
+  tmp="$(mktemp "$STAGE/.copy.XXXXXX")"
+  cp "$1" "$tmp" || { rm -f "$tmp"; die "cannot copy $1 into $STAGE"; }
+  chmod 644 "$tmp" # mktemp makes it private; workers may run as another user
+  sha="$(sha256sum "$tmp" | cut -c1-16)"
+  dir="$STAGE/$sha"
+  mkdir -p "$dir"
+  mv -f "$tmp" "$dir/${1##*/}"
+  touch "$dir"
+  printf '%s\n' "$dir/${1##*/}"
+}
+find "$STAGE" -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+APP_JAR="$(stage_jar "$JAR")"
+for i in "${!SHIP[@]}"; do
+  [[ "${SHIP[i]}" != "$SPARKVIT_ROOT"/* ]] || SHIP[i]="$(stage_jar "${SHIP[i]}")"
+done
+JARS="$(IFS=,; printf '%s' "${SHIP[*]}")${USER_JARS:+,$USER_JARS}"
+
+# Loopback masters (and local ones) keep driver, executors and block managers on 127.0.0.1 whatever this
+# machine's hostname resolves to; a real cluster's driver must be reachable, so it is left alone there.
+LOOPBACK_CONF=()
+case "$MASTER" in
+  local* | spark://127.* | spark://localhost:*)
+    export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+    # else the driver advertises the reverse lookup of 127.0.0.1 ("localhost"), which may resolve to ::1
+    LOOPBACK_CONF=(--conf "spark.driver.host=$SPARK_LOCAL_IP" --conf "spark.driver.bindAddress=$SPARK_LOCAL_IP")
+    ;;
+esac
+
+DRIVER_JAVA_OPTIONS="$(join_words "$OPENS" "-Dlog4j.configuration=file:$LOG4J" "-Dlog4j.configurationFile=file:$LOG4J2" "$DRIVER_OPTS")"
+EXECUTOR_JAVA_OPTIONS="$(join_words "$OPENS" "$EXECUTOR_OPTS")"
+
+CMD=("$SPARK_HOME/bin/spark-submit" --master "$MASTER")
+[[ -z "$DEPLOY_MODE" ]] || CMD+=(--deploy-mode "$DEPLOY_MODE")
+CMD+=(--class "$MAIN_CLASS")
+for kv in "${BIGDL_CONF[@]}"; do CMD+=(--conf "$kv"); done
+CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}")
+CMD+=(--conf "spark.driver.extraJavaOptions=$DRIVER_JAVA_OPTIONS")
+CMD+=(--conf "spark.executor.extraJavaOptions=$EXECUTOR_JAVA_OPTIONS")
+CMD+=(--jars "$JARS")
+CMD+=("${SPARK_ARGS[@]}")
+CMD+=("$APP_JAR" "$@")
+
+if $DRY_RUN; then
+  for jar in "${OTHER_VERSION[@]}"; do printf '# not shipped, Spark'"'"'s own version is loaded: %s\n' "$jar"; done
+  printf 'SPARK_HOME=%q JAVA_HOME=%q SPARK_LOCAL_IP=%q \\\n' "$SPARK_HOME" "$JAVA_HOME" "${SPARK_LOCAL_IP:-}"
+  i=0 # one option (with its value) per line
+  while ((i < ${#CMD[@]})); do
+    line="$(printf '%q' "${CMD[i]}")"
+    if [[ "${CMD[i]}" == --* && $((i + 1)) -lt ${#CMD[@]} && "${CMD[i + 1]}" != --* ]]; then
+      i=$((i + 1)); line="$line $(printf '%q' "${CMD[i]}")"
+    fi
+    i=$((i + 1))
+    if ((i < ${#CMD[@]})); then printf '  %s \\\n' "$line"; else printf '  %s\n' "$line"; fi
+  done
+  exit 0
+fi
+exec "${CMD[@]}"

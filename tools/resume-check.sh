@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The driver killed mid-run and restarted with --resume ends with the weights of an uninterrupted run.
+#
+#   tools/resume-check.sh [DATASET] [KILLS]
+#
+# Runs one uninterrupted SimCLR pretraining, then the same run killed with SIGKILL KILLS times (default 2) at a
+# random moment after a new checkpoint appeared, each time restarted with --resume, and compares the final EMA
+# weights (pretrained-ema.safetensors) and the last checkpoint's tensors byte for byte. DATASET defaults to the
+# demo's (make demo). Exit 0 when they are identical, 1 otherwise. Uses local[2] through submit/sparkvit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATASET="${1:-$ROOT/out/demo/dataset}"
+KILLS="${2:-2}"
+[[ -f "$DATASET/manifest.json" ]] || { echo "resume-check: no dataset at $DATASET (run make demo first)" >&2; exit 2; }
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sparkvit-resume.XXXXXX")"
+SETS=(--set "data.dataset=$DATASET" --set training.epochs=4 --set training.warmup_epochs=1
+  --set training.checkpoint.every_iterations=7 --set training.probe_every_epochs=0
+  --set training.freezeout.enabled=true)
+run() { "$ROOT/submit/sparkvit" pretrain --config "$ROOT/conf/pretrain.yaml" "${SETS[@]}" --set "output_dir=$1" "${@:2}"; }
+newest() { # iteration of the newest checkpoint under $1, empty when none
+  local all=("$1"/checkpoints/iter-*)
+  [[ -e "${all[0]}" ]] && basename "${all[-1]}" | sed 's/^iter-0*//' || true
+}
+
+echo "resume-check: uninterrupted run -> $WORK/whole"
+run "$WORK/whole" > "$WORK/whole.log" 2>&1
+
+resume=()
+for ((k = 1; k <= KILLS; k++)); do
+  before="$(newest "$WORK/parts")"
+  run "$WORK/parts" "${resume[@]}" > "$WORK/parts-$k.log" 2>&1 &
+  pid=$!
+  # wait for a checkpoint newer than the last kill's, then a random 0-3 s into the next stretch
+  while kill -0 "$pid" 2>/dev/null && [[ "$(newest "$WORK/parts")" == "$before" ]]; do sleep 0.2; done
+  sleep "$((RANDOM % 4)).$((RANDOM % 10))"
+  if kill -9 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null || true
+    echo "resume-check: kill $k: SIGKILL after checkpoint iteration $(newest "$WORK/parts")"
+  else
+    echo "resume-check: kill $k: the run had already finished" && wait "$pid" || true
+  fi
+  resume=(--resume)
+done
+echo "resume-check: resuming to the end"
+run "$WORK/parts" --resume > "$WORK/parts-final.log" 2>&1
+
+status=0
+for f in pretrained-ema.safetensors; do
+  a="$(sha256sum < "$WORK/whole/$f")"; b="$(sha256sum < "$WORK/parts/$f")"
+  if [[ "$a" == "$b" ]]; then echo "resume-check: $f identical (${a%% *})"; else echo "resume-check: $f DIFFERS"; status=1; fi
+done
+last="$(ls -1d "$WORK"/whole/checkpoints/iter-* | tail -1 | xargs basename)"
+if cmp -s "$WORK/whole/checkpoints/$last/checkpoint.safetensors" "$WORK/parts/checkpoints/$last/checkpoint.safetensors"; then
+  echo "resume-check: final checkpoint $last identical (live weights, EMA, optimiser moments)"
+else
+  echo "resume-check: final checkpoint $last DIFFERS"; status=1
+fi
+grep -h "probe accuracy" "$WORK/whole.log" "$WORK/parts-final.log" | sed 's/^/resume-check:   /' || true
+echo "resume-check: logs and outputs in $WORK"
+exit "$status"
