@@ -184,8 +184,9 @@ public final class PretrainJob {
                 if (last) {
                     pretrained = probe;
                 }
-                monitor.epoch(epoch, epochLosses, epochSeconds, (next - epochStartIteration) * settings.batchSize(),
-                        next, vit.layerScaleStats(), probe);
+                // images this process trained in the epoch (a resumed run joins an epoch part-way)
+                long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
+                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe);
                 epochStartIteration = next;
                 epochSeconds = 0;
             }

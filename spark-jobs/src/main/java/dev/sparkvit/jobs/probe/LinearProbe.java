@@ -38,7 +38,8 @@ public final class LinearProbe {
             .add("split", DataTypes.StringType, false)
             .add("label", DataTypes.DoubleType, false)
             .add("pooled", new VectorUDT(), false)
-            .add("mean", new VectorUDT(), false);
+            .add("mean", new VectorUDT(), false)
+            .add("id", DataTypes.StringType, false);
 
     private LinearProbe() {
     }
@@ -56,10 +57,14 @@ public final class LinearProbe {
         Broadcast<Encoder> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(vit.encoder());
         Dataset<Row> images = StoredImages.read(spark, dataset, null).filter("split in ('train', 'val')")
-                .select("split", "label_index", "height", "width", "pixels");
+                .select("split", "label_index", "height", "width", "pixels", "id");
         Dataset<Row> features = spark.createDataFrame(images.javaRDD().mapPartitions(
                 (FlatMapFunction<Iterator<Row>, Row>) rows -> extract(rows, ownCopy(encoder.value()), normalize)),
-                FEATURES).cache();
+                FEATURES)
+                // one partition in id order: MLlib sums the partitions' gradients in the order their tasks finish,
+                // and for nearly constant features (a random encoder's class token) that rounding flipped single
+                // val predictions between runs
+                .repartition(1).sortWithinPartitions("id").cache();
         Dataset<Row> train = features.filter("split = 'train'");
         Dataset<Row> val = features.filter("split = 'val'");
         long trainCount = train.count();
@@ -109,7 +114,8 @@ public final class LinearProbe {
         List<Row> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             out.add(RowFactory.create(batch.get(i).getString(0), (double) batch.get(i).getInt(1),
-                    Vectors.dense(toDoubles(pooled, i * dim, dim)), Vectors.dense(toDoubles(mean, i * dim, dim))));
+                    Vectors.dense(toDoubles(pooled, i * dim, dim)), Vectors.dense(toDoubles(mean, i * dim, dim)),
+                    batch.get(i).getString(5)));
         }
         return out;
     }
