@@ -120,7 +120,8 @@ public final class SafeTensors {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
+            // sorted: the same tensors and metadata give the same bytes whatever map the caller passed
+            new java.util.TreeMap<>(metadata).forEach(meta::put);
         }
         long offset = 0;
         for (Map.Entry<String, NamedTensor> entry : tensors.entrySet()) {

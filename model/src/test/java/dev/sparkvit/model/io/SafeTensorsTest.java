@@ -29,6 +29,21 @@ class SafeTensorsTest {
     }
 
     @Test
+    void theSameContentGivesTheSameBytesWhateverTheMetadataOrder(@TempDir Path dir) throws IOException {
+        Map<String, NamedTensor> tensors = Map.of("w", new NamedTensor(new int[] {2}, new float[] {1, 2}));
+        Map<String, String> forward = new LinkedHashMap<>();
+        forward.put("a", "1");
+        forward.put("b", "2");
+        Map<String, String> backward = new LinkedHashMap<>();
+        backward.put("b", "2");
+        backward.put("a", "1");
+        SafeTensors.write(dir.resolve("one.safetensors"), tensors, forward);
+        SafeTensors.write(dir.resolve("two.safetensors"), tensors, backward);
+        assertArrayEquals(Files.readAllBytes(dir.resolve("one.safetensors")),
+                Files.readAllBytes(dir.resolve("two.safetensors")));
+    }
+
+    @Test
     void writeThenReadGivesBackTensorsAndMetadata(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("w.safetensors");
         SafeTensors.write(file, sample(), Map.of("format", "pt", "note", "x"));
