@@ -16,7 +16,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/sparkvit-resume.XXXXXX")"
 SETS=(--set "data.dataset=$DATASET" --set training.epochs=4 --set training.warmup_epochs=1
   --set training.checkpoint.every_iterations=7 --set training.probe_every_epochs=0
   --set training.freezeout.enabled=true)
-run() { "$ROOT/submit/sparkvit" pretrain --config "$ROOT/conf/pretrain.yaml" "${SETS[@]}" --set "output_dir=$1" "${@:2}"; }
+CMD=("$ROOT/submit/sparkvit" pretrain --config "$ROOT/conf/pretrain.yaml" "${SETS[@]}")
+run() { "${CMD[@]}" --set "output_dir=$1" "${@:2}"; }
 newest() { # iteration of the newest checkpoint under $1, empty when none
   local all=("$1"/checkpoints/iter-*)
   [[ -e "${all[0]}" ]] && basename "${all[-1]}" | sed 's/^iter-0*//' || true
@@ -28,14 +29,18 @@ run "$WORK/whole" > "$WORK/whole.log" 2>&1
 resume=()
 for ((k = 1; k <= KILLS; k++)); do
   before="$(newest "$WORK/parts")"
-  run "$WORK/parts" "${resume[@]}" > "$WORK/parts-$k.log" 2>&1 &
+  # a simple command, not a function: $! is then the JVM itself (submit/sparkvit execs java), which is what dies
+  "${CMD[@]}" --set "output_dir=$WORK/parts" "${resume[@]}" > "$WORK/parts-$k.log" 2>&1 &
   pid=$!
   # wait for a checkpoint newer than the last kill's, then a random 0-3 s into the next stretch
   while kill -0 "$pid" 2>/dev/null && [[ "$(newest "$WORK/parts")" == "$before" ]]; do sleep 0.2; done
   sleep "$((RANDOM % 4)).$((RANDOM % 10))"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null || true
-    echo "resume-check: kill $k: SIGKILL after checkpoint iteration $(newest "$WORK/parts")"
+    if pgrep -f "output_dir=$WORK/parts" > /dev/null; then
+      echo "resume-check: the killed run is still alive" >&2; exit 1
+    fi
+    echo "resume-check: kill $k: SIGKILL (pid $pid) after checkpoint iteration $(newest "$WORK/parts")"
   else
     echo "resume-check: kill $k: the run had already finished" && wait "$pid" || true
   fi
