@@ -102,6 +102,14 @@ class PretrainJobTest {
         try (var files = Files.walk(tmp.resolve("tensorboard"))) {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().contains("tfevents")));
         }
+        // the linear-probe command's encoder, from the weights file and from the newest checkpoint's EMA
+        for (Path source : List.of(result.weights(), tmp.resolve("checkpoints"))) {
+            VisionTransformer encoder = dev.sparkvit.jobs.probe.ProbeEncoder.load(source, null, 16);
+            assertEquals(result.pretrainedProbe(), dev.sparkvit.jobs.probe.LinearProbe.run(SharedSpark.session(),
+                    encoder, dataset, dev.sparkvit.data.ingest.StoredImages.normalization(
+                            dev.sparkvit.data.ingest.StoredImages.manifest(SharedSpark.session(), dataset))),
+                    source.toString());
+        }
     }
 
     @Test

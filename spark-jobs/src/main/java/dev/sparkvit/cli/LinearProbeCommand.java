@@ -1,0 +1,56 @@
+package dev.sparkvit.cli;
+
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.probe.ProbeEncoder;
+import dev.sparkvit.model.vit.VisionTransformer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sparkvit linear-probe}: the pretraining probe on any weights file or checkpoint. */
+@Command(name = "linear-probe", mixinStandardHelpOptions = true,
+        description = "Fit a linear probe (Spark MLlib logistic regression) on frozen encoder features of a dataset's "
+                + "train split and report val accuracy, for a weights file or a checkpoint (its EMA weights).")
+final class LinearProbeCommand extends SparkCommand implements Callable<Integer> {
+    @Option(names = "--dataset", required = true, description = "Dataset folder written by sparkvit ingest.")
+    String dataset;
+
+    @Option(names = "--weights", required = true,
+            description = "A .safetensors weights file, a checkpoint folder (iter-N) or a checkpoints folder.")
+    Path weights;
+
+    @Option(names = "--preset", description = "Model preset (default: the one recorded with the weights).")
+    String preset;
+
+    @Option(names = "--baseline", description = "Also probe the randomly initialised encoder of the same preset.")
+    boolean baseline;
+
+    @Override
+    public Integer call() {
+        if (!java.nio.file.Files.exists(weights)) { // before Spark starts
+            throw new IllegalArgumentException("--weights " + weights + " does not exist");
+        }
+        SparkSession spark = startSpark("sparkvit linear-probe");
+        try {
+            Manifest manifest = StoredImages.manifest(spark, dataset);
+            VisionTransformer encoder = ProbeEncoder.load(weights, preset, manifest.storedSize());
+            LinearProbe.Result result = LinearProbe.run(spark, encoder, dataset,
+                    StoredImages.normalization(manifest));
+            System.out.println("sparkvit linear-probe: " + weights);
+            System.out.println("  encoder          " + result);
+            if (baseline) {
+                VisionTransformer random = VisionTransformer.encoderOnly(encoder.config(), Seeds.DEFAULT);
+                System.out.println("  random encoder   " + LinearProbe.run(spark, random, dataset,
+                        StoredImages.normalization(manifest)));
+            }
+            return ExitCodes.OK;
+        } finally {
+            spark.stop();
+        }
+    }
+}

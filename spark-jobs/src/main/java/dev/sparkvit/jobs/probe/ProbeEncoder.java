@@ -1,0 +1,67 @@
+package dev.sparkvit.jobs.probe;
+
+import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitPresets;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The encoder a probe runs on, from any of: a safetensors weights file with timm names (what pretraining saves, or
+ * a timm export), one checkpoint folder ({@code iter-N}, its EMA weights), or a checkpoints folder (its newest
+ * checkpoint). The preset comes from the file's metadata unless given; heads in the file are ignored.
+ */
+public final class ProbeEncoder {
+    private ProbeEncoder() {
+    }
+
+    /**
+     * @param source weights file, checkpoint folder or checkpoints folder
+     * @param preset the model preset, or null to take the one recorded in the source
+     * @param imgSize the dataset's stored image size
+     */
+    public static VisionTransformer load(Path source, String preset, int imgSize) {
+        Map<String, NamedTensor> tensors;
+        String recorded;
+        if (Files.isDirectory(source)) {
+            TrainingCheckpoint checkpoint = Files.exists(source.resolve("checkpoint.safetensors"))
+                    ? CheckpointStore.read(source)
+                    : new CheckpointStore(source, 1).latest().orElseThrow(() -> new ConfigException(
+                            source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
+            tensors = checkpoint.ema();
+            recorded = checkpoint.run().get("preset");
+        } else if (Files.isRegularFile(source)) {
+            try {
+                SafeTensors.Contents contents = SafeTensors.read(source);
+                tensors = contents.tensors();
+                recorded = contents.metadata().get("preset");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read weights file " + source, e);
+            }
+        } else {
+            throw new ConfigException("weights " + source + " do not exist");
+        }
+        String name = preset != null ? preset : recorded;
+        if (name == null) {
+            throw new ConfigException(source + " records no model preset: give --preset");
+        }
+        VisionTransformer vit = VisionTransformer.encoderOnly(VitPresets.get(name).withImgSize(imgSize), 0);
+        vit.namedParameters().forEach((param, tensor) -> {
+            NamedTensor value = tensors.get(param);
+            if (value == null || value.values().length != tensor.nElement()) {
+                throw new ConfigException(source + " has no " + param + " of " + tensor.nElement() + " values for "
+                        + "preset " + name + " at " + imgSize + " px");
+            }
+            tensor.copy(Tensors.of(value.values(), Tensors.shape(tensor)));
+        });
+        return vit;
+    }
+}
