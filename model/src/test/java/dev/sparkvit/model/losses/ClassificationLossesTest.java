@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatCriterion;
 import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.testing.LossGradientCheck;
 import dev.sparkvit.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -103,25 +104,10 @@ class ClassificationLossesTest {
         for (FloatCriterion loss : losses) {
             for (Tensor<Float> target : java.util.List.of(hard, soft)) {
                 Tensor<Float> x = TestTensors.randn(new Random(7), 2.0, 5, 4);
-                float[] analytic = Tensors.toArray(loss.backward(x, target));
-                float[] data = Tensors.data(x);
-                double eps = 1e-3;
-                double maxError = 0;
-                double maxGrad = 0;
-                for (int i = 0; i < analytic.length; i++) {
-                    float original = data[i];
-                    data[i] = (float) (original + eps);
-                    double plus = loss.forward(x, target);
-                    data[i] = (float) (original - eps);
-                    double minus = loss.forward(x, target);
-                    data[i] = original;
-                    double numerical = (plus - minus) / (2 * eps);
-                    maxError = Math.max(maxError, Math.abs(numerical - analytic[i]));
-                    maxGrad = Math.max(maxGrad, Math.abs(numerical));
-                }
-                assertTrue(maxGrad > 1e-3, "non-vacuous");
-                assertTrue(maxError / maxGrad < 1e-2, loss.getClass().getSimpleName() + " with " + target.dim()
-                        + "-d targets: relative error " + maxError / maxGrad);
+                LossGradientCheck.Result check = LossGradientCheck.run(loss, x, target, 1e-3);
+                assertTrue(check.maxNumerical() > 1e-3, "non-vacuous");
+                assertTrue(check.relativeError() < 1e-2, loss.getClass().getSimpleName() + " with " + target.dim()
+                        + "-d targets: relative error " + check.relativeError());
             }
         }
     }

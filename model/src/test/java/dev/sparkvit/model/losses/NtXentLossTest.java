@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.testing.LossGradientCheck;
 import dev.sparkvit.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -47,25 +48,10 @@ class NtXentLossTest {
         for (double temperature : new double[] {0.07, 0.5}) {
             NtXentLoss loss = new NtXentLoss(temperature);
             Tensor<Float> x = TestTensors.randn(new Random(3), 1.0, 6, 5);
-            float[] analytic = Tensors.toArray(loss.backward(x, NO_TARGET));
-            float[] data = Tensors.data(x);
-            double eps = 1e-3;
-            double maxError = 0;
-            double maxGrad = 0;
-            for (int i = 0; i < analytic.length; i++) {
-                float original = data[i];
-                data[i] = (float) (original + eps);
-                double plus = loss.forward(x, NO_TARGET);
-                data[i] = (float) (original - eps);
-                double minus = loss.forward(x, NO_TARGET);
-                data[i] = original;
-                double numerical = (plus - minus) / (2 * eps);
-                maxError = Math.max(maxError, Math.abs(numerical - analytic[i]));
-                maxGrad = Math.max(maxGrad, Math.abs(numerical));
-            }
-            assertTrue(maxGrad > 0, "non-vacuous");
-            assertTrue(maxError / maxGrad < 1e-2, "temperature " + temperature + ": relative error "
-                    + maxError / maxGrad);
+            LossGradientCheck.Result check = LossGradientCheck.run(loss, x, NO_TARGET, 1e-3);
+            assertTrue(check.maxNumerical() > 0, "non-vacuous");
+            assertTrue(check.relativeError() < 1e-2, "temperature " + temperature + ": relative error "
+                    + check.relativeError());
         }
     }
 
