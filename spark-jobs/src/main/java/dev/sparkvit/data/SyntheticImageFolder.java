@@ -1,14 +1,13 @@
 package dev.sparkvit.data;
 
+import dev.sparkvit.report.PngFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Random;
-import javax.imageio.ImageIO;
 
 /**
  * Writes the embedded labelled image dataset in ImageFolder layout ({@code root/<class>/<file>.png}): ten classes
@@ -56,9 +55,7 @@ public final class SyntheticImageFolder {
                     Random random = new Random(seed * 1_000_003L + c * 100_003L + i);
                     BufferedImage image = draw(CLASSES.get(c), random);
                     Path file = dir.resolve(String.format("%s_%05d.png", CLASSES.get(c), i));
-                    Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-                    ImageIO.write(image, "png", tmp.toFile());
-                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    PngFiles.write(image, file);
                     written++;
                 }
             } catch (IOException e) {

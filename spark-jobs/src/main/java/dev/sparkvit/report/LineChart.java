@@ -8,12 +8,9 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG of one or more panels of line series (x, y), drawn with Java2D: axes with min/max labels, one colour per
@@ -67,11 +64,7 @@ public final class LineChart {
         }
         g.dispose();
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".tmp");
-            ImageIO.write(image, "png", tmp.toFile());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            PngFiles.write(image, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write chart " + file, e);
         }

@@ -3,13 +3,11 @@ package dev.sparkvit.data.pairs;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.image.RgbImage;
+import dev.sparkvit.report.PngFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG a person can look at: one row per image, showing the stored image and its two augmented views side by side,
@@ -44,11 +42,7 @@ public final class ContactSheet {
                 paste(sheet, images[c], GAP + c * (cell + GAP), GAP + r * (cell + GAP), cell);
             }
         }
-        Path parent = png.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "." + png.getFileName(), ".tmp");
-        ImageIO.write(sheet, "png", tmp.toFile());
-        Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        PngFiles.write(sheet, png);
     }
 
     private static void paste(BufferedImage sheet, RgbImage image, int left, int top, int cell) {
