@@ -43,13 +43,30 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
 
     private final double weightDecay;
     private final Range[] ranges;
+    private final int every;
 
     public DecoupledWeightDecay(double weightDecay, List<Range> ranges) {
+        this(weightDecay, ranges, 1);
+    }
+
+    private DecoupledWeightDecay(double weightDecay, List<Range> ranges, int every) {
         if (!(weightDecay >= 0)) {
             throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
         }
+        if (every < 1) {
+            throw new IllegalArgumentException("weight decay every " + every + " iterations: expected at least 1");
+        }
         this.weightDecay = weightDecay;
         this.ranges = ranges.toArray(new Range[0]);
+        this.every = every;
+    }
+
+    /**
+     * The same decay under {@link GradientAccumulation} of {@code steps} micro-batches: applied only on the
+     * iterations that step ({@code (t + 1) % steps == 0}), at the rate of step {@code t / steps}.
+     */
+    public DecoupledWeightDecay everySteps(int steps) {
+        return new DecoupledWeightDecay(weightDecay, List.of(ranges), steps);
     }
 
     /** The range of one parameter tensor of a model whose parameters were compacted by {@code getParameters()}. */
@@ -88,9 +105,10 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
 
     /** Decays the elements of {@code chunk}, which holds flat elements {@code [chunkStart, chunkStart + n)}. */
     void apply(Tensor<Float> chunk, int chunkStart, long iteration) {
-        if (weightDecay == 0) {
+        if (weightDecay == 0 || (iteration + 1) % every != 0) {
             return;
         }
+        long step = iteration / every;
         float[] data = Tensors.data(chunk);
         int offset = Tensors.offset(chunk);
         int chunkEnd = chunkStart + Tensors.size(chunk);
@@ -100,7 +118,7 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
             if (from >= to) {
                 continue;
             }
-            double rate = range.rate().at(iteration);
+            double rate = range.rate().at(step);
             if (rate == 0) {
                 continue;
             }

@@ -18,6 +18,9 @@ import scala.reflect.ClassTag$;
  * updates, so after training call {@link #update()} once on the driver to fold in the final weights.
  *
  * <p>With warmup the decay of update k (1-based) is {@code min(decay, (1 + k) / (10 + k))}, as timm's ModelEmaV2.
+ *
+ * <p>Under {@link GradientAccumulation} of k micro-batches the weights change every k-th iteration; with
+ * {@code interval} k the average folds them in on training forwards {@code t % k == 0} only, once per step.
  */
 public final class EmaContainer extends Container<Activity, Activity, Float> {
     private static final long serialVersionUID = 1L;
@@ -27,15 +30,26 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
     private final boolean warmup;
     private final Tensor<Float>[] average;
     private final Tensor<Float> updates = Tensors.zeros(1);
+    private final int interval;
+    /** Training forwards so far (travels with the replicas, as the average). */
+    private final Tensor<Float> forwards = Tensors.zeros(1);
+
+    public EmaContainer(AbstractModule<?, ?, Float> model, double decay, boolean warmup) {
+        this(model, decay, warmup, 1);
+    }
 
     @SuppressWarnings("unchecked")
-    public EmaContainer(AbstractModule<?, ?, Float> model, double decay, boolean warmup) {
+    public EmaContainer(AbstractModule<?, ?, Float> model, double decay, boolean warmup, int interval) {
         super(ACTIVITY, ACTIVITY, FloatTypes.TAG, FloatTypes.NUMERIC);
         if (!(decay >= 0 && decay < 1)) {
             throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + decay);
         }
+        if (interval < 1) {
+            throw new IllegalArgumentException("EMA interval must be at least 1, got " + interval);
+        }
         this.decay = decay;
         this.warmup = warmup;
+        this.interval = interval;
         modules().$plus$eq((AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) model);
         List<Tensor<Float>> weights = ModuleParameters.weights(model);
         average = weights.stream().map(Tensor::clone).toArray(Tensor[]::new);
@@ -83,6 +97,11 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
      * {@link #updateCount()}), before training continues.
      */
     public void restore(List<float[]> averages, long updateCount) {
+        restore(averages, updateCount, updateCount);
+    }
+
+    /** As {@link #restore(List, long)}, with the training forwards run so far (the iterations trained). */
+    public void restore(List<float[]> averages, long updateCount, long trainingForwards) {
         if (averages.size() != average.length || updateCount < 0) {
             throw new IllegalArgumentException("an EMA of " + average.length + " tensors cannot take " + averages.size()
                     + " tensors and " + updateCount + " updates");
@@ -95,6 +114,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
             average[i].copy(Tensors.of(averages.get(i), Tensors.shape(average[i])));
         }
         updates.setValue(1, (float) updateCount);
+        forwards.setValue(1, (float) trainingForwards);
     }
 
     /** Updates applied so far. */
@@ -105,7 +125,11 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
     @Override
     public Activity updateOutput(Activity input) {
         if (isTraining()) {
-            update();
+            long t = (long) (float) forwards.valueAt(1);
+            if (t % interval == 0) {
+                update();
+            }
+            forwards.setValue(1, (float) (t + 1));
         }
         Activity out = model().forward(input);
         output_$eq(out);
@@ -141,6 +165,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         }
         extra.addAll(List.of(average));
         extra.add(updates);
+        extra.add(forwards);
         return extra.toArray(new Tensor[0]);
     }
 

@@ -37,8 +37,19 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         Sample<Float> apply(int epoch, E element) throws Exception;
     }
 
+    /**
+     * Builds the sample at {@code position} of a partition's endless stream in an epoch, given the element at any
+     * position ({@code elementAt}); for samples made of several elements (mixup and cutmix of a batch's images).
+     * Must depend on nothing else.
+     */
+    @FunctionalInterface
+    public interface SequenceFunction<E> extends Serializable {
+        Sample<Float> apply(int epoch, int partition, long position, java.util.function.LongFunction<E> elementAt)
+                throws Exception;
+    }
+
     private final JavaRDD<List<E>> partitions;
-    private final EpochFunction<E> toSample;
+    private final SequenceFunction<E> toSample;
     private final long seed;
     private final long size;
     private final String id = java.util.UUID.randomUUID().toString();
@@ -55,6 +66,17 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
      *     executor: {@link BigDlEngine#nodeNumber()})
      */
     public EpochDataSet(JavaRDD<E> source, int partitionCount, EpochFunction<E> toSample, long seed) {
+        this(source, partitionCount, seed, (epoch, partition, position, at) -> toSample.apply(epoch,
+                at.apply(position)));
+    }
+
+    /** A dataset whose samples may combine several elements of a partition's stream (see {@link SequenceFunction}). */
+    public static <E> EpochDataSet<E> sequenced(JavaRDD<E> source, int partitionCount, SequenceFunction<E> toSample,
+            long seed) {
+        return new EpochDataSet<>(source, partitionCount, seed, toSample);
+    }
+
+    private EpochDataSet(JavaRDD<E> source, int partitionCount, long seed, SequenceFunction<E> toSample) {
         this.partitions = deterministicPartitions(source, partitionCount).persist(StorageLevel.MEMORY_AND_DISK());
         this.toSample = toSample;
         this.seed = seed;
@@ -114,14 +136,14 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
     public RDD<Sample<Float>> data(boolean train) {
         int current = Math.max(epoch, 0);
         long s = seed;
-        EpochFunction<E> f = toSample;
+        SequenceFunction<E> f = toSample;
         String datasetId = id + "#" + start;
         long first = current == startEpoch ? startPosition : 0;
         return partitions.mapPartitionsWithIndex((index, lists) -> {
             List<E> elements = lists.hasNext() ? lists.next() : new ArrayList<>();
             int[] order = permutation(elements.size(), new SplittableRandom(mix(s, current, index)));
             AtomicLong position = train ? Positions.of(datasetId, current, index, first) : new AtomicLong();
-            return new EpochIterator<>(elements, order, train, current, f, position);
+            return new EpochIterator<>(elements, order, train, current, index, f, position);
         }, true).rdd();
     }
 
@@ -192,15 +214,17 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         private final int[] order;
         private final boolean endless;
         private final int epoch;
-        private final EpochFunction<E> toSample;
+        private final int partition;
+        private final SequenceFunction<E> toSample;
         private final AtomicLong position;
 
-        EpochIterator(List<E> elements, int[] order, boolean endless, int epoch, EpochFunction<E> toSample,
-                AtomicLong position) {
+        EpochIterator(List<E> elements, int[] order, boolean endless, int epoch, int partition,
+                SequenceFunction<E> toSample, AtomicLong position) {
             this.elements = elements;
             this.order = order;
             this.endless = endless;
             this.epoch = epoch;
+            this.partition = partition;
             this.toSample = toSample;
             this.position = position;
         }
@@ -215,9 +239,9 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            E element = elements.get(order[(int) (position.getAndIncrement() % order.length)]);
+            long at = position.getAndIncrement();
             try {
-                return toSample.apply(epoch, element);
+                return toSample.apply(epoch, partition, at, p -> elements.get(order[(int) (p % order.length)]));
             } catch (Exception e) {
                 throw new IllegalStateException("cannot build the sample of epoch " + epoch + ": " + e.getMessage(), e);
             }

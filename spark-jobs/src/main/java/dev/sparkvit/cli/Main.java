@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sparkvit", mixinStandardHelpOptions = true, version = "sparkvit 0.1.0",
         description = "Spark-native self-supervised Vision Transformer training.",
         subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, PretrainCommand.class,
-                LinearProbeCommand.class,
+                FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class, LinearProbeCommand.class,
                 ModelSummaryCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -120,6 +120,34 @@ public final class ConfigSection {
         return Path.of(text);
     }
 
+    /** A path, or null when the key is absent or null (an optional input). */
+    public Path optionalPath(String key) {
+        known.add(key);
+        return has(key) ? path(key, null) : null;
+    }
+
+    /** A list of single values, each one of {@code choices} (lower-cased); absent: {@code fallback}. */
+    public List<String> choices(String key, List<String> fallback, String... choices) {
+        known.add(key);
+        YamlConfig.Value value = values.get(key);
+        if (value == null || value.value() == null) {
+            return fallback;
+        }
+        if (!(value.value() instanceof List<?> items)) {
+            throw error(key, value, "a list of " + String.join(", ", choices));
+        }
+        List<String> result = new ArrayList<>();
+        for (Object item : items) {
+            Object text = item instanceof YamlConfig.Value v ? v.value() : item;
+            String choice = text instanceof String t ? t.toLowerCase(Locale.ROOT) : null;
+            if (choice == null || !List.of(choices).contains(choice)) {
+                throw error(key, value, "a list of " + String.join(", ", choices) + " (found " + text + ")");
+            }
+            result.add(choice);
+        }
+        return result;
+    }
+
     /** The text of a key's value and where it came from, for messages about values checked elsewhere. */
     public String describe(String key) {
         YamlConfig.Value value = values.get(key);

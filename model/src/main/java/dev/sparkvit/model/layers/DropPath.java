@@ -2,25 +2,32 @@ package dev.sparkvit.model.layers;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatModule;
-import dev.sparkvit.engine.Randoms;
 import dev.sparkvit.engine.Tensors;
 
 /**
  * Stochastic depth (Huang et al. 2016) per sample, as timm's {@code DropPath}: in training each sample's branch
  * output is zeroed with probability {@code rate} and the kept ones are scaled by {@code 1 / (1 - rate)}; in
  * evaluation it is the identity. Built only when the rate is positive.
+ *
+ * <p>The keep/drop draw of a sample is a hash of its branch output and the layer's salt, not a generator's next
+ * value: DLlib runs replicas on pooled threads, so per-thread generators made runs irreproducible, and a counter
+ * would not survive a resume. The branch output changes with the weights and the augmented input at every step, so
+ * the draws are fresh at every step, and the same run (or a resumed one) draws the same masks.
  */
 public final class DropPath extends FloatModule {
     private static final long serialVersionUID = 1L;
 
     private final double rate;
+    private final long salt;
     private transient float[] sampleScale;
 
-    public DropPath(double rate) {
+    /** @param salt distinguishes the layers' draws (for example the layer's position in the model) */
+    public DropPath(double rate, long salt) {
         if (!(rate > 0 && rate < 1)) {
             throw new IllegalArgumentException("drop-path rate must be in (0, 1), got " + rate);
         }
         this.rate = rate;
+        this.salt = salt;
     }
 
     public double rate() {
@@ -41,12 +48,25 @@ public final class DropPath extends FloatModule {
         float[] ys = Tensors.data(y);
         int yo = Tensors.offset(y);
         for (int b = 0; b < batch; b++) {
-            sampleScale[b] = Randoms.uniform() < keep ? 1f / keep : 0f;
+            sampleScale[b] = uniform(ys, yo + b * per, per, salt) < keep ? 1f / keep : 0f;
             for (int i = 0; i < per; i++) {
                 ys[yo + b * per + i] *= sampleScale[b];
             }
         }
         return y;
+    }
+
+    /** A uniform draw in [0, 1) from the bits of {@code values[from, from + n)} and the salt (SplitMix64 mixing). */
+    static double uniform(float[] values, int from, int n, long salt) {
+        long h = 0x9e3779b97f4a7c15L ^ salt;
+        for (int i = 0; i < n; i++) {
+            h = (h ^ Float.floatToRawIntBits(values[from + i])) * 0xbf58476d1ce4e5b9L;
+            h ^= h >>> 29;
+        }
+        h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
+        h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
+        h ^= h >>> 31;
+        return (h >>> 11) * 0x1.0p-53;
     }
 
     @Override

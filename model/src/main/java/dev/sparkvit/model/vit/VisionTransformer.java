@@ -151,7 +151,7 @@ public final class VisionTransformer {
             branch.add(scales[n - 1]);
         }
         if (dropPath > 0) {
-            branch.add(named(new DropPath(dropPath), prefix + "drop_path" + n));
+            branch.add(named(new DropPath(dropPath, (prefix + "drop_path" + n).hashCode()), prefix + "drop_path" + n));
         }
         return branch;
     }

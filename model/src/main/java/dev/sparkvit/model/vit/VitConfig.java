@@ -20,7 +20,7 @@ import dev.sparkvit.model.layers.TokenPooling;
  */
 public record VitConfig(int imgSize, int patchSize, int inChans, int embedDim, int depth, int numHeads,
         double mlpRatio, double dropPathRate, boolean useLayerScale, double layerScaleInit,
-        TokenPooling.Mode pooling) {
+        TokenPooling.Mode pooling) implements java.io.Serializable {
 
     public VitConfig {
         require(patchSize > 0, "patch_size", patchSize, "positive");

@@ -90,7 +90,7 @@ class LayerGradientTest {
 
     @Test
     void dropPathInEvaluationIsTheIdentity() {
-        DropPath dropPath = new DropPath(0.3);
+        DropPath dropPath = new DropPath(0.3, 7);
         dropPath.evaluate();
         assertGradients(dropPath, randn(13, 3, 4, 6), 23);
     }

@@ -196,35 +196,12 @@ public final class IngestJob {
                 manifest);
     }
 
-    /**
-     * (path, length) of every file under the input root, recursively, in path order. Local trees are walked with
-     * {@code listStatus}: {@code listFiles} builds located statuses whose permissions the local file system loads
-     * by forking a {@code stat} process per file (12 s for 5000 files here). Other file systems (HDFS, S3A) use
-     * {@code listFiles}, their efficient recursive listing.
-     */
+    /** (path, length) of every file under the input root, recursively, in path order. */
     private List<Row> listFiles(Configuration hadoop) throws IOException {
-        Path root = new Path(settings.input());
-        FileSystem fs = root.getFileSystem(hadoop);
         List<Row> files = new ArrayList<>();
-        if (fs instanceof org.apache.hadoop.fs.LocalFileSystem) {
-            java.util.ArrayDeque<Path> pending = new java.util.ArrayDeque<>(List.of(root));
-            while (!pending.isEmpty()) {
-                for (org.apache.hadoop.fs.FileStatus status : fs.listStatus(pending.pop())) {
-                    if (status.isDirectory()) {
-                        pending.push(status.getPath());
-                    } else {
-                        files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
-                    }
-                }
-            }
-        } else {
-            org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(root, true);
-            while (it.hasNext()) {
-                org.apache.hadoop.fs.LocatedFileStatus status = it.next();
-                files.add(RowFactory.create(status.getPath().toString(), status.getLen()));
-            }
+        for (RawImages.Listed file : RawImages.list(hadoop, settings.input())) {
+            files.add(RowFactory.create(file.path(), file.length()));
         }
-        files.sort(java.util.Comparator.comparing(r -> r.getString(0)));
         return files;
     }
 

@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
-import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
@@ -16,26 +15,20 @@ import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.PartitionedOptimizerState;
-import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.probe.LinearProbe;
-import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
-import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -84,7 +77,7 @@ public final class PretrainJob {
                     + "a run; continue it with --resume or choose another output_dir");
         }
         if (checkpoint != null) {
-            requireSameRun(checkpoint.run());
+            RunState.requireSameRun(settings.source(), settings.fingerprint(), checkpoint.run());
         }
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
@@ -123,7 +116,7 @@ public final class PretrainJob {
         EmaContainer ema = new EmaContainer(twoViews, settings.emaDecay(), settings.emaWarmup());
         ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
         int flatSize = ema.getParameters()._1().nElement();
-        Map<String, PartitionedOptimizerState.Slice> slices = groupSlices(ema, vit);
+        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
 
         PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         DistributedTraining training = DistributedTraining.of(ema, data, new NtXentLoss(settings.temperature()),
@@ -133,7 +126,7 @@ public final class PretrainJob {
                 .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))
                 .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
         if (checkpoint != null) {
-            restore(checkpoint, vit, ema);
+            RunState.restore(checkpoint, vit, ema);
             training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
                     flatSize, BigDlEngine.nodeNumber(), optimizers::method));
             console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
@@ -191,7 +184,8 @@ public final class PretrainJob {
                 epochSeconds = 0;
             }
             if (settings.checkpointEvery() > 0 ? next % settings.checkpointEvery() == 0 || next == total : epochEnd) {
-                Path written = store.write(snapshot(progress, vit, ema, training, slices, flatSize));
+                Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
+                        settings.fingerprint()));
                 LOG.info("stage pretrain: checkpoint {}", written);
             }
             done = next;
@@ -223,72 +217,8 @@ public final class PretrainJob {
         return new PretrainResult(losses, negatives, pretrained, random, weights, curves, monitor.history());
     }
 
-    private void requireSameRun(Map<String, String> saved) {
-        Map<String, String> now = settings.fingerprint();
-        List<String> changed = new ArrayList<>();
-        now.forEach((key, value) -> {
-            if (!value.equals(saved.get(key))) {
-                changed.add(key + " " + saved.get(key) + " -> " + value);
-            }
-        });
-        if (!changed.isEmpty()) {
-            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
-                    + "changed: " + String.join(", ", changed));
-        }
-    }
-
-    /** Group name -> slice of the flat parameter buffer of the training model. */
-    private static Map<String, PartitionedOptimizerState.Slice> groupSlices(EmaContainer model, VisionTransformer vit) {
-        Map<String, com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule<?, ?, Float>> modules =
-                new LinkedHashMap<>();
-        for (ParameterGroup group : vit.parameterGroups()) {
-            modules.put(group.name(), group.module());
-        }
-        return PartitionedOptimizerState.slices(model, modules);
-    }
-
-    private TrainingCheckpoint snapshot(DistributedTraining.Progress progress, VisionTransformer vit, EmaContainer ema,
-            DistributedTraining training, Map<String, PartitionedOptimizerState.Slice> slices, int flatSize) {
-        Map<String, NamedTensor> weights = new LinkedHashMap<>();
-        Map<String, NamedTensor> average = new LinkedHashMap<>();
-        List<Tensor<Float>> averaged = ema.averagedWeights();
-        int i = 0;
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            weights.put(entry.getKey(), named(entry.getValue()));
-            average.put(entry.getKey(), named(averaged.get(i++)));
-        }
-        return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
-                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize),
-                settings.fingerprint());
-    }
-
-    private static NamedTensor named(Tensor<Float> tensor) {
-        return new NamedTensor(Tensors.shape(tensor), Tensors.toArray(tensor));
-    }
-
-    private static void restore(TrainingCheckpoint checkpoint, VisionTransformer vit, EmaContainer ema) {
-        List<float[]> average = new ArrayList<>();
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            NamedTensor live = checkpoint.weights().get(entry.getKey());
-            NamedTensor avg = checkpoint.ema().get(entry.getKey());
-            if (live == null || avg == null || live.values().length != entry.getValue().nElement()) {
-                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint lacks a matching "
-                        + entry.getKey() + " (model or EMA)");
-            }
-            entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
-            average.add(avg.values());
-        }
-        ema.restore(average, checkpoint.emaUpdates());
-    }
-
     /** A copy of the model carrying the EMA weights, for probes and the saved result. */
     private static VisionTransformer averagedCopy(EmaContainer ema, VitConfig config, Head head) {
-        VisionTransformer copy = VisionTransformer.of(config, head, 0);
-        List<Tensor<Float>> average = ema.averagedWeights();
-        int i = 0;
-        for (Tensor<Float> weight : copy.namedParameters().values()) {
-            weight.copy(average.get(i++));
-        }
-        return copy;
+        return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
     }
 }

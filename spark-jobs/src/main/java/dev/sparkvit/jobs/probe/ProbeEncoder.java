@@ -49,6 +49,9 @@ public final class ProbeEncoder {
         } else {
             throw new ConfigException("weights " + source + " do not exist");
         }
+        if (preset != null && recorded != null && !preset.equals(recorded)) {
+            throw new ConfigException(source + " holds a " + recorded + " encoder, not the " + preset + " asked for");
+        }
         String name = preset != null ? preset : recorded;
         if (name == null) {
             throw new ConfigException(source + " records no model preset: give --preset");

@@ -1,0 +1,69 @@
+package dev.sparkvit.cli;
+
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.jobs.finetune.FinetuneConfig;
+import dev.sparkvit.jobs.finetune.FinetuneJob;
+import dev.sparkvit.jobs.finetune.FinetuneResult;
+import dev.sparkvit.jobs.finetune.FinetuneSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sparkvit finetune}: supervised fine-tuning from a YAML config (or from scratch, the baseline). */
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune a classifier on an ingested, labelled dataset: the SSL encoder (or none: from "
+                + "scratch) under a linear head, layer-wise LR decay, AdamW warmup + cosine, mixup/cutmix, "
+                + "CE/focal/combined loss, EMA, checkpoints. Writes finetuned.safetensors, finetuned-ema.safetensors "
+                + "and finetune-curves.png in output_dir.")
+final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "Fine-tuning YAML (see conf/finetune.yaml).")
+    Path config;
+
+    @Option(names = "--ssl-checkpoint", description = "Pretrained encoder: weights file, checkpoint or checkpoints "
+            + "folder (overrides model.ssl_pretrained_path).")
+    String sslCheckpoint;
+
+    @Option(names = "--scratch", description = "Train from scratch (no pretrained encoder): the baseline.")
+    boolean scratch;
+
+    @Option(names = "--set", description = "Override a config key, e.g. --set training.epochs=5 (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--resume", description = "Continue the run in output_dir from its newest checkpoint.")
+    boolean resume;
+
+    @Override
+    public Integer call() {
+        List<String> all = new ArrayList<>(overrides);
+        if (scratch && sslCheckpoint != null) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--scratch and --ssl-checkpoint exclude each other");
+        }
+        if (scratch) {
+            all.add("model.ssl_pretrained_path=null");
+        } else if (sslCheckpoint != null) {
+            all.add("model.ssl_pretrained_path=" + sslCheckpoint);
+        }
+        // validated before Spark starts: a wrong key or value costs no cluster time
+        FinetuneSettings settings = FinetuneConfig.read(YamlConfig.load(config).with(all));
+        SparkSession spark = startSpark("sparkvit finetune");
+        try {
+            FinetuneResult r = new FinetuneJob(settings, resume, System.out).execute(spark);
+            System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
+                    r.losses().length, r.live().accuracy(), r.ema() == null ? ""
+                            : String.format(", EMA %.3f", r.ema().accuracy()));
+            System.out.println("  weights: " + r.liveWeights() + (r.emaWeights() == null ? ""
+                    : " and " + r.emaWeights()));
+            System.out.println("  curves:  " + r.curves());
+            System.out.println("  tensorboard: " + settings.outputDir().resolve("tensorboard"));
+            System.out.println("  next: sparkvit evaluate --run " + settings.outputDir());
+            return ExitCodes.OK;
+        } finally {
+            spark.stop();
+        }
+    }
+}

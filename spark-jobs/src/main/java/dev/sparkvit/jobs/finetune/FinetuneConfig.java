@@ -1,0 +1,97 @@
+package dev.sparkvit.jobs.finetune;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.ConfigSection;
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.vit.VitPresets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads a fine-tuning YAML file in the shape of the training guide's {@code configs/finetune.yaml}: sections
+ * {@code data}, {@code model}, {@code training}, {@code augmentations} and {@code evaluation}, then
+ * {@code output_dir} (conf/finetune.yaml shows every key with its default). Unknown keys, wrong types, out-of-range
+ * values and missing paths are errors naming the file, line and key.
+ */
+public final class FinetuneConfig {
+    private FinetuneConfig() {
+    }
+
+    public static FinetuneSettings read(YamlConfig yaml) {
+        ConfigSection root = yaml.root();
+        ConfigSection data = root.section("data");
+        String dataset = data.path("dataset", null).toString();
+        if (!dataset.contains("://") && !Files.isDirectory(Path.of(dataset))) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset")
+                    + " is not a folder: run sparkvit ingest first, or fix the path");
+        }
+        ConfigSection model = root.section("model");
+        List<String> presets = new ArrayList<>();
+        VitPresets.names().forEach(presets::add);
+        String preset = model.choice("preset", "vit_nano_patch4_32", presets.toArray(new String[0]));
+        Path ssl = model.optionalPath("ssl_pretrained_path");
+        if (ssl != null && !Files.exists(ssl)) {
+            throw new ConfigException(yaml.file() + ": " + model.describe("ssl_pretrained_path")
+                    + " does not exist: give the pretraining's weights file, a checkpoint or its checkpoints "
+                    + "folder, or null to train from scratch");
+        }
+        double dropPath = model.number("drop_path_rate", 0.1, 0, false, 0.99);
+
+        ConfigSection training = root.section("training");
+        int epochs = training.integer("epochs", 30, 1, 100_000);
+        int batchSize = training.integer("batch_size", 64, 2, 1 << 20);
+        int accumulation = training.integer("gradient_accumulation_steps", 1, 1, 1024);
+        double lr = training.number("learning_rate", 1e-3, 0, true, 100);
+        double layerDecay = training.number("layer_decay", 0.75, 0, true, 1);
+        double weightDecay = training.number("weight_decay", 0.05, 0, false, 10);
+        int warmup = training.integer("warmup_epochs", 3, 0, 100_000);
+        double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
+        long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
+        FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
+                training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
+        boolean tta = training.flag("use_tta", true);
+        FinetuneSettings.Mixing mixing = new FinetuneSettings.Mixing(training.flag("use_mixup", true),
+                training.number("mixup_alpha", 0.8, 0, true, 100), training.flag("use_cutmix", true),
+                training.number("cutmix_alpha", 1.0, 0, true, 100));
+        FinetuneSettings.Loss loss = new FinetuneSettings.Loss(
+                training.choice("loss_type", "combined", "ce", "focal", "combined"),
+                training.number("label_smoothing", 0.1, 0, false, 0.99),
+                training.number("focal_gamma", 2.0, 0, false, 100),
+                training.choice("focal_alpha", "none", "none", "balanced"),
+                training.choice("class_weights", "none", "none", "balanced"));
+        ConfigSection freeze = training.section("freezeout");
+        PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
+                freeze.number("t0", 0.8, 0, true, 1),
+                FreezeOutSchedule.Scaling.valueOf(freeze.choice("scaling", "cubic", "linear", "squared", "cubic")
+                        .toUpperCase(Locale.ROOT)),
+                freeze.flag("scale_lr", false));
+        ConfigSection checkpoint = training.section("checkpoint");
+        int every = checkpoint.integer("every_iterations", 0, 0, Integer.MAX_VALUE);
+        int keep = checkpoint.integer("keep", 3, 1, 1000);
+
+        String severity = root.section("augmentations").choice("severity", "moderate", "light", "moderate",
+                "aggressive");
+        List<String> views = root.section("evaluation").choices("tta_views", FinetuneSettings.TTA_VIEWS,
+                FinetuneSettings.TTA_VIEWS.toArray(new String[0]));
+        String output = root.path("output_dir", "out/finetune").toString();
+        root.finish();
+        if (warmup >= epochs) {
+            throw new ConfigException(yaml.file() + ": " + training.describe("warmup_epochs")
+                    + " must be less than training.epochs = " + epochs);
+        }
+        if (batchSize % accumulation != 0) {
+            throw new ConfigException(yaml.file() + ": " + training.describe("batch_size") + " is not a multiple of "
+                    + "training.gradient_accumulation_steps = " + accumulation);
+        }
+        return new FinetuneSettings(dataset, Path.of(output).toAbsolutePath(), preset,
+                ssl == null ? null : ssl.toAbsolutePath(), dropPath, epochs, batchSize, accumulation, lr, layerDecay,
+                weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
+                every, keep, seed, yaml.file());
+    }
+}

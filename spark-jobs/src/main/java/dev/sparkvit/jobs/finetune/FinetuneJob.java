@@ -1,0 +1,315 @@
+package dev.sparkvit.jobs.finetune;
+
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.data.augment.Augmentations;
+import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.engine.BigDlEngine;
+import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.EmaContainer;
+import dev.sparkvit.engine.EpochDataSet;
+import dev.sparkvit.engine.FloatCriterion;
+import dev.sparkvit.engine.PartitionedOptimizerState;
+import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
+import dev.sparkvit.jobs.evaluate.SplitScores;
+import dev.sparkvit.jobs.inference.ClassifierWeights;
+import dev.sparkvit.jobs.inference.TtaViews;
+import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.probe.ProbeEncoder;
+import dev.sparkvit.jobs.train.RunState;
+import dev.sparkvit.model.losses.ClassWeights;
+import dev.sparkvit.model.losses.CrossEntropyLoss;
+import dev.sparkvit.model.losses.FocalLoss;
+import dev.sparkvit.model.losses.WeightedSumLoss;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.model.vit.VitPresets;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Supervised fine-tuning of the ViT on an ingested, labelled dataset with DistriOptimizer (the training guide's
+ * phase 2): the SSL checkpoint's encoder (its projection head dropped) under a new linear classifier, or a fresh
+ * model for the from-scratch baseline; drop_path; AdamW per parameter group with layer-wise learning-rate decay on
+ * warmup + cosine; mixup and cutmix within each micro-batch on the executors; cross-entropy with label smoothing,
+ * focal loss or their combination, with class weights from the training split; global-norm clipping; an EMA of the
+ * weights validated beside the live ones every epoch; FreezeOut optional; gradient accumulation; checkpoints and
+ * resume as in pretraining. Writes the live and EMA classifiers, the curves and TensorBoard events.
+ */
+public final class FinetuneJob {
+    private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
+    private static final String RUN_NAME = "finetune";
+
+    private final FinetuneSettings settings;
+    private final boolean resume;
+    private final PrintStream console;
+    private long stopAfter = Long.MAX_VALUE;
+
+    public FinetuneJob(FinetuneSettings settings, boolean resume, PrintStream console) {
+        this.settings = settings;
+        this.resume = resume;
+        this.console = console;
+    }
+
+    /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
+    FinetuneJob stopAfter(long iteration) {
+        this.stopAfter = iteration;
+        return this;
+    }
+
+    public FinetuneResult execute(SparkSession spark) {
+        Path output = settings.outputDir();
+        CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
+        TrainingCheckpoint checkpoint = resume ? store.latest().orElseThrow(() -> new ConfigException(
+                "--resume: no checkpoint in " + store.dir() + " to resume from")) : null;
+        if (!resume && !store.list().isEmpty()) {
+            throw new ConfigException(settings.source() + ": output_dir " + output + " already holds checkpoints of "
+                    + "a run; continue it with --resume or choose another output_dir");
+        }
+        if (checkpoint != null) {
+            RunState.requireSameRun(settings.source(), settings.fingerprint(), checkpoint.run());
+        }
+
+        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        List<String> classes = manifest.classes();
+        if (!manifest.labelled() || classes.size() < 2) {
+            throw new ConfigException(settings.source() + ": dataset " + settings.dataset() + " has "
+                    + (manifest.labelled() ? classes.size() + " class" : "no labels")
+                    + "; fine-tuning needs a labelled dataset of at least 2 classes");
+        }
+        int size = manifest.storedSize();
+        VitConfig config = VitPresets.get(settings.preset()).withImgSize(size)
+                .withDropPathRate(settings.dropPathRate());
+        Normalize normalize = StoredImages.normalization(manifest);
+        int replicas = DistributedTraining.replicaCount();
+        int micro = settings.microBatch();
+        if (micro % replicas != 0) {
+            throw new ConfigException(settings.source() + ": training.batch_size = " + settings.batchSize()
+                    + (settings.accumulationSteps() > 1 ? " / training.gradient_accumulation_steps = "
+                    + settings.accumulationSteps() + " = " + micro : "") + " is not a multiple of the " + replicas
+                    + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
+                    + " cores)");
+        }
+        long[] counts = trainCounts(manifest);
+
+        spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
+        int partitions = BigDlEngine.nodeNumber();
+        TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(), size, normalize),
+                classes.size(), settings.mixup(), Math.max(1, micro / partitions), settings.seed());
+        EpochDataSet<Row> data = EpochDataSet.sequenced(StoredImages.read(spark, settings.dataset(), "train")
+                .orderBy("id").selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
+        Dataset<Row> val = StoredImages.read(spark, settings.dataset(), "val").cache();
+        long images = data.size();
+        int k = settings.accumulationSteps();
+        long perEpoch = (images + micro - 1) / micro;
+        long total = settings.epochs() * perEpoch;
+        long totalSteps = total / k;
+        long warmupSteps = Math.max(1, settings.warmupEpochs() * perEpoch / k);
+        if (totalSteps < 1) {
+            throw new ConfigException(settings.source() + ": " + total + " micro-batches make no optimiser step of "
+                    + k + "; lower training.gradient_accumulation_steps or raise training.epochs");
+        }
+
+        FreezeOutSchedule freezeOut = freezeOut(config.depth(), totalSteps, warmupSteps);
+        Head head = Head.classifier(classes.size());
+        VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
+                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
+        String start = "from scratch";
+        if (!settings.fromScratch()) {
+            loadEncoder(vit, settings.sslCheckpoint(), settings.preset(), size);
+            start = "from " + settings.sslCheckpoint();
+        }
+        EmaContainer ema = new EmaContainer(vit.module(), settings.ema().decay(), settings.ema().warmup(), k);
+        ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
+        int flatSize = ema.getParameters()._1().nElement();
+        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
+
+        FinetuneOptimizers optimizers = new FinetuneOptimizers(settings, vit, freezeOut, warmupSteps, totalSteps);
+        DistributedTraining training = DistributedTraining.of(ema, data, criterion(counts), micro)
+                .optimMethods(optimizers.methods())
+                .clipGradientNorm(settings.clipGradNorm())
+                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
+                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+        if (checkpoint != null) {
+            RunState.restore(checkpoint, vit, ema);
+            training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
+                    flatSize, partitions, optimizers::method));
+            console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
+                    total, checkpoint.progress().epoch() + 1);
+        }
+        LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images, total,
+                micro, totalSteps, settings.batchSize(), start, vit);
+        console.printf("finetune %s: %d images, %d classes, %d epochs of %d iterations, batch %d%s on %d replicas, "
+                        + "layer decay %s, %s loss%s%n", start, images, classes.size(), settings.epochs(), perEpoch,
+                settings.batchSize(), k > 1 ? " (" + k + " micro-batches of " + micro + ")" : "", replicas,
+                settings.layerDecay(), settings.loss().type(), settings.mixup().enabled() ? ", mixup/cutmix" : "");
+
+        spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);
+        FinetuneMonitor monitor = new FinetuneMonitor(training, console, settings.epochs(), total);
+        Map<String, String> meta = metadata();
+        long done = training.progress().iterations();
+        long firstIteration = done;
+        long epochStartIteration = done - training.progress().recordsInEpoch() / micro;
+        double epochSeconds = 0;
+        ClassificationMetrics finalLive = null;
+        ClassificationMetrics finalEma = null;
+        while (done < total && done < stopAfter) {
+            long next = Math.min(total, (done / perEpoch + 1) * perEpoch);
+            if (settings.checkpointEvery() > 0) {
+                next = Math.min(next, (done / settings.checkpointEvery() + 1) * settings.checkpointEvery());
+            }
+            vit.encoder().setIteration(done);
+            long t0 = System.nanoTime();
+            training.trainUntil(next);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            epochSeconds += seconds;
+            monitor.segment(done, next, seconds, optimizers.schedules(), k);
+            DistributedTraining.Progress progress = training.progress();
+            if (next % perEpoch == 0) {
+                int epoch = (int) (next / perEpoch) - 1;
+                if (next == total && total % k == 0) {
+                    ema.update(); // fold in the weights of the last step (each step's were folded by the next forward)
+                }
+                float[] losses = training.lossHistory();
+                float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
+                        - epochStartIteration)), losses.length);
+                spark.sparkContext().setJobGroup("finetune:validate", "validation, epoch " + (epoch + 1), false);
+                finalLive = validate(spark, ClassifierWeights.of(settings.preset(), vit, classes, meta), val,
+                        normalize, classes);
+                finalEma = settings.ema().enabled() ? validate(spark, ClassifierWeights.of(settings.preset(),
+                        averaged(ema, config, head), classes, meta), val, normalize, classes) : null;
+                spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);
+                long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * micro;
+                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, finalLive, finalEma);
+                epochStartIteration = next;
+                epochSeconds = 0;
+            }
+            if (settings.checkpointEvery() > 0 ? next % settings.checkpointEvery() == 0 || next == total
+                    : next % perEpoch == 0) {
+                Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
+                        settings.fingerprint()));
+                LOG.info("stage finetune: checkpoint {}", written);
+            }
+            done = next;
+        }
+        float[] losses = training.lossHistory();
+        training.close();
+        val.unpersist();
+        if (done < total) {
+            return new FinetuneResult(losses, null, null, null, null, null, monitor.history());
+        }
+        Path liveFile = output.resolve("finetuned.safetensors");
+        ClassifierWeights.of(settings.preset(), vit, classes, with(meta, "kind", "finetune-live")).save(liveFile);
+        Path emaFile = null;
+        if (settings.ema().enabled()) {
+            emaFile = output.resolve("finetuned-ema.safetensors");
+            ClassifierWeights.of(settings.preset(), averaged(ema, config, head), classes,
+                    with(meta, "kind", "finetune-ema")).save(emaFile);
+        }
+        Path curves = output.resolve("finetune-curves.png");
+        if (!monitor.history().isEmpty()) {
+            monitor.writeCurves(curves);
+        }
+        LOG.info("stage finetune: done; val accuracy live {}, EMA {}", finalLive == null ? "-" : finalLive.accuracy(),
+                finalEma == null ? "-" : finalEma.accuracy());
+        return new FinetuneResult(losses, finalLive, finalEma, liveFile, emaFile, curves, monitor.history());
+    }
+
+    /** Training-split image count per class index (the class weights and focal alpha). */
+    private long[] trainCounts(Manifest manifest) {
+        long[] counts = new long[manifest.classes().size()];
+        for (int c = 0; c < counts.length; c++) {
+            Map<String, Long> bySplit = manifest.counts().get(manifest.classes().get(c));
+            counts[c] = bySplit == null ? 0 : bySplit.getOrDefault("train", 0L);
+        }
+        return counts;
+    }
+
+    private FloatCriterion criterion(long[] counts) {
+        FinetuneSettings.Loss loss = settings.loss();
+        float[] weights = loss.classWeights().equals("balanced") ? balanced(counts, "training.class_weights") : null;
+        float[] alpha = loss.focalAlpha().equals("balanced") ? normalisedAlpha(balanced(counts,
+                "training.focal_alpha")) : null;
+        switch (loss.type()) {
+            case "ce":
+                return new CrossEntropyLoss(loss.labelSmoothing(), weights);
+            case "focal":
+                return new FocalLoss(loss.focalGamma(), alpha);
+            default:
+                return WeightedSumLoss.focalPlusSmoothedCrossEntropy(loss.focalGamma(), alpha, loss.labelSmoothing(),
+                        weights);
+        }
+    }
+
+    private float[] balanced(long[] counts, String key) {
+        try {
+            return ClassWeights.balanced(counts);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(settings.source() + ": " + key + " = balanced: " + e.getMessage());
+        }
+    }
+
+    /** Focal alpha as class shares summing to 1 (balanced weights divided by their sum). */
+    private static float[] normalisedAlpha(float[] weights) {
+        double sum = 0;
+        for (float w : weights) {
+            sum += w;
+        }
+        float[] alpha = new float[weights.length];
+        for (int c = 0; c < alpha.length; c++) {
+            alpha[c] = (float) (weights[c] / sum);
+        }
+        return alpha;
+    }
+
+    /** The pretrained encoder's weights into the classifier's encoder (the head keeps its fresh init). */
+    static void loadEncoder(VisionTransformer vit, Path source, String preset, int size) {
+        VisionTransformer encoder = ProbeEncoder.load(source, preset, size);
+        Map<String, Tensor<Float>> target = vit.namedParameters();
+        encoder.namedParameters().forEach((name, tensor) -> target.get(name).copy(tensor));
+    }
+
+    private static ClassificationMetrics validate(SparkSession spark, ClassifierWeights model, Dataset<Row> val,
+            Normalize normalize, List<String> classes) {
+        return SplitScores.of(spark, model, val, normalize, TtaViews.none()).metrics(classes);
+    }
+
+    private static VisionTransformer averaged(EmaContainer ema, VitConfig config, Head head) {
+        return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
+    }
+
+    private Map<String, String> metadata() {
+        Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
+        meta.put("dataset", settings.dataset());
+        meta.put("tta_views", String.join(",", settings.tta()));
+        return meta;
+    }
+
+    private static Map<String, String> with(Map<String, String> meta, String key, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(meta);
+        copy.put(key, value);
+        return copy;
+    }
+
+    /** FreezeOut's schedule (in optimiser steps), or null when off. */
+    private FreezeOutSchedule freezeOut(int depth, long totalSteps, long warmupSteps) {
+        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
+                settings.learningRate(), fo.scaleLr()) : null;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.sparkvit.jobs.finetune;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A fine-tuning run (the training guide's phase 2), validated; read from YAML by {@link FinetuneConfig}.
+ *
+ * @param dataset ingested, labelled dataset folder
+ * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history
+ * @param preset model preset name
+ * @param sslCheckpoint pretrained encoder (weights file, checkpoint or checkpoints folder), or null to train from
+ *     scratch (the baseline)
+ * @param dropPathRate stochastic depth of the last block (linear from 0 at the first)
+ * @param epochs passes over the train split
+ * @param batchSize images per optimiser step (all micro-batches together), a multiple of replicas x accumulation
+ * @param accumulationSteps micro-batches per optimiser step
+ * @param learningRate peak learning rate of the head, after warmup; cosine to 0
+ * @param layerDecay layer-wise learning-rate decay: block i gets {@code layerDecay^(depth - i)}, the stem
+ *     {@code layerDecay^(depth + 1)}, final norm and head 1
+ * @param weightDecay decoupled weight decay outside the no-decay set
+ * @param warmupEpochs linear warmup, in epochs
+ * @param clipGradNorm global L2 norm of the gradient (of each micro-batch under accumulation); 0 = off
+ * @param severity augmentation severity: light, moderate or aggressive
+ * @param mixup mixup and cutmix
+ * @param loss the loss and its class weighting
+ * @param ema the weight average and its decay
+ * @param freezeOut FreezeOut knobs
+ * @param tta test-time augmentation views for the evaluations of the run
+ * @param checkpointEvery iterations between checkpoints; 0 = every epoch
+ * @param keepCheckpoints newest checkpoints kept
+ * @param seed the one seed of the head, augmentation, mixing and order
+ * @param source where the settings came from, for messages
+ */
+public record FinetuneSettings(String dataset, Path outputDir, String preset, Path sslCheckpoint, double dropPathRate,
+        int epochs, int batchSize, int accumulationSteps, double learningRate, double layerDecay, double weightDecay,
+        int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
+        PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints, long seed,
+        String source) {
+
+    /** Mixup and cutmix of each micro-batch; when both are on, each batch uses one of them with equal chance. */
+    public record Mixing(boolean mixup, double mixupAlpha, boolean cutmix, double cutmixAlpha)
+            implements java.io.Serializable {
+        public static final Mixing OFF = new Mixing(false, 0.8, false, 1.0);
+
+        public boolean enabled() {
+            return mixup || cutmix;
+        }
+    }
+
+    /**
+     * The loss: "ce" (cross-entropy with label smoothing), "focal" or "combined" (0.5 focal + 0.5 smoothed CE);
+     * class weights ("none" or "balanced") weight the cross-entropy, focal alpha ("none" or "balanced") the focal term.
+     */
+    public record Loss(String type, double labelSmoothing, double focalGamma, String focalAlpha, String classWeights) {
+    }
+
+    /** The exponential moving average of the weights, evaluated beside the live ones. */
+    public record Ema(boolean enabled, double decay, boolean warmup) {
+    }
+
+    /** The test-time augmentation views. */
+    public static final List<String> TTA_VIEWS = List.of("identity", "flip", "crops");
+
+    public FinetuneSettings {
+        Objects.requireNonNull(dataset, "dataset");
+        Objects.requireNonNull(outputDir, "outputDir");
+        tta = List.copyOf(tta);
+        require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
+        require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",
+                source);
+        require(batchSize >= 2 && batchSize % accumulationSteps == 0, "training.batch_size", batchSize,
+                "at least 2 and a multiple of training.gradient_accumulation_steps = " + accumulationSteps, source);
+        require(learningRate > 0, "training.learning_rate", learningRate, "positive", source);
+        require(layerDecay > 0 && layerDecay <= 1, "training.layer_decay", layerDecay, "in (0, 1]", source);
+        require(weightDecay >= 0, "training.weight_decay", weightDecay, "non-negative", source);
+        require(warmupEpochs >= 0 && warmupEpochs < epochs, "training.warmup_epochs", warmupEpochs,
+                "0 to training.epochs - 1 = " + (epochs - 1), source);
+        require(clipGradNorm >= 0, "training.clip_grad_norm", clipGradNorm, "0 (off) or positive", source);
+        require(dropPathRate >= 0 && dropPathRate < 1, "model.drop_path_rate", dropPathRate, "in [0, 1)", source);
+        require(List.of("light", "moderate", "aggressive").contains(severity), "augmentations.severity", severity,
+                "light, moderate or aggressive", source);
+        require(!mixup.mixup() || mixup.mixupAlpha() > 0, "training.mixup_alpha", mixup.mixupAlpha(), "positive",
+                source);
+        require(!mixup.cutmix() || mixup.cutmixAlpha() > 0, "training.cutmix_alpha", mixup.cutmixAlpha(), "positive",
+                source);
+        require(List.of("ce", "focal", "combined").contains(loss.type()), "training.loss_type", loss.type(),
+                "ce, focal or combined", source);
+        require(loss.labelSmoothing() >= 0 && loss.labelSmoothing() < 1, "training.label_smoothing",
+                loss.labelSmoothing(), "in [0, 1)", source);
+        require(loss.focalGamma() >= 0, "training.focal_gamma", loss.focalGamma(), "non-negative", source);
+        require(List.of("none", "balanced").contains(loss.focalAlpha()), "training.focal_alpha", loss.focalAlpha(),
+                "none or balanced", source);
+        require(List.of("none", "balanced").contains(loss.classWeights()), "training.class_weights",
+                loss.classWeights(), "none or balanced", source);
+        require(ema.decay() >= 0 && ema.decay() < 1, "training.ema_decay", ema.decay(), "in [0, 1)", source);
+        require(!freezeOut.enabled() || accumulationSteps == 1, "training.freezeout.enabled", true,
+                "false with training.gradient_accumulation_steps > 1 (FreezeOut counts optimiser steps per "
+                        + "forward)", source);
+        for (String view : tta) {
+            require(TTA_VIEWS.contains(view), "evaluation.tta_views", view, "one of " + TTA_VIEWS, source);
+        }
+        require(checkpointEvery >= 0, "training.checkpoint.every_iterations", checkpointEvery, "0 or more", source);
+        require(keepCheckpoints >= 1, "training.checkpoint.keep", keepCheckpoints, "at least 1", source);
+    }
+
+    private static void require(boolean ok, String key, Object value, String expected, String source) {
+        if (!ok) {
+            throw new ConfigException(source + ": " + key + " = " + value + " is invalid: expected " + expected);
+        }
+    }
+
+    /** Images per micro-batch (what DistriOptimizer trains on at once). */
+    public int microBatch() {
+        return batchSize / accumulationSteps;
+    }
+
+    /** Trains from scratch (no pretrained encoder). */
+    public boolean fromScratch() {
+        return sslCheckpoint == null;
+    }
+
+    /** A copy that trains from scratch with the same budget (the baseline of a fine-tuning run). */
+    public FinetuneSettings scratchBaseline(Path output) {
+        return new FinetuneSettings(dataset, output, preset, null, dropPathRate, epochs, batchSize, accumulationSteps,
+                learningRate, layerDecay, weightDecay, warmupEpochs, clipGradNorm, severity, mixup, loss, ema,
+                freezeOut, tta, checkpointEvery, keepCheckpoints, seed, source);
+    }
+
+    /** The settings that must not change on resume, as text (stored in checkpoints and compared). */
+    public Map<String, String> fingerprint() {
+        Map<String, String> run = new LinkedHashMap<>();
+        run.put("dataset", dataset);
+        run.put("preset", preset);
+        run.put("ssl_pretrained_path", String.valueOf(sslCheckpoint));
+        run.put("drop_path_rate", String.valueOf(dropPathRate));
+        run.put("epochs", String.valueOf(epochs));
+        run.put("batch_size", String.valueOf(batchSize));
+        run.put("gradient_accumulation_steps", String.valueOf(accumulationSteps));
+        run.put("learning_rate", String.valueOf(learningRate));
+        run.put("layer_decay", String.valueOf(layerDecay));
+        run.put("weight_decay", String.valueOf(weightDecay));
+        run.put("warmup_epochs", String.valueOf(warmupEpochs));
+        run.put("clip_grad_norm", String.valueOf(clipGradNorm));
+        run.put("severity", severity);
+        run.put("mixing", mixup.toString());
+        run.put("loss", loss.toString());
+        run.put("ema", ema.toString());
+        run.put("freezeout", freezeOut.toString());
+        run.put("seed", String.valueOf(seed));
+        return run;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.sparkvit.jobs.inference;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.model.vit.VitPresets;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A trained classifier as plain data (architecture, class names, weights by timm name), small enough to ship to
+ * the executors; each executor JVM builds the model once per instance ({@link #model()}) and reuses it across tasks.
+ *
+ * @param preset the model preset
+ * @param config the architecture (image size of the dataset)
+ * @param classes class names in label-index order
+ * @param weights every parameter of the classifier by timm name
+ * @param metadata what the weights file records (run settings, kind)
+ * @param id identifies the instance's models in each JVM's cache
+ */
+public record ClassifierWeights(String preset, VitConfig config, List<String> classes, Map<String, float[]> weights,
+        Map<String, String> metadata, String id) implements Serializable {
+
+    /** Models of the most recent instances in this JVM (per-epoch evaluations ship a new instance each time). */
+    private static final Map<String, ThreadLocal<VisionTransformer>> MODELS = java.util.Collections.synchronizedMap(
+            new LinkedHashMap<>(8, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, ThreadLocal<VisionTransformer>> eldest) {
+                    return size() > 4;
+                }
+            });
+
+    public ClassifierWeights {
+        classes = List.copyOf(classes);
+        metadata = Map.copyOf(metadata);
+    }
+
+    /** The weights of a live model, with the metadata a weights file records. */
+    public static ClassifierWeights of(String preset, VisionTransformer vit, List<String> classes,
+            Map<String, String> metadata) {
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        vit.namedParameters().forEach((name, tensor) -> weights.put(name, Tensors.toArray(tensor)));
+        return new ClassifierWeights(preset, vit.config(), classes, weights, metadata, UUID.randomUUID().toString());
+    }
+
+    /** Reads a classifier weights file written by {@link #save} (fine-tuning's finetuned*.safetensors). */
+    public static ClassifierWeights load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("model weights " + file + " do not exist");
+        }
+        SafeTensors.Contents contents;
+        try {
+            contents = SafeTensors.read(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read model weights " + file, e);
+        }
+        Map<String, String> meta = contents.metadata();
+        String preset = meta.get("preset");
+        String classText = meta.get("classes");
+        String size = meta.get("img_size");
+        if (preset == null || classText == null || size == null) {
+            throw new ConfigException(file + " is not a fine-tuned classifier: its metadata lacks preset, classes or "
+                    + "img_size (sparkvit finetune writes them)");
+        }
+        List<String> classes = ClassNames.parse(classText, file);
+        VitConfig config = VitPresets.get(preset).withImgSize(Integer.parseInt(size));
+        VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        vit.namedParameters().forEach((name, tensor) -> {
+            NamedTensor value = contents.tensors().get(name);
+            if (value == null || value.values().length != tensor.nElement()) {
+                throw new ConfigException(file + " has no " + name + " of " + tensor.nElement() + " values for a "
+                        + preset + " classifier of " + classes.size() + " classes");
+            }
+            weights.put(name, value.values());
+        });
+        return new ClassifierWeights(preset, config, classes, weights, meta, UUID.randomUUID().toString());
+    }
+
+    /** Writes the weights with their metadata (preset, img_size, classes and {@code extra}). */
+    public void save(Path file) {
+        VisionTransformer vit = model();
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
+        meta.put("preset", preset);
+        meta.put("img_size", String.valueOf(config.imgSize()));
+        meta.put("classes", ClassNames.format(classes));
+        try {
+            dev.sparkvit.model.io.VitWeights.save(vit, file, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /**
+     * The classifier with these weights in evaluation mode, built once per JVM and thread (a DLlib module holds its
+     * activations, so concurrent tasks need their own).
+     */
+    public VisionTransformer model() {
+        return MODELS.computeIfAbsent(id, k -> ThreadLocal.withInitial(this::build)).get();
+    }
+
+    private VisionTransformer build() {
+        VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
+        vit.namedParameters().forEach((name, tensor) -> {
+            float[] value = weights.get(name);
+            tensor.copy(Tensors.of(value, Tensors.shape(tensor)));
+        });
+        vit.module().evaluate();
+        return vit;
+    }
+
+}

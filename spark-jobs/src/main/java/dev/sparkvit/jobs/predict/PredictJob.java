@@ -1,0 +1,262 @@
+package dev.sparkvit.jobs.predict;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.RawImages;
+import dev.sparkvit.data.ingest.StoredImageSchema;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.jobs.inference.BatchInference;
+import dev.sparkvit.jobs.inference.ClassifierWeights;
+import dev.sparkvit.jobs.inference.TtaViews;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * Distributed batch inference: the classifier broadcast to the executors, images read there (from an ingested
+ * dataset's shards, or from a raw folder with ingest's checks), class probabilities averaged over the test-time
+ * views, and the top k written as Parquet: {@code OUTPUT/predictions} (path, top_labels, top_probabilities) and, for
+ * raw folders, {@code OUTPUT/rejects} (path, reason, detail) for the files that could not be read as images. Every
+ * input is accounted for: predictions + rejects = files listed.
+ */
+public final class PredictJob {
+    private static final Logger LOG = LoggerFactory.getLogger(PredictJob.class);
+    /** Files per task at most (a task reads its files one at a time). */
+    private static final int FILES_PER_TASK = 256;
+    private static final int BATCH = 64;
+    private static final StructType RESULTS = new StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("top_labels", DataTypes.createArrayType(DataTypes.StringType, false), true)
+            .add("top_probabilities", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+            .add("reason", DataTypes.StringType, true)
+            .add("detail", DataTypes.StringType, true);
+
+    /**
+     * @param model classifier weights file (finetuned*.safetensors)
+     * @param input an ingested dataset folder or a folder of image files (local, hdfs://, s3a://)
+     * @param split for a dataset input, the split to predict (null: all images)
+     * @param output folder for the predictions and rejects tables; must not exist
+     * @param topK labels kept per image
+     * @param tta test-time views (the identity alone = no TTA)
+     */
+    public record Settings(java.nio.file.Path model, String input, String split, String output, int topK,
+            List<String> tta) {
+    }
+
+    /** Counts of what was written. */
+    public record Result(long listed, long predicted, long rejected, String predictions, String rejects) {
+    }
+
+    private final Settings settings;
+    private final PrintStream console;
+
+    public PredictJob(Settings settings, PrintStream console) {
+        this.settings = settings;
+        this.console = console;
+    }
+
+    public Result execute(SparkSession spark) {
+        ClassifierWeights model = ClassifierWeights.load(settings.model());
+        if (settings.topK() < 1 || settings.topK() > model.classes().size()) {
+            throw new ConfigException("--top-k " + settings.topK() + ": expected 1 to the model's "
+                    + model.classes().size() + " classes");
+        }
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration hadoop = sc.hadoopConfiguration();
+        String predictionsPath = settings.output().replaceAll("/+$", "") + "/predictions";
+        String rejectsPath = settings.output().replaceAll("/+$", "") + "/rejects";
+        requireAbsent(hadoop, settings.output());
+        Normalize normalize = normalization(spark, model);
+        Broadcast<ClassifierWeights> shipped = sc.broadcast(model);
+        BatchInference inference = new BatchInference(shipped, new TtaViews(settings.tta()), normalize, BATCH);
+        List<String> classes = model.classes();
+        int k = settings.topK();
+        JavaRDD<Row> results;
+        long listed;
+        boolean dataset = isDataset(hadoop, settings.input());
+        if (dataset) {
+            sc.setJobGroup("predict:dataset", "predict the images of dataset " + settings.input(), false);
+            Dataset<Row> images = StoredImages.read(spark, settings.input(), settings.split())
+                    .selectExpr("source_path", "height", "width", "pixels");
+            listed = images.count();
+            results = images.javaRDD().mapPartitions(rows -> {
+                List<Row> out = new ArrayList<>();
+                inference.score(rows, (Row row) -> FloatImage.of(StoredImages.image(row)))
+                        .forEachRemaining(s -> out.add(prediction(s.element().getString(0), s.probabilities(),
+                                classes, k)));
+                return out.iterator();
+            });
+        } else {
+            if (settings.split() != null) {
+                throw new ConfigException("--split " + settings.split() + ": " + settings.input()
+                        + " is a folder of image files, not an ingested dataset");
+            }
+            List<RawImages.Listed> files;
+            try {
+                files = RawImages.list(hadoop, settings.input());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + settings.input(), e);
+            }
+            listed = files.size();
+            int tasks = (int) Math.max(1, Math.min(files.size(), Math.max(4L * sc.defaultParallelism(),
+                    files.size() / FILES_PER_TASK + 1)));
+            RawImages reader = new RawImages(hadoop, model.config().imgSize());
+            sc.setJobGroup("predict:files", "read and predict " + listed + " files under " + settings.input(),
+                    false);
+            results = sc.parallelize(files, tasks).mapPartitions(it -> predictFiles(it, reader, inference, classes,
+                    k));
+        }
+        if (listed == 0) {
+            shipped.destroy();
+            throw new ConfigException("--input " + settings.input() + " holds no images");
+        }
+        console.printf("predict: %d %s with %s (%d classes, top %d, %s)%n", listed, dataset ? "stored images"
+                : "files", settings.model(), classes.size(), k, new TtaViews(settings.tta()));
+        Dataset<Row> all = spark.createDataFrame(results, RESULTS).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            Dataset<Row> predictions = all.filter(col("reason").isNull()).select("path", "top_labels",
+                    "top_probabilities");
+            Dataset<Row> rejects = all.filter(col("reason").isNotNull()).select("path", "reason", "detail");
+            predictions.write().parquet(predictionsPath);
+            rejects.write().parquet(rejectsPath);
+            long predicted = spark.read().parquet(predictionsPath).count();
+            long rejected = spark.read().parquet(rejectsPath).count();
+            if (predicted + rejected != listed) {
+                throw new IllegalStateException("predict accounting failed: " + listed + " inputs, " + predicted
+                        + " predictions and " + rejected + " rejects written");
+            }
+            LOG.info("stage predict: {} inputs, {} predicted, {} rejected", listed, predicted, rejected);
+            return new Result(listed, predicted, rejected, predictionsPath, rejectsPath);
+        } finally {
+            all.unpersist();
+            shipped.destroy();
+        }
+    }
+
+    /** Reads each file; rejects become rows at once, images go through the scorer in batches. */
+    private static Iterator<Row> predictFiles(Iterator<RawImages.Listed> files, RawImages reader,
+            BatchInference inference, List<String> classes, int k) {
+        Deque<Row> rejects = new ArrayDeque<>();
+        Iterator<RawImages.Read> accepted = new Iterator<>() {
+            private RawImages.Read next;
+
+            @Override
+            public boolean hasNext() {
+                while (next == null && files.hasNext()) {
+                    RawImages.Listed file = files.next();
+                    RawImages.Read read = reader.read(file.path(), file.length());
+                    if (read.image() == null) {
+                        rejects.add(RowFactory.create(read.path(), null, null, read.reason(), read.detail()));
+                    } else {
+                        next = read;
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public RawImages.Read next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                RawImages.Read read = next;
+                next = null;
+                return read;
+            }
+        };
+        Iterator<BatchInference.Scored<RawImages.Read>> scored = inference.score(accepted,
+                read -> FloatImage.of(read.image()));
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return !rejects.isEmpty() || scored.hasNext() || !rejects.isEmpty();
+            }
+
+            @Override
+            public Row next() {
+                if (!rejects.isEmpty()) {
+                    return rejects.poll();
+                }
+                BatchInference.Scored<RawImages.Read> s = scored.next();
+                return prediction(s.element().path(), s.probabilities(), classes, k);
+            }
+        };
+    }
+
+    /** The row of one image: its k most probable classes, most probable first (ties: lower class index first). */
+    static Row prediction(String path, float[] probabilities, List<String> classes, int k) {
+        Integer[] order = new Integer[probabilities.length];
+        for (int c = 0; c < order.length; c++) {
+            order[c] = c;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(probabilities[b], probabilities[a]));
+        String[] labels = new String[k];
+        Float[] values = new Float[k];
+        for (int i = 0; i < k; i++) {
+            labels[i] = classes.get(order[i]);
+            values[i] = probabilities[order[i]];
+        }
+        return RowFactory.create(path, labels, values, null, null);
+    }
+
+    private Normalize normalization(SparkSession spark, ClassifierWeights model) {
+        String dataset = model.metadata().get("dataset");
+        if (dataset == null) {
+            throw new ConfigException(settings.model() + " does not record the dataset it was trained on, whose "
+                    + "normalisation prediction uses");
+        }
+        Manifest manifest = StoredImages.manifest(spark, dataset);
+        return StoredImages.normalization(manifest);
+    }
+
+    private static boolean isDataset(Configuration hadoop, String input) {
+        try {
+            Path root = new Path(input);
+            FileSystem fs = root.getFileSystem(hadoop);
+            if (!fs.exists(root)) {
+                throw new ConfigException("--input " + input + " does not exist");
+            }
+            return fs.exists(new Path(root, StoredImageSchema.MANIFEST_FILE))
+                    && fs.exists(new Path(root, StoredImageSchema.IMAGES_DIR));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + input, e);
+        }
+    }
+
+    private static void requireAbsent(Configuration hadoop, String output) {
+        try {
+            Path path = new Path(output);
+            if (path.getFileSystem(hadoop).exists(path)) {
+                throw new ConfigException("--output " + output + " already exists; predictions are never written "
+                        + "over earlier results: choose a new folder");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot check " + output, e);
+        }
+    }
+}

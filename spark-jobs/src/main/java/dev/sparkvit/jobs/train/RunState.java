@@ -1,0 +1,98 @@
+package dev.sparkvit.jobs.train;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.checkpoint.CorruptCheckpointException;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.EmaContainer;
+import dev.sparkvit.engine.PartitionedOptimizerState;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.vit.ParameterGroup;
+import dev.sparkvit.model.vit.VisionTransformer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a training job (pretraining, fine-tuning) saves in and restores from a checkpoint: the live weights by timm
+ * name, the EMA and its update count, every group's optimiser history gathered from the partitions, the progress and
+ * the run's settings, which must not change on resume.
+ */
+public final class RunState {
+    private RunState() {
+    }
+
+    /** Group name -> slice of the flat parameter buffer of the (compacted) training model. */
+    public static Map<String, PartitionedOptimizerState.Slice> groupSlices(AbstractModule<?, ?, Float> model,
+            VisionTransformer vit) {
+        Map<String, AbstractModule<?, ?, Float>> modules = new LinkedHashMap<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            modules.put(group.name(), group.module());
+        }
+        return PartitionedOptimizerState.slices(model, modules);
+    }
+
+    /** The checkpoint of the current state. */
+    public static TrainingCheckpoint snapshot(DistributedTraining.Progress progress, VisionTransformer vit,
+            EmaContainer ema, DistributedTraining training, Map<String, PartitionedOptimizerState.Slice> slices,
+            int flatSize, Map<String, String> fingerprint) {
+        Map<String, NamedTensor> weights = new LinkedHashMap<>();
+        Map<String, NamedTensor> average = new LinkedHashMap<>();
+        List<Tensor<Float>> averaged = ema.averagedWeights();
+        int i = 0;
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            weights.put(entry.getKey(), named(entry.getValue()));
+            average.put(entry.getKey(), named(averaged.get(i++)));
+        }
+        return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
+                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize), fingerprint);
+    }
+
+    /** Puts a checkpoint's live weights into the model and its average into the EMA. */
+    public static void restore(TrainingCheckpoint checkpoint, VisionTransformer vit, EmaContainer ema) {
+        List<float[]> average = new ArrayList<>();
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            NamedTensor live = checkpoint.weights().get(entry.getKey());
+            NamedTensor avg = checkpoint.ema().get(entry.getKey());
+            if (live == null || avg == null || live.values().length != entry.getValue().nElement()) {
+                throw new CorruptCheckpointException("checkpoint lacks a matching " + entry.getKey()
+                        + " (model or EMA)");
+            }
+            entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
+            average.add(avg.values());
+        }
+        ema.restore(average, checkpoint.emaUpdates(), checkpoint.progress().iterations());
+    }
+
+    /** Copies the EMA weights into {@code copy}, a model of the same architecture. */
+    public static VisionTransformer averagedInto(EmaContainer ema, VisionTransformer copy) {
+        List<Tensor<Float>> average = ema.averagedWeights();
+        int i = 0;
+        for (Tensor<Float> weight : copy.namedParameters().values()) {
+            weight.copy(average.get(i++));
+        }
+        return copy;
+    }
+
+    /** Refuses a resume whose settings differ from the checkpoint's, listing what changed. */
+    public static void requireSameRun(String source, Map<String, String> now, Map<String, String> saved) {
+        List<String> changed = new ArrayList<>();
+        now.forEach((key, value) -> {
+            if (!value.equals(saved.get(key))) {
+                changed.add(key + " " + saved.get(key) + " -> " + value);
+            }
+        });
+        if (!changed.isEmpty()) {
+            throw new ConfigException(source + ": --resume needs the settings the run started with; changed: "
+                    + String.join(", ", changed));
+        }
+    }
+
+    private static NamedTensor named(Tensor<Float> tensor) {
+        return new NamedTensor(Tensors.shape(tensor), Tensors.toArray(tensor));
+    }
+}
