@@ -1,0 +1,172 @@
+package dev.sparkvit.jobs.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.data.SyntheticImageFolder;
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
+import dev.sparkvit.jobs.evaluate.EvaluateJob;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.model.io.VitWeights;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.model.vit.VitPresets;
+import dev.sparkvit.testing.SharedSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fine-tuning job end to end on a small ingested dataset, with the full recipe on (SSL encoder, drop_path,
+ * layer decay, mixup and cutmix, combined loss with balanced class weights and focal alpha, EMA, clipping,
+ * gradient accumulation, checkpoints): every parameter trains, the outputs are written, evaluation agrees with the
+ * job's own validation, and a run interrupted mid-accumulation and resumed ends with the uninterrupted weights.
+ */
+@ExtendWith(SharedSpark.class)
+class FinetuneJobTest {
+    private static final VitConfig CONFIG = VitPresets.get("vit_nano_patch4_32").withImgSize(16);
+    @TempDir
+    static Path shared;
+    private static String dataset;
+    private static Path ssl;
+
+    @BeforeAll
+    static void ingestAndPretend() throws Exception {
+        Path raw = shared.resolve("raw");
+        new SyntheticImageFolder(16, 12, 4).writeTo(raw);
+        dataset = shared.resolve("ds").toString();
+        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
+                .execute(SharedSpark.session());
+        // an "SSL" encoder: any weights other than the fine-tuning model's own initialisation will do
+        ssl = shared.resolve("ssl.safetensors");
+        VitWeights.save(VisionTransformer.simclr(CONFIG, 32, 7), ssl, Map.of("preset", "vit_nano_patch4_32"));
+    }
+
+    /** 2 epochs of batch 16 in 2 micro-batches of 8, checkpoint every 3 iterations. */
+    static FinetuneSettings settings(Path out, String... more) {
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
+                "model.ssl_pretrained_path=" + ssl, "model.drop_path_rate=0.1", "training.epochs=2",
+                "training.batch_size=16", "training.gradient_accumulation_steps=2", "training.learning_rate=0.002",
+                "training.warmup_epochs=1", "training.ema_decay=0.99", "training.class_weights=balanced",
+                "training.focal_alpha=balanced", "training.checkpoint.every_iterations=3",
+                "evaluation.tta_views=[identity, flip]"));
+        sets.addAll(List.of(more));
+        return FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
+    }
+
+    private static FinetuneResult run(FinetuneSettings settings, boolean resume, long stopAfter,
+            ByteArrayOutputStream console) {
+        FinetuneJob job = new FinetuneJob(settings, resume, new PrintStream(console, true));
+        if (stopAfter > 0) {
+            job.stopAfter(stopAfter);
+        }
+        return job.execute(SharedSpark.session());
+    }
+
+    @Test
+    void fullRecipeTrainsEveryParameterAndEvaluationAgreesWithTheJob(@TempDir Path tmp) throws Exception {
+        FinetuneSettings settings = settings(tmp);
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        FinetuneResult result = run(settings, false, 0, console);
+
+        String lines = console.toString();
+        assertTrue(lines.contains("epoch 1/2") && lines.contains("epoch 2/2") && lines.contains("EMA acc"), lines);
+        assertTrue(lines.contains("(2 micro-batches of 8)") && lines.contains("from " + ssl), lines);
+        for (float loss : result.losses()) {
+            assertTrue(Float.isFinite(loss) && loss > 0, "loss " + loss);
+        }
+        assertEquals(2, result.history().size());
+
+        // the starting point: the seeded classifier with the SSL encoder loaded
+        VisionTransformer start = VisionTransformer.of(CONFIG.withDropPathRate(0.1), Head.classifier(4),
+                settings.seed());
+        FinetuneJob.loadEncoder(start, ssl, "vit_nano_patch4_32", 16);
+        Map<String, NamedTensor> sslTensors = SafeTensors.read(ssl).tensors();
+        assertArrayEquals(sslTensors.get("blocks.2.attn.qkv.weight").values(),
+                Tensors.toArray(start.namedParameters().get("blocks.2.attn.qkv.weight")), "the SSL encoder is loaded");
+        Map<String, NamedTensor> live = SafeTensors.read(result.liveWeights()).tensors();
+        Map<String, NamedTensor> ema = SafeTensors.read(result.emaWeights()).tensors();
+        for (Map.Entry<String, Tensor<Float>> p : start.namedParameters().entrySet()) {
+            float[] before = Tensors.toArray(p.getValue());
+            assertFalse(java.util.Arrays.equals(before, live.get(p.getKey()).values()),
+                    p.getKey() + " did not change under DistriOptimizer");
+            assertFalse(java.util.Arrays.equals(live.get(p.getKey()).values(), ema.get(p.getKey()).values()),
+                    p.getKey() + ": the EMA equals the live weights");
+        }
+        Map<String, String> meta = SafeTensors.read(result.liveWeights()).metadata();
+        assertEquals("vit_nano_patch4_32", meta.get("preset"));
+        assertEquals("16", meta.get("img_size"));
+        assertTrue(Files.size(result.curves()) > 1000);
+        assertEquals(3, new dev.sparkvit.checkpoint.CheckpointStore(tmp.resolve("checkpoints"), 3).list().size());
+
+        // evaluate on the validation split without TTA: the job's own last validation, for live and EMA
+        EvaluateJob.Result val = new EvaluateJob(new EvaluateJob.Settings(tmp, null, null, "val",
+                List.of("identity"), tmp.resolve("eval-val")), new PrintStream(new ByteArrayOutputStream()))
+                .execute(SharedSpark.session());
+        assertEquals(List.of("live", "ema"), new ArrayList<>(val.variants().keySet()));
+        assertSame(result.live(), val.variants().get("live"));
+        assertSame(result.ema(), val.variants().get("ema"));
+
+        // on the test split with the run's TTA views: four variants, JSON, confusion PNGs and one HTML page
+        EvaluateJob.Result test = new EvaluateJob(new EvaluateJob.Settings(tmp, null, null, "test", null,
+                tmp.resolve("eval")), new PrintStream(new ByteArrayOutputStream())).execute(SharedSpark.session());
+        assertEquals(List.of("live", "live+tta", "ema", "ema+tta"), new ArrayList<>(test.variants().keySet()));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(test.metrics().toFile());
+        assertEquals(test.images(), json.get("variants").get("ema+tta").get("count").asLong());
+        assertEquals("[\"identity\",\"flip\"]", json.get("tta_views").toString());
+        for (String variant : test.variants().keySet()) {
+            Path png = tmp.resolve("eval").resolve("confusion-" + variant.replaceAll("[^a-z0-9]+", "-") + ".png");
+            assertTrue(Files.size(png) > 500, png.toString());
+        }
+        String html = Files.readString(test.report());
+        assertTrue(html.contains("ema+tta") && html.contains("data:image/png;base64,")
+                && !html.contains("src=\"http"), "self-contained report");
+    }
+
+    private static void assertSame(ClassificationMetrics expected, ClassificationMetrics actual) {
+        assertEquals(expected.count(), actual.count());
+        assertEquals(expected.accuracy(), actual.accuracy());
+        assertEquals(expected.meanLoss(), actual.meanLoss(), 1e-6);
+        assertArrayEquals(expected.confusion(), actual.confusion());
+    }
+
+    @Test
+    void aScratchRunInterruptedMidAccumulationAndResumedEndsWithTheUninterruptedWeights(@TempDir Path tmp)
+            throws Exception {
+        FinetuneResult whole = run(settings(tmp.resolve("whole"), "model.ssl_pretrained_path=null"), false, 0,
+                new ByteArrayOutputStream());
+        Path parts = tmp.resolve("parts");
+        FinetuneSettings partSettings = settings(parts, "model.ssl_pretrained_path=null");
+        // checkpoints every 3 iterations: iteration 3 is in the middle of the second step of 2 micro-batches
+        FinetuneResult first = run(partSettings, false, 3, new ByteArrayOutputStream());
+        assertNull(first.liveWeights(), "stopped early: no final weights");
+        FinetuneResult second = run(partSettings, true, 0, new ByteArrayOutputStream());
+
+        assertArrayEquals(whole.losses(), second.losses(), "per-iteration losses");
+        for (String file : List.of("finetuned.safetensors", "finetuned-ema.safetensors")) {
+            Map<String, NamedTensor> a = SafeTensors.read(tmp.resolve("whole").resolve(file)).tensors();
+            Map<String, NamedTensor> b = SafeTensors.read(parts.resolve(file)).tensors();
+            assertEquals(a.keySet(), b.keySet());
+            a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), file + " " + name));
+        }
+    }
+}
