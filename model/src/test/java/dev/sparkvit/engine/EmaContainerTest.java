@@ -1,8 +1,11 @@
 package dev.sparkvit.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.intel.analytics.bigdl.dllib.nn.Linear;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.model.layers.TokenPooling;
 import dev.sparkvit.model.vit.VisionTransformer;
@@ -17,7 +20,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The EMA under DistriOptimizer equals the closed form computed from the sequence of live weights. The live weights
  * after k iterations come from separate runs of k iterations, which are bit-identical prefixes of one another
- * (EpochDataSet makes DistriOptimizer deterministic).
+ * (EpochDataSet makes DistriOptimizer deterministic). With an interval k (gradient accumulation) the average folds
+ * in the weights on training forwards {@code t % k == 0} only, and a restored average, update count and forward count
+ * continue exactly as the uninterrupted container.
  */
 @ExtendWith(SharedSpark.class)
 class EmaContainerTest {
@@ -95,6 +100,131 @@ class EmaContainerTest {
     void dllibDefaultCompressionShowsReplicasTruncatedWeights() {
         double[] result = closedFormError("fp16");
         assertTrue(result[0] > 1e-4, "expected truncation error, got " + result[0]);
+    }
+
+    /** The live weights a training forward t sees in the interval tests: distinct for every t. */
+    private static float[][] liveWeights(int t) {
+        float[][] w = {new float[6], new float[2]};
+        for (int i = 0; i < 6; i++) {
+            w[0][i] = (float) Math.sin(1 + t * 0.7 + i * 1.3);
+        }
+        for (int i = 0; i < 2; i++) {
+            w[1][i] = (float) Math.cos(t * 1.1 + i);
+        }
+        return w;
+    }
+
+    private static void setWeights(Linear<Float> linear, float[][] values) {
+        List<Tensor<Float>> weights = ModuleParameters.weights(linear);
+        for (int i = 0; i < values.length; i++) {
+            weights.get(i).copy(Tensors.of(values[i], Tensors.shape(weights.get(i))));
+        }
+    }
+
+    private static Linear<Float> linear() {
+        Linear<Float> linear = Layers.linear(3, 2);
+        setWeights(linear, new float[][] {{0.1f, 0.2f, 0.3f, -0.4f, -0.5f, -0.6f}, {0.7f, -0.8f}});
+        return linear;
+    }
+
+    /** Training forwards {@code from} until {@code to}, each on the live weights of its index. */
+    private static void forwards(EmaContainer ema, Linear<Float> linear, int from, int to) {
+        ema.training();
+        for (int t = from; t < to; t++) {
+            setWeights(linear, liveWeights(t));
+            ema.forward(Tensors.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        }
+    }
+
+    @Test
+    void intervalTwoFoldsTheWeightsOnEveryOtherTrainingForward() {
+        Linear<Float> linear = linear();
+        float[][] initial = ModuleParameters.snapshot(linear);
+        EmaContainer ema = new EmaContainer(linear, DECAY, false, 2);
+        forwards(ema, linear, 0, 4);
+        assertEquals(2, ema.updateCount(), "forwards 0 and 2 fold, 1 and 3 do not");
+        // ema = d (d w_init + (1 - d) w_0) + (1 - d) w_2, in float as the container computes it
+        float[][] w0 = liveWeights(0);
+        float[][] w2 = liveWeights(2);
+        for (int p = 0; p < 2; p++) {
+            float[] expected = new float[initial[p].length];
+            for (int i = 0; i < expected.length; i++) {
+                float a = DECAY * initial[p][i] + (1 - DECAY) * w0[p][i];
+                expected[i] = DECAY * a + (1 - DECAY) * w2[p][i];
+            }
+            assertArrayEquals(expected, Tensors.toArray(ema.averagedWeights().get(p)), 1e-7f, "tensor " + p);
+        }
+        // evaluation forwards neither fold nor count
+        ema.evaluate();
+        setWeights(linear, liveWeights(9));
+        ema.forward(Tensors.of(new float[] {1, 2, 3}, 1, 3));
+        assertEquals(2, ema.updateCount());
+    }
+
+    @Test
+    void intervalOneFoldsOnEveryTrainingForward() {
+        Linear<Float> linear = linear();
+        float[][] initial = ModuleParameters.snapshot(linear);
+        EmaContainer ema = new EmaContainer(linear, DECAY, false, 1);
+        forwards(ema, linear, 0, 3);
+        assertEquals(3, ema.updateCount());
+        float[] expected = initial[1].clone();
+        for (int t = 0; t < 3; t++) {
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = DECAY * expected[i] + (1 - DECAY) * liveWeights(t)[1][i];
+            }
+        }
+        assertArrayEquals(expected, Tensors.toArray(ema.averagedWeights().get(1)), 1e-7f);
+    }
+
+    @Test
+    void restoredAverageUpdatesAndForwardsContinueAsTheUninterruptedContainer() {
+        int total = 7;
+        Linear<Float> whole = linear();
+        EmaContainer uninterrupted = new EmaContainer(whole, DECAY, true, 2);
+        forwards(uninterrupted, whole, 0, total);
+        assertEquals(4, uninterrupted.updateCount(), "forwards 0, 2, 4, 6");
+        float[][] expected = copies(uninterrupted.averagedWeights()).toArray(new float[0][]);
+
+        // 3: stopped after an odd forward (the next one must not fold); 4: after an even one
+        for (int stop : new int[] {3, 4}) {
+            Linear<Float> first = linear();
+            EmaContainer interrupted = new EmaContainer(first, DECAY, true, 2);
+            forwards(interrupted, first, 0, stop);
+            List<float[]> averages = copies(interrupted.averagedWeights());
+            long updates = interrupted.updateCount();
+            assertEquals(2, updates, "forwards 0 and 2 folded before forward " + stop);
+
+            Linear<Float> second = linear();
+            EmaContainer resumed = new EmaContainer(second, DECAY, true, 2);
+            resumed.restore(averages, updates, stop);
+            forwards(resumed, second, stop, total);
+            assertEquals(4, resumed.updateCount(), "resumed at forward " + stop);
+            for (int p = 0; p < expected.length; p++) {
+                assertArrayEquals(expected[p], Tensors.toArray(resumed.averagedWeights().get(p)),
+                        "tensor " + p + " resumed at forward " + stop);
+            }
+        }
+        // restoring the forward count matters: counting the forwards as the updates (2) folds forwards 3 and 5
+        // instead of 4 and 6
+        Linear<Float> first = linear();
+        EmaContainer interrupted = new EmaContainer(first, DECAY, true, 2);
+        forwards(interrupted, first, 0, 3);
+        Linear<Float> second = linear();
+        EmaContainer wrong = new EmaContainer(second, DECAY, true, 2);
+        wrong.restore(copies(interrupted.averagedWeights()), interrupted.updateCount());
+        forwards(wrong, second, 3, total);
+        double difference = 0;
+        for (int p = 0; p < expected.length; p++) {
+            difference = Math.max(difference, DistributedTrainingTest.maxAbsDifference(expected[p],
+                    Tensors.toArray(wrong.averagedWeights().get(p))));
+        }
+        assertTrue(difference > 1e-3, "the two-argument restore assumes one forward per update: " + difference);
+    }
+
+    @Test
+    void rejectsAnIntervalBelowOne() {
+        assertThrows(IllegalArgumentException.class, () -> new EmaContainer(linear(), DECAY, false, 0));
     }
 
     @Test
