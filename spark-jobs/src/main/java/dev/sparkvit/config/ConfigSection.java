@@ -151,7 +151,7 @@ public final class ConfigSection {
     /** The text of a key's value and where it came from, for messages about values checked elsewhere. */
     public String describe(String key) {
         YamlConfig.Value value = values.get(key);
-        return prefix + key + " = " + (value == null ? "(default)" : value.value()) + " (" + where(value)
+        return prefix + key + " = " + text(value) + " (" + where(value)
                 .replaceAll(": $", "") + ")";
     }
 
@@ -168,8 +168,29 @@ public final class ConfigSection {
     }
 
     private ConfigException error(String key, YamlConfig.Value value, String expected) {
-        return new ConfigException(where(value) + prefix + key + " = " + (value == null ? "(default)"
-                : value.value()) + " is invalid: expected " + expected);
+        return new ConfigException(where(value) + prefix + key + " = " + text(value) + " is invalid: expected "
+                + expected);
+    }
+
+    /** A value as written: lists as {@code [a, b]} and sections as {@code {k: v}}, not as the records holding them. */
+    private static String text(YamlConfig.Value value) {
+        if (value == null) {
+            return "(default)";
+        }
+        if (value.value() instanceof List<?> items) {
+            List<String> parts = new ArrayList<>();
+            for (Object item : items) {
+                parts.add(item instanceof YamlConfig.Value v ? text(v) : String.valueOf(item));
+            }
+            return "[" + String.join(", ", parts) + "]";
+        }
+        if (value.value() instanceof Map<?, ?> map) {
+            List<String> parts = new ArrayList<>();
+            map.forEach((k, v) -> parts.add(k + ": " + (v instanceof YamlConfig.Value inner ? text(inner)
+                    : String.valueOf(v))));
+            return "{" + String.join(", ", parts) + "}";
+        }
+        return String.valueOf(value.value());
     }
 
     private String where(YamlConfig.Value value) {

@@ -1,0 +1,154 @@
+package dev.sparkvit.jobs.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped fine-tuning config reads with its documented values, and every way a config can be wrong gives one
+ * message naming the file, the key and the value.
+ */
+class FinetuneConfigTest {
+    private static final Path SHIPPED = Path.of("..", "conf", "finetune.yaml");
+
+    @TempDir
+    Path tmp;
+
+    /** {@code yaml} with DS standing for an existing dataset folder, written to finetune.yaml. */
+    private Path write(String yaml) throws IOException {
+        Files.createDirectories(tmp.resolve("ds"));
+        Path file = tmp.resolve("finetune.yaml");
+        Files.writeString(file, yaml.replace("DS", tmp.resolve("ds").toString()));
+        return file;
+    }
+
+    private FinetuneSettings read(String yaml, String... sets) throws IOException {
+        return FinetuneConfig.read(YamlConfig.load(write(yaml)).with(List.of(sets)));
+    }
+
+    /** The message of the ConfigException {@code yaml} gives, after checking that it names the file. */
+    private String error(String yaml) throws IOException {
+        ConfigException e = assertThrows(ConfigException.class, () -> read(yaml));
+        assertTrue(e.getMessage().contains(tmp.resolve("finetune.yaml").toString()), e.getMessage());
+        return e.getMessage();
+    }
+
+    private static void assertMentions(String message, String... parts) {
+        for (String part : parts) {
+            assertTrue(message.contains(part), "expected '" + part + "' in: " + message);
+        }
+    }
+
+    @Test
+    void theShippedConfigReadsWithTheDocumentedValues() {
+        FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
+                "model.ssl_pretrained_path=null")));
+        assertEquals(tmp.toString(), s.dataset());
+        assertEquals("vit_nano_patch4_32", s.preset());
+        assertNull(s.sslCheckpoint());
+        assertTrue(s.fromScratch());
+        assertEquals(0.1, s.dropPathRate());
+        assertEquals(30, s.epochs());
+        assertEquals(64, s.batchSize());
+        assertEquals(1, s.accumulationSteps());
+        assertEquals(64, s.microBatch());
+        assertEquals(0.001, s.learningRate());
+        assertEquals(0.75, s.layerDecay());
+        assertEquals(0.05, s.weightDecay());
+        assertEquals(3, s.warmupEpochs());
+        assertEquals(1.0, s.clipGradNorm());
+        assertEquals(42L, s.seed());
+        assertEquals(new FinetuneSettings.Ema(true, 0.9999, true), s.ema());
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, true, 1.0), s.mixup());
+        assertEquals(new FinetuneSettings.Loss("combined", 0.1, 2.0, "none", "none"), s.loss());
+        assertEquals(new PretrainSettings.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
+                s.freezeOut());
+        assertEquals(0, s.checkpointEvery());
+        assertEquals(3, s.keepCheckpoints());
+        assertEquals("moderate", s.severity());
+        assertEquals(List.of("identity", "flip", "crops"), s.tta());
+        assertEquals(Path.of("out", "finetune").toAbsolutePath(), s.outputDir());
+        assertEquals(SHIPPED.toString(), s.source());
+    }
+
+    @Test
+    void theShippedValuesAreTheDefaults() throws IOException {
+        FinetuneSettings shipped = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
+                "model.ssl_pretrained_path=null")));
+        FinetuneSettings defaults = read("data:\n  dataset: " + tmp + "\n");
+        assertEquals(shipped.fingerprint(), defaults.fingerprint());
+        assertEquals(shipped.tta(), defaults.tta());
+        assertEquals(shipped.outputDir(), defaults.outputDir());
+        assertEquals(shipped.checkpointEvery(), defaults.checkpointEvery());
+        assertEquals(shipped.keepCheckpoints(), defaults.keepCheckpoints());
+    }
+
+    @Test
+    void overridesAndOptionalInputsApply() throws IOException {
+        Path weights = Files.createFile(tmp.resolve("pretrained.safetensors"));
+        FinetuneSettings s = read("data:\n  dataset: DS\nmodel:\n  ssl_pretrained_path: " + weights + "\n"
+                + "evaluation:\n  tta_views: [FLIP]\n", "training.batch_size=12",
+                "training.gradient_accumulation_steps=3", "training.use_cutmix=false");
+        assertEquals(weights.toAbsolutePath(), s.sslCheckpoint());
+        assertFalse(s.fromScratch());
+        assertEquals(4, s.microBatch());
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.mixup());
+        assertEquals(List.of("flip"), s.tta());
+        FinetuneSettings noTta = read("data:\n  dataset: DS\n", "training.use_tta=false");
+        assertEquals(List.of("identity"), noTta.tta());
+    }
+
+    @Test
+    void anUnknownKeyNamesFileLineAndTheKnownKeys() throws IOException {
+        String message = error("data:\n  dataset: DS\ntraining:\n  epochs: 3\n  layer_decy: 0.5\n");
+        assertMentions(message, "finetune.yaml:5", "unknown key training.layer_decy", "layer_decay");
+    }
+
+    @Test
+    void wrongChoicesAndRangesNameKeyAndValue() throws IOException {
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  loss_type: hinge\n"), "finetune.yaml:4",
+                "training.loss_type = hinge", "ce, focal, combined");
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  label_smoothing: 1.0\n"), "finetune.yaml:4",
+                "training.label_smoothing = 1.0");
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  layer_decay: 0\n"), "finetune.yaml:4",
+                "training.layer_decay = 0");
+        assertMentions(error("data:\n  dataset: DS\nevaluation:\n  tta_views: [identity, blur]\n"),
+                "finetune.yaml:4", "evaluation.tta_views = [identity, blur]", "identity, flip, crops");
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  epochs:\n    first: 3\n"), "finetune.yaml:5",
+                "training.epochs = {first: 3}", "a single value");
+    }
+
+    @Test
+    void crossFieldRulesNameBothKeys() throws IOException {
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  batch_size: 10\n  gradient_accumulation_steps: 4\n"),
+                "training.batch_size = 10", "training.gradient_accumulation_steps = 4");
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  gradient_accumulation_steps: 2\n  freezeout:\n"
+                + "    enabled: true\n"), "training.freezeout.enabled = true", "training.gradient_accumulation_steps");
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  epochs: 5\n  warmup_epochs: 5\n"),
+                "training.warmup_epochs = 5", "less than training.epochs = 5");
+    }
+
+    @Test
+    void missingInputsAreNamed() throws IOException {
+        Path noWeights = tmp.resolve("no-such.safetensors");
+        assertMentions(error("data:\n  dataset: DS\nmodel:\n  ssl_pretrained_path: " + noWeights + "\n"),
+                "model.ssl_pretrained_path = " + noWeights, "does not exist");
+        Path noDataset = tmp.resolve("no-such-dataset");
+        assertMentions(error("data:\n  dataset: " + noDataset + "\n"), "data.dataset = " + noDataset,
+                "not a folder");
+        assertMentions(error("training:\n  epochs: 3\n"), "data.dataset is required");
+    }
+}
