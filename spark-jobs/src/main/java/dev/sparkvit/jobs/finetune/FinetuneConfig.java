@@ -31,6 +31,7 @@ public final class FinetuneConfig {
             throw new ConfigException(yaml.file() + ": " + data.describe("dataset")
                     + " is not a folder: run sparkvit ingest first, or fix the path");
         }
+        double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
         ConfigSection model = root.section("model");
         List<String> presets = new ArrayList<>();
         VitPresets.names().forEach(presets::add);
@@ -42,6 +43,7 @@ public final class FinetuneConfig {
                     + "folder, or null to train from scratch");
         }
         double dropPath = model.number("drop_path_rate", 0.1, 0, false, 0.99);
+        String headInit = model.choice("head_init", "linear_probe", "random", "linear_probe");
 
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 30, 1, 100_000);
@@ -89,8 +91,8 @@ public final class FinetuneConfig {
             throw new ConfigException(yaml.file() + ": " + training.describe("batch_size") + " is not a multiple of "
                     + "training.gradient_accumulation_steps = " + accumulation);
         }
-        return new FinetuneSettings(dataset, Path.of(output).toAbsolutePath(), preset,
-                ssl == null ? null : ssl.toAbsolutePath(), dropPath, epochs, batchSize, accumulation, lr, layerDecay,
+        return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
+                ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr, layerDecay,
                 weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
                 every, keep, seed, yaml.file());
     }

@@ -14,11 +14,13 @@ import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
 import dev.sparkvit.engine.PartitionedOptimizerState;
+import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.SplitScores;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.jobs.inference.TtaViews;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.model.losses.ClassWeights;
@@ -105,14 +107,15 @@ public final class FinetuneJob {
                     + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
                     + " cores)");
         }
-        long[] counts = trainCounts(manifest);
+        Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
+        long[] counts = trainCounts(trainRows, classes.size());
 
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
         int partitions = BigDlEngine.nodeNumber();
         TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(), size, normalize),
                 classes.size(), settings.mixup(), Math.max(1, micro / partitions), settings.seed());
-        EpochDataSet<Row> data = EpochDataSet.sequenced(StoredImages.read(spark, settings.dataset(), "train")
-                .orderBy("id").selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
+        EpochDataSet<Row> data = EpochDataSet.sequenced(trainRows.orderBy("id").selectExpr(TrainingSamples.COLUMNS)
+                .javaRDD(), partitions, samples, settings.seed());
         Dataset<Row> val = StoredImages.read(spark, settings.dataset(), "val").cache();
         long images = data.size();
         int k = settings.accumulationSteps();
@@ -134,6 +137,15 @@ public final class FinetuneJob {
             loadEncoder(vit, settings.sslCheckpoint(), settings.preset(), size);
             start = "from " + settings.sslCheckpoint();
         }
+        if (checkpoint == null && settings.headInit().equals("linear_probe")) {
+            spark.sparkContext().setJobGroup("finetune:head", "fit the head on frozen features (LP-FT)", false);
+            LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, trainRows, normalize, classes.size());
+            Map<String, Tensor<Float>> named = vit.namedParameters();
+            named.get("head.weight").copy(Tensors.of(fit.weight(), classes.size(), config.embedDim()));
+            named.get("head.bias").copy(Tensors.of(fit.bias(), classes.size()));
+            console.printf("head: logistic regression on the frozen encoder's features, train accuracy %.3f%n",
+                    fit.trainAccuracy());
+        }
         EmaContainer ema = new EmaContainer(vit.module(), settings.ema().decay(), settings.ema().warmup(), k);
         ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
         int flatSize = ema.getParameters()._1().nElement();
@@ -154,8 +166,9 @@ public final class FinetuneJob {
         }
         LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images, total,
                 micro, totalSteps, settings.batchSize(), start, vit);
-        console.printf("finetune %s: %d images, %d classes, %d epochs of %d iterations, batch %d%s on %d replicas, "
-                        + "layer decay %s, %s loss%s%n", start, images, classes.size(), settings.epochs(), perEpoch,
+        console.printf("finetune %s: %d images%s, %d classes, %d epochs of %d iterations, batch %d%s on %d replicas, "
+                        + "layer decay %s, %s loss%s%n", start, images, settings.labelFraction() < 1
+                        ? " (label fraction " + settings.labelFraction() + ")" : "", classes.size(), settings.epochs(), perEpoch,
                 settings.batchSize(), k > 1 ? " (" + k + " micro-batches of " + micro + ")" : "", replicas,
                 settings.layerDecay(), settings.loss().type(), settings.mixup().enabled() ? ", mixup/cutmix" : "");
 
@@ -230,12 +243,22 @@ public final class FinetuneJob {
         return new FinetuneResult(losses, finalLive, finalEma, liveFile, emaFile, curves, monitor.history());
     }
 
-    /** Training-split image count per class index (the class weights and focal alpha). */
-    private long[] trainCounts(Manifest manifest) {
-        long[] counts = new long[manifest.classes().size()];
-        for (int c = 0; c < counts.length; c++) {
-            Map<String, Long> bySplit = manifest.counts().get(manifest.classes().get(c));
-            counts[c] = bySplit == null ? 0 : bySplit.getOrDefault("train", 0L);
+    /** The train images whose labels the run uses: all, or a fixed subset of label_fraction chosen by id. */
+    private Dataset<Row> labelled(Dataset<Row> train) {
+        if (settings.labelFraction() >= 1) {
+            return train;
+        }
+        // Murmur3 of the id: the same subset in every run and on every cluster, a nested one for smaller fractions
+        return train.filter(org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(
+                org.apache.spark.sql.functions.col("id")), org.apache.spark.sql.functions.lit(1_000_000))
+                .lt(Math.round(settings.labelFraction() * 1_000_000)));
+    }
+
+    /** Image count per class index of the images trained on (the class weights and focal alpha). */
+    private static long[] trainCounts(Dataset<Row> train, int classes) {
+        long[] counts = new long[classes];
+        for (Row r : train.groupBy("label_index").count().collectAsList()) {
+            counts[r.getInt(0)] = r.getLong(1);
         }
         return counts;
     }

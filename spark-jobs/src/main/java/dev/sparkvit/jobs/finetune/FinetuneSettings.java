@@ -12,11 +12,15 @@ import java.util.Objects;
  * A fine-tuning run (the training guide's phase 2), validated; read from YAML by {@link FinetuneConfig}.
  *
  * @param dataset ingested, labelled dataset folder
+ * @param labelFraction share of the train split whose labels are used (a fixed subset chosen by image id): the
+ *     semi-supervised setting of SimCLR's evaluation; 1 = all
  * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history
  * @param preset model preset name
  * @param sslCheckpoint pretrained encoder (weights file, checkpoint or checkpoints folder), or null to train from
  *     scratch (the baseline)
  * @param dropPathRate stochastic depth of the last block (linear from 0 at the first)
+ * @param headInit "linear_probe" (LP-FT: the head starts as a logistic regression fit on the frozen encoder's
+ *     features of the train split) or "random" (timm's initialisation)
  * @param epochs passes over the train split
  * @param batchSize images per optimiser step (all micro-batches together), a multiple of replicas x accumulation
  * @param accumulationSteps micro-batches per optimiser step
@@ -37,8 +41,8 @@ import java.util.Objects;
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param source where the settings came from, for messages
  */
-public record FinetuneSettings(String dataset, Path outputDir, String preset, Path sslCheckpoint, double dropPathRate,
-        int epochs, int batchSize, int accumulationSteps, double learningRate, double layerDecay, double weightDecay,
+public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset, Path sslCheckpoint, double dropPathRate,
+        String headInit, int epochs, int batchSize, int accumulationSteps, double learningRate, double layerDecay, double weightDecay,
         int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
         PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints, long seed,
         String source) {
@@ -71,6 +75,7 @@ public record FinetuneSettings(String dataset, Path outputDir, String preset, Pa
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
         tta = List.copyOf(tta);
+        require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",
                 source);
@@ -83,6 +88,8 @@ public record FinetuneSettings(String dataset, Path outputDir, String preset, Pa
                 "0 to training.epochs - 1 = " + (epochs - 1), source);
         require(clipGradNorm >= 0, "training.clip_grad_norm", clipGradNorm, "0 (off) or positive", source);
         require(dropPathRate >= 0 && dropPathRate < 1, "model.drop_path_rate", dropPathRate, "in [0, 1)", source);
+        require(List.of("random", "linear_probe").contains(headInit), "model.head_init", headInit,
+                "random or linear_probe", source);
         require(List.of("light", "moderate", "aggressive").contains(severity), "augmentations.severity", severity,
                 "light, moderate or aggressive", source);
         require(!mixup.mixup() || mixup.mixupAlpha() > 0, "training.mixup_alpha", mixup.mixupAlpha(), "positive",
@@ -127,7 +134,7 @@ public record FinetuneSettings(String dataset, Path outputDir, String preset, Pa
 
     /** A copy that trains from scratch with the same budget (the baseline of a fine-tuning run). */
     public FinetuneSettings scratchBaseline(Path output) {
-        return new FinetuneSettings(dataset, output, preset, null, dropPathRate, epochs, batchSize, accumulationSteps,
+        return new FinetuneSettings(dataset, labelFraction, output, preset, null, dropPathRate, headInit, epochs, batchSize, accumulationSteps,
                 learningRate, layerDecay, weightDecay, warmupEpochs, clipGradNorm, severity, mixup, loss, ema,
                 freezeOut, tta, checkpointEvery, keepCheckpoints, seed, source);
     }
@@ -136,9 +143,11 @@ public record FinetuneSettings(String dataset, Path outputDir, String preset, Pa
     public Map<String, String> fingerprint() {
         Map<String, String> run = new LinkedHashMap<>();
         run.put("dataset", dataset);
+        run.put("label_fraction", String.valueOf(labelFraction));
         run.put("preset", preset);
         run.put("ssl_pretrained_path", String.valueOf(sslCheckpoint));
         run.put("drop_path_rate", String.valueOf(dropPathRate));
+        run.put("head_init", headInit);
         run.put("epochs", String.valueOf(epochs));
         run.put("batch_size", String.valueOf(batchSize));
         run.put("gradient_accumulation_steps", String.valueOf(accumulationSteps));

@@ -54,10 +54,68 @@ public final class LinearProbe {
     }
 
     public static Result run(SparkSession spark, VisionTransformer vit, String dataset, Normalize normalize) {
+        Features features = features(spark, vit, StoredImages.read(spark, dataset, null)
+                .filter("split in ('train', 'val')"), normalize);
+        Dataset<Row> train = features.rows().filter("split = 'train'");
+        Dataset<Row> val = features.rows().filter("split = 'val'");
+        long trainCount = train.count();
+        long valCount = val.count();
+        if (trainCount == 0 || valCount == 0) {
+            throw new IllegalArgumentException("dataset " + dataset + " needs train and val images for a probe, has "
+                    + trainCount + " and " + valCount);
+        }
+        Result result = new Result(accuracy(fit(train, "pooled"), val), accuracy(fit(train, "mean"), val),
+                trainCount, valCount);
+        features.release();
+        return result;
+    }
+
+    /**
+     * A linear classifier on the frozen encoder's pooled features of the train split, as the weight (classes x dim,
+     * row-major) and bias of the model's head: the first stage of LP-FT (Kumar et al. 2022), which fine-tunes from a
+     * fitted head so that a random head's large early gradients do not distort the pretrained features.
+     *
+     * @param train the labelled images to fit on (rows of the image table)
+     * @param classes the dataset's class count (a class absent from {@code train} keeps zero weights)
+     */
+    public static HeadFit fitHead(SparkSession spark, VisionTransformer vit, Dataset<Row> train, Normalize normalize,
+            int classes) {
+        Features features = features(spark, vit, train, normalize);
+        Dataset<Row> trainFeatures = features.rows();
+        LogisticRegressionModel model = fit(trainFeatures, "pooled");
+        double accuracy = accuracy(model, trainFeatures);
+        features.release();
+        int dim = model.numFeatures();
+        float[] weight = new float[classes * dim];
+        float[] bias = new float[classes];
+        org.apache.spark.ml.linalg.Matrix w = model.coefficientMatrix();
+        for (int c = 0; c < Math.min(classes, w.numRows()); c++) {
+            for (int d = 0; d < dim; d++) {
+                weight[c * dim + d] = (float) w.apply(c, d);
+            }
+            bias[c] = (float) model.interceptVector().apply(c);
+        }
+        return new HeadFit(weight, bias, accuracy);
+    }
+
+    /** A fitted linear head and its accuracy on the images it was fit on. */
+    public record HeadFit(float[] weight, float[] bias, double trainAccuracy) {
+    }
+
+    /** Cached feature rows and the encoder broadcast they are computed with (released together). */
+    private record Features(Dataset<Row> rows, Broadcast<Encoder> encoder) {
+        void release() {
+            rows.unpersist();
+            encoder.destroy();
+        }
+    }
+
+    /** Pooled and mean-token features of image-table rows, one partition in id order, cached. */
+    private static Features features(SparkSession spark, VisionTransformer vit, Dataset<Row> imageRows,
+            Normalize normalize) {
         Broadcast<Encoder> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(vit.encoder());
-        Dataset<Row> images = StoredImages.read(spark, dataset, null).filter("split in ('train', 'val')")
-                .select("split", "label_index", "height", "width", "pixels", "id");
+        Dataset<Row> images = imageRows.select("split", "label_index", "height", "width", "pixels", "id");
         Dataset<Row> features = spark.createDataFrame(images.javaRDD().mapPartitions(
                 (FlatMapFunction<Iterator<Row>, Row>) rows -> extract(rows, ownCopy(encoder.value()), normalize)),
                 FEATURES)
@@ -65,19 +123,7 @@ public final class LinearProbe {
                 // and for nearly constant features (a random encoder's class token) that rounding flipped single
                 // val predictions between runs
                 .repartition(1).sortWithinPartitions("id").cache();
-        Dataset<Row> train = features.filter("split = 'train'");
-        Dataset<Row> val = features.filter("split = 'val'");
-        long trainCount = train.count();
-        long valCount = val.count();
-        if (trainCount == 0 || valCount == 0) {
-            throw new IllegalArgumentException("dataset " + dataset + " needs train and val images for a probe, has "
-                    + trainCount + " and " + valCount);
-        }
-        Result result = new Result(accuracy(train, val, "pooled"), accuracy(train, val, "mean"), trainCount,
-                valCount);
-        features.unpersist();
-        encoder.destroy();
-        return result;
+        return new Features(features, encoder);
     }
 
     /** A task's own copy: tasks of one executor share the broadcast value, and modules keep per-call buffers. */
@@ -128,10 +174,13 @@ public final class LinearProbe {
         return out;
     }
 
-    private static double accuracy(Dataset<Row> train, Dataset<Row> val, String column) {
-        LogisticRegressionModel model = new LogisticRegression().setFeaturesCol(column).setLabelCol("label")
+    private static LogisticRegressionModel fit(Dataset<Row> train, String column) {
+        return new LogisticRegression().setFeaturesCol(column).setLabelCol("label")
                 .setFamily("multinomial").setMaxIter(200).setRegParam(1e-4).setStandardization(true).fit(train);
-        Dataset<Row> predicted = model.transform(val);
+    }
+
+    private static double accuracy(LogisticRegressionModel model, Dataset<Row> images) {
+        Dataset<Row> predicted = model.transform(images);
         long correct = predicted.filter("prediction = label").count();
         return (double) correct / predicted.count();
     }

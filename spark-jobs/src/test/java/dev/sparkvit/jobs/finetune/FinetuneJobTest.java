@@ -91,6 +91,7 @@ class FinetuneJobTest {
         String lines = console.toString();
         assertTrue(lines.contains("epoch 1/2") && lines.contains("epoch 2/2") && lines.contains("EMA acc"), lines);
         assertTrue(lines.contains("(2 micro-batches of 8)") && lines.contains("from " + ssl), lines);
+        assertTrue(lines.contains("head: logistic regression on the frozen encoder's features"), "LP-FT: " + lines);
         for (float loss : result.losses()) {
             assertTrue(Float.isFinite(loss) && loss > 0, "loss " + loss);
         }
