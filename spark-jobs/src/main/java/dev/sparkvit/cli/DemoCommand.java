@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 
 /** {@code sparkvit demo}: the end-to-end demo on the embedded synthetic dataset. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Generate the embedded image dataset, ingest it, pretrain a small ViT with SimCLR on it and "
-                + "print the linear-probe accuracy against a random encoder.")
+        description = "Generate the embedded image dataset, ingest it, pretrain a small ViT with SimCLR on it (linear "
+                + "probe against a random encoder), fine-tune it and a from-scratch baseline, evaluate both and print "
+                + "where the HTML report is.")
 final class DemoCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "out/demo", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path output;
@@ -35,13 +36,17 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "0.001", description = "AdamW peak learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
+    @Option(names = "--finetune-epochs", defaultValue = "10",
+            description = "Fine-tuning epochs, SSL and scratch alike (default: ${DEFAULT-VALUE}).")
+    int finetuneEpochs;
+
     @Option(names = "--seed", description = "Seed of data and weights (default: 42).")
     long seed = Seeds.DEFAULT;
 
     @Override
     public Integer call() {
         DemoSettings settings = new DemoSettings(output.toAbsolutePath(), imageSize, imagesPerClass, epochs,
-                batchSize, learningRate, seed);
+                batchSize, learningRate, finetuneEpochs, seed);
         SparkSession spark = startSpark("sparkvit demo");
         try {
             DemoResult result = new DemoJob(settings, System.out).execute(spark);
@@ -57,7 +62,16 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
             System.out.println("  dataset:     " + result.datasetDir());
             System.out.println("  pairs:       " + result.pairsPng());
             System.out.println("  curves:      " + pretrain.curves());
-            System.out.println("  tensorboard: tensorboard --logdir " + result.pretrainDir().resolve("tensorboard"));
+            System.out.println("  tensorboard: tensorboard --logdir " + result.pretrainDir());
+            System.out.println();
+            System.out.println("sparkvit demo: fine-tuning, test split (" + result.evaluation().images() + " images)");
+            result.evaluation().variants().forEach((name, m) -> System.out.printf(
+                    "  %-22s accuracy %.3f  macro-F1 %.3f%n", name.replace("baseline", "scratch"), m.accuracy(),
+                    m.macroF1()));
+            System.out.println("  (the first four start from the SSL encoder; 'scratch' ones from random weights)");
+            System.out.println("  metrics:     " + result.evaluation().metrics());
+            System.out.println();
+            System.out.println("HTML report: " + result.evaluation().report());
             return ExitCodes.OK;
         } finally {
             spark.stop();

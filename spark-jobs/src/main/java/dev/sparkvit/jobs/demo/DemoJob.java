@@ -10,6 +10,11 @@ import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.pairs.PairPreview;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainConfig;
+import dev.sparkvit.jobs.evaluate.EvaluateJob;
+import dev.sparkvit.jobs.finetune.FinetuneConfig;
+import dev.sparkvit.jobs.finetune.FinetuneJob;
+import dev.sparkvit.jobs.finetune.FinetuneResult;
+import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import dev.sparkvit.jobs.pretrain.PretrainJob;
 import dev.sparkvit.jobs.pretrain.PretrainResult;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
@@ -27,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * deduplication, manifest; incremental, so a re-run adds nothing), writes a contact sheet of SimCLR pairs, then runs
  * a short SimCLR pretraining of {@code vit_nano_patch4_32} (the pretrain job with conf/pretrain.yaml's defaults and
  * the demo's epochs, batch and learning rate) and reports the linear-probe accuracy of the pretrained encoder
- * against a randomly initialised one.
+ * against a randomly initialised one; then fine-tunes a classifier from the SSL encoder and one from scratch with
+ * the same recipe and budget (conf/finetune.yaml's defaults and the demo's epochs), and evaluates both on the test
+ * split, with and without test-time augmentation, in one HTML report.
  */
 public final class DemoJob {
     private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
@@ -72,6 +79,23 @@ public final class DemoJob {
                 "training.seed=" + settings.seed(), "training.probe_every_epochs=" + Math.max(1, settings.epochs() / 2),
                 "temperature=0.2")));
         PretrainResult result = new PretrainJob(pretrain, false, console).execute(spark);
-        return new DemoResult(datasetDir, ingest, pairsPng, runDir, result);
+
+        FinetuneResult ssl = finetune(spark, datasetDir, runDir.resolve("finetune-ssl"), result.weights());
+        FinetuneResult scratch = finetune(spark, datasetDir, runDir.resolve("finetune-scratch"), null);
+        spark.sparkContext().setJobGroup("demo:evaluate", "evaluate both classifiers", false);
+        EvaluateJob.Result evaluation = new EvaluateJob(new EvaluateJob.Settings(runDir.resolve("finetune-ssl"),
+                runDir.resolve("finetune-scratch"), null, "test", null, runDir.resolve("evaluation")), console)
+                .execute(spark);
+        return new DemoResult(datasetDir, ingest, pairsPng, runDir, result, ssl, scratch, evaluation);
+    }
+
+    /** Fine-tuning with conf/finetune.yaml's defaults, from {@code encoder} or (null) from scratch. */
+    private FinetuneResult finetune(SparkSession spark, Path datasetDir, Path out, Path encoder) {
+        FinetuneSettings finetune = FinetuneConfig.read(YamlConfig.parse("demo", new StringReader("")).with(List.of(
+                "data.dataset=" + datasetDir, "output_dir=" + out,
+                "model.ssl_pretrained_path=" + (encoder == null ? "null" : encoder.toString()),
+                "training.epochs=" + settings.finetuneEpochs(), "training.batch_size=" + settings.batchSize(),
+                "training.warmup_epochs=1", "training.seed=" + settings.seed())));
+        return new FinetuneJob(finetune, false, console).execute(spark);
     }
 }

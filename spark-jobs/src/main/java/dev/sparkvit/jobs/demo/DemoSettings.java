@@ -4,8 +4,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * What the demo job does: generate the embedded image dataset, ingest it, and pretrain a small Vision Transformer
- * with SimCLR on it.
+ * What the demo job does: generate the embedded image dataset, ingest it, pretrain a small Vision Transformer with
+ * SimCLR on it, fine-tune it and a from-scratch baseline, and evaluate both.
  *
  * @param outputDir where the dataset, TensorBoard events and the loss log go
  * @param imageSize side of the square generated images, a multiple of 4 from 8 to 256
@@ -13,10 +13,11 @@ import java.util.Objects;
  * @param epochs pretraining epochs
  * @param batchSize global mini-batch, a multiple of the model replica count
  * @param learningRate AdamW peak learning rate
+ * @param finetuneEpochs fine-tuning epochs, from the SSL encoder and from scratch alike
  * @param seed the one seed for data and weights
  */
 public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, int epochs, int batchSize,
-        double learningRate, long seed) {
+        double learningRate, int finetuneEpochs, long seed) {
 
     public DemoSettings {
         Objects.requireNonNull(outputDir, "outputDir");
@@ -24,6 +25,7 @@ public record DemoSettings(Path outputDir, int imageSize, int imagesPerClass, in
                 "a multiple of 4 from 8 to 256");
         require(imagesPerClass >= 1, "images-per-class", imagesPerClass, "at least 1");
         require(epochs >= 1, "epochs", epochs, "at least 1");
+        require(finetuneEpochs >= 2, "finetune-epochs", finetuneEpochs, "at least 2");
         require(batchSize >= 2, "batch-size", batchSize, "at least 2");
         require(learningRate > 0 && Double.isFinite(learningRate), "lr", learningRate, "a positive number");
     }

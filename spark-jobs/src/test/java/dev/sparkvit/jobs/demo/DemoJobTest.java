@@ -17,7 +17,7 @@ class DemoJobTest {
 
     @Test
     void ingestsPretrainsAndProbesAndARerunAddsNothing(@TempDir Path out) throws Exception {
-        DemoSettings settings = new DemoSettings(out, 16, 8, 2, 16, 0.002, 42);
+        DemoSettings settings = new DemoSettings(out, 16, 8, 2, 16, 0.002, 2, 42);
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         DemoResult result = new DemoJob(settings, new PrintStream(console, true)).execute(SharedSpark.session());
 
@@ -28,6 +28,10 @@ class DemoJobTest {
         assertTrue(result.pretrain().randomProbe().valImages() > 0);
         assertTrue(Files.exists(result.pretrain().curves()));
         assertTrue(console.toString().contains("epoch 2/2"), console.toString());
+        assertTrue(console.toString().contains("EMA acc"), "fine-tuning epochs: " + console);
+        assertEquals(java.util.List.of("live", "live+tta", "ema", "ema+tta", "baseline live", "baseline live+tta",
+                "baseline ema", "baseline ema+tta"), new java.util.ArrayList<>(result.evaluation().variants().keySet()));
+        assertTrue(Files.readString(result.evaluation().report()).contains("baseline ema+tta"));
 
         DemoResult again = new DemoJob(settings, new PrintStream(new ByteArrayOutputStream()))
                 .execute(SharedSpark.session());
@@ -39,7 +43,7 @@ class DemoJobTest {
     @Test
     void rejectsAnImageSizeThePatchesCannotTile(@TempDir Path out) {
         IllegalArgumentException error = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalArgumentException.class, () -> new DemoSettings(out, 30, 4, 1, 8, 0.1, 1));
+                IllegalArgumentException.class, () -> new DemoSettings(out, 30, 4, 1, 8, 0.1, 2, 1));
         assertTrue(error.getMessage().contains("--image-size = 30"), error.getMessage());
     }
 }
