@@ -27,7 +27,7 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
             description = "Generated images per class, 10 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Pretraining epochs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--epochs", defaultValue = "40", description = "Pretraining epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
 
     @Option(names = "--batch-size", defaultValue = "64", description = "Global mini-batch (default: ${DEFAULT-VALUE}).")

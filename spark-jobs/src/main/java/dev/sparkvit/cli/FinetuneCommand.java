@@ -1,16 +1,15 @@
 package dev.sparkvit.cli;
 
-import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.jobs.finetune.FinetuneConfig;
 import dev.sparkvit.jobs.finetune.FinetuneJob;
 import dev.sparkvit.jobs.finetune.FinetuneResult;
 import dev.sparkvit.jobs.finetune.FinetuneSettings;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sparkvit finetune}: supervised fine-tuning from a YAML config (or from scratch, the baseline). */
@@ -20,8 +19,8 @@ import picocli.CommandLine.Option;
                 + "CE/focal/combined loss, EMA, checkpoints. Writes finetuned.safetensors, finetuned-ema.safetensors "
                 + "and finetune-curves.png in output_dir.")
 final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
-    @Option(names = "--config", required = true, description = "Fine-tuning YAML (see conf/finetune.yaml).")
-    Path config;
+    @Mixin
+    ConfigOptions options;
 
     @Option(names = "--ssl-checkpoint", description = "Pretrained encoder: weights file, checkpoint or checkpoints "
             + "folder (overrides model.ssl_pretrained_path).")
@@ -30,15 +29,9 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--scratch", description = "Train from scratch (no pretrained encoder): the baseline.")
     boolean scratch;
 
-    @Option(names = "--set", description = "Override a config key, e.g. --set training.epochs=5 (repeatable).")
-    List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its newest checkpoint.")
-    boolean resume;
-
     @Override
     public Integer call() {
-        List<String> all = new ArrayList<>(overrides);
+        List<String> all = new ArrayList<>();
         if (scratch && sslCheckpoint != null) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--scratch and --ssl-checkpoint exclude each other");
@@ -49,10 +42,10 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
             all.add("model.ssl_pretrained_path=" + sslCheckpoint);
         }
         // validated before Spark starts: a wrong key or value costs no cluster time
-        FinetuneSettings settings = FinetuneConfig.read(YamlConfig.load(config).with(all));
+        FinetuneSettings settings = FinetuneConfig.read(options.load(all));
         SparkSession spark = startSpark("sparkvit finetune");
         try {
-            FinetuneResult r = new FinetuneJob(settings, resume, System.out).execute(spark);
+            FinetuneResult r = new FinetuneJob(settings, options.resume, System.out).execute(spark);
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""
                             : String.format(", EMA %.3f", r.ema().accuracy()));

@@ -7,4 +7,11 @@ public final class ConfigException extends IllegalArgumentException {
     public ConfigException(String message) {
         super(message);
     }
+
+    /** Throws unless {@code ok}: "{source}: {key} = {value} is invalid: expected {expected}". */
+    public static void require(boolean ok, String key, Object value, String expected, String source) {
+        if (!ok) {
+            throw new ConfigException(source + ": " + key + " = " + value + " is invalid: expected " + expected);
+        }
+    }
 }

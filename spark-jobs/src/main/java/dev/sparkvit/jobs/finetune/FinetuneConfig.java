@@ -5,11 +5,10 @@ import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
-import dev.sparkvit.model.vit.VitPresets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -26,16 +25,10 @@ public final class FinetuneConfig {
     public static FinetuneSettings read(YamlConfig yaml) {
         ConfigSection root = yaml.root();
         ConfigSection data = root.section("data");
-        String dataset = data.path("dataset", null).toString();
-        if (!dataset.contains("://") && !Files.isDirectory(Path.of(dataset))) {
-            throw new ConfigException(yaml.file() + ": " + data.describe("dataset")
-                    + " is not a folder: run sparkvit ingest first, or fix the path");
-        }
+        String dataset = TrainingConfig.dataset(yaml, data);
         double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
         ConfigSection model = root.section("model");
-        List<String> presets = new ArrayList<>();
-        VitPresets.names().forEach(presets::add);
-        String preset = model.choice("preset", "vit_nano_patch4_32", presets.toArray(new String[0]));
+        String preset = TrainingConfig.preset(model);
         Path ssl = model.optionalPath("ssl_pretrained_path");
         if (ssl != null && !Files.exists(ssl)) {
             throw new ConfigException(yaml.file() + ": " + model.describe("ssl_pretrained_path")

@@ -77,15 +77,8 @@ public final class FinetuneJob {
     public FinetuneResult execute(SparkSession spark) {
         Path output = settings.outputDir();
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
-        TrainingCheckpoint checkpoint = resume ? store.latest().orElseThrow(() -> new ConfigException(
-                "--resume: no checkpoint in " + store.dir() + " to resume from")) : null;
-        if (!resume && !store.list().isEmpty()) {
-            throw new ConfigException(settings.source() + ": output_dir " + output + " already holds checkpoints of "
-                    + "a run; continue it with --resume or choose another output_dir");
-        }
-        if (checkpoint != null) {
-            RunState.requireSameRun(settings.source(), settings.fingerprint(), checkpoint.run());
-        }
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
+                settings.fingerprint());
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         List<String> classes = manifest.classes();
@@ -139,12 +132,14 @@ public final class FinetuneJob {
         }
         if (checkpoint == null && settings.headInit().equals("linear_probe")) {
             spark.sparkContext().setJobGroup("finetune:head", "fit the head on frozen features (LP-FT)", false);
-            LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, trainRows, normalize, classes.size());
+            LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, trainRows, val, normalize,
+                    classes.size());
             Map<String, Tensor<Float>> named = vit.namedParameters();
             named.get("head.weight").copy(Tensors.of(fit.weight(), classes.size(), config.embedDim()));
             named.get("head.bias").copy(Tensors.of(fit.bias(), classes.size()));
-            console.printf("head: logistic regression on the frozen encoder's features, train accuracy %.3f%n",
-                    fit.trainAccuracy());
+            console.printf("head: logistic regression on the frozen encoder's features (L2 %s, chosen by val "
+                    + "cross-entropy %.3f): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
+                    fit.trainAccuracy(), fit.valAccuracy());
         }
         EmaContainer ema = new EmaContainer(vit.module(), settings.ema().decay(), settings.ema().warmup(), k);
         ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer

@@ -1,9 +1,9 @@
 package dev.sparkvit.jobs.finetune;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
-import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.GradientAccumulation;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.optim.LearningRateSchedule;
@@ -11,11 +11,8 @@ import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The optimisation of a fine-tuning run: AdamW per parameter group on warmup + cosine, scaled by layer-wise
@@ -94,17 +91,7 @@ final class FinetuneOptimizers implements Serializable {
      * training model's parameters were compacted (storage offsets are positions in the flat buffer).
      */
     DecoupledWeightDecay weightDecay(VisionTransformer vit, double weightDecay) {
-        Set<String> excluded = vit.noWeightDecay();
-        Map<String, Tensor<Float>> named = vit.namedParameters();
-        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
-        for (ParameterGroup group : vit.parameterGroups()) {
-            LearningRateSchedule schedule = schedules.get(group.name());
-            for (String name : group.parameterNames()) {
-                if (!excluded.contains(name)) {
-                    ranges.add(DecoupledWeightDecay.rangeOf(named.get(name), schedule::rate));
-                }
-            }
-        }
-        return new DecoupledWeightDecay(weightDecay, ranges).everySteps(accumulation);
+        return new DecoupledWeightDecay(weightDecay, RunState.decayRanges(vit, schedules)).everySteps(accumulation);
     }
+
 }

@@ -117,9 +117,7 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
     }
 
     private static void require(boolean ok, String key, Object value, String expected, String source) {
-        if (!ok) {
-            throw new ConfigException(source + ": " + key + " = " + value + " is invalid: expected " + expected);
-        }
+        ConfigException.require(ok, key, value, expected, source);
     }
 
     /** Images per micro-batch (what DistriOptimizer trains on at once). */

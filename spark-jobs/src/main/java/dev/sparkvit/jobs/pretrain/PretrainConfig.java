@@ -3,8 +3,8 @@ package dev.sparkvit.jobs.pretrain;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
-import dev.sparkvit.model.vit.VitPresets;
 import java.util.Locale;
 
 /**
@@ -20,15 +20,9 @@ public final class PretrainConfig {
     public static PretrainSettings read(YamlConfig yaml) {
         ConfigSection root = yaml.root();
         ConfigSection data = root.section("data");
-        String dataset = data.path("dataset", null).toString();
-        if (!dataset.contains("://") && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(dataset))) {
-            throw new dev.sparkvit.config.ConfigException(yaml.file() + ": " + data.describe("dataset")
-                    + " is not a folder: run sparkvit ingest first, or fix the path");
-        }
+        String dataset = TrainingConfig.dataset(yaml, data);
         ConfigSection model = root.section("model");
-        java.util.List<String> presets = new java.util.ArrayList<>();
-        VitPresets.names().forEach(presets::add);
-        String preset = model.choice("preset", "vit_nano_patch4_32", presets.toArray(new String[0]));
+        String preset = TrainingConfig.preset(model);
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 20, 1, 100_000);
         int batchSize = training.integer("batch_size", 64, 2, 1 << 20);

@@ -70,15 +70,8 @@ public final class PretrainJob {
     public PretrainResult execute(SparkSession spark) {
         Path output = settings.outputDir();
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
-        TrainingCheckpoint checkpoint = resume ? store.latest().orElseThrow(() -> new ConfigException(
-                "--resume: no checkpoint in " + store.dir() + " to resume from")) : null;
-        if (!resume && !store.list().isEmpty()) {
-            throw new ConfigException(settings.source() + ": output_dir " + output + " already holds checkpoints of "
-                    + "a run; continue it with --resume or choose another output_dir");
-        }
-        if (checkpoint != null) {
-            RunState.requireSameRun(settings.source(), settings.fingerprint(), checkpoint.run());
-        }
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
+                settings.fingerprint());
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());

@@ -1,10 +1,10 @@
 package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
-import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.LarsAdaptation;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.optim.LearningRateSchedule;
@@ -13,11 +13,8 @@ import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The optimisation of a pretraining run: one schedule and one method (AdamW, or SGD with momentum for SGD and LARS)
@@ -85,17 +82,7 @@ final class PretrainOptimizers implements Serializable {
      * storage offsets are positions in the flat buffer).
      */
     private DecoupledWeightDecay weightDecay(VisionTransformer vit, double weightDecay) {
-        Set<String> excluded = vit.noWeightDecay();
-        Map<String, Tensor<Float>> named = vit.namedParameters();
-        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
-        for (ParameterGroup group : vit.parameterGroups()) {
-            LearningRateSchedule schedule = schedules.get(group.name());
-            for (String name : group.parameterNames()) {
-                if (!excluded.contains(name)) {
-                    ranges.add(DecoupledWeightDecay.rangeOf(named.get(name), schedule::rate));
-                }
-            }
-        }
-        return new DecoupledWeightDecay(weightDecay, ranges);
+        return new DecoupledWeightDecay(weightDecay, RunState.decayRanges(vit, schedules));
     }
+
 }

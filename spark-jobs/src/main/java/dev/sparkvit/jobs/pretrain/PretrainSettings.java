@@ -69,9 +69,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
     }
 
     private static void require(boolean ok, String key, Object value, String expected, String source) {
-        if (!ok) {
-            throw new ConfigException(source + ": " + key + " = " + value + " is invalid: expected " + expected);
-        }
+        ConfigException.require(ok, key, value, expected, source);
     }
 
     /** The settings that must not change on resume, as text (stored in checkpoints and compared). */

@@ -71,20 +71,47 @@ public final class LinearProbe {
     }
 
     /**
-     * A linear classifier on the frozen encoder's pooled features of the train split, as the weight (classes x dim,
-     * row-major) and bias of the model's head: the first stage of LP-FT (Kumar et al. 2022), which fine-tunes from a
-     * fitted head so that a random head's large early gradients do not distort the pretrained features.
+     * A linear classifier on the frozen encoder's pooled features, as the weight (classes x dim, row-major) and bias
+     * of the model's head: the first stage of LP-FT (Kumar et al. 2022), which fine-tunes from a fitted head so that
+     * a random head's large early gradients do not distort the pretrained features. The L2 strength is chosen from
+     * {@link #HEAD_REGS} by the cross-entropy on {@code val}: the probe's own 1e-4 fits logits of several tens, and
+     * such an over-confident head gave losses of 4 to 12 against mixup targets and wrecked the encoder in the first
+     * epochs (docs/FINETUNING.md).
      *
      * @param train the labelled images to fit on (rows of the image table)
+     * @param val the images that choose the L2 strength
      * @param classes the dataset's class count (a class absent from {@code train} keeps zero weights)
      */
-    public static HeadFit fitHead(SparkSession spark, VisionTransformer vit, Dataset<Row> train, Normalize normalize,
-            int classes) {
-        Features features = features(spark, vit, train, normalize);
-        Dataset<Row> trainFeatures = features.rows();
-        LogisticRegressionModel model = fit(trainFeatures, "pooled");
-        double accuracy = accuracy(model, trainFeatures);
+    public static HeadFit fitHead(SparkSession spark, VisionTransformer vit, Dataset<Row> train, Dataset<Row> val,
+            Normalize normalize, int classes) {
+        Features features = features(spark, vit, train.unionByName(val), normalize);
+        Dataset<Row> trainFeatures = features.rows().filter("split = 'train'");
+        Dataset<Row> valFeatures = features.rows().filter("split = 'val'");
+        LogisticRegressionModel best = null;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        double bestReg = 0;
+        for (double reg : HEAD_REGS) {
+            LogisticRegressionModel model = new LogisticRegression().setFeaturesCol("pooled").setLabelCol("label")
+                    .setFamily("multinomial").setMaxIter(200).setRegParam(reg).setStandardization(true)
+                    .fit(trainFeatures);
+            double loss = logLoss(model, valFeatures);
+            if (loss < bestLoss) {
+                best = model;
+                bestLoss = loss;
+                bestReg = reg;
+            }
+        }
+        HeadFit fit = headOf(best, classes, bestReg, accuracy(best, trainFeatures), accuracy(best, valFeatures),
+                bestLoss);
         features.release();
+        return fit;
+    }
+
+    /** The L2 strengths {@link #fitHead} chooses from. */
+    static final double[] HEAD_REGS = {1e-4, 1e-3, 1e-2, 1e-1};
+
+    private static HeadFit headOf(LogisticRegressionModel model, int classes, double reg, double trainAccuracy,
+            double valAccuracy, double valLoss) {
         int dim = model.numFeatures();
         float[] weight = new float[classes * dim];
         float[] bias = new float[classes];
@@ -95,11 +122,25 @@ public final class LinearProbe {
             }
             bias[c] = (float) model.interceptVector().apply(c);
         }
-        return new HeadFit(weight, bias, accuracy);
+        return new HeadFit(weight, bias, reg, trainAccuracy, valAccuracy, valLoss);
     }
 
-    /** A fitted linear head and its accuracy on the images it was fit on. */
-    public record HeadFit(float[] weight, float[] bias, double trainAccuracy) {
+    /** Mean cross-entropy of the model's probabilities on labelled feature rows. */
+    private static double logLoss(LogisticRegressionModel model, Dataset<Row> rows) {
+        double sum = 0;
+        long n = 0;
+        for (Row r : model.transform(rows).select("label", "probability").collectAsList()) {
+            org.apache.spark.ml.linalg.Vector p = r.getAs(1);
+            int label = (int) r.getDouble(0);
+            sum -= Math.log(Math.max(label < p.size() ? p.apply(label) : 0, 1e-12));
+            n++;
+        }
+        return sum / Math.max(1, n);
+    }
+
+    /** A fitted linear head: its L2 strength, train and val accuracy, and val cross-entropy. */
+    public record HeadFit(float[] weight, float[] bias, double regParam, double trainAccuracy, double valAccuracy,
+            double valLoss) {
     }
 
     /** Cached feature rows and the encoder broadcast they are computed with (released together). */

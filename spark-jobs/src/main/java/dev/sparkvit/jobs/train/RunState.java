@@ -2,20 +2,25 @@ package dev.sparkvit.jobs.train;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.optim.LearningRateSchedule;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a training job (pretraining, fine-tuning) saves in and restores from a checkpoint: the live weights by timm
@@ -24,6 +29,26 @@ import java.util.Map;
  */
 public final class RunState {
     private RunState() {
+    }
+
+    /**
+     * The checkpoint a run starts from: the newest one in {@code store} when resuming (an error when there is none),
+     * else null, refusing a fresh run into a folder that holds a run's checkpoints. A resumed run must have the
+     * settings it started with.
+     */
+    public static TrainingCheckpoint startingPoint(CheckpointStore store, boolean resume, Path output,
+            String source, Map<String, String> fingerprint) {
+        if (!resume) {
+            if (!store.list().isEmpty()) {
+                throw new ConfigException(source + ": output_dir " + output + " already holds checkpoints of a run; "
+                        + "continue it with --resume or choose another output_dir");
+            }
+            return null;
+        }
+        TrainingCheckpoint checkpoint = store.latest().orElseThrow(() -> new ConfigException(
+                "--resume: no checkpoint in " + store.dir() + " to resume from"));
+        requireSameRun(source, fingerprint, checkpoint.run());
+        return checkpoint;
     }
 
     /** Group name -> slice of the flat parameter buffer of the (compacted) training model. */
@@ -50,6 +75,27 @@ public final class RunState {
         }
         return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
                 PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize), fingerprint);
+    }
+
+    /**
+     * The decoupled-decay ranges of a model's parameters outside its no-decay set, each following its group's
+     * schedule. Call after the training model's parameters were compacted (storage offsets are positions in the flat
+     * buffer).
+     */
+    public static List<DecoupledWeightDecay.Range> decayRanges(VisionTransformer vit,
+            Map<String, LearningRateSchedule> schedules) {
+        Set<String> excluded = vit.noWeightDecay();
+        Map<String, Tensor<Float>> named = vit.namedParameters();
+        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            LearningRateSchedule schedule = schedules.get(group.name());
+            for (String name : group.parameterNames()) {
+                if (!excluded.contains(name)) {
+                    ranges.add(DecoupledWeightDecay.rangeOf(named.get(name), schedule::rate));
+                }
+            }
+        }
+        return ranges;
     }
 
     /** Puts a checkpoint's live weights into the model and its average into the EMA. */

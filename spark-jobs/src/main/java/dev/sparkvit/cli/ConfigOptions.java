@@ -1,0 +1,26 @@
+package dev.sparkvit.cli;
+
+import dev.sparkvit.config.YamlConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** The options of every YAML-configured training command: the file, overrides and resuming. */
+final class ConfigOptions {
+    @Option(names = "--config", required = true, description = "YAML config (see conf/).")
+    Path config;
+
+    @Option(names = "--set", description = "Override a config key, e.g. --set training.epochs=5 (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Option(names = "--resume", description = "Continue the run in output_dir from its newest checkpoint.")
+    boolean resume;
+
+    /** The config with the {@code --set} overrides, then {@code more} applied. */
+    YamlConfig load(List<String> more) {
+        List<String> all = new ArrayList<>(overrides);
+        all.addAll(more);
+        return YamlConfig.load(config).with(all);
+    }
+}
