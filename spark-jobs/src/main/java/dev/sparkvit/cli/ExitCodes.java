@@ -8,6 +8,10 @@ public final class ExitCodes {
     public static final int INTERNAL = 1;
     /** A command-line option, config value or input the user can fix; the message names it. */
     public static final int BAD_INPUT = 2;
+    /** retrain: no model was promoted (the candidate missed the quality gate, or nothing changed since a version). */
+    public static final int NOT_PROMOTED = 3;
+    /** retrain: another run holds the registry's lock; nothing was changed. */
+    public static final int LOCK_HELD = 4;
 
     private ExitCodes() {
     }

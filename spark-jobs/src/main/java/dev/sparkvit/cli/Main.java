@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Spark-native self-supervised Vision Transformer training.",
         subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, PretrainCommand.class,
                 FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class, LinearProbeCommand.class,
+                RetrainCommand.class,
                 ModelSummaryCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -31,6 +32,10 @@ public final class Main implements Runnable {
                     if (error instanceof IllegalArgumentException) {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
                         return ExitCodes.BAD_INPUT;
+                    }
+                    if (error instanceof dev.sparkvit.jobs.retrain.LockHeldException) {
+                        commandLine.getErr().println("sparkvit: " + error.getMessage());
+                        return ExitCodes.LOCK_HELD;
                     }
                     throw error;
                 });

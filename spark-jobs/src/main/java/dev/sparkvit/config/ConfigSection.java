@@ -148,6 +148,27 @@ public final class ConfigSection {
         return result;
     }
 
+    /** A list of single values (kept as written); absent or null: empty. */
+    public List<String> strings(String key) {
+        known.add(key);
+        YamlConfig.Value value = values.get(key);
+        if (value == null || value.value() == null) {
+            return List.of();
+        }
+        if (!(value.value() instanceof List<?> items)) {
+            throw error(key, value, "a list of values");
+        }
+        List<String> result = new ArrayList<>();
+        for (Object item : items) {
+            Object text = item instanceof YamlConfig.Value v ? v.value() : item;
+            if (!(text instanceof String s)) {
+                throw error(key, value, "a list of single values (found " + text + ")");
+            }
+            result.add(s);
+        }
+        return result;
+    }
+
     /** The text of a key's value and where it came from, for messages about values checked elsewhere. */
     public String describe(String key) {
         YamlConfig.Value value = values.get(key);

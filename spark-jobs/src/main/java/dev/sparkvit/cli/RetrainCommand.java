@@ -1,0 +1,38 @@
+package dev.sparkvit.cli;
+
+import dev.sparkvit.jobs.retrain.ModelRegistry;
+import dev.sparkvit.jobs.retrain.RetrainConfig;
+import dev.sparkvit.jobs.retrain.RetrainJob;
+import dev.sparkvit.jobs.retrain.RetrainSettings;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code sparkvit retrain}: incremental ingest, fine-tune, evaluate, promote only if better. */
+@Command(name = "retrain", mixinStandardHelpOptions = true,
+        description = "Scheduled retraining: ingest new images, fine-tune a candidate (warm start from production), "
+                + "score it and production on the same held-out split, register it, and promote it only if it "
+                + "beats production by the configured margin. Exit codes: 0 promoted, 3 not promoted (gate not "
+                + "met, or nothing new), 4 registry locked by another run, 2 bad config, 1 internal failure.")
+final class RetrainCommand extends SparkCommand implements Callable<Integer> {
+    @Mixin
+    ConfigOptions options;
+
+    @Override
+    public Integer call() {
+        // validated before Spark starts
+        RetrainSettings settings = RetrainConfig.read(options.load(List.of()));
+        SparkSession spark = startSpark("sparkvit retrain");
+        try {
+            RetrainJob.Result r = new RetrainJob(settings, System.out).execute(spark);
+            System.out.println("sparkvit retrain: " + r.outcome().name().toLowerCase(java.util.Locale.ROOT) + ", "
+                    + "version " + r.version() + ", production " + r.production());
+            new ModelRegistry(settings.registry()).describe().forEach(line -> System.out.println("  " + line));
+            return r.outcome() == RetrainJob.Outcome.PROMOTED ? ExitCodes.OK : ExitCodes.NOT_PROMOTED;
+        } finally {
+            spark.stop();
+        }
+    }
+}

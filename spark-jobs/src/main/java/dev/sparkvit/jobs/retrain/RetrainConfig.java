@@ -1,0 +1,52 @@
+package dev.sparkvit.jobs.retrain;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.ConfigSection;
+import dev.sparkvit.config.YamlConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a retraining YAML (conf/retrain.yaml shows every key): where images arrive, the dataset and registry, the
+ * fine-tuning config with overrides, the warm start, and the promotion gate. Paths in it are relative to the
+ * working directory, as in the other configs.
+ */
+public final class RetrainConfig {
+    private RetrainConfig() {
+    }
+
+    public static RetrainSettings read(YamlConfig yaml) {
+        ConfigSection root = yaml.root();
+        String input = root.path("input", null).toString();
+        if (!input.contains("://") && !Files.isDirectory(Path.of(input))) {
+            throw new ConfigException(yaml.file() + ": " + root.describe("input") + " is not a folder of images");
+        }
+        String dataset = root.path("dataset", null).toString();
+        int storedSize = root.integer("stored_size", 32, 8, 4096);
+        Path registry = root.path("registry", null).toAbsolutePath();
+        Path finetune = root.path("finetune_config", "conf/finetune.yaml");
+        if (!Files.isRegularFile(finetune)) {
+            throw new ConfigException(yaml.file() + ": " + root.describe("finetune_config") + " is not a file");
+        }
+        List<String> overrides = new ArrayList<>(root.strings("finetune_set"));
+        for (String override : overrides) {
+            String key = override.contains("=") ? override.substring(0, override.indexOf('=')).trim() : "";
+            if (key.isEmpty() || key.equals("data.dataset") || key.equals("output_dir")) {
+                throw new ConfigException(yaml.file() + ": finetune_set entry '" + override + "' is invalid: "
+                        + "expected key=value, and data.dataset and output_dir are set by retrain");
+            }
+        }
+        String warmStart = root.choice("warm_start", "production", "production", "ssl");
+        ConfigSection gate = root.section("gate");
+        String metric = gate.choice("metric", "accuracy", "accuracy", "macro_f1");
+        String variant = gate.choice("variant", "ema+tta", "live", "ema", "live+tta", "ema+tta");
+        String split = gate.choice("split", "test", "train", "val", "test");
+        double margin = gate.number("min_improvement", 0.01, -0.999, false, 0.999);
+        Path work = root.path("work_dir", "out/retrain/work").toAbsolutePath();
+        root.finish();
+        return new RetrainSettings(input, dataset, storedSize, registry, finetune, overrides, warmStart, metric,
+                variant, split, margin, work, yaml.file());
+    }
+}
