@@ -214,10 +214,11 @@ public final class ConfigSection {
         return String.valueOf(value.value());
     }
 
+    /** Where a value was written: its file (the job file or an included fragment) and line, or its --set. */
     private String where(YamlConfig.Value value) {
-        if (value != null && value.line() == 0) {
-            return value.origin() + ": ";
+        if (value == null) {
+            return file + ": ";
         }
-        return file + (value == null ? "" : ":" + value.line()) + ": ";
+        return value.origin() + (value.line() == 0 ? "" : ":" + value.line()) + ": ";
     }
 }

@@ -20,10 +20,16 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
- * A YAML configuration file read as a tree of sections and scalar values, each remembering the line it came from.
- * YAML is only composed into nodes, never constructed into objects, so a file cannot instantiate classes.
- * {@code --set key.path=value} overrides replace or add scalars. Read it through {@link ConfigSection}, which checks
- * types, ranges and unknown keys.
+ * A YAML configuration file read as a tree of sections and scalar values, each remembering the file and line it came
+ * from. YAML is only composed into nodes, never constructed into objects, so a file cannot instantiate classes.
+ *
+ * <p>Layering: a top-level {@code include: [model/vit_nano.yaml, augment/moderate.yaml]} (paths relative to the
+ * including file) merges those files, in order, under the including one: a later include overrides an earlier one
+ * and the including file overrides its includes. Sections merge key by key; scalars and lists replace. Included files
+ * may include others; a cycle, a missing or unreadable include, or an {@code include} that is not a list of paths is
+ * a {@link ConfigException} naming the including file and line. {@code --set key.path=value} overrides
+ * ({@link #with}) are applied last, over everything. Read the result through {@link ConfigSection}, which checks
+ * types, ranges and unknown keys and names the file (fragment or job file) where each bad value was written.
  */
 public final class YamlConfig {
     /** A scalar (String), a section (Map) or a list (List) with the line it was written on (0 for overrides). */
@@ -38,20 +44,114 @@ public final class YamlConfig {
         this.root = root;
     }
 
-    /** Reads {@code file}; a missing, unreadable or malformed file is a {@link ConfigException} naming it. */
+    /** The top-level key listing the files merged under a config file. */
+    public static final String INCLUDE = "include";
+
+    /**
+     * Reads {@code file} and, recursively, the files it includes; a missing, unreadable or malformed file is a
+     * {@link ConfigException} naming it.
+     */
     public static YamlConfig load(Path file) {
         if (!Files.isRegularFile(file)) {
             throw new ConfigException("config file " + file + " does not exist or is not a file");
         }
+        return new YamlConfig(file.toString(), layered(file, new ArrayList<>()));
+    }
+
+    /** {@code file}'s tree with its includes merged under it; {@code chain} holds the files including it. */
+    private static Map<String, Value> layered(Path file, List<Path> chain) {
+        Map<String, Value> own;
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            return parse(file.toString(), reader);
+            own = compose(file.toString(), reader);
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
         }
+        Value include = own.remove(INCLUDE);
+        if (include == null || include.value() == null) {
+            return own;
+        }
+        String where = file + ":" + include.line() + ": ";
+        if (!(include.value() instanceof List<?> items)) {
+            throw new ConfigException(where + INCLUDE + " = " + describe(include) + " is invalid: expected a list "
+                    + "of files relative to " + file + ", e.g. [model/vit_nano.yaml]");
+        }
+        chain.add(file);
+        Map<String, Value> merged = new LinkedHashMap<>();
+        for (Object item : items) {
+            Value entry = (Value) item;
+            if (!(entry.value() instanceof String name) || name.isBlank()) {
+                throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " = " + describe(include)
+                        + " is invalid: expected a list of files relative to " + file + " (found " + describe(entry)
+                        + ")");
+            }
+            Path included = file.resolveSibling(name).normalize();
+            if (!Files.isRegularFile(included) || !Files.isReadable(included)) {
+                throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " " + name + ": " + included
+                        + " does not exist or is not a readable file");
+            }
+            Path identity = identity(included);
+            for (int i = 0; i < chain.size(); i++) {
+                if (identity(chain.get(i)).equals(identity)) {
+                    List<String> names = new ArrayList<>();
+                    chain.subList(i, chain.size()).forEach(p -> names.add(p.toString()));
+                    names.add(included.toString());
+                    throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " " + name
+                            + " makes a cycle: " + String.join(" -> ", names));
+                }
+            }
+            merged = merge(merged, layered(included, chain));
+        }
+        chain.remove(chain.size() - 1);
+        return merge(merged, own);
     }
 
-    /** Parses YAML text; {@code name} is used in messages. */
+    /** The path compared to detect include cycles: the real path when it resolves, else the absolute one. */
+    private static Path identity(Path file) {
+        try {
+            return file.toRealPath();
+        } catch (IOException e) {
+            return file.toAbsolutePath().normalize();
+        }
+    }
+
+    /** {@code over} merged onto a copy of {@code base}: sections key by key, anything else replaced. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Value> merge(Map<String, Value> base, Map<String, Value> over) {
+        Map<String, Value> result = deepCopy(base);
+        over.forEach((key, value) -> {
+            Value below = result.get(key);
+            if (below != null && below.value() instanceof Map && value.value() instanceof Map) {
+                result.put(key, new Value(merge((Map<String, Value>) below.value(), (Map<String, Value>) value.value()),
+                        value.line(), value.origin()));
+            } else {
+                result.put(key, value);
+            }
+        });
+        return result;
+    }
+
+    private static String describe(Value value) {
+        if (value.value() instanceof List<?> items) {
+            List<String> parts = new ArrayList<>();
+            items.forEach(item -> parts.add(describe((Value) item)));
+            return "[" + String.join(", ", parts) + "]";
+        }
+        return value.value() instanceof Map ? "a mapping" : String.valueOf(value.value());
+    }
+
+    /** Parses YAML text; {@code name} is used in messages. Text has no folder, so it cannot {@code include}. */
     public static YamlConfig parse(String name, Reader reader) {
+        Map<String, Value> root = compose(name, reader);
+        Value include = root.get(INCLUDE);
+        if (include != null) {
+            throw new ConfigException(name + ":" + include.line() + ": " + INCLUDE + " is only allowed in a config "
+                    + "file (paths are relative to it)");
+        }
+        return new YamlConfig(name, root);
+    }
+
+    /** The tree of YAML text (composed into nodes only, never constructed into objects). */
+    private static Map<String, Value> compose(String name, Reader reader) {
         Node node;
         try {
             node = new Yaml().compose(reader);
@@ -62,12 +162,12 @@ public final class YamlConfig {
             throw new ConfigException(name + ": not valid YAML: " + e.getMessage());
         }
         if (node == null) {
-            return new YamlConfig(name, new LinkedHashMap<>());
+            return new LinkedHashMap<>();
         }
         if (!(node instanceof MappingNode mapping)) {
             throw new ConfigException(name + ":" + line(node) + ": the top level must be a mapping of keys");
         }
-        return new YamlConfig(name, toMap(name, mapping, ""));
+        return toMap(name, mapping, "");
     }
 
     private static int line(Node node) {
@@ -118,9 +218,11 @@ public final class YamlConfig {
                 throw new ConfigException("--set " + override + ": expected key.path=value");
             }
             String path = override.substring(0, eq).trim();
+            if (path.equals(INCLUDE) || path.startsWith(INCLUDE + ".")) {
+                throw new ConfigException("--set " + path + ": includes can only be written in config files");
+            }
             String text = override.substring(eq + 1);
-            YamlConfig parsed = parse("--set " + path, new StringReader("v: " + text));
-            Value value = parsed.root.get("v");
+            Value value = compose("--set " + path, new StringReader("v: " + text)).get("v");
             if (value.value() instanceof Map) {
                 throw new ConfigException("--set " + path + ": the value must be a scalar or a list, got a mapping");
             }

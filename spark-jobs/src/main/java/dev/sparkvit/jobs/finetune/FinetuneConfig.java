@@ -15,7 +15,8 @@ import java.util.Locale;
 /**
  * Reads a fine-tuning YAML file in the shape of the training guide's {@code configs/finetune.yaml}: sections
  * {@code data}, {@code model}, {@code training}, {@code augmentations} and {@code evaluation}, then
- * {@code output_dir} (conf/finetune.yaml shows every key with its default). Unknown keys, wrong types, out-of-range
+ * {@code output_dir} (conf/finetune.yaml shows every key with its default), and the optional {@code cluster}
+ * ({@code executors}, {@code executor_cores}) the micro-batch must divide into. Unknown keys, wrong types, out-of-range
  * values and missing paths are errors naming the file, line and key.
  */
 public final class FinetuneConfig {
@@ -75,6 +76,7 @@ public final class FinetuneConfig {
         List<String> views = root.section("evaluation").choices("tta_views", FinetuneSettings.TTA_VIEWS,
                 FinetuneSettings.TTA_VIEWS.toArray(new String[0]));
         String output = root.path("output_dir", "out/finetune").toString();
+        int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
         if (warmup >= epochs) {
             throw new ConfigException(yaml.file() + ": " + training.describe("warmup_epochs")
@@ -84,6 +86,9 @@ public final class FinetuneConfig {
             throw new ConfigException(yaml.file() + ": " + training.describe("batch_size") + " is not a multiple of "
                     + "training.gradient_accumulation_steps = " + accumulation);
         }
+        TrainingConfig.requireDivisible(yaml, root, batchSize / accumulation, training.describe("batch_size")
+                + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
+                + batchSize / accumulation : ""), replicas);
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr, layerDecay,
                 weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),

@@ -10,7 +10,8 @@ import java.util.Locale;
 /**
  * Reads a pretraining YAML file in the shape of the training guide's {@code configs/pretrain.yaml}: sections
  * {@code data}, {@code model} and {@code training}, then {@code temperature}, {@code projection_dim} and
- * {@code output_dir} (see conf/pretrain.yaml for every key and its default). Unknown keys, wrong types and
+ * {@code output_dir} (see conf/pretrain.yaml for every key and its default), and the optional {@code cluster}
+ * ({@code executors}, {@code executor_cores}) the batch size must divide into. Unknown keys, wrong types and
  * out-of-range values are errors naming the file, line and key.
  */
 public final class PretrainConfig {
@@ -50,11 +51,13 @@ public final class PretrainConfig {
         double temperature = root.number("temperature", 0.07, 0, true, 100);
         int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
         String output = root.path("output_dir", "out/pretrain").toString();
+        int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
         if (warmup >= epochs) {
             throw new dev.sparkvit.config.ConfigException(yaml.file() + ": " + training.describe("warmup_epochs")
                     + " must be less than training.epochs = " + epochs);
         }
+        TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
         return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, temperature, projectionDim, freezeOut,
                 emaDecay, emaWarmup, every, keep, probeEvery, seed, yaml.file());

@@ -30,4 +30,38 @@ public final class TrainingConfig {
         VitPresets.names().forEach(presets::add);
         return model.choice("preset", "vit_nano_patch4_32", presets.toArray(new String[0]));
     }
+
+    /**
+     * The optional {@code cluster} section: {@code executors} and {@code executor_cores}, given together, declare the
+     * cluster the run is meant for so that batch sizes are checked against its model replicas (executors x cores)
+     * before Spark starts. Returns that replica count, or 0 when the section is absent. The jobs check the real
+     * replica count again once Spark is up.
+     */
+    public static int replicas(YamlConfig yaml, ConfigSection root) {
+        ConfigSection cluster = root.section("cluster");
+        boolean executors = cluster.has("executors");
+        boolean cores = cluster.has("executor_cores");
+        int count = cluster.integer("executors", 1, 1, 100_000) * cluster.integer("executor_cores", 1, 1, 4096);
+        if (executors != cores) {
+            String given = executors ? "executors" : "executor_cores";
+            throw new ConfigException(yaml.file() + ": " + cluster.describe(given) + " is given without cluster."
+                    + (executors ? "executor_cores" : "executors") + ": give both (the model replicas are "
+                    + "executors x cores) or neither");
+        }
+        return executors ? count : 0;
+    }
+
+    /**
+     * Rejects a per-step batch that the declared cluster's replicas cannot split evenly: {@code batch} is
+     * {@code batchText}'s value, {@code replicas} what {@link #replicas} returned (0 = nothing declared).
+     */
+    public static void requireDivisible(YamlConfig yaml, ConfigSection root, int batch, String batchText,
+            int replicas) {
+        if (replicas > 0 && batch % replicas != 0) {
+            ConfigSection cluster = root.section("cluster");
+            throw new ConfigException(yaml.file() + ": " + batchText + " is not a multiple of the " + replicas
+                    + " model replicas of " + cluster.describe("executors") + " x " + cluster.describe("executor_cores")
+                    + "; change the batch size or the cluster shape");
+        }
+    }
 }
