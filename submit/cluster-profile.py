@@ -62,7 +62,7 @@ def read(path):
         line = raw.rstrip()
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        m = re.fullmatch(r"([a-z_]+):[ \t]+(\"[^\"]*\"|'[^']*'|[^\s#'\"][^\s#]*)([ \t]+#.*)?", line)
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+):[ \t]+(\"[^\"]*\"|'[^']*'|[^\s#'\"]([^#]*[^\s#])?)([ \t]+#.*)?", line)
         if not m:
             fail(path, f"line {number}: '{raw}' is not 'key: value' (flat keys only, no nesting or lists)")
         key, value = m.group(1), m.group(2)
