@@ -9,7 +9,7 @@
 #   tools/launcher-test.sh        (make launcher-test)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 LAUNCHER=submit/spark-submit.sh
 for f in spark-jobs/target/sparkvit.jar spark-jobs/target/classpath.txt; do
   [[ -f "$f" ]] || { echo "launcher-test: missing $f: build first (make build)" >&2; exit 1; }
