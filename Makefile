@@ -12,11 +12,12 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test demo parity clean resume-check
+.PHONY: help bootstrap build test launcher-test demo parity clean resume-check
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
-	@echo "make test   build and run the whole test suite"
+	@echo "make test   build and run the whole test suite (Maven, then make launcher-test)"
+	@echo "make launcher-test   dry-run tests of submit/spark-submit.sh: local, standalone, YARN, Kubernetes (needs make build)"
 	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
 	@echo "make clean  remove build output and out/"
@@ -29,8 +30,14 @@ bootstrap:
 build: bootstrap
 	$(MVN) $(MVN_FLAGS) -DskipTests package
 
+# verify packages spark-jobs/target/sparkvit.jar and classpath.txt, which the launcher's dry runs read.
 test: bootstrap
 	$(MVN) $(MVN_FLAGS) verify
+	tools/launcher-test.sh
+
+# No cluster, no network, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
+launcher-test:
+	tools/launcher-test.sh
 
 demo: build
 	submit/sparkvit demo

@@ -2,6 +2,7 @@
 # Submits a sparkvit command to a Spark cluster: the one launcher around spark-submit.
 #
 #   submit/spark-submit.sh --master URL [--executors N] [spark-submit options] -- <sparkvit command> [args...]
+#   submit/spark-submit.sh --cluster conf/cluster/NAME.yaml [options that override it] -- <sparkvit command> ...
 #
 #   submit/spark-submit.sh --master spark://127.0.0.1:7177 --executors 2 --executor-memory 2g \
 #       -- pretrain --config conf/pretrain.yaml --set data.dataset=/data/ds --set training.epochs=2
@@ -10,10 +11,14 @@
 # launcher:
 #   --executors N    number of executors. Standalone: spark.cores.max = N x executor cores (how BigDL's Engine
 #                    counts executors there); YARN: spark.executor.instances; Kubernetes: both.
+#   --cluster FILE   a cluster profile (conf/cluster/*.yaml: master, deploy mode, executors, cores, memory, YARN
+#                    queue, Kubernetes namespace/service account/image/pod template); options given on the
+#                    command line win over it. A bad profile (unknown key, bad value, missing file) exits 2.
 #   --dry-run        print the spark-submit command instead of running it.
+#   --list-jars      print the jars --jars ships (one per line, unstaged) and exit; submit/k8s/context.sh uses it.
 # Any other option is spark-submit's and is passed on. These are read, merged and passed on:
 #   --executor-cores C (default 1: BigDL needs spark.executor.cores set), --total-executor-cores T,
-#   --num-executors N, --executor-memory M, --driver-java-options, --jars, --conf for
+#   --num-executors N, --executor-memory M, --driver-java-options, --jars, --files, --conf for
 #   spark.{driver,executor}.extraJavaOptions, spark.executor.memory,
 #   spark.executor.cores, spark.cores.max, spark.executor.instances.
 #
@@ -60,16 +65,35 @@ NOT_SHIPPED=(jersey-core jersey-servlet jersey-client jsr311-api javax.servlet-a
   jetty-security jetty-webapp jetty-xml jetty-server jetty-http jetty-io okhttp unused)
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 bad() { printf '%s: %s (see %s --help)\n' "$PROG" "$*" "$0" >&2; exit 2; }
 is_whole() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 join_words() { local out="" w; for w in "$@"; do [[ -n "$w" ]] && out="${out:+$out }$w"; done; printf '%s' "$out"; }
 
+# ---- cluster profile: its options go first, so that the command line's (read after them) win ----
+PROFILE="" PRE=()
+while (($#)); do
+  case "$1" in
+    --) break ;;
+    --cluster) (($# >= 2)) || bad "--cluster needs a profile file (conf/cluster/*.yaml)"; PROFILE="$2"; shift 2 ;;
+    --cluster=*) PROFILE="${1#*=}"; shift ;;
+    *) PRE+=("$1"); shift ;;
+  esac
+done
+if [[ -n "$PROFILE" ]]; then
+  command -v python3 >/dev/null || die "--cluster needs python3 (it reads the profile with submit/cluster-profile.py)"
+  PROFILE_ARGS="$(python3 "$SPARKVIT_ROOT/submit/cluster-profile.py" "$PROFILE" "$SPARKVIT_ROOT")" || exit 2
+  mapfile -t PROFILE_OPTS <<<"$PROFILE_ARGS"
+  set -- "${PROFILE_OPTS[@]}" "${PRE[@]}" "$@"
+else
+  set -- "${PRE[@]}" "$@"
+fi
+
 # ---- parse: launcher options, Spark options (some read), "--", sparkvit arguments ----
 MASTER="" DEPLOY_MODE="" EXECUTORS="" EXECUTOR_CORES="" TOTAL_CORES="" INSTANCES="" EXECUTOR_MEMORY="" DRY_RUN=false
-DRIVER_OPTS="" EXECUTOR_OPTS="" USER_JARS=""
+DRIVER_OPTS="" EXECUTOR_OPTS="" USER_JARS="" USER_FILES="" LIST_JARS=false
 SPARK_ARGS=()
 SAW_SEPARATOR=false
 while (($#)); do
@@ -79,9 +103,10 @@ while (($#)); do
   takes_value=true
   case "$name" in
     --dry-run) DRY_RUN=true; takes_value=false ;;
+    --list-jars) LIST_JARS=true; takes_value=false ;;
     -h | --help) usage ;;
     --master | --deploy-mode | --executors | --executor-cores | --total-executor-cores | --num-executors | \
-      --driver-java-options | --jars | --conf | -c | --class | --executor-memory) ;;
+      --driver-java-options | --jars | --files | --conf | -c | --class | --executor-memory) ;;
     *) SPARK_ARGS+=("$arg"); shift; continue ;;
   esac
   if ! $takes_value; then shift; continue; fi
@@ -101,6 +126,7 @@ while (($#)); do
     --executor-memory) EXECUTOR_MEMORY="$value" ;;
     --driver-java-options) DRIVER_OPTS="$(join_words "$DRIVER_OPTS" "$value")" ;;
     --jars) USER_JARS="${USER_JARS:+$USER_JARS,}$value" ;;
+    --files) USER_FILES="${USER_FILES:+$USER_FILES,}$value" ;;
     --class) bad "--class is not an option here: the main class is always $MAIN_CLASS" ;;
     --conf | -c)
       [[ "$value" == *=* ]] || bad "--conf needs KEY=VALUE, got '$value'"
@@ -115,11 +141,13 @@ while (($#)); do
         spark.master) MASTER="$val" ;;
         spark.submit.deployMode) DEPLOY_MODE="$val" ;;
         spark.jars) USER_JARS="${USER_JARS:+$USER_JARS,}$val" ;;
+        spark.files) USER_FILES="${USER_FILES:+$USER_FILES,}$val" ;;
         *) SPARK_ARGS+=(--conf "$value") ;;
       esac
       ;;
   esac
 done
+if $LIST_JARS; then SAW_SEPARATOR=true; set -- list-jars; MASTER="${MASTER:-local[1]}"; fi
 $SAW_SEPARATOR || bad "missing '--' between the Spark options and the sparkvit command"
 (($#)) || bad "no sparkvit command after '--' (e.g. -- pretrain --config conf/pretrain.yaml)"
 for arg in "$@"; do
@@ -207,7 +235,29 @@ preflight_standalone() {
     log "note: only ${counts[1]} of the $fits executors fit in what is free on $MASTER now; the job waits for running applications to release resources"
   fi
 }
-[[ "$MASTER" != spark://* ]] || preflight_standalone
+[[ "$MASTER" != spark://* ]] || $DRY_RUN || $LIST_JARS || preflight_standalone
+
+# ---- where the driver runs, and so where the jars and logging files must be ----
+#   here:        client mode (and local, standalone): paths on this machine
+#   yarn-cluster: the driver runs in a YARN container; spark-submit uploads the jars, --files ships the logging
+#                files into the container's working directory, the driver names them by file name
+#   k8s:         cluster mode only; everything is inside the image of submit/k8s/Dockerfile under $K8S_HOME,
+#                named by local:// URIs (nothing is uploaded)
+K8S_HOME=/opt/sparkvit
+case "$MASTER" in
+  k8s://*)
+    [[ -z "$DEPLOY_MODE" || "$DEPLOY_MODE" == cluster ]] \
+      || bad "--deploy-mode $DEPLOY_MODE: on Kubernetes this launcher supports cluster mode only (the jars are in the image)"
+    DEPLOY_MODE=cluster DRIVER_AT=k8s ;;
+  yarn*)
+    [[ -z "$DEPLOY_MODE" || "$DEPLOY_MODE" == client || "$DEPLOY_MODE" == cluster ]] \
+      || bad "--deploy-mode must be client or cluster, got '$DEPLOY_MODE'"
+    if [[ "$DEPLOY_MODE" == cluster ]]; then DRIVER_AT=yarn-cluster; else DRIVER_AT=here; fi ;;
+  *)
+    [[ -z "$DEPLOY_MODE" || "$DEPLOY_MODE" == client ]] \
+      || bad "--deploy-mode $DEPLOY_MODE: only client mode is supported for $MASTER (the driver runs here)"
+    DRIVER_AT=here ;;
+esac
 
 # ---- environment: Spark distribution, Java 17, application jars ----
 SPARK_HOME="$(spark_home)"
@@ -216,6 +266,7 @@ use_java17
 OPENS="$(jvm_opens)"
 [[ -f "$JAR" ]] || die "missing $JAR: build first (make build)"
 [[ -f "$CLASSPATH_FILE" ]] || die "missing $CLASSPATH_FILE: build first (make build)"
+if $LIST_JARS; then DRIVER_AT=list; fi
 [[ -f "$LOG4J" ]] || die "missing logging configuration $LOG4J (SPARKVIT_LOG4J)"
 [[ -f "$LOG4J2" ]] || die "missing logging configuration $LOG4J2 (SPARKVIT_LOG4J2)"
 LOG4J="$(readlink -f "$LOG4J")" LOG4J2="$(readlink -f "$LOG4J2")" # file: URLs must not depend on the driver's cwd
@@ -261,11 +312,17 @@ stage_jar() { # jar -> prints the path of its content-addressed copy
   touch "$dir"
   printf '%s\n' "$dir/${1##*/}"
 }
-find "$STAGE" -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
-APP_JAR="$(stage_jar "$JAR")"
-for i in "${!SHIP[@]}"; do
-  [[ "${SHIP[i]}" != "$SPARKVIT_ROOT"/* ]] || SHIP[i]="$(stage_jar "${SHIP[i]}")"
-done
+if [[ "$DRIVER_AT" == list ]]; then printf '%s\n' "${SHIP[@]}"; exit 0; fi
+if [[ "$DRIVER_AT" == k8s ]]; then # the image's copies (submit/k8s/context.sh lays them out so)
+  APP_JAR="local://$K8S_HOME/sparkvit.jar"
+  for i in "${!SHIP[@]}"; do SHIP[i]="local://$K8S_HOME/jars/${SHIP[i]##*/}"; done
+else
+  find "$STAGE" -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
+  APP_JAR="$(stage_jar "$JAR")"
+  for i in "${!SHIP[@]}"; do
+    [[ "${SHIP[i]}" != "$SPARKVIT_ROOT"/* ]] || SHIP[i]="$(stage_jar "${SHIP[i]}")"
+  done
+fi
 JARS="$(IFS=,; printf '%s' "${SHIP[*]}")${USER_JARS:+,$USER_JARS}"
 
 # Loopback masters (and local ones) keep driver, executors and block managers on 127.0.0.1 whatever this
@@ -279,7 +336,18 @@ case "$MASTER" in
     ;;
 esac
 
-DRIVER_JAVA_OPTIONS="$(join_words "$OPENS" "-Dlog4j.configuration=file:$LOG4J" "-Dlog4j.configurationFile=file:$LOG4J2" "$DRIVER_OPTS")"
+# The driver's logging files: paths here, file names in the YARN container's working directory (shipped with
+# --files), or the image's conf/ on Kubernetes.
+FILES="$USER_FILES"
+case "$DRIVER_AT" in
+  here) LOG4J_URL="file:$LOG4J" LOG4J2_URL="file:$LOG4J2" ;;
+  yarn-cluster)
+    [[ "${LOG4J##*/}" != "${LOG4J2##*/}" ]] || bad "SPARKVIT_LOG4J and SPARKVIT_LOG4J2 need different file names for --files"
+    LOG4J_URL="${LOG4J##*/}" LOG4J2_URL="${LOG4J2##*/}"
+    FILES="$LOG4J,$LOG4J2${USER_FILES:+,$USER_FILES}" ;;
+  k8s) LOG4J_URL="file:$K8S_HOME/conf/${LOG4J##*/}" LOG4J2_URL="file:$K8S_HOME/conf/${LOG4J2##*/}" ;;
+esac
+DRIVER_JAVA_OPTIONS="$(join_words "$OPENS" "-Dlog4j.configuration=$LOG4J_URL" "-Dlog4j.configurationFile=$LOG4J2_URL" "$DRIVER_OPTS")"
 EXECUTOR_JAVA_OPTIONS="$(join_words "$OPENS" "$EXECUTOR_OPTS")"
 
 CMD=("$SPARK_HOME/bin/spark-submit" --master "$MASTER")
@@ -290,6 +358,7 @@ CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}")
 CMD+=(--conf "spark.driver.extraJavaOptions=$DRIVER_JAVA_OPTIONS")
 CMD+=(--conf "spark.executor.extraJavaOptions=$EXECUTOR_JAVA_OPTIONS")
 CMD+=(--jars "$JARS")
+[[ -z "$FILES" ]] || CMD+=(--files "$FILES")
 CMD+=("${SPARK_ARGS[@]}")
 CMD+=("$APP_JAR" "$@")
 

@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.retrain;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.jobs.finetune.FinetuneConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,6 +47,12 @@ public final class RetrainConfig {
         double margin = gate.number("min_improvement", 0.01, -0.999, false, 0.999);
         Path work = root.path("work_dir", "out/retrain/work").toAbsolutePath();
         root.finish();
+        // the fine-tuning config is checked now too, before Spark starts (with the input folder standing in for
+        // the dataset, which the first run has yet to create)
+        List<String> check = new ArrayList<>(overrides);
+        check.add("data.dataset=" + input);
+        check.add("output_dir=" + work);
+        FinetuneConfig.read(YamlConfig.load(finetune).with(check));
         return new RetrainSettings(input, dataset, storedSize, registry, finetune, overrides, warmStart, metric,
                 variant, split, margin, work, yaml.file());
     }
