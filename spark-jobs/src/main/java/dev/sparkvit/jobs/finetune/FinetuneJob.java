@@ -23,6 +23,7 @@ import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
 import dev.sparkvit.jobs.train.RunState;
+import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.model.losses.ClassWeights;
 import dev.sparkvit.model.losses.CrossEntropyLoss;
 import dev.sparkvit.model.losses.FocalLoss;
@@ -176,11 +177,9 @@ public final class FinetuneJob {
         double epochSeconds = 0;
         ClassificationMetrics finalLive = null;
         ClassificationMetrics finalEma = null;
+        Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
         while (done < total && done < stopAfter) {
-            long next = Math.min(total, (done / perEpoch + 1) * perEpoch);
-            if (settings.checkpointEvery() > 0) {
-                next = Math.min(next, (done / settings.checkpointEvery() + 1) * settings.checkpointEvery());
-            }
+            long next = segments.next(done);
             vit.encoder().setIteration(done);
             long t0 = System.nanoTime();
             training.trainUntil(next);
@@ -188,7 +187,7 @@ public final class FinetuneJob {
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules(), k);
             DistributedTraining.Progress progress = training.progress();
-            if (next % perEpoch == 0) {
+            if (segments.epochEnd(next)) {
                 int epoch = (int) (next / perEpoch) - 1;
                 if (next == total && total % k == 0) {
                     ema.update(); // fold in the weights of the last step (each step's were folded by the next forward)
@@ -207,8 +206,7 @@ public final class FinetuneJob {
                 epochStartIteration = next;
                 epochSeconds = 0;
             }
-            if (settings.checkpointEvery() > 0 ? next % settings.checkpointEvery() == 0 || next == total
-                    : next % perEpoch == 0) {
+            if (segments.checkpointDue(next)) {
                 Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
                         settings.fingerprint()));
                 LOG.info("stage finetune: checkpoint {}", written);

@@ -17,6 +17,7 @@ import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.RunState;
+import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
@@ -139,11 +140,9 @@ public final class PretrainJob {
         long epochStartIteration = done - training.progress().recordsInEpoch() / settings.batchSize();
         double epochSeconds = 0;
         long start = System.nanoTime();
+        Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
         while (done < total && done < stopAfter) {
-            long next = Math.min(total, (done / perEpoch + 1) * perEpoch);
-            if (settings.checkpointEvery() > 0) {
-                next = Math.min(next, (done / settings.checkpointEvery() + 1) * settings.checkpointEvery());
-            }
+            long next = segments.next(done);
             vit.encoder().setIteration(done);
             long t0 = System.nanoTime();
             training.trainUntil(next);
@@ -151,7 +150,7 @@ public final class PretrainJob {
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules());
             DistributedTraining.Progress progress = training.progress();
-            boolean epochEnd = next % perEpoch == 0;
+            boolean epochEnd = segments.epochEnd(next);
             if (epochEnd) {
                 int epoch = (int) (next / perEpoch) - 1;
                 boolean last = next == total;
@@ -176,7 +175,7 @@ public final class PretrainJob {
                 epochStartIteration = next;
                 epochSeconds = 0;
             }
-            if (settings.checkpointEvery() > 0 ? next % settings.checkpointEvery() == 0 || next == total : epochEnd) {
+            if (segments.checkpointDue(next)) {
                 Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
                         settings.fingerprint()));
                 LOG.info("stage pretrain: checkpoint {}", written);
