@@ -90,8 +90,8 @@ public final class FinetuneConfig {
                 + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
                 + batchSize / accumulation : ""), replicas);
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
-                ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr, layerDecay,
-                weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
+                ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
+                layerDecay, weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
                 every, keep, seed, yaml.file());
     }
 }

@@ -162,10 +162,10 @@ public final class FinetuneJob {
         }
         LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images, total,
                 micro, totalSteps, settings.batchSize(), start, vit);
+        String fraction = settings.labelFraction() < 1 ? " (label fraction " + settings.labelFraction() + ")" : "";
         console.printf("finetune %s: %d images%s, %d classes, %d epochs of %d iterations, batch %d%s on %d replicas, "
-                        + "layer decay %s, %s loss%s%n", start, images, settings.labelFraction() < 1
-                        ? " (label fraction " + settings.labelFraction() + ")" : "", classes.size(), settings.epochs(), perEpoch,
-                settings.batchSize(), k > 1 ? " (" + k + " micro-batches of " + micro + ")" : "", replicas,
+                        + "layer decay %s, %s loss%s%n", start, images, fraction, classes.size(), settings.epochs(),
+                perEpoch, settings.batchSize(), k > 1 ? " (" + k + " micro-batches of " + micro + ")" : "", replicas,
                 settings.layerDecay(), settings.loss().type(), settings.mixup().enabled() ? ", mixup/cutmix" : "");
 
         spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);

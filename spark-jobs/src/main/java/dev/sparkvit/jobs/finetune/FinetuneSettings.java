@@ -41,9 +41,9 @@ import java.util.Objects;
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param source where the settings came from, for messages
  */
-public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset, Path sslCheckpoint, double dropPathRate,
-        String headInit, int epochs, int batchSize, int accumulationSteps, double learningRate, double layerDecay, double weightDecay,
-        int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
+public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset,
+        Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
+        double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
         PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints, long seed,
         String source) {
 
@@ -128,13 +128,6 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
     /** Trains from scratch (no pretrained encoder). */
     public boolean fromScratch() {
         return sslCheckpoint == null;
-    }
-
-    /** A copy that trains from scratch with the same budget (the baseline of a fine-tuning run). */
-    public FinetuneSettings scratchBaseline(Path output) {
-        return new FinetuneSettings(dataset, labelFraction, output, preset, null, dropPathRate, headInit, epochs, batchSize, accumulationSteps,
-                learningRate, layerDecay, weightDecay, warmupEpochs, clipGradNorm, severity, mixup, loss, ema,
-                freezeOut, tta, checkpointEvery, keepCheckpoints, seed, source);
     }
 
     /** The settings that must not change on resume, as text (stored in checkpoints and compared). */

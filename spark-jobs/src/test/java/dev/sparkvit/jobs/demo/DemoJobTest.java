@@ -30,7 +30,8 @@ class DemoJobTest {
         assertTrue(console.toString().contains("epoch 2/2"), console.toString());
         assertTrue(console.toString().contains("EMA acc"), "fine-tuning epochs: " + console);
         assertEquals(java.util.List.of("live", "live+tta", "ema", "ema+tta", "baseline live", "baseline live+tta",
-                "baseline ema", "baseline ema+tta"), new java.util.ArrayList<>(result.evaluation().variants().keySet()));
+                "baseline ema", "baseline ema+tta"),
+                new java.util.ArrayList<>(result.evaluation().variants().keySet()));
         assertTrue(Files.readString(result.evaluation().report()).contains("baseline ema+tta"));
 
         DemoResult again = new DemoJob(settings, new PrintStream(new ByteArrayOutputStream()))
