@@ -24,6 +24,7 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
     public Integer call() {
         // validated before Spark starts
         RetrainSettings settings = RetrainConfig.read(options.load(List.of()));
+        new ModelRegistry(settings.registry()).requireUnlocked();
         SparkSession spark = startSpark("sparkvit retrain");
         try {
             RetrainJob.Result r = new RetrainJob(settings, System.out).execute(spark);

@@ -56,4 +56,37 @@ class MainTest {
         assertEquals(ExitCodes.OK, run(new StringWriter(), out, "--help"));
         assertTrue(out.toString().contains("demo"), out.toString());
     }
+
+    @Test
+    void retrainAgainstALockedRegistryExitsWithLockHeldAndIngestsNothing(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Files.createDirectories(tmp.resolve("incoming"));
+        java.nio.file.Files.createDirectories(tmp.resolve("registry"));
+        java.nio.file.Files.writeString(tmp.resolve("registry").resolve(".lock"), "pid 7@other since then\n");
+        java.nio.file.Files.writeString(tmp.resolve("finetune.yaml"), "model:\n  preset: vit_nano_patch4_32\n");
+        java.nio.file.Path config = tmp.resolve("retrain.yaml");
+        java.nio.file.Files.writeString(config, "input: " + tmp.resolve("incoming") + "\ndataset: "
+                + tmp.resolve("ds") + "\nregistry: " + tmp.resolve("registry") + "\nfinetune_config: "
+                + tmp.resolve("finetune.yaml") + "\n");
+        StringWriter err = new StringWriter();
+        int code = run(err, new StringWriter(), "retrain", "--config", config.toString());
+        assertEquals(ExitCodes.LOCK_HELD, code, err.toString());
+        assertTrue(err.toString().contains("pid 7@other") && err.toString().contains(".lock"), err.toString());
+        assertTrue(!java.nio.file.Files.exists(tmp.resolve("ds")), "nothing ingested");
+    }
+
+    @Test
+    void retrainWithAnUnknownGateKeyIsBadInputNamingTheKey(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Files.createDirectories(tmp.resolve("incoming"));
+        java.nio.file.Files.writeString(tmp.resolve("finetune.yaml"), "model:\n  preset: vit_nano_patch4_32\n");
+        java.nio.file.Path config = tmp.resolve("retrain.yaml");
+        java.nio.file.Files.writeString(config, "input: " + tmp.resolve("incoming") + "\ndataset: x\nregistry: "
+                + tmp.resolve("registry") + "\nfinetune_config: " + tmp.resolve("finetune.yaml")
+                + "\ngate:\n  metrc: accuracy\n");
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCodes.BAD_INPUT, run(err, new StringWriter(), "retrain", "--config", config.toString()));
+        assertTrue(err.toString().contains("unknown key gate.metrc") && err.toString().contains("retrain.yaml"),
+                err.toString());
+    }
 }

@@ -77,17 +77,32 @@ public final class ModelRegistry {
                     + " since " + Instant.now() + "\n", StandardCharsets.UTF_8);
             return new Lock(file);
         } catch (FileAlreadyExistsException e) {
-            String holder;
-            try {
-                holder = Files.readString(file, StandardCharsets.UTF_8).trim();
-            } catch (IOException unreadable) {
-                holder = "unknown holder";
-            }
-            throw new LockHeldException("registry " + root + " is locked by another retrain run (" + holder + "); "
-                    + "if no run is active (a killed run leaves its lock), delete " + file);
+            throw held(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the registry lock " + file, e);
         }
+    }
+
+    /**
+     * Fails when another run holds the lock: a check before any cluster time is spent. {@link #lock()} stays the
+     * authority (a run may take the lock between this check and that call).
+     */
+    public void requireUnlocked() {
+        Path file = root.resolve(LOCK);
+        if (Files.exists(file)) {
+            throw held(file);
+        }
+    }
+
+    private LockHeldException held(Path file) {
+        String holder;
+        try {
+            holder = Files.readString(file, StandardCharsets.UTF_8).trim();
+        } catch (IOException unreadable) {
+            holder = "unknown holder";
+        }
+        return new LockHeldException("registry " + root + " is locked by another retrain run (" + holder + "); "
+                + "if no run is active (a killed run leaves its lock), delete " + file);
     }
 
     /** Names of the versions, oldest first. */
