@@ -6,16 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The options of every YAML-configured training command: the file, overrides and resuming. */
+/** The options of every YAML-configured command: the file and its overrides. */
 final class ConfigOptions {
     @Option(names = "--config", required = true, description = "YAML config (see conf/).")
     Path config;
 
     @Option(names = "--set", description = "Override a config key, e.g. --set training.epochs=5 (repeatable).")
     List<String> overrides = new ArrayList<>();
-
-    @Option(names = "--resume", description = "Continue the run in output_dir from its newest checkpoint.")
-    boolean resume;
 
     /** The config with the {@code --set} overrides, then {@code more} applied. */
     YamlConfig load(List<String> more) {

@@ -22,6 +22,9 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
+    @Mixin
+    ResumeOption resume;
+
     @Option(names = "--ssl-checkpoint", description = "Pretrained encoder: weights file, checkpoint or checkpoints "
             + "folder (overrides model.ssl_pretrained_path).")
     String sslCheckpoint;
@@ -45,7 +48,7 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         FinetuneSettings settings = FinetuneConfig.read(options.load(all));
         SparkSession spark = startSpark("sparkvit finetune");
         try {
-            FinetuneResult r = new FinetuneJob(settings, options.resume, System.out).execute(spark);
+            FinetuneResult r = new FinetuneJob(settings, resume.resume, System.out).execute(spark);
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""
                             : String.format(", EMA %.3f", r.ema().accuracy()));

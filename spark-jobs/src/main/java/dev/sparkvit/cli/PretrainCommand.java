@@ -18,13 +18,16 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;
 
+    @Mixin
+    ResumeOption resume;
+
     @Override
     public Integer call() {
         // validated before Spark starts: a wrong key or value costs no cluster time
         PretrainSettings settings = PretrainConfig.read(options.load(List.of()));
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
-            PretrainResult r = new PretrainJob(settings, options.resume, System.out).execute(spark);
+            PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);
             float[] losses = r.iterationLosses();
             System.out.printf("sparkvit pretrain: %d iterations, NT-Xent %.4f -> %.4f (%d negatives per view)%n",
                     losses.length, losses[0], losses[losses.length - 1], r.negativesPerAnchor());
