@@ -4,6 +4,7 @@ import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.jobs.finetune.FinetuneConfig;
+import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +53,21 @@ public final class RetrainConfig {
         List<String> check = new ArrayList<>(overrides);
         check.add("data.dataset=" + input);
         check.add("output_dir=" + work);
-        FinetuneConfig.read(YamlConfig.load(finetune).with(check));
+        FinetuneSettings checked;
+        try {
+            checked = FinetuneConfig.read(YamlConfig.load(finetune).with(check));
+        } catch (ConfigException e) {
+            throw new ConfigException(yaml.file() + ": finetune_config " + finetune + " with finetune_set " + overrides
+                    + ": " + e.getMessage());
+        }
+        if (variant.startsWith("ema") && !checked.ema().enabled()) {
+            throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.use_ema in "
+                    + finetune + " (or finetune_set)");
+        }
+        if (variant.endsWith("+tta") && checked.tta().equals(List.of("identity"))) {
+            throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.use_tta in "
+                    + finetune + " (or finetune_set)");
+        }
         return new RetrainSettings(input, dataset, storedSize, registry, finetune, overrides, warmStart, metric,
                 variant, split, margin, work, yaml.file());
     }

@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
@@ -173,16 +172,8 @@ public final class RetrainJob {
         if (warmStart != null) {
             sets.add("model.ssl_pretrained_path=" + warmStart);
         }
-        FinetuneSettings finetune = FinetuneConfig.read(YamlConfig.load(settings.finetuneConfig()).with(sets));
-        if (settings.variant().startsWith("ema") && !finetune.ema().enabled()) {
-            throw new ConfigException(settings.source() + ": gate.variant = " + settings.variant() + " needs "
-                    + "training.use_ema in " + settings.finetuneConfig());
-        }
-        if (settings.variant().endsWith("+tta") && finetune.tta().equals(List.of("identity"))) {
-            throw new ConfigException(settings.source() + ": gate.variant = " + settings.variant() + " needs "
-                    + "training.use_tta in " + settings.finetuneConfig());
-        }
-        return finetune;
+        // RetrainConfig checked this config, and that it produces the gate's variant, before Spark started
+        return FinetuneConfig.read(YamlConfig.load(settings.finetuneConfig()).with(sets));
     }
 
     /** The production model's file to warm-start from: the EMA weights when present. */

@@ -1,0 +1,84 @@
+package dev.sparkvit.jobs.retrain;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.YamlConfig;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every retrain config mistake is one message naming the file, the key and the value, before Spark starts. */
+class RetrainConfigTest {
+    @TempDir
+    Path tmp;
+    private String base;
+
+    @BeforeEach
+    void files() throws IOException {
+        Files.createDirectories(tmp.resolve("incoming"));
+        Files.writeString(tmp.resolve("finetune.yaml"), "model:\n  preset: vit_nano_patch4_32\n");
+        base = "input: " + tmp.resolve("incoming") + "\ndataset: " + tmp.resolve("ds") + "\nregistry: "
+                + tmp.resolve("registry") + "\nfinetune_config: " + tmp.resolve("finetune.yaml") + "\n";
+    }
+
+    private RetrainSettings read(String extra) {
+        return RetrainConfig.read(YamlConfig.parse("retrain.yaml", new StringReader(base + extra)));
+    }
+
+    private void rejects(String extra, String... fragments) {
+        ConfigException e = assertThrows(ConfigException.class, () -> read(extra), extra);
+        assertTrue(e.getMessage().contains("retrain.yaml"), e.getMessage());
+        for (String fragment : fragments) {
+            assertTrue(e.getMessage().contains(fragment), "'" + fragment + "' missing from: " + e.getMessage());
+        }
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        RetrainSettings s = read("");
+        assertEquals("production", s.warmStart());
+        assertEquals("accuracy", s.metric());
+        assertEquals("ema+tta", s.variant());
+        assertEquals("test", s.split());
+        assertEquals(0.01, s.minImprovement());
+        assertEquals(List.of(), s.finetuneOverrides());
+    }
+
+    @Test
+    void eachMistakeNamesKeyAndValue() throws IOException {
+        rejects("warm_start: latest\n", "warm_start = latest");
+        rejects("gate:\n  variant: best\n", "gate.variant = best");
+        rejects("gate:\n  metric: f1\n", "gate.metric = f1");
+        rejects("gate:\n  min_improvement: 2\n", "gate.min_improvement = 2");
+        rejects("gate:\n  split: holdout\n", "gate.split = holdout");
+        rejects("schedule: nightly\n", "unknown key schedule");
+        rejects("finetune_set: [output_dir=/tmp/x]\n", "output_dir=/tmp/x", "set by retrain");
+        rejects("finetune_set: [training.epochs]\n", "training.epochs", "key=value");
+        rejects("finetune_set: [training.epochs=0]\n", "finetune_set", "training.epochs = 0");
+        Files.delete(tmp.resolve("finetune.yaml"));
+        rejects("", "finetune_config", "is not a file");
+    }
+
+    @Test
+    void aGateOnAVariantTheRunWillNotProduceIsRejected() {
+        rejects("finetune_set: [training.use_ema=false]\n", "gate.variant = (default)", "training.use_ema");
+        rejects("finetune_set: [training.use_tta=false]\ngate:\n  variant: live+tta\n", "gate.variant = live+tta",
+                "training.use_tta");
+        assertEquals("live", read("finetune_set: [training.use_ema=false, training.use_tta=false]\ngate:\n"
+                + "  variant: live\n").variant());
+    }
+
+    @Test
+    void aMissingInputFolderIsRejected() throws IOException {
+        Files.delete(tmp.resolve("incoming"));
+        rejects("", "input", "is not a folder");
+    }
+}
