@@ -1,50 +1,18 @@
 package dev.sparkvit.cli;
 
-import dev.sparkvit.jobs.bench.DataBenchmark;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-/** {@code sparkvit bench}: data pipeline throughput on the embedded dataset (medians of repeated runs). */
+/**
+ * {@code sparkvit bench}: the benchmarks behind {@code make bench}. Each subcommand prints its medians and, with
+ * {@code --json FILE}, writes them for bench/report.py. Timing is wall clock: compare numbers of the same run only.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure ingestion and SimCLR pair throughput (per second and per core) on the embedded dataset.")
-final class BenchCommand extends SparkCommand implements Callable<Integer> {
-    @Option(names = "--images-per-class", defaultValue = "100",
-            description = "Images per class of the embedded dataset, 10 classes (default: ${DEFAULT-VALUE}).")
-    int imagesPerClass;
-
-    @Option(names = "--size", defaultValue = "32",
-            description = "Stored image side; inputs are generated at twice that (default: ${DEFAULT-VALUE}).")
-    int size;
-
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
-    int repeats;
-
+        description = "Benchmarks (medians of repeated runs); `make bench` runs them all and writes docs/BENCHMARKS.md.",
+        subcommands = {DataBenchCommand.class, CommandLine.HelpCommand.class})
+final class BenchCommand implements Runnable {
     @Override
-    public Integer call() throws IOException {
-        Path work = Files.createTempDirectory("sparkvit-bench");
-        SparkSession spark = startSpark("sparkvit bench");
-        try {
-            System.out.println("sparkvit bench: " + imagesPerClass * 10 + " images, stored at " + size + " px, "
-                    + spark.sparkContext().defaultParallelism() + " cores (" + spark.sparkContext().master() + ")");
-            new DataBenchmark(size, imagesPerClass, repeats, work).run(spark).forEach(System.out::println);
-            return ExitCodes.OK;
-        } finally {
-            spark.stop();
-            deleteTree(work);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (var walk = Files.walk(root)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + root, e);
-        }
+    public void run() {
+        CommandLine.usage(this, System.out);
     }
 }

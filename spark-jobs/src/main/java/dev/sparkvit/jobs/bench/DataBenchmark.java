@@ -17,9 +17,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -31,29 +31,6 @@ import org.apache.spark.sql.SparkSession;
  * on a quiet machine and compare numbers from the same run only.
  */
 public final class DataBenchmark {
-    /** One measured quantity. */
-    public record Measurement(String name, int items, double[] seconds, int cores) {
-        public double medianSeconds() {
-            double[] s = seconds.clone();
-            Arrays.sort(s);
-            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-        }
-
-        public double perSecond() {
-            return items / medianSeconds();
-        }
-
-        public double perSecondPerCore() {
-            return perSecond() / cores;
-        }
-
-        @Override
-        public String toString() {
-            return String.format("%-40s %6d items  median %7.3f s of %d runs  %9.1f /s  %9.1f /s per core", name,
-                    items, medianSeconds(), seconds.length, perSecond(), perSecondPerCore());
-        }
-    }
-
     private final int imageSize;
     private final int imagesPerClass;
     private final int repeats;
@@ -87,9 +64,10 @@ public final class DataBenchmark {
                 throw new IllegalStateException("benchmark ingest stored " + result.stored() + " of " + images);
             }
         }
-        results.add(new Measurement("ingest, Spark (all stages)", images, ingestSeconds, cores));
-        results.add(new Measurement("ingest work, one thread (decode+resize)", images,
-                timeEach(() -> decodeAll(raw)), 1));
+        results.add(Measurement.fromSeconds("ingest, Spark (all stages)", "sparkvit", cores, "images/s",
+                Map.of("images", images, "size", imageSize), images, ingestSeconds));
+        results.add(Measurement.fromSeconds("ingest work (decode+resize)", "sparkvit", 1, "images/s",
+                Map.of("images", images, "size", imageSize), images, timeEach(() -> decodeAll(raw))));
 
         Normalize normalize = StoredImages.normalization(StoredImages.manifest(spark, dataset));
         PairGenerator generator = new PairGenerator(Augmentations.simclr(imageSize, normalize), 42);
@@ -97,13 +75,15 @@ public final class DataBenchmark {
         var stored = StoredImages.read(spark, finalDataset, null).cache();
         long count = stored.count();
         double[] pairSeconds = timeEach(() -> generator.samples(stored, 0).count());
-        results.add(new Measurement("SimCLR pairs, Spark (to DLlib samples)", (int) count, pairSeconds, cores));
+        results.add(Measurement.fromSeconds("SimCLR pairs, Spark (to DLlib samples)", "sparkvit", cores, "pairs/s",
+                Map.of("images", count, "size", imageSize), count, pairSeconds));
         List<Row> rows = stored.collectAsList();
-        results.add(new Measurement("SimCLR pairs, one thread", rows.size(), timeEach(() -> {
-            for (Row row : rows) {
-                generator.pair(row.getString(row.fieldIndex("id")), StoredImages.image(row), 0);
-            }
-        }), 1));
+        results.add(Measurement.fromSeconds("SimCLR pairs", "sparkvit", 1, "pairs/s",
+                Map.of("images", rows.size(), "size", imageSize), rows.size(), timeEach(() -> {
+                    for (Row row : rows) {
+                        generator.pair(row.getString(row.fieldIndex("id")), StoredImages.image(row), 0);
+                    }
+                })));
         stored.unpersist();
         return results;
     }
