@@ -186,5 +186,13 @@ case_ "error: Kubernetes client mode"
 run --cluster conf/cluster/kubernetes.yaml --deploy-mode client --dry-run -- pretrain
 expect_error "cluster mode only"
 
+case_ "docs/CONFIG.md documents every cluster-profile key"
+for key in $(python3 -c 'import importlib.util, sys
+spec = importlib.util.spec_from_file_location("p", "submit/cluster-profile.py")
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(" ".join(m.KEYS))'); do
+  CHECKS=$((CHECKS + 1))
+  grep -q "^| \`$key\` |" docs/CONFIG.md || fail "cluster-profile key $key is missing from docs/CONFIG.md"
+done
+
 printf 'launcher-test: %d checks, %d failed\n' "$CHECKS" "$FAILS"
 ((FAILS == 0))

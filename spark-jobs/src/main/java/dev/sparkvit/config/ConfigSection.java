@@ -20,11 +20,20 @@ public final class ConfigSection {
     private final Map<String, YamlConfig.Value> values;
     private final Set<String> known = new LinkedHashSet<>();
     private final List<ConfigSection> children = new ArrayList<>();
+    private final KeyLog log;
 
-    ConfigSection(String file, String prefix, Map<String, YamlConfig.Value> values) {
+    ConfigSection(String file, String prefix, Map<String, YamlConfig.Value> values, KeyLog log) {
         this.file = file;
         this.prefix = prefix;
         this.values = values;
+        this.log = log;
+    }
+
+    /** Notes a key read with its type, default (null: required) and allowed values, when a log listens. */
+    private void note(String key, String type, String fallback, String allowed) {
+        if (log != null) {
+            log.note(prefix + key, type, fallback, allowed);
+        }
     }
 
     /** A nested section; absent means empty (all defaults). */
@@ -40,7 +49,7 @@ public final class ConfigSection {
         } else {
             throw error(key, value, "a section (mapping of keys)");
         }
-        ConfigSection child = new ConfigSection(file, prefix + key + ".", map);
+        ConfigSection child = new ConfigSection(file, prefix + key + ".", map, log);
         children.add(child);
         return child;
     }
@@ -51,6 +60,11 @@ public final class ConfigSection {
     }
 
     public String string(String key, String fallback) {
+        note(key, "text", fallback, "");
+        return read(key, fallback);
+    }
+
+    private String read(String key, String fallback) {
         known.add(key);
         YamlConfig.Value value = values.get(key);
         if (value == null || value.value() == null) {
@@ -67,7 +81,8 @@ public final class ConfigSection {
 
     /** One of {@code choices} (case-insensitive; returned in lower case). */
     public String choice(String key, String fallback, String... choices) {
-        String text = string(key, fallback).toLowerCase(Locale.ROOT);
+        note(key, "choice", fallback, String.join(" | ", choices));
+        String text = read(key, fallback).toLowerCase(Locale.ROOT);
         if (!List.of(choices).contains(text)) {
             throw error(key, values.get(key), "one of " + String.join(", ", choices));
         }
@@ -75,7 +90,8 @@ public final class ConfigSection {
     }
 
     public int integer(String key, int fallback, int min, int max) {
-        String text = string(key, String.valueOf(fallback));
+        note(key, "integer", String.valueOf(fallback), "[" + min + ", " + max + "]");
+        String text = read(key, String.valueOf(fallback));
         try {
             int value = Integer.parseInt(text.replace("_", ""));
             if (value < min || value > max) {
@@ -89,7 +105,8 @@ public final class ConfigSection {
 
     /** A finite number in {@code [min, max]}; {@code minExclusive} excludes min itself. */
     public double number(String key, double fallback, double min, boolean minExclusive, double max) {
-        String text = string(key, String.valueOf(fallback));
+        note(key, "number", String.valueOf(fallback), (minExclusive ? "(" : "[") + min + ", " + max + "]");
+        String text = read(key, String.valueOf(fallback));
         double value;
         try {
             value = Double.parseDouble(text);
@@ -103,7 +120,8 @@ public final class ConfigSection {
     }
 
     public boolean flag(String key, boolean fallback) {
-        String text = string(key, String.valueOf(fallback)).toLowerCase(Locale.ROOT);
+        note(key, "boolean", String.valueOf(fallback), "true | false");
+        String text = read(key, String.valueOf(fallback)).toLowerCase(Locale.ROOT);
         return switch (text) {
             case "true", "yes", "on" -> true;
             case "false", "no", "off" -> false;
@@ -113,7 +131,8 @@ public final class ConfigSection {
 
     /** A path; relative paths are kept as written (resolved against the working directory by the caller). */
     public Path path(String key, String fallback) {
-        String text = string(key, fallback);
+        note(key, "path", fallback, "");
+        String text = read(key, fallback);
         if (text.isBlank()) {
             throw error(key, values.get(key), "a non-empty path");
         }
@@ -122,12 +141,21 @@ public final class ConfigSection {
 
     /** A path, or null when the key is absent or null (an optional input). */
     public Path optionalPath(String key) {
+        note(key, "path", "null", "or null");
         known.add(key);
-        return has(key) ? path(key, null) : null;
+        if (!has(key)) {
+            return null;
+        }
+        String text = read(key, null);
+        if (text.isBlank()) {
+            throw error(key, values.get(key), "a non-empty path");
+        }
+        return Path.of(text);
     }
 
     /** A list of single values, each one of {@code choices} (lower-cased); absent: {@code fallback}. */
     public List<String> choices(String key, List<String> fallback, String... choices) {
+        note(key, "list", "[" + String.join(", ", fallback) + "]", "of " + String.join(" | ", choices));
         known.add(key);
         YamlConfig.Value value = values.get(key);
         if (value == null || value.value() == null) {
@@ -150,6 +178,7 @@ public final class ConfigSection {
 
     /** A list of single values (kept as written); absent or null: empty. */
     public List<String> strings(String key) {
+        note(key, "list", "[]", "of values");
         known.add(key);
         YamlConfig.Value value = values.get(key);
         if (value == null || value.value() == null) {

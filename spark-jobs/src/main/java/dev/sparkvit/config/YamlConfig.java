@@ -38,10 +38,21 @@ public final class YamlConfig {
 
     private final String file;
     private final Map<String, Value> root;
+    private final KeyLog log;
 
     private YamlConfig(String file, Map<String, Value> root) {
+        this(file, root, null);
+    }
+
+    private YamlConfig(String file, Map<String, Value> root, KeyLog log) {
         this.file = file;
         this.root = root;
+        this.log = log;
+    }
+
+    /** The same config, noting every key its readers ask for in {@code log} (for the configuration reference). */
+    public YamlConfig loggingKeysTo(KeyLog log) {
+        return new YamlConfig(file, root, log);
     }
 
     /** The top-level key listing the files merged under a config file. */
@@ -246,7 +257,7 @@ public final class YamlConfig {
             }
             section.put(keys[keys.length - 1], placed);
         }
-        return new YamlConfig(file, copy);
+        return new YamlConfig(file, copy, log);
     }
 
     @SuppressWarnings("unchecked")
@@ -262,8 +273,23 @@ public final class YamlConfig {
         return file;
     }
 
+    /** The value written at a dotted key path, or null (for the configuration reference). */
+    @SuppressWarnings("unchecked")
+    Value find(String dottedKey) {
+        Map<String, Value> section = root;
+        String[] keys = dottedKey.split("\\.");
+        for (int i = 0; i < keys.length - 1; i++) {
+            Value next = section.get(keys[i]);
+            if (next == null || !(next.value() instanceof Map)) {
+                return null;
+            }
+            section = (Map<String, Value>) next.value();
+        }
+        return section.get(keys[keys.length - 1]);
+    }
+
     /** The top-level section. */
     public ConfigSection root() {
-        return new ConfigSection(file, "", root);
+        return new ConfigSection(file, "", root, log);
     }
 }
