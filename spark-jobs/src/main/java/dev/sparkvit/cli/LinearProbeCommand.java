@@ -39,12 +39,14 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
         try {
             Manifest manifest = StoredImages.manifest(spark, dataset);
             VisionTransformer encoder = ProbeEncoder.load(weights, preset, manifest.storedSize());
+            spark.sparkContext().setJobGroup("linear-probe:encoder", "linear probe of " + weights, false);
             LinearProbe.Result result = LinearProbe.run(spark, encoder, dataset,
                     StoredImages.normalization(manifest));
             System.out.println("sparkvit linear-probe: " + weights);
             System.out.println("  encoder          " + result);
             if (baseline) {
                 VisionTransformer random = VisionTransformer.encoderOnly(encoder.config(), Seeds.DEFAULT);
+                spark.sparkContext().setJobGroup("linear-probe:baseline", "linear probe of a random encoder", false);
                 System.out.println("  random encoder   " + LinearProbe.run(spark, random, dataset,
                         StoredImages.normalization(manifest)));
             }

@@ -35,6 +35,7 @@ final class PairsCommand extends SparkCommand implements Callable<Integer> {
         }
         SparkSession spark = startSpark("sparkvit pairs");
         try {
+            spark.sparkContext().setJobGroup("pairs:sheet", "contact sheet of SimCLR pairs", false);
             int written = PairPreview.write(spark, dataset, StoredImages.manifest(spark, dataset), seed, count, epoch,
                     output);
             System.out.println("sparkvit pairs: " + written + " pairs (original, view 1, view 2) -> "
