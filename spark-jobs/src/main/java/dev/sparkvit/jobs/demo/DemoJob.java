@@ -1,12 +1,8 @@
 package dev.sparkvit.jobs.demo;
 
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
-import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.Manifest;
-import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.pairs.PairPreview;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainConfig;
@@ -20,7 +16,6 @@ import dev.sparkvit.jobs.pretrain.PretrainResult;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import java.io.PrintStream;
 import java.io.StringReader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -48,18 +43,9 @@ public final class DemoJob {
     }
 
     public DemoResult execute(SparkSession spark) {
-        Path rawDir = settings.outputDir().resolve("raw");
         Path datasetDir = settings.outputDir().resolve("dataset");
-
-        spark.sparkContext().setJobGroup("demo:generate", "write the embedded image dataset", false);
-        int written = new SyntheticImageFolder(settings.imageSize(), settings.imagesPerClass(), settings.seed())
-                .writeTo(rawDir);
-        LOG.info("stage generate: {} images of {}x{} in {} classes under {}", written, settings.imageSize(),
-                settings.imageSize(), SyntheticImageFolder.CLASSES.size(), rawDir);
-
-        boolean existing = Files.exists(datasetDir.resolve(StoredImageSchema.MANIFEST_FILE));
-        IngestResult ingest = new IngestJob(IngestSettings.defaults(rawDir.toString(), datasetDir.toString())
-                .withStoredSize(settings.imageSize()).withIncremental(existing)).execute(spark);
+        IngestResult ingest = EmbeddedDataset.write(spark, settings.outputDir(), settings.imageSize(),
+                settings.imagesPerClass(), settings.seed());
         Manifest manifest = ingest.manifest();
         console.printf("ingest: %d files (%d new, %d already present) -> %s%n", ingest.inputFiles(),
                 ingest.stored(), ingest.alreadyPresent(), datasetDir);

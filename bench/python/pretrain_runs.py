@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Runs sparkvit's own SimCLR pretraining for the scaling and FreezeOut benchmarks and writes their JSON.
+
+The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides), started
+locally through submit/sparkvit or on the standalone cluster through submit/spark-submit.sh. Throughput and time
+are read from the command's own per-epoch lines ("epoch 3/4  loss 3.9  191 img/s  6.4 s ..."); the first epoch is
+left out of throughput (JIT, caching). Standard library only.
+
+  pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone]
+  pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+(\d+) img/s\s+([0-9.]+) s")
+PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+)")
+LOCAL = [os.path.join(ROOT, "submit", "sparkvit")]
+STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
+              os.path.join(ROOT, "conf", "cluster", "standalone.yaml")]
+
+
+def run_pretrain(prefix, options, dataset, out_dir, epochs, sets):
+    """One run: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch, probe, wall s)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    cmd = prefix + ["pretrain", "--config", os.path.join(ROOT, "conf", "pretrain.yaml"),
+                    "--set", f"data.dataset={dataset}", "--set", f"output_dir={out_dir}",
+                    "--set", f"training.epochs={epochs}", "--set", "training.warmup_epochs=1",
+                    "--set", "training.probe_every_epochs=0"]
+    for s in sets:
+        cmd += ["--set", s]
+    cmd += options
+    log = out_dir + ".log"
+    print("pretrain_runs: " + " ".join(cmd), flush=True)
+    start = time.monotonic()
+    with open(log, "w") as handle:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=handle, text=True)
+    wall = time.monotonic() - start
+    with open(log, "a") as handle:
+        handle.write(proc.stdout)
+    if proc.returncode != 0:
+        sys.exit(f"pretrain_runs: the run failed with exit code {proc.returncode}; see {log}")
+    rates, seconds, probe = [], [], None
+    for line in proc.stdout.splitlines():
+        m = EPOCH.match(line.strip())
+        if m:
+            rates.append(float(m.group(4)))
+            seconds.append(float(m.group(5)))
+        p = PROBE.search(line)
+        if p:
+            probe = float(p.group(1))
+    if len(rates) != epochs or probe is None:
+        sys.exit(f"pretrain_runs: expected {epochs} epoch lines and a probe line in {log}")
+    return rates, seconds, probe, wall
+
+
+def measurement(name, impl, threads, unit, params, samples):
+    return {"name": name, "impl": impl, "threads": threads, "unit": unit, "params": params,
+            "samples": samples, "median": statistics.median(samples)}
+
+
+def scaling(args):
+    cases = [("local[1]", LOCAL, ["--master", "local[1]"], 1), ("local[2]", LOCAL, ["--master", "local[2]"], 2)]
+    if args.standalone:
+        cases += [("standalone 1 executor", STANDALONE + ["--executors", "1", "--"], [], 1),
+                  ("standalone 2 executors", STANDALONE + ["--executors", "2", "--"], [], 2)]
+    results = []
+    for impl, prefix, options, replicas in cases:
+        out = os.path.join(args.work, "scaling-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
+        rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs, [])
+        print(f"scaling {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
+        results.append(measurement("SimCLR pretraining", impl, replicas, "images/s",
+                                   {"model": "vit_nano_patch4_32", "batch": 64, "epochs": args.epochs,
+                                    "replicas": replicas, "wall_s": round(wall, 1)}, rates[1:]))
+    return {"benchmark": "scaling", "source": "sparkvit",
+            "notes": {"what": "conf/pretrain.yaml on the demo dataset (1,217 train images, batch 64); samples are "
+                              "the epochs after the first; standalone executors have 1 core each"},
+            "measurements": results}
+
+
+def freezeout(args):
+    cases = [("off", ["training.freezeout.enabled=false"])]
+    for t0 in args.t0.split(","):
+        cases.append((f"t0={t0}", ["training.freezeout.enabled=true", f"training.freezeout.t0={t0}"]))
+    results = []
+    for label, sets in cases:
+        out = os.path.join(args.work, "freezeout-" + re.sub(r"[^a-z0-9]+", "-", label))
+        rates, seconds, probe, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out, args.epochs,
+                                                   sets)
+        train_s = sum(seconds)
+        print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
+        params = {"model": "vit_nano_patch4_32", "epochs": args.epochs, "freezeout": label,
+                  "probe_pooled": probe, "train_s": round(train_s, 1), "wall_s": round(wall, 1),
+                  "seconds_per_epoch": seconds}
+        results.append(measurement("SimCLR pretraining with FreezeOut", label, 2, "images/s", params, rates[1:]))
+    return {"benchmark": "freezeout", "source": "sparkvit",
+            "notes": {"what": f"conf/pretrain.yaml on the demo dataset, {args.epochs} epochs on local[2]; probe = "
+                              "linear-probe val accuracy of the EMA encoder (pooled), 133 val images"},
+            "measurements": results}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["scaling", "freezeout"])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--json", required=True)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--standalone", action="store_true", help="also 1 and 2 executors on the standalone cluster")
+    parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
+    args = parser.parse_args()
+    if not os.path.isdir(args.dataset):
+        sys.exit(f"pretrain_runs: --dataset {args.dataset} is not a folder (make it with sparkvit bench dataset)")
+    os.makedirs(args.work, exist_ok=True)
+    if args.what == "scaling":
+        args.epochs = args.epochs or 4
+        result = scaling(args)
+    else:
+        args.epochs = args.epochs or 10
+        result = freezeout(args)
+    tmp = args.json + ".tmp"
+    with open(tmp, "w") as handle:
+        json.dump(result, handle, indent=2)
+    os.replace(tmp, args.json)
+
+
+if __name__ == "__main__":
+    main()
