@@ -209,9 +209,15 @@ public final class ModelRegistry {
             Map<String, Object> info = info(version);
             lines.add(String.format("%s%s  %s  %s = %s  data %s  %s", version,
                     production.map(version::equals).orElse(false) ? " (production)" : "",
-                    info.get("status"), info.get("metric"), info.get("candidate_score"),
+                    info.get("status"), info.get("metric"), score(info.get("candidate_score")),
                     String.valueOf(info.get("data_fingerprint")).substring(0, 12), info.get("registered_at")));
         }
         return lines;
+    }
+
+    /** A score as the registry's listing shows it: three decimals (version.json keeps the full value). */
+    private static String score(Object value) {
+        return value instanceof Number n ? String.format(java.util.Locale.ROOT, "%.3f", n.doubleValue())
+                : String.valueOf(value);
     }
 }
