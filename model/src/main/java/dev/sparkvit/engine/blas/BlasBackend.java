@@ -5,13 +5,13 @@ import java.util.function.Function;
 
 /**
  * The GEMM backend setting: {@value #PROPERTY} (system property), else the environment variable {@value #ENV},
- * else {@link #AUTO}. Spark executors read their own JVM's setting, so a cluster passes it to them too (see
- * docs/ENGINE.md, "BLAS backend").
+ * else {@link #MKL}, measured the faster on the Xeon (AVX-512) machines sparkvit is developed on (docs/ENGINE.md,
+ * "BLAS backend"). Spark executors read their own JVM's setting, so a cluster passes it to them too.
  */
 public enum BlasBackend {
-    /** OpenBLAS when its library loads, else MKL. */
+    /** OpenBLAS when its library loads, else MKL: for machines where OpenBLAS measures faster. */
     AUTO,
-    /** The MKL bundled with BigDL's core jar. */
+    /** The MKL bundled with BigDL's core jar; the default. */
     MKL,
     /** OpenBLAS from {@link OpenBlasLibrary#configured()}; fails when it does not load. */
     OPENBLAS;
@@ -36,7 +36,7 @@ public enum BlasBackend {
             source = ENV;
         }
         if (value == null || value.isBlank()) {
-            return AUTO;
+            return MKL;
         }
         return switch (value.trim().toLowerCase(Locale.ROOT)) {
             case "auto" -> AUTO;

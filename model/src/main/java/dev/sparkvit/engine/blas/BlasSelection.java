@@ -33,7 +33,7 @@ public final class BlasSelection {
         String key = BlasBackend.PROPERTY + " / " + BlasBackend.ENV;
         switch (setting) {
             case MKL:
-                return new Choice(mkl.get(), key + " = mkl");
+                return new Choice(mkl.get(), key + " = mkl, the default");
             case OPENBLAS:
                 try {
                     return new Choice(openBlas.get(), key + " = openblas");

@@ -13,9 +13,9 @@ class BlasBackendTest {
     }
 
     @Test
-    void unsetOrBlankIsAuto() {
-        assertEquals(BlasBackend.AUTO, configured(Map.of(), Map.of()));
-        assertEquals(BlasBackend.AUTO, configured(Map.of("sparkvit.blas", " "), Map.of("SPARKVIT_BLAS", "")));
+    void unsetOrBlankIsMkl() {
+        assertEquals(BlasBackend.MKL, configured(Map.of(), Map.of()));
+        assertEquals(BlasBackend.MKL, configured(Map.of("sparkvit.blas", " "), Map.of("SPARKVIT_BLAS", "")));
     }
 
     @Test
