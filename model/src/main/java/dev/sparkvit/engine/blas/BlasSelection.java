@@ -21,7 +21,9 @@ public final class BlasSelection {
             MklSgemm.requireLoaded();
             return MklSgemm.INSTANCE;
         }, () -> OpenBlasSgemm.load(OpenBlasLibrary.configured()));
-        LOG.info("sparkvit GEMM backend: {} ({})", choice.sgemm().name(), choice.reason());
+        String backend = choice.sgemm() instanceof OpenBlasSgemm openBlas
+                ? "openblas from " + openBlas.library() : choice.sgemm().name();
+        LOG.info("sparkvit GEMM backend: {} ({})", backend, choice.reason());
         return choice.sgemm();
     }
 
