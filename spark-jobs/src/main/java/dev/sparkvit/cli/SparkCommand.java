@@ -1,5 +1,6 @@
 package dev.sparkvit.cli;
 
+import dev.sparkvit.engine.Blas;
 import dev.sparkvit.engine.SparkSessions;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -12,6 +13,9 @@ abstract class SparkCommand {
     String master;
 
     SparkSession startSpark(String appName) {
+        // Chooses and logs this JVM's GEMM backend before Spark starts, so a bad sparkvit.blas / SPARKVIT_BLAS fails
+        // at once; each executor JVM chooses its own from its own settings (docs/ENGINE.md, "BLAS backend").
+        Blas.gemmBackend();
         return SparkSessions.start(new SparkConf().setAppName(appName)
                 .set("spark.ui.showConsoleProgress", "false"), master);
     }

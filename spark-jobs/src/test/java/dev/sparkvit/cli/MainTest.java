@@ -34,6 +34,14 @@ class MainTest {
     }
 
     @Test
+    void gemmBenchWithAnUnknownBackendIsBadInputNamingIt() {
+        StringWriter err = new StringWriter();
+        int code = run(err, new StringWriter(), "bench", "gemm", "--sizes", "8", "--backends", "mkl,cublas");
+        assertEquals(ExitCodes.BAD_INPUT, code);
+        assertTrue(err.toString().contains("--backends: unknown backend 'cublas'"), err.toString());
+    }
+
+    @Test
     void modelSummaryReportsVitBaseFigures() {
         StringWriter out = new StringWriter();
         assertEquals(ExitCodes.OK, run(new StringWriter(), out, "model-summary", "--preset", "vit_base_patch16_224"));
