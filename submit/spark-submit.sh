@@ -188,6 +188,11 @@ case "$MASTER" in
   *) bad "unsupported master '$MASTER' (spark://HOST:PORT, yarn, k8s://..., local[N])" ;;
 esac
 RESOURCE_CONF+=(--conf spark.dynamicAllocation.enabled=false)
+# The GEMM backend choice (docs/ENGINE.md, BLAS backend) reaches executors, and a driver not started from this shell.
+for var in SPARKVIT_BLAS SPARKVIT_OPENBLAS_LIBRARY; do
+  [[ -z "${!var:-}" ]] || RESOURCE_CONF+=(--conf "spark.executorEnv.$var=${!var}"
+    --conf "spark.yarn.appMasterEnv.$var=${!var}" --conf "spark.kubernetes.driverEnv.$var=${!var}")
+done
 [[ -z "$EXECUTOR_MEMORY" ]] || RESOURCE_CONF+=(--conf "spark.executor.memory=$EXECUTOR_MEMORY")
 
 # ---- standalone pre-flight ----

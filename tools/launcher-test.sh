@@ -186,6 +186,12 @@ case_ "error: Kubernetes client mode"
 run --cluster conf/cluster/kubernetes.yaml --deploy-mode client --dry-run -- pretrain
 expect_error "cluster mode only"
 
+case_ "SPARKVIT_BLAS reaches executors and a cluster-mode driver"
+SPARKVIT_BLAS=openblas run --cluster conf/cluster/yarn.yaml --dry-run -- pretrain
+if ok; then conf spark.executorEnv.SPARKVIT_BLAS=openblas; conf spark.yarn.appMasterEnv.SPARKVIT_BLAS=openblas; fi
+run --cluster conf/cluster/yarn.yaml --dry-run -- pretrain
+if ok; then hasnt "SPARKVIT_BLAS"; fi
+
 case_ "docs/CONFIG.md documents every cluster-profile key"
 for key in $(python3 -c 'import importlib.util, sys
 spec = importlib.util.spec_from_file_location("p", "submit/cluster-profile.py")
