@@ -71,8 +71,9 @@ public final class ImageDecoder {
                 }
                 if (format.equals("gif")) {
                     // ImageIO pads a GIF frame whose data runs out with black instead of failing
+                    // more than a row short: the count may miss the last code of a valid stream (seen in fuzzing)
                     long coded = gifFirstFramePixels(bytes, (long) width * height);
-                    if (coded >= 0 && coded < (long) width * height) {
+                    if (coded >= 0 && coded + width < (long) width * height) {
                         return DecodeResult.reject(RejectReason.TRUNCATED, "gif frame declares " + width + "x"
                                 + height + " = " + (long) width * height + " pixels but its data holds only "
                                 + coded);
