@@ -79,4 +79,58 @@ class ImageDecoderTest {
         DecodeResult result = DECODER.decode(Arrays.copyOf(gif, gif.length * 2 / 3));
         assertEquals(RejectReason.TRUNCATED, result.reason(), String.valueOf(result.detail()));
     }
+
+    private static byte[] encode(BufferedImage image, String format) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertTrue(ImageIO.write(image, format, out));
+        return out.toByteArray();
+    }
+
+    private static BufferedImage solid(int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = image.createGraphics();
+        g.setColor(new java.awt.Color(90, 120, 200));
+        g.fillRect(0, 0, width, height);
+        g.dispose();
+        return image;
+    }
+
+    @Test
+    void aSmallFileWhoseHeaderDeclaresAHugeImageIsTruncatedBeforeDecoding() throws IOException {
+        byte[] jpeg = encode(solid(64, 64), "jpg");
+        for (int i = 2; i + 9 < jpeg.length; ) { // the start-of-frame segment: height, then width
+            int marker = jpeg[i + 1] & 0xff;
+            if (marker == 0xc0) {
+                jpeg[i + 5] = (byte) (10000 >> 8);
+                jpeg[i + 6] = (byte) 10000;
+                jpeg[i + 7] = (byte) (10000 >> 8);
+                jpeg[i + 8] = (byte) 10000;
+                break;
+            }
+            i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+        }
+        DecodeResult result = DECODER.decode(jpeg);
+        assertEquals(RejectReason.TRUNCATED, result.reason(), String.valueOf(result.detail()));
+        assertTrue(result.detail().contains("10000x10000, which takes at least 48828 bytes"), result.detail());
+
+        byte[] png = encode(solid(64, 64), "png");
+        java.nio.ByteBuffer.wrap(png).putInt(16, 10000).putInt(20, 10000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, 12, 17);
+        java.nio.ByteBuffer.wrap(png).putInt(29, (int) crc.getValue());
+        DecodeResult pngResult = DECODER.decode(png);
+        assertEquals(RejectReason.TRUNCATED, pngResult.reason(), String.valueOf(pngResult.detail()));
+        assertTrue(pngResult.detail().contains("checked before decoding"), pngResult.detail());
+    }
+
+    /** The bound is far below what real encoders produce, even for images that compress best (one colour). */
+    @Test
+    void solidColourImagesStillDecode() throws IOException {
+        for (String format : new String[] {"jpg", "png"}) {
+            byte[] bytes = encode(solid(2000, 1500), format);
+            assertTrue(bytes.length > 4 * ImageDecoder.minimumEncodedBytes(format.equals("jpg") ? "jpeg" : format,
+                    2000, 1500), format + ": " + bytes.length);
+            assertTrue(DECODER.decode(bytes).accepted(), format);
+        }
+    }
 }
