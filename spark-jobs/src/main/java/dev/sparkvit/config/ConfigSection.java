@@ -136,7 +136,15 @@ public final class ConfigSection {
         if (text.isBlank()) {
             throw error(key, values.get(key), "a non-empty path");
         }
-        return Path.of(text);
+        return toPath(key, text);
+    }
+
+    private Path toPath(String key, String text) {
+        try {
+            return Path.of(text);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw error(key, values.get(key), "a valid path (" + e.getReason() + ")");
+        }
     }
 
     /** A path, or null when the key is absent or null (an optional input). */
@@ -150,7 +158,7 @@ public final class ConfigSection {
         if (text.isBlank()) {
             throw error(key, values.get(key), "a non-empty path");
         }
-        return Path.of(text);
+        return toPath(key, text);
     }
 
     /** A list of single values, each one of {@code choices} (lower-cased); absent: {@code fallback}. */
@@ -240,7 +248,7 @@ public final class ConfigSection {
                     : String.valueOf(v))));
             return "{" + String.join(", ", parts) + "}";
         }
-        return String.valueOf(value.value());
+        return ConfigException.shown(String.valueOf(value.value()));
     }
 
     /** Where a value was written: its file (the job file or an included fragment) and line, or its --set. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -147,7 +148,7 @@ public final class YamlConfig {
             items.forEach(item -> parts.add(describe((Value) item)));
             return "[" + String.join(", ", parts) + "]";
         }
-        return value.value() instanceof Map ? "a mapping" : String.valueOf(value.value());
+        return value.value() instanceof Map ? "a mapping" : ConfigException.shown(String.valueOf(value.value()));
     }
 
     /** Parses YAML text; {@code name} is used in messages. Text has no folder, so it cannot {@code include}. */
@@ -168,7 +169,7 @@ public final class YamlConfig {
             node = new Yaml().compose(reader);
         } catch (MarkedYAMLException e) {
             throw new ConfigException(name + ":" + (e.getProblemMark().getLine() + 1) + ": not valid YAML: "
-                    + e.getProblem());
+                    + String.valueOf(e.getProblem()).strip());
         } catch (YAMLException e) {
             throw new ConfigException(name + ": not valid YAML: " + e.getMessage());
         }
@@ -178,14 +179,15 @@ public final class YamlConfig {
         if (!(node instanceof MappingNode mapping)) {
             throw new ConfigException(name + ":" + line(node) + ": the top level must be a mapping of keys");
         }
-        return toMap(name, mapping, "");
+        return toMap(name, mapping, "", java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
     }
 
     private static int line(Node node) {
         return node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
     }
 
-    private static Map<String, Value> toMap(String name, MappingNode mapping, String prefix) {
+    /** {@code open}: the collection nodes being converted above this one, to catch an anchor used inside itself. */
+    private static Map<String, Value> toMap(String name, MappingNode mapping, String prefix, Set<Node> open) {
         Map<String, Value> map = new LinkedHashMap<>();
         for (NodeTuple tuple : mapping.getValue()) {
             if (!(tuple.getKeyNode() instanceof ScalarNode keyNode)) {
@@ -195,21 +197,30 @@ public final class YamlConfig {
             if (map.containsKey(key)) {
                 throw new ConfigException(name + ":" + line(keyNode) + ": key " + prefix + key + " appears twice");
             }
-            map.put(key, toValue(name, tuple.getValueNode(), prefix + key + "."));
+            map.put(key, toValue(name, tuple.getValueNode(), prefix + key + ".", open));
         }
         return map;
     }
 
-    private static Value toValue(String name, Node node, String prefix) {
-        if (node instanceof MappingNode mapping) {
-            return new Value(toMap(name, mapping, prefix), line(node), name);
-        }
-        if (node instanceof SequenceNode sequence) {
-            List<Value> items = new ArrayList<>();
-            for (Node item : sequence.getValue()) {
-                items.add(toValue(name, item, prefix));
+    private static Value toValue(String name, Node node, String prefix, Set<Node> open) {
+        if (node instanceof MappingNode || node instanceof SequenceNode) {
+            if (!open.add(node)) {
+                String key = prefix.isEmpty() ? "the top level" : prefix.substring(0, prefix.length() - 1);
+                throw new ConfigException(name + ":" + line(node) + ": " + key + " refers to itself through an alias "
+                        + "(an anchor used inside its own value)");
             }
-            return new Value(items, line(node), name);
+            try {
+                if (node instanceof MappingNode mapping) {
+                    return new Value(toMap(name, mapping, prefix, open), line(node), name);
+                }
+                List<Value> items = new ArrayList<>();
+                for (Node item : ((SequenceNode) node).getValue()) {
+                    items.add(toValue(name, item, prefix, open));
+                }
+                return new Value(items, line(node), name);
+            } finally {
+                open.remove(node);
+            }
         }
         String text = ((ScalarNode) node).getValue();
         boolean nullish = ((ScalarNode) node).getTag().getValue().endsWith(":null");

@@ -69,6 +69,22 @@ public final class ImageDecoder {
                     return DecodeResult.reject(RejectReason.TOO_SMALL, width + "x" + height
                             + " is below the minimum side of " + minSize);
                 }
+                long needed = minimumEncodedBytes(format, width, height);
+                if (bytes.length < needed) {
+                    return DecodeResult.reject(RejectReason.TRUNCATED, format + " header declares " + width + "x"
+                            + height + ", which takes at least " + needed + " bytes to encode, but the file has "
+                            + bytes.length + " (checked before decoding)");
+                }
+                if (format.equals("gif")) {
+                    // ImageIO pads a GIF frame whose data runs out with black instead of failing
+                    // more than a row short: the count may miss the last code of a valid stream (seen in fuzzing)
+                    long coded = gifFirstFramePixels(bytes, (long) width * height);
+                    if (coded >= 0 && coded + width < (long) width * height) {
+                        return DecodeResult.reject(RejectReason.TRUNCATED, "gif frame declares " + width + "x"
+                                + height + " = " + (long) width * height + " pixels but its data holds only "
+                                + coded);
+                    }
+                }
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 RgbImage image;
@@ -91,6 +107,125 @@ public final class ImageDecoder {
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             return failure("image", e);
         }
+    }
+
+    /**
+     * A lower bound on the size of any file of this format holding width x height pixels, so that a header lying
+     * about its size in a small file is rejected before the decoder allocates the image (a 3 KB JPEG declaring
+     * 10000 x 10000 took 2 s and 600 MB to be found truncated). JPEG: at least one bit per 16 x 16 pixels (the DC
+     * code of each data unit, for the most subsampled component). PNG: one bit per pixel and a filter byte per row,
+     * deflated at most 1100:1 (deflate's limit is about 1032:1). 0 for the other formats.
+     */
+    static long minimumEncodedBytes(String format, long width, long height) {
+        return switch (format) {
+            case "jpeg", "jpg" -> ((width + 15) / 16) * ((height + 15) / 16) / 8;
+            case "png" -> height * (1 + (width + 7) / 8) / 1100;
+            default -> 0;
+        };
+    }
+
+    /**
+     * How many pixels the LZW data of a GIF's first frame yields, counting at most {@code enough}; -1 when the block
+     * structure cannot be followed (ImageIO then decides). Only the lengths of the dictionary's strings are tracked,
+     * so this costs one pass over the compressed bytes and no pixel memory.
+     */
+    static long gifFirstFramePixels(byte[] gif, long enough) {
+        if (gif.length < 13) {
+            return -1;
+        }
+        int at = 13 + colourTable(gif[10]);
+        while (at < gif.length && (gif[at] & 0xff) == 0x21) { // extensions: label, then sub-blocks
+            at = skipSubBlocks(gif, at + 2);
+        }
+        if (at + 10 >= gif.length || (gif[at] & 0xff) != 0x2c) {
+            return -1;
+        }
+        at += 10 + colourTable(gif[at + 9]);
+        if (at >= gif.length) {
+            return 0;
+        }
+        int minCodeSize = gif[at++] & 0xff;
+        if (minCodeSize < 1 || minCodeSize > 11) {
+            return -1;
+        }
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        while (at < gif.length && gif[at] != 0) {
+            int size = gif[at] & 0xff;
+            data.write(gif, at + 1, Math.min(size, gif.length - at - 1));
+            at += size + 1;
+        }
+        byte[] codes = data.toByteArray();
+        // Encoders differ on when the code width grows (as the table reaches 2^n entries, or one code later, as
+        // ImageIO's writer does): each reading either ends cleanly (end code or end of data) with a count, or meets
+        // a code it cannot follow (-1, undecided). A valid stream counts in full under one of them.
+        return Math.max(lzwPixels(codes, minCodeSize, enough, 0), lzwPixels(codes, minCodeSize, enough, 1));
+    }
+
+    private static int colourTable(byte packed) {
+        return (packed & 0x80) != 0 ? 3 * (1 << ((packed & 7) + 1)) : 0;
+    }
+
+    private static int skipSubBlocks(byte[] gif, int at) {
+        while (at < gif.length && gif[at] != 0) {
+            at += (gif[at] & 0xff) + 1;
+        }
+        return at + 1;
+    }
+
+    /**
+     * Pixels an LZW code stream (GIF variant: LSB-first codes, 12 bits at most) expands to, up to enough; the code
+     * width grows once the table holds {@code 2^width + late} entries. -1 when a code cannot be followed.
+     */
+    private static long lzwPixels(byte[] data, int minCodeSize, long enough, int late) {
+        int clear = 1 << minCodeSize;
+        int end = clear + 1;
+        int[] length = new int[4096];
+        java.util.Arrays.fill(length, 0, clear, 1);
+        int next = clear + 2;
+        int codeSize = minCodeSize + 1;
+        int previous = -1;
+        long pixels = 0;
+        long bits = (long) data.length * 8;
+        for (long bit = 0; bit + codeSize <= bits && pixels < enough; bit += codeSize) {
+            int code = 0;
+            for (int k = 0; k < codeSize; k++) {
+                long b = bit + k;
+                code |= ((data[(int) (b >>> 3)] >> (b & 7)) & 1) << k;
+            }
+            if (code == clear) {
+                next = clear + 2;
+                codeSize = minCodeSize + 1;
+                previous = -1;
+                continue;
+            }
+            if (code == end) {
+                break;
+            }
+            if (previous < 0) {
+                if (code >= clear) {
+                    return -1; // the first code after a clear must be a literal
+                }
+                pixels += 1;
+            } else {
+                int produced;
+                if (code < next && code != clear && code != end && length[code] > 0) {
+                    produced = length[code];
+                } else if (code == next) {
+                    produced = length[previous] + 1;
+                } else {
+                    return -1; // a code not yet in the table
+                }
+                pixels += produced;
+                if (next < 4096) {
+                    length[next++] = length[previous] + 1;
+                    if (next == (1 << codeSize) + late && codeSize < 12) {
+                        codeSize++;
+                    }
+                }
+            }
+            previous = code;
+        }
+        return pixels;
     }
 
     private static DecodeResult failure(String what, Throwable error) {

@@ -9,11 +9,14 @@ import dev.sparkvit.data.image.RgbImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -102,13 +105,30 @@ final class FileProcessor implements Serializable {
     private byte[] read(String path, long length) throws IOException {
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(conf.get());
-        try (InputStream in = fs.open(p)) {
-            byte[] bytes = in.readNBytes((int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8));
-            if (bytes.length > maxFileBytes) {
-                throw new IOException("file grew beyond the limit of " + maxFileBytes + " bytes while reading");
+        if (fs instanceof LocalFileSystem local) {
+            // read directly: the checksum layer of the local file system looks for a ".<name>.crc" sibling and
+            // fails on names Hadoop cannot make a path of (a colon: "a:b.png"); a named pipe would block on open
+            java.nio.file.Path file = local.pathToFile(p).toPath();
+            if (!Files.isRegularFile(file)) {
+                throw new IOException(Files.isSymbolicLink(file) ? "a symbolic link that leads to no file (dangling "
+                        + "or a loop)" : Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                        ? "not a regular file (a named pipe, socket or device)" : "the file no longer exists");
             }
-            return bytes;
+            try (InputStream in = Files.newInputStream(file)) {
+                return readAtMostLimit(in);
+            }
         }
+        try (InputStream in = fs.open(p)) {
+            return readAtMostLimit(in);
+        }
+    }
+
+    private byte[] readAtMostLimit(InputStream in) throws IOException {
+        byte[] bytes = in.readNBytes((int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8));
+        if (bytes.length > maxFileBytes) {
+            throw new IOException("file grew beyond the limit of " + maxFileBytes + " bytes while reading");
+        }
+        return bytes;
     }
 
     static String sha256(byte[] bytes) {

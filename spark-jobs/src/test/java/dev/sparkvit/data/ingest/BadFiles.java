@@ -69,6 +69,84 @@ final class BadFiles {
                 .putInt((int) crc.getValue()).array();
     }
 
+    /** {@code png} (a valid PNG) with its IHDR declaring width x height, the chunk's CRC recomputed to match. */
+    static byte[] pngDeclaring(byte[] png, int width, int height) {
+        byte[] bytes = png.clone();
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        buffer.putInt(16, width).putInt(20, height);
+        CRC32 crc = new CRC32();
+        crc.update(bytes, 12, 17); // chunk type and data
+        buffer.putInt(29, (int) crc.getValue());
+        return bytes;
+    }
+
+    /** {@code jpeg} (a valid JPEG) with its start-of-frame segment declaring width x height (16 bits each). */
+    static byte[] jpegDeclaring(byte[] jpeg, int width, int height) {
+        byte[] bytes = jpeg.clone();
+        int i = 2;
+        while (i + 9 < bytes.length) {
+            if ((bytes[i] & 0xff) != 0xff) {
+                i++;
+                continue;
+            }
+            int marker = bytes[i + 1] & 0xff;
+            if (marker >= 0xc0 && marker <= 0xc3) {
+                bytes[i + 5] = (byte) (height >> 8);
+                bytes[i + 6] = (byte) height;
+                bytes[i + 7] = (byte) (width >> 8);
+                bytes[i + 8] = (byte) width;
+                return bytes;
+            }
+            i += 2 + (((bytes[i + 2] & 0xff) << 8) | (bytes[i + 3] & 0xff));
+        }
+        throw new IllegalArgumentException("no start-of-frame segment");
+    }
+
+    /**
+     * {@code gif} (a valid GIF) with its logical screen and, when {@code frameToo}, its first image descriptor
+     * declaring width x height (16 bits each, little-endian).
+     */
+    static byte[] gifDeclaring(byte[] gif, int width, int height, boolean frameToo) {
+        byte[] bytes = gif.clone();
+        putShortLe(bytes, 6, width);
+        putShortLe(bytes, 8, height);
+        if (frameToo) {
+            int descriptor = gifFirstDescriptor(bytes);
+            putShortLe(bytes, descriptor + 5, width);
+            putShortLe(bytes, descriptor + 7, height);
+        }
+        return bytes;
+    }
+
+    /** Offset of the first image descriptor (0x2C) of a GIF, past the colour table and any extensions. */
+    static int gifFirstDescriptor(byte[] gif) {
+        int packed = gif[10] & 0xff;
+        int i = 13 + ((packed & 0x80) != 0 ? 3 * (1 << ((packed & 7) + 1)) : 0);
+        while (i < gif.length && (gif[i] & 0xff) == 0x21) {
+            i += 2;
+            while (i < gif.length && gif[i] != 0) {
+                i += (gif[i] & 0xff) + 1;
+            }
+            i++;
+        }
+        if (i >= gif.length || (gif[i] & 0xff) != 0x2c) {
+            throw new IllegalArgumentException("no image descriptor");
+        }
+        return i;
+    }
+
+    /** {@code bmp} (a valid BMP with a BITMAPINFOHEADER) declaring width x height (32 bits each). */
+    static byte[] bmpDeclaring(byte[] bmp, int width, int height) {
+        byte[] bytes = bmp.clone();
+        ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(18, width).putInt(22, height);
+        return bytes;
+    }
+
+    private static void putShortLe(byte[] bytes, int at, int value) {
+        bytes[at] = (byte) value;
+        bytes[at + 1] = (byte) (value >> 8);
+    }
+
     /**
      * A file that cannot be read even by root: a Unix domain socket (opening it for reading fails with "No such
      * device or address"). Permission bits would not do, since tests may run as root.

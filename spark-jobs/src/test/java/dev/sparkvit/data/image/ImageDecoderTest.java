@@ -1,0 +1,136 @@
+package dev.sparkvit.data.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class ImageDecoderTest {
+    private static final ImageDecoder DECODER = new ImageDecoder(8, 100_000_000L);
+
+    private static byte[] gif(int width, int height, long seed, boolean noise) throws IOException {
+        Random random = new Random(seed);
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.setRGB(x, y, noise ? random.nextInt(1 << 24) : (x * 255 / width) << 16 | (y / 4 % 2) * 255);
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertTrue(ImageIO.write(image, "gif", out));
+        return out.toByteArray();
+    }
+
+    /** The first image descriptor's offset: past the header, logical screen and global colour table. */
+    private static int descriptor(byte[] gif) {
+        int packed = gif[10] & 0xff;
+        int at = 13 + ((packed & 0x80) != 0 ? 3 * (1 << ((packed & 7) + 1)) : 0);
+        while ((gif[at] & 0xff) == 0x21) {
+            at += 2;
+            while (gif[at] != 0) {
+                at += (gif[at] & 0xff) + 1;
+            }
+            at++;
+        }
+        assertEquals(0x2c, gif[at] & 0xff);
+        return at;
+    }
+
+    /** Exact for frames whose code table never fills; larger ones may count in full or be undecided (-1). */
+    @Test
+    void theLzwCountOfValidGifsIsEveryPixelAndNoneIsRejected() throws IOException {
+        for (int[] size : new int[][] {{8, 8}, {37, 23}, {64, 48}, {300, 200}, {513, 77}, {1000, 700}}) {
+            for (boolean noise : new boolean[] {true, false}) {
+                byte[] gif = gif(size[0], size[1], size[0] * 31L + size[1], noise);
+                long pixels = (long) size[0] * size[1];
+                long counted = ImageDecoder.gifFirstFramePixels(gif, Long.MAX_VALUE);
+                if (pixels <= 64 * 48) {
+                    assertEquals(pixels, counted, size[0] + "x" + size[1]);
+                } else {
+                    assertTrue(counted == pixels || counted == -1, size[0] + "x" + size[1] + ": " + counted);
+                }
+                assertTrue(DECODER.decode(gif).accepted(), size[0] + "x" + size[1]);
+            }
+        }
+    }
+
+    @Test
+    void aGifFrameDeclaringMorePixelsThanItsDataHoldsIsTruncated() throws IOException {
+        byte[] gif = gif(64, 48, 7, true);
+        int at = descriptor(gif);
+        gif[at + 5] = (byte) 1000;
+        gif[at + 6] = (byte) (1000 >> 8);
+        gif[at + 7] = (byte) 1000;
+        gif[at + 8] = (byte) (1000 >> 8);
+        DecodeResult result = DECODER.decode(gif);
+        assertEquals(RejectReason.TRUNCATED, result.reason(), String.valueOf(result.detail()));
+        assertTrue(result.detail().contains("1000x1000") && result.detail().contains("only 3072"), result.detail());
+    }
+
+    @Test
+    void aGifCutInsideItsFrameDataIsTruncated() throws IOException {
+        byte[] gif = gif(64, 48, 8, true);
+        DecodeResult result = DECODER.decode(Arrays.copyOf(gif, gif.length * 2 / 3));
+        assertEquals(RejectReason.TRUNCATED, result.reason(), String.valueOf(result.detail()));
+    }
+
+    private static byte[] encode(BufferedImage image, String format) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertTrue(ImageIO.write(image, format, out));
+        return out.toByteArray();
+    }
+
+    private static BufferedImage solid(int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = image.createGraphics();
+        g.setColor(new java.awt.Color(90, 120, 200));
+        g.fillRect(0, 0, width, height);
+        g.dispose();
+        return image;
+    }
+
+    @Test
+    void aSmallFileWhoseHeaderDeclaresAHugeImageIsTruncatedBeforeDecoding() throws IOException {
+        byte[] jpeg = encode(solid(64, 64), "jpg");
+        for (int i = 2; i + 9 < jpeg.length; ) { // the start-of-frame segment: height, then width
+            int marker = jpeg[i + 1] & 0xff;
+            if (marker == 0xc0) {
+                jpeg[i + 5] = (byte) (10000 >> 8);
+                jpeg[i + 6] = (byte) 10000;
+                jpeg[i + 7] = (byte) (10000 >> 8);
+                jpeg[i + 8] = (byte) 10000;
+                break;
+            }
+            i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+        }
+        DecodeResult result = DECODER.decode(jpeg);
+        assertEquals(RejectReason.TRUNCATED, result.reason(), String.valueOf(result.detail()));
+        assertTrue(result.detail().contains("10000x10000, which takes at least 48828 bytes"), result.detail());
+
+        byte[] png = encode(solid(64, 64), "png");
+        java.nio.ByteBuffer.wrap(png).putInt(16, 10000).putInt(20, 10000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, 12, 17);
+        java.nio.ByteBuffer.wrap(png).putInt(29, (int) crc.getValue());
+        DecodeResult pngResult = DECODER.decode(png);
+        assertEquals(RejectReason.TRUNCATED, pngResult.reason(), String.valueOf(pngResult.detail()));
+        assertTrue(pngResult.detail().contains("checked before decoding"), pngResult.detail());
+    }
+
+    /** The bound is far below what real encoders produce, even for images that compress best (one colour). */
+    @Test
+    void solidColourImagesStillDecode() throws IOException {
+        for (String format : new String[] {"jpg", "png"}) {
+            byte[] bytes = encode(solid(2000, 1500), format);
+            assertTrue(bytes.length > 4 * ImageDecoder.minimumEncodedBytes(format.equals("jpg") ? "jpeg" : format,
+                    2000, 1500), format + ": " + bytes.length);
+            assertTrue(DECODER.decode(bytes).accepted(), format);
+        }
+    }
+}
