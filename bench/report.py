@@ -308,7 +308,11 @@ def main():
     parser.add_argument("--results", required=True)
     parser.add_argument("--doc", required=True)
     parser.add_argument("--plots", required=True)
+    parser.add_argument("--doc-template", help="start --doc from this file (a quick run must not touch docs/)")
     args = parser.parse_args()
+    if args.doc_template:
+        with open(args.doc_template) as handle:
+            write(args.doc, handle.read())
     runs = load(args.inputs)
     if not runs:
         sys.exit(f"report.py: no benchmark JSON in {args.inputs}")
