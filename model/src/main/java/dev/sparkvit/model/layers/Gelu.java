@@ -8,29 +8,36 @@ import dev.sparkvit.engine.Tensors;
 /**
  * GELU in its exact erf form (Hendrycks and Gimpel 2016), as {@code torch.nn.GELU()}:
  * {@code y = x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))}, {@code dy/dx = Phi(x) + x phi(x)}. DLlib has no GELU layer.
- * erf comes from MKL's vectorised {@code vsErf}.
+ * erf comes from MKL's vectorised {@code vsErf} and phi's exponential from {@code vsExp}; the erf values of the
+ * forward pass are kept for the backward pass (which, as in every DLlib layer, follows the forward pass of the same
+ * input), so backward computes no erf.
  */
 public final class Gelu extends FloatModule {
     private static final long serialVersionUID = 1L;
     private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
     private static final float INV_SQRT_2PI = (float) (1.0 / Math.sqrt(2.0 * Math.PI));
 
-    private transient float[] buffer;
+    /** erf(x / sqrt 2) of the last forward's input, its first {@code erfCount} elements valid. */
+    private transient float[] erf;
+    private transient int erfCount = -1;
+    private transient float[] exp;
 
     public Gelu() {
         Blas.requireMkl();
     }
 
-    /** {@code buffer[i] = erf(x[i] / sqrt 2)} for the n elements of x. */
+    /** {@code erf[i] = erf(x[i] / sqrt 2)} for the n elements of x. */
     private float[] erfOfScaled(float[] xs, int xo, int n) {
-        if (buffer == null || buffer.length < n) {
-            buffer = new float[n];
+        if (erf == null || erf.length < n) {
+            erf = new float[n];
         }
+        float[] e = erf;
         for (int i = 0; i < n; i++) {
-            buffer[i] = xs[xo + i] * INV_SQRT2;
+            e[i] = xs[xo + i] * INV_SQRT2;
         }
-        Blas.erf(n, buffer, 0, buffer, 0);
-        return buffer;
+        Blas.erf(n, e, 0, e, 0);
+        erfCount = n;
+        return e;
     }
 
     @Override
@@ -42,9 +49,10 @@ public final class Gelu extends FloatModule {
         int xo = Tensors.offset(x);
         int yo = Tensors.offset(y);
         int n = Tensors.size(x);
-        float[] erf = erfOfScaled(xs, xo, n);
+        float[] e = erfOfScaled(xs, xo, n);
         for (int i = 0; i < n; i++) {
-            ys[yo + i] = 0.5f * xs[xo + i] * (1f + erf[i]);
+            float v = xs[xo + i];
+            ys[yo + i] = 0.5f * v + 0.5f * v * e[i];
         }
         return y;
     }
@@ -61,12 +69,19 @@ public final class Gelu extends FloatModule {
         int go = Tensors.offset(g);
         int dof = Tensors.offset(dx);
         int n = Tensors.size(x);
-        float[] erf = erfOfScaled(xs, xo, n);
+        float[] e = erfCount == n ? erf : erfOfScaled(xs, xo, n);
+        if (exp == null || exp.length < n) {
+            exp = new float[n];
+        }
+        float[] pdf = exp;
         for (int i = 0; i < n; i++) {
             float v = xs[xo + i];
-            float cdf = 0.5f * (1f + erf[i]);
-            float pdf = INV_SQRT_2PI * (float) Math.exp(-0.5 * v * v);
-            ds[dof + i] = gs[go + i] * (cdf + v * pdf);
+            pdf[i] = -0.5f * v * v;
+        }
+        Blas.exp(n, pdf, 0, pdf, 0);
+        for (int i = 0; i < n; i++) {
+            float v = xs[xo + i];
+            ds[dof + i] = gs[go + i] * (0.5f + 0.5f * e[i] + v * INV_SQRT_2PI * pdf[i]);
         }
         return dx;
     }
