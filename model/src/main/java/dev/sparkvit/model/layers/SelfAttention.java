@@ -82,20 +82,19 @@ public final class SelfAttention extends FloatModule {
         return y;
     }
 
+    /** Row-wise softmax of the n x n block at {@code offset}, in place; the exponentials come from MKL's vsExp. */
     private static void softmaxRows(float[] s, int offset, int n) {
         for (int r = 0; r < n; r++) {
             int row = offset + r * n;
-            float max = Float.NEGATIVE_INFINITY;
+            float max = Reductions.max(s, row, n);
             for (int c = 0; c < n; c++) {
-                max = Math.max(max, s[row + c]);
+                s[row + c] -= max;
             }
-            double sum = 0;
-            for (int c = 0; c < n; c++) {
-                float e = (float) Math.exp(s[row + c] - max);
-                s[row + c] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
+        }
+        Blas.exp(n * n, s, offset, s, offset);
+        for (int r = 0; r < n; r++) {
+            int row = offset + r * n;
+            float inv = 1f / Reductions.sum(s, row, n);
             for (int c = 0; c < n; c++) {
                 s[row + c] *= inv;
             }
@@ -137,11 +136,7 @@ public final class SelfAttention extends FloatModule {
                 // dS = P * (dP - rowsum(dP * P))
                 for (int r = 0; r < tokens; r++) {
                     int row = r * tokens;
-                    double dot = 0;
-                    for (int c = 0; c < tokens; c++) {
-                        dot += (double) dp[row + c] * probabilities[p + row + c];
-                    }
-                    float d = (float) dot;
+                    float d = Reductions.dot(dp, row, probabilities, p + row, tokens);
                     for (int c = 0; c < tokens; c++) {
                         dp[row + c] = probabilities[p + row + c] * (dp[row + c] - d);
                     }
