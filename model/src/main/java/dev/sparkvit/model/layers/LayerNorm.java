@@ -8,7 +8,9 @@ import java.util.Arrays;
 /**
  * Layer normalisation over the last dimension (Ba et al. 2016) with learnable weight and bias, as
  * {@code torch.nn.LayerNorm(dim, eps)}: biased variance, {@code y = (x - mean) / sqrt(var + eps) * weight + bias}.
- * Replaces DLlib's LayerNormalization, whose gradients never reach the optimiser (docs/ENGINE.md, defect 1).
+ * Replaces DLlib's LayerNormalization, whose gradients never reach the optimiser (docs/ENGINE.md, defect 1). Row
+ * statistics and gradient sums are float: reductions run eight partial sums at once ({@link Reductions}) and the
+ * per-element loops vectorise.
  */
 public final class LayerNorm extends FloatModule {
     private static final long serialVersionUID = 1L;
@@ -19,6 +21,7 @@ public final class LayerNorm extends FloatModule {
     private final double eps;
     private transient float[] mean;
     private transient float[] rstd;
+    private transient float[] scratch;
 
     public LayerNorm(int dim) {
         this(dim, DEFAULT_EPS);
@@ -64,26 +67,24 @@ public final class LayerNorm extends FloatModule {
         int wo = Tensors.offset(weight(0));
         int bo = Tensors.offset(weight(1));
         for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            double sum = 0;
-            for (int c = 0; c < dim; c++) {
-                sum += xs[xo + base + c];
-            }
-            double mu = sum / dim;
-            double sq = 0;
-            for (int c = 0; c < dim; c++) {
-                double d = xs[xo + base + c] - mu;
-                sq += d * d;
-            }
-            float inv = (float) (1.0 / Math.sqrt(sq / dim + eps));
-            float m = (float) mu;
+            int xr = xo + r * dim;
+            int yr = yo + r * dim;
+            float m = Reductions.sum(xs, xr, dim) / dim;
+            float inv = (float) (1.0 / Math.sqrt(Reductions.squaredDeviations(xs, xr, dim, m) / dim + eps));
             mean[r] = m;
             rstd[r] = inv;
             for (int c = 0; c < dim; c++) {
-                ys[yo + base + c] = (xs[xo + base + c] - m) * inv * w[wo + c] + b[bo + c];
+                ys[yr + c] = (xs[xr + c] - m) * inv * w[wo + c] + b[bo + c];
             }
         }
         return y;
+    }
+
+    private float[] scratch(int size) {
+        if (scratch == null || scratch.length < size) {
+            scratch = new float[size];
+        }
+        return scratch;
     }
 
     @Override
@@ -100,23 +101,21 @@ public final class LayerNorm extends FloatModule {
         int go = Tensors.offset(g);
         int dof = Tensors.offset(dx);
         int wo = Tensors.offset(weight(0));
+        float[] buffer = scratch(2 * dim); // g * w, then xhat
         for (int r = 0; r < rows; r++) {
-            int base = r * dim;
+            int xr = xo + r * dim;
+            int gr = go + r * dim;
+            int dr = dof + r * dim;
             float m = mean[r];
             float inv = rstd[r];
-            double sumGw = 0;
-            double sumGwXhat = 0;
             for (int c = 0; c < dim; c++) {
-                double gw = (double) gs[go + base + c] * w[wo + c];
-                sumGw += gw;
-                sumGwXhat += gw * (xs[xo + base + c] - m) * inv;
+                buffer[c] = gs[gr + c] * w[wo + c];
+                buffer[dim + c] = (xs[xr + c] - m) * inv;
             }
-            float meanGw = (float) (sumGw / dim);
-            float meanGwXhat = (float) (sumGwXhat / dim);
+            float meanGw = Reductions.sum(buffer, 0, dim) / dim;
+            float meanGwXhat = Reductions.dot(buffer, 0, buffer, dim, dim) / dim;
             for (int c = 0; c < dim; c++) {
-                float xhat = (xs[xo + base + c] - m) * inv;
-                float gw = gs[go + base + c] * w[wo + c];
-                ds[dof + base + c] = inv * (gw - meanGw - xhat * meanGwXhat);
+                ds[dr + c] = inv * (buffer[c] - meanGw - buffer[dim + c] * meanGwXhat);
             }
         }
         return dx;
@@ -136,16 +135,17 @@ public final class LayerNorm extends FloatModule {
         float[] gs = Tensors.data(g);
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
-        double[] dw = new double[dim];
-        double[] db = new double[dim];
+        float[] sums = scratch(2 * dim); // dweight, then dbias
+        java.util.Arrays.fill(sums, 0, 2 * dim, 0f);
         for (int r = 0; r < rows; r++) {
-            int base = r * dim;
+            int xr = xo + r * dim;
+            int gr = go + r * dim;
             float m = mean[r];
             float inv = rstd[r];
             for (int c = 0; c < dim; c++) {
-                float gv = gs[go + base + c];
-                dw[c] += (double) gv * ((xs[xo + base + c] - m) * inv);
-                db[c] += gv;
+                float gv = gs[gr + c];
+                sums[c] += gv * ((xs[xr + c] - m) * inv);
+                sums[dim + c] += gv;
             }
         }
         float[] gw = Tensors.data(gradient(0));
@@ -153,8 +153,8 @@ public final class LayerNorm extends FloatModule {
         int gwo = Tensors.offset(gradient(0));
         int gbo = Tensors.offset(gradient(1));
         for (int c = 0; c < dim; c++) {
-            gw[gwo + c] += scaleW * (float) dw[c];
-            gb[gbo + c] += scaleB * (float) db[c];
+            gw[gwo + c] += scaleW * sums[c];
+            gb[gbo + c] += scaleB * sums[dim + c];
         }
     }
 
