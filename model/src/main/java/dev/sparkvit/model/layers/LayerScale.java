@@ -73,9 +73,12 @@ public final class LayerScale extends FloatModule {
         int xo = Tensors.offset(x);
         int yo = Tensors.offset(y);
         int go = Tensors.offset(gamma());
-        int n = Tensors.size(x);
-        for (int i = 0; i < n; i++) {
-            ys[yo + i] = xs[xo + i] * g[go + i % dim];
+        int rows = Tensors.size(x) / dim;
+        for (int r = 0; r < rows; r++) {
+            int base = r * dim;
+            for (int c = 0; c < dim; c++) {
+                ys[yo + base + c] = xs[xo + base + c] * g[go + c];
+            }
         }
         return y;
     }
@@ -90,9 +93,12 @@ public final class LayerScale extends FloatModule {
         int so = Tensors.offset(gOut);
         int dof = Tensors.offset(dx);
         int go = Tensors.offset(gamma());
-        int n = Tensors.size(gOut);
-        for (int i = 0; i < n; i++) {
-            ds[dof + i] = gs[so + i] * g[go + i % dim];
+        int rows = Tensors.size(gOut) / dim;
+        for (int r = 0; r < rows; r++) {
+            int base = r * dim;
+            for (int c = 0; c < dim; c++) {
+                ds[dof + base + c] = gs[so + base + c] * g[go + c];
+            }
         }
         return dx;
     }
@@ -110,17 +116,17 @@ public final class LayerScale extends FloatModule {
         int xo = Tensors.offset(x);
         int so = Tensors.offset(gOut);
         int rows = Tensors.size(x) / dim;
-        double[] sums = new double[dim];
+        float[] sums = new float[dim];
         for (int r = 0; r < rows; r++) {
             int base = r * dim;
             for (int c = 0; c < dim; c++) {
-                sums[c] += (double) xs[xo + base + c] * gs[so + base + c];
+                sums[c] += xs[xo + base + c] * gs[so + base + c];
             }
         }
         float[] dg = Tensors.data(gradient(0));
         int dgo = Tensors.offset(gradient(0));
         for (int c = 0; c < dim; c++) {
-            dg[dgo + c] += scale * (float) sums[c];
+            dg[dgo + c] += scale * sums[c];
         }
     }
 
