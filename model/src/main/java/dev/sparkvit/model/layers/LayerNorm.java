@@ -10,7 +10,7 @@ import java.util.Arrays;
  * {@code torch.nn.LayerNorm(dim, eps)}: biased variance, {@code y = (x - mean) / sqrt(var + eps) * weight + bias}.
  * Replaces DLlib's LayerNormalization, whose gradients never reach the optimiser (docs/ENGINE.md, defect 1). Row
  * statistics and gradient sums are float: reductions run eight partial sums at once ({@link Reductions}) and the
- * per-element loops vectorise.
+ * element loops run over chunks of rows staged by {@link RowChunks}, where the JIT vectorises them.
  */
 public final class LayerNorm extends FloatModule {
     private static final long serialVersionUID = 1L;
@@ -21,7 +21,7 @@ public final class LayerNorm extends FloatModule {
     private final double eps;
     private transient float[] mean;
     private transient float[] rstd;
-    private transient float[] scratch;
+    private transient float[][] scratch;
 
     public LayerNorm(int dim) {
         this(dim, DEFAULT_EPS);
@@ -49,6 +49,15 @@ public final class LayerNorm extends FloatModule {
         return Tensors.size(x) / dim;
     }
 
+    /** Scratch arrays of one chunk of rows ({@link RowChunks}), allocated on first use. */
+    private float[][] scratch(int count) {
+        int length = RowChunks.length(dim);
+        if (scratch == null || scratch.length < count || scratch[0].length != length) {
+            scratch = new float[count][length];
+        }
+        return scratch;
+    }
+
     @Override
     public Tensor<Float> updateOutput(Tensor<Float> input) {
         int rows = rows(input);
@@ -60,31 +69,30 @@ public final class LayerNorm extends FloatModule {
         }
         float[] xs = Tensors.data(x);
         float[] ys = Tensors.data(y);
-        float[] w = Tensors.data(weight(0));
-        float[] b = Tensors.data(weight(1));
         int xo = Tensors.offset(x);
         int yo = Tensors.offset(y);
-        int wo = Tensors.offset(weight(0));
-        int bo = Tensors.offset(weight(1));
-        for (int r = 0; r < rows; r++) {
-            int xr = xo + r * dim;
-            int yr = yo + r * dim;
-            float m = Reductions.sum(xs, xr, dim) / dim;
-            float inv = (float) (1.0 / Math.sqrt(Reductions.squaredDeviations(xs, xr, dim, m) / dim + eps));
-            mean[r] = m;
-            rstd[r] = inv;
-            for (int c = 0; c < dim; c++) {
-                ys[yr + c] = (xs[xr + c] - m) * inv * w[wo + c] + b[bo + c];
+        float[][] s = scratch(4);
+        float[] xc = s[0];
+        float[] yc = s[1];
+        float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
+        float[] b = RowChunks.tile(Tensors.data(weight(1)), Tensors.offset(weight(1)), dim, s[3]);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = Reductions.sum(xc, base, dim) / dim;
+                float inv = (float) (1.0 / Math.sqrt(Reductions.squaredDeviations(xc, base, dim, m) / dim + eps));
+                mean[r0 + k] = m;
+                rstd[r0 + k] = inv;
+                for (int c = base; c < base + dim; c++) {
+                    yc[c] = (xc[c] - m) * inv * w[c] + b[c];
+                }
             }
+            System.arraycopy(yc, 0, ys, yo + r0 * dim, n * dim);
         }
         return y;
-    }
-
-    private float[] scratch(int size) {
-        if (scratch == null || scratch.length < size) {
-            scratch = new float[size];
-        }
-        return scratch;
     }
 
     @Override
@@ -96,27 +104,33 @@ public final class LayerNorm extends FloatModule {
         float[] xs = Tensors.data(x);
         float[] gs = Tensors.data(g);
         float[] ds = Tensors.data(dx);
-        float[] w = Tensors.data(weight(0));
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
         int dof = Tensors.offset(dx);
-        int wo = Tensors.offset(weight(0));
-        float[] buffer = scratch(2 * dim); // g * w, then xhat
-        for (int r = 0; r < rows; r++) {
-            int xr = xo + r * dim;
-            int gr = go + r * dim;
-            int dr = dof + r * dim;
-            float m = mean[r];
-            float inv = rstd[r];
-            for (int c = 0; c < dim; c++) {
-                buffer[c] = gs[gr + c] * w[wo + c];
-                buffer[dim + c] = (xs[xr + c] - m) * inv;
+        float[][] s = scratch(4);
+        float[] xc = s[0]; // x, then xhat
+        float[] gc = s[1]; // g, then g * w, then dx
+        float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            System.arraycopy(gs, go + r0 * dim, gc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = mean[r0 + k];
+                float inv = rstd[r0 + k];
+                for (int c = base; c < base + dim; c++) {
+                    gc[c] *= w[c];
+                    xc[c] = (xc[c] - m) * inv;
+                }
+                float meanGw = Reductions.sum(gc, base, dim) / dim;
+                float meanGwXhat = Reductions.dot(gc, base, xc, base, dim) / dim;
+                for (int c = base; c < base + dim; c++) {
+                    gc[c] = inv * (gc[c] - meanGw - xc[c] * meanGwXhat);
+                }
             }
-            float meanGw = Reductions.sum(buffer, 0, dim) / dim;
-            float meanGwXhat = Reductions.dot(buffer, 0, buffer, dim, dim) / dim;
-            for (int c = 0; c < dim; c++) {
-                ds[dr + c] = inv * (buffer[c] - meanGw - buffer[dim + c] * meanGwXhat);
-            }
+            System.arraycopy(gc, 0, ds, dof + r0 * dim, n * dim);
         }
         return dx;
     }
@@ -135,27 +149,30 @@ public final class LayerNorm extends FloatModule {
         float[] gs = Tensors.data(g);
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
-        float[] sums = scratch(2 * dim); // dweight, then dbias
-        java.util.Arrays.fill(sums, 0, 2 * dim, 0f);
-        for (int r = 0; r < rows; r++) {
-            int xr = xo + r * dim;
-            int gr = go + r * dim;
-            float m = mean[r];
-            float inv = rstd[r];
-            for (int c = 0; c < dim; c++) {
-                float gv = gs[gr + c];
-                sums[c] += gv * ((xs[xr + c] - m) * inv);
-                sums[dim + c] += gv;
+        float[][] s = scratch(4);
+        float[] xc = s[0];
+        float[] gc = s[1];
+        float[] sumW = s[2]; // tiled sums of g * xhat and of g
+        float[] sumB = s[3];
+        java.util.Arrays.fill(sumW, 0f);
+        java.util.Arrays.fill(sumB, 0f);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            System.arraycopy(gs, go + r0 * dim, gc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = mean[r0 + k];
+                float inv = rstd[r0 + k];
+                for (int c = base; c < base + dim; c++) {
+                    sumW[c] += gc[c] * ((xc[c] - m) * inv);
+                    sumB[c] += gc[c];
+                }
             }
         }
-        float[] gw = Tensors.data(gradient(0));
-        float[] gb = Tensors.data(gradient(1));
-        int gwo = Tensors.offset(gradient(0));
-        int gbo = Tensors.offset(gradient(1));
-        for (int c = 0; c < dim; c++) {
-            gw[gwo + c] += scaleW * sums[c];
-            gb[gbo + c] += scaleB * sums[dim + c];
-        }
+        RowChunks.fold(sumW, dim, scaleW, Tensors.data(gradient(0)), Tensors.offset(gradient(0)));
+        RowChunks.fold(sumB, dim, scaleB, Tensors.data(gradient(1)), Tensors.offset(gradient(1)));
     }
 
     @Override
