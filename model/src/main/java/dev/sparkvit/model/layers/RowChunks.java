@@ -45,4 +45,24 @@ final class RowChunks {
             into[offset + c] += scale * s;
         }
     }
+
+    /**
+     * {@code into[intoOffset + c] += scale * sum over rows r of src[offset + r * dim + c]}: the column sums of a
+     * rows x dim matrix (a bias gradient), through staged chunks. {@code chunk} and {@code acc} are scratch arrays of
+     * at least {@link #length(int)} floats.
+     */
+    static void addColumnSums(float[] src, int offset, int rows, int dim, float scale, float[] into, int intoOffset,
+            float[] chunk, float[] acc) {
+        int length = length(dim);
+        java.util.Arrays.fill(acc, 0, length, 0f);
+        int n = rows * dim;
+        for (int start = 0; start < n; start += length) {
+            int len = Math.min(length, n - start);
+            System.arraycopy(src, offset + start, chunk, 0, len);
+            for (int i = 0; i < len; i++) {
+                acc[i] += chunk[i];
+            }
+        }
+        fold(acc, dim, scale, into, intoOffset);
+    }
 }
