@@ -23,6 +23,7 @@ public final class SelfAttention extends FloatModule {
     /** Attention probabilities of the last forward, (B, heads, T, T). */
     private transient float[] probabilities;
     private transient float[] scratch;
+    private transient float[] headProbabilities;
 
     public SelfAttention(int dim, int numHeads) {
         if (numHeads <= 0 || dim <= 0 || dim % numHeads != 0) {
@@ -112,6 +113,7 @@ public final class SelfAttention extends FloatModule {
         int tt = tokens * tokens;
         if (scratch == null || scratch.length < tt) {
             scratch = new float[tt];
+            headProbabilities = new float[tt];
         }
         float[] in = Tensors.data(qkv);
         int io = Tensors.offset(qkv);
@@ -133,12 +135,14 @@ public final class SelfAttention extends FloatModule {
                 Blas.gemm(false, true, tokens, tokens, headDim, 1f, gs, gOut, dim, in, v, ld, 0f, dp, 0, tokens);
                 Blas.gemm(true, false, tokens, headDim, tokens, 1f, probabilities, p, tokens, gs, gOut, dim, 0f,
                         ds, dof + headOffset + 2 * dim, ld);
-                // dS = P * (dP - rowsum(dP * P))
+                // dS = P * (dP - rowsum(dP * P)), with the head's P copied to an array indexed like dP (vectorised)
+                float[] ph = headProbabilities;
+                System.arraycopy(probabilities, p, ph, 0, tt);
                 for (int r = 0; r < tokens; r++) {
                     int row = r * tokens;
-                    float d = Reductions.dot(dp, row, probabilities, p + row, tokens);
-                    for (int c = 0; c < tokens; c++) {
-                        dp[row + c] = probabilities[p + row + c] * (dp[row + c] - d);
+                    float d = Reductions.dot(dp, row, ph, row, tokens);
+                    for (int c = row; c < row + tokens; c++) {
+                        dp[c] = ph[c] * (dp[c] - d);
                     }
                 }
                 // dQ = scale dS K ; dK = scale dS^T Q
