@@ -67,7 +67,12 @@ final class VitBenchCommand implements Callable<Integer> {
             List<Measurement> results = benchmark.run(spark);
             results.forEach(System.out::println);
             Map<String, Object> notes = new LinkedHashMap<>(benchmark.notes());
+            Object layers = notes.remove("layer_ms_per_step");
             System.out.println("notes " + notes);
+            if (layers != null) {
+                printLayers((Map<?, ?>) layers);
+                notes.put("layer_ms_per_step", layers);
+            }
             if (json != null) {
                 BenchResults.write(json, "vit", notes, results);
             }
@@ -77,6 +82,15 @@ final class VitBenchCommand implements Callable<Integer> {
                 spark.stop();
             }
         }
+    }
+
+    /** DLlib's per-module clocks, summed by layer kind, as a table (step mode). */
+    private static void printLayers(Map<?, ?> layers) {
+        System.out.println("per step, by layer (DLlib module clocks, wall ms):   forward  backward");
+        layers.forEach((kind, times) -> {
+            Map<?, ?> t = (Map<?, ?>) times;
+            System.out.printf(Locale.ROOT, "  %-24s %8.1f %9.1f%n", kind, t.get("forward_ms"), t.get("backward_ms"));
+        });
     }
 
     VitBenchSettings settings() {

@@ -36,6 +36,9 @@ public final class VitBenchmark {
             rates = step.run();
             notes.put("timing", "System.nanoTime around each block of steps in one thread");
             notes.put("images_per_cpu_second_median", median(step.imagesPerCpuSecond()));
+            Map<String, Object> layers = new LinkedHashMap<>();
+            step.layerTimes().forEach((kind, ms) -> layers.put(kind, Map.of("forward_ms", ms[0], "backward_ms", ms[1])));
+            notes.put("layer_ms_per_step", layers);
         } else {
             if (spark == null) {
                 throw new IllegalArgumentException("--mode distri needs a Spark session");

@@ -59,6 +59,11 @@ public final class VitStepBenchmark {
         return rates;
     }
 
+    /** Per-layer-kind forward and backward milliseconds per timed step of the last {@link #run()} (LayerTimes). */
+    public java.util.Map<String, double[]> layerTimes() {
+        return LayerTimes.perStep(model, settings.steps() * settings.repeats());
+    }
+
     /** One training step; returns its loss. */
     public float step() {
         model.zeroGradParameters();
@@ -76,6 +81,7 @@ public final class VitStepBenchmark {
         for (int i = 0; i < settings.warmup(); i++) {
             step();
         }
+        model.resetTimes();
         double[] seconds = new double[settings.repeats()];
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         cpuSeconds = new double[settings.repeats()];
