@@ -421,10 +421,19 @@ public final class DistributedTraining {
      * record counts.
      */
     public float[] lossHistory() {
+        return scalarHistory("Loss");
+    }
+
+    /**
+     * Every iteration's value of one of DLlib's per-iteration scalars ("Loss", or "Throughput": the iteration's
+     * records divided by its wall time on the driver, from fetching the batch to the updated weights), in order; an
+     * iteration logged more than once counts with its latest record.
+     */
+    public float[] scalarHistory(String tag) {
         if (summary == null) {
             throw new IllegalStateException("no summary directory was set: call summary(dir, appName) before optimize()");
         }
-        Tuple3<Object, Object, Object>[] scalars = summary.readScalar("Loss");
+        Tuple3<Object, Object, Object>[] scalars = summary.readScalar(tag);
         java.util.TreeMap<Long, Tuple3<Object, Object, Object>> byStep = new java.util.TreeMap<>();
         for (Tuple3<Object, Object, Object> scalar : scalars) {
             byStep.merge((Long) scalar._1(), scalar, (a, b) -> (Double) b._3() >= (Double) a._3() ? b : a);

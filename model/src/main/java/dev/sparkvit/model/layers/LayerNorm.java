@@ -8,7 +8,9 @@ import java.util.Arrays;
 /**
  * Layer normalisation over the last dimension (Ba et al. 2016) with learnable weight and bias, as
  * {@code torch.nn.LayerNorm(dim, eps)}: biased variance, {@code y = (x - mean) / sqrt(var + eps) * weight + bias}.
- * Replaces DLlib's LayerNormalization, whose gradients never reach the optimiser (docs/ENGINE.md, defect 1).
+ * Replaces DLlib's LayerNormalization, whose gradients never reach the optimiser (docs/ENGINE.md, defect 1). Row
+ * statistics and gradient sums are float: reductions run eight partial sums at once ({@link Reductions}) and the
+ * element loops run over chunks of rows staged by {@link RowChunks}, where the JIT vectorises them.
  */
 public final class LayerNorm extends FloatModule {
     private static final long serialVersionUID = 1L;
@@ -19,6 +21,7 @@ public final class LayerNorm extends FloatModule {
     private final double eps;
     private transient float[] mean;
     private transient float[] rstd;
+    private transient float[][] scratch;
 
     public LayerNorm(int dim) {
         this(dim, DEFAULT_EPS);
@@ -46,6 +49,15 @@ public final class LayerNorm extends FloatModule {
         return Tensors.size(x) / dim;
     }
 
+    /** Scratch arrays of one chunk of rows ({@link RowChunks}), allocated on first use. */
+    private float[][] scratch(int count) {
+        int length = RowChunks.length(dim);
+        if (scratch == null || scratch.length < count || scratch[0].length != length) {
+            scratch = new float[count][length];
+        }
+        return scratch;
+    }
+
     @Override
     public Tensor<Float> updateOutput(Tensor<Float> input) {
         int rows = rows(input);
@@ -57,31 +69,28 @@ public final class LayerNorm extends FloatModule {
         }
         float[] xs = Tensors.data(x);
         float[] ys = Tensors.data(y);
-        float[] w = Tensors.data(weight(0));
-        float[] b = Tensors.data(weight(1));
         int xo = Tensors.offset(x);
         int yo = Tensors.offset(y);
-        int wo = Tensors.offset(weight(0));
-        int bo = Tensors.offset(weight(1));
-        for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            double sum = 0;
-            for (int c = 0; c < dim; c++) {
-                sum += xs[xo + base + c];
+        float[][] s = scratch(4);
+        float[] xc = s[0];
+        float[] yc = s[1];
+        float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
+        float[] b = RowChunks.tile(Tensors.data(weight(1)), Tensors.offset(weight(1)), dim, s[3]);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = Reductions.sum(xc, base, dim) / dim;
+                float inv = (float) (1.0 / Math.sqrt(Reductions.squaredDeviations(xc, base, dim, m) / dim + eps));
+                mean[r0 + k] = m;
+                rstd[r0 + k] = inv;
+                for (int c = base; c < base + dim; c++) {
+                    yc[c] = (xc[c] - m) * inv * w[c] + b[c];
+                }
             }
-            double mu = sum / dim;
-            double sq = 0;
-            for (int c = 0; c < dim; c++) {
-                double d = xs[xo + base + c] - mu;
-                sq += d * d;
-            }
-            float inv = (float) (1.0 / Math.sqrt(sq / dim + eps));
-            float m = (float) mu;
-            mean[r] = m;
-            rstd[r] = inv;
-            for (int c = 0; c < dim; c++) {
-                ys[yo + base + c] = (xs[xo + base + c] - m) * inv * w[wo + c] + b[bo + c];
-            }
+            System.arraycopy(yc, 0, ys, yo + r0 * dim, n * dim);
         }
         return y;
     }
@@ -95,29 +104,33 @@ public final class LayerNorm extends FloatModule {
         float[] xs = Tensors.data(x);
         float[] gs = Tensors.data(g);
         float[] ds = Tensors.data(dx);
-        float[] w = Tensors.data(weight(0));
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
         int dof = Tensors.offset(dx);
-        int wo = Tensors.offset(weight(0));
-        for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            float m = mean[r];
-            float inv = rstd[r];
-            double sumGw = 0;
-            double sumGwXhat = 0;
-            for (int c = 0; c < dim; c++) {
-                double gw = (double) gs[go + base + c] * w[wo + c];
-                sumGw += gw;
-                sumGwXhat += gw * (xs[xo + base + c] - m) * inv;
+        float[][] s = scratch(4);
+        float[] xc = s[0]; // x, then xhat
+        float[] gc = s[1]; // g, then g * w, then dx
+        float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            System.arraycopy(gs, go + r0 * dim, gc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = mean[r0 + k];
+                float inv = rstd[r0 + k];
+                for (int c = base; c < base + dim; c++) {
+                    gc[c] *= w[c];
+                    xc[c] = (xc[c] - m) * inv;
+                }
+                float meanGw = Reductions.sum(gc, base, dim) / dim;
+                float meanGwXhat = Reductions.dot(gc, base, xc, base, dim) / dim;
+                for (int c = base; c < base + dim; c++) {
+                    gc[c] = inv * (gc[c] - meanGw - xc[c] * meanGwXhat);
+                }
             }
-            float meanGw = (float) (sumGw / dim);
-            float meanGwXhat = (float) (sumGwXhat / dim);
-            for (int c = 0; c < dim; c++) {
-                float xhat = (xs[xo + base + c] - m) * inv;
-                float gw = gs[go + base + c] * w[wo + c];
-                ds[dof + base + c] = inv * (gw - meanGw - xhat * meanGwXhat);
-            }
+            System.arraycopy(gc, 0, ds, dof + r0 * dim, n * dim);
         }
         return dx;
     }
@@ -136,26 +149,30 @@ public final class LayerNorm extends FloatModule {
         float[] gs = Tensors.data(g);
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
-        double[] dw = new double[dim];
-        double[] db = new double[dim];
-        for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            float m = mean[r];
-            float inv = rstd[r];
-            for (int c = 0; c < dim; c++) {
-                float gv = gs[go + base + c];
-                dw[c] += (double) gv * ((xs[xo + base + c] - m) * inv);
-                db[c] += gv;
+        float[][] s = scratch(4);
+        float[] xc = s[0];
+        float[] gc = s[1];
+        float[] sumW = s[2]; // tiled sums of g * xhat and of g
+        float[] sumB = s[3];
+        java.util.Arrays.fill(sumW, 0f);
+        java.util.Arrays.fill(sumB, 0f);
+        int chunkRows = RowChunks.rows(dim);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int n = Math.min(chunkRows, rows - r0);
+            System.arraycopy(xs, xo + r0 * dim, xc, 0, n * dim);
+            System.arraycopy(gs, go + r0 * dim, gc, 0, n * dim);
+            for (int k = 0; k < n; k++) {
+                int base = k * dim;
+                float m = mean[r0 + k];
+                float inv = rstd[r0 + k];
+                for (int c = base; c < base + dim; c++) {
+                    sumW[c] += gc[c] * ((xc[c] - m) * inv);
+                    sumB[c] += gc[c];
+                }
             }
         }
-        float[] gw = Tensors.data(gradient(0));
-        float[] gb = Tensors.data(gradient(1));
-        int gwo = Tensors.offset(gradient(0));
-        int gbo = Tensors.offset(gradient(1));
-        for (int c = 0; c < dim; c++) {
-            gw[gwo + c] += scaleW * (float) dw[c];
-            gb[gbo + c] += scaleB * (float) db[c];
-        }
+        RowChunks.fold(sumW, dim, scaleW, Tensors.data(gradient(0)), Tensors.offset(gradient(0)));
+        RowChunks.fold(sumB, dim, scaleB, Tensors.data(gradient(1)), Tensors.offset(gradient(1)));
     }
 
     @Override

@@ -18,6 +18,7 @@ public final class LayerScale extends FloatModule {
 
     private final int dim;
     private final double initValue;
+    private transient float[][] scratch;
 
     public LayerScale(int dim) {
         this(dim, DEFAULT_INIT);
@@ -62,21 +63,41 @@ public final class LayerScale extends FloatModule {
         }
     }
 
+    /** Scratch arrays of one chunk of rows ({@link RowChunks}), allocated on first use. */
+    private float[][] scratch() {
+        if (scratch == null) {
+            scratch = new float[3][RowChunks.length(dim)];
+        }
+        return scratch;
+    }
+
+    /** {@code out = in * gamma} per channel, through staged chunks; {@code in} and {@code out} are contiguous. */
+    private void scale(Tensor<Float> in, Tensor<Float> out) {
+        float[] is = Tensors.data(in);
+        float[] os = Tensors.data(out);
+        int io = Tensors.offset(in);
+        int oo = Tensors.offset(out);
+        int n = Tensors.size(in);
+        float[][] s = scratch();
+        float[] c = s[0];
+        float[] g = RowChunks.tile(Tensors.data(gamma()), Tensors.offset(gamma()), dim, s[1]);
+        int chunk = RowChunks.length(dim);
+        for (int start = 0; start < n; start += chunk) {
+            int len = Math.min(chunk, n - start);
+            System.arraycopy(is, io + start, c, 0, len);
+            for (int i = 0; i < len; i++) {
+                c[i] *= g[i];
+            }
+            System.arraycopy(c, 0, os, oo + start, len);
+        }
+    }
+
     @Override
     public Tensor<Float> updateOutput(Tensor<Float> input) {
         checkShape(input);
         Tensor<Float> x = Tensors.contiguous(input);
         Tensor<Float> y = outputTensor().resizeAs(x);
-        float[] xs = Tensors.data(x);
-        float[] ys = Tensors.data(y);
-        float[] g = Tensors.data(gamma());
-        int xo = Tensors.offset(x);
-        int yo = Tensors.offset(y);
-        int go = Tensors.offset(gamma());
-        int n = Tensors.size(x);
-        for (int i = 0; i < n; i++) {
-            ys[yo + i] = xs[xo + i] * g[go + i % dim];
-        }
+        scale(x, y);
         return y;
     }
 
@@ -84,16 +105,7 @@ public final class LayerScale extends FloatModule {
     public Tensor<Float> updateGradInput(Tensor<Float> input, Tensor<Float> gradOutput) {
         Tensor<Float> gOut = Tensors.contiguous(gradOutput);
         Tensor<Float> dx = gradInputTensor().resizeAs(gOut);
-        float[] gs = Tensors.data(gOut);
-        float[] ds = Tensors.data(dx);
-        float[] g = Tensors.data(gamma());
-        int so = Tensors.offset(gOut);
-        int dof = Tensors.offset(dx);
-        int go = Tensors.offset(gamma());
-        int n = Tensors.size(gOut);
-        for (int i = 0; i < n; i++) {
-            ds[dof + i] = gs[so + i] * g[go + i % dim];
-        }
+        scale(gOut, dx);
         return dx;
     }
 
@@ -109,19 +121,22 @@ public final class LayerScale extends FloatModule {
         float[] gs = Tensors.data(gOut);
         int xo = Tensors.offset(x);
         int so = Tensors.offset(gOut);
-        int rows = Tensors.size(x) / dim;
-        double[] sums = new double[dim];
-        for (int r = 0; r < rows; r++) {
-            int base = r * dim;
-            for (int c = 0; c < dim; c++) {
-                sums[c] += (double) xs[xo + base + c] * gs[so + base + c];
+        int n = Tensors.size(x);
+        float[][] s = scratch();
+        float[] xc = s[0];
+        float[] gc = s[1];
+        float[] sums = s[2]; // tiled sums of x * g
+        java.util.Arrays.fill(sums, 0f);
+        int chunk = RowChunks.length(dim);
+        for (int start = 0; start < n; start += chunk) {
+            int len = Math.min(chunk, n - start);
+            System.arraycopy(xs, xo + start, xc, 0, len);
+            System.arraycopy(gs, so + start, gc, 0, len);
+            for (int i = 0; i < len; i++) {
+                sums[i] += xc[i] * gc[i];
             }
         }
-        float[] dg = Tensors.data(gradient(0));
-        int dgo = Tensors.offset(gradient(0));
-        for (int c = 0; c < dim; c++) {
-            dg[dgo + c] += scale * (float) sums[c];
-        }
+        RowChunks.fold(sums, dim, scale, Tensors.data(gradient(0)), Tensors.offset(gradient(0)));
     }
 
     @Override

@@ -151,17 +151,9 @@ public final class PatchEmbed extends FloatModule {
                     Tensors.data(gradient(0)), Tensors.offset(gradient(0)), patchLength);
         }
         if (scaleB != 0f) {
-            double[] sums = new double[embedDim];
-            for (int r = 0; r < rows; r++) {
-                for (int e = 0; e < embedDim; e++) {
-                    sums[e] += gs[go + r * embedDim + e];
-                }
-            }
-            float[] gb = Tensors.data(gradient(1));
-            int gbo = Tensors.offset(gradient(1));
-            for (int e = 0; e < embedDim; e++) {
-                gb[gbo + e] += scaleB * (float) sums[e];
-            }
+            float[][] scratch = {new float[RowChunks.length(embedDim)], new float[RowChunks.length(embedDim)]};
+            RowChunks.addColumnSums(gs, go, rows, embedDim, scaleB, Tensors.data(gradient(1)),
+                    Tensors.offset(gradient(1)), scratch[0], scratch[1]);
         }
     }
 

@@ -23,6 +23,7 @@ public final class SelfAttention extends FloatModule {
     /** Attention probabilities of the last forward, (B, heads, T, T). */
     private transient float[] probabilities;
     private transient float[] scratch;
+    private transient float[] headProbabilities;
 
     public SelfAttention(int dim, int numHeads) {
         if (numHeads <= 0 || dim <= 0 || dim % numHeads != 0) {
@@ -82,20 +83,19 @@ public final class SelfAttention extends FloatModule {
         return y;
     }
 
+    /** Row-wise softmax of the n x n block at {@code offset}, in place; the exponentials come from MKL's vsExp. */
     private static void softmaxRows(float[] s, int offset, int n) {
         for (int r = 0; r < n; r++) {
             int row = offset + r * n;
-            float max = Float.NEGATIVE_INFINITY;
+            float max = Reductions.max(s, row, n);
             for (int c = 0; c < n; c++) {
-                max = Math.max(max, s[row + c]);
+                s[row + c] -= max;
             }
-            double sum = 0;
-            for (int c = 0; c < n; c++) {
-                float e = (float) Math.exp(s[row + c] - max);
-                s[row + c] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
+        }
+        Blas.exp(n * n, s, offset, s, offset);
+        for (int r = 0; r < n; r++) {
+            int row = offset + r * n;
+            float inv = 1f / Reductions.sum(s, row, n);
             for (int c = 0; c < n; c++) {
                 s[row + c] *= inv;
             }
@@ -113,6 +113,7 @@ public final class SelfAttention extends FloatModule {
         int tt = tokens * tokens;
         if (scratch == null || scratch.length < tt) {
             scratch = new float[tt];
+            headProbabilities = new float[tt];
         }
         float[] in = Tensors.data(qkv);
         int io = Tensors.offset(qkv);
@@ -134,16 +135,14 @@ public final class SelfAttention extends FloatModule {
                 Blas.gemm(false, true, tokens, tokens, headDim, 1f, gs, gOut, dim, in, v, ld, 0f, dp, 0, tokens);
                 Blas.gemm(true, false, tokens, headDim, tokens, 1f, probabilities, p, tokens, gs, gOut, dim, 0f,
                         ds, dof + headOffset + 2 * dim, ld);
-                // dS = P * (dP - rowsum(dP * P))
+                // dS = P * (dP - rowsum(dP * P)), with the head's P copied to an array indexed like dP (vectorised)
+                float[] ph = headProbabilities;
+                System.arraycopy(probabilities, p, ph, 0, tt);
                 for (int r = 0; r < tokens; r++) {
                     int row = r * tokens;
-                    double dot = 0;
-                    for (int c = 0; c < tokens; c++) {
-                        dot += (double) dp[row + c] * probabilities[p + row + c];
-                    }
-                    float d = (float) dot;
-                    for (int c = 0; c < tokens; c++) {
-                        dp[row + c] = probabilities[p + row + c] * (dp[row + c] - d);
+                    float d = Reductions.dot(dp, row, ph, row, tokens);
+                    for (int c = row; c < row + tokens; c++) {
+                        dp[c] = ph[c] * (dp[c] - d);
                     }
                 }
                 // dQ = scale dS K ; dK = scale dS^T Q

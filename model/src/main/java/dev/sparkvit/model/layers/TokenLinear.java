@@ -16,6 +16,8 @@ public final class TokenLinear extends FloatModule {
 
     private final int inFeatures;
     private final int outFeatures;
+    /** Scratch of the bias gradient's column sums. */
+    private transient float[][] scratch;
 
     public TokenLinear(int inFeatures, int outFeatures) {
         if (inFeatures <= 0 || outFeatures <= 0) {
@@ -91,18 +93,11 @@ public final class TokenLinear extends FloatModule {
                     Tensors.data(gradient(0)), Tensors.offset(gradient(0)), inFeatures);
         }
         if (scaleB != 0f) {
-            double[] sums = new double[outFeatures];
-            for (int r = 0; r < rows; r++) {
-                int base = go + r * outFeatures;
-                for (int o = 0; o < outFeatures; o++) {
-                    sums[o] += gs[base + o];
-                }
+            if (scratch == null) {
+                scratch = new float[2][RowChunks.length(outFeatures)];
             }
-            float[] gb = Tensors.data(gradient(1));
-            int gbo = Tensors.offset(gradient(1));
-            for (int o = 0; o < outFeatures; o++) {
-                gb[gbo + o] += scaleB * (float) sums[o];
-            }
+            RowChunks.addColumnSums(gs, go, rows, outFeatures, scaleB, Tensors.data(gradient(1)),
+                    Tensors.offset(gradient(1)), scratch[0], scratch[1]);
         }
     }
 

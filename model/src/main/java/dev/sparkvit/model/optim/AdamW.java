@@ -30,6 +30,9 @@ public final class AdamW extends FloatOptimMethod implements StatefulOptimMethod
     private double currentRate;
     private float[] m;
     private float[] v;
+    /** Chunks of parameters, gradients and moments copied to index-0 arrays, where the JIT vectorises the update. */
+    private transient float[][] scratch;
+    private static final int CHUNK = 2048;
 
     public AdamW(LearningRateSchedule schedule, double beta1, double beta2, double eps, double weightDecay) {
         if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1) || !(eps > 0) || weightDecay < 0) {
@@ -103,12 +106,30 @@ public final class AdamW extends FloatOptimMethod implements StatefulOptimMethod
         float[] g = Tensors.data(gradients);
         int po = Tensors.offset(parameters);
         int go = Tensors.offset(gradients);
-        for (int i = 0; i < n; i++) {
-            float grad = g[go + i];
-            p[po + i] *= decay;
-            m[i] = b1 * m[i] + (1 - b1) * grad;
-            v[i] = b2 * v[i] + (1 - b2) * grad * grad;
-            p[po + i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) / correction2Sqrt + e);
+        if (scratch == null) {
+            scratch = new float[4][CHUNK];
+        }
+        float[] pc = scratch[0];
+        float[] gc = scratch[1];
+        float[] mc = scratch[2];
+        float[] vc = scratch[3];
+        float a1 = 1 - b1;
+        float a2 = 1 - b2;
+        for (int start = 0; start < n; start += CHUNK) {
+            int len = Math.min(CHUNK, n - start);
+            System.arraycopy(p, po + start, pc, 0, len);
+            System.arraycopy(g, go + start, gc, 0, len);
+            System.arraycopy(m, start, mc, 0, len);
+            System.arraycopy(v, start, vc, 0, len);
+            for (int i = 0; i < len; i++) {
+                float grad = gc[i];
+                mc[i] = b1 * mc[i] + a1 * grad;
+                vc[i] = b2 * vc[i] + a2 * grad * grad;
+                pc[i] = pc[i] * decay - stepSize * mc[i] / ((float) Math.sqrt(vc[i]) / correction2Sqrt + e);
+            }
+            System.arraycopy(pc, 0, p, po + start, len);
+            System.arraycopy(mc, 0, m, start, len);
+            System.arraycopy(vc, 0, v, start, len);
         }
     }
 

@@ -68,10 +68,13 @@ public final class Block extends FloatContainer {
         attentionBranch().accGradParameters(x, gradHidden);
     }
 
-    /** {@code target = skip + branch}, reusing {@code target}'s storage when it exists. */
+    /**
+     * {@code target = skip + branch} in one pass (DLlib's two-operand add: MKL's vsAdd on contiguous tensors), reusing
+     * {@code target}'s storage when it exists.
+     */
     private static Tensor<Float> residual(Tensor<Float> target, Tensor<Float> skip, Tensor<Float> branch) {
-        Tensor<Float> result = target == null ? skip.clone() : target.resizeAs(skip).copy(skip);
-        return result.add(branch);
+        Tensor<Float> result = target == null ? skip.clone() : target.resizeAs(skip);
+        return result.add(skip, branch);
     }
 
     @Override
