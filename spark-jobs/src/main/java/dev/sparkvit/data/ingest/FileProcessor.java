@@ -1,7 +1,6 @@
 package dev.sparkvit.data.ingest;
 
 import dev.sparkvit.data.image.DecodeResult;
-import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.image.ImageDecoder;
 import dev.sparkvit.data.image.RejectReason;
 import dev.sparkvit.data.image.Resampler;
@@ -95,7 +94,7 @@ final class FileProcessor implements Serializable {
         if (!decoded.accepted()) {
             return new Outcome(path, length, hash, null, decoded.reason(), decoded.detail(), false);
         }
-        RgbImage stored = Resampler.shorterSideThenCenterCrop(FloatImage.of(decoded.image()), storedSize).toRgb();
+        RgbImage stored = Resampler.shorterSideThenCenterCrop(decoded.image(), storedSize).toRgb();
         return new Outcome(path, length, hash, stored, null, null, false);
     }
 

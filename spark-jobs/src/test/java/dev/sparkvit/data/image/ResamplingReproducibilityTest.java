@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -68,5 +69,20 @@ class ResamplingReproducibilityTest {
         }
         assertEquals("5993331d058086b11f4c27a9251b6c866249cbdcc7d6f65b886959bc05892bff",
                 HexFormat.of().formatHex(sha.digest()));
+    }
+
+    @Test
+    void resamplingBytesDirectlyIsResamplingTheirFloats() {
+        int[][] sides = {{320, 240}, {240, 320}, {33, 17}, {1, 9}, {50, 40}};
+        for (int i = 0; i < sides.length; i++) {
+            RgbImage rgb = randomRgb(sides[i][0], sides[i][1], 20 + i);
+            FloatImage floats = FloatImage.of(rgb);
+            for (int size : new int[] {8, 32, 96}) {
+                assertEquals(Arrays.toString(Resampler.shorterSideThenCenterCrop(floats, size).data()),
+                        Arrays.toString(Resampler.shorterSideThenCenterCrop(rgb, size).data()), "size " + size);
+            }
+            assertEquals(Arrays.toString(Resampler.resize(floats, 0.5, 1.25, 7.5, 5.0, 9, 6).data()),
+                    Arrays.toString(Resampler.resize(rgb, 0.5, 1.25, 7.5, 5.0, 9, 6).data()));
+        }
     }
 }
