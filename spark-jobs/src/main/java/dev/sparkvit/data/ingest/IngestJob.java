@@ -126,7 +126,11 @@ public final class IngestJob {
         // Dedupe on the light columns only; the pixel rows are joined back once, for the write.
         WindowSpec byHash = Window.partitionBy("hash").orderBy("path");
         Dataset<Row> decoded = outcomes.filter(col("status").equalTo(DECODED));
+        // The window's shuffle gets as many partitions as the decode stage: left to itself it would use
+        // spark.sql.shuffle.partitions (200), and adaptive execution does not coalesce a persisted plan (Spark 3.1),
+        // so every later stage reading `ranks` ran 200 tasks, most of them empty.
         Dataset<Row> ranks = decoded.select("path", "hash", "label")
+                .repartition(tasks, col("hash"))
                 .withColumn("rank", row_number().over(byHash))
                 .withColumn("kept_path", first("path").over(byHash))
                 .persist(StorageLevel.MEMORY_AND_DISK());
