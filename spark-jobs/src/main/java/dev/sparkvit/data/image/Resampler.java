@@ -19,10 +19,15 @@ public final class Resampler {
         int rows = vertical.highest - vertical.lowest + 1;
         float[] tmp = new float[channels * rows * outWidth];
         float[] in = src.data();
-        for (int c = 0; c < channels; c++) {
-            for (int y = vertical.lowest; y <= vertical.highest; y++) {
-                horizontal.applyRow(in, (c * src.height() + y) * src.width(), tmp,
-                        (c * rows + y - vertical.lowest) * outWidth);
+        int plane = src.height() * src.width();
+        for (int y = vertical.lowest; y <= vertical.highest; y++) {
+            int row = y - vertical.lowest;
+            if (channels == 3) {
+                horizontal.applyRow3(in, y * src.width(), plane, tmp, row * outWidth, rows * outWidth);
+            } else {
+                for (int c = 0; c < channels; c++) {
+                    horizontal.applyRow(in, c * plane + y * src.width(), tmp, (c * rows + row) * outWidth);
+                }
             }
         }
         return new FloatImage(channels, outHeight, outWidth, vertical.applyColumns(tmp, channels, outWidth));
@@ -30,7 +35,7 @@ public final class Resampler {
 
     /**
      * {@link #resize(FloatImage, double, double, double, double, int, int)} of {@link FloatImage#of}(src), bit for
-     * bit, reading the bytes directly: only the pixels under the box are converted to floats.
+     * bit, reading the bytes directly: only the pixels under the box are converted to floats, as they are used.
      */
     public static FloatImage resize(RgbImage src, double x0, double y0, double boxWidth, double boxHeight,
             int outWidth, int outHeight) {
@@ -40,15 +45,9 @@ public final class Resampler {
         int rows = vertical.highest - vertical.lowest + 1;
         float[] tmp = new float[3 * rows * outWidth];
         byte[] p = src.pixels();
-        float[] row = new float[src.width()];
         for (int y = vertical.lowest; y <= vertical.highest; y++) {
-            int at = y * src.width() * 3;
-            for (int c = 0; c < 3; c++) {
-                for (int x = horizontal.lowest; x <= horizontal.highest; x++) {
-                    row[x] = FloatImage.UNIT[p[at + 3 * x + c] & 0xff];
-                }
-                horizontal.applyRow(row, 0, tmp, (c * rows + y - vertical.lowest) * outWidth);
-            }
+            horizontal.applyInterleaved(p, y * src.width() * 3, tmp, (y - vertical.lowest) * outWidth,
+                    rows * outWidth);
         }
         return new FloatImage(3, outHeight, outWidth, vertical.applyColumns(tmp, 3, outWidth));
     }
@@ -136,6 +135,53 @@ public final class Resampler {
                     sum += w[k] * in[at + k];
                 }
                 out[outBase + i] = sum;
+            }
+        }
+
+        /**
+         * {@link #applyRow} on the same row of three planes {@code planeStride} apart, into three outputs
+         * {@code outStride} apart: the same sums in the same order, as three independent chains the CPU can overlap.
+         */
+        void applyRow3(float[] in, int inBase, int planeStride, float[] out, int outBase, int outStride) {
+            for (int i = 0; i < first.length; i++) {
+                float[] w = weights[i];
+                int at = inBase + first[i];
+                float s0 = 0;
+                float s1 = 0;
+                float s2 = 0;
+                for (int k = 0; k < w.length; k++) {
+                    float weight = w[k];
+                    s0 += weight * in[at + k];
+                    s1 += weight * in[at + planeStride + k];
+                    s2 += weight * in[at + 2 * planeStride + k];
+                }
+                out[outBase + i] = s0;
+                out[outBase + outStride + i] = s1;
+                out[outBase + 2 * outStride + i] = s2;
+            }
+        }
+
+        /**
+         * {@link #applyRow3} on one row of interleaved 8-bit RGB starting at {@code rowStart}, each byte b read as
+         * {@link FloatImage#UNIT}[b], as {@link FloatImage#of} converts it.
+         */
+        void applyInterleaved(byte[] p, int rowStart, float[] out, int outBase, int outStride) {
+            float[] unit = FloatImage.UNIT;
+            for (int i = 0; i < first.length; i++) {
+                float[] w = weights[i];
+                int at = rowStart + 3 * first[i];
+                float s0 = 0;
+                float s1 = 0;
+                float s2 = 0;
+                for (int k = 0; k < w.length; k++, at += 3) {
+                    float weight = w[k];
+                    s0 += weight * unit[p[at] & 0xff];
+                    s1 += weight * unit[p[at + 1] & 0xff];
+                    s2 += weight * unit[p[at + 2] & 0xff];
+                }
+                out[outBase + i] = s0;
+                out[outBase + outStride + i] = s1;
+                out[outBase + 2 * outStride + i] = s2;
             }
         }
 
