@@ -112,7 +112,11 @@ public final class ImageDecoder {
         return error.getClass().getSimpleName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
     }
 
-    /** Any decoded image to 8-bit RGB: straight from the bytes when they are 8-bit sRGB, else via the colour model. */
+    /**
+     * Any decoded image to 8-bit RGB: straight from the bytes when they are 8-bit sRGB, else via the colour model.
+     * A packed RGB or BGR buffer becomes the result itself (BGR reordered in place), so the image must not be used
+     * afterwards.
+     */
     static RgbImage toRgb(BufferedImage image) {
         RgbImage direct = fromSrgbBytes(image);
         return direct != null ? direct : viaColorModel(image);
@@ -150,6 +154,20 @@ public final class ImageDecoder {
         int[] bandOffsets = sm.getBandOffsets();
         int pixelStride = sm.getPixelStride();
         byte[] data = buffer.getData();
+        boolean packed = pixelStride == 3 && sm.getScanlineStride() == 3 * width && buffer.getOffset() == 0
+                && data.length == 3 * width * height && raster.getSampleModelTranslateX() == 0
+                && raster.getSampleModelTranslateY() == 0;
+        if (packed && bandOffsets[0] == 0 && bandOffsets[1] == 1 && bandOffsets[2] == 2) {
+            return new RgbImage(width, height, data); // PNG's RGB decode: already the layout of RgbImage
+        }
+        if (packed && bandOffsets[0] == 2 && bandOffsets[1] == 1 && bandOffsets[2] == 0) {
+            for (int i = 0; i < data.length; i += 3) { // JPEG's 3BYTE_BGR decode: swap blue and red in place
+                byte blue = data[i];
+                data[i] = data[i + 2];
+                data[i + 2] = blue;
+            }
+            return new RgbImage(width, height, data);
+        }
         int origin = buffer.getOffset()
                 + (raster.getMinY() - raster.getSampleModelTranslateY()) * sm.getScanlineStride()
                 + (raster.getMinX() - raster.getSampleModelTranslateX()) * pixelStride;

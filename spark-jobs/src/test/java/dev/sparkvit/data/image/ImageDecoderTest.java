@@ -37,8 +37,8 @@ class ImageDecoderTest {
             BufferedImage.TYPE_USHORT_565_RGB};
         for (int type : types) {
             BufferedImage image = noise(type, 13, 7, type);
-            assertArrayEquals(ImageDecoder.viaColorModel(image).pixels(), ImageDecoder.toRgb(image).pixels(),
-                    "type " + type);
+            byte[] expected = ImageDecoder.viaColorModel(image).pixels();
+            assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels(), "type " + type);
         }
     }
 
@@ -58,8 +58,23 @@ class ImageDecoderTest {
     }
 
     @Test
+    void packedRgbLayoutsAreTakenOverAndOthersCopied() {
+        BufferedImage rgb = new BufferedImage(new java.awt.image.ComponentColorModel(
+                java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_sRGB), false, false,
+                java.awt.Transparency.OPAQUE, java.awt.image.DataBuffer.TYPE_BYTE),
+                java.awt.image.Raster.createInterleavedRaster(java.awt.image.DataBuffer.TYPE_BYTE, 5, 4, 15, 3,
+                        new int[] {0, 1, 2}, null), false, null);
+        byte[] data = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
+        new Random(6).nextBytes(data);
+        byte[] expected = ImageDecoder.viaColorModel(rgb).pixels();
+        assertArrayEquals(expected, ImageDecoder.toRgb(rgb).pixels());
+        assertTrue(ImageDecoder.toRgb(rgb).pixels() == data, "PNG's RGB layout is used as it is");
+    }
+
+    @Test
     void aSubimageIsReadFromItsOwnCorner() {
         BufferedImage image = noise(BufferedImage.TYPE_3BYTE_BGR, 20, 12, 5).getSubimage(3, 2, 9, 6);
-        assertArrayEquals(ImageDecoder.viaColorModel(image).pixels(), ImageDecoder.toRgb(image).pixels());
+        byte[] expected = ImageDecoder.viaColorModel(image).pixels();
+        assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels());
     }
 }
