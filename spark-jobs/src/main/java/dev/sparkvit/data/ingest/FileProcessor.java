@@ -5,11 +5,13 @@ import dev.sparkvit.data.image.ImageDecoder;
 import dev.sparkvit.data.image.RejectReason;
 import dev.sparkvit.data.image.Resampler;
 import dev.sparkvit.data.image.RgbImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
@@ -101,12 +103,27 @@ final class FileProcessor implements Serializable {
     private byte[] read(String path, long length) throws IOException {
         Path p = new Path(path);
         FileSystem fs = p.getFileSystem(conf.get());
+        int limit = (int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8);
         try (InputStream in = fs.open(p)) {
-            byte[] bytes = in.readNBytes((int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8));
-            if (bytes.length > maxFileBytes) {
+            // Read into an array of the listed length (readNBytes(limit) collects chunks and copies them again),
+            // then make sure nothing follows; a file that changed since the listing is still read whole.
+            byte[] bytes = new byte[(int) Math.min(length, limit)];
+            int n = in.readNBytes(bytes, 0, bytes.length);
+            if (n < bytes.length) {
+                return Arrays.copyOf(bytes, n);
+            }
+            int next = in.read();
+            if (next < 0) {
+                return bytes;
+            }
+            ByteArrayOutputStream grown = new ByteArrayOutputStream();
+            grown.write(bytes);
+            grown.write(next);
+            grown.write(in.readNBytes(limit - bytes.length - 1));
+            if (grown.size() > maxFileBytes) {
                 throw new IOException("file grew beyond the limit of " + maxFileBytes + " bytes while reading");
             }
-            return bytes;
+            return grown.toByteArray();
         }
     }
 
