@@ -7,47 +7,94 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.SparkSession;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** {@code sparkvit bench data}: ingestion and SimCLR pair throughput on the embedded dataset. */
+/**
+ * {@code sparkvit bench data}: ingestion and SimCLR pair throughput per core, on files the Python references
+ * (bench/python/ingest_ref.py, augment_ref.py) read too.
+ */
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = "Measure ingestion and SimCLR pair throughput (per second and per core) on the embedded dataset.")
-final class DataBenchCommand extends SparkCommand implements Callable<Integer> {
-    @Option(names = "--images-per-class", defaultValue = "100",
-            description = "Images per class of the embedded dataset, 10 classes (default: ${DEFAULT-VALUE}).")
+        description = {"Measure ingestion (JPEG and PNG files of 240-400 px: read, hash, decode, validate, resize, "
+                + "and the whole job with the Parquet write) and SimCLR pair generation from stored images, per core.",
+                "Keep the files with --work DIR so bench/python/ingest_ref.py and augment_ref.py measure the same "
+                        + "work on them."})
+final class DataBenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--images-per-class", defaultValue = "50",
+            description = "Input files per class, 10 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
 
-    @Option(names = "--size", defaultValue = "32",
-            description = "Stored image side; inputs are generated at twice that (default: ${DEFAULT-VALUE}).")
-    int size;
+    @Option(names = "--sizes", split = ",", defaultValue = "32,96",
+            description = "Stored sizes of the pair benchmark, comma-separated; the first is also the ingest's "
+                    + "stored size (default: ${DEFAULT-VALUE}).")
+    List<Integer> sizes;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per measurement (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--local-cores", split = ",", defaultValue = "1,2",
+            description = "Spark local[N] core counts of the Spark measurements, comma-separated "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Integer> localCores;
+
+    @Option(names = "--repeats", defaultValue = "3",
+            description = "Timed runs per measurement, after one warm-up run (default: ${DEFAULT-VALUE}).")
     int repeats;
+
+    @Option(names = "--work", description = "Keep inputs and datasets in this folder (reused by later runs, read by "
+            + "the Python references); default: a temporary folder, removed at the end.")
+    Path work;
 
     @Option(names = "--json", description = "Also write the measurements to this JSON file (bench/report.py reads it).")
     Path json;
 
     @Override
     public Integer call() throws IOException {
-        Path work = Files.createTempDirectory("sparkvit-bench");
-        SparkSession spark = startSpark("sparkvit bench data");
+        if (imagesPerClass < 1 || repeats < 1) {
+            throw new ParameterException(spec.commandLine(), "--images-per-class and --repeats must be at least 1");
+        }
+        if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s < 8 || s > 1024)) {
+            throw new ParameterException(spec.commandLine(), "--sizes must list sides of 8 to 1024 px, got " + sizes);
+        }
+        if (localCores.stream().anyMatch(c -> c < 1 || c > 256)) {
+            throw new ParameterException(spec.commandLine(), "--local-cores must list counts of 1 to 256, got "
+                    + localCores);
+        }
+        boolean temporary = work == null;
+        Path dir = temporary ? Files.createTempDirectory("sparkvit-bench") : Files.createDirectories(work);
         try {
-            System.out.println("sparkvit bench data: " + imagesPerClass * 10 + " images, stored at " + size + " px, "
-                    + spark.sparkContext().defaultParallelism() + " cores (" + spark.sparkContext().master() + ")");
-            List<Measurement> results = new DataBenchmark(size, imagesPerClass, repeats, work).run(spark);
-            results.forEach(System.out::println);
+            System.out.println("sparkvit bench data: " + imagesPerClass * 10 + " JPEG/PNG files of 240-400 px, "
+                    + "stored at " + sizes.get(0) + " px; pairs at " + sizes.stream().map(s -> s + " px")
+                    .collect(Collectors.joining(", ")) + "; Spark at " + localCores.stream()
+                    .map(c -> "local[" + c + "]").collect(Collectors.joining(", ")) + "; median of " + repeats
+                    + " runs after a warm-up");
+            List<Measurement> results = new DataBenchmark(imagesPerClass, sizes, localCores, repeats, dir)
+                    .run(DataBenchmark::localSession, System.out::println);
             if (json != null) {
-                BenchResults.write(json, "data", Map.of("master", spark.sparkContext().master()), results);
+                Map<String, Object> notes = new LinkedHashMap<>();
+                notes.put("inputs", imagesPerClass * 10 + " files, JPEG q90 and PNG, 240-400 px (BenchInputs)");
+                notes.put("spark", "end-to-end and Spark pair measurements run at local[threads]");
+                notes.put("local_cores", new ArrayList<>(localCores));
+                notes.put("available_processors", Runtime.getRuntime().availableProcessors());
+                BenchResults.write(json, "data", notes, results);
+            }
+            if (!temporary) {
+                System.out.println("inputs and datasets kept under " + dir);
             }
             return ExitCodes.OK;
         } finally {
-            spark.stop();
-            deleteTree(work);
+            if (temporary) {
+                deleteTree(dir);
+            }
         }
     }
 

@@ -53,7 +53,7 @@ public final class SyntheticImageFolder {
                 Files.createDirectories(dir);
                 for (int i = 0; i < imagesPerClass; i++) {
                     Random random = new Random(seed * 1_000_003L + c * 100_003L + i);
-                    BufferedImage image = draw(CLASSES.get(c), random);
+                    BufferedImage image = draw(CLASSES.get(c), random, size, size);
                     Path file = dir.resolve(String.format("%s_%05d.png", CLASSES.get(c), i));
                     PngFiles.write(image, file);
                     written++;
@@ -65,30 +65,43 @@ public final class SyntheticImageFolder {
         return written;
     }
 
-    private BufferedImage draw(String shape, Random random) {
+    /**
+     * Image {@code index} of class {@code classIndex} drawn at width x height (the pattern scales with the shorter
+     * side), from the same random stream as {@link #writeTo}: at size x size it is the image that writes.
+     */
+    public BufferedImage image(int classIndex, int index, int width, int height) {
+        if (classIndex < 0 || classIndex >= CLASSES.size() || index < 0 || width < 8 || height < 8) {
+            throw new IllegalArgumentException("no synthetic image " + index + " of class " + classIndex + " at "
+                    + width + "x" + height + ": classes are 0.." + (CLASSES.size() - 1) + ", sides at least 8");
+        }
+        return draw(CLASSES.get(classIndex), new Random(seed * 1_000_003L + classIndex * 100_003L + index), width,
+                height);
+    }
+
+    private static BufferedImage draw(String shape, Random random, int width, int height) {
         int[] fg = colour(random);
         int[] bg = colour(random);
         while (Math.abs(luma(fg) - luma(bg)) < 70) {
             bg = colour(random);
         }
-        double cx = size * (0.35 + 0.3 * random.nextDouble());
-        double cy = size * (0.35 + 0.3 * random.nextDouble());
-        double scale = size * (0.22 + 0.14 * random.nextDouble()); // radius of shapes, period base of textures
+        double cx = width * (0.35 + 0.3 * random.nextDouble());
+        double cy = height * (0.35 + 0.3 * random.nextDouble());
+        double scale = Math.min(width, height) * (0.22 + 0.14 * random.nextDouble()); // radius, texture period
         double angle = random.nextDouble() * Math.PI;
         double cos = Math.cos(angle);
         double sin = Math.sin(angle);
         double shadeX = (random.nextDouble() - 0.5) * 0.4;
         double shadeY = (random.nextDouble() - 0.5) * 0.4;
-        BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < size; y++) {
-            for (int x = 0; x < size; x++) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
                 // u, v: pixel centre in the shape's rotated frame, in units of its scale
                 double dx = x + 0.5 - cx;
                 double dy = y + 0.5 - cy;
                 double u = (dx * cos + dy * sin) / scale;
                 double v = (-dx * sin + dy * cos) / scale;
                 double on = coverage(shape, u, v);
-                double shade = 1 + shadeX * (x / (double) size - 0.5) + shadeY * (y / (double) size - 0.5);
+                double shade = 1 + shadeX * (x / (double) width - 0.5) + shadeY * (y / (double) height - 0.5);
                 int rgb = 0;
                 for (int c = 0; c < 3; c++) {
                     double value = (on * fg[c] + (1 - on) * bg[c] * shade) + random.nextGaussian() * 8;

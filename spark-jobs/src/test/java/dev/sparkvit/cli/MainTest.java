@@ -59,6 +59,15 @@ class MainTest {
     }
 
     @Test
+    void benchDataRejectsBadSizesBeforeStarting() {
+        StringWriter err = new StringWriter();
+        assertEquals(ExitCodes.BAD_INPUT, run(err, new StringWriter(), "bench", "data", "--sizes", "32,4"));
+        assertTrue(err.toString().contains("--sizes"), err.toString());
+        assertEquals(ExitCodes.BAD_INPUT, run(new StringWriter(), new StringWriter(), "bench", "data",
+                "--local-cores", "0"));
+    }
+
+    @Test
     void helpListsTheDemo() {
         StringWriter out = new StringWriter();
         assertEquals(ExitCodes.OK, run(new StringWriter(), out, "--help"));

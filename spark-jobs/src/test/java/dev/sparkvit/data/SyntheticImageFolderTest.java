@@ -74,4 +74,22 @@ class SyntheticImageFolderTest {
         assertTrue(error.getMessage().contains("got 4"), error.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new SyntheticImageFolder(16, 0, 1));
     }
+
+    @Test
+    void imageAtTheFolderSizeIsTheWrittenFileAndOtherSizesAreDrawnToo(@TempDir Path root) throws IOException {
+        SyntheticImageFolder folder = new SyntheticImageFolder(16, 2, 5);
+        folder.writeTo(root);
+        BufferedImage written = ImageIO.read(root.resolve("ring/ring_00001.png").toFile());
+        BufferedImage drawn = folder.image(SyntheticImageFolder.CLASSES.indexOf("ring"), 1, 16, 16);
+        for (int y = 0; y < 16; y++) {
+            for (int x = 0; x < 16; x++) {
+                assertEquals(written.getRGB(x, y), drawn.getRGB(x, y), "pixel " + x + "," + y);
+            }
+        }
+        BufferedImage wide = folder.image(0, 0, 40, 24);
+        assertEquals(40, wide.getWidth());
+        assertEquals(24, wide.getHeight());
+        assertThrows(IllegalArgumentException.class, () -> folder.image(10, 0, 16, 16));
+        assertThrows(IllegalArgumentException.class, () -> folder.image(0, 0, 16, 4));
+    }
 }

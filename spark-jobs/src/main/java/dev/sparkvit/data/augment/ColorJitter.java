@@ -97,25 +97,62 @@ public record ColorJitter(double brightness, double contrast, double saturation,
             } else {
                 hue = ((r - g) / delta + 4) / 6.0;
             }
-            hue = ((hue + shift) % 1.0 + 1.0) % 1.0;
+            hue = wrap(hue + shift);
             float sat = delta / max;
-            double sector = hue * 6;
-            int k = (int) Math.floor(sector) % 6;
-            float f = (float) (sector - Math.floor(sector));
+            double sector = hue * 6; // in [0, 6]: truncation is the floor
+            int k = (int) sector % 6;
+            float f = (float) (sector - (int) sector);
             float p = max * (1 - sat);
             float q = max * (1 - sat * f);
             float t = max * (1 - sat * (1 - f));
-            float[] rgb = switch (k) {
-                case 0 -> new float[] {max, t, p};
-                case 1 -> new float[] {q, max, p};
-                case 2 -> new float[] {p, max, t};
-                case 3 -> new float[] {p, q, max};
-                case 4 -> new float[] {t, p, max};
-                default -> new float[] {max, p, q};
-            };
-            d[i] = rgb[0];
-            d[plane + i] = rgb[1];
-            d[2 * plane + i] = rgb[2];
+            float outR;
+            float outG;
+            float outB;
+            switch (k) {
+                case 0 -> {
+                    outR = max;
+                    outG = t;
+                    outB = p;
+                }
+                case 1 -> {
+                    outR = q;
+                    outG = max;
+                    outB = p;
+                }
+                case 2 -> {
+                    outR = p;
+                    outG = max;
+                    outB = t;
+                }
+                case 3 -> {
+                    outR = p;
+                    outG = q;
+                    outB = max;
+                }
+                case 4 -> {
+                    outR = t;
+                    outG = p;
+                    outB = max;
+                }
+                default -> {
+                    outR = max;
+                    outG = p;
+                    outB = q;
+                }
+            }
+            d[i] = outR;
+            d[plane + i] = outG;
+            d[2 * plane + i] = outB;
         }
+    }
+
+    /**
+     * {@code (x % 1.0 + 1.0) % 1.0} for |x| below 2^52, bit for bit, without the slow floating-point remainder: the
+     * remainder of a division by 1 is {@code x - trunc(x)}, exactly, with the sign of x, and the second one is taken
+     * of a value in [0, 2].
+     */
+    static double wrap(double x) {
+        double once = x - (long) x + 1.0;
+        return once - (long) once;
     }
 }

@@ -29,31 +29,49 @@ public record GaussianBlur(double sigmaMin, double sigmaMax) implements Transfor
         }
         int w = image.width();
         int h = image.height();
+        int[] columns = reflected(w, radius);
+        int[] rows = reflected(h, radius);
         float[] in = image.data();
         float[] tmp = new float[in.length];
         float[] out = new float[in.length];
+        float[] padded = new float[w + 2 * radius];
+        // Each output is 0 + k[0] v[0] + k[1] v[1] + ... in this order, as a per-pixel loop over the taps would sum
+        // it; looping over the taps outside and the pixels inside keeps that order and lets the JIT vectorise.
         for (int c = 0; c < image.channels(); c++) {
             int base = c * w * h;
             for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    float acc = 0;
-                    for (int k = 0; k < kernelSize; k++) {
-                        acc += kernel[k] * in[base + y * w + reflect(x + k - radius, w)];
+                int row = base + y * w;
+                for (int j = 0; j < padded.length; j++) {
+                    padded[j] = in[row + columns[j]];
+                }
+                for (int k = 0; k < kernelSize; k++) {
+                    float weight = kernel[k];
+                    for (int x = 0; x < w; x++) {
+                        tmp[row + x] += weight * padded[x + k];
                     }
-                    tmp[base + y * w + x] = acc;
                 }
             }
             for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    float acc = 0;
-                    for (int k = 0; k < kernelSize; k++) {
-                        acc += kernel[k] * tmp[base + reflect(y + k - radius, h) * w + x];
+                int row = base + y * w;
+                for (int k = 0; k < kernelSize; k++) {
+                    float weight = kernel[k];
+                    int from = base + rows[y + k] * w;
+                    for (int x = 0; x < w; x++) {
+                        out[row + x] += weight * tmp[from + x];
                     }
-                    out[base + y * w + x] = acc;
                 }
             }
         }
         return new FloatImage(image.channels(), h, w, out);
+    }
+
+    /** Source index of each padded position -radius .. n - 1 + radius, reflected at the edges. */
+    private static int[] reflected(int n, int radius) {
+        int[] index = new int[n + 2 * radius];
+        for (int j = 0; j < index.length; j++) {
+            index[j] = reflect(j - radius, n);
+        }
+        return index;
     }
 
     /** Reflect padding without repeating the edge (torch's "reflect"). */

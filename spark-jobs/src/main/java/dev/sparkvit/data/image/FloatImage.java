@@ -12,6 +12,15 @@ public record FloatImage(int channels, int height, int width, float[] data) {
         }
     }
 
+    /** {@code UNIT[b] = b / 255f}: the float of each 8-bit value, as {@link #of} converts it. */
+    static final float[] UNIT = new float[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            UNIT[b] = b / 255f;
+        }
+    }
+
     public static FloatImage zeros(int channels, int height, int width) {
         return new FloatImage(channels, height, width, new float[channels * height * width]);
     }

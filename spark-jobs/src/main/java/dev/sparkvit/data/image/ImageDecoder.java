@@ -1,7 +1,12 @@
 package dev.sparkvit.data.image;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -242,8 +247,83 @@ public final class ImageDecoder {
         return error.getClass().getSimpleName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
     }
 
-    /** Any decoded image to 8-bit RGB through its colour model (drops alpha, expands palettes and gray). */
+    /**
+     * Any decoded image to 8-bit RGB: straight from the bytes when they are 8-bit sRGB, else via the colour model.
+     * A packed RGB or BGR buffer becomes the result itself (BGR reordered in place), so the image must not be used
+     * afterwards.
+     */
     static RgbImage toRgb(BufferedImage image) {
+        RgbImage direct = fromSrgbBytes(image);
+        return direct != null ? direct : viaColorModel(image);
+    }
+
+    /**
+     * Images whose samples are 8-bit sRGB components in one byte array (JPEG's and PNG's RGB and RGBA decodes,
+     * 3BYTE_BGR, 4BYTE_ABGR), read directly: {@code getRGB} returns these bytes unchanged, at a per-pixel cost of
+     * a colour-model call that took most of the ingest's Java time. Null for anything else (gray, palette,
+     * 16-bit, premultiplied alpha, packed ints), which goes through the colour model.
+     */
+    private static RgbImage fromSrgbBytes(BufferedImage image) {
+        if (!(image.getColorModel() instanceof ComponentColorModel cm) || !cm.getColorSpace().isCS_sRGB()
+                || cm.isAlphaPremultiplied() || cm.getTransferType() != DataBuffer.TYPE_BYTE
+                || cm.getNumColorComponents() != 3) {
+            return null;
+        }
+        for (int bits : cm.getComponentSize()) {
+            if (bits != 8) {
+                return null;
+            }
+        }
+        WritableRaster raster = image.getRaster();
+        if (!(raster.getSampleModel() instanceof ComponentSampleModel sm)
+                || !(raster.getDataBuffer() instanceof DataBufferByte buffer) || buffer.getNumBanks() != 1) {
+            return null;
+        }
+        for (int bank : sm.getBankIndices()) {
+            if (bank != 0) {
+                return null;
+            }
+        }
+        int width = image.getWidth();
+        int height = image.getHeight();
+        int[] bandOffsets = sm.getBandOffsets();
+        int pixelStride = sm.getPixelStride();
+        byte[] data = buffer.getData();
+        boolean packed = pixelStride == 3 && sm.getScanlineStride() == 3 * width && buffer.getOffset() == 0
+                && data.length == 3 * width * height && raster.getSampleModelTranslateX() == 0
+                && raster.getSampleModelTranslateY() == 0;
+        if (packed && bandOffsets[0] == 0 && bandOffsets[1] == 1 && bandOffsets[2] == 2) {
+            return new RgbImage(width, height, data); // PNG's RGB decode: already the layout of RgbImage
+        }
+        if (packed && bandOffsets[0] == 2 && bandOffsets[1] == 1 && bandOffsets[2] == 0) {
+            for (int i = 0; i < data.length; i += 3) { // JPEG's 3BYTE_BGR decode: swap blue and red in place
+                byte blue = data[i];
+                data[i] = data[i + 2];
+                data[i + 2] = blue;
+            }
+            return new RgbImage(width, height, data);
+        }
+        int origin = buffer.getOffset()
+                + (raster.getMinY() - raster.getSampleModelTranslateY()) * sm.getScanlineStride()
+                + (raster.getMinX() - raster.getSampleModelTranslateX()) * pixelStride;
+        byte[] pixels = new byte[width * height * 3];
+        int r = bandOffsets[0];
+        int g = bandOffsets[1];
+        int b = bandOffsets[2];
+        for (int y = 0; y < height; y++) {
+            int at = origin + y * sm.getScanlineStride();
+            int out = y * width * 3;
+            for (int x = 0; x < width; x++, at += pixelStride, out += 3) {
+                pixels[out] = data[at + r];
+                pixels[out + 1] = data[at + g];
+                pixels[out + 2] = data[at + b];
+            }
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
+    /** Any image to 8-bit RGB through its colour model (drops alpha, expands palettes and gray). */
+    static RgbImage viaColorModel(BufferedImage image) {
         int width = image.getWidth();
         int height = image.getHeight();
         byte[] pixels = new byte[width * height * 3];

@@ -1,11 +1,11 @@
 package dev.sparkvit.data.ingest;
 
 import dev.sparkvit.data.image.DecodeResult;
-import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.image.ImageDecoder;
 import dev.sparkvit.data.image.RejectReason;
 import dev.sparkvit.data.image.Resampler;
 import dev.sparkvit.data.image.RgbImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Set;
 import org.apache.hadoop.fs.FileSystem;
@@ -98,7 +99,7 @@ final class FileProcessor implements Serializable {
         if (!decoded.accepted()) {
             return new Outcome(path, length, hash, null, decoded.reason(), decoded.detail(), false);
         }
-        RgbImage stored = Resampler.shorterSideThenCenterCrop(FloatImage.of(decoded.image()), storedSize).toRgb();
+        RgbImage stored = Resampler.shorterSideThenCenterCrop(decoded.image(), storedSize).toRgb();
         return new Outcome(path, length, hash, stored, null, null, false);
     }
 
@@ -115,20 +116,37 @@ final class FileProcessor implements Serializable {
                         ? "not a regular file (a named pipe, socket or device)" : "the file no longer exists");
             }
             try (InputStream in = Files.newInputStream(file)) {
-                return readAtMostLimit(in);
+                return readAtMostLimit(in, length);
             }
         }
         try (InputStream in = fs.open(p)) {
-            return readAtMostLimit(in);
+            return readAtMostLimit(in, length);
         }
     }
 
-    private byte[] readAtMostLimit(InputStream in) throws IOException {
-        byte[] bytes = in.readNBytes((int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8));
-        if (bytes.length > maxFileBytes) {
+    /**
+     * Reads into an array of the listed length (readNBytes(limit) collects chunks and copies them again), then makes
+     * sure nothing follows; a file that changed since the listing is still read whole, up to the limit.
+     */
+    private byte[] readAtMostLimit(InputStream in, long length) throws IOException {
+        int limit = (int) Math.min(maxFileBytes + 1, Integer.MAX_VALUE - 8);
+        byte[] bytes = new byte[(int) Math.min(length, limit)];
+        int n = in.readNBytes(bytes, 0, bytes.length);
+        if (n < bytes.length) {
+            return Arrays.copyOf(bytes, n);
+        }
+        int next = in.read();
+        if (next < 0) {
+            return bytes;
+        }
+        ByteArrayOutputStream grown = new ByteArrayOutputStream();
+        grown.write(bytes);
+        grown.write(next);
+        grown.write(in.readNBytes(limit - bytes.length - 1));
+        if (grown.size() > maxFileBytes) {
             throw new IOException("file grew beyond the limit of " + maxFileBytes + " bytes while reading");
         }
-        return bytes;
+        return grown.toByteArray();
     }
 
     static String sha256(byte[] bytes) {

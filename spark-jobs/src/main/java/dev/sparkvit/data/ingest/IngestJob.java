@@ -117,16 +117,21 @@ public final class IngestJob {
                 outcomes(rows, processor.withKnownHashes(knownBroadcast.value()), root, labelled, train, val,
                         processed));
         Dataset<Row> outcomes = spark.createDataFrame(outcomeRows, OUTCOMES).persist(StorageLevel.MEMORY_AND_DISK());
-        long[] counted;
+        StatusCounts counted;
         try (ProgressLog ignored = new ProgressLog(processed, inputFiles)) {
             counted = countByStatus(outcomes);
         }
-        LOG.info("stage decode: {} decoded, {} rejected, {} already present", counted[0], counted[1], counted[2]);
+        LOG.info("stage decode: {} decoded, {} rejected, {} already present", counted.decoded(), counted.rejected(),
+                counted.present());
 
         // Dedupe on the light columns only; the pixel rows are joined back once, for the write.
         WindowSpec byHash = Window.partitionBy("hash").orderBy("path");
         Dataset<Row> decoded = outcomes.filter(col("status").equalTo(DECODED));
+        // The window's shuffle gets as many partitions as the decode stage: left to itself it would use
+        // spark.sql.shuffle.partitions (200), and adaptive execution does not coalesce a persisted plan (Spark 3.1),
+        // so every later stage reading `ranks` ran 200 tasks, most of them empty.
         Dataset<Row> ranks = decoded.select("path", "hash", "label")
+                .repartition(tasks, col("hash"))
                 .withColumn("rank", row_number().over(byHash))
                 .withColumn("kept_path", first("path").over(byHash))
                 .persist(StorageLevel.MEMORY_AND_DISK());
@@ -137,22 +142,26 @@ public final class IngestJob {
         Dataset<Row> quarantine = outcomes.filter(col("status").equalTo(REJECTED))
                 .select(col("path").as("source_path"), col("reason"), col("detail"), col("length"), col("hash"));
 
+        // One job gives both the labels of the new images and how many there are.
         List<String> classes = dataset.readClasses();
-        if (labelled) {
-            Set<String> newLabels = new TreeSet<>();
-            for (Row r : winners.select("label").distinct().collectAsList()) {
+        Set<String> newLabels = new TreeSet<>();
+        long storedCount = 0;
+        for (Row r : winners.groupBy("label").count().collectAsList()) {
+            if (!r.isNullAt(0)) {
                 newLabels.add(r.getString(0));
             }
+            storedCount += r.getLong(1);
+        }
+        if (labelled) {
             newLabels.removeAll(classes);
             classes.addAll(newLabels);
         }
         Dataset<Row> stored = storedRows(spark, kept, classes, labelled);
 
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
-        long storedCount = winners.count();
-        long duplicateCount = counted[0] - storedCount;
-        long quarantinedCount = counted[1];
-        long presentCount = counted[2];
+        long duplicateCount = counted.decoded() - storedCount;
+        long quarantinedCount = counted.rejected();
+        long presentCount = counted.present();
         // Only non-empty tables are appended, so a run that finds nothing new writes nothing.
         if (storedCount > 0) {
             stored.repartition(settings.shards()).write().mode(SaveMode.Append)
@@ -169,10 +178,7 @@ public final class IngestJob {
         if (labelled) {
             dataset.writeClasses(classes);
         }
-        Map<String, Long> rejects = new TreeMap<>();
-        for (Row r : quarantine.groupBy("reason").count().collectAsList()) {
-            rejects.put(r.getString(0), r.getLong(1));
-        }
+        Map<String, Long> rejects = counted.rejectsByReason();
         outcomes.unpersist();
         ranks.unpersist();
 
@@ -262,17 +268,25 @@ public final class IngestJob {
                 FileProcessor.split(o.hash(), train, val), o.image().height(), o.image().width(), o.image().pixels());
     }
 
-    /** decoded, rejected and already-present counts. */
-    private static long[] countByStatus(Dataset<Row> outcomes) {
+    /** Files by outcome, and the rejected ones by reason. */
+    private record StatusCounts(long decoded, long rejected, long present, Map<String, Long> rejectsByReason) {
+    }
+
+    /** Counts by status and reason, in one job (the reason is null unless the file was rejected). */
+    private static StatusCounts countByStatus(Dataset<Row> outcomes) {
         long[] counts = new long[3];
-        for (Row r : outcomes.groupBy("status").count().collectAsList()) {
+        Map<String, Long> reasons = new TreeMap<>();
+        for (Row r : outcomes.groupBy("status", "reason").count().collectAsList()) {
             switch (r.getString(0)) {
-                case DECODED -> counts[0] = r.getLong(1);
-                case REJECTED -> counts[1] = r.getLong(1);
-                default -> counts[2] = r.getLong(1);
+                case DECODED -> counts[0] += r.getLong(2);
+                case REJECTED -> {
+                    counts[1] += r.getLong(2);
+                    reasons.put(r.getString(1), r.getLong(2));
+                }
+                default -> counts[2] += r.getLong(2);
             }
         }
-        return counts;
+        return new StatusCounts(counts[0], counts[1], counts[2], reasons);
     }
 
     private static Dataset<Row> storedRows(SparkSession spark, Dataset<Row> kept, List<String> classes,

@@ -1,113 +1,125 @@
 package dev.sparkvit.jobs.bench;
 
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.augment.Augmentations;
-import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.image.FloatImage;
-import dev.sparkvit.data.image.ImageDecoder;
-import dev.sparkvit.data.image.Resampler;
-import dev.sparkvit.data.image.RgbImage;
-import dev.sparkvit.data.ingest.IngestJob;
-import dev.sparkvit.data.ingest.IngestResult;
-import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.data.pairs.PairGenerator;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import dev.sparkvit.engine.SparkSessions;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.apache.spark.sql.Row;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Throughput of ingestion (decode, validate, resize, write) and of SimCLR pair generation on the embedded dataset,
- * each measured two ways in the same run: through Spark on all cores of the session, and in one thread without
- * Spark (the per-core cost of the work itself). Reported as medians of repeated runs; timing is wall clock, so run
- * on a quiet machine and compare numbers from the same run only.
+ * The data benchmark: ingestion of photo-sized JPEG and PNG files ({@link BenchInputs}) and SimCLR pair generation
+ * from the stored images, per core, in the form the Python references (bench/python/ingest_ref.py, augment_ref.py)
+ * measure the same work on the same files:
+ * <ul>
+ * <li>ingest work per file in one thread, no Spark;</li>
+ * <li>the whole ingest job through Spark at each of {@code localCores} (local[1] shows Spark's overhead on one core);
+ * the last run at the first core count leaves the dataset stored at the ingest size under {@code work};</li>
+ * <li>SimCLR pairs in one thread at each of {@code pairSizes} (the first is the ingest size, the others are ingested
+ * once, untimed), and through Spark at the first size on each core count.</li>
+ * </ul>
+ * Medians of {@code repeats} timed runs after one warm-up run; wall clock, so compare numbers of one run only.
+ * {@code work} keeps the inputs ({@code inputs/}, reused by later runs) and the datasets ({@code dataset-<size>/})
+ * for the references.
  */
 public final class DataBenchmark {
-    private final int imageSize;
     private final int imagesPerClass;
+    private final List<Integer> pairSizes;
+    private final List<Integer> localCores;
     private final int repeats;
-    private final Path workDir;
+    private final Path work;
 
-    public DataBenchmark(int imageSize, int imagesPerClass, int repeats, Path workDir) {
-        if (repeats < 1 || imagesPerClass < 1) {
-            throw new IllegalArgumentException("repeats and images per class must be at least 1");
+    /**
+     * @param imagesPerClass input files per class (10 classes)
+     * @param pairSizes stored sizes of the pair benchmark; the first is also the ingest's stored size
+     * @param localCores Spark local core counts the Spark measurements run at, in order
+     * @param repeats timed runs per measurement
+     * @param work folder for inputs, datasets and scratch output
+     */
+    public DataBenchmark(int imagesPerClass, List<Integer> pairSizes, List<Integer> localCores, int repeats,
+            Path work) {
+        if (imagesPerClass < 1 || repeats < 1) {
+            throw new IllegalArgumentException("images per class and repeats must be at least 1, got "
+                    + imagesPerClass + " and " + repeats);
         }
-        this.imageSize = imageSize;
+        if (pairSizes.isEmpty() || pairSizes.stream().anyMatch(s -> s < 8 || s > 1024)) {
+            throw new IllegalArgumentException("pair sizes must be 8 to 1024 px (at least one), got " + pairSizes);
+        }
+        if (localCores.stream().anyMatch(c -> c < 1)) {
+            throw new IllegalArgumentException("local core counts must be at least 1, got " + localCores);
+        }
         this.imagesPerClass = imagesPerClass;
+        this.pairSizes = List.copyOf(pairSizes);
+        this.localCores = List.copyOf(localCores);
         this.repeats = repeats;
-        this.workDir = workDir;
+        this.work = work;
     }
 
-    public List<Measurement> run(SparkSession spark) {
-        int cores = spark.sparkContext().defaultParallelism();
-        Path raw = workDir.resolve("raw");
-        int images = new SyntheticImageFolder(imageSize * 2, imagesPerClass, 7).writeTo(raw);
-        List<Measurement> results = new ArrayList<>();
+    /** The dataset the benchmark stores at {@code size} under {@code work}. */
+    public static Path dataset(Path work, int size) {
+        return work.resolve("dataset-" + size);
+    }
 
-        double[] ingestSeconds = new double[repeats];
-        String dataset = null;
-        for (int r = 0; r < repeats; r++) {
-            dataset = workDir.resolve("dataset-" + r).toString();
-            long start = System.nanoTime();
-            IngestResult result = new IngestJob(IngestSettings.defaults(raw.toString(), dataset)
-                    .withStoredSize(imageSize)).execute(spark);
-            ingestSeconds[r] = (System.nanoTime() - start) / 1e9;
-            if (result.stored() != images) {
-                throw new IllegalStateException("benchmark ingest stored " + result.stored() + " of " + images);
+    /**
+     * Runs everything, starting one local Spark session per core count with {@code sessions} and stopping it after
+     * use; {@code progress} sees each measurement as it is taken.
+     */
+    public List<Measurement> run(IntFunction<SparkSession> sessions, Consumer<Measurement> progress) {
+        List<Measurement> results = new ArrayList<>();
+        Consumer<Measurement> add = m -> {
+            results.add(m);
+            progress.accept(m);
+        };
+        BenchInputs inputSet = new BenchInputs(imagesPerClass);
+        Path inputs = inputSet.writeOrReuse(work);
+        int ingestSize = pairSizes.get(0);
+        IngestBenchmark ingest = new IngestBenchmark(inputs, inputSet.count(), ingestSize, repeats);
+        AugmentBenchmark augment = new AugmentBenchmark(repeats);
+        add.accept(ingest.work());
+
+        Map<Integer, AugmentBenchmark.StoredSet> stored = new LinkedHashMap<>();
+        for (int i = 0; i < localCores.size(); i++) {
+            SparkSession spark = sessions.apply(localCores.get(i));
+            try {
+                Path keep = i == 0 ? dataset(work, ingestSize) : null;
+                add.accept(ingest.endToEnd(spark, work.resolve("scratch"), keep));
+                if (i == 0) {
+                    for (int size : pairSizes.subList(1, pairSizes.size())) {
+                        IngestBenchmark.ingestOnce(spark, inputs, size, dataset(work, size));
+                    }
+                    for (int size : pairSizes) {
+                        stored.put(size, AugmentBenchmark.load(spark, dataset(work, size).toString()));
+                    }
+                }
+                add.accept(augment.sparkPairs(spark, dataset(work, ingestSize).toString()));
+            } finally {
+                spark.stop();
             }
         }
-        results.add(Measurement.fromSeconds("ingest, Spark (all stages)", "sparkvit", cores, "images/s",
-                Map.of("images", images, "size", imageSize), images, ingestSeconds));
-        results.add(Measurement.fromSeconds("ingest work (decode+resize)", "sparkvit", 1, "images/s",
-                Map.of("images", images, "size", imageSize), images, timeEach(() -> decodeAll(raw))));
-
-        Normalize normalize = StoredImages.normalization(StoredImages.manifest(spark, dataset));
-        PairGenerator generator = new PairGenerator(Augmentations.simclr(imageSize, normalize), 42);
-        String finalDataset = dataset;
-        var stored = StoredImages.read(spark, finalDataset, null).cache();
-        long count = stored.count();
-        double[] pairSeconds = timeEach(() -> generator.samples(stored, 0).count());
-        results.add(Measurement.fromSeconds("SimCLR pairs, Spark (to DLlib samples)", "sparkvit", cores, "pairs/s",
-                Map.of("images", count, "size", imageSize), count, pairSeconds));
-        List<Row> rows = stored.collectAsList();
-        results.add(Measurement.fromSeconds("SimCLR pairs", "sparkvit", 1, "pairs/s",
-                Map.of("images", rows.size(), "size", imageSize), rows.size(), timeEach(() -> {
-                    for (Row row : rows) {
-                        generator.pair(row.getString(row.fieldIndex("id")), StoredImages.image(row), 0);
-                    }
-                })));
-        stored.unpersist();
+        if (stored.isEmpty()) { // no Spark measurements asked for: the pair benchmark still needs stored images
+            SparkSession spark = sessions.apply(1);
+            try {
+                for (int size : pairSizes) {
+                    IngestBenchmark.ingestOnce(spark, inputs, size, dataset(work, size));
+                    stored.put(size, AugmentBenchmark.load(spark, dataset(work, size).toString()));
+                }
+            } finally {
+                spark.stop();
+            }
+        }
+        for (AugmentBenchmark.StoredSet set : stored.values()) {
+            add.accept(augment.pairs(set));
+        }
         return results;
     }
 
-    private double[] timeEach(Runnable work) {
-        work.run(); // warm-up: JIT and class loading
-        double[] seconds = new double[repeats];
-        for (int r = 0; r < repeats; r++) {
-            long start = System.nanoTime();
-            work.run();
-            seconds[r] = (System.nanoTime() - start) / 1e9;
-        }
-        return seconds;
-    }
-
-    private void decodeAll(Path raw) {
-        ImageDecoder decoder = new ImageDecoder(8, 100_000_000L);
-        try (Stream<Path> files = Files.walk(raw)) {
-            for (Path file : files.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).toList()) {
-                RgbImage image = decoder.decode(Files.readAllBytes(file)).image();
-                Resampler.shorterSideThenCenterCrop(FloatImage.of(image), imageSize).toRgb();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** A local session of {@code cores} cores set up as the CLI's commands set theirs up. */
+    public static SparkSession localSession(int cores) {
+        return SparkSessions.start(new SparkConf().setAppName("sparkvit bench data")
+                .set("spark.ui.showConsoleProgress", "false"), "local[" + cores + "]");
     }
 }

@@ -37,7 +37,7 @@ public record Measurement(String name, String impl, int threads, String unit, Ma
 
     @Override
     public String toString() {
-        return String.format("%-44s %-16s %2d thr  median %10.2f %-10s of %d  %s", name, impl, threads, median(), unit,
+        return String.format("%-64s %-16s %2d thr  median %10.2f %-10s of %d  %s", name, impl, threads, median(), unit,
                 samples.length, params);
     }
 }

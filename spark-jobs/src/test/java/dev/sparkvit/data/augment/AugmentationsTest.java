@@ -74,6 +74,18 @@ class AugmentationsTest {
     }
 
     @Test
+    void hueWrapIsTheRemainderFormulaBitForBit() {
+        SplittableRandom random = new SplittableRandom(3);
+        double[] edges = {0, -0.0, 1, -1, 0.5, -0.5, 1 - 0x1p-53, -1 + 0x1p-53, 0x1p-60, -0x1p-60, 1.2, -1.2, 1.9999};
+        for (int i = 0; i < 100_000 + edges.length; i++) {
+            double x = i < edges.length ? edges[i] : (random.nextDouble() - 0.5) * 4;
+            double expected = (x % 1.0 + 1.0) % 1.0;
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(ColorJitter.wrap(x)),
+                    "wrap(" + x + ")");
+        }
+    }
+
+    @Test
     void normalizeInvertsExactly() {
         Normalize n = new Normalize(new float[] {0.4f, 0.5f, 0.6f}, new float[] {0.2f, 0.25f, 0.3f});
         FloatImage img = random(3, 3, 6);

@@ -1,0 +1,111 @@
+package dev.sparkvit.jobs.bench;
+
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestResult;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.data.ingest.RawImages;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Ingestion throughput on the benchmark's input files, two ways: the per-file work alone in one thread without
+ * Spark (read through the Hadoop client, SHA-256, header checks, decode, resize and centre crop: {@link RawImages},
+ * the code the ingest job runs per file), and the whole ingest job through Spark (listing, that work, dedupe,
+ * Parquet write, manifest).
+ */
+final class IngestBenchmark {
+    /** Name of the per-file work; bench/python/ingest_ref.py writes the same. */
+    static final String WORK = "ingest work per file (read, hash, decode, validate, resize)";
+    /** Name of the whole job; bench/python/ingest_ref.py writes the same. */
+    static final String END_TO_END = "ingest end to end (list, work, dedupe, Parquet write, manifest)";
+
+    private final Path inputs;
+    private final int images;
+    private final int storedSize;
+    private final int repeats;
+
+    IngestBenchmark(Path inputs, int images, int storedSize, int repeats) {
+        this.inputs = inputs;
+        this.images = images;
+        this.storedSize = storedSize;
+        this.repeats = repeats;
+    }
+
+    /** The per-file work in this thread, no Spark. */
+    Measurement work() {
+        Configuration hadoop = new Configuration();
+        RawImages reader = new RawImages(hadoop, storedSize);
+        List<RawImages.Listed> files;
+        try {
+            files = RawImages.list(hadoop, inputs.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + inputs, e);
+        }
+        checkCount(files.size(), "listed");
+        double[] seconds = Timing.seconds(repeats, () -> {
+            for (RawImages.Listed file : files) {
+                RawImages.Read read = reader.read(file.path(), file.length());
+                if (read.image() == null) {
+                    throw new IllegalStateException("benchmark input " + file.path() + " was rejected: "
+                            + read.reason() + " " + read.detail());
+                }
+            }
+        });
+        return Measurement.fromSeconds(WORK, "sparkvit", 1, "images/s", params(), images, seconds);
+    }
+
+    /**
+     * The ingest job on {@code spark}, each run into a new folder under {@code scratch} (removed afterwards); the last
+     * run's dataset is moved to {@code keep} unless that is null. Threads are the session's cores.
+     */
+    Measurement endToEnd(SparkSession spark, Path scratch, Path keep) {
+        int[] run = {0};
+        double[] seconds = Timing.seconds(repeats, () -> {
+            Path out = scratch.resolve("ingest-" + run[0]++);
+            IngestResult result = new IngestJob(IngestSettings.defaults(inputs.toString(), out.toString())
+                    .withStoredSize(storedSize)).execute(spark);
+            checkCount(result.stored(), "stored");
+        });
+        try {
+            if (keep != null) {
+                BenchInputs.deleteTree(keep);
+                Files.move(scratch.resolve("ingest-" + (run[0] - 1)), keep);
+            }
+            BenchInputs.deleteTree(scratch);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the benchmark dataset at " + keep, e);
+        }
+        return Measurement.fromSeconds(END_TO_END, "sparkvit", spark.sparkContext().defaultParallelism(),
+                "images/s", params(), images, seconds);
+    }
+
+    /** One untimed ingest of the inputs at {@code size} into {@code out} (stored images for the pair benchmark). */
+    static void ingestOnce(SparkSession spark, Path inputs, int size, Path out) {
+        try {
+            BenchInputs.deleteTree(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot replace " + out, e);
+        }
+        new IngestJob(IngestSettings.defaults(inputs.toString(), out.toString()).withStoredSize(size)).execute(spark);
+    }
+
+    private Map<String, Object> params() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("images", images);
+        p.put("stored_size", storedSize);
+        return p;
+    }
+
+    private void checkCount(long n, String what) {
+        if (n != images) {
+            throw new IllegalStateException("benchmark ingest " + what + " " + n + " of " + images + " files");
+        }
+    }
+}
