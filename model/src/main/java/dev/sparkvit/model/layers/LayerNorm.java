@@ -22,6 +22,9 @@ public final class LayerNorm extends FloatModule {
     private transient float[] mean;
     private transient float[] rstd;
     private transient float[][] scratch;
+    /** The (input, gradOutput) whose parameter-gradient sums updateGradInput left in scratch[4] and scratch[5]. */
+    private transient Tensor<Float> stashInput;
+    private transient Tensor<Float> stashGradOutput;
 
     public LayerNorm(int dim) {
         this(dim, DEFAULT_EPS);
@@ -50,10 +53,9 @@ public final class LayerNorm extends FloatModule {
     }
 
     /** Scratch arrays of one chunk of rows ({@link RowChunks}), allocated on first use. */
-    private float[][] scratch(int count) {
-        int length = RowChunks.length(dim);
-        if (scratch == null || scratch.length < count || scratch[0].length != length) {
-            scratch = new float[count][length];
+    private float[][] scratch() {
+        if (scratch == null) {
+            scratch = new float[6][RowChunks.length(dim)];
         }
         return scratch;
     }
@@ -67,11 +69,12 @@ public final class LayerNorm extends FloatModule {
             mean = new float[rows];
             rstd = new float[rows];
         }
+        stashInput = null;
         float[] xs = Tensors.data(x);
         float[] ys = Tensors.data(y);
         int xo = Tensors.offset(x);
         int yo = Tensors.offset(y);
-        float[][] s = scratch(4);
+        float[][] s = scratch();
         float[] xc = s[0];
         float[] yc = s[1];
         float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
@@ -95,6 +98,11 @@ public final class LayerNorm extends FloatModule {
         return y;
     }
 
+    /**
+     * Input gradient; on the way it also sums the weight and bias gradients of this (input, gradOutput) pair into the
+     * stash, which {@link #accGradParameters} takes when DLlib's backward calls it next with the same tensors: one
+     * pass over x and the output gradient instead of two.
+     */
     @Override
     public Tensor<Float> updateGradInput(Tensor<Float> input, Tensor<Float> gradOutput) {
         int rows = rows(input);
@@ -107,10 +115,14 @@ public final class LayerNorm extends FloatModule {
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
         int dof = Tensors.offset(dx);
-        float[][] s = scratch(4);
+        float[][] s = scratch();
         float[] xc = s[0]; // x, then xhat
         float[] gc = s[1]; // g, then g * w, then dx
         float[] w = RowChunks.tile(Tensors.data(weight(0)), Tensors.offset(weight(0)), dim, s[2]);
+        float[] sumW = s[4]; // tiled sums of g * xhat and of g: the parameter gradients, stashed
+        float[] sumB = s[5];
+        java.util.Arrays.fill(sumW, 0f);
+        java.util.Arrays.fill(sumB, 0f);
         int chunkRows = RowChunks.rows(dim);
         for (int r0 = 0; r0 < rows; r0 += chunkRows) {
             int n = Math.min(chunkRows, rows - r0);
@@ -121,8 +133,11 @@ public final class LayerNorm extends FloatModule {
                 float m = mean[r0 + k];
                 float inv = rstd[r0 + k];
                 for (int c = base; c < base + dim; c++) {
+                    float xhat = (xc[c] - m) * inv;
+                    sumW[c] += gc[c] * xhat;
+                    sumB[c] += gc[c];
                     gc[c] *= w[c];
-                    xc[c] = (xc[c] - m) * inv;
+                    xc[c] = xhat;
                 }
                 float meanGw = Reductions.sum(gc, base, dim) / dim;
                 float meanGwXhat = Reductions.dot(gc, base, xc, base, dim) / dim;
@@ -132,6 +147,8 @@ public final class LayerNorm extends FloatModule {
             }
             System.arraycopy(gc, 0, ds, dof + r0 * dim, n * dim);
         }
+        stashInput = input;
+        stashGradOutput = gradOutput;
         return dx;
     }
 
@@ -139,9 +156,25 @@ public final class LayerNorm extends FloatModule {
     public void accGradParameters(Tensor<Float> input, Tensor<Float> gradOutput) {
         float scaleW = (float) getScaleW();
         float scaleB = (float) getScaleB();
+        boolean stashed = stashInput == input && stashGradOutput == gradOutput;
+        stashInput = null;
+        stashGradOutput = null;
         if (scaleW == 0f && scaleB == 0f) {
             return;
         }
+        float[][] s = scratch();
+        float[] sumW = s[4];
+        float[] sumB = s[5];
+        if (!stashed) {
+            sumParameterGradients(input, gradOutput, s[0], s[1], sumW, sumB);
+        }
+        RowChunks.fold(sumW, dim, scaleW, Tensors.data(gradient(0)), Tensors.offset(gradient(0)));
+        RowChunks.fold(sumB, dim, scaleB, Tensors.data(gradient(1)), Tensors.offset(gradient(1)));
+    }
+
+    /** Tiled sums of {@code g * xhat} and of {@code g} over all rows, without a preceding updateGradInput. */
+    private void sumParameterGradients(Tensor<Float> input, Tensor<Float> gradOutput, float[] xc, float[] gc,
+            float[] sumW, float[] sumB) {
         int rows = rows(input);
         Tensor<Float> x = Tensors.contiguous(input);
         Tensor<Float> g = Tensors.contiguous(gradOutput);
@@ -149,11 +182,6 @@ public final class LayerNorm extends FloatModule {
         float[] gs = Tensors.data(g);
         int xo = Tensors.offset(x);
         int go = Tensors.offset(g);
-        float[][] s = scratch(4);
-        float[] xc = s[0];
-        float[] gc = s[1];
-        float[] sumW = s[2]; // tiled sums of g * xhat and of g
-        float[] sumB = s[3];
         java.util.Arrays.fill(sumW, 0f);
         java.util.Arrays.fill(sumB, 0f);
         int chunkRows = RowChunks.rows(dim);
@@ -171,8 +199,6 @@ public final class LayerNorm extends FloatModule {
                 }
             }
         }
-        RowChunks.fold(sumW, dim, scaleW, Tensors.data(gradient(0)), Tensors.offset(gradient(0)));
-        RowChunks.fold(sumB, dim, scaleB, Tensors.data(gradient(1)), Tensors.offset(gradient(1)));
     }
 
     @Override
