@@ -12,7 +12,7 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc
+.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
@@ -22,6 +22,7 @@ help:
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
 	@echo "make clean  remove build output and out/"
 	@echo "make cluster-up / cluster-down / cluster-status   a standalone Spark cluster on loopback (docs/CLUSTER.md)"
+	@echo "make bench  every benchmark side by side with PyTorch/torchvision/PIL -> bench/results.json, docs/BENCHMARKS.md (~30 min)"
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 
@@ -66,3 +67,7 @@ clean:
 config-doc: bootstrap
 	$(MVN) $(MVN_FLAGS) -q -pl spark-jobs -am verify -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false \
 		-Dsparkvit.writeDocs=true
+
+# Benchmarks (docs/BENCHMARKS.md): not part of make test. BENCH_QUICK=1 checks the pipeline in a few minutes.
+bench: build
+	bench/run.sh

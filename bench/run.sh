@@ -33,9 +33,28 @@ SIZES=256,512,1024,2048; [[ "$QUICK" == 1 ]] && SIZES=256,512
 OPENBLAS_NUM_THREADS=1 $SV bench gemm --threads 1 --sizes $SIZES --repeats $REPEATS --json "$OUT/gemm-1.json"
 OPENBLAS_NUM_THREADS=2 $SV bench gemm --threads 2 --sizes $SIZES --repeats $REPEATS --json "$OUT/gemm-2.json"
 
-#@VIT@
+# ---- 2. ViT training step: ours (one replica; DistriOptimizer on local[T]) and PyTorch at the same threads
+say "2. ViT training step"
+for spec in vit_tiny_patch4_32:32 vit_tiny_patch16_224:8; do
+  M=${spec%%:*} B=${spec##*:}
+  [[ "$QUICK" == 1 && "$M" == vit_tiny_patch16_224 ]] && continue
+  VR=(--repeats 3); [[ "$QUICK" == 1 ]] && VR=(--repeats 1 --steps 1 --warmup 1)
+  $SV bench vit --model "$M" --batch "$B" --mode step --threads 1 "${VR[@]}" --json "$OUT/vit-$M-step-1.json"
+  "$PY" bench/python/vit_step.py --model "$M" --batch "$B" --threads 1 "${VR[@]}" --json "$OUT/vit-$M-pytorch-1.json"
+  for t in 1 2; do
+    $SV bench vit --model "$M" --batch "$B" --mode distri --threads $t "${VR[@]}" --json "$OUT/vit-$M-distri-$t.json"
+  done
+  "$PY" bench/python/vit_step.py --model "$M" --batch "$B" --threads 2 "${VR[@]}" --json "$OUT/vit-$M-pytorch-2.json"
+done
 
-#@DATA@
+# ---- 3-4. Augmentation and ingestion: ours (one thread, and through Spark) and torchvision / PIL on the same files
+say "3-4. augmentation and ingestion"
+DR=(--repeats 3); [[ "$QUICK" == 1 ]] && DR=(--repeats 1 --images-per-class 10)
+$SV bench data --work "$WORK/data" "${DR[@]}" --json "$OUT/data-sparkvit.json"
+DATASETS=(); for d in "$WORK"/data/dataset-*; do DATASETS+=(--dataset "$d"); done
+"$PY" bench/python/augment_ref.py "${DATASETS[@]}" --repeats "${DR[1]}" --json "$OUT/data-torchvision.json"
+"$PY" bench/python/ingest_ref.py --input "$WORK/data/inputs" --output "$WORK/data/pil" --repeats "${DR[1]}" \
+  --json "$OUT/data-pil.json"
 
 # ---- 5-6. Scaling and FreezeOut: the product's own pretraining on the demo dataset
 say "5-6. the demo dataset"
@@ -44,7 +63,7 @@ if [[ "$QUICK" == 1 ]]; then
   python3 bench/python/pretrain_runs.py scaling --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
     --json "$OUT/scaling.json" --epochs 2
   python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/freezeout.json" --epochs 2 --t0 0.5
+    --json "$OUT/freezeout.json" --epochs 4 --t0 0.8
 else
   say "5. scaling: local[1], local[2], then 1 and 2 executors on the standalone cluster"
   STARTED=false
