@@ -32,9 +32,9 @@ public record ColorJitter(double brightness, double contrast, double saturation,
         FloatImage out = image.copy();
         for (int op : order) {
             switch (op) {
-                case 0 -> blend(out, null, b);
-                case 1 -> blend(out, meanGray(out), c);
-                case 2 -> blend(out, Grayscale.gray(out).data(), s);
+                case 0 -> blend(out, 0f, b);
+                case 1 -> blend(out, c == 1 ? 0f : meanLuma(out), c);
+                case 2 -> blendWithLuma(out, s);
                 default -> shiftHue(out, h);
             }
         }
@@ -49,27 +49,52 @@ public record ColorJitter(double brightness, double contrast, double saturation,
         return lo + random.nextDouble() * (1 + strength - lo);
     }
 
-    /** image = clamp(factor * image + (1 - factor) * other); other is black when null, a constant when length 1. */
-    private static void blend(FloatImage image, float[] other, double factor) {
+    /** image = clamp(factor * image + (1 - factor) * other) with a constant other (0 is black). */
+    private static void blend(FloatImage image, float other, double factor) {
         if (factor == 1) {
             return;
         }
         float[] d = image.data();
         float f = (float) factor;
         for (int i = 0; i < d.length; i++) {
-            float o = other == null ? 0f : other.length == 1 ? other[0] : other[i];
-            d[i] = Math.max(0f, Math.min(1f, f * d[i] + (1 - f) * o));
+            d[i] = Math.max(0f, Math.min(1f, f * d[i] + (1 - f) * other));
         }
     }
 
-    private static float[] meanGray(FloatImage image) {
-        float[] gray = Grayscale.gray(image).data();
-        int plane = image.width() * image.height();
-        double sum = 0;
-        for (int i = 0; i < plane; i++) {
-            sum += gray[i];
+    /** image = clamp(factor * image + (1 - factor) * gray), every channel blended with the pixel's luma. */
+    private static void blendWithLuma(FloatImage image, double factor) {
+        if (factor == 1) {
+            return;
         }
-        return new float[] {(float) (sum / plane)};
+        float[] luma = luma(image);
+        float[] d = image.data();
+        float f = (float) factor;
+        for (int c = 0; c < 3; c++) {
+            int base = c * luma.length;
+            for (int i = 0; i < luma.length; i++) {
+                d[base + i] = Math.max(0f, Math.min(1f, f * d[base + i] + (1 - f) * luma[i]));
+            }
+        }
+    }
+
+    /** The luma plane, computed as {@link Grayscale#gray} computes each of its equal channels. */
+    private static float[] luma(FloatImage image) {
+        int plane = image.width() * image.height();
+        float[] in = image.data();
+        float[] luma = new float[plane];
+        for (int i = 0; i < plane; i++) {
+            luma[i] = 0.299f * in[i] + 0.587f * in[plane + i] + 0.114f * in[2 * plane + i];
+        }
+        return luma;
+    }
+
+    private static float meanLuma(FloatImage image) {
+        float[] luma = luma(image);
+        double sum = 0;
+        for (float v : luma) {
+            sum += v;
+        }
+        return (float) (sum / luma.length);
     }
 
     /** Rotates the hue by {@code shift} turns through HSV, as torchvision's {@code adjust_hue}. */

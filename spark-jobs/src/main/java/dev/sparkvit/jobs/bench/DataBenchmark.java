@@ -1,6 +1,9 @@
 package dev.sparkvit.jobs.bench;
 
 import dev.sparkvit.engine.SparkSessions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -76,6 +80,7 @@ public final class DataBenchmark {
         };
         BenchInputs inputSet = new BenchInputs(imagesPerClass);
         Path inputs = inputSet.writeOrReuse(work);
+        removeOtherDatasets(work, pairSizes);
         int ingestSize = pairSizes.get(0);
         IngestBenchmark ingest = new IngestBenchmark(inputs, inputSet.count(), ingestSize, repeats);
         AugmentBenchmark augment = new AugmentBenchmark(repeats);
@@ -115,6 +120,23 @@ public final class DataBenchmark {
             add.accept(augment.pairs(set));
         }
         return results;
+    }
+
+    /**
+     * Datasets an earlier run left at sizes this run does not measure: the references take every
+     * {@code dataset-<size>} folder under {@code work}, so a stale one would add a measurement of its own.
+     */
+    static void removeOtherDatasets(Path work, List<Integer> pairSizes) {
+        try (Stream<Path> children = Files.list(work)) {
+            for (Path dir : children.toList()) {
+                String name = dir.getFileName().toString();
+                if (name.matches("dataset-\\d+") && !pairSizes.contains(Integer.parseInt(name.substring(8)))) {
+                    BenchInputs.deleteTree(dir);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot tidy " + work, e);
+        }
     }
 
     /** A local session of {@code cores} cores set up as the CLI's commands set theirs up. */
