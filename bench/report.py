@@ -68,7 +68,7 @@ def params_text(m):
     return ", ".join(f"{k} {v}" for k, v in m["params"].items() if k not in DESCRIPTIVE and k != "seconds_per_epoch")
 
 
-def impl(m):
+def impl_label(m):
     mode = m["params"].get("mode")
     return f"{m['impl']}, {mode}" if mode and m["source"] == "sparkvit" else m["impl"]
 
@@ -136,7 +136,7 @@ def section_pairs(ms, benchmark, title, out, mfu=False, targets=None, ratio_key=
     ratios = []
     for o, r, x in rows:
         line = (f"| {o['name']} ({params_text(o)}) | {o['threads']} | {fmt(o['median'])} {o['unit']} ({o['impl']}) | "
-                f"{fmt(r['median'])} ({r['impl']}) | {x:.2f}x |").replace(f"({o['impl']})", f"({impl(o)})", 1)
+                f"{fmt(r['median'])} ({r['impl']}) | {x:.2f}x |").replace(f"({o['impl']})", f"({impl_label(o)})", 1)
         if mfu:
             peak = peaks.get(o["threads"], (None, None))[0]
             flops = o["params"].get("flops_per_image")
@@ -207,10 +207,10 @@ def targets_table(vit, augment, ingest, scaling, freezeout):
 
     for kind, o, x in vit:
         if kind == "ratio":
-            row(f"ViT training >= 1.0x PyTorch ({o['params'].get('model')}, {o['threads']} thr, {impl(o)})",
+            row(f"ViT training >= 1.0x PyTorch ({o['params'].get('model')}, {o['threads']} thr, {impl_label(o)})",
                 f"{x:.2f}x", x >= TARGETS["vit_ratio"])
         else:
-            row(f"ViT MFU >= 50% of GEMM peak ({o['params'].get('model')}, {o['threads']} thr, {impl(o)})",
+            row(f"ViT MFU >= 50% of GEMM peak ({o['params'].get('model')}, {o['threads']} thr, {impl_label(o)})",
                 f"{100 * x:.0f}%", x >= TARGETS["vit_mfu"])
     for kind, o, x in augment:
         if kind == "ratio":
@@ -259,7 +259,7 @@ def plots(ms, folder):
         if not rows:
             continue
         fig, ax = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.5))
-        labels = [f"{o['name']}\n{params_text(o)}, {o['threads']} thr" for o, _ in rows]
+        labels = [f"{o['name']}\n{params_text(o)}, {o['threads']} thr, {impl_label(o)}" for o, _ in rows]
         y = range(len(rows))
         ax.barh([i + 0.2 for i in y], [o["median"] for o, _ in rows], height=0.4, label="sparkvit")
         ax.barh([i - 0.2 for i in y], [r["median"] for _, r in rows], height=0.4, label="reference")
