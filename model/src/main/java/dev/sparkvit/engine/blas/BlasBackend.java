@@ -29,20 +29,16 @@ public enum BlasBackend {
      *         openblas
      */
     static BlasBackend configured(Function<String, String> properties, Function<String, String> environment) {
-        String value = properties.apply(PROPERTY);
-        String source = PROPERTY;
-        if (value == null || value.isBlank()) {
-            value = environment.apply(ENV);
-            source = ENV;
-        }
-        if (value == null || value.isBlank()) {
+        Setting setting = Setting.read(PROPERTY, ENV, properties, environment);
+        if (setting.value() == null) {
             return MKL;
         }
-        return switch (value.trim().toLowerCase(Locale.ROOT)) {
+        return switch (setting.value().trim().toLowerCase(Locale.ROOT)) {
             case "auto" -> AUTO;
             case "mkl" -> MKL;
             case "openblas" -> OPENBLAS;
-            default -> throw new IllegalArgumentException(source + "=" + value + ": expected auto, mkl or openblas");
+            default -> throw new IllegalArgumentException(setting.source() + "=" + setting.value()
+                    + ": expected auto, mkl or openblas");
         };
     }
 }

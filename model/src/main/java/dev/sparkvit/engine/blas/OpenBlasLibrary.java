@@ -25,19 +25,14 @@ public final class OpenBlasLibrary {
     }
 
     static Path configured(Function<String, String> properties, Function<String, String> environment) {
-        String value = properties.apply(PROPERTY);
-        String source = PROPERTY;
-        if (value == null || value.isBlank()) {
-            value = environment.apply(ENV);
-            source = ENV;
-        }
-        if (value == null || value.isBlank()) {
+        Setting setting = Setting.read(PROPERTY, ENV, properties, environment);
+        if (setting.value() == null) {
             return DEBIAN_SERIAL;
         }
-        Path path = Path.of(value.trim());
+        Path path = Path.of(setting.value().trim());
         if (!path.isAbsolute()) {
-            throw new IllegalArgumentException(source + "=" + value + ": give the absolute path of a BLAS shared "
-                    + "library, e.g. " + DEBIAN_SERIAL);
+            throw new IllegalArgumentException(setting.source() + "=" + setting.value() + ": give the absolute path "
+                    + "of a BLAS shared library, e.g. " + DEBIAN_SERIAL);
         }
         return path;
     }
