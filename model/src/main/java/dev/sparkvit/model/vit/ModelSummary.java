@@ -17,7 +17,6 @@ public record ModelSummary(VitConfig config, Head head, long parameters, long mu
     public static ModelSummary of(VitConfig config, Head head) {
         long d = config.embedDim();
         long hidden = config.mlpHiddenDim();
-        long n = config.numPatches();
         long t = config.numTokens();
         long patch = (long) config.inChans() * config.patchSize() * config.patchSize();
 
@@ -35,14 +34,7 @@ public record ModelSummary(VitConfig config, Head head, long parameters, long mu
         };
         long parameters = stemParams + config.depth() * blockParams + neckParams + headParams;
 
-        long stemMacs = n * d * patch;
-        long blockMacs = t * d * 3 * d + 2 * t * t * d + t * d * d + 2 * t * d * hidden;
-        long headMacs = switch (head.kind()) {
-            case NONE -> 0;
-            case CLASSIFIER -> d * head.outputs();
-            case PROJECTION -> d * d + d * head.outputs();
-        };
-        long macs = stemMacs + config.depth() * blockMacs + headMacs;
+        long macs = VitFlops.of(config, head).forward() / 2; // the same matrix products, 2 FLOPs per multiply-add
 
         long lsParams = config.depth() * layerScale;
         long lsMultiplies = config.useLayerScale() ? config.depth() * 2L * t * d : 0;
