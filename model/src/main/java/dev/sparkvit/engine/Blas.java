@@ -2,6 +2,7 @@ package dev.sparkvit.engine;
 
 import com.intel.analytics.bigdl.mkl.MKL;
 import dev.sparkvit.engine.blas.BlasSelection;
+import dev.sparkvit.engine.blas.MklCpuDispatch;
 import dev.sparkvit.engine.blas.MklSgemm;
 import dev.sparkvit.engine.blas.RowMajorGemm;
 
@@ -11,6 +12,11 @@ import dev.sparkvit.engine.blas.RowMajorGemm;
  * with BigDL's core jar, or OpenBLAS; see docs/ENGINE.md, "BLAS backend"); erf and exp always run on MKL.
  */
 public final class Blas {
+    static {
+        // Before this JVM's first MKL computation: MKL's code path on AMD CPUs (MklCpuDispatch).
+        MklCpuDispatch.configure();
+    }
+
     private Blas() {
     }
 

@@ -2,6 +2,7 @@ package dev.sparkvit.engine;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.TensorModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.engine.blas.MklCpuDispatch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,6 +26,12 @@ import scala.Tuple2;
  */
 public abstract class FloatModule extends TensorModule<Float> {
     private static final long serialVersionUID = 1L;
+
+    static {
+        // An executor initialises this class when it deserialises a model, before the model's first MKL call there:
+        // the point to choose MKL's code path on AMD CPUs (MklCpuDispatch).
+        MklCpuDispatch.configure();
+    }
 
     private final List<String> parameterNames = new ArrayList<>();
     private final List<Tensor<Float>> weights = new ArrayList<>();

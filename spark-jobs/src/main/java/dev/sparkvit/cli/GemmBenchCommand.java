@@ -1,5 +1,6 @@
 package dev.sparkvit.cli;
 
+import dev.sparkvit.engine.blas.MklCpuDispatch;
 import dev.sparkvit.engine.blas.MklSgemm;
 import dev.sparkvit.engine.blas.OpenBlasLibrary;
 import dev.sparkvit.engine.blas.OpenBlasSgemm;
@@ -67,6 +68,7 @@ final class GemmBenchCommand implements Callable<Integer> {
             }
         }
         notes.put("threads", threads);
+        notes.put("mkl_code_path", MklCpuDispatch.configure().reason());
         System.out.println("sparkvit bench gemm: n " + sizes + ", " + threads + " thread(s), " + repeats
                 + " samples each, backends " + backends);
         List<Measurement> results = benchmark.run(selected);

@@ -11,6 +11,7 @@ public final class MklSgemm implements Sgemm {
 
     /** Fails with a clear message when the MKL natives did not load (only x86-64 Linux is supported). */
     public static void requireLoaded() {
+        MklCpuDispatch.configure();
         if (!MKL.isMKLLoaded()) {
             throw new IllegalStateException("BigDL's MKL natives did not load: sparkvit needs an x86-64 Linux JVM with "
                     + "com.intel.analytics.bigdl.core.dist:all on the classpath (see docs/ENGINE.md)");

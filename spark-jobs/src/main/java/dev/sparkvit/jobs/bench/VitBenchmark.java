@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.bench;
 
+import dev.sparkvit.engine.blas.MklCpuDispatch;
 import dev.sparkvit.model.vit.VitFlops;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,6 +58,7 @@ public final class VitBenchmark {
             mfu[i] = 100.0 * rates[i] * flops / (peak * 1e9);
         }
         notes.put("gemm_peak_gflops", peak);
+        notes.put("mkl_code_path", MklCpuDispatch.configure().reason());
         notes.put("gemm_peak", GemmPeak.N + "^3 float32 MKL sgemm, " + settings.threads()
                 + " single-threaded GEMMs at once");
         notes.put("warmup_steps", settings.warmup());
