@@ -293,7 +293,7 @@ public final class CheckpointStore {
         Matcher line = SUM_LINE.matcher(text);
         if (!line.matches()) {
             throw new CorruptCheckpointException("checksum file " + sum + " does not hold a SHA-256 of " + DATA
-                    + " (it holds " + (size > 1024 ? size + " bytes" : shown(text)) + ")");
+                    + " (it holds " + (size > 1024 ? size + " bytes" : shown(text.strip())) + ")");
         }
         return line.group(1);
     }
