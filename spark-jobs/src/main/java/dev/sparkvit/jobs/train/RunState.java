@@ -57,7 +57,8 @@ public final class RunState {
                     ? "; --resume stops here: set training.checkpoint.on_corrupt: previous (" + source + " or --set) "
                     + "to resume from the newest valid checkpoint (the corrupt one is kept, renamed corrupt-iter-N), "
                     + "or move that folder out of " + store.dir()
-                    : "; start again without --resume, or restore a checkpoint into " + store.dir()));
+                    : "; start again without --resume into another output_dir, or restore a checkpoint into "
+                    + store.dir()));
         }
         requireSameRun(source, fingerprint, checkpoint.run());
         return checkpoint;
