@@ -12,7 +12,7 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench
+.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench  every benchmark side by side with PyTorch/torchvision/PIL -> bench/results.json, docs/BENCHMARKS.md (~15 min)"
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
+	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing, real training; docs/RELIABILITY.md)"
 
 bootstrap:
 	@submit/bootstrap.sh
@@ -46,6 +47,12 @@ demo: build
 
 resume-check: build
 	tools/resume-check.sh
+
+# The slow reliability tests: JUnit classes or methods annotated @Reliability (tag "reliability"), which `make test`
+# leaves out. RELIABILITY_TEST=Name runs one of them.
+reliability: bootstrap
+	$(MVN) $(MVN_FLAGS) -pl spark-jobs -am verify -Dgroups=reliability -Dsparkvit.excludedGroups= \
+		-Dsurefire.failIfNoSpecifiedTests=false $(if $(RELIABILITY_TEST),-Dtest=$(RELIABILITY_TEST))
 
 include submit/cluster.mk
 

@@ -15,25 +15,53 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A folder of training checkpoints, one sub-folder {@code iter-NNNNNNNNN} each, holding {@code checkpoint.safetensors}
  * (tensors and run metadata, no Java serialization) and {@code checkpoint.sha256}. A checkpoint is written under a
- * temporary name, forced to disk, and renamed into place, so a crash leaves either the whole checkpoint or none;
- * the checksum is verified on every load. The newest {@code keep} checkpoints are kept.
+ * temporary name ({@code .tmp-*}), forced to disk, and renamed into place, so a crash leaves either the whole
+ * checkpoint or none; the checksum and the content are verified on every load. Nothing is ever deleted or replaced
+ * to make room for a checkpoint:
+ * <ul>
+ *   <li>a second checkpoint of the same iteration gets the next free name {@code iter-N.1}, {@code iter-N.2}, ...,
+ *       which sorts after the first (the old one is pruned like any older checkpoint, once the new one is in place);
+ *   <li>the newest {@code keep} checkpoints are kept; an older one is deleted only after its checksum was verified,
+ *       and one that fails is renamed {@code corrupt-iter-N} instead (kept for inspection, never pruned);
+ *   <li>a resume that skips corrupt checkpoints ({@link OnCorrupt#PREVIOUS}) renames them the same way.
+ * </ul>
+ * Temporary folders of interrupted writes are never loaded; they are removed once the next checkpoint is in place.
  */
 public final class CheckpointStore {
-    private static final String PREFIX = "iter-";
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+    private static final Pattern NAME = Pattern.compile("iter-(\\d{9,18})(?:\\.(\\d{1,9}))?");
+    private static final String CORRUPT = "corrupt-";
+    private static final String TMP = ".tmp-";
     private static final String DATA = "checkpoint.safetensors";
     private static final String SUM = "checkpoint.sha256";
+    private static final Pattern SUM_LINE = Pattern.compile("([0-9a-f]{64})(?:[ \\t]+\\*?" + Pattern.quote(DATA)
+            + ")?\\s*");
     private static final String FORMAT = "sparkvit-checkpoint-1";
+
+    /** What a resume does when the newest checkpoint is corrupt ({@code training.checkpoint.on_corrupt}). */
+    public enum OnCorrupt {
+        /** Stop with an error naming the file (nothing is renamed or deleted). */
+        FAIL,
+        /** Rename each corrupt one to {@code corrupt-iter-N}, warn, and resume from the newest valid one. */
+        PREVIOUS
+    }
 
     private final Path dir;
     private final int keep;
@@ -50,25 +78,32 @@ public final class CheckpointStore {
         return dir;
     }
 
-    /** Complete checkpoint folders, newest first (temporary folders of interrupted writes are not listed). */
+    /**
+     * Checkpoint folders ({@code iter-N}, {@code iter-N.G}), newest first: by iteration, then by generation. Temporary
+     * folders of interrupted writes and checkpoints renamed {@code corrupt-*} are not listed.
+     */
     public List<Path> list() {
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.filter(p -> p.getFileName().toString().startsWith(PREFIX) && Files.isDirectory(p))
-                    .sorted(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
-                    .toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
-        }
+        return entries(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isDirectory(p)).stream()
+                .sorted(Comparator.comparingLong((Path p) -> orderKey(p)[0]).thenComparingLong(p -> orderKey(p)[1])
+                        .reversed())
+                .toList();
+    }
+
+    /** Temporary folders left by interrupted writes (never loaded). */
+    public List<Path> interrupted() {
+        return entries(p -> p.getFileName().toString().startsWith(TMP)).stream().sorted().toList();
+    }
+
+    /** Whether {@code folder} is meant to be one checkpoint (by its name or its files), intact or not. */
+    public static boolean isCheckpoint(Path folder) {
+        return NAME.matcher(String.valueOf(folder.getFileName())).matches() || Files.exists(folder.resolve(DATA))
+                || Files.exists(folder.resolve(SUM));
     }
 
     /** Writes a checkpoint atomically and prunes the oldest beyond {@code keep}; returns its folder. */
     public Path write(TrainingCheckpoint checkpoint) {
-        String name = String.format("%s%09d", PREFIX, checkpoint.progress().iterations());
-        Path target = dir.resolve(name);
-        Path tmp = dir.resolve(".tmp-" + name + "-" + System.nanoTime());
+        Path target = freeName(checkpoint.progress().iterations());
+        Path tmp = dir.resolve(TMP + target.getFileName() + "-" + System.nanoTime());
         try {
             Files.createDirectories(tmp);
             Map<String, NamedTensor> tensors = new LinkedHashMap<>();
@@ -91,88 +126,274 @@ public final class CheckpointStore {
             Path sum = tmp.resolve(SUM);
             Files.writeString(sum, sha256(data) + "  " + DATA + "\n", StandardCharsets.UTF_8);
             force(sum);
-            if (Files.exists(target)) {
-                deleteTree(target); // a rewrite of the same iteration (a resumed run passing it again)
-            }
+            // the target name is free: no existing checkpoint is deleted or replaced to make room
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             force(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + target, e);
         }
+        for (Path stale : interrupted()) {
+            deleteTree(stale); // a write that never completed; the checkpoint just written supersedes it
+        }
         List<Path> all = list();
         for (int i = keep; i < all.size(); i++) {
-            deleteTree(all.get(i));
+            prune(all.get(i));
         }
         return target;
     }
 
     /** The newest checkpoint, verified; empty when there is none. A corrupt newest checkpoint is an error. */
     public Optional<TrainingCheckpoint> latest() {
-        List<Path> all = list();
-        return all.isEmpty() ? Optional.empty() : Optional.of(read(all.get(0)));
+        return latest(OnCorrupt.FAIL, line -> { });
     }
 
     /**
-     * Reads and verifies one checkpoint folder.
+     * The newest valid checkpoint; empty when there is none. With {@link OnCorrupt#FAIL} a corrupt newest checkpoint
+     * is an error and nothing is changed. With {@link OnCorrupt#PREVIOUS} each corrupt one newer than the first valid
+     * one is renamed {@code corrupt-iter-N} (kept, never pruned) and reported through {@code warn}; when every
+     * checkpoint is corrupt that is an error.
+     */
+    public Optional<TrainingCheckpoint> latest(OnCorrupt onCorrupt, Consumer<String> warn) {
+        for (Path stale : interrupted()) {
+            warn.accept("ignoring " + stale + ": the temporary folder of an interrupted checkpoint write (never "
+                    + "loaded; removed once the next checkpoint is written)");
+        }
+        List<Path> all = list();
+        List<Path> skipped = new ArrayList<>();
+        for (Path folder : all) {
+            try {
+                return Optional.of(read(folder));
+            } catch (CorruptCheckpointException e) {
+                if (onCorrupt == OnCorrupt.FAIL) {
+                    throw e;
+                }
+                Path kept = moveAside(folder);
+                skipped.add(kept);
+                warn.accept(e.getMessage() + "; skipped, kept as " + kept);
+            }
+        }
+        if (!skipped.isEmpty()) {
+            throw new CorruptCheckpointException("every checkpoint in " + dir + " is corrupt (kept as " + skipped
+                    .stream().map(p -> p.getFileName().toString()).toList() + "): there is nothing to resume from");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Reads and verifies one checkpoint folder: both files present, the checksum file well formed and matching, the
+     * content a valid safetensors file of this format whose metadata and tensors are complete and consistent.
      *
-     * @throws CorruptCheckpointException when a file is missing, its checksum does not match or its content is
-     *     malformed (the message names the file)
+     * @throws CorruptCheckpointException naming the file and what is wrong with it
      */
     public static TrainingCheckpoint read(Path folder) {
         Path data = folder.resolve(DATA);
-        Path sum = folder.resolve(SUM);
+        verify(folder);
+        SafeTensors.Contents contents;
         try {
-            if (!Files.isRegularFile(data) || !Files.isRegularFile(sum)) {
-                throw new CorruptCheckpointException("checkpoint " + folder + " is incomplete: it needs " + DATA
-                        + " and " + SUM);
+            contents = SafeTensors.read(data);
+        } catch (IOException e) {
+            throw new CorruptCheckpointException("checkpoint file " + e.getMessage() + " (although its checksum "
+                    + "matches: it was written so, not damaged later)");
+        }
+        Map<String, String> meta = contents.metadata();
+        if (!FORMAT.equals(meta.get("format"))) {
+            throw new CorruptCheckpointException("checkpoint file " + data + " is not a " + FORMAT + " file: its "
+                    + "metadata format is " + shown(meta.get("format")));
+        }
+        long iteration = number(meta, "iteration", data);
+        Matcher name = NAME.matcher(String.valueOf(folder.getFileName()));
+        if (name.matches() && Long.parseLong(name.group(1)) != iteration) {
+            throw new CorruptCheckpointException("checkpoint file " + data + " records iteration " + iteration
+                    + " but its folder is named for iteration " + Long.parseLong(name.group(1)));
+        }
+        Map<String, NamedTensor> weights = new LinkedHashMap<>();
+        Map<String, NamedTensor> ema = new LinkedHashMap<>();
+        Map<String, Map<String, float[]>> buffers = new LinkedHashMap<>();
+        contents.tensors().forEach((tensor, value) -> {
+            if (tensor.startsWith("model/")) {
+                weights.put(tensor.substring(6), value);
+            } else if (tensor.startsWith("ema/")) {
+                ema.put(tensor.substring(4), value);
+            } else if (tensor.startsWith("optim/") && tensor.lastIndexOf('/') > 6) {
+                int slash = tensor.lastIndexOf('/');
+                buffers.computeIfAbsent(tensor.substring(6, slash), k -> new LinkedHashMap<>())
+                        .put(tensor.substring(slash + 1), value.values());
             }
-            String expected = Files.readString(sum, StandardCharsets.UTF_8).trim().split("\\s+")[0];
+        });
+        requireMatching(weights, ema, data);
+        Map<String, PartitionedOptimizerState.GroupState> optimizer = new LinkedHashMap<>();
+        Map<String, String> run = new LinkedHashMap<>();
+        for (Map.Entry<String, String> entry : meta.entrySet()) {
+            String key = entry.getKey();
+            if (key.startsWith("optim/") && key.endsWith("/step") && key.length() > 11) {
+                String group = key.substring(6, key.length() - 5);
+                optimizer.put(group, new PartitionedOptimizerState.GroupState(number(meta, key, data),
+                        buffers.getOrDefault(group, Map.of())));
+            } else if (key.startsWith("run/")) {
+                run.put(key.substring(4), entry.getValue());
+            }
+        }
+        for (String group : buffers.keySet()) {
+            if (!optimizer.containsKey(group)) {
+                throw new CorruptCheckpointException("checkpoint file " + data + " holds optimiser state of group "
+                        + shown(group) + " but no optim/" + group + "/step");
+            }
+        }
+        long epoch = number(meta, "epoch", data);
+        if (epoch > Integer.MAX_VALUE) {
+            throw new CorruptCheckpointException("checkpoint file " + data + " records epoch " + epoch);
+        }
+        DistributedTraining.Progress progress = new DistributedTraining.Progress(iteration, (int) epoch,
+                number(meta, "records_in_epoch", data));
+        return new TrainingCheckpoint(progress, weights, ema, number(meta, "ema_updates", data), optimizer, run);
+    }
+
+    /**
+     * Checks one checkpoint folder's files and checksum without parsing the content.
+     *
+     * @throws CorruptCheckpointException naming the missing, malformed or mismatching file
+     */
+    public static void verify(Path folder) {
+        Path data = folder.resolve(DATA);
+        Path sum = folder.resolve(SUM);
+        if (!Files.isDirectory(folder)) {
+            throw new CorruptCheckpointException("checkpoint " + folder + " is not a folder");
+        }
+        List<String> missing = new ArrayList<>();
+        for (Path file : List.of(data, sum)) {
+            if (!Files.isRegularFile(file)) {
+                missing.add(file.getFileName().toString());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new CorruptCheckpointException("checkpoint " + folder + " is incomplete: " + String.join(" and ",
+                    missing) + (missing.size() > 1 ? " are" : " is") + " missing (a checkpoint holds " + DATA
+                    + " and " + SUM + ")");
+        }
+        try {
+            String recorded = recordedSum(sum);
             String actual = sha256(data);
-            if (!expected.equals(actual)) {
+            if (!recorded.equals(actual)) {
                 throw new CorruptCheckpointException("checkpoint file " + data + " is corrupt: SHA-256 " + actual
-                        + " does not match " + expected + " recorded in " + sum);
+                        + " does not match " + recorded + " recorded in " + sum + " (" + Files.size(data)
+                        + " bytes: truncated or changed after it was written)");
             }
-            SafeTensors.Contents contents = SafeTensors.read(data);
-            Map<String, String> meta = contents.metadata();
-            if (!FORMAT.equals(meta.get("format"))) {
-                throw new CorruptCheckpointException("checkpoint file " + data + " is not a " + FORMAT + " file");
+        } catch (IOException e) {
+            throw new CorruptCheckpointException("checkpoint " + folder + " cannot be read: " + e);
+        }
+    }
+
+    /** The SHA-256 a checksum file records, checked to be one line of 64 hex digits and the data file's name. */
+    private static String recordedSum(Path sum) throws IOException {
+        long size = Files.size(sum);
+        if (size == 0) {
+            throw new CorruptCheckpointException("checksum file " + sum + " is empty");
+        }
+        String text = size > 1024 ? "" : new String(Files.readAllBytes(sum), StandardCharsets.UTF_8);
+        Matcher line = SUM_LINE.matcher(text);
+        if (!line.matches()) {
+            throw new CorruptCheckpointException("checksum file " + sum + " does not hold a SHA-256 of " + DATA
+                    + " (it holds " + (size > 1024 ? size + " bytes" : shown(text.strip())) + ")");
+        }
+        return line.group(1);
+    }
+
+    private static void requireMatching(Map<String, NamedTensor> weights, Map<String, NamedTensor> ema, Path data) {
+        if (weights.isEmpty()) {
+            throw new CorruptCheckpointException("checkpoint file " + data + " holds no model weights (model/*)");
+        }
+        for (String name : weights.keySet()) {
+            NamedTensor average = ema.get(name);
+            if (average == null || !Arrays.equals(average.shape(), weights.get(name).shape())) {
+                throw new CorruptCheckpointException("checkpoint file " + data + " has model/" + name + " but no ema/"
+                        + name + " of the same shape");
             }
-            Map<String, NamedTensor> weights = new LinkedHashMap<>();
-            Map<String, NamedTensor> ema = new LinkedHashMap<>();
-            Map<String, Map<String, float[]>> buffers = new LinkedHashMap<>();
-            contents.tensors().forEach((name, tensor) -> {
-                if (name.startsWith("model/")) {
-                    weights.put(name.substring(6), tensor);
-                } else if (name.startsWith("ema/")) {
-                    ema.put(name.substring(4), tensor);
-                } else if (name.startsWith("optim/")) {
-                    int slash = name.lastIndexOf('/');
-                    buffers.computeIfAbsent(name.substring(6, slash), k -> new LinkedHashMap<>())
-                            .put(name.substring(slash + 1), tensor.values());
-                }
-            });
-            Map<String, PartitionedOptimizerState.GroupState> optimizer = new LinkedHashMap<>();
-            Map<String, String> run = new LinkedHashMap<>();
-            for (Map.Entry<String, String> entry : meta.entrySet()) {
-                String key = entry.getKey();
-                if (key.startsWith("optim/") && key.endsWith("/step")) {
-                    String group = key.substring(6, key.length() - 5);
-                    optimizer.put(group, new PartitionedOptimizerState.GroupState(Long.parseLong(entry.getValue()),
-                            buffers.getOrDefault(group, Map.of())));
-                } else if (key.startsWith("run/")) {
-                    run.put(key.substring(4), entry.getValue());
-                }
+        }
+        for (String name : ema.keySet()) {
+            if (!weights.containsKey(name)) {
+                throw new CorruptCheckpointException("checkpoint file " + data + " has ema/" + name + " but no model/"
+                        + name);
             }
-            DistributedTraining.Progress progress = new DistributedTraining.Progress(
-                    Long.parseLong(meta.get("iteration")), Integer.parseInt(meta.get("epoch")),
-                    Long.parseLong(meta.get("records_in_epoch")));
-            return new TrainingCheckpoint(progress, weights, ema, Long.parseLong(meta.get("ema_updates")), optimizer,
-                    run);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof CorruptCheckpointException corrupt) {
-                throw corrupt;
+        }
+    }
+
+    private static long number(Map<String, String> meta, String key, Path data) {
+        String text = meta.get(key);
+        try {
+            long value = Long.parseLong(String.valueOf(text));
+            if (value >= 0) {
+                return value;
             }
-            throw new CorruptCheckpointException("checkpoint file " + data + " cannot be read: " + e.getMessage());
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new CorruptCheckpointException("checkpoint file " + data + " has no valid metadata " + key
+                + " (a count of 0 or more; found " + shown(text) + ")");
+    }
+
+    /** A value from a file as a message shows it: quoted, printable, at most 80 characters. */
+    private static String shown(String value) {
+        if (value == null) {
+            return "none";
+        }
+        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
+        return "'" + (printable.length() <= 80 ? printable : printable.substring(0, 80) + "...") + "'";
+    }
+
+    /** iteration, then generation: iter-N.1 is newer than iter-N. */
+    private static long[] orderKey(Path folder) {
+        Matcher m = NAME.matcher(folder.getFileName().toString());
+        if (!m.matches()) {
+            throw new IllegalStateException("not a checkpoint name: " + folder);
+        }
+        return new long[] {Long.parseLong(m.group(1)), m.group(2) == null ? 0 : Long.parseLong(m.group(2)) + 1};
+    }
+
+    /** {@code iter-N}, or the first free {@code iter-N.G} when a checkpoint of that iteration exists. */
+    private Path freeName(long iteration) {
+        String base = String.format("iter-%09d", iteration);
+        Path target = dir.resolve(base);
+        for (int generation = 1; Files.exists(target); generation++) {
+            target = dir.resolve(base + "." + generation);
+        }
+        return target;
+    }
+
+    /** Deletes a checkpoint beyond {@code keep} once its checksum is verified; a corrupt one is renamed instead. */
+    private void prune(Path folder) {
+        try {
+            verify(folder);
+        } catch (CorruptCheckpointException e) {
+            Path kept = moveAside(folder);
+            LOG.warn("{}; not pruned, kept as {}", e.getMessage(), kept);
+            return;
+        }
+        deleteTree(folder);
+    }
+
+    /** Renames a corrupt checkpoint to {@code corrupt-<name>} (or {@code corrupt-<name>-K} when taken). */
+    private Path moveAside(Path folder) {
+        Path target = dir.resolve(CORRUPT + folder.getFileName());
+        for (int k = 2; Files.exists(target); k++) {
+            target = dir.resolve(CORRUPT + folder.getFileName() + "-" + k);
+        }
+        try {
+            Files.move(folder, target, StandardCopyOption.ATOMIC_MOVE);
+            force(dir);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rename corrupt checkpoint " + folder + " to " + target, e);
+        }
+    }
+
+    private List<Path> entries(java.util.function.Predicate<Path> keep) {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(keep).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
         }
     }
 

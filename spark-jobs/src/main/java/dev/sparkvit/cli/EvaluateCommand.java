@@ -42,6 +42,7 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
             if (!Files.isDirectory(dir)) {
                 throw new IllegalArgumentException("run folder " + dir + " does not exist");
             }
+            EvaluateJob.models(dir); // its weights files read and checked: a damaged one is named now
         }
         if (!List.of("train", "val", "test").contains(split)) {
             throw new IllegalArgumentException("--split " + split + ": expected train, val or test");

@@ -46,6 +46,9 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         }
         // validated before Spark starts: a wrong key or value costs no cluster time
         FinetuneSettings settings = FinetuneConfig.read(options.load(all));
+        if (settings.sslCheckpoint() != null) {
+            dev.sparkvit.jobs.probe.ProbeEncoder.check(settings.sslCheckpoint()); // a damaged file, named now
+        }
         SparkSession spark = startSpark("sparkvit finetune");
         try {
             FinetuneResult r = new FinetuneJob(settings, resume.resume, System.out).execute(spark);

@@ -35,6 +35,7 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
         if (!java.nio.file.Files.exists(weights)) { // before Spark starts
             throw new IllegalArgumentException("--weights " + weights + " does not exist");
         }
+        ProbeEncoder.check(weights); // a damaged weights file or checkpoint is named before Spark starts
         SparkSession spark = startSpark("sparkvit linear-probe");
         try {
             Manifest manifest = StoredImages.manifest(spark, dataset);

@@ -43,8 +43,9 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--model " + model + " does not exist");
         }
         new dev.sparkvit.jobs.inference.TtaViews(ttaViews); // rejects unknown view names now
-        int k = topK != null ? topK : Math.min(5, dev.sparkvit.jobs.inference.ClassifierWeights.load(model)
-                .classes().size());
+        // read and checked now (a damaged or foreign file is named before Spark starts)
+        int classes = dev.sparkvit.jobs.inference.ClassifierWeights.load(model).classes().size();
+        int k = topK != null ? topK : Math.min(5, classes);
         SparkSession spark = startSpark("sparkvit predict");
         try {
             PredictJob.Result r = new PredictJob(new PredictJob.Settings(model, input, split, output, k, ttaViews),

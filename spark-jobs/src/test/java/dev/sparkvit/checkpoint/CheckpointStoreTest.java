@@ -14,15 +14,21 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointStoreTest {
-    private static TrainingCheckpoint checkpoint(long iteration) {
+    static TrainingCheckpoint checkpoint(long iteration) {
+        return checkpoint(iteration, iteration);
+    }
+
+    /** A checkpoint of {@code iteration} whose EMA update count is {@code emaUpdates} (to tell two apart). */
+    static TrainingCheckpoint checkpoint(long iteration, long emaUpdates) {
         return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 1, 32),
                 Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {1, 2, 3, iteration})),
-                Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {0.5f, 1, 1.5f, 2})), iteration,
+                Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {0.5f, 1, 1.5f, 2})), emaUpdates,
                 Map.of("blocks.0", new PartitionedOptimizerState.GroupState(iteration,
                         Map.of("exp_avg", new float[] {0.1f, 0.2f}, "exp_avg_sq", new float[] {0.3f, 0.4f})),
                         "head", new PartitionedOptimizerState.GroupState(0, Map.of())),
@@ -77,5 +83,126 @@ class CheckpointStoreTest {
         Files.write(missingSum.resolve("checkpoint.safetensors"), new byte[] {1});
         CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, store::latest);
         assertTrue(e.getMessage().contains("incomplete"), e.getMessage());
+    }
+
+    /** Every file of a folder with its bytes, to show that a kept checkpoint is unchanged. */
+    private static Map<String, byte[]> contents(Path folder) throws IOException {
+        Map<String, byte[]> files = new java.util.TreeMap<>();
+        try (var walk = Files.list(folder)) {
+            for (Path file : walk.toList()) {
+                files.put(file.getFileName().toString(), Files.readAllBytes(file));
+            }
+        }
+        return files;
+    }
+
+    private static void assertSameFiles(Map<String, byte[]> expected, Path folder) throws IOException {
+        Map<String, byte[]> actual = contents(folder);
+        assertEquals(expected.keySet(), actual.keySet(), folder.toString());
+        expected.forEach((name, bytes) -> assertArrayEquals(bytes, actual.get(name), folder + "/" + name));
+    }
+
+    private static void truncate(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    }
+
+    @Test
+    void failStopsAtTheCorruptNewestCheckpointAndChangesNothing(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 5);
+        store.write(checkpoint(3));
+        Path newest = store.write(checkpoint(6));
+        truncate(newest.resolve("checkpoint.safetensors"));
+        Map<String, byte[]> before = contents(newest);
+        List<String> warnings = new java.util.ArrayList<>();
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
+                () -> store.latest(CheckpointStore.OnCorrupt.FAIL, warnings::add));
+        assertTrue(e.getMessage().contains(newest.resolve("checkpoint.safetensors").toString()), e.getMessage());
+        assertEquals(List.of(newest, dir.resolve("iter-000000003")), store.list(), "nothing renamed");
+        assertSameFiles(before, newest);
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void previousSkipsCorruptCheckpointsKeepsThemAsideAndResumesFromTheNewestValid(@TempDir Path dir)
+            throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 5);
+        store.write(checkpoint(3));
+        Path six = store.write(checkpoint(6));
+        Path nine = store.write(checkpoint(9));
+        truncate(nine.resolve("checkpoint.safetensors"));
+        Files.writeString(six.resolve("checkpoint.sha256"), "garbage\n");
+        Map<String, byte[]> nineBefore = contents(nine);
+        Map<String, byte[]> sixBefore = contents(six);
+
+        List<String> warnings = new java.util.ArrayList<>();
+        TrainingCheckpoint resumed = store.latest(CheckpointStore.OnCorrupt.PREVIOUS, warnings::add).orElseThrow();
+        assertEquals(3, resumed.progress().iterations(), "the newest valid checkpoint");
+        assertEquals(2, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).contains(nine.resolve("checkpoint.safetensors").toString())
+                && warnings.get(0).contains("kept as " + dir.resolve("corrupt-iter-000000009")), warnings.get(0));
+        assertTrue(warnings.get(1).contains(six.resolve("checkpoint.sha256").toString())
+                && warnings.get(1).contains("kept as " + dir.resolve("corrupt-iter-000000006")), warnings.get(1));
+        assertSameFiles(nineBefore, dir.resolve("corrupt-iter-000000009"));
+        assertSameFiles(sixBefore, dir.resolve("corrupt-iter-000000006"));
+        assertEquals(List.of(dir.resolve("iter-000000003")), store.list());
+
+        // the resumed run passes iterations 6 and 9 again: new checkpoints, the corrupt ones untouched
+        store.write(checkpoint(6));
+        store.write(checkpoint(9));
+        assertEquals(9, store.latest().orElseThrow().progress().iterations());
+        assertSameFiles(nineBefore, dir.resolve("corrupt-iter-000000009"));
+        assertSameFiles(sixBefore, dir.resolve("corrupt-iter-000000006"));
+    }
+
+    @Test
+    void previousWithEveryCheckpointCorruptIsAnErrorAndKeepsThemAll(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 5);
+        Path three = store.write(checkpoint(3));
+        Files.delete(three.resolve("checkpoint.sha256"));
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
+                () -> store.latest(CheckpointStore.OnCorrupt.PREVIOUS, line -> { }));
+        assertTrue(e.getMessage().contains("every checkpoint in " + dir + " is corrupt")
+                && e.getMessage().contains("corrupt-iter-000000003"), e.getMessage());
+        assertTrue(Files.isRegularFile(dir.resolve("corrupt-iter-000000003").resolve("checkpoint.safetensors")));
+    }
+
+    @Test
+    void pruningDeletesOnlyVerifiedCheckpointsAndKeepsCorruptOnesAside(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 2);
+        Path three = store.write(checkpoint(3));
+        store.write(checkpoint(6));
+        byte[] bytes = Files.readAllBytes(three.resolve("checkpoint.safetensors"));
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(three.resolve("checkpoint.safetensors"), bytes);
+        Map<String, byte[]> before = contents(three);
+        store.write(checkpoint(9)); // iter-3 is beyond keep = 2: corrupt, so renamed, not deleted
+        assertEquals(List.of(dir.resolve("iter-000000009"), dir.resolve("iter-000000006")), store.list());
+        assertSameFiles(before, dir.resolve("corrupt-iter-000000003"));
+        store.write(checkpoint(12)); // iter-6 is valid: deleted
+        assertEquals(List.of(dir.resolve("iter-000000012"), dir.resolve("iter-000000009")), store.list());
+        assertTrue(!Files.exists(dir.resolve("iter-000000006")));
+        assertSameFiles(before, dir.resolve("corrupt-iter-000000003"));
+    }
+
+    @Test
+    void aSecondCheckpointOfTheSameIterationNeverReplacesTheFirstInPlace(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        Path first = store.write(checkpoint(9, 100));
+        Map<String, byte[]> before = contents(first);
+        Path second = store.write(checkpoint(9, 200));
+        // the old store deleted iter-9 before renaming the new one into place: a crash between lost both
+        assertEquals(dir.resolve("iter-000000009.1"), second);
+        assertEquals(List.of(second, first), store.list(), "the second sorts after the first");
+        assertSameFiles(before, first);
+        assertEquals(200, store.latest().orElseThrow().emaUpdates());
+        Path third = store.write(checkpoint(10));
+        assertEquals(List.of(third, second, first), store.list());
+
+        CheckpointStore one = new CheckpointStore(dir.resolve("one"), 1);
+        one.write(checkpoint(9, 100));
+        Path again = one.write(checkpoint(9, 200));
+        assertEquals(List.of(again), one.list(), "with keep = 1 the first is pruned, after the second is in place");
+        assertEquals(200, one.latest().orElseThrow().emaUpdates());
     }
 }

@@ -14,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,11 +28,19 @@ import java.util.Map;
  * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each name to
  * {@code dtype}, {@code shape} and {@code data_offsets} (plus an optional {@code __metadata__} map of strings), then
  * the raw little-endian data. No code is executed and nothing is deserialised, so files from anywhere are safe to
- * read. Reads F32, F16, BF16 and F64 (converted to float); writes F32. Every structural error names the file.
+ * read. Reads F32, F16, BF16 and F64 (converted to float); writes F32. Every structural error names the file, on one
+ * line.
+ *
+ * <p>The format has no checksum, so a flipped bit in the data of a weights file would load silently. sparkvit's
+ * writer therefore records the SHA-256 of the data bytes in the metadata under {@value #DATA_SHA256}, and the reader
+ * verifies it when present (other tools ignore unknown metadata; files without it, such as timm exports, are read
+ * as before). The key is not part of the metadata {@link #read} returns.
  */
 public final class SafeTensors {
     /** Upper bound on the JSON header, as the reference implementation (100 MB). */
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /** Metadata key of the data section's SHA-256 (lower-case hex), written by sparkvit and checked on read. */
+    public static final String DATA_SHA256 = "data_sha256";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SafeTensors() {
@@ -39,7 +50,22 @@ public final class SafeTensors {
     public record Contents(Map<String, NamedTensor> tensors, Map<String, String> metadata) {
     }
 
-    /** Reads every tensor of {@code file}, in data order. */
+    /** A file that is not a valid safetensors file (truncated, changed, or another format); the message names it. */
+    public static final class InvalidFileException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InvalidFileException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Reads every tensor of {@code file}, in data order.
+     *
+     * @throws InvalidFileException when the file is not a valid safetensors file (or its data fails the recorded
+     *     SHA-256); the message names the file and the problem
+     * @throws IOException when the file cannot be read at all
+     */
     public static Contents read(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -57,8 +83,8 @@ public final class SafeTensors {
             JsonNode header;
             try {
                 header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw invalid(file, "header is not valid JSON: " + e.getMessage());
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw invalid(file, "header is not valid JSON: " + e.getOriginalMessage());
             }
             if (header == null || !header.isObject()) {
                 throw invalid(file, "header is not a JSON object");
@@ -72,6 +98,9 @@ public final class SafeTensors {
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 if (field.getKey().equals("__metadata__")) {
+                    if (!field.getValue().isObject()) {
+                        throw invalid(file, "__metadata__ is not a JSON object");
+                    }
                     field.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                 } else {
                     entries.add(field);
@@ -80,6 +109,7 @@ public final class SafeTensors {
             entries.sort(Comparator.comparingLong(e -> e.getValue().path("data_offsets").path(0).asLong()));
 
             Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+            MessageDigest digest = sha256();
             long expectedStart = 0;
             for (Map.Entry<String, JsonNode> entry : entries) {
                 String name = entry.getKey();
@@ -87,7 +117,7 @@ public final class SafeTensors {
                 DType dtype = DType.parse(info.path("dtype").asText(), file, name);
                 int[] shape = shape(info.path("shape"), file, name);
                 JsonNode offsets = info.path("data_offsets");
-                if (!offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong()
+                if (!info.isObject() || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong()
                         || !offsets.get(1).canConvertToLong()) {
                     throw invalid(file, "tensor '" + name + "' has no valid data_offsets");
                 }
@@ -101,11 +131,18 @@ public final class SafeTensors {
                 expectedStart = end;
                 ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
                 readFully(channel, data, dataStart + begin);
+                digest.update(data.array());
                 data.flip();
                 tensors.put(name, new NamedTensor(shape, dtype.decode(data, (int) count)));
             }
             if (expectedStart != dataSize) {
                 throw invalid(file, (dataSize - expectedStart) + " trailing data bytes belong to no tensor");
+            }
+            String recorded = metadata.remove(DATA_SHA256);
+            String actual = HexFormat.of().formatHex(digest.digest());
+            if (recorded != null && !recorded.equals(actual)) {
+                throw invalid(file, "the SHA-256 of its data, " + actual + ", is not the " + shown(recorded)
+                        + " its header records: the data was changed after it was written");
             }
             return new Contents(tensors, metadata);
         }
@@ -118,11 +155,11 @@ public final class SafeTensors {
     public static void write(Path file, Map<String, NamedTensor> tensors, Map<String, String> metadata)
             throws IOException {
         ObjectNode header = JSON.createObjectNode();
-        if (!metadata.isEmpty()) {
-            ObjectNode meta = header.putObject("__metadata__");
-            // sorted: the same tensors and metadata give the same bytes whatever map the caller passed
-            new java.util.TreeMap<>(metadata).forEach(meta::put);
-        }
+        ObjectNode meta = header.putObject("__metadata__");
+        // sorted: the same tensors and metadata give the same bytes whatever map the caller passed
+        java.util.TreeMap<String, String> sorted = new java.util.TreeMap<>(metadata);
+        sorted.put(DATA_SHA256, dataSha256(tensors.values()));
+        sorted.forEach(meta::put);
         long offset = 0;
         for (Map.Entry<String, NamedTensor> entry : tensors.entrySet()) {
             if (entry.getKey().equals("__metadata__") || entry.getKey().isEmpty()) {
@@ -249,13 +286,40 @@ public final class SafeTensors {
         while (buffer.hasRemaining()) {
             int read = channel.read(buffer, at);
             if (read < 0) {
-                throw new IOException("unexpected end of file");
+                throw new IOException("unexpected end of file at byte " + at);
             }
             at += read;
         }
     }
 
-    private static IOException invalid(Path file, String why) {
-        return new IOException("not a valid safetensors file: " + file + ": " + why);
+    /** SHA-256 of the data section {@link #write} produces for these tensors (their F32 little-endian bytes). */
+    private static String dataSha256(java.util.Collection<NamedTensor> tensors) {
+        MessageDigest digest = sha256();
+        for (NamedTensor tensor : tensors) {
+            ByteBuffer data = ByteBuffer.allocate(4 * tensor.values().length).order(ByteOrder.LITTLE_ENDIAN);
+            data.asFloatBuffer().put(tensor.values());
+            digest.update(data.array());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
+        }
+    }
+
+    /** A value from the file as shown in a message: printable ASCII, at most 80 characters. */
+    private static String shown(String value) {
+        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
+        return "'" + (printable.length() <= 80 ? printable : printable.substring(0, 80) + "...") + "'";
+    }
+
+    private static InvalidFileException invalid(Path file, String why) {
+        // one line whatever the file holds: its names and values may carry line breaks or control characters
+        return new InvalidFileException(file + " is not a valid safetensors file: "
+                + why.replaceAll("\\p{Cntrl}", "?"));
     }
 }

@@ -127,4 +127,63 @@ class SafeTensorsTest {
         assertThrows(IllegalArgumentException.class, () -> SafeTensors.write(file, bad, Map.of()));
         assertTrue(Arrays.equals(before, Files.readAllBytes(file)));
     }
+
+    @Test
+    void aFlippedBitInTheDataIsCaughtByTheChecksumTheWriterRecords(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of("format", "pt"));
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 2] ^= 0x04; // inside the last float: the structure stays valid
+        Files.write(file, bytes);
+        SafeTensors.InvalidFileException error = assertThrows(SafeTensors.InvalidFileException.class,
+                () -> SafeTensors.read(file));
+        assertTrue(error.getMessage().startsWith(file + " is not a valid safetensors file: the SHA-256 of its data"),
+                error.getMessage());
+    }
+
+    @Test
+    void theRecordedChecksumIsNotPartOfTheMetadataReadBack(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of("format", "pt"));
+        assertTrue(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains("\"data_sha256\""));
+        assertEquals(Map.of("format", "pt"), SafeTensors.read(file).metadata());
+    }
+
+    @Test
+    void truncatedOrForeignFilesAreRejectedNamingTheFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of());
+        byte[] whole = Files.readAllBytes(file);
+        for (int keep : new int[] {whole.length - 1, whole.length / 2, 20, 7, 0}) {
+            Path cut = dir.resolve("cut-" + keep + ".safetensors");
+            Files.write(cut, Arrays.copyOf(whole, keep));
+            SafeTensors.InvalidFileException error = assertThrows(SafeTensors.InvalidFileException.class,
+                    () -> SafeTensors.read(cut), "cut at " + keep);
+            assertTrue(error.getMessage().startsWith(cut + " is not a valid safetensors file: "), error.getMessage());
+        }
+        // a PNG signature and a text file given as weights
+        Path png = dir.resolve("image.safetensors");
+        Files.write(png, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'});
+        assertTrue(assertThrows(SafeTensors.InvalidFileException.class, () -> SafeTensors.read(png)).getMessage()
+                .contains("does not fit a 16-byte file"));
+        Path text = dir.resolve("notes.safetensors");
+        Files.writeString(text, "these are not weights, just a text file of some length\n");
+        assertTrue(assertThrows(SafeTensors.InvalidFileException.class, () -> SafeTensors.read(text)).getMessage()
+                .startsWith(text + " is not a valid safetensors file"));
+    }
+
+    @Test
+    void messagesStayOnOneLineWhateverTheFileHolds(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("bad.safetensors");
+        Files.write(file, raw("{\"x\\ny\":{\"dtype\":\"I8\\r\",\"shape\":[1],\"data_offsets\":[0,1]}}",
+                new byte[1]));
+        String message = assertThrows(IOException.class, () -> SafeTensors.read(file)).getMessage();
+        assertTrue(message.contains("dtype") && !message.contains("\n") && !message.contains("\r"), message);
+        Files.write(file, raw("{\"x\": [1,\n2,", new byte[0]));
+        message = assertThrows(IOException.class, () -> SafeTensors.read(file)).getMessage();
+        assertTrue(message.contains("not valid JSON") && !message.contains("\n"), message);
+        Files.write(file, raw("{\"__metadata__\": [1]}", new byte[0]));
+        assertTrue(assertThrows(IOException.class, () -> SafeTensors.read(file)).getMessage()
+                .contains("__metadata__ is not a JSON object"));
+    }
 }

@@ -56,7 +56,7 @@ public final class EvaluateJob {
     }
 
     /** The classifiers of a run folder: "live", then "ema" when present. */
-    static Map<String, ClassifierWeights> models(Path run) {
+    public static Map<String, ClassifierWeights> models(Path run) {
         Path live = run.resolve("finetuned.safetensors");
         if (!Files.isRegularFile(live)) {
             throw new ConfigException(run + " has no finetuned.safetensors: is it the output_dir of a finished "

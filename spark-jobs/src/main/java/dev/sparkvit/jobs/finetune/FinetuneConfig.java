@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.finetune;
 
 import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.Seeds;
@@ -70,6 +71,7 @@ public final class FinetuneConfig {
         ConfigSection checkpoint = training.section("checkpoint");
         int every = checkpoint.integer("every_iterations", 0, 0, Integer.MAX_VALUE);
         int keep = checkpoint.integer("keep", 3, 1, 1000);
+        CheckpointStore.OnCorrupt onCorrupt = TrainingConfig.onCorrupt(checkpoint);
 
         String severity = root.section("augmentations").choice("severity", "moderate", "light", "moderate",
                 "aggressive");
@@ -92,6 +94,6 @@ public final class FinetuneConfig {
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
-                every, keep, seed, yaml.file());
+                every, keep, onCorrupt, seed, yaml.file());
     }
 }

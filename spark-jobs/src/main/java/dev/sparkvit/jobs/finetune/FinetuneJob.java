@@ -79,7 +79,7 @@ public final class FinetuneJob {
         Path output = settings.outputDir();
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
-                settings.fingerprint());
+                settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         List<String> classes = manifest.classes();
@@ -327,5 +327,11 @@ public final class FinetuneJob {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
                 settings.learningRate(), fo.scaleLr()) : null;
+    }
+
+    /** A warning line on the console and in the log. */
+    private void warn(String line) {
+        LOG.warn(line);
+        console.println("warning: " + line);
     }
 }

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import java.nio.file.Path;
@@ -38,14 +39,15 @@ import java.util.Objects;
  * @param tta test-time augmentation views for the evaluations of the run
  * @param checkpointEvery iterations between checkpoints; 0 = every epoch
  * @param keepCheckpoints newest checkpoints kept
+ * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param source where the settings came from, for messages
  */
 public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset,
         Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
-        PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints, long seed,
-        String source) {
+        PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints,
+        CheckpointStore.OnCorrupt onCorrupt, long seed, String source) {
 
     /** Mixup and cutmix of each micro-batch; when both are on, each batch uses one of them with equal chance. */
     public record Mixing(boolean mixup, double mixupAlpha, boolean cutmix, double cutmixAlpha)
@@ -74,6 +76,7 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
     public FinetuneSettings {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
+        Objects.requireNonNull(onCorrupt, "onCorrupt");
         tta = List.copyOf(tta);
         require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);

@@ -61,8 +61,10 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         SafeTensors.Contents contents;
         try {
             contents = SafeTensors.read(file);
+        } catch (SafeTensors.InvalidFileException e) {
+            throw new ConfigException("model weights " + e.getMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read model weights " + file, e);
+            throw new ConfigException("cannot read model weights " + file + ": " + e);
         }
         Map<String, String> meta = contents.metadata();
         String preset = meta.get("preset");
@@ -73,7 +75,13 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
                     + "img_size (sparkvit finetune writes them)");
         }
         List<String> classes = ClassNames.parse(classText, file);
-        VitConfig config = VitPresets.get(preset).withImgSize(Integer.parseInt(size));
+        VitConfig config;
+        try {
+            config = VitPresets.get(preset).withImgSize(Integer.parseInt(size));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + " records an unusable model: preset " + preset + ", img_size " + size
+                    + ": " + e.getMessage());
+        }
         VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
         Map<String, float[]> weights = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> {

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.Seeds;
@@ -47,6 +48,7 @@ public final class PretrainConfig {
         ConfigSection checkpoint = training.section("checkpoint");
         int every = checkpoint.integer("every_iterations", 0, 0, Integer.MAX_VALUE);
         int keep = checkpoint.integer("keep", 3, 1, 1000);
+        CheckpointStore.OnCorrupt onCorrupt = TrainingConfig.onCorrupt(checkpoint);
         int probeEvery = training.integer("probe_every_epochs", 0, 0, 100_000);
         double temperature = root.number("temperature", 0.07, 0, true, 100);
         int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
@@ -60,6 +62,6 @@ public final class PretrainConfig {
         TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
         return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, temperature, projectionDim, freezeOut,
-                emaDecay, emaWarmup, every, keep, probeEvery, seed, yaml.file());
+                emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery, seed, yaml.file());
     }
 }

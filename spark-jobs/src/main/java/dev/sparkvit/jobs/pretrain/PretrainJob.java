@@ -72,7 +72,7 @@ public final class PretrainJob {
         Path output = settings.outputDir();
         CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
-                settings.fingerprint());
+                settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());
@@ -212,5 +212,11 @@ public final class PretrainJob {
     /** A copy of the model carrying the EMA weights, for probes and the saved result. */
     private static VisionTransformer averagedCopy(EmaContainer ema, VitConfig config, Head head) {
         return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
+    }
+
+    /** A warning line on the console and in the log. */
+    private void warn(String line) {
+        LOG.warn(line);
+        console.println("warning: " + line);
     }
 }

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ import java.util.Objects;
  * @param emaWarmup timm's EMA warmup of the decay
  * @param checkpointEvery iterations between checkpoints; 0 = at the end of every epoch
  * @param keepCheckpoints newest checkpoints kept
+ * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
  * @param source where the settings came from, for messages
@@ -36,7 +38,8 @@ import java.util.Objects;
 public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
         double clipGradNorm, double temperature, int projectionDim, FreezeOut freezeOut, double emaDecay,
-        boolean emaWarmup, int checkpointEvery, int keepCheckpoints, int probeEvery, long seed, String source) {
+        boolean emaWarmup, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt,
+        int probeEvery, long seed, String source) {
 
     /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
     public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
@@ -47,6 +50,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
         Objects.requireNonNull(freezeOut, "freezeOut");
+        Objects.requireNonNull(onCorrupt, "onCorrupt");
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
         require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),

@@ -9,7 +9,6 @@ import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -23,32 +22,28 @@ public final class ProbeEncoder {
     private ProbeEncoder() {
     }
 
+    /** The tensors of a source and the preset it records (null when none). */
+    private record Source(Map<String, NamedTensor> tensors, String preset) {
+    }
+
+    /**
+     * Reads and verifies {@code source} without building a model: a check before Spark starts.
+     *
+     * @throws IllegalArgumentException (a ConfigException or CorruptCheckpointException) naming the missing or
+     *     damaged file and what is wrong with it
+     */
+    public static void check(Path source) {
+        read(source);
+    }
+
     /**
      * @param source weights file, checkpoint folder or checkpoints folder
      * @param preset the model preset, or null to take the one recorded in the source
      * @param imgSize the dataset's stored image size
      */
     public static VisionTransformer load(Path source, String preset, int imgSize) {
-        Map<String, NamedTensor> tensors;
-        String recorded;
-        if (Files.isDirectory(source)) {
-            TrainingCheckpoint checkpoint = Files.exists(source.resolve("checkpoint.safetensors"))
-                    ? CheckpointStore.read(source)
-                    : new CheckpointStore(source, 1).latest().orElseThrow(() -> new ConfigException(
-                            source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
-            tensors = checkpoint.ema();
-            recorded = checkpoint.run().get("preset");
-        } else if (Files.isRegularFile(source)) {
-            try {
-                SafeTensors.Contents contents = SafeTensors.read(source);
-                tensors = contents.tensors();
-                recorded = contents.metadata().get("preset");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read weights file " + source, e);
-            }
-        } else {
-            throw new ConfigException("weights " + source + " do not exist");
-        }
+        Source read = read(source);
+        String recorded = read.preset();
         if (preset != null && recorded != null && !preset.equals(recorded)) {
             throw new ConfigException(source + " holds a " + recorded + " encoder, not the " + preset + " asked for");
         }
@@ -58,7 +53,7 @@ public final class ProbeEncoder {
         }
         VisionTransformer vit = VisionTransformer.encoderOnly(VitPresets.get(name).withImgSize(imgSize), 0);
         vit.namedParameters().forEach((param, tensor) -> {
-            NamedTensor value = tensors.get(param);
+            NamedTensor value = read.tensors().get(param);
             if (value == null || value.values().length != tensor.nElement()) {
                 throw new ConfigException(source + " has no " + param + " of " + tensor.nElement() + " values for "
                         + "preset " + name + " at " + imgSize + " px");
@@ -66,5 +61,27 @@ public final class ProbeEncoder {
             tensor.copy(Tensors.of(value.values(), Tensors.shape(tensor)));
         });
         return vit;
+    }
+
+    private static Source read(Path source) {
+        if (Files.isDirectory(source)) {
+            // a folder meant as one checkpoint (by name or files) is read as one, so its damage is reported as such
+            TrainingCheckpoint checkpoint = CheckpointStore.isCheckpoint(source)
+                    ? CheckpointStore.read(source)
+                    : new CheckpointStore(source, 1).latest().orElseThrow(() -> new ConfigException(
+                            source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
+            return new Source(checkpoint.ema(), checkpoint.run().get("preset"));
+        }
+        if (!Files.isRegularFile(source)) {
+            throw new ConfigException("weights " + source + " do not exist");
+        }
+        try {
+            SafeTensors.Contents contents = SafeTensors.read(source);
+            return new Source(contents.tensors(), contents.metadata().get("preset"));
+        } catch (SafeTensors.InvalidFileException e) {
+            throw new ConfigException("weights file " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException("cannot read weights file " + source + ": " + e);
+        }
     }
 }

@@ -68,11 +68,29 @@ public final class RetrainJob {
         this.console = console;
     }
 
+    /** Takes the registry's lock, runs, and releases it. */
     public Result execute(SparkSession spark) {
         ModelRegistry registry = new ModelRegistry(settings.registry());
-        try (ModelRegistry.Lock lock = registry.lock()) {
-            return run(spark, registry);
+        try (RegistryLock lock = registry.lock(this::warn)) {
+            return execute(spark, lock);
         }
+    }
+
+    /** Runs with the registry's lock already held (the CLI takes it before Spark starts). */
+    public Result execute(SparkSession spark, RegistryLock lock) {
+        ModelRegistry registry = new ModelRegistry(settings.registry());
+        if (!lock.file().getParent().equals(registry.root())) {
+            throw new IllegalArgumentException("the lock " + lock.file() + " is not registry " + registry.root()
+                    + "'s");
+        }
+        // a damaged pointer or production version stops the run before anything is ingested or trained
+        registry.check(this::warn);
+        return run(spark, registry);
+    }
+
+    private void warn(String line) {
+        LOG.warn(line);
+        console.println("retrain: warning: " + line);
     }
 
     private Result run(SparkSession spark, ModelRegistry registry) {

@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * What a training job (pretraining, fine-tuning) saves in and restores from a checkpoint: the live weights by timm
@@ -32,12 +33,14 @@ public final class RunState {
     }
 
     /**
-     * The checkpoint a run starts from: the newest one in {@code store} when resuming (an error when there is none),
-     * else null, refusing a fresh run into a folder that holds a run's checkpoints. A resumed run must have the
-     * settings it started with.
+     * The checkpoint a run starts from: the newest valid one in {@code store} when resuming (an error when there is
+     * none), else null, refusing a fresh run into a folder that holds a run's checkpoints. A resumed run must have
+     * the settings it started with. A corrupt newest checkpoint stops the resume ({@code FAIL}, naming the file), or
+     * is renamed {@code corrupt-iter-N} and skipped with a warning line through {@code warn} ({@code PREVIOUS}).
      */
     public static TrainingCheckpoint startingPoint(CheckpointStore store, boolean resume, Path output,
-            String source, Map<String, String> fingerprint) {
+            String source, Map<String, String> fingerprint, CheckpointStore.OnCorrupt onCorrupt,
+            Consumer<String> warn) {
         if (!resume) {
             if (!store.list().isEmpty()) {
                 throw new ConfigException(source + ": output_dir " + output + " already holds checkpoints of a run; "
@@ -45,8 +48,18 @@ public final class RunState {
             }
             return null;
         }
-        TrainingCheckpoint checkpoint = store.latest().orElseThrow(() -> new ConfigException(
-                "--resume: no checkpoint in " + store.dir() + " to resume from"));
+        TrainingCheckpoint checkpoint;
+        try {
+            checkpoint = store.latest(onCorrupt, warn).orElseThrow(() -> new ConfigException(
+                    "--resume: no checkpoint in " + store.dir() + " to resume from"));
+        } catch (CorruptCheckpointException e) {
+            throw new CorruptCheckpointException(e.getMessage() + (onCorrupt == CheckpointStore.OnCorrupt.FAIL
+                    ? "; --resume stops here: set training.checkpoint.on_corrupt: previous (" + source + " or --set) "
+                    + "to resume from the newest valid checkpoint (the corrupt one is kept, renamed corrupt-iter-N), "
+                    + "or move that folder out of " + store.dir()
+                    : "; start again without --resume into another output_dir, or restore a checkpoint into "
+                    + store.dir()));
+        }
         requireSameRun(source, fingerprint, checkpoint.run());
         return checkpoint;
     }
@@ -105,8 +118,9 @@ public final class RunState {
             NamedTensor live = checkpoint.weights().get(entry.getKey());
             NamedTensor avg = checkpoint.ema().get(entry.getKey());
             if (live == null || avg == null || live.values().length != entry.getValue().nElement()) {
-                throw new CorruptCheckpointException("checkpoint lacks a matching " + entry.getKey()
-                        + " (model or EMA)");
+                throw new CorruptCheckpointException("checkpoint of iteration " + checkpoint.progress().iterations()
+                        + " lacks a " + entry.getKey() + " (model or EMA) of " + entry.getValue().nElement()
+                        + " values for this model");
             }
             entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
             average.add(avg.values());

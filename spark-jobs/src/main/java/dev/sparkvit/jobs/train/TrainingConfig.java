@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.train;
 
+import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
@@ -22,6 +23,16 @@ public final class TrainingConfig {
                     + " is not a folder: run sparkvit ingest first, or fix the path");
         }
         return dataset;
+    }
+
+    /**
+     * {@code training.checkpoint.on_corrupt}: what {@code --resume} does when the newest checkpoint is corrupt:
+     * {@code fail} (default: stop and name the file) or {@code previous} (keep it as corrupt-iter-N, warn, and resume
+     * from the newest valid one).
+     */
+    public static CheckpointStore.OnCorrupt onCorrupt(ConfigSection checkpoint) {
+        return CheckpointStore.OnCorrupt.valueOf(checkpoint.choice("on_corrupt", "fail", "fail", "previous")
+                .toUpperCase(java.util.Locale.ROOT));
     }
 
     /** {@code model.preset}: one of the presets, vit_nano_patch4_32 by default. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.SyntheticImageFolder;
@@ -120,7 +121,23 @@ class PretrainJobTest {
         PretrainResult first = run(settings(parts), false, 4);
         assertNull(first.weights(), "an interrupted run has no result yet");
         run(settings(parts), true, 8);
-        PretrainResult resumed = run(settings(parts), true, 0);
+        // the newest checkpoint (iteration 8) is damaged on disk: by default --resume stops and names it; with
+        // on_corrupt: previous it resumes from iteration 4, keeps the damaged one aside, and still ends identical
+        Path damaged = parts.resolve("checkpoints").resolve("iter-000000008").resolve("checkpoint.safetensors");
+        byte[] bytes = Files.readAllBytes(damaged);
+        bytes[bytes.length / 2] ^= 0x01;
+        Files.write(damaged, bytes);
+        CorruptCheckpointException stopped = assertThrows(CorruptCheckpointException.class,
+                () -> run(settings(parts), true, 0));
+        assertTrue(stopped.getMessage().contains(damaged + " is corrupt")
+                && stopped.getMessage().contains("on_corrupt: previous"), stopped.getMessage());
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PretrainResult resumed = new PretrainJob(settings(parts, "training.checkpoint.on_corrupt=previous"), true,
+                new PrintStream(console, true)).execute(SharedSpark.session());
+        assertTrue(console.toString().contains("warning: checkpoint file " + damaged + " is corrupt")
+                && console.toString().contains("resuming from iteration 4"), console.toString());
+        assertArrayEquals(bytes, Files.readAllBytes(parts.resolve("checkpoints").resolve("corrupt-iter-000000008")
+                .resolve("checkpoint.safetensors")), "the damaged checkpoint is kept as it was");
 
         Map<String, NamedTensor> expected = SafeTensors.read(whole.weights()).tensors();
         Map<String, NamedTensor> actual = SafeTensors.read(resumed.weights()).tensors();

@@ -118,4 +118,31 @@ class RetrainJobTest {
         assertTrue(!Files.exists(tmp.resolve("dataset")), "nothing was ingested");
         assertEquals(List.of(), new ModelRegistry(tmp.resolve("registry")).versions());
     }
+
+    @Test
+    void aDamagedRegistryStopsTheRunBeforeItIngestsOrTrainsAnything(@TempDir Path tmp) throws Exception {
+        arrive(tmp, 2, 4, "a");
+        Path root = tmp.resolve("registry");
+        ModelRegistry registry = RegistryFixture.registry(root, 2);
+        Path model = registry.versionDir("v0002").resolve("finetuned-ema.safetensors");
+        byte[] valid = Files.readAllBytes(model);
+        Files.write(model, java.util.Arrays.copyOf(valid, valid.length / 2));
+        Map<String, String> before = RegistryFixture.snapshot(root);
+        CorruptRegistryException damaged = assertThrows(CorruptRegistryException.class,
+                () -> run(settings(tmp, 0.01)));
+        assertTrue(damaged.getMessage().contains("production version v0002 is damaged")
+                && damaged.getMessage().contains(model.toString()), damaged.getMessage());
+        assertEquals(before, RegistryFixture.snapshot(root), "the registry is unchanged and the lock released");
+        assertTrue(!Files.exists(tmp.resolve("dataset")), "nothing was ingested");
+
+        Files.write(model, valid);
+        Files.writeString(root.resolve("production"), "../../incoming\n");
+        before = RegistryFixture.snapshot(root);
+        CorruptRegistryException pointer = assertThrows(CorruptRegistryException.class,
+                () -> run(settings(tmp, 0.01)));
+        assertTrue(pointer.getMessage().contains(root.resolve("production") + " holds '../../incoming', not a "
+                + "version name"), pointer.getMessage());
+        assertEquals(before, RegistryFixture.snapshot(root));
+        assertTrue(!Files.exists(tmp.resolve("dataset")), "nothing was ingested");
+    }
 }

@@ -1,0 +1,78 @@
+package dev.sparkvit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.jobs.retrain.RegistryFixtureAccess;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code sparkvit retrain} against a damaged registry, through the CLI: a damaged pointer or production model is exit
+ * 2 with one line naming the file, before Spark starts, with the registry unchanged and unlocked; {@code --status}
+ * lists every version, damaged ones marked, without running anything.
+ */
+class RetrainCommandTest {
+
+    private static int run(StringWriter err, StringWriter out, String... args) {
+        CommandLine commandLine = Main.commandLine();
+        commandLine.setErr(new PrintWriter(err, true));
+        commandLine.setOut(new PrintWriter(out, true));
+        return commandLine.execute(args);
+    }
+
+    private static Path config(Path tmp) throws Exception {
+        Files.createDirectories(tmp.resolve("incoming"));
+        Files.writeString(tmp.resolve("finetune.yaml"), "model:\n  preset: vit_nano_patch4_32\n");
+        Path config = tmp.resolve("retrain.yaml");
+        Files.writeString(config, "input: " + tmp.resolve("incoming") + "\ndataset: " + tmp.resolve("ds")
+                + "\nregistry: " + tmp.resolve("registry") + "\nfinetune_config: " + tmp.resolve("finetune.yaml")
+                + "\n");
+        return config;
+    }
+
+    @Test
+    void aDamagedProductionPointerIsExitTwoNamingItBeforeSparkStarts(@TempDir Path tmp) throws Exception {
+        Path config = config(tmp);
+        Path root = tmp.resolve("registry");
+        RegistryFixtureAccess.registry(root, 2);
+        Files.write(root.resolve("production"), new byte[] {'v', '0', 0, (byte) 0xfe});
+        Map<String, String> before = RegistryFixtureAccess.snapshot(root);
+        StringWriter err = new StringWriter();
+        int code = run(err, new StringWriter(), "retrain", "--config", config.toString());
+        assertEquals(ExitCodes.BAD_INPUT, code, err.toString());
+        String line = err.toString().trim();
+        assertTrue(line.startsWith("sparkvit: registry pointer " + root.resolve("production") + " holds 'v0??'")
+                && line.lines().count() == 1, line);
+        assertEquals(before, RegistryFixtureAccess.snapshot(root), "unchanged, the lock released");
+        assertTrue(!Files.exists(tmp.resolve("ds")), "nothing ingested");
+    }
+
+    @Test
+    void statusListsEveryVersionWithTheDamagedOnesMarked(@TempDir Path tmp) throws Exception {
+        Path config = config(tmp);
+        Path root = tmp.resolve("registry");
+        RegistryFixtureAccess.registry(root, 3);
+        Files.writeString(root.resolve("versions").resolve("v0002").resolve("version.json"), "not json");
+        Files.writeString(root.resolve(".lock"), "?");
+        Map<String, String> before = RegistryFixtureAccess.snapshot(root);
+        StringWriter out = new StringWriter();
+        assertEquals(ExitCodes.OK, run(new StringWriter(), out, "retrain", "--config", config.toString(),
+                "--status"));
+        String[] lines = out.toString().split("\n");
+        assertEquals(4, lines.length, out.toString());
+        assertTrue(lines[0].startsWith("registry " + root + ": registry " + root + " is locked: .lock holds '?'"),
+                lines[0]);
+        assertTrue(lines[1].startsWith("  v0001  promoted"), lines[1]);
+        assertTrue(lines[2].startsWith("  v0002  damaged: registry file ") && lines[2].contains("not valid JSON"),
+                lines[2]);
+        assertTrue(lines[3].startsWith("  v0003 (production)  promoted"), lines[3]);
+        assertEquals(before, RegistryFixtureAccess.snapshot(root), "--status changes nothing");
+    }
+}

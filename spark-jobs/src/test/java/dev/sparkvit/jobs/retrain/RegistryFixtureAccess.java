@@ -1,0 +1,18 @@
+package dev.sparkvit.jobs.retrain;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/** {@link RegistryFixture} for tests outside this package (the CLI's). */
+public final class RegistryFixtureAccess {
+    private RegistryFixtureAccess() {
+    }
+
+    public static void registry(Path root, int versions) {
+        RegistryFixture.registry(root, versions);
+    }
+
+    public static Map<String, String> snapshot(Path root) {
+        return RegistryFixture.snapshot(root);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.sparkvit.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.checkpoint.CorruptCheckpointException;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.model.io.NamedTensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where a resumed run starts when its newest checkpoint is corrupt: on_corrupt fail and previous. */
+class RunStateTest {
+    private static final Map<String, String> RUN = Map.of("seed", "42");
+
+    private static TrainingCheckpoint checkpoint(long iteration) {
+        NamedTensor w = new NamedTensor(new int[] {2}, new float[] {1, iteration});
+        return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 0, 0), Map.of("w", w),
+                Map.of("w", w), iteration, Map.of(), RUN);
+    }
+
+    private static CheckpointStore storeWithCorruptNewest(Path dir) throws Exception {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        store.write(checkpoint(4));
+        Path newest = store.write(checkpoint(8));
+        Files.write(newest.resolve("checkpoint.safetensors"), new byte[] {1, 2, 3});
+        return store;
+    }
+
+    @Test
+    void failNamesTheFileAndSaysHowToResumeFromThePreviousCheckpoint(@TempDir Path dir) throws Exception {
+        CheckpointStore store = storeWithCorruptNewest(dir);
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.startingPoint(
+                store, true, dir, "conf/pretrain.yaml", RUN, CheckpointStore.OnCorrupt.FAIL, line -> { }));
+        assertTrue(e.getMessage().contains(dir.resolve("iter-000000008").resolve("checkpoint.safetensors") + " is "
+                + "corrupt") && e.getMessage().contains("training.checkpoint.on_corrupt: previous (conf/pretrain.yaml"),
+                e.getMessage());
+        assertEquals(2, store.list().size(), "nothing moved");
+    }
+
+    @Test
+    void previousResumesFromTheNewestValidCheckpointWithAWarningLine(@TempDir Path dir) throws Exception {
+        CheckpointStore store = storeWithCorruptNewest(dir);
+        List<String> warnings = new ArrayList<>();
+        TrainingCheckpoint start = RunState.startingPoint(store, true, dir, "x.yaml", RUN,
+                CheckpointStore.OnCorrupt.PREVIOUS, warnings::add);
+        assertEquals(4, start.progress().iterations());
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).contains("iter-000000008") && warnings.get(0).contains("corrupt-iter-000000008"),
+                warnings.get(0));
+        // a fresh run is still refused: the folder holds a run's checkpoints
+        assertThrows(IllegalArgumentException.class, () -> RunState.startingPoint(store, false, dir, "x.yaml", RUN,
+                CheckpointStore.OnCorrupt.PREVIOUS, warnings::add));
+    }
+
+    @Test
+    void previousWithNothingValidLeftSaysToStartAgain(@TempDir Path dir) throws Exception {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        Path only = store.write(checkpoint(8));
+        Files.writeString(only.resolve("checkpoint.sha256"), "");
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.startingPoint(
+                store, true, dir, "x.yaml", RUN, CheckpointStore.OnCorrupt.PREVIOUS, line -> { }));
+        assertTrue(e.getMessage().contains("start again without --resume"), e.getMessage());
+    }
+}
