@@ -36,6 +36,8 @@ public final class ModelRegistry {
     private static final String PRODUCTION = "production";
     private static final String LOCK = ".lock";
     private static final String INFO = "version.json";
+    /** Version folder names; anything else read from the pointer file could name a folder outside versions/. */
+    private static final java.util.regex.Pattern VERSION_NAME = java.util.regex.Pattern.compile("v\\d{4,}");
 
     private final Path root;
 
@@ -128,7 +130,9 @@ public final class ModelRegistry {
     public Map<String, Object> info(String version) {
         Path file = versionDir(version).resolve(INFO);
         try {
-            return JSON.readValue(file.toFile(), LinkedHashMap.class);
+            byte[] json = Files.readAllBytes(file);
+            dev.sparkvit.model.io.JsonDepth.check(json); // untyped maps recurse per level in Jackson 2.10
+            return JSON.readValue(json, LinkedHashMap.class);
         } catch (IOException e) {
             throw new UncheckedIOException("registry file " + file + " is missing or not valid JSON", e);
         }
@@ -142,6 +146,12 @@ public final class ModelRegistry {
         }
         try {
             String version = Files.readString(file, StandardCharsets.UTF_8).trim();
+            if (!VERSION_NAME.matcher(version).matches()) {
+                String shown = version.length() > 80 ? version.substring(0, 80) + "..." : version;
+                throw new IllegalStateException("registry pointer " + file + " holds '"
+                        + shown.replaceAll("\\p{Cntrl}", "?") + "', which is not a version name (vNNNN); write "
+                        + "the production version's name into it");
+            }
             if (!Files.isDirectory(versionDir(version))) {
                 throw new IllegalStateException("registry pointer " + file + " names " + version
                         + ", which is not in " + root.resolve(VERSIONS));
