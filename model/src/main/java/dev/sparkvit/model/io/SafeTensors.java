@@ -273,6 +273,6 @@ public final class SafeTensors {
     }
 
     private static IOException invalid(Path file, String why) {
-        return new IOException("not a valid safetensors file: " + file + ": " + why);
+        return new InvalidSafeTensorsException("not a valid safetensors file: " + file + ": " + why);
     }
 }
