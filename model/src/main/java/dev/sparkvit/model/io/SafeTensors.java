@@ -61,7 +61,7 @@ public final class SafeTensors {
             readFully(channel, headerBytes, 8);
             JsonNode header;
             try {
-                JsonDepth.check(headerBytes.array()); // before the tree: Jackson 2.10 recurses per level
+                JsonLimits.check(headerBytes.array()); // before the tree: Jackson 2.10 has no limits of its own
                 header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
             } catch (IOException e) {
                 // Jackson's own message continues on a second line with the location; keep the first

@@ -62,6 +62,16 @@ class SafeTensorsHostileFilesTest {
     }
 
     @Test
+    void hugeNumbersAreRejectedBeforeJacksonParsesThem() throws IOException {
+        // Jackson 2.10 turns an integer literal into a BigInteger, quadratic in its digits: 2 million digits took
+        // minutes; Jackson 2.15 added a 1000-character limit for the same reason
+        String digits = "1".repeat(2_000_000);
+        rejected(file("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0," + digits + "]}}", new byte[4]),
+                "a number of 2000000 characters");
+        rejected(file("{\"__metadata__\":{\"a\":" + digits + ".5}}", new byte[0]), "a number of 2000002 characters");
+    }
+
+    @Test
     void headerLengthsThatCannotBeTrueAreRejectedBeforeAllocation() throws IOException {
         byte[] small = "{}".getBytes(StandardCharsets.UTF_8);
         rejected(file(Long.MAX_VALUE, small, new byte[0]), "does not fit");

@@ -131,7 +131,7 @@ public final class ModelRegistry {
         Path file = versionDir(version).resolve(INFO);
         try {
             byte[] json = Files.readAllBytes(file);
-            dev.sparkvit.model.io.JsonDepth.check(json); // untyped maps recurse per level in Jackson 2.10
+            dev.sparkvit.model.io.JsonLimits.check(json); // Jackson 2.10 has no nesting or number limits
             return JSON.readValue(json, LinkedHashMap.class);
         } catch (IOException e) {
             throw new UncheckedIOException("registry file " + file + " is missing or not valid JSON", e);
