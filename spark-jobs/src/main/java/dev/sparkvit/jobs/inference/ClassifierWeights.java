@@ -31,6 +31,9 @@ import java.util.UUID;
 public record ClassifierWeights(String preset, VitConfig config, List<String> classes, Map<String, float[]> weights,
         Map<String, String> metadata, String id) implements Serializable {
 
+    /** Larger images would overflow the token count ((img_size / patch)^2 is an int); presets use 32 and 224. */
+    private static final int MAX_IMG_SIZE = 8192;
+
     /** Models of the most recent instances in this JVM (per-epoch evaluations ship a new instance each time). */
     private static final Map<String, ThreadLocal<VisionTransformer>> MODELS = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(8, 0.75f, true) {
@@ -89,9 +92,6 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         });
         return new ClassifierWeights(preset, config, classes, weights, meta, UUID.randomUUID().toString());
     }
-
-    /** Larger images would overflow the token count ((img_size / patch)^2 is an int); presets use 32 and 224. */
-    private static final int MAX_IMG_SIZE = 8192;
 
     /** The architecture the metadata names; a file from elsewhere may say anything, so every value is checked. */
     private static VitConfig architecture(Path file, String preset, String size) {

@@ -9,10 +9,11 @@ import java.util.Set;
  * The dataset a classifier file records (its {@code dataset} metadata), whose manifest gives predict and evaluate
  * the normalisation. A file from elsewhere may record anything, and Hadoop resolves {@code http://} and
  * {@code https://} paths with its read-only HTTP file systems: such a file would make the job fetch URLs of the
- * file author's choosing. No dataset can live there (ingest cannot write to them), so those schemes are refused.
+ * file author's choosing. No dataset can live there (ingest cannot write to them), so those schemes are refused,
+ * and so are {@code ftp://} and {@code sftp://}, which sparkvit does not support as dataset stores either.
  */
 public final class RecordedDataset {
-    /** Hadoop file systems that fetch arbitrary URLs rather than store datasets. */
+    /** Schemes that reach arbitrary hosts and hold no sparkvit dataset. */
     private static final Set<String> FETCHING_SCHEMES = Set.of("http", "https", "ftp", "sftp");
 
     private RecordedDataset() {
