@@ -12,7 +12,8 @@ endif
 export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
-.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability
+.PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability \
+	security-doc
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
@@ -24,6 +25,7 @@ help:
 	@echo "make cluster-up / cluster-down / cluster-status   a standalone Spark cluster on loopback (docs/CLUSTER.md)"
 	@echo "make bench  every benchmark side by side with PyTorch/torchvision/PIL -> bench/results.json, docs/BENCHMARKS.md (~15 min)"
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
+	@echo "make security-doc   regenerate the dependency inventory of docs/SECURITY.md from the build (needs make build)"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing, real training; docs/RELIABILITY.md)"
 
@@ -37,6 +39,7 @@ build: bootstrap
 test: bootstrap
 	$(MVN) $(MVN_FLAGS) verify
 	tools/launcher-test.sh
+	python3 tools/dependency-inventory.py --check docs/SECURITY.md
 
 # No cluster, no network, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
 launcher-test:
@@ -74,6 +77,10 @@ clean:
 config-doc: bootstrap
 	$(MVN) $(MVN_FLAGS) -q -pl spark-jobs -am verify -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false \
 		-Dsparkvit.writeDocs=true
+
+# docs/SECURITY.md's dependency inventory, from spark-jobs/target/classpath.txt and the jars (make test checks it).
+security-doc:
+	python3 tools/dependency-inventory.py --write docs/SECURITY.md
 
 # Benchmarks (docs/BENCHMARKS.md): not part of make test. BENCH_QUICK=1 checks the pipeline in a few minutes.
 bench: build

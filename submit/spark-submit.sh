@@ -70,6 +70,9 @@ usage() {
 }
 bad() { printf '%s: %s (see %s --help)\n' "$PROG" "$*" "$0" >&2; exit 2; }
 is_whole() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
+# Spark's memory strings (JavaUtils.byteStringAs): digits and an optional unit. Checked before use: the pre-flight
+# does arithmetic on them, and bash arithmetic runs any $(...) inside an array subscript (x[$(cmd)]).
+is_memory() { [[ "${1,,}" =~ ^[0-9]+([kmgtp]b?|b)?$ ]]; }
 join_words() { local out="" w; for w in "$@"; do [[ -n "$w" ]] && out="${out:+$out }$w"; done; printf '%s' "$out"; }
 
 # ---- cluster profile: its options go first, so that the command line's (read after them) win ----
@@ -123,7 +126,7 @@ while (($#)); do
     --executor-cores) is_whole "$value" || bad "--executor-cores must be a positive whole number, got '$value'"; EXECUTOR_CORES="$value" ;;
     --total-executor-cores) is_whole "$value" || bad "--total-executor-cores must be a positive whole number, got '$value'"; TOTAL_CORES="$value" ;;
     --num-executors) is_whole "$value" || bad "--num-executors must be a positive whole number, got '$value'"; INSTANCES="$value" ;;
-    --executor-memory) EXECUTOR_MEMORY="$value" ;;
+    --executor-memory) is_memory "$value" || bad "--executor-memory must be a memory size such as 512m or 4g, got '$value'"; EXECUTOR_MEMORY="$value" ;;
     --driver-java-options) DRIVER_OPTS="$(join_words "$DRIVER_OPTS" "$value")" ;;
     --jars) USER_JARS="${USER_JARS:+$USER_JARS,}$value" ;;
     --files) USER_FILES="${USER_FILES:+$USER_FILES,}$value" ;;
@@ -137,7 +140,7 @@ while (($#)); do
         spark.executor.cores) is_whole "$val" || bad "spark.executor.cores must be a positive whole number"; EXECUTOR_CORES="$val" ;;
         spark.cores.max) is_whole "$val" || bad "spark.cores.max must be a positive whole number"; TOTAL_CORES="$val" ;;
         spark.executor.instances) is_whole "$val" || bad "spark.executor.instances must be a positive whole number"; INSTANCES="$val" ;;
-        spark.executor.memory) EXECUTOR_MEMORY="$val" ;;
+        spark.executor.memory) is_memory "$val" || bad "spark.executor.memory must be a memory size such as 512m or 4g, got '$val'"; EXECUTOR_MEMORY="$val" ;;
         spark.master) MASTER="$val" ;;
         spark.submit.deployMode) DEPLOY_MODE="$val" ;;
         spark.jars) USER_JARS="${USER_JARS:+$USER_JARS,}$val" ;;
@@ -203,6 +206,7 @@ done
 # 7177, else http://HOST:8080), the request is checked against the alive workers first.
 memory_mb() { # Spark memory string (512m, 2g, 1t, bare number = MiB) -> MiB, or nothing when unparsable
   local v="${1,,}"
+  [[ "$v" =~ ^[0-9]+([kmgt]b?)?$ ]] || return 0 # digits only reach the arithmetic below
   case "$v" in
     *k | *kb) v="${v%b}"; printf '%s' $(( ${v%k} / 1024 )) ;;
     *m | *mb) v="${v%b}"; printf '%s' "${v%m}" ;;

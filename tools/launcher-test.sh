@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Dry-run tests of submit/spark-submit.sh: for local, the standalone profile, YARN client and cluster mode and
 # Kubernetes, the exact spark-submit command the launcher would run; and the profile errors (exit 2, naming the
-# file, key and value). No network, no cluster, no Spark download: SPARK_HOME is a stand-in folder whose jars/
+# file, key and value); and that no user string reaches bash arithmetic or a shell (docs/SECURITY.md). No network, no cluster, no Spark download: SPARK_HOME is a stand-in folder whose jars/
 # holds empty files named like the real distribution's (tools/launcher-test/spark-3.1.3-jars.txt, the listing of
 # submit/spark-dist.sh's jars/). Needs bash, python3 and the build's spark-jobs/target/{sparkvit.jar,classpath.txt}
 # (make build, or the package phase of make test).
@@ -195,6 +195,56 @@ if ok; then hasnt "SPARKVIT_BLAS"; fi
 case_ "SPARKVIT_MKL_CPU reaches executors and a cluster-mode driver"
 SPARKVIT_MKL_CPU=avx2 run --cluster conf/cluster/kubernetes.yaml --dry-run -- pretrain
 if ok; then conf spark.executorEnv.SPARKVIT_MKL_CPU=avx2; conf spark.kubernetes.driverEnv.SPARKVIT_MKL_CPU=avx2; fi
+
+# ---- security: no user string reaches bash arithmetic or eval (docs/SECURITY.md) ----
+# The standalone pre-flight asks the master's web UI for its workers; a stand-in curl answers with one alive worker
+# (1 core, 1024 MiB), so the launcher runs its real, non-dry-run path up to the stand-in spark-submit.
+mkdir -p "$TMP/bin"
+# The launcher lowercases memory strings, so a command smuggled in one sees a lowercased path: the marker file the
+# injected commands would create lives in a folder whose name has no capitals (mktemp's may).
+PWN_DIR="/tmp/sparkvit-launcher-test-$$"
+mkdir -m 700 "$PWN_DIR" || exit 1 # fails rather than reuse a folder someone else made
+trap 'rm -rf "$TMP" "$PWN_DIR"' EXIT
+cat >"$TMP/master.json" <<'JSON'
+{
+  "url" : "spark://127.0.0.1:7177",
+  "workers" : [ {
+    "id" : "worker-1",
+    "cores" : 1,
+    "coresfree" : 1,
+    "memory" : 1024,
+    "memoryfree" : 1024,
+    "state" : "ALIVE"
+  } ],
+  "aliveworkers" : 1,
+  "cores" : 1
+}
+JSON
+printf '#!/bin/sh\ncat "%s"\n' "$TMP/master.json" >"$TMP/bin/curl"
+chmod +x "$TMP/bin/curl"
+
+case_ "pre-flight with a stand-in master UI: 1 executor of 4g does not fit a 1024 MiB worker (exit 1, names it)"
+PATH="$TMP/bin:$PATH" run --master spark://127.0.0.1:7177 --executors 1 --executor-memory 4g -- model-summary
+CHECKS=$((CHECKS + 1))
+((RC == 1)) && grep -qF "can host only 0 executor(s)" <<<"$ERR" || fail "the pre-flight did not run (exit $RC): $ERR"
+
+case_ "injection: --executor-memory 'v[\$(touch ...)]g' is refused before any arithmetic (exit 2, nothing run)"
+for memory in "v[\$(touch $PWN_DIR/pwned)]g" "x[\$(touch $PWN_DIR/pwned)]g" "1[\$(touch $PWN_DIR/pwned)]" "\$(touch $PWN_DIR/pwned)g" "4g;touch $PWN_DIR/pwned"; do
+  PATH="$TMP/bin:$PATH" run --master spark://127.0.0.1:7177 --executors 1 --executor-memory "$memory" -- model-summary
+  expect_error "--executor-memory" "$memory"
+  CHECKS=$((CHECKS + 1)); [[ ! -e "$PWN_DIR/pwned" ]] || { fail "--executor-memory '$memory' ran a command"; rm -f "$PWN_DIR/pwned"; }
+  PATH="$TMP/bin:$PATH" run --master spark://127.0.0.1:7177 --executors 1 --conf "spark.executor.memory=$memory" -- model-summary
+  expect_error "spark.executor.memory" "$memory"
+  CHECKS=$((CHECKS + 1)); [[ ! -e "$PWN_DIR/pwned" ]] || { fail "spark.executor.memory '$memory' ran a command"; rm -f "$PWN_DIR/pwned"; }
+done
+
+case_ "injection: options and sparkvit arguments full of shell syntax reach spark-submit as single, unchanged words"
+weird='$(touch '"$PWN_DIR"'/pwned); `touch '"$PWN_DIR"'/pwned` "a b" *'
+run --master 'local[2]' --conf "spark.app.name=$weird" --dry-run -- predict --input "$weird" --output "$TMP/o p"
+if ok; then
+  conf "spark.app.name=$weird"; has "--input $(q "$weird")"; has "--output $(q "$TMP/o p")"
+  CHECKS=$((CHECKS + 1)); [[ ! -e "$PWN_DIR/pwned" ]] || fail "an argument ran a command"
+fi
 
 case_ "docs/CONFIG.md documents every cluster-profile key"
 for key in $(python3 -c 'import importlib.util, sys

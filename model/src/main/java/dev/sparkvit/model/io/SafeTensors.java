@@ -1,5 +1,6 @@
 package dev.sparkvit.model.io;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -41,7 +42,11 @@ public final class SafeTensors {
     private static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     /** Metadata key of the data section's SHA-256 (lower-case hex), written by sparkvit and checked on read. */
     public static final String DATA_SHA256 = "data_sha256";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest Java array: one tensor's bytes are read into one buffer. */
+    private static final long MAX_TENSOR_BYTES = Integer.MAX_VALUE - 8;
+    /** A name given twice would leave the first one's bytes to no tensor; say so instead. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private SafeTensors() {
     }
@@ -82,9 +87,12 @@ public final class SafeTensors {
             readFully(channel, headerBytes, 8);
             JsonNode header;
             try {
+                JsonLimits.check(headerBytes.array()); // before the tree: Jackson 2.10 has no limits of its own
                 header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw invalid(file, "header is not valid JSON: " + e.getOriginalMessage());
+            } catch (IOException e) {
+                // Jackson's own message continues on a second line with the location; keep the first
+                throw invalid(file, "header is not valid JSON: " + (e instanceof JsonProcessingException j
+                        ? j.getOriginalMessage() : e.getMessage()));
             }
             if (header == null || !header.isObject()) {
                 throw invalid(file, "header is not a JSON object");
@@ -117,8 +125,8 @@ public final class SafeTensors {
                 DType dtype = DType.parse(info.path("dtype").asText(), file, name);
                 int[] shape = shape(info.path("shape"), file, name);
                 JsonNode offsets = info.path("data_offsets");
-                if (!info.isObject() || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToLong()
-                        || !offsets.get(1).canConvertToLong()) {
+                if (!info.isObject() || !offsets.isArray() || offsets.size() != 2 || !isWhole(offsets.get(0))
+                        || !isWhole(offsets.get(1))) {
                     throw invalid(file, "tensor '" + name + "' has no valid data_offsets");
                 }
                 long begin = offsets.get(0).asLong();
@@ -127,6 +135,10 @@ public final class SafeTensors {
                 if (begin != expectedStart || end < begin || end > dataSize || end - begin != count * dtype.bytes) {
                     throw invalid(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
                             + "] inconsistent with its shape/dtype or the file (" + dataSize + " data bytes)");
+                }
+                if (end - begin > MAX_TENSOR_BYTES) {
+                    throw invalid(file, "tensor '" + name + "' is " + (end - begin) + " bytes, larger than the "
+                            + MAX_TENSOR_BYTES + " one tensor can hold in sparkvit");
                 }
                 expectedStart = end;
                 ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
@@ -262,12 +274,17 @@ public final class SafeTensors {
         }
         int[] shape = new int[node.size()];
         for (int i = 0; i < shape.length; i++) {
-            if (!node.get(i).canConvertToInt() || node.get(i).asInt() < 0) {
+            if (!isWhole(node.get(i)) || !node.get(i).canConvertToInt() || node.get(i).asInt() < 0) {
                 throw invalid(file, "tensor '" + name + "' has an invalid dimension " + node.get(i));
             }
             shape[i] = node.get(i).asInt();
         }
         return shape;
+    }
+
+    /** An integer JSON number that fits a long (Jackson reads 1.5 as 1 and "4" as 4 otherwise). */
+    private static boolean isWhole(JsonNode node) {
+        return node.isIntegralNumber() && node.canConvertToLong();
     }
 
     private static long elementCount(int[] shape, Path file, String name) throws IOException {

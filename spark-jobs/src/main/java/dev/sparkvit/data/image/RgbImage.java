@@ -9,9 +9,10 @@ package dev.sparkvit.data.image;
  */
 public record RgbImage(int width, int height, byte[] pixels) {
     public RgbImage {
-        if (width <= 0 || height <= 0 || pixels.length != width * height * 3) {
+        // long: stored rows may come from a dataset someone else wrote, and 65536 x 65536 x 3 is 0 as an int
+        if (width <= 0 || height <= 0 || pixels == null || pixels.length != (long) width * height * 3) {
             throw new IllegalArgumentException("an RGB image of " + width + "x" + height + " needs "
-                    + (long) width * height * 3 + " bytes, got " + pixels.length);
+                    + (long) width * height * 3 + " bytes, got " + (pixels == null ? "none" : pixels.length));
         }
     }
 

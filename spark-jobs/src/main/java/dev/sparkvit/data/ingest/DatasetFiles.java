@@ -14,6 +14,8 @@ import org.apache.hadoop.fs.Path;
 /** The small JSON files of a dataset (class index, manifest), read and written through the Hadoop client. */
 final class DatasetFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** A manifest or class index of 100,000 classes is a few MB; anything larger is not one of ours. */
+    private static final long MAX_JSON_BYTES = 64L << 20;
 
     private final FileSystem fs;
     private final Path root;
@@ -38,8 +40,8 @@ final class DatasetFiles {
         if (!fs.exists(file)) {
             return new ArrayList<>();
         }
-        try (InputStream in = fs.open(file)) {
-            ClassIndexFile index = JSON.readValue(in, ClassIndexFile.class);
+        try {
+            ClassIndexFile index = JSON.readValue(checkedJson(file), ClassIndexFile.class);
             if (index.classes() == null) {
                 throw new IOException(file + " has no \"classes\" list");
             }
@@ -59,9 +61,29 @@ final class DatasetFiles {
 
     Manifest readManifest() throws IOException {
         Path file = resolve(StoredImageSchema.MANIFEST_FILE);
-        try (InputStream in = fs.open(file)) {
-            return JSON.readValue(in, Manifest.class);
+        return JSON.readValue(checkedJson(file), Manifest.class);
+    }
+
+    /**
+     * The bytes of a dataset JSON file, within size, nesting and number limits: a dataset may come from someone
+     * else, and Spark 3.1's Jackson 2.10 has no limits of its own (dev.sparkvit.model.io.JsonLimits).
+     */
+    private byte[] checkedJson(Path file) throws IOException {
+        long length = fs.getFileStatus(file).getLen();
+        if (length > MAX_JSON_BYTES) {
+            throw new IOException(file + " is " + length + " bytes, larger than the " + MAX_JSON_BYTES
+                    + " a dataset's JSON file can be");
         }
+        byte[] bytes;
+        try (InputStream in = fs.open(file)) {
+            bytes = in.readAllBytes();
+        }
+        try {
+            dev.sparkvit.model.io.JsonLimits.check(bytes);
+        } catch (IOException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        return bytes;
     }
 
     /** Writes to a temporary sibling, then renames over the target (atomic on local file systems and HDFS). */

@@ -76,7 +76,9 @@ public final class EvaluateJob {
         Map<String, ClassifierWeights> baseline = settings.baseline() == null ? Map.of()
                 : models(settings.baseline());
         ClassifierWeights reference = main.get("live");
-        String dataset = settings.dataset() != null ? settings.dataset() : reference.metadata().get("dataset");
+        String dataset = settings.dataset() != null ? settings.dataset()
+                : dev.sparkvit.jobs.inference.RecordedDataset.of(reference,
+                        settings.run().resolve("finetuned.safetensors"));
         if (dataset == null) {
             throw new ConfigException(settings.run() + " does not record its dataset: give --dataset");
         }

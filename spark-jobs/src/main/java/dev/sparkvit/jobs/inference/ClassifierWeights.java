@@ -31,6 +31,9 @@ import java.util.UUID;
 public record ClassifierWeights(String preset, VitConfig config, List<String> classes, Map<String, float[]> weights,
         Map<String, String> metadata, String id) implements Serializable {
 
+    /** Larger images would overflow the token count ((img_size / patch)^2 is an int); presets use 32 and 224. */
+    private static final int MAX_IMG_SIZE = 8192;
+
     /** Models of the most recent instances in this JVM (per-epoch evaluations ship a new instance each time). */
     private static final Map<String, ThreadLocal<VisionTransformer>> MODELS = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(8, 0.75f, true) {
@@ -75,13 +78,8 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
                     + "img_size (sparkvit finetune writes them)");
         }
         List<String> classes = ClassNames.parse(classText, file);
-        VitConfig config;
-        try {
-            config = VitPresets.get(preset).withImgSize(Integer.parseInt(size));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(file + " records an unusable model: preset " + preset + ", img_size " + size
-                    + ": " + e.getMessage());
-        }
+        VitConfig config = architecture(file, preset, size);
+        requireHeldByFile(file, contents, config, preset, classes.size());
         VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
         Map<String, float[]> weights = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> {
@@ -93,6 +91,50 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
             weights.put(name, value.values());
         });
         return new ClassifierWeights(preset, config, classes, weights, meta, UUID.randomUUID().toString());
+    }
+
+    /** The architecture the metadata names; a file from elsewhere may say anything, so every value is checked. */
+    private static VitConfig architecture(Path file, String preset, String size) {
+        int imgSize;
+        try {
+            imgSize = Integer.parseInt(size);
+        } catch (NumberFormatException e) {
+            imgSize = -1;
+        }
+        if (imgSize < 1 || imgSize > MAX_IMG_SIZE) {
+            throw new ConfigException(file + ": metadata img_size = " + shorten(size) + " is invalid: expected a "
+                    + "whole number in [1, " + MAX_IMG_SIZE + "]");
+        }
+        try {
+            return VitPresets.get(preset).withImgSize(imgSize);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(file + ": metadata preset = " + shorten(preset) + ", img_size = " + imgSize
+                    + ": " + shorten(e.getMessage()));
+        }
+    }
+
+    /**
+     * The model the metadata describes is allocated before its weights are copied in: its parameter count must not
+     * exceed the values the file holds, so that a lying class list or image size costs no more memory than the file.
+     */
+    private static void requireHeldByFile(Path file, SafeTensors.Contents contents, VitConfig config, String preset,
+            int classes) {
+        long needed = dev.sparkvit.model.vit.ModelSummary.of(config, dev.sparkvit.model.vit.Head.classifier(classes))
+                .parameters();
+        long held = 0;
+        for (NamedTensor tensor : contents.tensors().values()) {
+            held += tensor.values().length;
+        }
+        if (needed > held) {
+            throw new ConfigException(file + ": metadata describes a " + preset + " classifier of " + classes
+                    + " classes at img_size " + config.imgSize() + " (" + needed + " parameters), but the file holds "
+                    + held + " values");
+        }
+    }
+
+    private static String shorten(String text) {
+        return text == null || text.length() <= 200 ? text : text.substring(0, 200) + "... (" + text.length()
+                + " characters)";
     }
 
     /** Writes the weights with their metadata (preset, img_size, classes and {@code extra}). */

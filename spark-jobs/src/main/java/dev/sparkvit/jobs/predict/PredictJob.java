@@ -225,7 +225,7 @@ public final class PredictJob {
     }
 
     private Normalize normalization(SparkSession spark, ClassifierWeights model) {
-        String dataset = model.metadata().get("dataset");
+        String dataset = dev.sparkvit.jobs.inference.RecordedDataset.of(model, settings.model());
         if (dataset == null) {
             throw new ConfigException(settings.model() + " does not record the dataset it was trained on, whose "
                     + "normalisation prediction uses");

@@ -48,6 +48,8 @@ public final class ModelRegistry {
     private static final String METRICS = "metrics.json";
     private static final String LIVE = "finetuned.safetensors";
     private static final String EMA = "finetuned-ema.safetensors";
+    /** version.json and metrics.json are a few KiB; anything far larger is not one of ours. */
+    private static final long MAX_JSON_BYTES = 16L << 20;
 
     private final Path root;
 
@@ -289,7 +291,13 @@ public final class ModelRegistry {
             throw new CorruptRegistryException("registry file " + file + " is missing");
         }
         try {
-            JsonNode node = JSON.readTree(file.toFile());
+            if (Files.size(file) > MAX_JSON_BYTES) {
+                throw new CorruptRegistryException("registry file " + file + " holds " + Files.size(file)
+                        + " bytes, more than the " + MAX_JSON_BYTES + " a registry file may hold");
+            }
+            byte[] bytes = Files.readAllBytes(file);
+            dev.sparkvit.model.io.JsonLimits.check(bytes); // Jackson 2.10 has no nesting or number limits
+            JsonNode node = JSON.readTree(bytes);
             if (node == null || node.isMissingNode()) {
                 throw new CorruptRegistryException("registry file " + file + " is empty");
             }
@@ -297,7 +305,7 @@ public final class ModelRegistry {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CorruptRegistryException("registry file " + file + " is not valid JSON: "
                     + e.getOriginalMessage().replaceAll("\\p{Cntrl}", "?"));
-        } catch (IOException e) {
+        } catch (IOException e) { // JsonLimits' refusals too
             throw new CorruptRegistryException("registry file " + file + " cannot be read: " + e);
         }
     }
