@@ -59,6 +59,10 @@ public final class DistributedTraining {
     private Optimizer<Float, MiniBatch<Float>> optimizer;
     private List<Map<String, OptimMethod<Float>>> restoredPartitionMethods;
     private RDD<?> lastMethodsRdd;
+    private NonFinitePolicy nonFinite;
+    private java.util.function.Consumer<NonFiniteStep> onSkippedStep = step -> { };
+    private final List<Long> skippedIterations = new ArrayList<>();
+    private NonFiniteTrainingException stoppedBy;
 
     /**
      * Where training stands: iterations taken, the current epoch (0-based) and the records of it processed so far.
@@ -129,6 +133,29 @@ public final class DistributedTraining {
         }
         this.clipNorm = maxNorm;
         return this;
+    }
+
+    /**
+     * Guards every iteration against a non-finite loss or averaged gradient ({@link NonFiniteGuard}): stop before the
+     * poisoned update ({@link NonFiniteTrainingException} from {@link #trainUntil} and {@link #optimize}), or skip
+     * the step on every replica alike. The guard also does the gradient clipping. Needs sparkvit's optimisation
+     * methods ({@link FloatOptimMethod}); with {@link GradientAccumulation} a non-finite micro-batch drops its group's
+     * step.
+     */
+    public DistributedTraining nonFinite(NonFinitePolicy policy) {
+        this.nonFinite = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /** Told about every skipped step, on the driver, as it happens (before that iteration's update job). */
+    public DistributedTraining onSkippedStep(java.util.function.Consumer<NonFiniteStep> listener) {
+        this.onSkippedStep = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /** The iterations (0-based) skipped as non-finite so far in the run, including those before a resume. */
+    public List<Long> skippedIterations() {
+        return List.copyOf(skippedIterations);
     }
 
     /** Runs {@code processor} on every partition's chunk before the optimisation methods step. */
@@ -237,7 +264,28 @@ public final class DistributedTraining {
     public AbstractModule<Activity, Activity, Float> optimize() {
         Optimizer<Float, MiniBatch<Float>> built = optimizer();
         built.setEndWhen(endWhen);
-        return built.optimize();
+        return run(built);
+    }
+
+    /** One {@code optimize()} of DLlib's optimizer; a guard's stop comes out as itself, not wrapped by DLlib. */
+    private AbstractModule<Activity, Activity, Float> run(Optimizer<Float, MiniBatch<Float>> built) {
+        if (stoppedBy != null) {
+            throw new IllegalStateException("training stopped at a non-finite iteration and cannot continue in this "
+                    + "process: " + stoppedBy.getMessage());
+        }
+        try {
+            return built.optimize();
+        } catch (Exception e) {
+            // DistriOptimizer rethrows anything from its loop as an InvalidOperationException (checked in Java terms)
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof NonFiniteTrainingException stop) {
+                    stoppedBy = stop;
+                    releaseSegmentCaches(built);
+                    throw stop;
+                }
+            }
+            throw e;
+        }
     }
 
     /**
@@ -256,7 +304,7 @@ public final class DistributedTraining {
             epochSamples.startAt(now.epoch(), now.recordsInEpoch());
         }
         built.setEndWhen(Triggers.maxIteration(Math.toIntExact(iterations)));
-        AbstractModule<Activity, Activity, Float> trained = built.optimize();
+        AbstractModule<Activity, Activity, Float> trained = run(built);
         releaseSegmentCaches(built);
         return trained;
     }
@@ -339,6 +387,44 @@ public final class DistributedTraining {
         return this;
     }
 
+    /**
+     * As {@link #resume(Progress, List)}, with the iterations the run skipped as non-finite before the checkpoint:
+     * they count against the bound of skipped steps, and one in the current accumulation group drops its step.
+     */
+    public DistributedTraining resume(Progress progress, List<Map<String, OptimMethod<Float>>> partitionMethods,
+            List<Long> skipped) {
+        resume(progress, partitionMethods);
+        for (long iteration : skipped) {
+            if (iteration < 0 || iteration >= progress.iterations()) {
+                throw new IllegalArgumentException("skipped iteration " + iteration + " is not among the "
+                        + progress.iterations() + " iterations of the checkpoint");
+            }
+        }
+        skippedIterations.clear();
+        skippedIterations.addAll(skipped);
+        return this;
+    }
+
+    /**
+     * Micro-batches per step of the methods the guard watches: k when all are {@link GradientAccumulation} of k,
+     * else 1. The methods must be sparkvit's own, which take the guard's verdicts.
+     */
+    private int guardedStepEvery() {
+        java.util.Set<Integer> steps = new java.util.HashSet<>();
+        for (Map.Entry<String, OptimMethod<Float>> method : driverMethods().entrySet()) {
+            if (!(method.getValue() instanceof FloatOptimMethod)) {
+                throw new IllegalArgumentException("the non-finite guard needs sparkvit's optimisation methods; "
+                        + method.getKey() + " has " + method.getValue().getClass().getName());
+            }
+            steps.add(method.getValue() instanceof GradientAccumulation<?> accumulation ? accumulation.steps() : 1);
+        }
+        if (steps.size() != 1) {
+            throw new IllegalArgumentException("the non-finite guard needs one accumulation for all methods, got "
+                    + steps + " micro-batches per step");
+        }
+        return steps.iterator().next();
+    }
+
     private Map<String, OptimMethod<Float>> driverMethods() {
         return optimMethodsBySubmodule != null ? optimMethodsBySubmodule : Map.of(model.getName(), optimMethod);
     }
@@ -358,7 +444,11 @@ public final class DistributedTraining {
                         FloatTypes.NUMERIC)
                 : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
                         FloatTypes.NUMERIC);
-        if (clipNorm > 0) {
+        if (nonFinite != null) {
+            // the guard clips too (DLlib's clipping lets NaN through), in the place DLlib's processor would take
+            built.parameterProcessors().$plus$eq(new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(),
+                    skippedIterations, onSkippedStep));
+        } else if (clipNorm > 0) {
             // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
             // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
             built.setGradientClippingByl2Norm(clipNorm);
