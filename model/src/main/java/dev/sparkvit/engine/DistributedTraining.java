@@ -14,6 +14,7 @@ import com.intel.analytics.bigdl.dllib.optim.Optimizer;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
 import com.intel.analytics.bigdl.dllib.optim.Trigger;
 import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.utils.Table;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import java.nio.file.Path;
@@ -439,6 +440,7 @@ public final class DistributedTraining {
                     + replicas + " model replicas (" + BigDlEngine.nodeNumber() + " executors x "
                     + BigDlEngine.coreNumber() + " cores); DistriOptimizer gives each replica an equal slice");
         }
+        requireFiniteWeights();
         Optimizer<Float, MiniBatch<Float>> built = samples != null
                 ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
                         FloatTypes.NUMERIC)
@@ -486,6 +488,29 @@ public final class DistributedTraining {
         }
         optimizer = built;
         return built;
+    }
+
+    /**
+     * Training cannot start from NaN or infinite weights, and DLlib's own set-up check (per-submodule methods)
+     * compares weight tensors by value, so NaN != NaN fails it with "All subModules should have an OptimMethod".
+     */
+    private void requireFiniteWeights() {
+        Tensor<Float> weights = model.getParameters()._1();
+        float[] data = Tensors.data(weights);
+        int offset = Tensors.offset(weights);
+        int count = 0;
+        int first = -1;
+        for (int i = 0; i < Tensors.size(weights); i++) {
+            if (!Float.isFinite(data[offset + i])) {
+                count++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (count > 0) {
+            throw new IllegalArgumentException("the model's weights hold " + count + " NaN or infinite values before "
+                    + "training (the first, " + data[offset + first] + ", at element " + first + " of the flat "
+                    + "parameter buffer); training cannot start from them");
+        }
     }
 
     private org.apache.spark.SparkContext sparkContext() {

@@ -288,6 +288,20 @@ class NonFiniteTrainingTest {
         }
     }
 
+    /**
+     * Training refuses to start from NaN weights with a message saying so; without the check DLlib's set-up fails on
+     * them with "All subModules should have an OptimMethod" (it compares weight tensors by value, and NaN != NaN).
+     */
+    @Test
+    void nonFiniteStartingWeightsAreRefusedBeforeAnyWork() {
+        Setup run = setup(1, m -> m);
+        ModuleParameters.weights(run.model()).get(2).setValue(1, 2, Float.NaN);
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> run.training().trainUntil(TOTAL));
+        assertTrue(refused.getMessage().startsWith("the model's weights hold 1 NaN or infinite values before "
+                + "training (the first, NaN, at element 85 of the flat parameter buffer)"), refused.getMessage());
+    }
+
     @Test
     void theBoundOfSkippedStepsStopsTheNextOne() {
         Setup run = setup(1, m -> new InjectedFault(m, InjectedFault.Kind.NAN_INPUT, 3, 6));

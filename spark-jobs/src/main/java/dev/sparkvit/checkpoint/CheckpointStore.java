@@ -3,6 +3,7 @@ package dev.sparkvit.checkpoint;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.NonFiniteValuesException;
 import dev.sparkvit.model.io.SafeTensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -64,28 +65,41 @@ public final class CheckpointStore {
         }
     }
 
-    /** Writes a checkpoint atomically and prunes the oldest beyond {@code keep}; returns its folder. */
+    /**
+     * Writes a checkpoint atomically and prunes the oldest beyond {@code keep}; returns its folder.
+     *
+     * @throws NonFiniteValuesException before anything is written or pruned, when a weight, EMA or optimiser tensor
+     *     holds NaN or infinity (a poisoned state must never replace good checkpoints)
+     */
     public Path write(TrainingCheckpoint checkpoint) {
         String name = String.format("%s%09d", PREFIX, checkpoint.progress().iterations());
         Path target = dir.resolve(name);
+        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        checkpoint.weights().forEach((k, v) -> tensors.put("model/" + k, v));
+        checkpoint.ema().forEach((k, v) -> tensors.put("ema/" + k, v));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("iteration", String.valueOf(checkpoint.progress().iterations()));
+        meta.put("epoch", String.valueOf(checkpoint.progress().epoch()));
+        meta.put("records_in_epoch", String.valueOf(checkpoint.progress().recordsInEpoch()));
+        meta.put("ema_updates", String.valueOf(checkpoint.emaUpdates()));
+        if (checkpoint.emaSkipsNextFold()) {
+            meta.put("ema_skip_next_fold", "true");
+        }
+        if (!checkpoint.skippedIterations().isEmpty()) { // absent when none: such checkpoints keep their bytes
+            meta.put("skipped_iterations", checkpoint.skippedIterations().stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(",")));
+        }
+        checkpoint.optimizer().forEach((group, state) -> {
+            meta.put("optim/" + group + "/step", String.valueOf(state.step()));
+            state.buffers().forEach((buffer, values) -> tensors.put("optim/" + group + "/" + buffer,
+                    new NamedTensor(new int[] {values.length}, values)));
+        });
+        checkpoint.run().forEach((k, v) -> meta.put("run/" + k, v));
+        NonFiniteValuesException.requireFinite(tensors, "checkpoint " + target);
         Path tmp = dir.resolve(".tmp-" + name + "-" + System.nanoTime());
         try {
             Files.createDirectories(tmp);
-            Map<String, NamedTensor> tensors = new LinkedHashMap<>();
-            checkpoint.weights().forEach((k, v) -> tensors.put("model/" + k, v));
-            checkpoint.ema().forEach((k, v) -> tensors.put("ema/" + k, v));
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", FORMAT);
-            meta.put("iteration", String.valueOf(checkpoint.progress().iterations()));
-            meta.put("epoch", String.valueOf(checkpoint.progress().epoch()));
-            meta.put("records_in_epoch", String.valueOf(checkpoint.progress().recordsInEpoch()));
-            meta.put("ema_updates", String.valueOf(checkpoint.emaUpdates()));
-            checkpoint.optimizer().forEach((group, state) -> {
-                meta.put("optim/" + group + "/step", String.valueOf(state.step()));
-                state.buffers().forEach((buffer, values) -> tensors.put("optim/" + group + "/" + buffer,
-                        new NamedTensor(new int[] {values.length}, values)));
-            });
-            checkpoint.run().forEach((k, v) -> meta.put("run/" + k, v));
             Path data = tmp.resolve(DATA);
             SafeTensors.write(data, tensors, meta);
             Path sum = tmp.resolve(SUM);
@@ -166,8 +180,13 @@ public final class CheckpointStore {
             DistributedTraining.Progress progress = new DistributedTraining.Progress(
                     Long.parseLong(meta.get("iteration")), Integer.parseInt(meta.get("epoch")),
                     Long.parseLong(meta.get("records_in_epoch")));
+            List<Long> skipped = new ArrayList<>();
+            String skippedText = meta.getOrDefault("skipped_iterations", "");
+            for (String iteration : skippedText.isEmpty() ? new String[0] : skippedText.split(",")) {
+                skipped.add(Long.parseLong(iteration));
+            }
             return new TrainingCheckpoint(progress, weights, ema, Long.parseLong(meta.get("ema_updates")), optimizer,
-                    run);
+                    run, Boolean.parseBoolean(meta.get("ema_skip_next_fold")), skipped);
         } catch (IOException | RuntimeException e) {
             if (e instanceof CorruptCheckpointException corrupt) {
                 throw corrupt;

@@ -21,6 +21,17 @@ public final class NonFiniteValuesException extends IllegalStateException {
      * @throws NonFiniteValuesException naming {@code what}, the tensor, the count and the first value's index
      */
     public static void requireFinite(Map<String, NamedTensor> tensors, String what) {
+        String problem = firstNonFinite(tensors);
+        if (problem != null) {
+            throw new NonFiniteValuesException("refusing to write " + what + ": " + problem + "; nothing was written");
+        }
+    }
+
+    /**
+     * The first of {@code tensors} holding NaN or infinity, described ("tensor NAME holds 3 non-finite values of 768
+     * (the first, NaN, at element 17)"), or null when all are finite.
+     */
+    public static String firstNonFinite(Map<String, NamedTensor> tensors) {
         for (Map.Entry<String, NamedTensor> entry : tensors.entrySet()) {
             float[] values = entry.getValue().values();
             int count = 0;
@@ -34,10 +45,10 @@ public final class NonFiniteValuesException extends IllegalStateException {
                 }
             }
             if (count > 0) {
-                throw new NonFiniteValuesException("refusing to write " + what + ": tensor " + entry.getKey()
-                        + " holds " + count + " non-finite value" + (count == 1 ? "" : "s") + " of " + values.length
-                        + " (the first, " + values[first] + ", at element " + first + "); nothing was written");
+                return "tensor " + entry.getKey() + " holds " + count + " non-finite value" + (count == 1 ? "" : "s")
+                        + " of " + values.length + " (the first, " + values[first] + ", at element " + first + ")";
             }
         }
+        return null;
     }
 }

@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.train;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.vit.VitPresets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,17 @@ public final class TrainingConfig {
                     + " is not a folder: run sparkvit ingest first, or fix the path");
         }
         return dataset;
+    }
+
+    /**
+     * {@code training.non_finite} (stop, the default, or skip) and {@code training.max_skipped_steps} (1 to 10000,
+     * default 10; read with stop too, so that a typo is caught either way): what an iteration whose loss or averaged
+     * gradient is NaN or infinite does.
+     */
+    public static NonFinitePolicy nonFinite(ConfigSection training) {
+        String mode = training.choice("non_finite", "stop", "stop", "skip");
+        int maxSkipped = training.integer("max_skipped_steps", 10, 1, 10_000);
+        return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
     }
 
     /** {@code model.preset}: one of the presets, vit_nano_patch4_32 by default. */
