@@ -144,6 +144,9 @@ public final class DistributedTraining {
      * step.
      */
     public DistributedTraining nonFinite(NonFinitePolicy policy) {
+        if (optimizer != null) {
+            throw new IllegalStateException("the non-finite policy must be set before the first segment");
+        }
         this.nonFinite = Objects.requireNonNull(policy, "policy");
         return this;
     }
@@ -449,7 +452,7 @@ public final class DistributedTraining {
         if (nonFinite != null) {
             // the guard clips too (DLlib's clipping lets NaN through), in the place DLlib's processor would take
             built.parameterProcessors().$plus$eq(new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(),
-                    skippedIterations, onSkippedStep));
+                    skippedIterations, step -> onSkippedStep.accept(step)));
         } else if (clipNorm > 0) {
             // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
             // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
@@ -473,10 +476,15 @@ public final class DistributedTraining {
                 }
                 @SuppressWarnings("unchecked")
                 DistriOptimizer<Float> typed = (DistriOptimizer<Float>) distributed;
-                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = JavaSparkContext.fromSparkContext(sparkContext())
-                        .parallelize(scalaMaps, scalaMaps.size()).rdd();
+                org.apache.spark.api.java.JavaRDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> pieces =
+                        JavaSparkContext.fromSparkContext(sparkContext()).parallelize(scalaMaps, scalaMaps.size());
                 // cached as objects: DLlib re-reads this RDD every iteration and must get the same instances back,
-                // as with its own previousOptim
+                // as with its own previousOptim. And cached beside each data partition, where DLlib builds that
+                // partition's replicas and zips them with this RDD: a partition read from another executor is a
+                // deserialised copy, whose steps are lost (seen on the standalone cluster: a resumed run's moments
+                // and step counts restarted from the checkpoint's at every iteration of its first segment)
+                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = built.dataset().toDistributed()
+                        .originRDD().toJavaRDD().zipPartitions(pieces, (data, methods) -> methods).rdd();
                 rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
                 rdd.count();
                 typed.previousOptim_$eq(rdd);

@@ -101,7 +101,7 @@ class NonFiniteExitCodeTest {
         assertEquals(1, ours.size(), stderr);
         assertTrue(ours.get(0).startsWith("sparkvit: finetune stopped at iteration 3 of 12 (epoch 1): non-finite "
                 + "loss NaN, gradient norm NaN; nothing was written after checkpoint " + iter2.toAbsolutePath()
-                + ": resume from it with --resume ("), ours.get(0));
+                + ": --resume continues from it ("), ours.get(0));
         assertTrue(stdout.contains("resuming from iteration 2 of 12"), stdout);
 
         Map<String, byte[]> after = files(checkpoints);

@@ -65,10 +65,11 @@ public final class NonFiniteSteps {
                 + " = " + policy.maxSkipped() + ")" : "";
         String resume = checkpoints.isEmpty()
                 ? "no checkpoint was written before it, so there is nothing to resume from"
-                : "nothing was written after checkpoint " + checkpoints.get(0) + ": resume from it with --resume";
+                : "nothing was written after checkpoint " + checkpoints.get(0) + ": --resume continues from it "
+                        + "(--set training.non_finite=skip steps over a rare bad batch)";
         return new TrainingDivergedException(job + " stopped at iteration " + (step.iteration() + 1) + " of "
                 + totalIterations + " (epoch " + (step.epoch() + 1) + "): non-finite " + step.describe() + bound
-                + "; " + resume + " (check the data and the starting weights, lower training.learning_rate, keep "
-                + "training.clip_grad_norm above 0, or set training.non_finite = skip to skip such steps)", stop);
+                + "; " + resume + "; a run that keeps diverging needs a lower training.learning_rate, "
+                + "training.clip_grad_norm above 0, or a look at its data and starting weights", stop);
     }
 }

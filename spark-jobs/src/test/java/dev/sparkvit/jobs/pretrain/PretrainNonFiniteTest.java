@@ -122,9 +122,9 @@ class PretrainNonFiniteTest {
         String start = "pretrain stopped at iteration 5 of 6 (epoch 1): non-finite gradient norm NaN (loss ";
         assertTrue(message.startsWith(start), message);
         assertTrue(message.matches("\\Q" + start + "\\E\\d\\.\\d{4}\\); nothing was written after checkpoint "
-                + "\\Q" + newest + "\\E: resume from it with --resume \\(check the data and the starting weights, "
-                + "lower training.learning_rate, keep "
-                + "training.clip_grad_norm above 0, or set training.non_finite = skip to skip such steps\\)"), message);
+                + "\\Q" + newest + "\\E: --resume continues from it \\(--set training.non_finite=skip steps over a "
+                + "rare bad batch\\); a run that keeps diverging needs a lower training.learning_rate, "
+                + "training.clip_grad_norm above 0, or a look at its data and starting weights"), message);
 
         // the checkpoints before the fault are those of the clean run, byte for byte; none after it, no weights
         Map<String, byte[]> written = files(faulty.resolve("checkpoints"));
