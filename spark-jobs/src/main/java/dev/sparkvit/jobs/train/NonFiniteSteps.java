@@ -42,15 +42,17 @@ public final class NonFiniteSteps {
     }
 
     public static EpochLoss epochLoss(float[] losses, long firstIteration, List<Long> skipped) {
-        double sum = 0;
         int applied = 0;
         for (int i = 0; i < losses.length; i++) {
+            applied += skipped.contains(firstIteration + i) ? 0 : 1;
+        }
+        double mean = 0;
+        for (int i = 0; i < losses.length; i++) {
             if (!skipped.contains(firstIteration + i)) {
-                sum += losses[i];
-                applied++;
+                mean += losses[i] / applied; // summed as the monitors always did: fault-free numbers are unchanged
             }
         }
-        return new EpochLoss(applied == 0 ? Double.NaN : sum / applied, losses.length - applied);
+        return new EpochLoss(applied == 0 ? Double.NaN : mean, losses.length - applied);
     }
 
     /**
