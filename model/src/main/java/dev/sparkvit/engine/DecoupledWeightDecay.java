@@ -18,7 +18,8 @@ import java.util.List;
  * gammas) are never decayed. This is where the no-weight-decay set lives under DistriOptimizer: an optimisation
  * method only sees its slice of a partition's chunk, without offset, so it cannot tell which elements it holds
  * (docs/ENGINE.md); a processor sees the partition's global range. A group whose rate is 0 (frozen by FreezeOut) is
- * not decayed either. The order matches {@code torch.optim.AdamW}: decay, then the update.
+ * not decayed either. The order matches {@code torch.optim.AdamW}: decay, then the update. A step dropped by
+ * {@link NonFiniteGuard} is not decayed.
  */
 public final class DecoupledWeightDecay implements ParameterProcessor {
     private static final long serialVersionUID = 1L;
@@ -87,6 +88,9 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
     @SuppressWarnings("unchecked")
     public <T> void processParameters(AllReduceParameter<T> parameters, DistriOptimizer.Cache<T> cache, Table state,
             TensorNumericMath.TensorNumeric<T> ev) {
+        if (NonFiniteGuard.verdict(state) == StepVerdict.DROP_STEP) {
+            return; // the step is dropped: its decay too
+        }
         scala.Tuple2<Object, Object> local = parameters.localPartitionRange();
         int start = (Integer) local._1() - 1; // DLlib's offsets are 1-based
         apply((Tensor<Float>) (Tensor<?>) parameters.weightPartition(), start, iteration(state));

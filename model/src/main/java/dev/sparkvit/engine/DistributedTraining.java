@@ -14,6 +14,7 @@ import com.intel.analytics.bigdl.dllib.optim.Optimizer;
 import com.intel.analytics.bigdl.dllib.optim.Optimizer$;
 import com.intel.analytics.bigdl.dllib.optim.Trigger;
 import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.utils.Table;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import java.nio.file.Path;
@@ -59,6 +60,10 @@ public final class DistributedTraining {
     private Optimizer<Float, MiniBatch<Float>> optimizer;
     private List<Map<String, OptimMethod<Float>>> restoredPartitionMethods;
     private RDD<?> lastMethodsRdd;
+    private NonFinitePolicy nonFinite;
+    private java.util.function.Consumer<NonFiniteStep> onSkippedStep = step -> { };
+    private final List<Long> skippedIterations = new ArrayList<>();
+    private NonFiniteTrainingException stoppedBy;
 
     /**
      * Where training stands: iterations taken, the current epoch (0-based) and the records of it processed so far.
@@ -129,6 +134,32 @@ public final class DistributedTraining {
         }
         this.clipNorm = maxNorm;
         return this;
+    }
+
+    /**
+     * Guards every iteration against a non-finite loss or averaged gradient ({@link NonFiniteGuard}): stop before the
+     * poisoned update ({@link NonFiniteTrainingException} from {@link #trainUntil} and {@link #optimize}), or skip
+     * the step on every replica alike. The guard also does the gradient clipping. Needs sparkvit's optimisation
+     * methods ({@link FloatOptimMethod}); with {@link GradientAccumulation} a non-finite micro-batch drops its group's
+     * step.
+     */
+    public DistributedTraining nonFinite(NonFinitePolicy policy) {
+        if (optimizer != null) {
+            throw new IllegalStateException("the non-finite policy must be set before the first segment");
+        }
+        this.nonFinite = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /** Told about every skipped step, on the driver, as it happens (before that iteration's update job). */
+    public DistributedTraining onSkippedStep(java.util.function.Consumer<NonFiniteStep> listener) {
+        this.onSkippedStep = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /** The iterations (0-based) skipped as non-finite so far in the run, including those before a resume. */
+    public List<Long> skippedIterations() {
+        return List.copyOf(skippedIterations);
     }
 
     /** Runs {@code processor} on every partition's chunk before the optimisation methods step. */
@@ -237,7 +268,28 @@ public final class DistributedTraining {
     public AbstractModule<Activity, Activity, Float> optimize() {
         Optimizer<Float, MiniBatch<Float>> built = optimizer();
         built.setEndWhen(endWhen);
-        return built.optimize();
+        return run(built);
+    }
+
+    /** One {@code optimize()} of DLlib's optimizer; a guard's stop comes out as itself, not wrapped by DLlib. */
+    private AbstractModule<Activity, Activity, Float> run(Optimizer<Float, MiniBatch<Float>> built) {
+        if (stoppedBy != null) {
+            throw new IllegalStateException("training stopped at a non-finite iteration and cannot continue in this "
+                    + "process: " + stoppedBy.getMessage());
+        }
+        try {
+            return built.optimize();
+        } catch (Exception e) {
+            // DistriOptimizer rethrows anything from its loop as an InvalidOperationException (checked in Java terms)
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof NonFiniteTrainingException stop) {
+                    stoppedBy = stop;
+                    releaseSegmentCaches(built);
+                    throw stop;
+                }
+            }
+            throw e;
+        }
     }
 
     /**
@@ -256,7 +308,7 @@ public final class DistributedTraining {
             epochSamples.startAt(now.epoch(), now.recordsInEpoch());
         }
         built.setEndWhen(Triggers.maxIteration(Math.toIntExact(iterations)));
-        AbstractModule<Activity, Activity, Float> trained = built.optimize();
+        AbstractModule<Activity, Activity, Float> trained = run(built);
         releaseSegmentCaches(built);
         return trained;
     }
@@ -339,6 +391,44 @@ public final class DistributedTraining {
         return this;
     }
 
+    /**
+     * As {@link #resume(Progress, List)}, with the iterations the run skipped as non-finite before the checkpoint:
+     * they count against the bound of skipped steps, and one in the current accumulation group drops its step.
+     */
+    public DistributedTraining resume(Progress progress, List<Map<String, OptimMethod<Float>>> partitionMethods,
+            List<Long> skipped) {
+        resume(progress, partitionMethods);
+        for (long iteration : skipped) {
+            if (iteration < 0 || iteration >= progress.iterations()) {
+                throw new IllegalArgumentException("skipped iteration " + iteration + " is not among the "
+                        + progress.iterations() + " iterations of the checkpoint");
+            }
+        }
+        skippedIterations.clear();
+        skippedIterations.addAll(skipped);
+        return this;
+    }
+
+    /**
+     * Micro-batches per step of the methods the guard watches: k when all are {@link GradientAccumulation} of k,
+     * else 1. The methods must be sparkvit's own, which take the guard's verdicts.
+     */
+    private int guardedStepEvery() {
+        java.util.Set<Integer> steps = new java.util.HashSet<>();
+        for (Map.Entry<String, OptimMethod<Float>> method : driverMethods().entrySet()) {
+            if (!(method.getValue() instanceof FloatOptimMethod)) {
+                throw new IllegalArgumentException("the non-finite guard needs sparkvit's optimisation methods; "
+                        + method.getKey() + " has " + method.getValue().getClass().getName());
+            }
+            steps.add(method.getValue() instanceof GradientAccumulation<?> accumulation ? accumulation.steps() : 1);
+        }
+        if (steps.size() != 1) {
+            throw new IllegalArgumentException("the non-finite guard needs one accumulation for all methods, got "
+                    + steps + " micro-batches per step");
+        }
+        return steps.iterator().next();
+    }
+
     private Map<String, OptimMethod<Float>> driverMethods() {
         return optimMethodsBySubmodule != null ? optimMethodsBySubmodule : Map.of(model.getName(), optimMethod);
     }
@@ -353,12 +443,17 @@ public final class DistributedTraining {
                     + replicas + " model replicas (" + BigDlEngine.nodeNumber() + " executors x "
                     + BigDlEngine.coreNumber() + " cores); DistriOptimizer gives each replica an equal slice");
         }
+        requireFiniteWeights();
         Optimizer<Float, MiniBatch<Float>> built = samples != null
                 ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
                         FloatTypes.NUMERIC)
                 : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
                         FloatTypes.NUMERIC);
-        if (clipNorm > 0) {
+        if (nonFinite != null) {
+            // the guard clips too (DLlib's clipping lets NaN through), in the place DLlib's processor would take
+            built.parameterProcessors().$plus$eq(new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(),
+                    skippedIterations, step -> onSkippedStep.accept(step)));
+        } else if (clipNorm > 0) {
             // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
             // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
             built.setGradientClippingByl2Norm(clipNorm);
@@ -381,10 +476,15 @@ public final class DistributedTraining {
                 }
                 @SuppressWarnings("unchecked")
                 DistriOptimizer<Float> typed = (DistriOptimizer<Float>) distributed;
-                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = JavaSparkContext.fromSparkContext(sparkContext())
-                        .parallelize(scalaMaps, scalaMaps.size()).rdd();
+                org.apache.spark.api.java.JavaRDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> pieces =
+                        JavaSparkContext.fromSparkContext(sparkContext()).parallelize(scalaMaps, scalaMaps.size());
                 // cached as objects: DLlib re-reads this RDD every iteration and must get the same instances back,
-                // as with its own previousOptim
+                // as with its own previousOptim. And cached beside each data partition, where DLlib builds that
+                // partition's replicas and zips them with this RDD: a partition read from another executor is a
+                // deserialised copy, whose steps are lost (seen on the standalone cluster: a resumed run's moments
+                // and step counts restarted from the checkpoint's at every iteration of its first segment)
+                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = built.dataset().toDistributed()
+                        .originRDD().toJavaRDD().zipPartitions(pieces, (data, methods) -> methods).rdd();
                 rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
                 rdd.count();
                 typed.previousOptim_$eq(rdd);
@@ -396,6 +496,29 @@ public final class DistributedTraining {
         }
         optimizer = built;
         return built;
+    }
+
+    /**
+     * Training cannot start from NaN or infinite weights, and DLlib's own set-up check (per-submodule methods)
+     * compares weight tensors by value, so NaN != NaN fails it with "All subModules should have an OptimMethod".
+     */
+    private void requireFiniteWeights() {
+        Tensor<Float> weights = model.getParameters()._1();
+        float[] data = Tensors.data(weights);
+        int offset = Tensors.offset(weights);
+        int count = 0;
+        int first = -1;
+        for (int i = 0; i < Tensors.size(weights); i++) {
+            if (!Float.isFinite(data[offset + i])) {
+                count++;
+                first = first < 0 ? i : first;
+            }
+        }
+        if (count > 0) {
+            throw new IllegalArgumentException("the model's weights hold " + count + " NaN or infinite values before "
+                    + "training (the first, " + data[offset + first] + ", at element " + first + " of the flat "
+                    + "parameter buffer); training cannot start from them");
+        }
     }
 
     private org.apache.spark.SparkContext sparkContext() {

@@ -21,6 +21,10 @@ import scala.reflect.ClassTag$;
  *
  * <p>Under {@link GradientAccumulation} of k micro-batches the weights change every k-th iteration; with
  * {@code interval} k the average folds them in on training forwards {@code t % k == 0} only, once per step.
+ *
+ * <p>A step dropped by {@link NonFiniteGuard} leaves the weights as they were; the guard marks every replica's
+ * container so that the next fold, which would take in those same weights a second time, does not happen: the
+ * average then equals that of a run in which the dropped step never existed.
  */
 public final class EmaContainer extends Container<Activity, Activity, Float> {
     private static final long serialVersionUID = 1L;
@@ -33,6 +37,8 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
     private final int interval;
     /** Training forwards so far (travels with the replicas, as the average). */
     private final Tensor<Float> forwards = Tensors.zeros(1);
+    /** 1 when the step whose weights the next fold would take in was dropped (NonFiniteGuard); travels too. */
+    private final Tensor<Float> skipNextFold = Tensors.zeros(1);
 
     public EmaContainer(AbstractModule<?, ?, Float> model, double decay, boolean warmup) {
         this(model, decay, warmup, 1);
@@ -70,8 +76,16 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         return warmup ? Math.min(decay, (1 + k) / (10 + k)) : decay;
     }
 
-    /** Folds the model's current weights into the average. */
+    /**
+     * Folds the model's current weights into the average, unless the step that produced them was dropped by the
+     * non-finite guard ({@link #skipNextFold()}): those weights are the ones already folded in, and a dropped step
+     * changes the average no more than the weights.
+     */
     public void update() {
+        if (skipNextFold.valueAt(1) != 0) {
+            skipNextFold.setValue(1, 0f);
+            return;
+        }
         float d = (float) nextDecay();
         List<Tensor<Float>> weights = ModuleParameters.weights(model());
         for (int i = 0; i < average.length; i++) {
@@ -85,6 +99,32 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
             }
         }
         updates.setValue(1, updates.valueAt(1) + 1);
+    }
+
+    /**
+     * The step that ends at this iteration was dropped ({@link StepVerdict#DROP_STEP}): the next fold, which would take
+     * in its (unchanged) weights, does not happen and does not count.
+     */
+    public void skipNextFold() {
+        skipNextFold.setValue(1, 1f);
+    }
+
+    /** Whether the next fold is skipped (a dropped step's weights are pending); part of a checkpoint's EMA state. */
+    public boolean skipsNextFold() {
+        return skipNextFold.valueAt(1) != 0;
+    }
+
+    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree (a replica, under the guard). */
+    static void skipNextFoldIn(AbstractModule<?, ?, ?> module) {
+        if (module instanceof EmaContainer ema) {
+            ema.skipNextFold();
+        }
+        if (module instanceof Container<?, ?, ?> container) {
+            scala.collection.Iterator<? extends AbstractModule<?, ?, ?>> children = container.modules().iterator();
+            while (children.hasNext()) {
+                skipNextFoldIn(children.next());
+            }
+        }
     }
 
     /** The averaged weights, aligned with the model's parameters. */
@@ -102,6 +142,14 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
 
     /** As {@link #restore(List, long)}, with the training forwards run so far (the iterations trained). */
     public void restore(List<float[]> averages, long updateCount, long trainingForwards) {
+        restore(averages, updateCount, trainingForwards, false);
+    }
+
+    /**
+     * As {@link #restore(List, long, long)}, with whether the last step before the checkpoint was dropped by the
+     * non-finite guard (its weights, already folded in, must not be folded again).
+     */
+    public void restore(List<float[]> averages, long updateCount, long trainingForwards, boolean skipsNextFold) {
         if (averages.size() != average.length || updateCount < 0) {
             throw new IllegalArgumentException("an EMA of " + average.length + " tensors cannot take " + averages.size()
                     + " tensors and " + updateCount + " updates");
@@ -115,6 +163,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         }
         updates.setValue(1, (float) updateCount);
         forwards.setValue(1, (float) trainingForwards);
+        skipNextFold.setValue(1, skipsNextFold ? 1f : 0f);
     }
 
     /** Updates applied so far. */
@@ -166,6 +215,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         extra.addAll(List.of(average));
         extra.add(updates);
         extra.add(forwards);
+        extra.add(skipNextFold);
         return extra.toArray(new Tensor[0]);
     }
 

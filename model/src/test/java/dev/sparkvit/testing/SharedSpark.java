@@ -28,6 +28,10 @@ public final class SharedSpark implements BeforeAllCallback {
 
     public static synchronized SparkSession session() {
         if (session == null) {
+            // before MKL first computes (docs/ENGINE.md, "MKL on AMD"): DLlib's own layers call MKL without passing
+            // through sparkvit's classes, and MKL's generic path on AMD rounds differently from call to call, which
+            // the tests comparing runs bit for bit would see
+            dev.sparkvit.engine.blas.MklCpuDispatch.configure();
             session = SparkSessions.local(CORES, "sparkvit-tests");
         }
         return session;

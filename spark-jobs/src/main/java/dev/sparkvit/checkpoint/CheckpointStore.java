@@ -3,6 +3,7 @@ package dev.sparkvit.checkpoint;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.NonFiniteValuesException;
 import dev.sparkvit.model.io.SafeTensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -100,27 +101,42 @@ public final class CheckpointStore {
                 || Files.exists(folder.resolve(SUM));
     }
 
-    /** Writes a checkpoint atomically and prunes the oldest beyond {@code keep}; returns its folder. */
+    /**
+     * Writes a checkpoint atomically and prunes the oldest beyond {@code keep}; returns its folder.
+     *
+     * @throws NonFiniteValuesException before anything is written or pruned, when a weight, EMA or optimiser tensor
+     *     holds NaN or infinity (a poisoned state must never replace good checkpoints)
+     */
     public Path write(TrainingCheckpoint checkpoint) {
+        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        checkpoint.weights().forEach((k, v) -> tensors.put("model/" + k, v));
+        checkpoint.ema().forEach((k, v) -> tensors.put("ema/" + k, v));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("iteration", String.valueOf(checkpoint.progress().iterations()));
+        meta.put("epoch", String.valueOf(checkpoint.progress().epoch()));
+        meta.put("records_in_epoch", String.valueOf(checkpoint.progress().recordsInEpoch()));
+        meta.put("ema_updates", String.valueOf(checkpoint.emaUpdates()));
+        if (checkpoint.emaSkipsNextFold()) {
+            meta.put("ema_skip_next_fold", "true");
+        }
+        if (!checkpoint.skippedIterations().isEmpty()) { // absent when none: such checkpoints keep their bytes
+            meta.put("skipped_iterations", checkpoint.skippedIterations().stream().map(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(",")));
+        }
+        checkpoint.optimizer().forEach((group, state) -> {
+            meta.put("optim/" + group + "/step", String.valueOf(state.step()));
+            state.buffers().forEach((buffer, values) -> tensors.put("optim/" + group + "/" + buffer,
+                    new NamedTensor(new int[] {values.length}, values)));
+        });
+        checkpoint.run().forEach((k, v) -> meta.put("run/" + k, v));
+        // before a name is chosen or anything is written: a poisoned state never reaches the folder
+        NonFiniteValuesException.requireFinite(tensors, "checkpoint of iteration "
+                + checkpoint.progress().iterations() + " in " + dir);
         Path target = freeName(checkpoint.progress().iterations());
         Path tmp = dir.resolve(TMP + target.getFileName() + "-" + System.nanoTime());
         try {
             Files.createDirectories(tmp);
-            Map<String, NamedTensor> tensors = new LinkedHashMap<>();
-            checkpoint.weights().forEach((k, v) -> tensors.put("model/" + k, v));
-            checkpoint.ema().forEach((k, v) -> tensors.put("ema/" + k, v));
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", FORMAT);
-            meta.put("iteration", String.valueOf(checkpoint.progress().iterations()));
-            meta.put("epoch", String.valueOf(checkpoint.progress().epoch()));
-            meta.put("records_in_epoch", String.valueOf(checkpoint.progress().recordsInEpoch()));
-            meta.put("ema_updates", String.valueOf(checkpoint.emaUpdates()));
-            checkpoint.optimizer().forEach((group, state) -> {
-                meta.put("optim/" + group + "/step", String.valueOf(state.step()));
-                state.buffers().forEach((buffer, values) -> tensors.put("optim/" + group + "/" + buffer,
-                        new NamedTensor(new int[] {values.length}, values)));
-            });
-            checkpoint.run().forEach((k, v) -> meta.put("run/" + k, v));
             Path data = tmp.resolve(DATA);
             SafeTensors.write(data, tensors, meta);
             Path sum = tmp.resolve(SUM);
@@ -245,7 +261,13 @@ public final class CheckpointStore {
         }
         DistributedTraining.Progress progress = new DistributedTraining.Progress(iteration, (int) epoch,
                 number(meta, "records_in_epoch", data));
-        return new TrainingCheckpoint(progress, weights, ema, number(meta, "ema_updates", data), optimizer, run);
+        List<Long> skipped = new ArrayList<>();
+        String skippedText = meta.getOrDefault("skipped_iterations", "");
+        for (String skippedIteration : skippedText.isEmpty() ? new String[0] : skippedText.split(",", -1)) {
+            skipped.add(number(Map.of("skipped_iterations", skippedIteration), "skipped_iterations", data));
+        }
+        return new TrainingCheckpoint(progress, weights, ema, number(meta, "ema_updates", data), optimizer, run,
+                Boolean.parseBoolean(meta.get("ema_skip_next_fold")), skipped);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.sparkvit.checkpoint;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,8 +17,21 @@ import java.util.Map;
  * @param emaUpdates updates folded into the EMA
  * @param optimizer history per parameter group
  * @param run the settings of the run, as text
+ * @param emaSkipsNextFold the last step before the checkpoint was dropped as non-finite, so the EMA's next fold
+ *     (of the same weights) does not happen
+ * @param skippedIterations iterations (0-based) the run skipped as non-finite so far, in order
  */
 public record TrainingCheckpoint(DistributedTraining.Progress progress, Map<String, NamedTensor> weights,
         Map<String, NamedTensor> ema, long emaUpdates, Map<String, PartitionedOptimizerState.GroupState> optimizer,
-        Map<String, String> run) {
+        Map<String, String> run, boolean emaSkipsNextFold, List<Long> skippedIterations) {
+    public TrainingCheckpoint {
+        skippedIterations = List.copyOf(skippedIterations);
+    }
+
+    /** A checkpoint of a run that skipped no step. */
+    public TrainingCheckpoint(DistributedTraining.Progress progress, Map<String, NamedTensor> weights,
+            Map<String, NamedTensor> ema, long emaUpdates, Map<String, PartitionedOptimizerState.GroupState> optimizer,
+            Map<String, String> run) {
+        this(progress, weights, ema, emaUpdates, optimizer, run, false, List.of());
+    }
 }

@@ -12,6 +12,11 @@ public final class ExitCodes {
     public static final int NOT_PROMOTED = 3;
     /** retrain: another run holds the registry's lock; nothing was changed. */
     public static final int LOCK_HELD = 4;
+    /**
+     * Training stopped at an iteration whose loss or gradient was NaN or infinite (or a weights file would have held
+     * such values); nothing was written after the checkpoint the message names.
+     */
+    public static final int NON_FINITE = 5;
 
     private ExitCodes() {
     }

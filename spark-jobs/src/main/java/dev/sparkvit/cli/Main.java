@@ -24,7 +24,8 @@ public final class Main implements Runnable {
 
     /**
      * The configured command line. Unknown or malformed options and invalid values (IllegalArgumentException) exit
-     * with {@link ExitCodes#BAD_INPUT} and a one-line message; anything else with {@link ExitCodes#INTERNAL}.
+     * with {@link ExitCodes#BAD_INPUT} and a one-line message; training stopped by a non-finite loss or gradient with
+     * {@link ExitCodes#NON_FINITE} and a one-line message; anything else with {@link ExitCodes#INTERNAL}.
      */
     static CommandLine commandLine() {
         return new CommandLine(new Main())
@@ -36,6 +37,11 @@ public final class Main implements Runnable {
                     if (error instanceof dev.sparkvit.jobs.retrain.LockHeldException) {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
                         return ExitCodes.LOCK_HELD;
+                    }
+                    if (error instanceof dev.sparkvit.jobs.train.TrainingDivergedException
+                            || error instanceof dev.sparkvit.model.io.NonFiniteValuesException) {
+                        commandLine.getErr().println("sparkvit: " + error.getMessage());
+                        return ExitCodes.NON_FINITE;
                     }
                     throw error;
                 });

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
         description = "Scheduled retraining: ingest new images, fine-tune a candidate (warm start from production), "
                 + "score it and production on the same held-out split, register it, and promote it only if it "
                 + "beats production by the configured margin. Exit codes: 0 promoted, 3 not promoted (gate not "
-                + "met, or nothing new), 4 registry locked by another run, 2 bad config, 1 internal failure.")
+                + "met, or nothing new), 4 registry locked by another run, 5 training stopped at a non-finite loss or "
+                + "gradient (the candidate's checkpoints are kept), 2 bad config, 1 internal failure.")
 final class RetrainCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions options;

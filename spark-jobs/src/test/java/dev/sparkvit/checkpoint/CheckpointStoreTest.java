@@ -205,4 +205,53 @@ class CheckpointStoreTest {
         assertEquals(List.of(again), one.list(), "with keep = 1 the first is pruned, after the second is in place");
         assertEquals(200, one.latest().orElseThrow().emaUpdates());
     }
+
+    @Test
+    void skippedStepsAndThePendingEmaFoldRoundTrip(@TempDir Path dir) {
+        TrainingCheckpoint plain = checkpoint(12);
+        TrainingCheckpoint withSkips = new TrainingCheckpoint(plain.progress(), plain.weights(), plain.ema(),
+                plain.emaUpdates(), plain.optimizer(), plain.run(), true, java.util.List.of(3L, 11L));
+        TrainingCheckpoint back = CheckpointStore.read(new CheckpointStore(dir, 3).write(withSkips));
+        assertEquals(java.util.List.of(3L, 11L), back.skippedIterations());
+        assertTrue(back.emaSkipsNextFold());
+        TrainingCheckpoint none = CheckpointStore.read(new CheckpointStore(dir.resolve("b"), 3).write(plain));
+        assertEquals(java.util.List.of(), none.skippedIterations());
+        assertTrue(!none.emaSkipsNextFold());
+    }
+
+    /** A poisoned state never replaces good checkpoints: every tensor kind is checked before anything is touched. */
+    @Test
+    void nonFiniteTensorsAreRefusedAndTheExistingCheckpointsKept(@TempDir Path dir) throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, 1);
+        Path good = store.write(checkpoint(4));
+        byte[] goodBytes = Files.readAllBytes(good.resolve("checkpoint.safetensors"));
+        TrainingCheckpoint base = checkpoint(6);
+        Map<String, NamedTensor> nanWeights = Map.of("w", new NamedTensor(new int[] {2, 2},
+                new float[] {1, Float.NaN, 3, Float.NaN}));
+        Map<String, NamedTensor> infEma = Map.of("w", new NamedTensor(new int[] {2, 2},
+                new float[] {0, 0, Float.NEGATIVE_INFINITY, 0}));
+        Map<String, PartitionedOptimizerState.GroupState> nanMoments = Map.of("blocks.0",
+                new PartitionedOptimizerState.GroupState(6, Map.of("exp_avg", new float[] {Float.NaN, 0})));
+        String[] expected = {
+            "refusing to write checkpoint of iteration 6 in " + dir + ": tensor model/w holds 2 non-finite "
+                    + "values of 4 (the first, NaN, at element 1); nothing was written",
+            "tensor ema/w holds 1 non-finite value of 4 (the first, -Infinity, at element 2)",
+            "tensor optim/blocks.0/exp_avg holds 1 non-finite value of 2 (the first, NaN, at element 0)"};
+        TrainingCheckpoint[] poisoned = {
+            new TrainingCheckpoint(base.progress(), nanWeights, base.ema(), 6, base.optimizer(), base.run()),
+            new TrainingCheckpoint(base.progress(), base.weights(), infEma, 6, base.optimizer(), base.run()),
+            new TrainingCheckpoint(base.progress(), base.weights(), base.ema(), 6, nanMoments, base.run())};
+        for (int i = 0; i < poisoned.length; i++) {
+            TrainingCheckpoint bad = poisoned[i];
+            dev.sparkvit.model.io.NonFiniteValuesException refused = assertThrows(
+                    dev.sparkvit.model.io.NonFiniteValuesException.class, () -> store.write(bad));
+            assertTrue(refused.getMessage().contains(expected[i]), refused.getMessage());
+            // keep = 1: a written iter-6 would have pruned iter-4
+            assertEquals(java.util.List.of(good), store.list());
+            assertArrayEquals(goodBytes, Files.readAllBytes(good.resolve("checkpoint.safetensors")));
+            try (var entries = Files.list(dir)) {
+                assertEquals(1, entries.count(), "no temporary folder left behind");
+            }
+        }
+    }
 }

@@ -41,6 +41,19 @@ class PretrainConfigErrorsTest {
         assertEquals(64, settings.batchSize());
         assertEquals(0.2, settings.temperature());
         assertEquals("adamw", settings.optimizer());
+        assertEquals(dev.sparkvit.engine.NonFinitePolicy.stop(), settings.nonFinite());
+    }
+
+    @Test
+    void theNonFiniteKeysAreReadAndChecked() throws IOException {
+        Path file = write("data:\n  dataset: DS\ntraining:\n  non_finite: skip\n  max_skipped_steps: 3\n");
+        assertEquals(dev.sparkvit.engine.NonFinitePolicy.skip(3), PretrainConfig.read(YamlConfig.load(file))
+                .nonFinite());
+        String mode = error("data:\n  dataset: DS\ntraining:\n  non_finite: ignore\n");
+        assertTrue(mode.contains("pretrain.yaml:4") && mode.contains("training.non_finite = ignore")
+                && mode.contains("stop") && mode.contains("skip"), mode);
+        String bound = error("data:\n  dataset: DS\n", "training.max_skipped_steps=0");
+        assertTrue(bound.contains("training.max_skipped_steps = 0") && bound.contains("[1, 10000]"), bound);
     }
 
     @Test

@@ -34,11 +34,16 @@ public final class VitWeights {
     public record ImportReport(List<String> loaded, List<String> missingFromFile, List<String> unusedFromFile) {
     }
 
-    /** Writes every parameter of {@code vit} under its timm name, with {@code metadata} in the header. */
+    /**
+     * Writes every parameter of {@code vit} under its timm name, with {@code metadata} in the header.
+     *
+     * @throws NonFiniteValuesException (before touching the file) when a parameter holds NaN or infinity
+     */
     public static void save(VisionTransformer vit, Path file, Map<String, String> metadata) throws IOException {
         Map<String, NamedTensor> tensors = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) ->
                 tensors.put(name, new NamedTensor(Tensors.shape(tensor), Tensors.toArray(tensor))));
+        NonFiniteValuesException.requireFinite(tensors, "weights file " + file);
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.putIfAbsent("format", "pt"); // what timm/safetensors' torch loader expects
         SafeTensors.write(file, tensors, meta);

@@ -133,6 +133,16 @@ public final class AdamW extends FloatOptimMethod implements StatefulOptimMethod
         }
     }
 
+    /**
+     * A step dropped by the non-finite guard: the step count moves on (the schedule, and the bias correction of the
+     * following steps, count it as taken, as a zero-rate step does); weights and moments stay as they were.
+     */
+    @Override
+    protected void skipStep() {
+        step++;
+        currentRate = schedule.rate(step - 1);
+    }
+
     @Override
     public double getLearningRate() {
         return currentRate;

@@ -64,6 +64,13 @@ public final class SgdMomentum extends FloatOptimMethod implements StatefulOptim
         }
     }
 
+    /** A step dropped by the non-finite guard: the step count moves on; weights and momentum stay as they were. */
+    @Override
+    protected void skipStep() {
+        step++;
+        currentRate = schedule.rate(step - 1);
+    }
+
     @Override
     public long step() {
         return step;

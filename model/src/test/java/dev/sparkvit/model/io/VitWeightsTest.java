@@ -42,6 +42,21 @@ class VitWeightsTest {
         assertEquals("micro", SafeTensors.read(file).metadata().get("preset"));
     }
 
+    /** Final weights are never written from a poisoned model, and an earlier file of that name is left alone. */
+    @Test
+    void weightsHoldingNanOrInfinityAreRefusedBeforeTheFileIsTouched(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("vit.safetensors");
+        VitWeights.save(VisionTransformer.classifier(MICRO, 3, 1), file, Map.of());
+        byte[] good = java.nio.file.Files.readAllBytes(file);
+        VisionTransformer poisoned = VisionTransformer.classifier(MICRO, 3, 2);
+        Tensor<Float> bias = poisoned.namedParameters().get("head.bias");
+        bias.setValue(2, Float.POSITIVE_INFINITY);
+        NonFiniteValuesException refused = assertThrows(NonFiniteValuesException.class, () -> VitWeights.save(poisoned, file, Map.of()));
+        assertEquals("refusing to write weights file " + file + ": tensor head.bias holds 1 non-finite value of 3 "
+                + "(the first, Infinity, at element 1); nothing was written", refused.getMessage());
+        assertArrayEquals(good, java.nio.file.Files.readAllBytes(file));
+    }
+
     @Test
     void sharedMatchMovesTheEncoderFromSimclrToAClassifier(@TempDir Path dir) throws IOException {
         VisionTransformer ssl = VisionTransformer.simclr(MICRO, 16, 1);

@@ -4,6 +4,7 @@ import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.train.TrainingConfig;
@@ -49,6 +50,7 @@ public final class FinetuneConfig {
         double weightDecay = training.number("weight_decay", 0.05, 0, false, 10);
         int warmup = training.integer("warmup_epochs", 3, 0, 100_000);
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
+        NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
                 training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
@@ -93,7 +95,7 @@ public final class FinetuneConfig {
                 + batchSize / accumulation : ""), replicas);
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
-                layerDecay, weightDecay, warmup, clip, severity, mixing, loss, ema, freezeOut, tta ? views : List.of("identity"),
-                every, keep, onCorrupt, seed, yaml.file());
+                layerDecay, weightDecay, warmup, clip, nonFinite, severity, mixing, loss, ema, freezeOut,
+                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file());
     }
 }

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
@@ -13,6 +14,7 @@ import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
+import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
@@ -22,6 +24,7 @@ import dev.sparkvit.jobs.inference.TtaViews;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
+import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.model.losses.ClassWeights;
@@ -39,6 +42,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -52,7 +56,8 @@ import org.slf4j.LoggerFactory;
  * warmup + cosine; mixup and cutmix within each micro-batch on the executors; cross-entropy with label smoothing,
  * focal loss or their combination, with class weights from the training split; global-norm clipping; an EMA of the
  * weights validated beside the live ones every epoch; FreezeOut optional; gradient accumulation; checkpoints and
- * resume as in pretraining. Writes the live and EMA classifiers, the curves and TensorBoard events.
+ * resume as in pretraining. Writes the live and EMA classifiers, the curves and TensorBoard events. A non-finite
+ * loss or gradient stops the run or skips the step, as in pretraining.
  */
 public final class FinetuneJob {
     private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
@@ -62,6 +67,7 @@ public final class FinetuneJob {
     private final boolean resume;
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
+    private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
 
     public FinetuneJob(FinetuneSettings settings, boolean resume, PrintStream console) {
         this.settings = settings;
@@ -72,6 +78,12 @@ public final class FinetuneJob {
     /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
     FinetuneJob stopAfter(long iteration) {
         this.stopAfter = iteration;
+        return this;
+    }
+
+    /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
+    FinetuneJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
+        this.wrapModel = wrap;
         return this;
     }
 
@@ -142,7 +154,8 @@ public final class FinetuneJob {
                     + "cross-entropy %.3f): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
                     fit.trainAccuracy(), fit.valAccuracy());
         }
-        EmaContainer ema = new EmaContainer(vit.module(), settings.ema().decay(), settings.ema().warmup(), k);
+        EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
+                settings.ema().warmup(), k);
         ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
         int flatSize = ema.getParameters()._1().nElement();
         Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
@@ -151,12 +164,14 @@ public final class FinetuneJob {
         DistributedTraining training = DistributedTraining.of(ema, data, criterion(counts), micro)
                 .optimMethods(optimizers.methods())
                 .clipGradientNorm(settings.clipGradNorm())
+                .nonFinite(settings.nonFinite())
                 .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
                 .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+        training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
         if (checkpoint != null) {
             RunState.restore(checkpoint, vit, ema);
             training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
-                    flatSize, partitions, optimizers::method));
+                    flatSize, partitions, optimizers::method), checkpoint.skippedIterations());
             console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                     total, checkpoint.progress().epoch() + 1);
         }
@@ -182,7 +197,13 @@ public final class FinetuneJob {
             long next = segments.next(done);
             vit.encoder().setIteration(done);
             long t0 = System.nanoTime();
-            training.trainUntil(next);
+            try {
+                training.trainUntil(next);
+            } catch (NonFiniteTrainingException stop) {
+                training.close();
+                val.unpersist();
+                throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules(), k);

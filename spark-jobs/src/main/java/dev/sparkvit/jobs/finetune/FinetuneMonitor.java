@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.finetune;
 
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
+import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.model.optim.LearningRateSchedule;
 import dev.sparkvit.report.LineChart;
 import java.io.PrintStream;
@@ -49,10 +50,9 @@ final class FinetuneMonitor {
 
     void epoch(int epoch, float[] losses, double seconds, long images, long iterationsDone, ClassificationMetrics live,
             ClassificationMetrics ema) {
-        double mean = 0;
-        for (float loss : losses) {
-            mean += loss / losses.length;
-        }
+        NonFiniteSteps.EpochLoss epochLoss = NonFiniteSteps.epochLoss(losses, iterationsDone - losses.length,
+                training.skippedIterations());
+        double mean = epochLoss.mean();
         double throughput = images / seconds;
         training.scalar("epoch/train_loss", mean, iterationsDone);
         training.scalar("epoch/images_per_second", throughput, iterationsDone);
@@ -67,10 +67,10 @@ final class FinetuneMonitor {
         history.add(new Epoch(epoch, mean, throughput, seconds, live, ema));
         double perIteration = trainedIterations == 0 ? 0 : trainedSeconds / trainedIterations;
         long eta = Math.round(perIteration * (totalIterations - iterationsDone));
-        console.printf("epoch %d/%d  loss %.4f  val acc %.3f loss %.3f%s  %.0f img/s  %.1f s  ETA %d:%02d%n",
+        console.printf("epoch %d/%d  loss %.4f  val acc %.3f loss %.3f%s  %.0f img/s  %.1f s  ETA %d:%02d%s%n",
                 epoch + 1, epochs, mean, live.accuracy(), live.meanLoss(), ema == null ? ""
                         : String.format("  (EMA acc %.3f loss %.3f)", ema.accuracy(), ema.meanLoss()),
-                throughput, seconds, eta / 60, eta % 60);
+                throughput, seconds, eta / 60, eta % 60, epochLoss.note());
     }
 
     List<Epoch> history() {

@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.finetune;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -31,6 +32,7 @@ import java.util.Objects;
  * @param weightDecay decoupled weight decay outside the no-decay set
  * @param warmupEpochs linear warmup, in epochs
  * @param clipGradNorm global L2 norm of the gradient (of each micro-batch under accumulation); 0 = off
+ * @param nonFinite stop at, or skip, an iteration whose loss or gradient is not finite (may change on resume)
  * @param severity augmentation severity: light, moderate or aggressive
  * @param mixup mixup and cutmix
  * @param loss the loss and its class weighting
@@ -45,9 +47,10 @@ import java.util.Objects;
  */
 public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset,
         Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
-        double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm, String severity, Mixing mixup, Loss loss, Ema ema,
-        PretrainSettings.FreezeOut freezeOut, List<String> tta, int checkpointEvery, int keepCheckpoints,
-        CheckpointStore.OnCorrupt onCorrupt, long seed, String source) {
+        double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
+        NonFinitePolicy nonFinite, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
+        List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
+        String source) {
 
     /** Mixup and cutmix of each micro-batch; when both are on, each batch uses one of them with equal chance. */
     public record Mixing(boolean mixup, double mixupAlpha, boolean cutmix, double cutmixAlpha)
@@ -78,6 +81,7 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         Objects.requireNonNull(outputDir, "outputDir");
         Objects.requireNonNull(onCorrupt, "onCorrupt");
         tta = List.copyOf(tta);
+        Objects.requireNonNull(nonFinite, "nonFinite");
         require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",

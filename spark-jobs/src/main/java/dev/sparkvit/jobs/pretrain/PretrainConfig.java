@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.pretrain;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
@@ -35,6 +36,7 @@ public final class PretrainConfig {
         double larsEta = training.number("lars_eta", 0.001, 0, true, 1);
         int warmup = training.integer("warmup_epochs", 2, 0, 100_000);
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
+        NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         ConfigSection freeze = training.section("freezeout");
         PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
@@ -61,7 +63,7 @@ public final class PretrainConfig {
         }
         TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
         return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
-                batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, temperature, projectionDim, freezeOut,
-                emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery, seed, yaml.file());
+                batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, temperature,
+                projectionDim, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery, seed, yaml.file());
     }
 }

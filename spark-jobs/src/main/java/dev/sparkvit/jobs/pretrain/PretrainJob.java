@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
@@ -14,9 +15,12 @@ import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
+import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
+import dev.sparkvit.jobs.train.TrainingDivergedException;
 import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
@@ -31,6 +35,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -46,6 +51,10 @@ import org.slf4j.LoggerFactory;
  * monitoring, probes the EMA encoder every K epochs and writes checkpoints (weights, EMA, every group's optimiser
  * moments gathered from the partitions, progress). A run started with {@code resume} continues from the newest
  * checkpoint and ends with the weights an uninterrupted run would have.
+ *
+ * <p>An iteration whose loss or averaged gradient is not finite stops the run before its update
+ * ({@link TrainingDivergedException}, nothing written after the newest checkpoint) or, with
+ * {@code training.non_finite: skip}, is skipped exactly and reported.
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
@@ -55,6 +64,7 @@ public final class PretrainJob {
     private final boolean resume;
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
+    private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
 
     public PretrainJob(PretrainSettings settings, boolean resume, PrintStream console) {
         this.settings = settings;
@@ -65,6 +75,12 @@ public final class PretrainJob {
     /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
     PretrainJob stopAfter(long iteration) {
         this.stopAfter = iteration;
+        return this;
+    }
+
+    /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
+    PretrainJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
+        this.wrapModel = wrap;
         return this;
     }
 
@@ -107,7 +123,7 @@ public final class PretrainJob {
         Sequential<Float> twoViews = Layers.sequential("simclr");
         twoViews.add(Layers.joinBatch());
         twoViews.add(vit.module());
-        EmaContainer ema = new EmaContainer(twoViews, settings.emaDecay(), settings.emaWarmup());
+        EmaContainer ema = new EmaContainer(wrapModel.apply(twoViews), settings.emaDecay(), settings.emaWarmup());
         ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
         int flatSize = ema.getParameters()._1().nElement();
         Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
@@ -117,12 +133,14 @@ public final class PretrainJob {
                         settings.batchSize())
                 .optimMethods(optimizers.methods())
                 .clipGradientNorm(settings.clipGradNorm())
+                .nonFinite(settings.nonFinite())
                 .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))
                 .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+        training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
         if (checkpoint != null) {
             RunState.restore(checkpoint, vit, ema);
             training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
-                    flatSize, BigDlEngine.nodeNumber(), optimizers::method));
+                    flatSize, BigDlEngine.nodeNumber(), optimizers::method), checkpoint.skippedIterations());
             console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                     total, checkpoint.progress().epoch() + 1);
         }
@@ -145,7 +163,12 @@ public final class PretrainJob {
             long next = segments.next(done);
             vit.encoder().setIteration(done);
             long t0 = System.nanoTime();
-            training.trainUntil(next);
+            try {
+                training.trainUntil(next);
+            } catch (NonFiniteTrainingException stop) {
+                training.close();
+                throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules());

@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.pretrain;
 
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.model.optim.LearningRateSchedule;
 import dev.sparkvit.model.vit.LayerScaleStats;
 import dev.sparkvit.report.LineChart;
@@ -50,10 +51,9 @@ final class PretrainMonitor {
     /** Records a finished epoch (0-based) and prints its line. */
     void epoch(int epoch, float[] losses, double seconds, long images, long iterationsDone,
             List<LayerScaleStats> layerScale, LinearProbe.Result probe) {
-        double mean = 0;
-        for (float loss : losses) {
-            mean += loss / losses.length;
-        }
+        NonFiniteSteps.EpochLoss epochLoss = NonFiniteSteps.epochLoss(losses, iterationsDone - losses.length,
+                training.skippedIterations());
+        double mean = epochLoss.mean();
         double throughput = images / seconds;
         long step = iterationsDone;
         training.scalar("epoch/loss", mean, step);
@@ -69,9 +69,10 @@ final class PretrainMonitor {
         history.add(new Epoch(epoch, mean, throughput, seconds, probe));
         double perIteration = trainedIterations == 0 ? 0 : trainedSeconds / trainedIterations;
         long eta = Math.round(perIteration * (totalIterations - iterationsDone));
-        console.printf("epoch %d/%d  loss %.4f  %.0f img/s  %.1f s  ETA %s%s%n", epoch + 1, epochs, mean, throughput,
-                seconds, clock(eta), probe == null ? "" : String.format("  probe pooled %.3f, mean tokens %.3f",
-                        probe.pooledAccuracy(), probe.meanAccuracy()));
+        console.printf("epoch %d/%d  loss %.4f  %.0f img/s  %.1f s  ETA %s%s%s%n", epoch + 1, epochs, mean,
+                throughput, seconds, clock(eta), probe == null ? "" : String.format(
+                        "  probe pooled %.3f, mean tokens %.3f", probe.pooledAccuracy(), probe.meanAccuracy()),
+                epochLoss.note());
     }
 
     List<Epoch> history() {

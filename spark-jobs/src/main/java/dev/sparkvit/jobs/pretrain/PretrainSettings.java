@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.pretrain;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,6 +24,7 @@ import java.util.Objects;
  * @param larsEta LARS trust coefficient
  * @param warmupEpochs linear warmup, in epochs
  * @param clipGradNorm global L2 norm the gradient is clipped to; 0 = off
+ * @param nonFinite stop at, or skip, an iteration whose loss or gradient is not finite (may change on resume)
  * @param temperature NT-Xent temperature
  * @param projectionDim SimCLR projection size
  * @param freezeOut FreezeOut knobs
@@ -37,9 +39,9 @@ import java.util.Objects;
  */
 public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
-        double clipGradNorm, double temperature, int projectionDim, FreezeOut freezeOut, double emaDecay,
-        boolean emaWarmup, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt,
-        int probeEvery, long seed, String source) {
+        double clipGradNorm, NonFinitePolicy nonFinite, double temperature, int projectionDim, FreezeOut freezeOut,
+        double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
+        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
 
     /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
     public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
@@ -51,6 +53,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         Objects.requireNonNull(outputDir, "outputDir");
         Objects.requireNonNull(freezeOut, "freezeOut");
         Objects.requireNonNull(onCorrupt, "onCorrupt");
+        Objects.requireNonNull(nonFinite, "nonFinite");
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
         require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),

@@ -5,6 +5,7 @@ import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.NonFiniteValuesException;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
@@ -52,14 +53,24 @@ public final class ProbeEncoder {
             throw new ConfigException(source + " records no model preset: give --preset");
         }
         VisionTransformer vit = VisionTransformer.encoderOnly(VitPresets.get(name).withImgSize(imgSize), 0);
+        Map<String, NamedTensor> used = new java.util.LinkedHashMap<>();
         vit.namedParameters().forEach((param, tensor) -> {
             NamedTensor value = read.tensors().get(param);
             if (value == null || value.values().length != tensor.nElement()) {
                 throw new ConfigException(source + " has no " + param + " of " + tensor.nElement() + " values for "
                         + "preset " + name + " at " + imgSize + " px");
             }
-            tensor.copy(Tensors.of(value.values(), Tensors.shape(tensor)));
+            used.put(param, value);
         });
+        // NaN weights would poison every probe and fine-tuning step (and DLlib's own set-up check fails on them with
+        // a misleading message): name the tensor instead
+        String problem = NonFiniteValuesException.firstNonFinite(used);
+        if (problem != null) {
+            throw new ConfigException(source + ": " + problem + "; an encoder cannot be probed or fine-tuned from "
+                    + "NaN or infinite weights");
+        }
+        vit.namedParameters().forEach((param, tensor) -> tensor.copy(Tensors.of(used.get(param).values(),
+                Tensors.shape(tensor))));
         return vit;
     }
 

@@ -25,8 +25,8 @@ import java.util.function.Consumer;
 
 /**
  * What a training job (pretraining, fine-tuning) saves in and restores from a checkpoint: the live weights by timm
- * name, the EMA and its update count, every group's optimiser history gathered from the partitions, the progress and
- * the run's settings, which must not change on resume.
+ * name, the EMA and its update count, every group's optimiser history gathered from the partitions, the progress, the
+ * steps skipped as non-finite, and the run's settings, which must not change on resume.
  */
 public final class RunState {
     private RunState() {
@@ -87,7 +87,8 @@ public final class RunState {
             average.put(entry.getKey(), named(averaged.get(i++)));
         }
         return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
-                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize), fingerprint);
+                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize), fingerprint,
+                ema.skipsNextFold(), training.skippedIterations());
     }
 
     /**
@@ -125,7 +126,8 @@ public final class RunState {
             entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
             average.add(avg.values());
         }
-        ema.restore(average, checkpoint.emaUpdates(), checkpoint.progress().iterations());
+        ema.restore(average, checkpoint.emaUpdates(), checkpoint.progress().iterations(),
+                checkpoint.emaSkipsNextFold());
     }
 
     /** Copies the EMA weights into {@code copy}, a model of the same architecture. */

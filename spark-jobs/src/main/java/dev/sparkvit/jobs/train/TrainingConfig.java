@@ -4,6 +4,7 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.vit.VitPresets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,17 @@ public final class TrainingConfig {
     public static CheckpointStore.OnCorrupt onCorrupt(ConfigSection checkpoint) {
         return CheckpointStore.OnCorrupt.valueOf(checkpoint.choice("on_corrupt", "fail", "fail", "previous")
                 .toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * {@code training.non_finite} (stop, the default, or skip) and {@code training.max_skipped_steps} (1 to 10000,
+     * default 10; read with stop too, so that a typo is caught either way): what an iteration whose loss or averaged
+     * gradient is NaN or infinite does.
+     */
+    public static NonFinitePolicy nonFinite(ConfigSection training) {
+        String mode = training.choice("non_finite", "stop", "stop", "skip");
+        int maxSkipped = training.integer("max_skipped_steps", 10, 1, 10_000);
+        return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
     }
 
     /** {@code model.preset}: one of the presets, vit_nano_patch4_32 by default. */
