@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 
+import dev.sparkvit.data.image.Decoders;
 import dev.sparkvit.data.image.RejectReason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -93,6 +94,7 @@ public final class IngestJob {
                     + "--incremental to add new files to it, or choose a new output folder");
         }
         String root = qualifiedRoot(hadoop);
+        Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work
 
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
