@@ -26,7 +26,8 @@ help:
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 
-# bootstrap also installs the optional native image decoders (libjpeg-turbo) when root; ingest works without them.
+# bootstrap also installs the optional native image libraries (libjpeg-turbo, libdeflate) when root; ingest works
+# without them.
 bootstrap:
 	@submit/bootstrap.sh
 	@submit/codecs.sh

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs the native image decoder sparkvit's ingestion uses when it loads (README, "The data pipeline";
+# Installs the native libraries sparkvit's image decoding uses when they load (README, "The data pipeline";
 # dev.sparkvit.data.image.Decoders): libjpeg-turbo's TurboJPEG library (Debian's libturbojpeg0, Ubuntu's
-# libturbojpeg), the SIMD JPEG decoder Pillow uses. Does nothing when it is present; installs it with apt-get when run
-# as root (`make bootstrap` runs this). It never fails its caller: without it, JPEGs are decoded by the JDK's ImageIO,
-# to the same pixels, about 1.7x slower.
+# libturbojpeg), the SIMD JPEG decoder Pillow uses, and libdeflate (libdeflate0), whole-buffer inflate for PNG.
+# Does nothing when they are present; installs the missing ones with apt-get when run as root (`make bootstrap` runs
+# this). It never fails its caller: without them, JPEGs are decoded by the JDK's ImageIO and PNG data is inflated by
+# java.util.zip, to the same pixels, more slowly.
 #
 # Environment: SPARKVIT_CODECS_INSTALL=0 to only report what is missing.
 set -uo pipefail
 
-LIBS=(libturbojpeg.so.0)
-PACKAGES=("libturbojpeg0|libturbojpeg")   # Debian's name | Ubuntu's name
+LIBS=(libturbojpeg.so.0 libdeflate.so.0)
+PACKAGES=("libturbojpeg0|libturbojpeg" libdeflate0)   # Debian's name | Ubuntu's name
 
 log() { printf 'codecs: %s\n' "$*" >&2; }
 
@@ -26,8 +27,8 @@ if [[ -z "$todo" ]]; then
   exit 0
 fi
 if [[ "${SPARKVIT_CODECS_INSTALL:-1}" == 0 || $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-  log "missing ${todo//|/ or }: JPEGs are decoded by ImageIO (slower, same pixels); install as root with" \
-    "'apt-get install ${todo%%|*}' (Debian) to use libjpeg-turbo"
+  log "missing ${todo//|/ or }: images decode more slowly, to the same pixels (ImageIO, java.util.zip); install" \
+    "as root with apt-get (Debian: libturbojpeg0 libdeflate0) to use them"
   exit 0
 fi
 
@@ -45,7 +46,7 @@ for want in $todo; do
 done
 todo="$(missing)"
 if [[ -n "$todo" ]]; then
-  log "apt-get could not install ${todo//|/ or }; JPEGs are decoded by ImageIO"
+  log "apt-get could not install ${todo//|/ or }; images decode without them, more slowly"
 else
   log "installed: ${LIBS[*]}"
 fi

@@ -8,32 +8,41 @@ import org.slf4j.LoggerFactory;
 /**
  * Which decoders {@link ImageDecoder} uses besides ImageIO. Setting: {@value #PROPERTY} (system property), else
  * {@value #ENV} (environment, so {@code spark.executorEnv} carries it to executors): {@code auto} (default) takes
- * libjpeg-turbo for JPEG when {@code libturbojpeg.so.0} loads; {@code imageio} decodes everything with the JDK's
- * ImageIO, as before. Both give the same pixels and verdicts (see {@link ImageDecoder}); the native library comes
- * from Debian's {@code libturbojpeg0} ({@code submit/codecs.sh} installs it).
+ * libjpeg-turbo for JPEG when {@code libturbojpeg.so.0} loads, and {@link PngReader} for 8-bit RGB(A) PNG, inflating
+ * with libdeflate when {@code libdeflate.so.0} loads; {@code imageio} decodes everything with the JDK's ImageIO, as
+ * before these existed. Both give the same pixels and verdicts (see {@link ImageDecoder}); the native libraries come
+ * from Debian's {@code libturbojpeg0} and {@code libdeflate0} ({@code submit/codecs.sh} installs them).
  *
  * @param turboJpeg JPEG through {@link TurboJpeg}
+ * @param javaPng PNG through {@link PngReader}
+ * @param libDeflate {@link PngReader} inflates with {@link LibDeflate} (else {@code java.util.zip.Inflater})
  */
-public record Decoders(boolean turboJpeg) {
+public record Decoders(boolean turboJpeg, boolean javaPng, boolean libDeflate) {
     public static final String PROPERTY = "sparkvit.decoders";
     public static final String ENV = "SPARKVIT_DECODERS";
     private static final Logger LOG = LoggerFactory.getLogger(Decoders.class);
     private static Decoders configured;
 
     public Decoders {
+        if (libDeflate && !javaPng) {
+            throw new IllegalArgumentException("libdeflate is used only by the Java PNG reader");
+        }
         if (turboJpeg && !TurboJpeg.available()) {
             throw new IllegalStateException("libturbojpeg is not loaded: " + TurboJpeg.loadError());
+        }
+        if (libDeflate && !LibDeflate.available()) {
+            throw new IllegalStateException("libdeflate is not loaded: " + LibDeflate.loadError());
         }
     }
 
     /** ImageIO alone. */
     public static Decoders imageIo() {
-        return new Decoders(false);
+        return new Decoders(false, false, false);
     }
 
     /** Every decoder that loads in this JVM. */
     public static Decoders fastest() {
-        return new Decoders(TurboJpeg.available());
+        return new Decoders(TurboJpeg.available(), true, LibDeflate.available());
     }
 
     /**
@@ -70,6 +79,9 @@ public record Decoders(boolean turboJpeg) {
     public String describe() {
         String jpeg = turboJpeg ? "JPEG libjpeg-turbo" : "JPEG ImageIO" + (TurboJpeg.available() ? ""
                 : " (libturbojpeg.so.0 not loaded: " + TurboJpeg.loadError() + ")");
-        return jpeg + ", other formats and files it does not take ImageIO";
+        String png = !javaPng ? "PNG ImageIO" : "PNG 8-bit RGB(A) Java reader with " + (libDeflate ? "libdeflate"
+                : "java.util.zip" + (LibDeflate.available() ? "" : " (libdeflate.so.0 not loaded: "
+                        + LibDeflate.loadError() + ")"));
+        return jpeg + ", " + png + ", other formats and files those do not take ImageIO";
     }
 }

@@ -25,9 +25,10 @@ import javax.imageio.stream.ImageInputStream;
  * from their raw raster (Adobe inverted CMYK when the decoder reports it).
  *
  * <p>ImageIO decodes everything unless a faster decoder takes the file ({@link Decoders}): YCbCr and RGB JPEGs go to
- * libjpeg-turbo ({@link TurboJpeg}) once their header passes the checks above. It only ever accepts a file, one it
- * decodes cleanly, with the same pixels ImageIO gives; every other file (a header failing a check, truncated or
- * corrupt data) goes to ImageIO, so every verdict, reason and detail is ImageIO's as before.
+ * libjpeg-turbo ({@link TurboJpeg}) and 8-bit RGB and RGBA PNGs to {@link PngReader} once their header passes the
+ * checks above. These only ever accept a file, one they decode cleanly, with the same pixels ImageIO gives; every
+ * other file (a header failing a check, truncated or corrupt data) goes to ImageIO, so every verdict, reason and
+ * detail is ImageIO's as before.
  */
 public final class ImageDecoder {
     static {
@@ -62,7 +63,8 @@ public final class ImageDecoder {
         }
         DecodeResult fast;
         try {
-            fast = decoders.turboJpeg() && isJpeg(bytes) ? turboJpeg(bytes) : null;
+            fast = decoders.turboJpeg() && isJpeg(bytes) ? turboJpeg(bytes)
+                    : decoders.javaPng() && PngReader.isPng(bytes) ? javaPng(bytes) : null;
         } catch (RuntimeException | OutOfMemoryError e) {
             return failure("image", e);
         }
@@ -81,6 +83,17 @@ public final class ImageDecoder {
             RgbImage image = jpeg.decode(bytes, header.width(), header.height());
             return image == null ? null : DecodeResult.ok(image);
         }
+    }
+
+    /** The image decoded by {@link PngReader}, or null when ImageIO is to decide. */
+    private DecodeResult javaPng(byte[] bytes) {
+        PngReader.Header header = PngReader.header(bytes);
+        if (header == null || !header.supported()
+                || checkHeader("png", header.width(), header.height(), bytes.length) != null) {
+            return null;
+        }
+        RgbImage image = PngReader.decode(bytes, header, decoders.libDeflate());
+        return image == null ? null : DecodeResult.ok(image);
     }
 
     static boolean isJpeg(byte[] bytes) {
