@@ -99,16 +99,16 @@ public final class DataBenchmark {
         IngestBenchmark smallIngest = small == null ? null
                 : new IngestBenchmark(small, smallPerClass * SyntheticImageFolder.CLASSES.size(), ingestSize, repeats);
         AugmentBenchmark augment = new AugmentBenchmark(repeats);
-        add.accept(ingest.work());
+        ingest.work().forEach(add);
 
         Map<Integer, AugmentBenchmark.StoredSet> stored = new LinkedHashMap<>();
         for (int i = 0; i < localCores.size(); i++) {
             SparkSession spark = sessions.apply(localCores.get(i));
             try {
                 Path keep = i == 0 ? dataset(work, ingestSize) : null;
-                add.accept(ingest.endToEnd(spark, work.resolve("scratch"), small == null ? keep : null));
+                ingest.endToEnd(spark, work.resolve("scratch"), small == null ? keep : null).forEach(add);
                 if (smallIngest != null) {
-                    add.accept(smallIngest.endToEnd(spark, work.resolve("scratch"), keep));
+                    smallIngest.endToEnd(spark, work.resolve("scratch"), keep).forEach(add);
                 }
                 if (i == 0) {
                     for (int size : pairSizes.subList(1, pairSizes.size())) {
