@@ -196,6 +196,10 @@ case_ "SPARKVIT_MKL_CPU reaches executors and a cluster-mode driver"
 SPARKVIT_MKL_CPU=avx2 run --cluster conf/cluster/kubernetes.yaml --dry-run -- pretrain
 if ok; then conf spark.executorEnv.SPARKVIT_MKL_CPU=avx2; conf spark.kubernetes.driverEnv.SPARKVIT_MKL_CPU=avx2; fi
 
+case_ "SPARKVIT_DECODERS reaches executors and a cluster-mode driver"
+SPARKVIT_DECODERS=imageio run --cluster conf/cluster/yarn.yaml --dry-run -- ingest
+if ok; then conf spark.executorEnv.SPARKVIT_DECODERS=imageio; conf spark.yarn.appMasterEnv.SPARKVIT_DECODERS=imageio; fi
+
 case_ "docs/CONFIG.md documents every cluster-profile key"
 for key in $(python3 -c 'import importlib.util, sys
 spec = importlib.util.spec_from_file_location("p", "submit/cluster-profile.py")
