@@ -29,8 +29,11 @@ help:
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing, real training; docs/RELIABILITY.md)"
 
+# bootstrap also installs the optional native image libraries (libjpeg-turbo, libdeflate) when root; ingest works
+# without them.
 bootstrap:
 	@submit/bootstrap.sh
+	@submit/codecs.sh
 
 build: bootstrap
 	$(MVN) $(MVN_FLAGS) -DskipTests package

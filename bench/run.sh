@@ -49,12 +49,17 @@ done
 
 # ---- 3-4. Augmentation and ingestion: ours (one thread, and through Spark) and torchvision / PIL on the same files
 say "3-4. augmentation and ingestion"
-DR=(--repeats 3); [[ "$QUICK" == 1 ]] && DR=(--repeats 1 --images-per-class 10)
+# ingestion on 2000 files, and end to end also on the first 500 (DIR/inputs-500): two sizes give Spark's fixed cost
+DR=(--repeats 3); [[ "$QUICK" == 1 ]] && DR=(--repeats 1 --images-per-class 10 --small-images-per-class 5)
 $SV bench data --work "$WORK/data" "${DR[@]}" --json "$OUT/data-sparkvit.json"
 DATASETS=(); for d in "$WORK"/data/dataset-*; do DATASETS+=(--dataset "$d"); done
 "$PY" bench/python/augment_ref.py "${DATASETS[@]}" --repeats "${DR[1]}" --json "$OUT/data-torchvision.json"
 "$PY" bench/python/ingest_ref.py --input "$WORK/data/inputs" --output "$WORK/data/pil" --repeats "${DR[1]}" \
   --json "$OUT/data-pil.json"
+for small in "$WORK"/data/inputs-*; do
+  "$PY" bench/python/ingest_ref.py --input "$small" --output "$WORK/data/pil" --repeats "${DR[1]}" \
+    --end-to-end-only --json "$OUT/data-pil-${small##*/}.json"
+done
 
 # ---- 5-6. Scaling and FreezeOut: the product's own pretraining on the demo dataset
 say "5-6. the demo dataset"

@@ -196,6 +196,10 @@ case_ "SPARKVIT_MKL_CPU reaches executors and a cluster-mode driver"
 SPARKVIT_MKL_CPU=avx2 run --cluster conf/cluster/kubernetes.yaml --dry-run -- pretrain
 if ok; then conf spark.executorEnv.SPARKVIT_MKL_CPU=avx2; conf spark.kubernetes.driverEnv.SPARKVIT_MKL_CPU=avx2; fi
 
+case_ "SPARKVIT_DECODERS reaches executors and a cluster-mode driver"
+SPARKVIT_DECODERS=imageio run --cluster conf/cluster/yarn.yaml --dry-run -- ingest
+if ok; then conf spark.executorEnv.SPARKVIT_DECODERS=imageio; conf spark.yarn.appMasterEnv.SPARKVIT_DECODERS=imageio; fi
+
 # ---- security: no user string reaches bash arithmetic or eval (docs/SECURITY.md) ----
 # The standalone pre-flight asks the master's web UI for its workers; a stand-in curl answers with one alive worker
 # (1 core, 1024 MiB), so the launcher runs its real, non-dry-run path up to the stand-in spark-submit.

@@ -22,6 +22,22 @@ def timed_runs(repeats, work):
     return seconds
 
 
+def timed_runs_with_cpu(repeats, work):
+    """(wall seconds, process CPU seconds) of each of `repeats` calls of work() after a warm-up call, as sparkvit's
+    Timing.runs: CPU time of this whole process (pyarrow's threads too)."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    work()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        cpu_start = time.process_time()
+        start = time.perf_counter()
+        work()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    return wall, cpu
+
+
 def measurement(name, impl, unit, params, items, seconds, threads=1):
     """A rate measurement: items / seconds of each run; median as sparkvit's Measurement.median()."""
     samples = [items / s for s in seconds]

@@ -1,5 +1,6 @@
 package dev.sparkvit.cli;
 
+import dev.sparkvit.data.image.Decoders;
 import dev.sparkvit.jobs.bench.BenchResults;
 import dev.sparkvit.jobs.bench.DataBenchmark;
 import dev.sparkvit.jobs.bench.Measurement;
@@ -32,9 +33,15 @@ final class DataBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--images-per-class", defaultValue = "50",
+    @Option(names = "--images-per-class", defaultValue = "200",
             description = "Input files per class, 10 classes (default: ${DEFAULT-VALUE}).")
     int imagesPerClass;
+
+    @Option(names = "--small-images-per-class", defaultValue = "50",
+            description = "The whole ingest job also runs on the first N files of each class (DIR/inputs-<10N>, "
+                    + "hard links), which the pair benchmark stores: two sizes separate Spark's fixed cost per run "
+                    + "from its cost per file; 0: not (default: ${DEFAULT-VALUE}).")
+    int smallImagesPerClass;
 
     @Option(names = "--sizes", split = ",", defaultValue = "32,96",
             description = "Stored sizes of the pair benchmark, comma-separated; the first is also the ingest's "
@@ -62,6 +69,10 @@ final class DataBenchCommand implements Callable<Integer> {
         if (imagesPerClass < 1 || repeats < 1) {
             throw new ParameterException(spec.commandLine(), "--images-per-class and --repeats must be at least 1");
         }
+        if (smallImagesPerClass < 0 || smallImagesPerClass >= imagesPerClass) {
+            throw new ParameterException(spec.commandLine(), "--small-images-per-class must be 0 to "
+                    + (imagesPerClass - 1) + " (below --images-per-class), got " + smallImagesPerClass);
+        }
         if (sizes.isEmpty() || sizes.stream().anyMatch(s -> s < 8 || s > 1024)) {
             throw new ParameterException(spec.commandLine(), "--sizes must list sides of 8 to 1024 px, got " + sizes);
         }
@@ -72,16 +83,18 @@ final class DataBenchCommand implements Callable<Integer> {
         boolean temporary = work == null;
         Path dir = temporary ? Files.createTempDirectory("sparkvit-bench") : Files.createDirectories(work);
         try {
-            System.out.println("sparkvit bench data: " + imagesPerClass * 10 + " JPEG/PNG files of 240-400 px, "
-                    + "stored at " + sizes.get(0) + " px; pairs at " + sizes.stream().map(s -> s + " px")
+            System.out.println("sparkvit bench data: " + imagesPerClass * 10 + " JPEG/PNG files of 240-400 px"
+                    + (smallImagesPerClass > 0 ? " (and " + smallImagesPerClass * 10 + " of them end to end)" : "")
+                    + ", stored at " + sizes.get(0) + " px; pairs at " + sizes.stream().map(s -> s + " px")
                     .collect(Collectors.joining(", ")) + "; Spark at " + localCores.stream()
                     .map(c -> "local[" + c + "]").collect(Collectors.joining(", ")) + "; median of " + repeats
                     + " runs after a warm-up");
-            List<Measurement> results = new DataBenchmark(imagesPerClass, sizes, localCores, repeats, dir)
+            List<Measurement> results = new DataBenchmark(imagesPerClass, smallImagesPerClass, sizes, localCores, repeats, dir)
                     .run(DataBenchmark::localSession, System.out::println);
             if (json != null) {
                 Map<String, Object> notes = new LinkedHashMap<>();
                 notes.put("inputs", imagesPerClass * 10 + " files, JPEG q90 and PNG, 240-400 px (BenchInputs)");
+                notes.put("decoders", Decoders.configured().describe());
                 notes.put("spark", "end-to-end and Spark pair measurements run at local[threads]");
                 notes.put("local_cores", new ArrayList<>(localCores));
                 notes.put("available_processors", Runtime.getRuntime().availableProcessors());

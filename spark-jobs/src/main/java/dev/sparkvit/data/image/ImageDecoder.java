@@ -18,11 +18,17 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Decodes JPEG, PNG, BMP and GIF (first frame) bytes into 8-bit RGB with ImageIO, never throwing for bad input.
+ * Decodes JPEG, PNG, BMP and GIF (first frame) bytes into 8-bit RGB, never throwing for bad input.
  * The dimensions are read from the header first, so an image declaring more than {@code maxPixels} pixels is
  * rejected before any pixel is decoded. Grayscale, 16-bit, palette and alpha images become 8-bit RGB (alpha is
  * dropped, as PIL's {@code convert("RGB")}); CMYK JPEGs, which ImageIO's colour conversion refuses, are converted
  * from their raw raster (Adobe inverted CMYK when the decoder reports it).
+ *
+ * <p>ImageIO decodes everything unless a faster decoder takes the file ({@link Decoders}): YCbCr and RGB JPEGs go to
+ * libjpeg-turbo ({@link TurboJpeg}) and 8-bit RGB and RGBA PNGs to {@link PngReader} once their header passes the
+ * checks above. These only ever accept a file, one they decode cleanly, with the same pixels ImageIO gives; every
+ * other file (a header failing a check, truncated or corrupt data) goes to ImageIO, so every verdict, reason and
+ * detail is ImageIO's as before.
  */
 public final class ImageDecoder {
     static {
@@ -31,24 +37,95 @@ public final class ImageDecoder {
 
     private final int minSize;
     private final long maxPixels;
+    private final Decoders decoders;
 
     /**
      * @param minSize smallest accepted shorter side, in pixels
      * @param maxPixels largest accepted width x height, checked from the header
      */
     public ImageDecoder(int minSize, long maxPixels) {
+        this(minSize, maxPixels, Decoders.configured());
+    }
+
+    ImageDecoder(int minSize, long maxPixels, Decoders decoders) {
         if (minSize < 1 || maxPixels < 1) {
             throw new IllegalArgumentException("min size and max pixels must be positive, got " + minSize + ", "
                     + maxPixels);
         }
         this.minSize = minSize;
         this.maxPixels = maxPixels;
+        this.decoders = decoders;
     }
 
     public DecodeResult decode(byte[] bytes) {
         if (bytes.length == 0) {
             return DecodeResult.reject(RejectReason.ZERO_BYTES, "empty file");
         }
+        DecodeResult fast;
+        try {
+            fast = decoders.turboJpeg() && isJpeg(bytes) ? turboJpeg(bytes)
+                    : decoders.javaPng() && PngReader.isPng(bytes) ? javaPng(bytes) : null;
+        } catch (OutOfMemoryError e) {
+            return failure("image", e);
+        } catch (RuntimeException e) {
+            fast = null; // a fast decoder never decides a rejection, ImageIO does (FastDecodersTest calls them directly)
+        }
+        return fast != null ? fast : imageIo(bytes);
+    }
+
+    /** The image decoded by libjpeg-turbo, or null when ImageIO is to decide (see {@link TurboJpeg}). */
+    private DecodeResult turboJpeg(byte[] bytes) {
+        try (TurboJpeg.Session jpeg = TurboJpeg.open()) {
+            TurboJpeg.Header header = jpeg.header(bytes);
+            // a header failing a check is ImageIO's to reject (from its own reading of the header, before decoding)
+            if (header == null || !header.convertible()
+                    || checkHeader("jpeg", header.width(), header.height(), bytes.length) != null) {
+                return null;
+            }
+            RgbImage image = jpeg.decode(bytes, header.width(), header.height());
+            return image == null ? null : DecodeResult.ok(image);
+        }
+    }
+
+    /** The image decoded by {@link PngReader}, or null when ImageIO is to decide. */
+    private DecodeResult javaPng(byte[] bytes) {
+        PngReader.Header header = PngReader.header(bytes);
+        if (header == null || !header.supported()
+                || checkHeader("png", header.width(), header.height(), bytes.length) != null) {
+            return null;
+        }
+        RgbImage image = PngReader.decode(bytes, header, decoders.libDeflate());
+        return image == null ? null : DecodeResult.ok(image);
+    }
+
+    static boolean isJpeg(byte[] bytes) {
+        return bytes.length >= 3 && (bytes[0] & 0xff) == 0xff && (bytes[1] & 0xff) == 0xd8
+                && (bytes[2] & 0xff) == 0xff;
+    }
+
+    /**
+     * The rejection for a header declaring width x height in a file of {@code fileBytes} bytes, or null: above the
+     * pixel limit, below the minimum side, or more pixels than the file could encode (checked before decoding).
+     */
+    private DecodeResult checkHeader(String format, int width, int height, long fileBytes) {
+        if ((long) width * height > maxPixels) {
+            return DecodeResult.reject(RejectReason.TOO_LARGE, format + " header declares " + width + "x"
+                    + height + " = " + (long) width * height + " pixels, above the limit of " + maxPixels);
+        }
+        if (Math.min(width, height) < minSize) {
+            return DecodeResult.reject(RejectReason.TOO_SMALL, width + "x" + height
+                    + " is below the minimum side of " + minSize);
+        }
+        long needed = minimumEncodedBytes(format, width, height);
+        if (fileBytes < needed) {
+            return DecodeResult.reject(RejectReason.TRUNCATED, format + " header declares " + width + "x"
+                    + height + ", which takes at least " + needed + " bytes to encode, but the file has "
+                    + fileBytes + " (checked before decoding)");
+        }
+        return null;
+    }
+
+    private DecodeResult imageIo(byte[] bytes) {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
@@ -66,19 +143,9 @@ public final class ImageDecoder {
                 } catch (IOException | RuntimeException e) {
                     return failure(format + " header", e);
                 }
-                if ((long) width * height > maxPixels) {
-                    return DecodeResult.reject(RejectReason.TOO_LARGE, format + " header declares " + width + "x"
-                            + height + " = " + (long) width * height + " pixels, above the limit of " + maxPixels);
-                }
-                if (Math.min(width, height) < minSize) {
-                    return DecodeResult.reject(RejectReason.TOO_SMALL, width + "x" + height
-                            + " is below the minimum side of " + minSize);
-                }
-                long needed = minimumEncodedBytes(format, width, height);
-                if (bytes.length < needed) {
-                    return DecodeResult.reject(RejectReason.TRUNCATED, format + " header declares " + width + "x"
-                            + height + ", which takes at least " + needed + " bytes to encode, but the file has "
-                            + bytes.length + " (checked before decoding)");
+                DecodeResult rejected = checkHeader(format, width, height, bytes.length);
+                if (rejected != null) {
+                    return rejected;
                 }
                 if (format.equals("gif")) {
                     // ImageIO pads a GIF frame whose data runs out with black instead of failing

@@ -1,10 +1,14 @@
 package dev.sparkvit.data.ingest;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.row_number;
 
+import dev.sparkvit.data.image.Decoders;
 import dev.sparkvit.data.image.RejectReason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +30,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -93,6 +98,7 @@ public final class IngestJob {
                     + "--incremental to add new files to it, or choose a new output folder");
         }
         String root = qualifiedRoot(hadoop);
+        Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work
 
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
@@ -156,7 +162,7 @@ public final class IngestJob {
             newLabels.removeAll(classes);
             classes.addAll(newLabels);
         }
-        Dataset<Row> stored = storedRows(spark, kept, classes, labelled);
+        Dataset<Row> stored = storedRows(kept, classes, labelled);
 
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
         long duplicateCount = counted.decoded() - storedCount;
@@ -289,21 +295,25 @@ public final class IngestJob {
         return new StatusCounts(counts[0], counts[1], counts[2], reasons);
     }
 
-    private static Dataset<Row> storedRows(SparkSession spark, Dataset<Row> kept, List<String> classes,
-            boolean labelled) {
-        Dataset<Row> withIndex;
+    /**
+     * The image table's columns. The label index comes from a literal map (label to index) in the plan, not a join
+     * with a table of classes, which cost a Spark job to broadcast it.
+     */
+    private static Dataset<Row> storedRows(Dataset<Row> kept, List<String> classes, boolean labelled) {
+        Column labelIndex;
         if (labelled) {
-            List<Row> index = new ArrayList<>();
+            List<Column> entries = new ArrayList<>();
             for (int i = 0; i < classes.size(); i++) {
-                index.add(RowFactory.create(classes.get(i), i));
+                entries.add(lit(classes.get(i)));
+                entries.add(lit(i));
             }
-            Dataset<Row> indexDf = spark.createDataFrame(index, new StructType()
-                    .add("label", DataTypes.StringType, false).add("label_index", DataTypes.IntegerType, false));
-            withIndex = kept.join(org.apache.spark.sql.functions.broadcast(indexDf), "label");
+            // every stored label is in classes (new ones were appended above); coalesce keeps the column non-null
+            labelIndex = coalesce(element_at(map(entries.toArray(new Column[0])), col("label")),
+                    lit(StoredImageSchema.NO_LABEL));
         } else {
-            withIndex = kept.withColumn("label_index", lit(StoredImageSchema.NO_LABEL));
+            labelIndex = lit(StoredImageSchema.NO_LABEL);
         }
-        return withIndex.select(col("hash").as("id"), col("label"), col("label_index"), col("split"),
+        return kept.select(col("hash").as("id"), col("label"), labelIndex.as("label_index"), col("split"),
                 col("height"), col("width"), lit(3).as("channels"), col("pixels"), col("path").as("source_path"),
                 col("hash"));
     }
@@ -314,11 +324,13 @@ public final class IngestJob {
      */
     private static Set<String> knownHashes(SparkSession spark, DatasetFiles dataset) throws IOException {
         Set<String> known = new HashSet<>();
-        for (String table : List.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.QUARANTINE_DIR,
-                StoredImageSchema.DUPLICATES_DIR)) {
-            if (dataset.exists(table)) {
-                for (Row r : spark.read().parquet(dataset.resolve(table).toString()).select("hash", "source_path")
-                        .collectAsList()) {
+        Map<String, StructType> tables = Map.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.IMAGES,
+                StoredImageSchema.QUARANTINE_DIR, StoredImageSchema.QUARANTINE, StoredImageSchema.DUPLICATES_DIR,
+                StoredImageSchema.DUPLICATES);
+        for (Map.Entry<String, StructType> table : tables.entrySet()) {
+            if (dataset.exists(table.getKey())) {
+                for (Row r : spark.read().schema(table.getValue()).parquet(dataset.resolve(table.getKey()).toString())
+                        .select("hash", "source_path").collectAsList()) {
                     known.add(r.isNullAt(0) ? FileProcessor.pathKey(r.getString(1)) : r.getString(0));
                 }
             }

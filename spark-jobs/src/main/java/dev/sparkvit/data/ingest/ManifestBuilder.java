@@ -1,9 +1,8 @@
 package dev.sparkvit.data.ingest;
 
-import static org.apache.spark.sql.functions.col;
-
 import java.io.IOException;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +12,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-/** Recomputes the manifest from the dataset's tables, so it always describes everything stored so far. */
+/**
+ * Recomputes the manifest from the dataset's tables, so it always describes everything stored so far. The image
+ * table is read once (one Spark job: counts by class and split, and the channel sums of the train split and of all
+ * images together), and every table with its schema given, so no job is spent inferring it from the files.
+ */
 final class ManifestBuilder {
     private ManifestBuilder() {
     }
@@ -26,16 +29,15 @@ final class ManifestBuilder {
             return new Manifest(settings.storedSize(), settings.labelled(), classes, 0, counts, new double[3],
                     new double[3], quarantined(spark, dataset), duplicates(spark, dataset), lastRun);
         }
-        Dataset<Row> images = spark.read().parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
-        for (Row r : images.groupBy("label", "split").count().collectAsList()) {
-            String label = r.isNullAt(0) ? "(unlabelled)" : r.getString(0);
-            counts.computeIfAbsent(label, k -> new TreeMap<>()).put(r.getString(1), r.getLong(2));
-            total += r.getLong(2);
+        Dataset<Row> images = spark.read().schema(StoredImageSchema.IMAGES)
+                .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
+        Summary summary = summarise(images);
+        for (Map.Entry<List<String>, Long> e : summary.counts().entrySet()) {
+            String label = e.getKey().get(0) == null ? "(unlabelled)" : e.getKey().get(0);
+            counts.computeIfAbsent(label, k -> new TreeMap<>()).merge(e.getKey().get(1), e.getValue(), Long::sum);
+            total += e.getValue();
         }
-        double[] sums = channelSums(images.filter(col("split").equalTo("train")));
-        if (sums[0] == 0) { // no train images yet: use everything
-            sums = channelSums(images);
-        }
+        double[] sums = summary.train()[0] == 0 ? summary.all() : summary.train(); // no train images yet: everything
         double[] mean = new double[3];
         double[] std = new double[3];
         for (int c = 0; c < 3; c++) {
@@ -49,7 +51,8 @@ final class ManifestBuilder {
     private static Map<String, Long> quarantined(SparkSession spark, DatasetFiles dataset) throws IOException {
         Map<String, Long> byReason = new TreeMap<>();
         if (dataset.exists(StoredImageSchema.QUARANTINE_DIR)) {
-            for (Row r : spark.read().parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString())
+            for (Row r : spark.read().schema(StoredImageSchema.QUARANTINE)
+                    .parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString())
                     .groupBy("reason").count().collectAsList()) {
                 byReason.put(r.getString(0), r.getLong(1));
             }
@@ -58,36 +61,53 @@ final class ManifestBuilder {
     }
 
     private static long duplicates(SparkSession spark, DatasetFiles dataset) throws IOException {
-        return !dataset.exists(StoredImageSchema.DUPLICATES_DIR) ? 0
-                : spark.read().parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR).toString()).count();
+        return !dataset.exists(StoredImageSchema.DUPLICATES_DIR) ? 0 : spark.read()
+                .schema(StoredImageSchema.DUPLICATES).parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR)
+                        .toString()).count();
     }
 
-    /** {pixel count, sum R, G, B, sum of squares R, G, B} over all pixels, values scaled to [0, 1]. */
-    private static double[] channelSums(Dataset<Row> images) {
-        List<double[]> partials = images.select("pixels").javaRDD()
-                .mapPartitions((FlatMapFunction<Iterator<Row>, double[]>) rows -> {
-                    double[] s = new double[7];
+    /**
+     * Image counts by (label, split), and {pixel count, sum R, G, B, sum of squares R, G, B} over the train split and
+     * over all images, values scaled to [0, 1]: summed per partition in row order, then over partitions in order.
+     */
+    record Summary(Map<List<String>, Long> counts, double[] train, double[] all) implements java.io.Serializable {
+    }
+
+    static Summary summarise(Dataset<Row> images) {
+        List<Summary> partials = images.select("label", "split", "pixels").javaRDD()
+                .mapPartitions((FlatMapFunction<Iterator<Row>, Summary>) rows -> {
+                    Summary s = new Summary(new HashMap<>(), new double[7], new double[7]);
                     while (rows.hasNext()) {
-                        byte[] p = (byte[]) rows.next().get(0);
-                        for (int i = 0; i + 2 < p.length; i += 3) {
-                            s[0]++;
-                            for (int c = 0; c < 3; c++) {
-                                double v = (p[i + c] & 0xff) / 255.0;
-                                s[1 + c] += v;
-                                s[4 + c] += v * v;
-                            }
+                        Row row = rows.next();
+                        String split = row.getString(1);
+                        s.counts().merge(Arrays.asList(row.getString(0), split), 1L, Long::sum);
+                        byte[] p = (byte[]) row.get(2);
+                        add(s.all(), p);
+                        if ("train".equals(split)) {
+                            add(s.train(), p);
                         }
                     }
-                    List<double[]> one = new ArrayList<>();
-                    one.add(s);
-                    return one.iterator();
+                    return List.of(s).iterator();
                 }).collect();
-        double[] total = new double[7];
-        for (double[] s : partials) {
+        Summary total = new Summary(new HashMap<>(), new double[7], new double[7]);
+        for (Summary s : partials) {
+            s.counts().forEach((k, v) -> total.counts().merge(k, v, Long::sum));
             for (int i = 0; i < 7; i++) {
-                total[i] += s[i];
+                total.train()[i] += s.train()[i];
+                total.all()[i] += s.all()[i];
             }
         }
         return total;
+    }
+
+    private static void add(double[] s, byte[] p) {
+        for (int i = 0; i + 2 < p.length; i += 3) {
+            s[0]++;
+            for (int c = 0; c < 3; c++) {
+                double v = (p[i + c] & 0xff) / 255.0;
+                s[1 + c] += v;
+                s[4 + c] += v * v;
+            }
+        }
     }
 }

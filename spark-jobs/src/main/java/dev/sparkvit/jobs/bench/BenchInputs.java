@@ -81,6 +81,37 @@ public final class BenchInputs {
         }
     }
 
+    /**
+     * {@code dir/inputs-<n>}: hard links to the first {@code perClass} files of each class of the set under
+     * {@code dir/inputs} (n = 10 x perClass), made anew; other {@code inputs-<n>} folders are removed first.
+     */
+    public Path subset(Path dir, int perClass) {
+        if (perClass < 1 || perClass >= imagesPerClass) {
+            throw new IllegalArgumentException("a subset takes 1 to " + (imagesPerClass - 1) + " files per class, got "
+                    + perClass);
+        }
+        Path root = dir.resolve("inputs");
+        Path subset = dir.resolve("inputs-" + perClass * SyntheticImageFolder.CLASSES.size());
+        try {
+            try (Stream<Path> children = Files.list(dir)) {
+                for (Path old : children.filter(p -> p.getFileName().toString().matches("inputs-\\d+")).toList()) {
+                    deleteTree(old);
+                }
+            }
+            for (String label : SyntheticImageFolder.CLASSES) {
+                Path classDir = Files.createDirectories(subset.resolve(label));
+                try (Stream<Path> files = Files.list(root.resolve(label))) {
+                    for (Path file : files.sorted().limit(perClass).toList()) {
+                        Files.createLink(classDir.resolve(file.getFileName()), file);
+                    }
+                }
+            }
+            return subset;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot link the benchmark subset " + subset, e);
+        }
+    }
+
     /** What a set is made of; equal descriptions mean identical files. */
     Map<String, Object> description() {
         Map<String, Object> d = new LinkedHashMap<>();

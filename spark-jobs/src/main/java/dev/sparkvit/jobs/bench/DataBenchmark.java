@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.bench;
 
+import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.engine.SparkSessions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,8 +22,10 @@ import org.apache.spark.sql.SparkSession;
  * measure the same work on the same files:
  * <ul>
  * <li>ingest work per file in one thread, no Spark;</li>
- * <li>the whole ingest job through Spark at each of {@code localCores} (local[1] shows Spark's overhead on one core);
- * the last run at the first core count leaves the dataset stored at the ingest size under {@code work};</li>
+ * <li>the whole ingest job through Spark at each of {@code localCores} (local[1] shows Spark's overhead on one core),
+ * on all files and on the first {@code smallPerClass} of each class (two sizes separate Spark's fixed cost per run
+ * from its cost per file); the last run on the smaller set (the full set when there is none) at the first core
+ * count leaves the dataset stored at the ingest size under {@code work};</li>
  * <li>SimCLR pairs in one thread at each of {@code pairSizes} (the first is the ingest size, the others are ingested
  * once, untimed), and through Spark at the first size on each core count.</li>
  * </ul>
@@ -32,6 +35,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class DataBenchmark {
     private final int imagesPerClass;
+    private final int smallPerClass;
     private final List<Integer> pairSizes;
     private final List<Integer> localCores;
     private final int repeats;
@@ -39,16 +43,22 @@ public final class DataBenchmark {
 
     /**
      * @param imagesPerClass input files per class (10 classes)
+     * @param smallPerClass files per class of the second, smaller end-to-end set, which the pair benchmark also
+     *     stores; 0 for none
      * @param pairSizes stored sizes of the pair benchmark; the first is also the ingest's stored size
      * @param localCores Spark local core counts the Spark measurements run at, in order
      * @param repeats timed runs per measurement
      * @param work folder for inputs, datasets and scratch output
      */
-    public DataBenchmark(int imagesPerClass, List<Integer> pairSizes, List<Integer> localCores, int repeats,
-            Path work) {
+    public DataBenchmark(int imagesPerClass, int smallPerClass, List<Integer> pairSizes, List<Integer> localCores,
+            int repeats, Path work) {
         if (imagesPerClass < 1 || repeats < 1) {
             throw new IllegalArgumentException("images per class and repeats must be at least 1, got "
                     + imagesPerClass + " and " + repeats);
+        }
+        if (smallPerClass < 0 || smallPerClass >= imagesPerClass) {
+            throw new IllegalArgumentException("the smaller set takes 0 to " + (imagesPerClass - 1)
+                    + " files per class, got " + smallPerClass);
         }
         if (pairSizes.isEmpty() || pairSizes.stream().anyMatch(s -> s < 8 || s > 1024)) {
             throw new IllegalArgumentException("pair sizes must be 8 to 1024 px (at least one), got " + pairSizes);
@@ -57,6 +67,7 @@ public final class DataBenchmark {
             throw new IllegalArgumentException("local core counts must be at least 1, got " + localCores);
         }
         this.imagesPerClass = imagesPerClass;
+        this.smallPerClass = smallPerClass;
         this.pairSizes = List.copyOf(pairSizes);
         this.localCores = List.copyOf(localCores);
         this.repeats = repeats;
@@ -80,21 +91,28 @@ public final class DataBenchmark {
         };
         BenchInputs inputSet = new BenchInputs(imagesPerClass);
         Path inputs = inputSet.writeOrReuse(work);
+        Path small = smallPerClass > 0 ? inputSet.subset(work, smallPerClass) : null;
+        Path pairInputs = small != null ? small : inputs;
         removeOtherDatasets(work, pairSizes);
         int ingestSize = pairSizes.get(0);
         IngestBenchmark ingest = new IngestBenchmark(inputs, inputSet.count(), ingestSize, repeats);
+        IngestBenchmark smallIngest = small == null ? null
+                : new IngestBenchmark(small, smallPerClass * SyntheticImageFolder.CLASSES.size(), ingestSize, repeats);
         AugmentBenchmark augment = new AugmentBenchmark(repeats);
-        add.accept(ingest.work());
+        ingest.work().forEach(add);
 
         Map<Integer, AugmentBenchmark.StoredSet> stored = new LinkedHashMap<>();
         for (int i = 0; i < localCores.size(); i++) {
             SparkSession spark = sessions.apply(localCores.get(i));
             try {
                 Path keep = i == 0 ? dataset(work, ingestSize) : null;
-                add.accept(ingest.endToEnd(spark, work.resolve("scratch"), keep));
+                ingest.endToEnd(spark, work.resolve("scratch"), small == null ? keep : null).forEach(add);
+                if (smallIngest != null) {
+                    smallIngest.endToEnd(spark, work.resolve("scratch"), keep).forEach(add);
+                }
                 if (i == 0) {
                     for (int size : pairSizes.subList(1, pairSizes.size())) {
-                        IngestBenchmark.ingestOnce(spark, inputs, size, dataset(work, size));
+                        IngestBenchmark.ingestOnce(spark, pairInputs, size, dataset(work, size));
                     }
                     for (int size : pairSizes) {
                         stored.put(size, AugmentBenchmark.load(spark, dataset(work, size).toString()));
@@ -109,7 +127,7 @@ public final class DataBenchmark {
             SparkSession spark = sessions.apply(1);
             try {
                 for (int size : pairSizes) {
-                    IngestBenchmark.ingestOnce(spark, inputs, size, dataset(work, size));
+                    IngestBenchmark.ingestOnce(spark, pairInputs, size, dataset(work, size));
                     stored.put(size, AugmentBenchmark.load(spark, dataset(work, size).toString()));
                 }
             } finally {

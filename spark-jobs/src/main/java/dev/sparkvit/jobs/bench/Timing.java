@@ -1,22 +1,46 @@
 package dev.sparkvit.jobs.bench;
 
-/** Wall-clock timing of repeated runs of one piece of work, after one untimed warm-up run. */
+import java.lang.management.ManagementFactory;
+
+/** Wall-clock (and process CPU) timing of repeated runs of one piece of work, after one untimed warm-up run. */
 final class Timing {
     private Timing() {
     }
 
+    /** Seconds of each run: wall clock, and CPU time of the whole process (every thread: JIT, GC, Spark's). */
+    record Runs(double[] wall, double[] cpu) {
+    }
+
     /** Seconds of each of {@code repeats} runs of {@code work}, after a warm-up run (JIT, class loading, caches). */
     static double[] seconds(int repeats, Runnable work) {
+        return runs(repeats, work).wall();
+    }
+
+    /**
+     * {@link #seconds} with the process's CPU time of each run too: on a machine shared with other work, CPU seconds
+     * per item are a steadier per-core figure than wall clock, which counts the time other processes hold the cores.
+     */
+    static Runs runs(int repeats, Runnable work) {
         if (repeats < 1) {
             throw new IllegalArgumentException("repeats must be at least 1, got " + repeats);
         }
         work.run();
-        double[] seconds = new double[repeats];
+        double[] wall = new double[repeats];
+        double[] cpu = new double[repeats];
         for (int r = 0; r < repeats; r++) {
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime();
             work.run();
-            seconds[r] = (System.nanoTime() - start) / 1e9;
+            wall[r] = (System.nanoTime() - start) / 1e9;
+            cpu[r] = (processCpuNanos() - cpuStart) / 1e9;
         }
-        return seconds;
+        return new Runs(wall, cpu);
+    }
+
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        throw new IllegalStateException("this JVM does not report its process CPU time");
     }
 }

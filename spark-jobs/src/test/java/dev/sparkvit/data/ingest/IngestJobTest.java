@@ -112,6 +112,55 @@ class IngestJobTest {
         assertEquals(good + 10, more.manifest().images());
     }
 
+    /**
+     * The manifest's counts and train statistics (one Spark pass over the image table) and the stored label indices
+     * (a literal map in the plan), recomputed here from the stored rows, after a first run and after an incremental
+     * run that adds a class.
+     */
+    @Test
+    void manifestAndLabelIndicesAgreeWithTheStoredRows(@TempDir Path tmp) throws IOException {
+        Path input = tmp.resolve("raw");
+        new SyntheticImageFolder(16, 5, 3).writeTo(input);
+        Path output = tmp.resolve("dataset");
+        IngestSettings settings = IngestSettings.defaults(input.toString(), output.toString()).withStoredSize(12);
+        checkManifest(new IngestJob(settings).execute(SharedSpark.session()).manifest(), output);
+
+        BadFiles.write(input.resolve("zzz_new_class/one.png"), BadFiles.encode(BadFiles.noise(20, 20, 7), "png"));
+        BadFiles.write(input.resolve("zzz_new_class/two.png"), BadFiles.encode(BadFiles.noise(20, 20, 8), "png"));
+        Manifest after = new IngestJob(settings.withIncremental(true)).execute(SharedSpark.session()).manifest();
+        assertEquals("zzz_new_class", after.classes().get(after.classes().size() - 1));
+        checkManifest(after, output);
+    }
+
+    private static void checkManifest(Manifest manifest, Path output) {
+        Map<String, Map<String, Long>> counts = new java.util.TreeMap<>();
+        double[] sums = new double[7];
+        for (Row r : SharedSpark.session().read().parquet(output.resolve("images").toString())
+                .select("label", "label_index", "split", "pixels").collectAsList()) {
+            assertEquals(manifest.classes().indexOf(r.getString(0)), r.getInt(1), "label index of " + r.getString(0));
+            counts.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>()).merge(r.getString(2), 1L,
+                    Long::sum);
+            if (r.getString(2).equals("train")) {
+                byte[] p = (byte[]) r.get(3);
+                for (int i = 0; i < p.length; i += 3) {
+                    sums[0]++;
+                    for (int c = 0; c < 3; c++) {
+                        double v = (p[i + c] & 0xff) / 255.0;
+                        sums[1 + c] += v;
+                        sums[4 + c] += v * v;
+                    }
+                }
+            }
+        }
+        assertEquals(counts, manifest.counts());
+        assertTrue(sums[0] > 0, "some train images");
+        for (int c = 0; c < 3; c++) {
+            double mean = sums[1 + c] / sums[0];
+            assertEquals(mean, manifest.channelMean()[c], 1e-12);
+            assertEquals(Math.sqrt(sums[4 + c] / sums[0] - mean * mean), manifest.channelStd()[c], 1e-12);
+        }
+    }
+
     @Test
     void aNonIncrementalRunRefusesAnExistingDataset(@TempDir Path tmp) throws IOException {
         Path input = tmp.resolve("raw");
