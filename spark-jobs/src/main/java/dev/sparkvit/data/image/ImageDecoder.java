@@ -321,7 +321,46 @@ public final class ImageDecoder {
      */
     static RgbImage toRgb(BufferedImage image) {
         RgbImage direct = fromSrgbBytes(image);
+        if (direct == null) {
+            direct = fromGraySamples(image);
+        }
         return direct != null ? direct : viaColorModel(image);
+    }
+
+    /**
+     * Gray images (JPEG and PNG, 1 to 16 bits, with or without alpha) from their samples. ImageIO gives them a
+     * linear gray colour space, so {@code getRGB} treats every value as linear light and re-encodes it for sRGB,
+     * brightening the image (a sample of 43 came out as 114). A gray file's values are already what viewers show and
+     * what PIL's {@code convert("RGB")} keeps: 8-bit samples are taken as they are, others scaled to 8 bits. Null for
+     * anything else (palettes go through their colour model, whose entries are sRGB).
+     */
+    private static RgbImage fromGraySamples(BufferedImage image) {
+        if (!(image.getColorModel() instanceof ComponentColorModel cm)
+                || cm.getColorSpace().getType() != java.awt.color.ColorSpace.TYPE_GRAY
+                || cm.getNumColorComponents() != 1 || cm.isAlphaPremultiplied()) {
+            return null;
+        }
+        int bits = cm.getComponentSize(0);
+        if (bits < 1 || bits > 16) {
+            return null;
+        }
+        Raster raster = image.getRaster();
+        int width = image.getWidth();
+        int height = image.getHeight();
+        int max = (1 << bits) - 1;
+        byte[] pixels = new byte[width * height * 3];
+        int[] row = new int[width];
+        for (int y = 0; y < height; y++) {
+            raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
+            int out = y * width * 3;
+            for (int x = 0; x < width; x++, out += 3) {
+                byte v = (byte) (bits == 8 ? row[x] : (row[x] * 255 + max / 2) / max);
+                pixels[out] = v;
+                pixels[out + 1] = v;
+                pixels[out + 2] = v;
+            }
+        }
+        return new RgbImage(width, height, pixels);
     }
 
     /**

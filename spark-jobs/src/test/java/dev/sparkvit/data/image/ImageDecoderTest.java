@@ -146,6 +146,24 @@ class ImageDecoderTest {
         return out.toByteArray();
     }
 
+    /** A gray image's samples scaled to 8 bits, as RGB: what a gray file holds (see grayImagesKeepTheirSampleValues). */
+    private static byte[] graySamples(BufferedImage image) {
+        int max = (1 << image.getColorModel().getComponentSize(0)) - 1;
+        byte[] pixels = new byte[image.getWidth() * image.getHeight() * 3];
+        for (int y = 0; y < image.getHeight(); y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                long v = Math.round(image.getRaster().getSample(x, y, 0) * 255.0 / max);
+                Arrays.fill(pixels, (y * image.getWidth() + x) * 3, (y * image.getWidth() + x) * 3 + 3, (byte) v);
+            }
+        }
+        return pixels;
+    }
+
+    private static boolean isGray(BufferedImage image) {
+        return image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY;
+    }
+
+    /** Colour images convert as their colour model reports them; gray ones keep their samples. */
     @Test
     void everyImageTypeConvertsAsItsColourModelReportsIt() {
         int[] types = {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_4BYTE_ABGR_PRE,
@@ -154,7 +172,7 @@ class ImageDecoderTest {
             BufferedImage.TYPE_USHORT_565_RGB};
         for (int type : types) {
             BufferedImage image = noise(type, 13, 7, type);
-            byte[] expected = ImageDecoder.viaColorModel(image).pixels();
+            byte[] expected = isGray(image) ? graySamples(image) : ImageDecoder.viaColorModel(image).pixels();
             assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels(), "type " + type);
         }
     }
@@ -170,7 +188,8 @@ class ImageDecoderTest {
             BufferedImage read = ImageIO.read(new java.io.ByteArrayInputStream(file));
             DecodeResult decoded = decoder.decode(file);
             assertTrue(decoded.accepted(), decoded.detail());
-            assertArrayEquals(ImageDecoder.viaColorModel(read).pixels(), decoded.image().pixels());
+            assertArrayEquals(isGray(read) ? graySamples(read) : ImageDecoder.viaColorModel(read).pixels(),
+                    decoded.image().pixels());
         }
     }
 
@@ -193,5 +212,45 @@ class ImageDecoderTest {
         BufferedImage image = noise(BufferedImage.TYPE_3BYTE_BGR, 20, 12, 5).getSubimage(3, 2, 9, 6);
         byte[] expected = ImageDecoder.viaColorModel(image).pixels();
         assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels());
+    }
+
+    /**
+     * Gray files keep their values, as PIL's convert("RGB") and every viewer show them. ImageIO decodes them into a
+     * linear gray colour space, and going through its colour model brightened them (43 became 114).
+     */
+    @Test
+    void grayImagesKeepTheirSampleValues() throws IOException {
+        int[] levels = {0, 1, 43, 99, 128, 200, 254, 255};
+        BufferedImage gray8 = new BufferedImage(levels.length, 8, BufferedImage.TYPE_BYTE_GRAY);
+        BufferedImage gray16 = new BufferedImage(levels.length, 8, BufferedImage.TYPE_USHORT_GRAY);
+        for (int x = 0; x < levels.length; x++) {
+            for (int y = 0; y < 8; y++) {
+                gray8.getRaster().setSample(x, y, 0, levels[x]);
+                gray16.getRaster().setSample(x, y, 0, levels[x] * 257);
+            }
+        }
+        java.util.Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        files.put("8-bit gray PNG", encode(gray8, "png"));
+        files.put("16-bit gray PNG", encode(gray16, "png"));
+        files.put("gray BMP", encode(gray8, "bmp"));
+        for (java.util.Map.Entry<String, byte[]> file : files.entrySet()) {
+            DecodeResult result = DECODER.decode(file.getValue());
+            assertTrue(result.accepted(), file.getKey() + ": " + result.detail());
+            for (int x = 0; x < levels.length; x++) {
+                for (int c = 0; c < 3; c++) {
+                    assertEquals(levels[x], result.image().get(x, 1, c), file.getKey() + " at x " + x);
+                }
+            }
+        }
+        // JPEG is lossy, but a flat gray block decodes to its value
+        BufferedImage flat = new BufferedImage(16, 16, BufferedImage.TYPE_BYTE_GRAY);
+        for (int x = 0; x < 16; x++) {
+            for (int y = 0; y < 16; y++) {
+                flat.getRaster().setSample(x, y, 0, 43);
+            }
+        }
+        DecodeResult jpeg = DECODER.decode(encode(flat, "jpg"));
+        assertTrue(jpeg.accepted(), jpeg.detail());
+        assertEquals(43, jpeg.image().get(8, 8, 0), 1, "gray JPEG");
     }
 }
