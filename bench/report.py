@@ -159,42 +159,54 @@ def section_scaling(ms, out):
     if not s:
         return []
     out.append("### 5. Data-parallel scaling (SimCLR pretraining, the product's `pretrain`)\n")
-    out.append("| run | replicas | images/s (median) | range | speed-up |")
-    out.append("|---|---|---|---|---|")
+    out.append("| model | run | replicas | images/s (median) | range | speed-up |")
+    out.append("|---|---|---|---|---|---|")
     results = []
     base = {}
-    for m in s:
+
+    def group(m):
         kind = "standalone" if m["impl"].startswith("standalone") else "local"
+        return m["params"].get("model", "vit_nano_patch4_32"), kind
+
+    for m in s:
         if m["threads"] == 1:
-            base[kind] = m["median"]
+            base[group(m)] = m["median"]
     for m in s:
-        kind = "standalone" if m["impl"].startswith("standalone") else "local"
-        up = m["median"] / base[kind] if kind in base else None
-        out.append(f"| {m['impl']} | {m['threads']} | {fmt(m['median'])} | {spread(m)} | "
+        model, kind = group(m)
+        up = m["median"] / base[(model, kind)] if (model, kind) in base else None
+        out.append(f"| {model} | {m['impl']} | {m['threads']} | {fmt(m['median'])} | {spread(m)} | "
                    f"{'-' if up is None else f'{up:.2f}x'} |")
         if m["threads"] == 2 and up is not None:
-            results.append((kind, up))
+            results.append((f"{model}, {kind}", up))
     out.append("")
     return results
 
 
 def section_freezeout(ms, out):
     f = [m for m in ms if m["benchmark"] == "freezeout"]
-    off = [m for m in f if m["impl"] == "off"]
-    if not f or not off:
+    offs = {m["params"].get("model", "vit_nano_patch4_32"): m for m in f if m["impl"] == "off"}
+    if not f or not offs:
         return []
-    off = off[0]
     out.append("### 6. FreezeOut (SimCLR pretraining, equal epochs)\n")
-    out.append("| FreezeOut | training time | saving | probe (pooled) | change |")
-    out.append("|---|---|---|---|---|")
+    out.append("| model | FreezeOut | training time | saving | probe (pooled) | change | 95% interval of the change |")
+    out.append("|---|---|---|---|---|---|---|")
     results = []
     for m in f:
+        model = m["params"].get("model", "vit_nano_patch4_32")
+        off = offs.get(model)
+        if off is None:
+            continue
         saving = 1 - m["params"]["train_s"] / off["params"]["train_s"]
-        points = 100 * (m["params"]["probe_pooled"] - off["params"]["probe_pooled"])
-        out.append(f"| {m['impl']} | {m['params']['train_s']:.1f} s | {100 * saving:.1f}% | "
-                   f"{m['params']['probe_pooled']:.3f} | {points:+.1f} points |")
+        a, b = off["params"]["probe_pooled"], m["params"]["probe_pooled"]
+        points = 100 * (b - a)
+        n = m["params"].get("val_images")
+        # two independent binomial proportions on n val images each (runs differ in weights, not in images)
+        half = 196 * ((a * (1 - a) + b * (1 - b)) / n) ** 0.5 if n else None
+        interval = "-" if m is off or half is None else f"{points - half:+.1f} to {points + half:+.1f} points"
+        out.append(f"| {model} | {m['impl']} | {m['params']['train_s']:.1f} s | {100 * saving:.1f}% | "
+                   f"{b:.3f} | {points:+.1f} points | {interval} |")
         if m is not off:
-            results.append((m["impl"], saving, points))
+            results.append((f"{model}, {m['impl']}", saving, points))
     out.append("")
     return results
 
@@ -271,22 +283,26 @@ def plots(ms, folder):
         written.append(save(fig, folder, f"{benchmark}.png"))
     s = [m for m in ms if m["benchmark"] == "scaling"]
     if s:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        ax.bar([m["impl"] for m in s], [m["median"] for m in s])
-        ax.set_ylabel("images/s")
-        ax.set_title("SimCLR pretraining throughput")
-        ax.tick_params(axis="x", labelsize=7)
+        models = sorted({m["params"].get("model", "vit_nano_patch4_32") for m in s})
+        fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.5), squeeze=False)
+        for ax, model in zip(axes[0], models):
+            ms_model = [m for m in s if m["params"].get("model", "vit_nano_patch4_32") == model]
+            ax.bar([m["impl"] for m in ms_model], [m["median"] for m in ms_model])
+            ax.set_ylabel("images/s")
+            ax.set_title(f"SimCLR pretraining, {model}")
+            ax.tick_params(axis="x", labelsize=7)
         written.append(save(fig, folder, "scaling.png"))
     f = [m for m in ms if m["benchmark"] == "freezeout"]
     if f:
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for m in f:
             secs = m["params"]["seconds_per_epoch"]
-            ax.plot(range(1, len(secs) + 1), secs, marker="o", label=f"{m['impl']} (probe {m['params']['probe_pooled']:.3f})")
+            ax.plot(range(1, len(secs) + 1), secs, marker="o",
+                    label=f"{m['params'].get('model', '')} {m['impl']} (probe {m['params']['probe_pooled']:.3f})")
         ax.set_xlabel("epoch")
         ax.set_ylabel("seconds")
         ax.set_title("FreezeOut: time per epoch")
-        ax.legend()
+        ax.legend(fontsize=7)
         written.append(save(fig, folder, "freezeout.png"))
     return written
 

@@ -6,8 +6,11 @@ locally through submit/sparkvit or on the standalone cluster through submit/spar
 are read from the command's own per-epoch lines ("epoch 3/4  loss 3.9  191 img/s  6.4 s ..."); the first epoch is
 left out of throughput (JIT, caching). Standard library only.
 
-  pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone]
-  pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5]
+  pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone] [--preset P]
+  pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5] [--preset P]
+
+--preset sets model.preset (default the shipped vit_nano_patch4_32); several runs of this script append to one JSON
+when --append is given.
 """
 import argparse
 import json
@@ -25,6 +28,13 @@ PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+)")
 LOCAL = [os.path.join(ROOT, "submit", "sparkvit")]
 STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
               os.path.join(ROOT, "conf", "cluster", "standalone.yaml")]
+
+
+def val_images(dataset):
+    """Images in the dataset's val split (manifest.json counts: class -> split -> images)."""
+    with open(os.path.join(dataset, "manifest.json")) as handle:
+        counts = json.load(handle)["counts"]
+    return sum(split.get("val", 0) for split in counts.values())
 
 
 def run_pretrain(prefix, options, dataset, out_dir, epochs, sets):
@@ -73,11 +83,12 @@ def scaling(args):
                   ("standalone 2 executors", STANDALONE + ["--executors", "2", "--"], [], 2)]
     results = []
     for impl, prefix, options, replicas in cases:
-        out = os.path.join(args.work, "scaling-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
-        rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs, [])
-        print(f"scaling {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
+        out = os.path.join(args.work, f"scaling-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
+        rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
+                                         [f"model.preset={args.preset}"])
+        print(f"scaling {args.preset} {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
         results.append(measurement("SimCLR pretraining", impl, replicas, "images/s",
-                                   {"model": "vit_nano_patch4_32", "batch": 64, "epochs": args.epochs,
+                                   {"model": args.preset, "batch": 64, "epochs": args.epochs,
                                     "replicas": replicas, "wall_s": round(wall, 1)}, rates[1:]))
     return {"benchmark": "scaling", "source": "sparkvit",
             "notes": {"what": "conf/pretrain.yaml on the demo dataset (1,217 train images, batch 64); samples are "
@@ -89,20 +100,21 @@ def freezeout(args):
     cases = [("off", ["training.freezeout.enabled=false"])]
     for t0 in args.t0.split(","):
         cases.append((f"t0={t0}", ["training.freezeout.enabled=true", f"training.freezeout.t0={t0}"]))
+    val = val_images(args.dataset)
     results = []
     for label, sets in cases:
-        out = os.path.join(args.work, "freezeout-" + re.sub(r"[^a-z0-9]+", "-", label))
+        out = os.path.join(args.work, f"freezeout-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", label))
         rates, seconds, probe, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out, args.epochs,
-                                                   sets)
+                                                   sets + [f"model.preset={args.preset}"])
         train_s = sum(seconds)
         print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
-        params = {"model": "vit_nano_patch4_32", "epochs": args.epochs, "freezeout": label,
+        params = {"model": args.preset, "epochs": args.epochs, "freezeout": label, "val_images": val,
                   "probe_pooled": probe, "train_s": round(train_s, 1), "wall_s": round(wall, 1),
                   "seconds_per_epoch": seconds}
         results.append(measurement("SimCLR pretraining with FreezeOut", label, 2, "images/s", params, rates[1:]))
     return {"benchmark": "freezeout", "source": "sparkvit",
             "notes": {"what": f"conf/pretrain.yaml on the demo dataset, {args.epochs} epochs on local[2]; probe = "
-                              "linear-probe val accuracy of the EMA encoder (pooled), 133 val images"},
+                              f"linear-probe val accuracy of the EMA encoder (pooled), {val} val images"},
             "measurements": results}
 
 
@@ -115,6 +127,8 @@ def main():
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--standalone", action="store_true", help="also 1 and 2 executors on the standalone cluster")
     parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
+    parser.add_argument("--preset", default="vit_nano_patch4_32", help="model.preset of every run")
+    parser.add_argument("--append", action="store_true", help="add the measurements to an existing --json file")
     args = parser.parse_args()
     if not os.path.isdir(args.dataset):
         sys.exit(f"pretrain_runs: --dataset {args.dataset} is not a folder (make it with sparkvit bench dataset)")
@@ -125,6 +139,12 @@ def main():
     else:
         args.epochs = args.epochs or 10
         result = freezeout(args)
+    if args.append and os.path.exists(args.json):
+        with open(args.json) as handle:
+            previous = json.load(handle)
+        if previous.get("benchmark") != result["benchmark"]:
+            sys.exit(f"pretrain_runs: {args.json} holds a {previous.get('benchmark')} benchmark, not {result['benchmark']}")
+        result["measurements"] = previous["measurements"] + result["measurements"]
     tmp = args.json + ".tmp"
     with open(tmp, "w") as handle:
         json.dump(result, handle, indent=2)
