@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import scala.collection.JavaConverters;
 import scala.Tuple3;
@@ -59,6 +58,8 @@ public final class DistributedTraining {
     private Optimizer<Float, MiniBatch<Float>> optimizer;
     private List<Map<String, OptimMethod<Float>>> restoredPartitionMethods;
     private RDD<?> lastMethodsRdd;
+    /** The resumed methods while their RDD is in use (until the first segment's methods replace it). */
+    private RestoredMethods.Cached restored;
 
     /**
      * Where training stands: iterations taken, the current epoch (0-based) and the records of it processed so far.
@@ -280,6 +281,11 @@ public final class DistributedTraining {
             RDD<?> current = distributed.previousOptim();
             if (lastMethodsRdd != null && lastMethodsRdd != current) {
                 lastMethodsRdd.unpersist(true);
+                if (restored != null && lastMethodsRdd == restored.rdd()) {
+                    // the executors' copies only: later methods RDDs keep this one (and its broadcast) in their lineage
+                    restored.source().unpersist();
+                    restored = null;
+                }
             }
             lastMethodsRdd = current;
         }
@@ -375,20 +381,11 @@ public final class DistributedTraining {
             distributed.setCompressType(compression);
             distributed.reserveOptim(true);
             if (restoredPartitionMethods != null) {
-                List<scala.collection.immutable.Map<String, OptimMethod<Float>>> scalaMaps = new ArrayList<>();
-                for (Map<String, OptimMethod<Float>> methods : restoredPartitionMethods) {
-                    scalaMaps.add(ScalaCollections.immutableMap(methods));
-                }
                 @SuppressWarnings("unchecked")
                 DistriOptimizer<Float> typed = (DistriOptimizer<Float>) distributed;
-                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = JavaSparkContext.fromSparkContext(sparkContext())
-                        .parallelize(scalaMaps, scalaMaps.size()).rdd();
-                // cached as objects: DLlib re-reads this RDD every iteration and must get the same instances back,
-                // as with its own previousOptim
-                rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
-                rdd.count();
-                typed.previousOptim_$eq(rdd);
-                lastMethodsRdd = rdd;
+                restored = RestoredMethods.of(built.dataset().toDistributed().originRDD(), restoredPartitionMethods);
+                typed.previousOptim_$eq(restored.rdd());
+                lastMethodsRdd = restored.rdd();
             }
         }
         if (summary != null) {
