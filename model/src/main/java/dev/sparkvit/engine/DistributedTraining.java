@@ -120,9 +120,9 @@ public final class DistributedTraining {
     }
 
     /**
-     * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger (DLlib's
-     * L2NormClippingProcessor: one extra Spark job per iteration sums the squares of every partition's chunk).
-     * 0 turns clipping off.
+     * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger ({@link
+     * GradientClipping}: in the update job when training has one partition, else one extra Spark job per iteration
+     * sums the squares of every partition's chunk). 0 turns clipping off.
      */
     public DistributedTraining clipGradientNorm(double maxNorm) {
         if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
@@ -365,9 +365,8 @@ public final class DistributedTraining {
                 : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
                         FloatTypes.NUMERIC);
         if (clipNorm > 0) {
-            // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
-            // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
-            built.setGradientClippingByl2Norm(clipNorm);
+            // first, as DLlib's own clipping: the other processors see the clipped gradient
+            built.parameterProcessors().$plus$eq(new GradientClipping(clipNorm));
         }
         if (optimMethodsBySubmodule != null) {
             built.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
