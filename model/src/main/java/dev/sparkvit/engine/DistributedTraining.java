@@ -1,10 +1,7 @@
 package dev.sparkvit.engine;
 
-import com.intel.analytics.bigdl.dllib.feature.dataset.AbstractDataSet;
 import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
 import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
-import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch;
-import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
@@ -25,8 +22,6 @@ import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import scala.collection.JavaConverters;
 import scala.Tuple3;
-import scala.reflect.ClassTag;
-import scala.reflect.ClassTag$;
 
 /**
  * Synchronous data-parallel training with DLlib's DistriOptimizer, from Java.
@@ -362,8 +357,8 @@ public final class DistributedTraining {
         Optimizer<Float, MiniBatch<Float>> built = samples != null
                 ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
                         FloatTypes.NUMERIC)
-                : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
-                        FloatTypes.NUMERIC);
+                : Optimizer$.MODULE$.apply(model, new EpochBatches(epochSamples, batchSize, BigDlEngine.nodeNumber()),
+                        criterion, FloatTypes.TAG, FloatTypes.NUMERIC);
         if (clipNorm > 0) {
             // first, as DLlib's own clipping: the other processors see the clipped gradient
             built.parameterProcessors().$plus$eq(new GradientClipping(clipNorm));
@@ -396,19 +391,6 @@ public final class DistributedTraining {
 
     private org.apache.spark.SparkContext sparkContext() {
         return epochSamples != null ? epochSamples.originRDD().sparkContext() : samples.sparkContext();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static AbstractDataSet<MiniBatch<Float>, ?> miniBatches(EpochDataSet<?> samples, int batchSize) {
-        // parallelizing = true: each of the partitions builds batchSize / partitions samples per iteration. With false
-        // every partition builds a whole batch and a two-executor cluster trains on twice the batch (seen on the
-        // standalone cluster: 128 records per iteration for a batch of 64; local mode has one partition)
-        SampleToMiniBatch<Float> toBatches = SampleToMiniBatch$.MODULE$.apply(batchSize, scala.Option.empty(),
-                scala.Option.empty(), scala.Option.apply((Object) BigDlEngine.nodeNumber()), true, FloatTypes.TAG,
-                FloatTypes.NUMERIC);
-        ClassTag<MiniBatch<Float>> tag = (ClassTag<MiniBatch<Float>>) (ClassTag<?>) ClassTag$.MODULE$.apply(
-                MiniBatch.class);
-        return (AbstractDataSet<MiniBatch<Float>, ?>) samples.transform(toBatches, tag);
     }
 
     /**
