@@ -44,6 +44,7 @@ public final class IterationsPerJobPrototype {
     private final VitBenchSettings settings;
     private long parameters;
     private float lastLoss = Float.NaN;
+    private float[] trainedWeights = new float[0];
 
     public IterationsPerJobPrototype(VitBenchSettings settings) {
         this.settings = settings;
@@ -78,13 +79,21 @@ public final class IterationsPerJobPrototype {
             }
             return rates;
         } finally {
-            sc.parallelize(List.of(0), 1).foreach(x -> {
+            List<float[]> last = sc.parallelize(List.of(0), 1).map(x -> {
                 Replicas replicas = ON_EXECUTOR.remove(run);
-                if (replicas != null) {
-                    replicas.pool.shutdown();
+                if (replicas == null) {
+                    return new float[0];
                 }
-            });
+                replicas.pool.shutdown();
+                return Tensors.toArray(replicas.weights);
+            }).collect();
+            trainedWeights = last.get(0);
         }
+    }
+
+    /** The flat weights after the last {@link #run} (getParameters() order), to check the prototype's arithmetic. */
+    float[] trainedWeights() {
+        return trainedWeights.clone();
     }
 
     /** One Spark job of {@code iterations} training iterations; returns the last loss. */
