@@ -67,8 +67,10 @@ class NonFiniteExitCodeTest {
         float[] huge = new float[patch.values().length];
         java.util.Arrays.fill(huge, 3e38f);
         weights.put("patch_embed.proj.weight", new NamedTensor(patch.shape(), huge));
-        new CheckpointStore(checkpoints, 3).write(new TrainingCheckpoint(good.progress(), weights, good.ema(),
-                good.emaUpdates(), good.optimizer(), good.run(), good.emaSkipsNextFold(), good.skippedIterations()));
+        // a second checkpoint of iteration 2 (iter-000000002.1, CheckpointStore never replaces one): the newest
+        Path tampered = new CheckpointStore(checkpoints, 3).write(new TrainingCheckpoint(good.progress(), weights,
+                good.ema(), good.emaUpdates(), good.optimizer(), good.run(), good.emaSkipsNextFold(),
+                good.skippedIterations()));
         Map<String, byte[]> before = files(checkpoints);
 
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
@@ -100,7 +102,7 @@ class NonFiniteExitCodeTest {
         List<String> ours = stderr.lines().filter(line -> line.startsWith("sparkvit: ")).toList();
         assertEquals(1, ours.size(), stderr);
         assertTrue(ours.get(0).startsWith("sparkvit: finetune stopped at iteration 3 of 12 (epoch 1): non-finite "
-                + "loss NaN, gradient norm NaN; nothing was written after checkpoint " + iter2.toAbsolutePath()
+                + "loss NaN, gradient norm NaN; nothing was written after checkpoint " + tampered.toAbsolutePath()
                 + ": --resume continues from it ("), ours.get(0));
         assertTrue(stdout.contains("resuming from iteration 2 of 12"), stdout);
 
