@@ -58,6 +58,7 @@ public final class DistributedTraining {
     private java.util.function.Consumer<NonFiniteStep> onSkippedStep = step -> { };
     private final List<Long> skippedIterations = new ArrayList<>();
     private NonFiniteTrainingException stoppedBy;
+    private NonFiniteGuard guard;
     /** The resumed methods while their RDD is in use (until the first segment's methods replace it). */
     private RestoredMethods.Cached restored;
 
@@ -122,8 +123,8 @@ public final class DistributedTraining {
     /**
      * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger ({@link
      * GradientClipping}: in the update job when training has one partition, else one extra Spark job per iteration
-     * sums the squares of every partition's chunk); under {@link #nonFinite} the guard clips instead. 0 turns clipping
-     * off.
+     * sums the squares of every partition's chunk); under {@link #nonFinite} the guard clips instead, in the same
+     * places. 0 turns clipping off.
      */
     public DistributedTraining clipGradientNorm(double maxNorm) {
         if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
@@ -136,7 +137,8 @@ public final class DistributedTraining {
     /**
      * Guards every iteration against a non-finite loss or averaged gradient ({@link NonFiniteGuard}): stop before the
      * poisoned update ({@link NonFiniteTrainingException} from {@link #trainUntil} and {@link #optimize}), or skip
-     * the step on every replica alike. The guard also does the gradient clipping. Needs sparkvit's optimisation
+     * the step on every replica alike. The guard also does the gradient clipping; with one partition (local mode)
+     * both happen inside the update job, with no Spark job of their own. Needs sparkvit's optimisation
      * methods ({@link FloatOptimMethod}); with {@link GradientAccumulation} a non-finite micro-batch drops its group's
      * step.
      */
@@ -148,7 +150,11 @@ public final class DistributedTraining {
         return this;
     }
 
-    /** Told about every skipped step, on the driver, as it happens (before that iteration's update job). */
+    /**
+     * Told about every skipped step, on the driver, in order: before the next iteration's update job, or when the
+     * segment ends (with several partitions before the skipped iteration's own update job; with one, that job
+     * decides and its skip comes back with it).
+     */
     public DistributedTraining onSkippedStep(java.util.function.Consumer<NonFiniteStep> listener) {
         this.onSkippedStep = Objects.requireNonNull(listener, "listener");
         return this;
@@ -286,6 +292,15 @@ public final class DistributedTraining {
                 }
             }
             throw e;
+        } finally {
+            reportSkips();
+        }
+    }
+
+    /** The steps the guard skipped in the last update jobs reach {@link #skippedIterations} and the listener. */
+    private void reportSkips() {
+        if (guard != null) {
+            guard.reportSkipsFromUpdateJob();
         }
     }
 
@@ -453,8 +468,10 @@ public final class DistributedTraining {
                         criterion, FloatTypes.TAG, FloatTypes.NUMERIC);
         if (nonFinite != null) {
             // the guard clips too (DLlib's clipping lets NaN through), in the place DLlib's processor would take
-            built.parameterProcessors().$plus$eq(new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(),
-                    skippedIterations, step -> onSkippedStep.accept(step)));
+            guard = new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(), skippedIterations,
+                    step -> onSkippedStep.accept(step), sparkContext().collectionAccumulator(
+                            "sparkvit: non-finite steps skipped in the update job"));
+            built.parameterProcessors().$plus$eq(guard);
         } else if (clipNorm > 0) {
             // first, as DLlib's own clipping: the other processors see the clipped gradient
             built.parameterProcessors().$plus$eq(new GradientClipping(clipNorm));

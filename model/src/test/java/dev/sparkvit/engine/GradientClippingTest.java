@@ -10,12 +10,7 @@ import com.intel.analytics.bigdl.dllib.optim.parameters.L2NormClippingProcessor;
 import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.testing.SharedSpark;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.spark.SparkContext;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.StageInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,22 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class GradientClippingTest {
     private static final int ITERATIONS = 6;
     private static final double CLIP = 0.05; // below the gradient norms here: every step is clipped
-
-    /** The result stage name of every job started while it listened. */
-    private static final class JobNames extends SparkListener {
-        final List<String> names = new ArrayList<>();
-
-        @Override
-        public synchronized void onJobStart(SparkListenerJobStart start) {
-            StageInfo last = null;
-            for (StageInfo stage : scala.collection.JavaConverters.seqAsJavaList(start.stageInfos())) {
-                if (last == null || stage.stageId() > last.stageId()) {
-                    last = stage;
-                }
-            }
-            names.add(last == null ? "" : last.name());
-        }
-    }
 
     private record Run(float[][] weights, List<String> jobs) {
     }
@@ -59,20 +38,8 @@ class GradientClippingTest {
         if (dllibClipping != null) {
             training.parameterProcessor(dllibClipping);
         }
-        SparkContext sc = SharedSpark.context().sc();
-        JobNames listener = new JobNames();
-        sc.addSparkListener(listener);
-        try {
-            training.optimize();
-            sc.listenerBus().waitUntilEmpty();
-        } finally {
-            sc.removeSparkListener(listener);
-        }
-        return new Run(ModuleParameters.snapshot(model), listener.names);
-    }
-
-    private static long count(List<String> jobs, String prefix) {
-        return jobs.stream().filter(name -> name.startsWith(prefix)).count();
+        List<String> jobs = SparkJobNames.of(SharedSpark.context().sc(), training::optimize);
+        return new Run(ModuleParameters.snapshot(model), jobs);
     }
 
     @Test
@@ -90,11 +57,11 @@ class GradientClippingTest {
         String forward = "reduce at DistriOptimizer.scala";
         String update = "count at DistriOptimizer.scala";
         String clippingJob = "reduce at ParameterOperations.scala";
-        assertEquals(ITERATIONS, count(dllib.jobs(), clippingJob), dllib.jobs().toString());
-        assertEquals(0, count(ours.jobs(), clippingJob), ours.jobs().toString());
+        assertEquals(ITERATIONS, SparkJobNames.count(dllib.jobs(), clippingJob), dllib.jobs().toString());
+        assertEquals(0, SparkJobNames.count(ours.jobs(), clippingJob), ours.jobs().toString());
         // two jobs per iteration, as without clipping
-        assertEquals(count(unclipped.jobs(), forward), count(ours.jobs(), forward));
-        assertEquals(count(unclipped.jobs(), update), count(ours.jobs(), update));
+        assertEquals(SparkJobNames.count(unclipped.jobs(), forward), SparkJobNames.count(ours.jobs(), forward));
+        assertEquals(SparkJobNames.count(unclipped.jobs(), update), SparkJobNames.count(ours.jobs(), update));
         assertEquals(unclipped.jobs().size(), ours.jobs().size(), ours.jobs().toString());
         assertEquals(dllib.jobs().size() - ITERATIONS, ours.jobs().size());
     }
