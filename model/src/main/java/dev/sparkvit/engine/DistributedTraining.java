@@ -1,10 +1,7 @@
 package dev.sparkvit.engine;
 
-import com.intel.analytics.bigdl.dllib.feature.dataset.AbstractDataSet;
 import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
 import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
-import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch;
-import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
@@ -23,12 +20,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.rdd.RDD;
 import scala.collection.JavaConverters;
 import scala.Tuple3;
-import scala.reflect.ClassTag;
-import scala.reflect.ClassTag$;
 
 /**
  * Synchronous data-parallel training with DLlib's DistriOptimizer, from Java.
@@ -64,6 +58,9 @@ public final class DistributedTraining {
     private java.util.function.Consumer<NonFiniteStep> onSkippedStep = step -> { };
     private final List<Long> skippedIterations = new ArrayList<>();
     private NonFiniteTrainingException stoppedBy;
+    private NonFiniteGuard guard;
+    /** The resumed methods while their RDD is in use (until the first segment's methods replace it). */
+    private RestoredMethods.Cached restored;
 
     /**
      * Where training stands: iterations taken, the current epoch (0-based) and the records of it processed so far.
@@ -124,9 +121,10 @@ public final class DistributedTraining {
     }
 
     /**
-     * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger (DLlib's
-     * L2NormClippingProcessor: one extra Spark job per iteration sums the squares of every partition's chunk).
-     * 0 turns clipping off.
+     * Scales the averaged gradient down to a global L2 norm of {@code maxNorm} when it is larger ({@link
+     * GradientClipping}: in the update job when training has one partition, else one extra Spark job per iteration
+     * sums the squares of every partition's chunk); under {@link #nonFinite} the guard clips instead, in the same
+     * places. 0 turns clipping off.
      */
     public DistributedTraining clipGradientNorm(double maxNorm) {
         if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
@@ -139,7 +137,8 @@ public final class DistributedTraining {
     /**
      * Guards every iteration against a non-finite loss or averaged gradient ({@link NonFiniteGuard}): stop before the
      * poisoned update ({@link NonFiniteTrainingException} from {@link #trainUntil} and {@link #optimize}), or skip
-     * the step on every replica alike. The guard also does the gradient clipping. Needs sparkvit's optimisation
+     * the step on every replica alike. The guard also does the gradient clipping; with one partition (local mode)
+     * both happen inside the update job, with no Spark job of their own. Needs sparkvit's optimisation
      * methods ({@link FloatOptimMethod}); with {@link GradientAccumulation} a non-finite micro-batch drops its group's
      * step.
      */
@@ -151,7 +150,11 @@ public final class DistributedTraining {
         return this;
     }
 
-    /** Told about every skipped step, on the driver, as it happens (before that iteration's update job). */
+    /**
+     * Told about every skipped step, on the driver, in order: before the next iteration's update job, or when the
+     * segment ends (with several partitions before the skipped iteration's own update job; with one, that job
+     * decides and its skip comes back with it).
+     */
     public DistributedTraining onSkippedStep(java.util.function.Consumer<NonFiniteStep> listener) {
         this.onSkippedStep = Objects.requireNonNull(listener, "listener");
         return this;
@@ -289,6 +292,15 @@ public final class DistributedTraining {
                 }
             }
             throw e;
+        } finally {
+            reportSkips();
+        }
+    }
+
+    /** The steps the guard skipped in the last update jobs reach {@link #skippedIterations} and the listener. */
+    private void reportSkips() {
+        if (guard != null) {
+            guard.reportSkipsFromUpdateJob();
         }
     }
 
@@ -332,6 +344,11 @@ public final class DistributedTraining {
             RDD<?> current = distributed.previousOptim();
             if (lastMethodsRdd != null && lastMethodsRdd != current) {
                 lastMethodsRdd.unpersist(true);
+                if (restored != null && lastMethodsRdd == restored.rdd()) {
+                    // the executors' copies only: later methods RDDs keep this one (and its broadcast) in their lineage
+                    restored.source().unpersist();
+                    restored = null;
+                }
             }
             lastMethodsRdd = current;
         }
@@ -447,16 +464,17 @@ public final class DistributedTraining {
         Optimizer<Float, MiniBatch<Float>> built = samples != null
                 ? Optimizer$.MODULE$.apply(model, samples, criterion, batchSize, null, null, FloatTypes.TAG,
                         FloatTypes.NUMERIC)
-                : Optimizer$.MODULE$.apply(model, miniBatches(epochSamples, batchSize), criterion, FloatTypes.TAG,
-                        FloatTypes.NUMERIC);
+                : Optimizer$.MODULE$.apply(model, new EpochBatches(epochSamples, batchSize, BigDlEngine.nodeNumber()),
+                        criterion, FloatTypes.TAG, FloatTypes.NUMERIC);
         if (nonFinite != null) {
             // the guard clips too (DLlib's clipping lets NaN through), in the place DLlib's processor would take
-            built.parameterProcessors().$plus$eq(new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(),
-                    skippedIterations, step -> onSkippedStep.accept(step)));
+            guard = new NonFiniteGuard(nonFinite, clipNorm, guardedStepEvery(), skippedIterations,
+                    step -> onSkippedStep.accept(step), sparkContext().collectionAccumulator(
+                            "sparkvit: non-finite steps skipped in the update job"));
+            built.parameterProcessors().$plus$eq(guard);
         } else if (clipNorm > 0) {
-            // before the methods are set: DLlib refuses clipping once several methods are set ("Only support 1
-            // optimMethod"), although its processor clips the whole gradient whatever the methods (docs/ENGINE.md)
-            built.setGradientClippingByl2Norm(clipNorm);
+            // first, as DLlib's own clipping: the other processors see the clipped gradient
+            built.parameterProcessors().$plus$eq(new GradientClipping(clipNorm));
         }
         if (optimMethodsBySubmodule != null) {
             built.setOptimMethods(ScalaCollections.immutableMap(optimMethodsBySubmodule));
@@ -470,25 +488,15 @@ public final class DistributedTraining {
             distributed.setCompressType(compression);
             distributed.reserveOptim(true);
             if (restoredPartitionMethods != null) {
-                List<scala.collection.immutable.Map<String, OptimMethod<Float>>> scalaMaps = new ArrayList<>();
-                for (Map<String, OptimMethod<Float>> methods : restoredPartitionMethods) {
-                    scalaMaps.add(ScalaCollections.immutableMap(methods));
-                }
                 @SuppressWarnings("unchecked")
                 DistriOptimizer<Float> typed = (DistriOptimizer<Float>) distributed;
-                org.apache.spark.api.java.JavaRDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> pieces =
-                        JavaSparkContext.fromSparkContext(sparkContext()).parallelize(scalaMaps, scalaMaps.size());
-                // cached as objects: DLlib re-reads this RDD every iteration and must get the same instances back,
-                // as with its own previousOptim. And cached beside each data partition, where DLlib builds that
-                // partition's replicas and zips them with this RDD: a partition read from another executor is a
-                // deserialised copy, whose steps are lost (seen on the standalone cluster: a resumed run's moments
-                // and step counts restarted from the checkpoint's at every iteration of its first segment)
-                RDD<scala.collection.immutable.Map<String, OptimMethod<Float>>> rdd = built.dataset().toDistributed()
-                        .originRDD().toJavaRDD().zipPartitions(pieces, (data, methods) -> methods).rdd();
-                rdd.persist(org.apache.spark.storage.StorageLevel.MEMORY_ONLY());
-                rdd.count();
-                typed.previousOptim_$eq(rdd);
-                lastMethodsRdd = rdd;
+                // beside each data partition (RestoredMethods), where DLlib builds that partition's replicas and
+                // zips them with this RDD: a partition read from another executor is a deserialised copy, whose steps
+                // are lost (seen on the standalone cluster: a resumed run's moments and step counts restarted from
+                // the checkpoint's at every iteration of its first segment)
+                restored = RestoredMethods.of(built.dataset().toDistributed().originRDD(), restoredPartitionMethods);
+                typed.previousOptim_$eq(restored.rdd());
+                lastMethodsRdd = restored.rdd();
             }
         }
         if (summary != null) {
@@ -523,19 +531,6 @@ public final class DistributedTraining {
 
     private org.apache.spark.SparkContext sparkContext() {
         return epochSamples != null ? epochSamples.originRDD().sparkContext() : samples.sparkContext();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static AbstractDataSet<MiniBatch<Float>, ?> miniBatches(EpochDataSet<?> samples, int batchSize) {
-        // parallelizing = true: each of the partitions builds batchSize / partitions samples per iteration. With false
-        // every partition builds a whole batch and a two-executor cluster trains on twice the batch (seen on the
-        // standalone cluster: 128 records per iteration for a batch of 64; local mode has one partition)
-        SampleToMiniBatch<Float> toBatches = SampleToMiniBatch$.MODULE$.apply(batchSize, scala.Option.empty(),
-                scala.Option.empty(), scala.Option.apply((Object) BigDlEngine.nodeNumber()), true, FloatTypes.TAG,
-                FloatTypes.NUMERIC);
-        ClassTag<MiniBatch<Float>> tag = (ClassTag<MiniBatch<Float>>) (ClassTag<?>) ClassTag$.MODULE$.apply(
-                MiniBatch.class);
-        return (AbstractDataSet<MiniBatch<Float>, ?>) samples.transform(toBatches, tag);
     }
 
     /**

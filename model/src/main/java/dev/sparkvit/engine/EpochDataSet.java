@@ -147,6 +147,11 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
         }, true).rdd();
     }
 
+    /** The number of cached elements in each partition, without building a sample. */
+    JavaRDD<Integer> partitionSizes() {
+        return partitions.map(List::size);
+    }
+
     @Override
     public void shuffle() {
         epoch++;

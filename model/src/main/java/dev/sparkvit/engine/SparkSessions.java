@@ -1,5 +1,6 @@
 package dev.sparkvit.engine;
 
+import dev.sparkvit.engine.blas.MklCpuDispatch;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -13,6 +14,9 @@ public final class SparkSessions {
      * A master set by spark-submit wins; {@code defaultMaster} is used only when none is set.
      */
     public static SparkSession start(SparkConf conf, String defaultMaster) {
+        // before anything computes: a model of DLlib's own layers (no FloatModule) would otherwise reach MKL first,
+        // on its slow and address-dependent path on AMD CPUs (docs/ENGINE.md, "MKL on AMD CPUs")
+        MklCpuDispatch.configure();
         if (!conf.contains("spark.master")) {
             conf.setMaster(defaultMaster);
         }

@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
         description = {"Measure ViT training throughput (images/s of forward + backward + AdamW) and its model-FLOPs "
                 + "utilisation against the measured GEMM peak.",
                 "--mode step: one replica in this thread (--threads 1); --mode distri: DLlib's DistriOptimizer on "
-                        + "local[THREADS], THREADS replicas of BATCH / THREADS images."})
+                        + "local[THREADS], THREADS replicas of BATCH / THREADS images; --mode loop: a PROTOTYPE (not "
+                        + "the product's path) running the distri work with one Spark job per STEPS iterations."})
 final class VitBenchCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "vit_tiny_patch4_32",
             description = "Model preset (default: ${DEFAULT-VALUE}).")
@@ -45,7 +46,8 @@ final class VitBenchCommand implements Callable<Integer> {
     @Option(names = "--classes", defaultValue = "10", description = "Classifier outputs (default: ${DEFAULT-VALUE}).")
     int classes;
 
-    @Option(names = "--mode", defaultValue = "step", description = "step or distri (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "step",
+            description = "step, distri or loop (prototype) (default: ${DEFAULT-VALUE}).")
     String mode;
 
     @Option(names = "--seed", defaultValue = "42", description = "Weights and data seed (default: ${DEFAULT-VALUE}).")
@@ -61,7 +63,7 @@ final class VitBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "sparkvit bench vit: %s, batch %d, %d thread(s), mode %s; training FLOPs per "
                 + "image %,d (3 x forward %,d)%n", settings.model(), settings.batch(), settings.threads(),
                 mode, flops.training(), flops.forward());
-        SparkSession spark = settings.mode() == VitBenchSettings.Mode.DISTRI ? startSpark(settings.threads()) : null;
+        SparkSession spark = settings.mode() != VitBenchSettings.Mode.STEP ? startSpark(settings.threads()) : null;
         try {
             VitBenchmark benchmark = new VitBenchmark(settings);
             List<Measurement> results = benchmark.run(spark);
@@ -97,7 +99,8 @@ final class VitBenchCommand implements Callable<Integer> {
         VitBenchSettings.Mode parsed = switch (mode.toLowerCase(Locale.ROOT)) {
             case "step" -> VitBenchSettings.Mode.STEP;
             case "distri" -> VitBenchSettings.Mode.DISTRI;
-            default -> throw new IllegalArgumentException("--mode must be step or distri, got '" + mode + "'");
+            case "loop" -> VitBenchSettings.Mode.LOOP;
+            default -> throw new IllegalArgumentException("--mode must be step, distri or loop, got '" + mode + "'");
         };
         boolean large = dev.sparkvit.model.vit.VitPresets.get(model).imgSize() > 64;
         return new VitBenchSettings(model, batch != null ? batch : large ? 8 : 32, threads,

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * A seeded batch of standard-normal images (B, C, H, W) and uniform 1-based class labels (B): the input of the
  * throughput benchmarks, whose cost does not depend on the values.
  */
-public record SyntheticBatch(Tensor<Float> images, Tensor<Float> labels) {
+public record SyntheticBatch(Tensor<Float> images, Tensor<Float> labels) implements java.io.Serializable {
 
     public static SyntheticBatch of(int batch, int channels, int size, int classes, long seed) {
         SplittableRandom random = new SplittableRandom(seed);

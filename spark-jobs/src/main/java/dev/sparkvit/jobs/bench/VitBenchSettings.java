@@ -19,7 +19,12 @@ public record VitBenchSettings(String model, int batch, int threads, int steps, 
         /** Forward, backward and AdamW on one model replica in the calling thread (single-threaded MKL). */
         STEP,
         /** DLlib's DistriOptimizer on local[threads]: threads replicas of batch / threads images each. */
-        DISTRI
+        DISTRI,
+        /**
+         * PROTOTYPE (not the product): DISTRI's work with one Spark job per block of steps instead of two jobs per
+         * iteration ({@link IterationsPerJobPrototype}).
+         */
+        LOOP
     }
 
     public VitBenchSettings {
@@ -33,14 +38,14 @@ public record VitBenchSettings(String model, int batch, int threads, int steps, 
             throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
         }
         if (mode == null) {
-            throw new IllegalArgumentException("--mode is required: step or distri");
+            throw new IllegalArgumentException("--mode is required: step, distri or loop");
         }
         if (mode == Mode.STEP && threads != 1) {
             throw new IllegalArgumentException("--mode step runs one single-threaded replica, so --threads must be 1 "
                     + "(got " + threads + "); use --mode distri for " + threads + " replicas on local[" + threads
                     + "]");
         }
-        if (mode == Mode.DISTRI && batch % threads != 0) {
+        if (mode != Mode.STEP && batch % threads != 0) {
             throw new IllegalArgumentException("--batch " + batch + " is not a multiple of --threads " + threads
                     + ": DistriOptimizer gives each of the " + threads + " replicas an equal slice");
         }

@@ -40,6 +40,15 @@ public final class VitBenchmark {
             Map<String, Object> layers = new LinkedHashMap<>();
             step.layerTimes().forEach((kind, ms) -> layers.put(kind, Map.of("forward_ms", ms[0], "backward_ms", ms[1])));
             notes.put("layer_ms_per_step", layers);
+        } else if (settings.mode() == VitBenchSettings.Mode.LOOP) {
+            if (spark == null) {
+                throw new IllegalArgumentException("--mode loop needs a Spark session");
+            }
+            IterationsPerJobPrototype loop = new IterationsPerJobPrototype(settings);
+            rates = loop.run(spark);
+            parameters = loop.parameterCount();
+            notes.put("timing", "PROTOTYPE: driver wall time of one Spark job per block of " + settings.steps()
+                    + " iterations on " + spark.sparkContext().master());
         } else {
             if (spark == null) {
                 throw new IllegalArgumentException("--mode distri needs a Spark session");
