@@ -52,8 +52,10 @@ resume-check: build
 	tools/resume-check.sh
 
 # The slow reliability tests: JUnit classes or methods annotated @Reliability (tag "reliability"), which `make test`
-# leaves out. RELIABILITY_TEST=Name runs one of them.
-reliability: bootstrap
+# leaves out. RELIABILITY_TEST=Name runs one of them. Built first: the kill tests run submit/sparkvit and
+# submit/spark-submit.sh, which use spark-jobs/target/sparkvit.jar; ExecutorKillTest installs the Spark distribution
+# (submit/spark-dist.sh) when it is missing and starts its own standalone cluster on free ports.
+reliability: build
 	$(MVN) $(MVN_FLAGS) -pl spark-jobs -am verify -Dgroups=reliability -Dsparkvit.excludedGroups= \
 		-Dsurefire.failIfNoSpecifiedTests=false $(if $(RELIABILITY_TEST),-Dtest=$(RELIABILITY_TEST))
 
