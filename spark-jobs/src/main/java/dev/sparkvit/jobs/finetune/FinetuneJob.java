@@ -261,7 +261,7 @@ public final class FinetuneJob {
                 TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
                         settings.fingerprint());
                 // the optimiser state was just gathered from the executors: it is the trained one only if none died
-                attempt.executors().requireIntact("before the checkpoint of iteration " + next + " was gathered");
+                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
                 Path written = store.write(snapshot);
                 LOG.info("stage finetune: checkpoint {}", written);
             }
