@@ -13,6 +13,7 @@ export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
 .PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability \
+	reliability-doc \
 	security-doc
 
 help:
@@ -27,7 +28,8 @@ help:
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
 	@echo "make security-doc   regenerate the dependency inventory of docs/SECURITY.md from the build (needs make build)"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
-	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing, real training; docs/RELIABILITY.md)"
+	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing and killed, a real cluster; docs/RELIABILITY.md)"
+	@echo "make reliability-doc   regenerate the summary table of docs/RELIABILITY.md from its sections"
 
 # bootstrap also installs the optional native image libraries (libjpeg-turbo, libdeflate) when root; ingest works
 # without them.
@@ -43,6 +45,7 @@ test: bootstrap
 	$(MVN) $(MVN_FLAGS) verify
 	tools/launcher-test.sh
 	python3 tools/dependency-inventory.py --check docs/SECURITY.md
+	python3 tools/reliability-summary.py --check docs/RELIABILITY.md
 
 # No cluster, no network, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
 launcher-test:
@@ -55,8 +58,10 @@ resume-check: build
 	tools/resume-check.sh
 
 # The slow reliability tests: JUnit classes or methods annotated @Reliability (tag "reliability"), which `make test`
-# leaves out. RELIABILITY_TEST=Name runs one of them.
-reliability: bootstrap
+# leaves out. RELIABILITY_TEST=Name runs one of them. Built first: the kill tests run submit/sparkvit and
+# submit/spark-submit.sh, which use spark-jobs/target/sparkvit.jar; ExecutorKillTest installs the Spark distribution
+# (submit/spark-dist.sh) when it is missing and starts its own standalone cluster on free ports.
+reliability: build
 	$(MVN) $(MVN_FLAGS) -pl spark-jobs -am verify -Dgroups=reliability -Dsparkvit.excludedGroups= \
 		-Dsurefire.failIfNoSpecifiedTests=false $(if $(RELIABILITY_TEST),-Dtest=$(RELIABILITY_TEST))
 
@@ -80,6 +85,10 @@ clean:
 config-doc: bootstrap
 	$(MVN) $(MVN_FLAGS) -q -pl spark-jobs -am verify -Dtest=ConfigReferenceTest -Dsurefire.failIfNoSpecifiedTests=false \
 		-Dsparkvit.writeDocs=true
+
+# docs/RELIABILITY.md's summary table, from the fault tables of its sections (make test checks it).
+reliability-doc:
+	python3 tools/reliability-summary.py --write docs/RELIABILITY.md
 
 # docs/SECURITY.md's dependency inventory, from spark-jobs/target/classpath.txt and the jars (make test checks it).
 security-doc:

@@ -48,6 +48,7 @@ public final class DistributedTraining {
     private Map<String, OptimMethod<Float>> optimMethodsBySubmodule;
     private Trigger endWhen = Triggers.maxEpoch(1);
     private TrainSummary summary;
+    private boolean summaryClosed;
     private String compression = "none";
     private final List<ParameterProcessor> processors = new ArrayList<>();
     private double clipNorm;
@@ -574,8 +575,31 @@ public final class DistributedTraining {
 
     /** Closes the summary writer, flushing its event file. */
     public void close() {
-        if (summary != null) {
+        if (summary != null && !summaryClosed) {
             summary.close();
+            summaryClosed = true;
+        }
+    }
+
+    /**
+     * Gives up this training after a failed segment: closes the summary and frees what DLlib left cached (a failed
+     * {@code optimize()} neither unpersists its replicas nor the methods RDD), so that a new training (a restart from
+     * a checkpoint in the same driver) does not hold two models' caches. The training cannot continue afterwards.
+     */
+    public void abandon() {
+        close();
+        org.apache.spark.SparkContext sc = sparkContext();
+        for (RDD<?> rdd : JavaConverters.mapAsJavaMap(sc.getPersistentRDDs()).values()) {
+            if ("Thread Model RDD".equals(rdd.name())) {
+                rdd.unpersist(false);
+            }
+        }
+        if (lastMethodsRdd != null) {
+            lastMethodsRdd.unpersist(false);
+            lastMethodsRdd = null;
+        }
+        if (optimizer instanceof DistriOptimizer<?> distributed && distributed.previousOptim() != null) {
+            distributed.previousOptim().unpersist(false);
         }
     }
 }

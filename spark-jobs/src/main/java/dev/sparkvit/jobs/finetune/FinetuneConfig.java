@@ -7,6 +7,7 @@ import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Files;
@@ -51,6 +52,7 @@ public final class FinetuneConfig {
         int warmup = training.integer("warmup_epochs", 3, 0, 100_000);
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
+        RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
                 training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
@@ -95,7 +97,7 @@ public final class FinetuneConfig {
                 + batchSize / accumulation : ""), replicas);
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
-                layerDecay, weightDecay, warmup, clip, nonFinite, severity, mixing, loss, ema, freezeOut,
+                layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
                 tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file());
     }
 }

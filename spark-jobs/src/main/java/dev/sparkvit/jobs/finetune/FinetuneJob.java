@@ -27,6 +27,7 @@ import dev.sparkvit.jobs.probe.ProbeEncoder;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.Segments;
+import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.model.losses.ClassWeights;
 import dev.sparkvit.model.losses.CrossEntropyLoss;
 import dev.sparkvit.model.losses.FocalLoss;
@@ -68,6 +69,12 @@ public final class FinetuneJob {
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
+    /** The current attempt's training, data and validation split, released when it fails. */
+    private DistributedTraining attemptTraining;
+    private EpochDataSet<Row> attemptData;
+    private Dataset<Row> attemptVal;
+    /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
+    private List<FinetuneMonitor.Epoch> carriedEpochs = List.of();
 
     public FinetuneJob(FinetuneSettings settings, boolean resume, PrintStream console) {
         this.settings = settings;
@@ -88,9 +95,26 @@ public final class FinetuneJob {
     }
 
     public FinetuneResult execute(SparkSession spark) {
+        CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
+                settings.keepCheckpoints());
+        return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
+                start -> {
+                    try {
+                        return attempt(spark, store, start);
+                    } catch (Exception e) { // DLlib's InvalidOperationException is a checked exception
+                        abandonAttempt();
+                        throw e;
+                    }
+                });
+    }
+
+    /**
+     * One attempt: the whole run, or its continuation from the newest valid checkpoint (after --resume or a restart).
+     * Every segment is checked against the attempt's executors before anything of it is written.
+     */
+    private FinetuneResult attempt(SparkSession spark, CheckpointStore store, TrainingRestarts.Start attempt) {
         Path output = settings.outputDir();
-        CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), output, settings.source(),
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
@@ -122,7 +146,9 @@ public final class FinetuneJob {
                 classes.size(), settings.mixup(), Math.max(1, micro / partitions), settings.seed());
         EpochDataSet<Row> data = EpochDataSet.sequenced(trainRows.orderBy("id").selectExpr(TrainingSamples.COLUMNS)
                 .javaRDD(), partitions, samples, settings.seed());
+        attemptData = data;
         Dataset<Row> val = StoredImages.read(spark, settings.dataset(), "val").cache();
+        attemptVal = val;
         long images = data.size();
         int k = settings.accumulationSteps();
         long perEpoch = (images + micro - 1) / micro;
@@ -166,7 +192,8 @@ public final class FinetuneJob {
                 .clipGradientNorm(settings.clipGradNorm())
                 .nonFinite(settings.nonFinite())
                 .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
-                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null || attempt.restarted());
+        attemptTraining = training;
         training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
         if (checkpoint != null) {
             RunState.restore(checkpoint, vit, ema);
@@ -184,9 +211,10 @@ public final class FinetuneJob {
                 settings.layerDecay(), settings.loss().type(), settings.mixup().enabled() ? ", mixup/cutmix" : "");
 
         spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);
-        FinetuneMonitor monitor = new FinetuneMonitor(training, console, settings.epochs(), total);
         Map<String, String> meta = metadata();
         long done = training.progress().iterations();
+        FinetuneMonitor monitor = new FinetuneMonitor(training, console, settings.epochs(), total,
+                RunState.epochsUpTo(carriedEpochs, FinetuneMonitor.Epoch::epoch, perEpoch, done));
         long firstIteration = done;
         long epochStartIteration = done - training.progress().recordsInEpoch() / micro;
         double epochSeconds = 0;
@@ -204,6 +232,7 @@ public final class FinetuneJob {
                 val.unpersist();
                 throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
             }
+            attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
             double seconds = (System.nanoTime() - t0) / 1e9;
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules(), k);
@@ -227,9 +256,13 @@ public final class FinetuneJob {
                 epochStartIteration = next;
                 epochSeconds = 0;
             }
+            carriedEpochs = monitor.history();
             if (segments.checkpointDue(next)) {
-                Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
-                        settings.fingerprint()));
+                TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
+                        settings.fingerprint());
+                // the optimiser state was just gathered from the executors: it is the trained one only if none died
+                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
+                Path written = store.write(snapshot);
                 LOG.info("stage finetune: checkpoint {}", written);
             }
             done = next;
@@ -255,6 +288,22 @@ public final class FinetuneJob {
         LOG.info("stage finetune: done; val accuracy live {}, EMA {}", finalLive == null ? "-" : finalLive.accuracy(),
                 finalEma == null ? "-" : finalEma.accuracy());
         return new FinetuneResult(losses, finalLive, finalEma, liveFile, emaFile, curves, monitor.history());
+    }
+
+    /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data, the val split). */
+    private void abandonAttempt() {
+        if (attemptTraining != null) {
+            attemptTraining.abandon();
+            attemptTraining = null;
+        }
+        if (attemptData != null) {
+            attemptData.originRDD().unpersist(false);
+            attemptData = null;
+        }
+        if (attemptVal != null) {
+            attemptVal.unpersist(false);
+            attemptVal = null;
+        }
     }
 
     /** The train images whose labels the run uses: all, or a fixed subset of label_fraction chosen by id. */

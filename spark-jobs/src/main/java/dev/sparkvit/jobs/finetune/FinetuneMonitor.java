@@ -31,6 +31,13 @@ final class FinetuneMonitor {
     private long trainedIterations;
 
     FinetuneMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations) {
+        this(training, console, epochs, totalIterations, List.of());
+    }
+
+    /** With the epochs an earlier attempt of this process finished (a restart continues its history). */
+    FinetuneMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations,
+            List<Epoch> earlier) {
+        history.addAll(earlier);
         this.training = training;
         this.console = console;
         this.epochs = epochs;

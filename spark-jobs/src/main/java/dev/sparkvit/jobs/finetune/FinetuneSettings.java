@@ -4,6 +4,7 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.train.RestartPolicy;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.Objects;
  * @param warmupEpochs linear warmup, in epochs
  * @param clipGradNorm global L2 norm of the gradient (of each micro-batch under accumulation); 0 = off
  * @param nonFinite stop at, or skip, an iteration whose loss or gradient is not finite (may change on resume)
+ * @param restarts restarts from the newest checkpoint after a lost executor (may change on resume)
  * @param severity augmentation severity: light, moderate or aggressive
  * @param mixup mixup and cutmix
  * @param loss the loss and its class weighting
@@ -48,7 +50,7 @@ import java.util.Objects;
 public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset,
         Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
-        NonFinitePolicy nonFinite, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
+        NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
         String source) {
 
@@ -82,6 +84,7 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         Objects.requireNonNull(onCorrupt, "onCorrupt");
         tta = List.copyOf(tta);
         Objects.requireNonNull(nonFinite, "nonFinite");
+        Objects.requireNonNull(restarts, "restarts");
         require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",

@@ -5,6 +5,7 @@ import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.util.Locale;
@@ -37,6 +38,7 @@ public final class PretrainConfig {
         int warmup = training.integer("warmup_epochs", 2, 0, 100_000);
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
+        RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         ConfigSection freeze = training.section("freezeout");
         PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
@@ -63,7 +65,7 @@ public final class PretrainConfig {
         }
         TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
         return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
-                batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, temperature,
+                batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
                 projectionDim, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery, seed, yaml.file());
     }
 }

@@ -22,6 +22,7 @@ import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingDivergedException;
 import dev.sparkvit.jobs.train.Segments;
+import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.losses.NtXentLoss;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
@@ -34,6 +35,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Row;
@@ -65,6 +67,11 @@ public final class PretrainJob {
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
+    /** The current attempt's training and data, released when it fails. */
+    private DistributedTraining attemptTraining;
+    private EpochDataSet<Row> attemptData;
+    /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
+    private List<PretrainMonitor.Epoch> carriedEpochs = List.of();
 
     public PretrainJob(PretrainSettings settings, boolean resume, PrintStream console) {
         this.settings = settings;
@@ -85,9 +92,27 @@ public final class PretrainJob {
     }
 
     public PretrainResult execute(SparkSession spark) {
+        CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
+                settings.keepCheckpoints());
+        return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
+                start -> {
+                    try {
+                        return attempt(spark, store, start);
+                    } catch (Exception e) { // DLlib's InvalidOperationException is a checked exception
+                        abandonAttempt();
+                        throw e;
+                    }
+                });
+    }
+
+    /**
+     * One attempt: the whole run, or its continuation from the newest valid checkpoint (after --resume or a restart).
+     * A restart must never write a checkpoint from state that lived on a lost executor, so every segment is checked
+     * against the attempt's executors before anything of it is written.
+     */
+    private PretrainResult attempt(SparkSession spark, CheckpointStore store, TrainingRestarts.Start attempt) {
         Path output = settings.outputDir();
-        CheckpointStore store = new CheckpointStore(output.resolve("checkpoints"), settings.keepCheckpoints());
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, resume, output, settings.source(),
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), output, settings.source(),
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
@@ -107,6 +132,7 @@ public final class PretrainJob {
         EpochDataSet<Row> data = new EpochDataSet<>(StoredImages.read(spark, settings.dataset(), "train")
                 .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), BigDlEngine.nodeNumber(),
                 (epoch, row) -> pairs.sample(row, epoch), settings.seed());
+        attemptData = data;
         long images = data.size();
         long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
         long total = settings.epochs() * perEpoch;
@@ -135,7 +161,8 @@ public final class PretrainJob {
                 .clipGradientNorm(settings.clipGradNorm())
                 .nonFinite(settings.nonFinite())
                 .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))
-                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null);
+                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null || attempt.restarted());
+        attemptTraining = training;
         training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
         if (checkpoint != null) {
             RunState.restore(checkpoint, vit, ema);
@@ -151,8 +178,9 @@ public final class PretrainJob {
                 freezeOut == null ? "FreezeOut off" : "FreezeOut on");
 
         spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
-        PretrainMonitor monitor = new PretrainMonitor(training, console, settings.epochs(), total);
         long done = training.progress().iterations();
+        PretrainMonitor monitor = new PretrainMonitor(training, console, settings.epochs(), total,
+                RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
         long firstIteration = done;
         LinearProbe.Result pretrained = null;
         long epochStartIteration = done - training.progress().recordsInEpoch() / settings.batchSize();
@@ -169,6 +197,7 @@ public final class PretrainJob {
                 training.close();
                 throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
             }
+            attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
             double seconds = (System.nanoTime() - t0) / 1e9;
             epochSeconds += seconds;
             monitor.segment(done, next, seconds, optimizers.schedules());
@@ -198,9 +227,13 @@ public final class PretrainJob {
                 epochStartIteration = next;
                 epochSeconds = 0;
             }
+            carriedEpochs = monitor.history();
             if (segments.checkpointDue(next)) {
-                Path written = store.write(RunState.snapshot(progress, vit, ema, training, slices, flatSize,
-                        settings.fingerprint()));
+                TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
+                        settings.fingerprint());
+                // the optimiser state was just gathered from the executors: it is the trained one only if none died
+                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
+                Path written = store.write(snapshot);
                 LOG.info("stage pretrain: checkpoint {}", written);
             }
             done = next;
@@ -230,6 +263,18 @@ public final class PretrainJob {
             throw new UncheckedIOException("cannot write " + weights, e);
         }
         return new PretrainResult(losses, negatives, pretrained, random, weights, curves, monitor.history());
+    }
+
+    /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data), before a restart. */
+    private void abandonAttempt() {
+        if (attemptTraining != null) {
+            attemptTraining.abandon();
+            attemptTraining = null;
+        }
+        if (attemptData != null) {
+            attemptData.originRDD().unpersist(false);
+            attemptData = null;
+        }
     }
 
     /** A copy of the model carrying the EMA weights, for probes and the saved result. */

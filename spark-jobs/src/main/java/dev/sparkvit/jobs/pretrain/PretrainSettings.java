@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.pretrain;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
+import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -25,6 +26,7 @@ import java.util.Objects;
  * @param warmupEpochs linear warmup, in epochs
  * @param clipGradNorm global L2 norm the gradient is clipped to; 0 = off
  * @param nonFinite stop at, or skip, an iteration whose loss or gradient is not finite (may change on resume)
+ * @param restarts restarts from the newest checkpoint after a lost executor (may change on resume)
  * @param temperature NT-Xent temperature
  * @param projectionDim SimCLR projection size
  * @param freezeOut FreezeOut knobs
@@ -39,7 +41,7 @@ import java.util.Objects;
  */
 public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
-        double clipGradNorm, NonFinitePolicy nonFinite, double temperature, int projectionDim, FreezeOut freezeOut,
+        double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim, FreezeOut freezeOut,
         double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
         CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
 
@@ -54,6 +56,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         Objects.requireNonNull(freezeOut, "freezeOut");
         Objects.requireNonNull(onCorrupt, "onCorrupt");
         Objects.requireNonNull(nonFinite, "nonFinite");
+        Objects.requireNonNull(restarts, "restarts");
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
         require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),

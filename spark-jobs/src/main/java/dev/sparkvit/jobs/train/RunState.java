@@ -140,6 +140,15 @@ public final class RunState {
         return copy;
     }
 
+    /**
+     * The epochs of {@code epochs} (each numbered by {@code number}, 0-based) that end at or before iteration
+     * {@code done}: what an earlier attempt of this process finished that a restart from iteration {@code done} keeps.
+     */
+    public static <E> List<E> epochsUpTo(List<E> epochs, java.util.function.ToIntFunction<E> number, long perEpoch,
+            long done) {
+        return epochs.stream().filter(e -> (number.applyAsInt(e) + 1L) * perEpoch <= done).toList();
+    }
+
     /** Refuses a resume whose settings differ from the checkpoint's, listing what changed. */
     public static void requireSameRun(String source, Map<String, String> now, Map<String, String> saved) {
         List<String> changed = new ArrayList<>();

@@ -47,6 +47,16 @@ public final class TrainingConfig {
         return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
     }
 
+    /**
+     * {@code training.max_restarts} (0 to 100, default 2; 0 = a lost executor ends the run as before) and
+     * {@code training.restart_wait_seconds} (1 to 86400, default 300): how often a run whose executor was lost
+     * restarts from its newest checkpoint in the same driver, and how long each restart waits for the executors.
+     */
+    public static RestartPolicy restarts(ConfigSection training) {
+        return new RestartPolicy(training.integer("max_restarts", 2, 0, 100),
+                training.integer("restart_wait_seconds", 300, 1, 86_400));
+    }
+
     /** {@code model.preset}: one of the presets, vit_nano_patch4_32 by default. */
     public static String preset(ConfigSection model) {
         List<String> presets = new ArrayList<>();

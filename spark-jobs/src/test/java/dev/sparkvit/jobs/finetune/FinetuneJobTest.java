@@ -22,6 +22,7 @@ import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.SparkTaskFault;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.StringReader;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -169,5 +171,32 @@ class FinetuneJobTest {
             assertEquals(a.keySet(), b.keySet());
             a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), file + " " + name));
         }
+    }
+
+    @Test
+    void aRestartAfterLostParameterBlocksMidAccumulationEndsWithTheUninterruptedWeights(@TempDir Path tmp)
+            throws Exception {
+        FinetuneResult whole = run(settings(tmp.resolve("whole")), false, 0, new ByteArrayOutputStream());
+        // the blocks go in iteration 5 (index 4); the newest checkpoint, iter-3, is between two micro-batches of a step
+        String key = UUID.randomUUID().toString();
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        FinetuneResult restarted = new FinetuneJob(settings(tmp.resolve("restarted")), false,
+                new PrintStream(console, true)).wrapModel(model -> new SparkTaskFault(model,
+                        SparkTaskFault.Kind.LOSE_PARAMETER_BLOCKS, 4, key, 1))
+                .execute(SharedSpark.session());
+        assertEquals(1, SparkTaskFault.fired(key));
+        List<String> restarts = console.toString().lines().filter(l -> l.startsWith("finetune: restart ")).toList();
+        assertEquals(1, restarts.size(), console.toString());
+        assertTrue(restarts.get(0).contains("continuing from checkpoint " + tmp.resolve("restarted/checkpoints/"
+                + "iter-000000003")), restarts.get(0));
+
+        assertArrayEquals(whole.losses(), restarted.losses(), "per-iteration losses");
+        for (String file : List.of("finetuned.safetensors", "finetuned-ema.safetensors")) {
+            Map<String, NamedTensor> a = SafeTensors.read(tmp.resolve("whole").resolve(file)).tensors();
+            Map<String, NamedTensor> b = SafeTensors.read(tmp.resolve("restarted").resolve(file)).tensors();
+            assertEquals(a.keySet(), b.keySet());
+            a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), file + " " + name));
+        }
+        assertEquals(whole.history().size(), restarted.history().size(), "the epoch history spans the restart");
     }
 }

@@ -1,0 +1,83 @@
+package dev.sparkvit.jobs.train;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Real processes for the kill tests: sparkvit CLI JVMs, the repository's scripts, and their output. */
+final class ChildProcesses {
+    /** The repository root (Surefire runs the tests in spark-jobs/). */
+    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+
+    private ChildProcesses() {
+    }
+
+    /** A started process and the files its stdout and stderr go to. */
+    record Child(Process process, Path out, Path err) {
+        String stdout() throws IOException {
+            return Files.readString(out);
+        }
+
+        String output() throws IOException {
+            return Files.readString(out) + Files.readString(err);
+        }
+
+        /** Waits up to {@code minutes} for the exit and returns its code; a process still running is killed. */
+        int exit(long minutes) throws Exception {
+            if (!process.waitFor(minutes, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor();
+                throw new AssertionError("still running after " + minutes + " minutes: " + output());
+            }
+            return process.exitValue();
+        }
+    }
+
+    /**
+     * {@code sparkvit ARGS} in its own JVM (local Spark, as submit/sparkvit runs it), with the test JVM's classpath
+     * and Java 17 options; {@link Process#pid()} is the JVM itself.
+     */
+    static Child sparkvit(Path logs, String name, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx2g");
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens")).forEach(command::add);
+        for (String property : List.of("log4j.configuration", "log4j.configurationFile")) {
+            if (System.getProperty(property) != null) {
+                command.add("-D" + property + "=" + System.getProperty(property));
+            }
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sparkvit.cli.Main"));
+        command.addAll(args);
+        return start(logs, name, command, Map.of());
+    }
+
+    /** A command run from the repository root with {@code env} added to this JVM's environment. */
+    static Child start(Path logs, String name, List<String> command, Map<String, String> env) throws IOException {
+        Files.createDirectories(logs);
+        Path out = logs.resolve(name + ".out");
+        Path err = logs.resolve(name + ".err");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        builder.environment().putAll(env);
+        return new Child(builder.start(), out, err);
+    }
+
+    /** SHA-256 of a file, hex. */
+    static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    }
+
+    /** The last line of {@code text} that starts with {@code prefix} (after leading spaces), or "". */
+    static String lastLine(String text, String prefix) {
+        return text.lines().map(String::strip).filter(l -> l.startsWith(prefix)).reduce((a, b) -> b).orElse("");
+    }
+}
