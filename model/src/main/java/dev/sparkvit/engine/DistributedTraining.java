@@ -353,6 +353,8 @@ public final class DistributedTraining {
             }
             lastMethodsRdd = current;
         }
+        // the segment's AllReduceParameter blocks: never freed by DLlib, and the next segment builds new ones
+        ParameterBlocks.release(built.dataset().toDistributed().originRDD());
     }
 
     /** Iterations, epoch and records so far, as the driver's optimisation methods count them. */
@@ -585,6 +587,8 @@ public final class DistributedTraining {
      * Gives up this training after a failed segment: closes the summary and frees what DLlib left cached (a failed
      * {@code optimize()} neither unpersists its replicas nor the methods RDD), so that a new training (a restart from
      * a checkpoint in the same driver) does not hold two models' caches. The training cannot continue afterwards.
+     * The failed segment's parameter blocks stay on the executors that survived (one segment's worth per restart):
+     * freeing them needs a Spark job, which would wait for executors that may not come back.
      */
     public void abandon() {
         close();

@@ -99,6 +99,7 @@ class SegmentedTrainingTest {
 
     @Test
     void segmentsAtAnyIterationGiveTheUninterruptedWeights() {
+        ParameterBlocks.releaseHere(); // what earlier tests' failed trainings left in this JVM
         float[][] before = ModuleParameters.snapshot(model());
         float[][] once = segmented(TOTAL);
         for (int i = 0; i < once.length; i++) {
@@ -113,6 +114,11 @@ class SegmentedTrainingTest {
         long replicaCaches = scala.collection.JavaConverters.mapAsJavaMap(SharedSpark.context().sc()
                 .getPersistentRDDs()).values().stream().filter(r -> "Thread Model RDD".equals(r.name())).count();
         assertEquals(0, replicaCaches, "cached model replicas left behind by segments");
+        // nor DLlib's parameter blocks (each segment's AllReduceParameter puts new ones, locked, never removed)
+        long parameterBlocks = org.apache.spark.SparkEnv.get().blockManager().getMatchingBlockIds(
+                (scala.Function1<org.apache.spark.storage.BlockId, Object>) id -> ParameterBlocks.NAME.matcher(
+                        id.name()).matches()).size();
+        assertEquals(0, parameterBlocks, "AllReduceParameter blocks left behind by segments");
     }
 
     @Test
