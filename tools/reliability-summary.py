@@ -33,10 +33,13 @@ def short(text, limit):
     if len(text) <= limit:
         return text
     cut = text[:limit]
-    # never end inside a code span
-    if cut.count("`") % 2:
-        cut = cut[:cut.rfind("`")]
     cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    # never end inside a code span: drop the open span, or close it when it is most of the text
+    if cut.count("`") % 2:
+        before = cut[:cut.rfind("`")].rstrip()
+        if len(before) >= limit // 3:
+            return before.rstrip(",;:(") + " …"
+        return cut.rstrip(",;:(") + "…`"
     return cut.rstrip(",;:(") + " …"
 
 

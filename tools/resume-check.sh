@@ -25,6 +25,7 @@ newest() { # iteration of the newest checkpoint under $1, empty when none
 
 echo "resume-check: uninterrupted run -> $WORK/whole"
 run "$WORK/whole" > "$WORK/whole.log" 2>&1
+total="$(newest "$WORK/whole")"
 
 resume=()
 for ((k = 1; k <= KILLS; k++)); do
@@ -32,15 +33,16 @@ for ((k = 1; k <= KILLS; k++)); do
   # a simple command, not a function: $! is then the JVM itself (submit/sparkvit execs java), which is what dies
   "${CMD[@]}" --set "output_dir=$WORK/parts" "${resume[@]}" > "$WORK/parts-$k.log" 2>&1 &
   pid=$!
-  # wait for a checkpoint newer than the last kill's, then a random 0-3 s into the next stretch
-  while kill -0 "$pid" 2>/dev/null && [[ "$(newest "$WORK/parts")" == "$before" ]]; do sleep 0.2; done
-  sleep "$((RANDOM % 4)).$((RANDOM % 10))"
+  # wait for a checkpoint newer than the last kill's, then a random 0-0.9 s into the next stretch (checkpoints every
+  # 7 iterations fall inside epochs; a few iterations take longer than that, so the kill lands before the next one)
+  while kill -0 "$pid" 2>/dev/null && [[ "$(newest "$WORK/parts")" == "$before" ]]; do sleep 0.1; done
+  sleep "0.$((RANDOM % 10))"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null || true
     if pgrep -f "output_dir=$WORK/parts" > /dev/null; then
       echo "resume-check: the killed run is still alive" >&2; exit 1
     fi
-    echo "resume-check: kill $k: SIGKILL (pid $pid) after checkpoint iteration $(newest "$WORK/parts")"
+    echo "resume-check: kill $k: SIGKILL (pid $pid) after checkpoint iteration $(newest "$WORK/parts") of $total"
   else
     echo "resume-check: kill $k: the run had already finished" && wait "$pid" || true
   fi

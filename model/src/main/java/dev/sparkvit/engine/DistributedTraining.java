@@ -48,6 +48,7 @@ public final class DistributedTraining {
     private Map<String, OptimMethod<Float>> optimMethodsBySubmodule;
     private Trigger endWhen = Triggers.maxEpoch(1);
     private TrainSummary summary;
+    private Path summaryFolder;
     private boolean summaryClosed;
     private String compression = "none";
     private final List<ParameterProcessor> processors = new ArrayList<>();
@@ -193,6 +194,7 @@ public final class DistributedTraining {
      */
     public DistributedTraining summary(Path dir, String appName, boolean continuing) {
         Path train = dir.resolve(appName).resolve("train");
+        this.summaryFolder = train;
         if (continuing) {
             waitForAFreshEventFileName(train);
             this.summary = new TrainSummary(dir.toString(), appName);
@@ -554,17 +556,31 @@ public final class DistributedTraining {
         if (summary == null) {
             throw new IllegalStateException("no summary directory was set: call summary(dir, appName) before optimize()");
         }
-        Tuple3<Object, Object, Object>[] scalars = summary.readScalar(tag);
-        java.util.TreeMap<Long, Tuple3<Object, Object, Object>> byStep = new java.util.TreeMap<>();
-        for (Tuple3<Object, Object, Object> scalar : scalars) {
-            byStep.merge((Long) scalar._1(), scalar, (a, b) -> (Double) b._3() >= (Double) a._3() ? b : a);
+        // DLlib's writer thread may still hold the last iterations' events (or be appending one): wait a little for
+        // the step of the last completed iteration, then take what is there
+        long expected = optimizer == null ? 0 : progress().iterations();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<EventFileScalars.Scalar> scalars = EventFileScalars.read(summaryFolder, tag);
+        while (scalars.stream().mapToLong(EventFileScalars.Scalar::step).max().orElse(0) < expected
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            scalars = EventFileScalars.read(summaryFolder, tag);
         }
-        float[] losses = new float[byStep.size()];
+        java.util.TreeMap<Long, EventFileScalars.Scalar> byStep = new java.util.TreeMap<>();
+        for (EventFileScalars.Scalar scalar : scalars) {
+            byStep.merge(scalar.step(), scalar, (a, b) -> b.wallTime() >= a.wallTime() ? b : a);
+        }
+        float[] values = new float[byStep.size()];
         int i = 0;
-        for (Tuple3<Object, Object, Object> scalar : byStep.values()) {
-            losses[i++] = (Float) scalar._2();
+        for (EventFileScalars.Scalar scalar : byStep.values()) {
+            values[i++] = scalar.value();
         }
-        return losses;
+        return values;
     }
 
     /** Writes one more TensorBoard scalar beside DLlib's own. */

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The driver killed with SIGKILL while it writes a checkpoint: a real {@code sparkvit pretrain} JVM (local[2], a
- * vit_tiny model so that each checkpoint is about 85 MB, one every iteration) is killed the moment its temporary
- * checkpoint folder appears, again with --resume until a kill lands before the rename. What is left is a
+ * vit_tiny model so that each checkpoint is about 85 MB, one every iteration) is killed once the data file in its
+ * temporary checkpoint folder has bytes, again with --resume until a kill lands before the rename. What is left is a
  * {@code .tmp-*} folder, never loaded: the next --resume names it, continues from the previous complete checkpoint,
  * removes it once a new checkpoint is in place, and ends with the uninterrupted run's weights bit for bit. About
  * 3 minutes.
@@ -74,9 +74,10 @@ class CheckpointWriteKillTest {
             long deadline = System.nanoTime() + 5L * 60 * 1_000_000_000;
             while (seen == null && run.process().isAlive() && System.nanoTime() < deadline) {
                 List<String> now = entries(checkpoints);
-                // the write of a checkpoint after a complete one: a resume then has something to continue from
+                // the write of a checkpoint after a complete one (a resume then has something to continue from),
+                // once its data file has bytes: the kill lands inside the write, not before it
                 seen = now.stream().anyMatch(n -> n.startsWith("iter-")) ? now.stream().filter(n -> n.startsWith(
-                        ".tmp-")).findFirst().orElse(null) : null;
+                        ".tmp-") && writing(checkpoints.resolve(n))).findFirst().orElse(null) : null;
                 if (seen == null) {
                     Thread.sleep(1);
                 }
@@ -118,6 +119,21 @@ class CheckpointWriteKillTest {
                 "the resumed run ends with the uninterrupted run's EMA weights");
         System.out.println("checkpoint write kill: resumed from iteration " + newest + "; " + weights
                 + " identical to the uninterrupted run's");
+    }
+
+    /** A temporary checkpoint folder holding a file with bytes in it (false once it was renamed away). */
+    private static boolean writing(Path tmp) {
+        try (Stream<Path> files = Files.list(tmp)) {
+            return files.anyMatch(f -> {
+                try {
+                    return Files.size(f) > 0;
+                } catch (java.io.IOException gone) {
+                    return false;
+                }
+            });
+        } catch (java.io.IOException gone) {
+            return false;
+        }
     }
 
     private static List<String> with(List<String> common, Path output, String... more) {

@@ -44,8 +44,13 @@ class DriverKillTest {
         System.out.print(out);
         assertEquals(0, exit, check.output());
         for (int k = 1; k <= 2; k++) {
-            assertTrue(out.contains("resume-check: kill " + k + ": SIGKILL (pid "), "kill " + k + " hit a running "
-                    + "driver:\n" + out);
+            java.util.regex.Matcher kill = java.util.regex.Pattern.compile("resume-check: kill " + k
+                    + ": SIGKILL \\(pid \\d+\\) after checkpoint iteration (\\d+) of (\\d+)").matcher(out);
+            assertTrue(kill.find(), "kill " + k + " hit a running driver:\n" + out);
+            // mid-training: the newest checkpoint when the kill landed was not the last one (checkpoints every 7
+            // iterations of 6-iteration epochs: 7, 14 and 21 are inside epochs)
+            assertTrue(Long.parseLong(kill.group(1)) < Long.parseLong(kill.group(2)), "kill " + k
+                    + " landed before training ended:\n" + out);
         }
         assertTrue(out.contains("resume-check: pretrained-ema.safetensors identical ("), out);
         assertTrue(out.lines().anyMatch(l -> l.matches("resume-check: final checkpoint iter-\\d+ identical .*")), out);
