@@ -24,7 +24,7 @@ help:
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
 	@echo "make clean  remove build output and out/"
 	@echo "make cluster-up / cluster-down / cluster-status   a standalone Spark cluster on loopback (docs/CLUSTER.md)"
-	@echo "make bench  every benchmark side by side with PyTorch/torchvision/PIL -> bench/results.json, docs/BENCHMARKS.md (~15 min)"
+	@echo "make bench  every benchmark side by side with PyTorch/torchvision/PIL -> bench/results.json, docs/BENCHMARKS.md (~1 hour)"
 	@echo "make config-doc   regenerate the key tables of docs/CONFIG.md from the config readers"
 	@echo "make security-doc   regenerate the dependency inventory of docs/SECURITY.md from the build (needs make build)"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"

@@ -2,6 +2,8 @@
 # make bench: every benchmark of docs/BENCHMARKS.md in one run, sparkvit and its peers side by side, then the
 # report (bench/results.json, docs/BENCHMARKS.md, docs/bench/*.png). Needs `make build` first (the Makefile does it).
 # BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting.
+# BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
+# (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -74,17 +76,19 @@ else
   # (12 blocks of width 192: the compute dominates), each on local[1], local[2] and 1 and 2 one-core executors
   say "5. scaling: local[1], local[2], then 1 and 2 executors on the standalone cluster"
   STARTED=false
-  if ! submit/standalone.sh status >/dev/null 2>&1; then make -s cluster-up; STARTED=true; fi
-  for spec in vit_nano_patch4_32:4 vit_tiny_patch4_32:3; do
+  # workers of 7g: one vit_tiny replica at batch 64 (128 views of 65 tokens) ran a 2g executor out of heap
+  if ! submit/standalone.sh status >/dev/null 2>&1; then SPARKVIT_WORKER_MEMORY=7g make -s cluster-up; STARTED=true; fi
+  for spec in vit_nano_patch4_32:4:2g vit_tiny_patch4_32:3:6g; do
+    IFS=: read -r preset epochs memory <<< "$spec"
     python3 bench/python/pretrain_runs.py scaling --standalone --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-      --json "$OUT/scaling.json" --append --preset "${spec%%:*}" --epochs "${spec##*:}" \
-      || { $STARTED && make -s cluster-down; exit 1; }
+      --json "$OUT/scaling.json" --append --preset "$preset" --epochs "$epochs" --executor-memory "$memory" \
+      ${BENCH_REUSE:+--reuse} || { $STARTED && make -s cluster-down; exit 1; }
   done
   if $STARTED; then make -s cluster-down; fi
   # FreezeOut on vit_tiny: its 12 blocks are most of an iteration, as in the models FreezeOut is meant for
   say "6. FreezeOut"
   python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.5
+    --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.5 ${BENCH_REUSE:+--reuse}
 fi
 
 say "report"

@@ -37,8 +37,32 @@ def val_images(dataset):
     return sum(split.get("val", 0) for split in counts.values())
 
 
-def run_pretrain(prefix, options, dataset, out_dir, epochs, sets):
-    """One run: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch, probe, wall s)."""
+def parse_log(log, epochs):
+    """(img/s per epoch, seconds per epoch, probe) from a run's log, or None when it does not hold a whole run."""
+    rates, seconds, probe = [], [], None
+    with open(log) as handle:
+        for line in handle:
+            m = EPOCH.match(line.strip())
+            if m:
+                rates.append(float(m.group(4)))
+                seconds.append(float(m.group(5)))
+            p = PROBE.search(line)
+            if p:
+                probe = float(p.group(1))
+    if len(rates) != epochs or probe is None:
+        return None
+    return rates, seconds, probe
+
+
+def run_pretrain(prefix, options, dataset, out_dir, epochs, sets, reuse=False):
+    """One run: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch, probe, wall s).
+    With reuse, a log of a whole earlier run of this case is read instead (wall s is then None)."""
+    log = out_dir + ".log"
+    if reuse and os.path.exists(log):
+        parsed = parse_log(log, epochs)
+        if parsed:
+            print(f"pretrain_runs: reusing the whole run in {log}", flush=True)
+            return parsed + (None,)
     shutil.rmtree(out_dir, ignore_errors=True)
     cmd = prefix + ["pretrain", "--config", os.path.join(ROOT, "conf", "pretrain.yaml"),
                     "--set", f"data.dataset={dataset}", "--set", f"output_dir={out_dir}",
@@ -47,7 +71,6 @@ def run_pretrain(prefix, options, dataset, out_dir, epochs, sets):
     for s in sets:
         cmd += ["--set", s]
     cmd += options
-    log = out_dir + ".log"
     print("pretrain_runs: " + " ".join(cmd), flush=True)
     start = time.monotonic()
     with open(log, "w") as handle:
@@ -57,18 +80,10 @@ def run_pretrain(prefix, options, dataset, out_dir, epochs, sets):
         handle.write(proc.stdout)
     if proc.returncode != 0:
         sys.exit(f"pretrain_runs: the run failed with exit code {proc.returncode}; see {log}")
-    rates, seconds, probe = [], [], None
-    for line in proc.stdout.splitlines():
-        m = EPOCH.match(line.strip())
-        if m:
-            rates.append(float(m.group(4)))
-            seconds.append(float(m.group(5)))
-        p = PROBE.search(line)
-        if p:
-            probe = float(p.group(1))
-    if len(rates) != epochs or probe is None:
+    parsed = parse_log(log, epochs)
+    if parsed is None:
         sys.exit(f"pretrain_runs: expected {epochs} epoch lines and a probe line in {log}")
-    return rates, seconds, probe, wall
+    return parsed + (wall,)
 
 
 def measurement(name, impl, threads, unit, params, samples):
@@ -79,17 +94,19 @@ def measurement(name, impl, threads, unit, params, samples):
 def scaling(args):
     cases = [("local[1]", LOCAL, ["--master", "local[1]"], 1), ("local[2]", LOCAL, ["--master", "local[2]"], 2)]
     if args.standalone:
-        cases += [("standalone 1 executor", STANDALONE + ["--executors", "1", "--"], [], 1),
-                  ("standalone 2 executors", STANDALONE + ["--executors", "2", "--"], [], 2)]
+        memory = ["--executor-memory", args.executor_memory] if args.executor_memory else []
+        cases += [("standalone 1 executor", STANDALONE + ["--executors", "1"] + memory + ["--"], [], 1),
+                  ("standalone 2 executors", STANDALONE + ["--executors", "2"] + memory + ["--"], [], 2)]
     results = []
     for impl, prefix, options, replicas in cases:
         out = os.path.join(args.work, f"scaling-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
         rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
-                                         [f"model.preset={args.preset}"])
+                                         [f"model.preset={args.preset}"], reuse=args.reuse)
         print(f"scaling {args.preset} {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
         results.append(measurement("SimCLR pretraining", impl, replicas, "images/s",
                                    {"model": args.preset, "batch": 64, "epochs": args.epochs,
-                                    "replicas": replicas, "wall_s": round(wall, 1)}, rates[1:]))
+                                    "replicas": replicas, "wall_s": None if wall is None else round(wall, 1)},
+                                   rates[1:]))
     return {"benchmark": "scaling", "source": "sparkvit",
             "notes": {"what": "conf/pretrain.yaml on the demo dataset (1,217 train images, batch 64); samples are "
                               "the epochs after the first; standalone executors have 1 core each"},
@@ -105,7 +122,7 @@ def freezeout(args):
     for label, sets in cases:
         out = os.path.join(args.work, f"freezeout-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", label))
         rates, seconds, probe, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out, args.epochs,
-                                                   sets + [f"model.preset={args.preset}"])
+                                                   sets + [f"model.preset={args.preset}"], reuse=args.reuse)
         train_s = sum(seconds)
         print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
         params = {"model": args.preset, "epochs": args.epochs, "freezeout": label, "val_images": val,
@@ -129,6 +146,10 @@ def main():
     parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
     parser.add_argument("--preset", default="vit_nano_patch4_32", help="model.preset of every run")
     parser.add_argument("--append", action="store_true", help="add the measurements to an existing --json file")
+    parser.add_argument("--executor-memory", help="heap of each standalone executor (spark-submit.sh --executor-memory)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="read a case's earlier log instead of running it again when it holds a whole run "
+                             "(to finish an interrupted make bench)")
     args = parser.parse_args()
     if not os.path.isdir(args.dataset):
         sys.exit(f"pretrain_runs: --dataset {args.dataset} is not a folder (make it with sparkvit bench dataset)")
