@@ -88,7 +88,7 @@ else
   # FreezeOut on vit_tiny: its 12 blocks are most of an iteration, as in the models FreezeOut is meant for
   say "6. FreezeOut"
   python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.5 ${BENCH_REUSE:+--reuse}
+    --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.6 ${BENCH_REUSE:+--reuse}
 fi
 
 say "report"

@@ -126,7 +126,7 @@ def freezeout(args):
         train_s = sum(seconds)
         print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
         params = {"model": args.preset, "epochs": args.epochs, "freezeout": label, "val_images": val,
-                  "probe_pooled": probe, "train_s": round(train_s, 1), "wall_s": round(wall, 1),
+                  "probe_pooled": probe, "train_s": round(train_s, 1), "wall_s": None if wall is None else round(wall, 1),
                   "seconds_per_epoch": seconds}
         results.append(measurement("SimCLR pretraining with FreezeOut", label, 2, "images/s", params, rates[1:]))
     return {"benchmark": "freezeout", "source": "sparkvit",
