@@ -46,7 +46,7 @@ final class ChildProcesses {
     static Child sparkvit(Path logs, String name, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx2g");
+        command.add("-Xmx3g"); // vit_tiny checkpointing every iteration: 2g ran out once under load (docs/RELIABILITY.md)
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens")).forEach(command::add);
         for (String property : List.of("log4j.configuration", "log4j.configurationFile")) {
