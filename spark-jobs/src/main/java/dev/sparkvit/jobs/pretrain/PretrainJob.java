@@ -95,14 +95,7 @@ public final class PretrainJob {
         CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
-                start -> {
-                    try {
-                        return attempt(spark, store, start);
-                    } catch (Exception e) { // DLlib's InvalidOperationException is a checked exception
-                        abandonAttempt();
-                        throw e;
-                    }
-                });
+                start -> attempt(spark, store, start), this::abandonAttempt);
     }
 
     /**

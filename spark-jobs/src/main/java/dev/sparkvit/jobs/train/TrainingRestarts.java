@@ -37,20 +37,21 @@ public final class TrainingRestarts {
         }
     }
 
-    /** One attempt of a training job. It must release what it cached when it fails. */
+    /** One attempt of a training job. */
     @FunctionalInterface
     public interface Attempt<R> {
         R run(Start start);
     }
 
     /**
-     * Runs {@code attempt} until it returns, restarting it after restartable failures within {@code policy}.
+     * Runs {@code attempt} until it returns, restarting it after restartable failures within {@code policy}. After
+     * every failed attempt, restarted or not, {@code abandon} releases what that attempt cached.
      *
      * @param job the job's name for the console line ("pretrain")
      * @param resume whether the first attempt resumes from a checkpoint (--resume)
      */
     public static <R> R run(String job, RestartPolicy policy, SparkContext sc, CheckpointStore store, boolean resume,
-            PrintStream console, Attempt<R> attempt) {
+            PrintStream console, Attempt<R> attempt, Runnable abandon) {
         boolean fromCheckpoint = resume;
         for (int restarts = 0;; restarts++) {
             ExecutorWatch executors = restarts == 0 ? ExecutorWatch.of(sc)
@@ -58,6 +59,7 @@ public final class TrainingRestarts {
             try {
                 return attempt.run(new Start(fromCheckpoint, restarts, executors));
             } catch (Exception failure) { // DLlib rethrows a failed iteration as a checked InvalidOperationException
+                abandon.run();
                 Optional<String> why = RestartableFailure.reason(failure, executors.lost());
                 if (why.isEmpty()) {
                     throw failure;
