@@ -85,6 +85,38 @@ def comparisons(ms):
     return rows
 
 
+END_TO_END = "ingest end to end (list, work, dedupe, Parquet write, manifest)"
+MARGINAL = "ingest end to end, each file beyond the smaller set (from the two sizes' medians)"
+
+
+def marginal_ingest(ms):
+    """The end-to-end ingest's cost per additional file, on both sides alike: with t(n) = fixed + n * per_file, the
+    two input sizes' median times give per_file = (t(n1) - t(n2)) / (n1 - n2). This is the rate of a large ingest,
+    where Spark's cost per run (planning, scheduling, and the JVM compiling Spark's code) no longer counts."""
+    derived = []
+    groups = {}
+    for m in ms:
+        if m["benchmark"] == "data" and m["name"] == END_TO_END and "input_files" in m["params"]:
+            key = (m["source"], m["impl"], m["threads"], m["unit"], m["params"].get("clock"))
+            groups.setdefault(key, []).append(m)
+    for (source, impl, threads, unit, clock), found in sorted(groups.items(), key=str):
+        sizes = sorted(found, key=lambda m: m["params"]["input_files"])
+        if len(sizes) < 2:
+            continue
+        small, large = sizes[0], sizes[-1]
+        n1, n2 = large["params"]["input_files"], small["params"]["input_files"]
+        extra_seconds = n1 / large["median"] - n2 / small["median"]
+        if n1 <= n2 or extra_seconds <= 0:
+            continue
+        params = {k: v for k, v in large["params"].items() if k != "input_files"}
+        params["input_files"] = f"{n2} -> {n1}"
+        rate = (n1 - n2) / extra_seconds
+        derived.append({"name": MARGINAL, "impl": impl, "threads": threads, "unit": unit, "params": params,
+                        "samples": [rate], "median": rate, "benchmark": "data", "source": source,
+                        "file": large["file"]})
+    return derived
+
+
 def gemm_peaks(ms):
     """Best median GFLOP/s per thread count, over the sizes of at least 1024 when there are any (small products are
     too short to time at two threads)."""
@@ -342,6 +374,7 @@ def main():
     if not runs:
         sys.exit(f"report.py: no benchmark JSON in {args.inputs}")
     ms = [m for run in runs for m in run["measurements"]]
+    ms += marginal_ingest(ms)  # derived rows: in the tables, not in results.json
     out = [f"Run of {datetime.date.today().isoformat()} on {machine().get('cpu', '?')}, {os.cpu_count()} cores. "
            "Medians of repeated runs, both sides measured in the same `make bench` run.\n"]
     section_gemm(ms, out)

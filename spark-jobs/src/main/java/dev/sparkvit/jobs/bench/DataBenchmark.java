@@ -23,8 +23,8 @@ import org.apache.spark.sql.SparkSession;
  * <ul>
  * <li>ingest work per file in one thread, no Spark;</li>
  * <li>the whole ingest job through Spark at each of {@code localCores} (local[1] shows Spark's overhead on one core),
- * on all files and on the first {@code smallPerClass} of each class (two sizes separate Spark's fixed cost per run
- * from its cost per file); the last run on the smaller set (the full set when there is none) at the first core
+ * on all files and on the first {@code smallPerClass} of each class, in turn (two sizes separate Spark's fixed cost
+ * per run from its cost per file; see {@link IngestBenchmark#endToEndAlternating}); the last run on the smaller set (the full set when there is none) at the first core
  * count leaves the dataset stored at the ingest size under {@code work};</li>
  * <li>SimCLR pairs in one thread at each of {@code pairSizes} (the first is the ingest size, the others are ingested
  * once, untimed), and through Spark at the first size on each core count.</li>
@@ -106,9 +106,10 @@ public final class DataBenchmark {
             SparkSession spark = sessions.apply(localCores.get(i));
             try {
                 Path keep = i == 0 ? dataset(work, ingestSize) : null;
-                ingest.endToEnd(spark, work.resolve("scratch"), small == null ? keep : null).forEach(add);
                 if (smallIngest != null) {
-                    smallIngest.endToEnd(spark, work.resolve("scratch"), keep).forEach(add);
+                    ingest.endToEndAlternating(spark, smallIngest, work.resolve("scratch"), keep).forEach(add);
+                } else {
+                    ingest.endToEnd(spark, work.resolve("scratch"), keep).forEach(add);
                 }
                 if (i == 0) {
                     for (int size : pairSizes.subList(1, pairSizes.size())) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,12 @@ final class IngestBenchmark {
     static final String WORK = "ingest work per file (read, hash, decode, validate, resize)";
     /** Name of the whole job; bench/python/ingest_ref.py writes the same. */
     static final String END_TO_END = "ingest end to end (list, work, dedupe, Parquet write, manifest)";
+
+    /**
+     * Untimed pairs of runs before the alternated ones: the first ingests of a JVM compile much of Spark (about 30%
+     * of the process's CPU in the second to fifth run), and the first pair also loads its classes.
+     */
+    static final int ALTERNATED_WARMUPS = 3;
 
     private final Path inputs;
     private final int images;
@@ -75,10 +82,7 @@ final class IngestBenchmark {
             throw new UncheckedIOException("cannot clear " + scratch, e);
         }
         Timing.Runs runs = Timing.runs(repeats, () -> {
-            Path out = scratch.resolve("ingest-" + run[0]++);
-            IngestResult result = new IngestJob(IngestSettings.defaults(inputs.toString(), out.toString())
-                    .withStoredSize(storedSize)).execute(spark);
-            checkCount(result.stored(), "stored");
+            ingestInto(spark, scratch.resolve("ingest-" + run[0]++));
         });
         try {
             if (keep != null) {
@@ -90,6 +94,47 @@ final class IngestBenchmark {
             throw new UncheckedIOException("cannot keep the benchmark dataset at " + keep, e);
         }
         return measurements(END_TO_END, spark.sparkContext().defaultParallelism(), runs);
+    }
+
+    /**
+     * The ingest job on these inputs and on {@code small}'s in turn, {@link #repeats} timed pairs after
+     * {@link #ALTERNATED_WARMUPS} untimed ones ({@link Timing#alternated}); the last run on {@code small} is moved to
+     * {@code keep} unless that is null. Two sizes measured alike give Spark's cost per run apart from its cost per
+     * file (bench/report.py derives the cost of each additional file from them).
+     */
+    List<Measurement> endToEndAlternating(SparkSession spark, IngestBenchmark small, Path scratch, Path keep) {
+        try {
+            BenchInputs.deleteTree(scratch); // left behind by a run that was stopped
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + scratch, e);
+        }
+        int[] run = {0};
+        Path[] lastSmall = {null};
+        Timing.Runs[] runs = Timing.alternated(repeats, ALTERNATED_WARMUPS,
+                () -> ingestInto(spark, scratch.resolve("ingest-" + run[0]++)),
+                () -> {
+                    lastSmall[0] = scratch.resolve("ingest-" + run[0]++);
+                    small.ingestInto(spark, lastSmall[0]);
+                });
+        try {
+            if (keep != null) {
+                BenchInputs.deleteTree(keep);
+                Files.move(lastSmall[0], keep);
+            }
+            BenchInputs.deleteTree(scratch);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the benchmark dataset at " + keep, e);
+        }
+        int threads = spark.sparkContext().defaultParallelism();
+        List<Measurement> all = new ArrayList<>(measurements(END_TO_END, threads, runs[0]));
+        all.addAll(small.measurements(END_TO_END, threads, runs[1]));
+        return all;
+    }
+
+    private void ingestInto(SparkSession spark, Path out) {
+        IngestResult result = new IngestJob(IngestSettings.defaults(inputs.toString(), out.toString())
+                .withStoredSize(storedSize)).execute(spark);
+        checkCount(result.stored(), "stored");
     }
 
     private List<Measurement> measurements(String name, int threads, Timing.Runs runs) {

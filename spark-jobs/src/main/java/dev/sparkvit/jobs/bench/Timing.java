@@ -37,6 +37,36 @@ final class Timing {
         return new Runs(wall, cpu);
     }
 
+    /**
+     * Runs of two pieces of work taken in turn ({@code a, b, a, b, ...}), {@code repeats} timed pairs after
+     * {@code warmups} untimed ones. Both then run in the same JIT and GC state, so the difference of their times is
+     * the cost of what differs between them. Measured one after the other, the first would carry the JVM's
+     * compilation of Spark's own code, which goes on for tens of runs (docs/BENCHMARKS.md, "Ingestion end to end").
+     */
+    static Runs[] alternated(int repeats, int warmups, Runnable a, Runnable b) {
+        if (repeats < 1 || warmups < 0) {
+            throw new IllegalArgumentException("repeats must be at least 1 and warm-ups at least 0, got " + repeats
+                    + " and " + warmups);
+        }
+        for (int w = 0; w < warmups; w++) {
+            a.run();
+            b.run();
+        }
+        double[][] wall = new double[2][repeats];
+        double[][] cpu = new double[2][repeats];
+        Runnable[] work = {a, b};
+        for (int r = 0; r < repeats; r++) {
+            for (int k = 0; k < 2; k++) {
+                long cpuStart = processCpuNanos();
+                long start = System.nanoTime();
+                work[k].run();
+                wall[k][r] = (System.nanoTime() - start) / 1e9;
+                cpu[k][r] = (processCpuNanos() - cpuStart) / 1e9;
+            }
+        }
+        return new Runs[] {new Runs(wall[0], cpu[0]), new Runs(wall[1], cpu[1])};
+    }
+
     private static long processCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getProcessCpuTime();
