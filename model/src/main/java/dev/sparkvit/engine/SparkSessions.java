@@ -24,6 +24,8 @@ public final class SparkSessions {
         // thousand images otherwise spend most of their time scheduling empty tasks. User settings win.
         conf.setIfMissing("spark.sql.adaptive.enabled", "true");
         conf.setIfMissing("spark.sql.adaptive.coalescePartitions.enabled", "true");
+        // file: paths in this JVM (the driver, and local mode's executors) without a chmod process per file written
+        NioLocalFileSystem.install();
         BigDlEngine.configure(conf);
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         BigDlEngine.init();

@@ -1,5 +1,6 @@
 package dev.sparkvit.cli;
 
+import dev.sparkvit.engine.NioLocalFileSystem;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (see {@link ExitCodes}). */
     public static int run(String... args) {
+        NioLocalFileSystem.install(); // before anything makes (and caches) a Hadoop file system
         return commandLine().execute(args);
     }
 
