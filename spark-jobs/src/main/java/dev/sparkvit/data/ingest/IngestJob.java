@@ -115,7 +115,8 @@ public final class IngestJob {
         LongAccumulator processed = sc.sc().longAccumulator("ingest.files");
         // Broadcast, not captured: a captured Hadoop configuration (about 1,000 properties) was serialized into every
         // stage reading the outcomes' lineage and read back in every task, about 0.15 s of CPU per ingest.
-        Broadcast<FileProcessor> processor = sc.broadcast(new FileProcessor(new HadoopConf(hadoop), settings, Set.of()));
+        Broadcast<FileProcessor> processor =
+                sc.broadcast(new FileProcessor(new HadoopConf(hadoop), settings, Set.of()));
         boolean labelled = settings.labelled();
         double train = settings.trainFraction();
         double val = settings.valFraction();

@@ -24,8 +24,9 @@ import org.apache.spark.sql.SparkSession;
  * <li>ingest work per file in one thread, no Spark;</li>
  * <li>the whole ingest job through Spark at each of {@code localCores} (local[1] shows Spark's overhead on one core),
  * on all files and on the first {@code smallPerClass} of each class, in turn (two sizes separate Spark's fixed cost
- * per run from its cost per file; see {@link IngestBenchmark#endToEndAlternating}); the last run on the smaller set (the full set when there is none) at the first core
- * count leaves the dataset stored at the ingest size under {@code work};</li>
+ * per run from its cost per file; see {@link IngestBenchmark#endToEndAlternating}); the last run on the smaller set
+ * (the full set when there is none) at the first core count leaves the dataset stored at the ingest size under
+ * {@code work};</li>
  * <li>SimCLR pairs in one thread at each of {@code pairSizes} (the first is the ingest size, the others are ingested
  * once, untimed), and through Spark at the first size on each core count.</li>
  * </ul>
