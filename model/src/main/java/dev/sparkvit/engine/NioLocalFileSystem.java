@@ -16,14 +16,16 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * Hadoop's local file system ({@code file:} paths) with permissions set through {@code java.nio} instead of a
  * {@code chmod} child process. Without Hadoop's native library, which Spark's distribution does not ship,
  * {@link RawLocalFileSystem#setPermission} forks {@code chmod} for every file it creates and every folder it makes:
- * about 4 ms of wall time each, 23 times in one ingest (docs/BENCHMARKS.md, "Ingestion end to end"). Permissions with
- * the sticky bit, and file systems without POSIX permissions, still go to Hadoop's own code.
+ * about 4 ms of wall time each, 23 times in one ingest (bench/notes/data.md, 2026-12-05). Permissions with the sticky
+ * bit, and file systems without POSIX permissions, still go to Hadoop's own code.
  *
  * <p>{@link #install} makes it the {@code file:} implementation of every Hadoop configuration in this JVM (a default
  * resource, so configurations made before it are covered as well): the CLI's and {@link SparkSessions}' JVM, which in
  * local mode runs the executors too. Cluster executors keep Hadoop's own class: whether their Hadoop configuration
  * can load a class from the application's jar depends on the cluster manager, and on a cluster the data lives on
- * HDFS or S3A, which have no chmod to save. Setting {@code fs.file.impl} yourself wins.
+ * HDFS or S3A, which have no chmod to save. Setting {@code fs.file.impl} yourself ({@code spark.hadoop.fs.file.impl},
+ * or {@code Configuration.set}) wins; a {@code core-site.xml} value does not, since default resources added later
+ * override earlier ones.
  */
 public class NioLocalFileSystem extends LocalFileSystem {
     /** The class path resource that sets {@code fs.file.impl} to this class. */

@@ -88,7 +88,8 @@ final class DataBenchCommand implements Callable<Integer> {
                     + ", stored at " + sizes.get(0) + " px; pairs at " + sizes.stream().map(s -> s + " px")
                     .collect(Collectors.joining(", ")) + "; Spark at " + localCores.stream()
                     .map(c -> "local[" + c + "]").collect(Collectors.joining(", ")) + "; median of " + repeats
-                    + " runs after a warm-up");
+                    + " runs after a warm-up (end-to-end ingests: the two sizes in turn, after "
+                    + DataBenchmark.INGEST_WARMUP_PAIRS + " warm-up pairs)");
             List<Measurement> results = new DataBenchmark(imagesPerClass, smallImagesPerClass, sizes, localCores, repeats, dir)
                     .run(DataBenchmark::localSession, System.out::println);
             if (json != null) {

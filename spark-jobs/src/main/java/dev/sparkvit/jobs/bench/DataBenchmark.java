@@ -35,6 +35,9 @@ import org.apache.spark.sql.SparkSession;
  * for the references.
  */
 public final class DataBenchmark {
+    /** Untimed pairs of end-to-end ingests (full set, smaller set) before the timed ones. */
+    public static final int INGEST_WARMUP_PAIRS = IngestBenchmark.ALTERNATED_WARMUPS;
+
     private final int imagesPerClass;
     private final int smallPerClass;
     private final List<Integer> pairSizes;

@@ -41,7 +41,7 @@ final class Timing {
      * Runs of two pieces of work taken in turn ({@code a, b, a, b, ...}), {@code repeats} timed pairs after
      * {@code warmups} untimed ones. Both then run in the same JIT and GC state, so the difference of their times is
      * the cost of what differs between them. Measured one after the other, the first would carry the JVM's
-     * compilation of Spark's own code, which goes on for tens of runs (docs/BENCHMARKS.md, "Ingestion end to end").
+     * compilation of Spark's own code, which goes on for tens of runs (bench/notes/data.md, 2026-12-05).
      */
     static Runs[] alternated(int repeats, int warmups, Runnable a, Runnable b) {
         if (repeats < 1 || warmups < 0) {
