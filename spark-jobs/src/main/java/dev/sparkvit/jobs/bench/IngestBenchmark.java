@@ -76,23 +76,11 @@ final class IngestBenchmark {
      */
     List<Measurement> endToEnd(SparkSession spark, Path scratch, Path keep) {
         int[] run = {0};
-        try {
-            BenchInputs.deleteTree(scratch); // left behind by a run that was stopped
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot clear " + scratch, e);
-        }
+        clear(scratch);
         Timing.Runs runs = Timing.runs(repeats, () -> {
             ingestInto(spark, scratch.resolve("ingest-" + run[0]++));
         });
-        try {
-            if (keep != null) {
-                BenchInputs.deleteTree(keep);
-                Files.move(scratch.resolve("ingest-" + (run[0] - 1)), keep);
-            }
-            BenchInputs.deleteTree(scratch);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot keep the benchmark dataset at " + keep, e);
-        }
+        keepThenClear(scratch.resolve("ingest-" + (run[0] - 1)), keep, scratch);
         return measurements(END_TO_END, spark.sparkContext().defaultParallelism(), runs);
     }
 
@@ -103,11 +91,7 @@ final class IngestBenchmark {
      * file (bench/report.py derives the cost of each additional file from them).
      */
     List<Measurement> endToEndAlternating(SparkSession spark, IngestBenchmark small, Path scratch, Path keep) {
-        try {
-            BenchInputs.deleteTree(scratch); // left behind by a run that was stopped
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot clear " + scratch, e);
-        }
+        clear(scratch);
         int[] run = {0};
         Path[] lastSmall = {null};
         Timing.Runs[] runs = Timing.alternated(repeats, ALTERNATED_WARMUPS,
@@ -116,19 +100,33 @@ final class IngestBenchmark {
                     lastSmall[0] = scratch.resolve("ingest-" + run[0]++);
                     small.ingestInto(spark, lastSmall[0]);
                 });
+        keepThenClear(lastSmall[0], keep, scratch);
+        int threads = spark.sparkContext().defaultParallelism();
+        List<Measurement> all = new ArrayList<>(measurements(END_TO_END, threads, runs[0]));
+        all.addAll(small.measurements(END_TO_END, threads, runs[1]));
+        return all;
+    }
+
+    /** Removes what a stopped run left behind in {@code scratch}. */
+    private static void clear(Path scratch) {
+        try {
+            BenchInputs.deleteTree(scratch);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear " + scratch, e);
+        }
+    }
+
+    /** Moves the dataset at {@code last} to {@code keep} (unless null), then removes {@code scratch}. */
+    private static void keepThenClear(Path last, Path keep, Path scratch) {
         try {
             if (keep != null) {
                 BenchInputs.deleteTree(keep);
-                Files.move(lastSmall[0], keep);
+                Files.move(last, keep);
             }
             BenchInputs.deleteTree(scratch);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the benchmark dataset at " + keep, e);
         }
-        int threads = spark.sparkContext().defaultParallelism();
-        List<Measurement> all = new ArrayList<>(measurements(END_TO_END, threads, runs[0]));
-        all.addAll(small.measurements(END_TO_END, threads, runs[1]));
-        return all;
     }
 
     private void ingestInto(SparkSession spark, Path out) {

@@ -28,11 +28,7 @@ final class Timing {
         double[] wall = new double[repeats];
         double[] cpu = new double[repeats];
         for (int r = 0; r < repeats; r++) {
-            long cpuStart = processCpuNanos();
-            long start = System.nanoTime();
-            work.run();
-            wall[r] = (System.nanoTime() - start) / 1e9;
-            cpu[r] = (processCpuNanos() - cpuStart) / 1e9;
+            timeInto(work, wall, cpu, r);
         }
         return new Runs(wall, cpu);
     }
@@ -57,14 +53,19 @@ final class Timing {
         Runnable[] work = {a, b};
         for (int r = 0; r < repeats; r++) {
             for (int k = 0; k < 2; k++) {
-                long cpuStart = processCpuNanos();
-                long start = System.nanoTime();
-                work[k].run();
-                wall[k][r] = (System.nanoTime() - start) / 1e9;
-                cpu[k][r] = (processCpuNanos() - cpuStart) / 1e9;
+                timeInto(work[k], wall[k], cpu[k], r);
             }
         }
         return new Runs[] {new Runs(wall[0], cpu[0]), new Runs(wall[1], cpu[1])};
+    }
+
+    /** Runs {@code work} once and stores its wall-clock and process CPU seconds at index {@code r}. */
+    private static void timeInto(Runnable work, double[] wall, double[] cpu, int r) {
+        long cpuStart = processCpuNanos();
+        long start = System.nanoTime();
+        work.run();
+        wall[r] = (System.nanoTime() - start) / 1e9;
+        cpu[r] = (processCpuNanos() - cpuStart) / 1e9;
     }
 
     private static long processCpuNanos() {
