@@ -78,7 +78,8 @@ final class PretrainMonitor {
         long eta = Math.round(perIteration * (totalIterations - iterationsDone));
         console.printf("epoch %d/%d  loss %.4f  %.0f img/s  %.1f s  ETA %s%s%s%n", epoch + 1, epochs, mean,
                 throughput, seconds, clock(eta), probe == null ? "" : String.format(
-                        "  probe pooled %.3f, mean tokens %.3f", probe.pooledAccuracy(), probe.meanAccuracy()),
+                        "  probe pooled %.3f, mean tokens %.3f%s", probe.pooledAccuracy(), probe.meanAccuracy(),
+                        probe.converged() ? "" : " (probe solver not converged)"),
                 epochLoss.note());
     }
 

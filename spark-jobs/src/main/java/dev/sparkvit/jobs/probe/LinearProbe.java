@@ -14,8 +14,6 @@ import java.util.SplittableRandom;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
@@ -28,7 +26,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The linear probe of the training guide ({@code probe_accuracy}): frozen encoder features of the train and val
  * splits, computed on the executors, and a multinomial logistic regression (Spark MLlib) fitted on train and scored on
- * val. Two feature kinds are probed: the encoder's pooled output and the mean of the patch tokens; with class-token
+ * val ({@link CentredLogisticRegression}: features centred and scaled by the train split's statistics, the solver run
+ * to convergence). Two feature kinds are probed: the encoder's pooled output and the mean of the patch tokens; with class-token
  * pooling and a small LayerScale init a random encoder's class token barely depends on the input, so the mean-pooled
  * features give the meaningful random baseline.
  */
@@ -44,14 +43,29 @@ public final class LinearProbe {
     private LinearProbe() {
     }
 
-    /** Val accuracy of the probe on each feature kind. */
-    public record Result(double pooledAccuracy, double meanAccuracy, long trainImages, long valImages) {
+    /**
+     * Val accuracy of the probe on each feature kind, and how its solver ended.
+     *
+     * @param pooledFit the fit on the pooled features (its iterations and convergence)
+     * @param meanFit the fit on the mean patch tokens
+     */
+    public record Result(double pooledAccuracy, double meanAccuracy, long trainImages, long valImages,
+            CentredLogisticRegression.Fit pooledFit, CentredLogisticRegression.Fit meanFit) {
+        /** Whether both solvers met their tolerance. */
+        public boolean converged() {
+            return pooledFit.converged() && meanFit.converged();
+        }
+
         @Override
         public String toString() {
-            return String.format("probe accuracy: pooled %.3f, mean of patch tokens %.3f (%d train, %d val images)",
-                    pooledAccuracy, meanAccuracy, trainImages, valImages);
+            return String.format("probe accuracy: pooled %.3f (%s), mean of patch tokens %.3f (%s) (%d train, %d val "
+                    + "images)", pooledAccuracy, pooledFit.convergence(), meanAccuracy, meanFit.convergence(),
+                    trainImages, valImages);
         }
     }
+
+    /** The probe's L2 strength on standardised features ({@code C = 1 / (reg * n)} in scikit-learn's terms). */
+    public static final double PROBE_REG = 1e-4;
 
     public static Result run(SparkSession spark, VisionTransformer vit, String dataset, Normalize normalize) {
         Features features = features(spark, vit, StoredImages.read(spark, dataset, null)
@@ -64,8 +78,9 @@ public final class LinearProbe {
             throw new IllegalArgumentException("dataset " + dataset + " needs train and val images for a probe, has "
                     + trainCount + " and " + valCount);
         }
-        Result result = new Result(accuracy(fit(train, "pooled"), val), accuracy(fit(train, "mean"), val),
-                trainCount, valCount);
+        CentredLogisticRegression.Fit pooled = CentredLogisticRegression.fit(train, "pooled", PROBE_REG);
+        CentredLogisticRegression.Fit mean = CentredLogisticRegression.fit(train, "mean", PROBE_REG);
+        Result result = new Result(pooled.accuracy(val), mean.accuracy(val), trainCount, valCount, pooled, mean);
         features.release();
         return result;
     }
@@ -87,22 +102,19 @@ public final class LinearProbe {
         Features features = features(spark, vit, train.unionByName(val), normalize);
         Dataset<Row> trainFeatures = features.rows().filter("split = 'train'");
         Dataset<Row> valFeatures = features.rows().filter("split = 'val'");
-        LogisticRegressionModel best = null;
+        CentredLogisticRegression.Fit best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
-        double bestReg = 0;
         for (double reg : HEAD_REGS) {
-            LogisticRegressionModel model = new LogisticRegression().setFeaturesCol("pooled").setLabelCol("label")
-                    .setFamily("multinomial").setMaxIter(200).setRegParam(reg).setStandardization(true)
-                    .fit(trainFeatures);
-            double loss = logLoss(model, valFeatures);
+            CentredLogisticRegression.Fit fit = CentredLogisticRegression.fit(trainFeatures, "pooled", reg);
+            double loss = logLoss(fit, valFeatures);
             if (loss < bestLoss) {
-                best = model;
+                best = fit;
                 bestLoss = loss;
-                bestReg = reg;
             }
         }
-        HeadFit fit = headOf(best, classes, bestReg, accuracy(best, trainFeatures), accuracy(best, valFeatures),
-                bestLoss);
+        float[][] raw = best.rawWeightAndBias(classes);
+        HeadFit fit = new HeadFit(raw[0], raw[1], best.reg(), best.accuracy(trainFeatures),
+                best.accuracy(valFeatures), bestLoss, best);
         features.release();
         return fit;
     }
@@ -110,37 +122,19 @@ public final class LinearProbe {
     /** The L2 strengths {@link #fitHead} chooses from. */
     static final double[] HEAD_REGS = {1e-4, 1e-3, 1e-2, 1e-1};
 
-    private static HeadFit headOf(LogisticRegressionModel model, int classes, double reg, double trainAccuracy,
-            double valAccuracy, double valLoss) {
-        int dim = model.numFeatures();
-        float[] weight = new float[classes * dim];
-        float[] bias = new float[classes];
-        org.apache.spark.ml.linalg.Matrix w = model.coefficientMatrix();
-        for (int c = 0; c < Math.min(classes, w.numRows()); c++) {
-            for (int d = 0; d < dim; d++) {
-                weight[c * dim + d] = (float) w.apply(c, d);
-            }
-            bias[c] = (float) model.interceptVector().apply(c);
-        }
-        return new HeadFit(weight, bias, reg, trainAccuracy, valAccuracy, valLoss);
-    }
-
-    /** Mean cross-entropy of the model's probabilities on labelled feature rows. */
-    private static double logLoss(LogisticRegressionModel model, Dataset<Row> rows) {
-        double sum = 0;
-        long n = 0;
-        for (Row r : model.transform(rows).select("label", "probability").collectAsList()) {
+    /** Mean cross-entropy of the fit's probabilities on labelled feature rows, summed on the executors. */
+    private static double logLoss(CentredLogisticRegression.Fit fit, Dataset<Row> rows) {
+        double[] sums = fit.predict(rows).select("label", "probability").javaRDD().map(r -> {
             org.apache.spark.ml.linalg.Vector p = r.getAs(1);
             int label = (int) r.getDouble(0);
-            sum -= Math.log(Math.max(label < p.size() ? p.apply(label) : 0, 1e-12));
-            n++;
-        }
-        return sum / Math.max(1, n);
+            return new double[] {-Math.log(Math.max(label < p.size() ? p.apply(label) : 0, 1e-12)), 1};
+        }).fold(new double[] {0, 0}, (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+        return sums[0] / Math.max(1, sums[1]);
     }
 
-    /** A fitted linear head: its L2 strength, train and val accuracy, and val cross-entropy. */
+    /** A fitted linear head on the raw features: its L2 strength, train and val accuracy, and val cross-entropy. */
     public record HeadFit(float[] weight, float[] bias, double regParam, double trainAccuracy, double valAccuracy,
-            double valLoss) {
+            double valLoss, CentredLogisticRegression.Fit fit) {
     }
 
     /** Cached feature rows and the encoder broadcast they are computed with (released together). */
@@ -213,16 +207,5 @@ public final class LinearProbe {
             out[i] = values[from + i];
         }
         return out;
-    }
-
-    private static LogisticRegressionModel fit(Dataset<Row> train, String column) {
-        return new LogisticRegression().setFeaturesCol(column).setLabelCol("label")
-                .setFamily("multinomial").setMaxIter(200).setRegParam(1e-4).setStandardization(true).fit(train);
-    }
-
-    private static double accuracy(LogisticRegressionModel model, Dataset<Row> images) {
-        Dataset<Row> predicted = model.transform(images);
-        long correct = predicted.filter("prediction = label").count();
-        return (double) correct / predicted.count();
     }
 }

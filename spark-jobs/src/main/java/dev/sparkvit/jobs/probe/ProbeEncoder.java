@@ -8,7 +8,9 @@ import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.NonFiniteValuesException;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
+import dev.sparkvit.model.vit.VitVariant;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +19,15 @@ import java.util.Map;
 /**
  * The encoder a probe runs on, from any of: a safetensors weights file with timm names (what pretraining saves, or
  * a timm export), one checkpoint folder ({@code iter-N}, its EMA weights), or a checkpoints folder (its newest
- * checkpoint). The preset comes from the file's metadata unless given; heads in the file are ignored.
+ * checkpoint). The preset comes from the file's metadata unless given, LayerScale and pooling from its tensors
+ * ({@link VitVariant#ofTensors}); heads in the file are ignored.
  */
 public final class ProbeEncoder {
     private ProbeEncoder() {
     }
 
     /** The tensors of a source and the preset it records (null when none). */
-    private record Source(Map<String, NamedTensor> tensors, String preset) {
+    private record Source(Map<String, NamedTensor> tensors, String preset, Map<String, String> metadata) {
     }
 
     /**
@@ -52,7 +55,10 @@ public final class ProbeEncoder {
         if (name == null) {
             throw new ConfigException(source + " records no model preset: give --preset");
         }
-        VisionTransformer vit = VisionTransformer.encoderOnly(VitPresets.get(name).withImgSize(imgSize), 0);
+        VitConfig named = VitPresets.get(name).withImgSize(imgSize);
+        VitConfig config = VitVariant.ofTensors(read.tensors().keySet(), read.metadata(), named.layerScaleInit())
+                .applyTo(named);
+        VisionTransformer vit = VisionTransformer.encoderOnly(config, 0);
         Map<String, NamedTensor> used = new java.util.LinkedHashMap<>();
         vit.namedParameters().forEach((param, tensor) -> {
             NamedTensor value = read.tensors().get(param);
@@ -81,14 +87,14 @@ public final class ProbeEncoder {
                     ? CheckpointStore.read(source)
                     : new CheckpointStore(source, 1).latest().orElseThrow(() -> new ConfigException(
                             source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
-            return new Source(checkpoint.ema(), checkpoint.run().get("preset"));
+            return new Source(checkpoint.ema(), checkpoint.run().get("preset"), checkpoint.run());
         }
         if (!Files.isRegularFile(source)) {
             throw new ConfigException("weights " + source + " do not exist");
         }
         try {
             SafeTensors.Contents contents = SafeTensors.read(source);
-            return new Source(contents.tensors(), contents.metadata().get("preset"));
+            return new Source(contents.tensors(), contents.metadata().get("preset"), contents.metadata());
         } catch (SafeTensors.InvalidFileException e) {
             throw new ConfigException("weights file " + e.getMessage());
         } catch (IOException e) {
