@@ -119,6 +119,27 @@ public final class ConfigSection {
         return value;
     }
 
+    /**
+     * One of {@code words} (returned in lower case) or a finite number in {@code (min, max]} (returned as written),
+     * e.g. {@code off}, {@code preset} or an initial value.
+     */
+    public String choiceOrNumber(String key, String fallback, double min, double max, String... words) {
+        note(key, "choice or number", fallback, String.join(" | ", words) + " | (" + min + ", " + max + "]");
+        String text = read(key, fallback);
+        if (List.of(words).contains(text.toLowerCase(Locale.ROOT))) {
+            return text.toLowerCase(Locale.ROOT);
+        }
+        try {
+            double value = Double.parseDouble(text);
+            if (Double.isFinite(value) && value > min && value <= max) {
+                return text;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw error(key, values.get(key), String.join(", ", words) + " or a number in (" + min + ", " + max + "]");
+    }
+
     public boolean flag(String key, boolean fallback) {
         note(key, "boolean", String.valueOf(fallback), "true | false");
         String text = read(key, String.valueOf(fallback)).toLowerCase(Locale.ROOT);

@@ -46,6 +46,7 @@ public final class VitWeights {
         NonFiniteValuesException.requireFinite(tensors, "weights file " + file);
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.putIfAbsent("format", "pt"); // what timm/safetensors' torch loader expects
+        meta.putAll(dev.sparkvit.model.vit.VitVariant.of(vit.config()).metadata());
         SafeTensors.write(file, tensors, meta);
     }
 

@@ -5,15 +5,19 @@ package dev.sparkvit.model.vit;
  *
  * @param kind none (features only), a linear classifier, or the SimCLR projection head
  * @param outputs classes, or projection dimension; 0 for none
+ * @param batchNorm for the projection head: a {@link dev.sparkvit.model.layers.BatchNorm} after its hidden layer
  */
-public record Head(Kind kind, int outputs) {
+public record Head(Kind kind, int outputs, boolean batchNorm) {
     /** The head types. */
     public enum Kind {
         /** The encoder alone: (B, embedDim) features. */
         NONE,
         /** timm's {@code head}: one Linear to class logits. */
         CLASSIFIER,
-        /** SimCLR's projection head g(.): Linear(d, d), ReLU, Linear(d, projectionDim) (Chen et al. 2020). */
+        /**
+         * SimCLR's projection head g(.) (Chen et al. 2020): Linear(d, d), BatchNorm (SimCLR's own head has it; off
+         * in {@link #projection(int, boolean)}), ReLU, Linear(d, projectionDim).
+         */
         PROJECTION
     }
 
@@ -24,6 +28,9 @@ public record Head(Kind kind, int outputs) {
         if (kind == null) {
             throw new IllegalArgumentException("head kind is required");
         }
+        if (batchNorm && kind != Kind.PROJECTION) {
+            throw new IllegalArgumentException("only the projection head has a BatchNorm");
+        }
         if (kind == Kind.NONE ? outputs != 0 : outputs <= 0) {
             throw new IllegalArgumentException(kind == Kind.CLASSIFIER
                     ? "number of classes must be positive, got " + outputs
@@ -33,14 +40,19 @@ public record Head(Kind kind, int outputs) {
     }
 
     public static Head none() {
-        return new Head(Kind.NONE, 0);
+        return new Head(Kind.NONE, 0, false);
     }
 
     public static Head classifier(int numClasses) {
-        return new Head(Kind.CLASSIFIER, numClasses);
+        return new Head(Kind.CLASSIFIER, numClasses, false);
     }
 
+    /** SimCLR's projection head with its BatchNorm. */
     public static Head projection(int projectionDim) {
-        return new Head(Kind.PROJECTION, projectionDim);
+        return projection(projectionDim, true);
+    }
+
+    public static Head projection(int projectionDim, boolean batchNorm) {
+        return new Head(Kind.PROJECTION, projectionDim, batchNorm);
     }
 }

@@ -30,7 +30,7 @@ public record ModelSummary(VitConfig config, Head head, long parameters, long mu
         long headParams = switch (head.kind()) {
             case NONE -> 0;
             case CLASSIFIER -> d * head.outputs() + head.outputs();
-            case PROJECTION -> (d * d + d) + (d * head.outputs() + head.outputs());
+            case PROJECTION -> (d * d + d) + (head.batchNorm() ? 2 * d : 0) + (d * head.outputs() + head.outputs());
         };
         long parameters = stemParams + config.depth() * blockParams + neckParams + headParams;
 

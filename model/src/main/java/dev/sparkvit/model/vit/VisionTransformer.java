@@ -7,6 +7,7 @@ import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatModule;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.layers.BatchNorm;
 import dev.sparkvit.model.layers.ClassToken;
 import dev.sparkvit.model.layers.DropPath;
 import dev.sparkvit.model.layers.Gelu;
@@ -37,7 +38,7 @@ import scala.collection.Iterator;
  *     stem       patch_embed, cls_token, pos_embed
  *     blocks.i   (i = 0 .. depth-1) norm1, attn.{qkv, core, proj}, ls1, drop_path1, norm2, mlp.{fc1, act, fc2}, ls2, drop_path2
  *     neck       norm, pool  (mean pooling: pool, fc_norm)
- *   head         Linear (classifier) or projection.{fc1, act, fc2} (SimCLR); absent for the encoder alone
+ *   head         Linear (classifier) or projection.{fc1, bn1, act, fc2} (SimCLR); absent for the encoder alone
  * </pre>
  * Each of {@code stem}, {@code blocks.i}, {@code neck} and the head owns a contiguous slice of the parameters: the
  * {@linkplain #parameterGroups() parameter groups} for per-layer learning rates.
@@ -177,6 +178,9 @@ public final class VisionTransformer {
             case PROJECTION:
                 Sequential<Float> projection = Layers.sequential("projection");
                 projection.add(named(new TokenLinear(config.embedDim(), config.embedDim()), "projection.fc1"));
+                if (head.batchNorm()) {
+                    projection.add(named(new BatchNorm(config.embedDim()), "projection.bn1"));
+                }
                 projection.add(Layers.relu().setName("projection.act"));
                 projection.add(named(new TokenLinear(config.embedDim(), head.outputs()), "projection.fc2"));
                 return projection;

@@ -49,6 +49,14 @@ class LayerGradientTest {
     }
 
     @Test
+    void batchNorm() {
+        // a large shared offset, as projection-head features have: the gradient must not depend on it
+        Tensor<Float> x = randn(7, 9, 5);
+        x.add(3f);
+        assertGradients(new BatchNorm(5), x, 17);
+    }
+
+    @Test
     void gelu() {
         assertGradients(new Gelu(), TestTensors.randn(new Random(5), 2.0, 3, 7, 5), 15);
     }

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
@@ -32,7 +33,7 @@ public final class FinetuneConfig {
         String dataset = TrainingConfig.dataset(yaml, data);
         double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
         ConfigSection model = root.section("model");
-        String preset = TrainingConfig.preset(model);
+        ModelChoice modelChoice = ModelChoice.read(model);
         Path ssl = model.optionalPath("ssl_pretrained_path");
         if (ssl != null && !Files.exists(ssl)) {
             throw new ConfigException(yaml.file() + ": " + model.describe("ssl_pretrained_path")
@@ -95,7 +96,7 @@ public final class FinetuneConfig {
         TrainingConfig.requireDivisible(yaml, root, batchSize / accumulation, training.describe("batch_size")
                 + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
                 + batchSize / accumulation : ""), replicas);
-        return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), preset,
+        return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), modelChoice,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
                 tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file());

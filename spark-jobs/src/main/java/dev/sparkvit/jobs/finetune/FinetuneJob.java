@@ -118,7 +118,10 @@ public final class FinetuneJob {
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
         int size = manifest.storedSize();
-        VitConfig config = VitPresets.get(settings.preset()).withImgSize(size)
+        // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors)
+        VitConfig config = (settings.fromScratch() ? settings.model().config(size)
+                : settings.model().matching(ProbeEncoder.load(settings.sslCheckpoint(), settings.preset(), size)
+                        .config(), settings.sslCheckpoint().toString(), settings.source()))
                 .withDropPathRate(settings.dropPathRate());
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
@@ -170,8 +173,8 @@ public final class FinetuneJob {
             named.get("head.weight").copy(Tensors.of(fit.weight(), classes.size(), config.embedDim()));
             named.get("head.bias").copy(Tensors.of(fit.bias(), classes.size()));
             console.printf("head: logistic regression on the frozen encoder's features (L2 %s, chosen by val "
-                    + "cross-entropy %.3f): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
-                    fit.trainAccuracy(), fit.valAccuracy());
+                    + "cross-entropy %.3f, %s): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
+                    fit.fit().convergence(), fit.trainAccuracy(), fit.valAccuracy());
         }
         EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
                 settings.ema().warmup(), k);

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
@@ -18,7 +19,7 @@ import java.util.Objects;
  * @param labelFraction share of the train split whose labels are used (a fixed subset chosen by image id): the
  *     semi-supervised setting of SimCLR's evaluation; 1 = all
  * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history
- * @param preset model preset name
+ * @param model model preset and architecture choices
  * @param sslCheckpoint pretrained encoder (weights file, checkpoint or checkpoints folder), or null to train from
  *     scratch (the baseline)
  * @param dropPathRate stochastic depth of the last block (linear from 0 at the first)
@@ -47,7 +48,7 @@ import java.util.Objects;
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param source where the settings came from, for messages
  */
-public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, String preset,
+public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, ModelChoice model,
         Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
         NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
@@ -145,7 +146,7 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         Map<String, String> run = new LinkedHashMap<>();
         run.put("dataset", dataset);
         run.put("label_fraction", String.valueOf(labelFraction));
-        run.put("preset", preset);
+        run.putAll(model.fingerprint());
         run.put("ssl_pretrained_path", String.valueOf(sslCheckpoint));
         run.put("drop_path_rate", String.valueOf(dropPathRate));
         run.put("head_init", headInit);
@@ -164,5 +165,10 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         run.put("freezeout", freezeOut.toString());
         run.put("seed", String.valueOf(seed));
         return run;
+    }
+
+    /** The model preset's name. */
+    public String preset() {
+        return model.preset();
     }
 }

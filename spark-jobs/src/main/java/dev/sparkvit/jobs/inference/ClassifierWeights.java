@@ -79,6 +79,8 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         }
         List<String> classes = ClassNames.parse(classText, file);
         VitConfig config = architecture(file, preset, size);
+        config = dev.sparkvit.model.vit.VitVariant.ofTensors(contents.tensors().keySet(), meta,
+                config.layerScaleInit()).applyTo(config);
         requireHeldByFile(file, contents, config, preset, classes.size());
         VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
         Map<String, float[]> weights = new LinkedHashMap<>();

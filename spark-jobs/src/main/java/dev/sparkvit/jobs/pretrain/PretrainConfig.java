@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
@@ -26,7 +27,7 @@ public final class PretrainConfig {
         ConfigSection data = root.section("data");
         String dataset = TrainingConfig.dataset(yaml, data);
         ConfigSection model = root.section("model");
-        String preset = TrainingConfig.preset(model);
+        ModelChoice modelChoice = ModelChoice.read(model);
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 20, 1, 100_000);
         int batchSize = training.integer("batch_size", 64, 2, 1 << 20);
@@ -56,6 +57,7 @@ public final class PretrainConfig {
         int probeEvery = training.integer("probe_every_epochs", 0, 0, 100_000);
         double temperature = root.number("temperature", 0.07, 0, true, 100);
         int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
+        boolean projectionBatchNorm = root.choice("projection_norm", "batch", "batch", "none").equals("batch");
         String output = root.path("output_dir", "out/pretrain").toString();
         int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
@@ -64,8 +66,9 @@ public final class PretrainConfig {
                     + " must be less than training.epochs = " + epochs);
         }
         TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
-        return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), preset, epochs,
+        return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), modelChoice, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
-                projectionDim, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery, seed, yaml.file());
+                projectionDim, projectionBatchNorm, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery,
+                seed, yaml.file());
     }
 }

@@ -29,7 +29,7 @@ import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
-import dev.sparkvit.model.vit.VitPresets;
+import dev.sparkvit.model.vit.VitVariant;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -109,7 +109,7 @@ public final class PretrainJob {
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
-        VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());
+        VitConfig config = settings.model().config(manifest.storedSize());
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {
@@ -135,7 +135,7 @@ public final class PretrainJob {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
         FreezeOutSchedule freezeOut = fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(),
                 total, warmup, settings.learningRate(), fo.scaleLr()) : null;
-        Head head = Head.projection(settings.projectionDim());
+        Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm());
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
         VisionTransformer initial = VisionTransformer.encoderOnly(config, settings.seed());
@@ -166,8 +166,11 @@ public final class PretrainJob {
         }
         LOG.info("stage pretrain: {} train images, {} iterations of batch {} ({} negatives per view per replica), {}",
                 images, total, settings.batchSize(), negatives, vit);
+        CollapseMonitor collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head,
+                settings.batchSize() / replicas, Math.max(2, settings.warmupEpochs()));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d replicas (%d negatives per "
-                + "view), %s%n", images, settings.epochs(), perEpoch, settings.batchSize(), replicas, negatives,
+                + "view, NT-Xent chance %.4f), %s, %s%n", images, settings.epochs(), perEpoch, settings.batchSize(),
+                replicas, negatives, collapse.chance(), VitVariant.of(config),
                 freezeOut == null ? "FreezeOut off" : "FreezeOut on");
 
         spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
@@ -216,7 +219,14 @@ public final class PretrainJob {
                 }
                 // images this process trained in the epoch (a resumed run joins an epoch part-way)
                 long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
-                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe);
+                double cosine = collapse.projectionCosine(vit);
+                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe,
+                        cosine, collapse.chance());
+                String collapsed = collapse.warning(epoch, monitor.history().get(monitor.history().size() - 1)
+                        .meanLoss(), cosine);
+                if (collapsed != null) {
+                    warn(collapsed);
+                }
                 epochStartIteration = next;
                 epochSeconds = 0;
             }

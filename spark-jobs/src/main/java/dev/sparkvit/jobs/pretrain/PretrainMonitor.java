@@ -19,7 +19,8 @@ import java.util.Map;
  */
 final class PretrainMonitor {
     /** One finished epoch: mean loss, images/s, and the probe when one ran. */
-    record Epoch(int epoch, double meanLoss, double imagesPerSecond, double seconds, LinearProbe.Result probe) {
+    record Epoch(int epoch, double meanLoss, double imagesPerSecond, double seconds, LinearProbe.Result probe,
+            double projectionCosine) {
     }
 
     private final DistributedTraining training;
@@ -57,7 +58,7 @@ final class PretrainMonitor {
 
     /** Records a finished epoch (0-based) and prints its line. */
     void epoch(int epoch, float[] losses, double seconds, long images, long iterationsDone,
-            List<LayerScaleStats> layerScale, LinearProbe.Result probe) {
+            List<LayerScaleStats> layerScale, LinearProbe.Result probe, double projectionCosine, double chance) {
         NonFiniteSteps.EpochLoss epochLoss = NonFiniteSteps.epochLoss(losses, iterationsDone - losses.length,
                 training.skippedIterations());
         double mean = epochLoss.mean();
@@ -65,6 +66,8 @@ final class PretrainMonitor {
         long step = iterationsDone;
         training.scalar("epoch/loss", mean, step);
         training.scalar("epoch/images_per_second", throughput, step);
+        training.scalar("collapse/projection_cosine", projectionCosine, step);
+        training.scalar("collapse/chance_minus_loss", chance - mean, step);
         for (LayerScaleStats stats : layerScale) {
             training.scalar("LayerScale/block" + stats.block() + "/attention_mean_abs", stats.attentionMeanAbs(), step);
             training.scalar("LayerScale/block" + stats.block() + "/mlp_mean_abs", stats.mlpMeanAbs(), step);
@@ -73,11 +76,11 @@ final class PretrainMonitor {
             training.scalar("probe_accuracy/pooled", probe.pooledAccuracy(), step);
             training.scalar("probe_accuracy/mean_tokens", probe.meanAccuracy(), step);
         }
-        history.add(new Epoch(epoch, mean, throughput, seconds, probe));
+        history.add(new Epoch(epoch, mean, throughput, seconds, probe, projectionCosine));
         double perIteration = trainedIterations == 0 ? 0 : trainedSeconds / trainedIterations;
         long eta = Math.round(perIteration * (totalIterations - iterationsDone));
-        console.printf("epoch %d/%d  loss %.4f  %.0f img/s  %.1f s  ETA %s%s%s%n", epoch + 1, epochs, mean,
-                throughput, seconds, clock(eta), probe == null ? "" : String.format(
+        console.printf("epoch %d/%d  loss %.4f  %.0f img/s  %.1f s  ETA %s  cos %.3f%s%s%n", epoch + 1, epochs, mean,
+                throughput, seconds, clock(eta), projectionCosine, probe == null ? "" : String.format(
                         "  probe pooled %.3f, mean tokens %.3f%s", probe.pooledAccuracy(), probe.meanAccuracy(),
                         probe.converged() ? "" : " (probe solver not converged)"),
                 epochLoss.note());

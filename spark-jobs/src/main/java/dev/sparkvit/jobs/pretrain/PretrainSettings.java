@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
@@ -15,7 +16,7 @@ import java.util.Objects;
  *
  * @param dataset ingested dataset folder
  * @param outputDir checkpoints, TensorBoard events, curves and weights
- * @param preset model preset name
+ * @param model model preset and architecture choices
  * @param epochs passes over the train split
  * @param batchSize images per global batch (each gives two views), a multiple of the replica count
  * @param optimizer "adamw", "sgd" (with momentum) or "lars" (SGD with momentum behind LARS trust ratios)
@@ -29,6 +30,7 @@ import java.util.Objects;
  * @param restarts restarts from the newest checkpoint after a lost executor (may change on resume)
  * @param temperature NT-Xent temperature
  * @param projectionDim SimCLR projection size
+ * @param projectionBatchNorm whether the projection head has a BatchNorm after its hidden layer (SimCLR's)
  * @param freezeOut FreezeOut knobs
  * @param emaDecay decay of the weight EMA (evaluated and saved)
  * @param emaWarmup timm's EMA warmup of the decay
@@ -39,9 +41,10 @@ import java.util.Objects;
  * @param seed the one seed of weights, views and order
  * @param source where the settings came from, for messages
  */
-public record PretrainSettings(String dataset, Path outputDir, String preset, int epochs, int batchSize,
+public record PretrainSettings(String dataset, Path outputDir, ModelChoice model, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
-        double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim, FreezeOut freezeOut,
+        double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim,
+        boolean projectionBatchNorm, FreezeOut freezeOut,
         double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
         CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
 
@@ -86,7 +89,7 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
     public Map<String, String> fingerprint() {
         Map<String, String> run = new LinkedHashMap<>();
         run.put("dataset", dataset);
-        run.put("preset", preset);
+        run.putAll(model.fingerprint());
         run.put("epochs", String.valueOf(epochs));
         run.put("batch_size", String.valueOf(batchSize));
         run.put("optimizer", optimizer);
@@ -98,9 +101,15 @@ public record PretrainSettings(String dataset, Path outputDir, String preset, in
         run.put("clip_grad_norm", String.valueOf(clipGradNorm));
         run.put("temperature", String.valueOf(temperature));
         run.put("projection_dim", String.valueOf(projectionDim));
+        run.put("projection_norm", projectionBatchNorm ? "batch" : "none");
         run.put("freezeout", freezeOut.toString());
         run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
         run.put("seed", String.valueOf(seed));
         return run;
+    }
+
+    /** The model preset's name. */
+    public String preset() {
+        return model.preset();
     }
 }
