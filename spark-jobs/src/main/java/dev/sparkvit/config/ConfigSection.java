@@ -120,24 +120,78 @@ public final class ConfigSection {
     }
 
     /**
-     * One of {@code words} (returned in lower case) or a finite number in {@code (min, max]} (returned as written),
-     * e.g. {@code off}, {@code preset} or an initial value.
+     * One of {@code words} (returned in lower case) or a finite number in {@code [min, max]} ({@code minExclusive}
+     * excludes min itself), returned as written: e.g. {@code auto}, {@code off} or a value.
      */
-    public String choiceOrNumber(String key, String fallback, double min, double max, String... words) {
-        note(key, "choice or number", fallback, String.join(" | ", words) + " | (" + min + ", " + max + "]");
+    public String choiceOrNumber(String key, String fallback, double min, boolean minExclusive, double max,
+            String... words) {
+        String range = (minExclusive ? "(" : "[") + min + ", " + max + "]";
+        note(key, "choice or number", fallback, String.join(" | ", words) + " | " + range);
         String text = read(key, fallback);
         if (List.of(words).contains(text.toLowerCase(Locale.ROOT))) {
             return text.toLowerCase(Locale.ROOT);
         }
         try {
-            double value = Double.parseDouble(text);
-            if (Double.isFinite(value) && value > min && value <= max) {
+            double value = Double.parseDouble(text.replace("_", ""));
+            if (Double.isFinite(value) && value >= min && !(minExclusive && value == min) && value <= max) {
                 return text;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw error(key, values.get(key), String.join(", ", words) + " or a number in (" + min + ", " + max + "]");
+        throw error(key, values.get(key), String.join(", ", words) + " or a number in " + range);
+    }
+
+    /** The word meaning "chosen by the job" for the keys read by the {@code ...OrAuto} methods. */
+    public static final String AUTO = "auto";
+
+    /** {@code auto} (the default; null) or a whole number in {@code [min, max]}. */
+    public Integer integerOrAuto(String key, int min, int max) {
+        note(key, "integer or auto", AUTO, "auto | [" + min + ", " + max + "]");
+        String text = read(key, AUTO);
+        if (text.equalsIgnoreCase(AUTO)) {
+            return null;
+        }
+        try {
+            int value = Integer.parseInt(text.replace("_", ""));
+            if (value >= min && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw error(key, values.get(key), "auto or an integer in [" + min + ", " + max + "]");
+    }
+
+    /** {@code auto} (the default; null) or a finite number in {@code [min, max]} (min excluded if asked). */
+    public Double numberOrAuto(String key, double min, boolean minExclusive, double max) {
+        String range = (minExclusive ? "(" : "[") + min + ", " + max + "]";
+        note(key, "number or auto", AUTO, "auto | " + range);
+        String text = read(key, AUTO);
+        if (text.equalsIgnoreCase(AUTO)) {
+            return null;
+        }
+        try {
+            double value = Double.parseDouble(text);
+            if (Double.isFinite(value) && value >= min && !(minExclusive && value == min) && value <= max) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw error(key, values.get(key), "auto or a number in " + range);
+    }
+
+    /** {@code auto} (the default; null), true or false. */
+    public Boolean flagOrAuto(String key) {
+        note(key, "boolean or auto", AUTO, "auto | true | false");
+        String text = read(key, AUTO).toLowerCase(Locale.ROOT);
+        return switch (text) {
+            case AUTO -> null;
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw error(key, values.get(key), "auto, true or false");
+        };
     }
 
     public boolean flag(String key, boolean fallback) {

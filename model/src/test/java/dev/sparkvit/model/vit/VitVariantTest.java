@@ -24,4 +24,15 @@ class VitVariantTest {
             assertEquals(variant.pooling(), bare.pooling());
         }
     }
+
+    @Test
+    void everyPresetFollowsTheDepthRuleForLayerScale() {
+        for (String name : VitPresets.names()) {
+            VitConfig preset = VitPresets.get(name);
+            assertEquals(LayerScaleDefaults.initFor(preset.depth()).isPresent(), preset.useLayerScale(), name);
+            LayerScaleDefaults.initFor(preset.depth()).ifPresent(init -> assertEquals(init, preset.layerScaleInit(),
+                    name));
+        }
+        assertEquals(false, VitPresets.get("vit_nano_patch4_32").useLayerScale(), "4 blocks: off");
+    }
 }

@@ -1,13 +1,13 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.jobs.train.ModelChoice;
-import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
@@ -40,17 +40,28 @@ public final class FinetuneConfig {
                     + " does not exist: give the pretraining's weights file, a checkpoint or its checkpoints "
                     + "folder, or null to train from scratch");
         }
-        double dropPath = model.number("drop_path_rate", 0.1, 0, false, 0.99);
+        FinetuneRecipe small = FinetuneRecipe.forTrainImages(0); // auto keys hold its values until resolved
+        java.util.Set<String> auto = new java.util.LinkedHashSet<>();
+        Double dropPathSet = model.numberOrAuto("drop_path_rate", 0, false, 0.99);
+        double dropPath = orAuto(dropPathSet, small.dropPathRate(), "model.drop_path_rate", auto);
         String headInit = model.choice("head_init", "linear_probe", "random", "linear_probe");
 
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 30, 1, 100_000);
-        int batchSize = training.integer("batch_size", 64, 2, 1 << 20);
+        Integer batchSet = training.integerOrAuto("batch_size", 2, 1 << 20);
+        int batchSize = (int) orAuto(batchSet == null ? null : batchSet.doubleValue(), small.batchSize(),
+                "training.batch_size", auto);
         int accumulation = training.integer("gradient_accumulation_steps", 1, 1, 1024);
-        double lr = training.number("learning_rate", 1e-3, 0, true, 100);
+        double lr = orAuto(training.numberOrAuto("learning_rate", 0, true, 100), small.learningRate(),
+                "training.learning_rate", auto);
         double layerDecay = training.number("layer_decay", 0.75, 0, true, 1);
-        double weightDecay = training.number("weight_decay", 0.05, 0, false, 10);
-        int warmup = training.integer("warmup_epochs", 3, 0, 100_000);
+        double weightDecay = orAuto(training.numberOrAuto("weight_decay", 0, false, 10), small.weightDecay(),
+                "training.weight_decay", auto);
+        Integer warmupSet = training.integerOrAuto("warmup_epochs", 0, 100_000);
+        int warmup = warmupSet != null ? warmupSet : small.warmupEpochs(epochs);
+        if (warmupSet == null) {
+            auto.add("training.warmup_epochs");
+        }
         double clip = training.number("clip_grad_norm", 1.0, 0, false, 1e9);
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         RestartPolicy restarts = TrainingConfig.restarts(training);
@@ -58,9 +69,18 @@ public final class FinetuneConfig {
         FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
                 training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
         boolean tta = training.flag("use_tta", true);
-        FinetuneSettings.Mixing mixing = new FinetuneSettings.Mixing(training.flag("use_mixup", true),
-                training.number("mixup_alpha", 0.8, 0, true, 100), training.flag("use_cutmix", true),
-                training.number("cutmix_alpha", 1.0, 0, true, 100));
+        Boolean mixup = training.flagOrAuto("use_mixup");
+        double mixupAlpha = training.number("mixup_alpha", 0.8, 0, true, 100);
+        Boolean cutmix = training.flagOrAuto("use_cutmix");
+        double cutmixAlpha = training.number("cutmix_alpha", 1.0, 0, true, 100);
+        if (mixup == null) {
+            auto.add("training.use_mixup");
+        }
+        if (cutmix == null) {
+            auto.add("training.use_cutmix");
+        }
+        FinetuneSettings.Mixing mixing = new FinetuneSettings.Mixing(mixup == null ? small.mixup() : mixup,
+                mixupAlpha, cutmix == null ? small.cutmix() : cutmix, cutmixAlpha);
         FinetuneSettings.Loss loss = new FinetuneSettings.Loss(
                 training.choice("loss_type", "combined", "ce", "focal", "combined"),
                 training.number("label_smoothing", 0.1, 0, false, 0.99),
@@ -78,27 +98,42 @@ public final class FinetuneConfig {
         int keep = checkpoint.integer("keep", 3, 1, 1000);
         CheckpointStore.OnCorrupt onCorrupt = TrainingConfig.onCorrupt(checkpoint);
 
-        String severity = root.section("augmentations").choice("severity", "moderate", "light", "moderate",
+        String severity = root.section("augmentations").choice("severity", "auto", "auto", "light", "moderate",
                 "aggressive");
+        if (severity.equals("auto")) {
+            auto.add("augmentations.severity");
+            severity = small.severity();
+        }
         List<String> views = root.section("evaluation").choices("tta_views", FinetuneSettings.TTA_VIEWS,
                 FinetuneSettings.TTA_VIEWS.toArray(new String[0]));
         String output = root.path("output_dir", "out/finetune").toString();
         int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
-        if (warmup >= epochs) {
+        if (warmupSet != null && warmup >= epochs) {
             throw new ConfigException(yaml.file() + ": " + training.describe("warmup_epochs")
                     + " must be less than training.epochs = " + epochs);
         }
-        if (batchSize % accumulation != 0) {
+        if (batchSet != null && batchSize % accumulation != 0) {
             throw new ConfigException(yaml.file() + ": " + training.describe("batch_size") + " is not a multiple of "
                     + "training.gradient_accumulation_steps = " + accumulation);
         }
-        TrainingConfig.requireDivisible(yaml, root, batchSize / accumulation, training.describe("batch_size")
-                + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
-                + batchSize / accumulation : ""), replicas);
+        if (batchSet != null) { // an auto batch is rounded up to the replicas when resolved
+            TrainingConfig.requireDivisible(yaml, root, batchSize / accumulation, training.describe("batch_size")
+                    + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
+                    + batchSize / accumulation : ""), replicas);
+        }
         return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), modelChoice,
                 ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
-                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file());
+                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null);
+    }
+
+    /** The value set in the config, or (null: auto) the recipe's provisional one, noting the key as auto. */
+    private static double orAuto(Double set, double provisional, String key, java.util.Set<String> auto) {
+        if (set == null) {
+            auto.add(key);
+            return provisional;
+        }
+        return set;
     }
 }

@@ -64,7 +64,8 @@ public final class FinetuneJob {
     private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
     private static final String RUN_NAME = "finetune";
 
-    private final FinetuneSettings settings;
+    /** As configured until {@link #execute} resolves the auto keys for the dataset ({@link FinetuneRecipe}). */
+    private FinetuneSettings settings;
     private final boolean resume;
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
@@ -95,6 +96,9 @@ public final class FinetuneJob {
     }
 
     public FinetuneResult execute(SparkSession spark) {
+        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        settings = settings.resolvedFor(manifest, DistributedTraining.replicaCount());
+        console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
@@ -174,7 +178,7 @@ public final class FinetuneJob {
             named.get("head.bias").copy(Tensors.of(fit.bias(), classes.size()));
             console.printf("head: logistic regression on the frozen encoder's features (L2 %s, chosen by val "
                     + "cross-entropy %.3f, %s): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
-                    fit.fit().convergence(), fit.trainAccuracy(), fit.valAccuracy());
+                    fit.solver(), fit.trainAccuracy(), fit.valAccuracy());
         }
         EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
                 settings.ema().warmup(), k);
@@ -379,6 +383,7 @@ public final class FinetuneJob {
         Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
         meta.put("dataset", settings.dataset());
         meta.put("tta_views", String.join(",", settings.tta()));
+        meta.put("recipe", settings.recipe().scale() + ": " + settings.describeRecipe(0).replaceFirst("^.*?: ", ""));
         return meta;
     }
 

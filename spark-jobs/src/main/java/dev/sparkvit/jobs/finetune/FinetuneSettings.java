@@ -1,16 +1,17 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A fine-tuning run (the training guide's phase 2), validated; read from YAML by {@link FinetuneConfig}.
@@ -47,13 +48,21 @@ import java.util.Objects;
  * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param source where the settings came from, for messages
+ * @param auto the keys of {@link #AUTO_KEYS} the config leaves to the recipe; until {@link #resolved} their fields
+ *     hold the small recipe's values
+ * @param recipe the recipe the auto keys were resolved with, or null before {@link #resolved}
  */
 public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, ModelChoice model,
         Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
         NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
-        String source) {
+        String source, Set<String> auto, FinetuneRecipe recipe) {
+
+    /** Keys that may be {@code auto}: chosen by the train split's size ({@link FinetuneRecipe}). */
+    public static final List<String> AUTO_KEYS = List.of("training.batch_size", "training.learning_rate",
+            "training.warmup_epochs", "training.weight_decay", "model.drop_path_rate", "augmentations.severity",
+            "training.use_mixup", "training.use_cutmix");
 
     /** Mixup and cutmix of each micro-batch; when both are on, each batch uses one of them with equal chance. */
     public record Mixing(boolean mixup, double mixupAlpha, boolean cutmix, double cutmixAlpha)
@@ -80,6 +89,8 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
     public static final List<String> TTA_VIEWS = List.of("identity", "flip", "crops");
 
     public FinetuneSettings {
+        auto = Set.copyOf(auto);
+        require(AUTO_KEYS.containsAll(auto), "auto", auto, "keys of " + AUTO_KEYS, source);
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
         Objects.requireNonNull(onCorrupt, "onCorrupt");
@@ -141,8 +152,57 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         return sslCheckpoint == null;
     }
 
+    /**
+     * These settings with every auto key set by the recipe for {@code trainImages} train images; an auto batch size
+     * is rounded up to a multiple of {@code replicas} x gradient accumulation steps.
+     */
+    public FinetuneSettings resolved(long trainImages, int replicas) {
+        FinetuneRecipe r = FinetuneRecipe.forTrainImages(trainImages);
+        int unit = replicas * accumulationSteps;
+        int batch = auto.contains("training.batch_size") ? (r.batchSize() + unit - 1) / unit * unit : batchSize;
+        Mixing mixing = new Mixing(auto.contains("training.use_mixup") ? r.mixup() : mixup.mixup(),
+                mixup.mixupAlpha(), auto.contains("training.use_cutmix") ? r.cutmix() : mixup.cutmix(),
+                mixup.cutmixAlpha());
+        return new FinetuneSettings(dataset, labelFraction, outputDir, model, sslCheckpoint,
+                auto.contains("model.drop_path_rate") ? r.dropPathRate() : dropPathRate, headInit, epochs, batch,
+                accumulationSteps, auto.contains("training.learning_rate") ? r.learningRate() : learningRate,
+                layerDecay, auto.contains("training.weight_decay") ? r.weightDecay() : weightDecay,
+                auto.contains("training.warmup_epochs") ? r.warmupEpochs(epochs) : warmupEpochs, clipGradNorm,
+                nonFinite, restarts, auto.contains("augmentations.severity") ? r.severity() : severity, mixing, loss,
+                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, source, auto, r);
+    }
+
+    /** Train images the run uses: the manifest's train split times {@code data.label_fraction}, rounded. */
+    public long trainImages(dev.sparkvit.data.ingest.Manifest manifest) {
+        return Math.round(manifest.counts().values().stream().mapToLong(splits -> splits.getOrDefault("train", 0L))
+                .sum() * labelFraction);
+    }
+
+    /** {@link #resolved} for the train split {@code manifest} describes. */
+    public FinetuneSettings resolvedFor(dev.sparkvit.data.ingest.Manifest manifest, int replicas) {
+        return resolved(trainImages(manifest), replicas);
+    }
+
+    /** The resolved recipe as one line: each value, and which were set in the config. */
+    public String describeRecipe(long trainImages) {
+        String values = String.format(java.util.Locale.ROOT, "batch %d%s, learning rate %s%s, warmup %d epochs%s, "
+                + "weight decay %s%s, drop path %s%s, %s augmentation%s, mixup %s%s, cutmix %s%s", batchSize,
+                set("training.batch_size"), learningRate, set("training.learning_rate"), warmupEpochs,
+                set("training.warmup_epochs"), weightDecay, set("training.weight_decay"), dropPathRate,
+                set("model.drop_path_rate"), severity, set("augmentations.severity"), mixup.mixup() ? "on" : "off",
+                set("training.use_mixup"), mixup.cutmix() ? "on" : "off", set("training.use_cutmix"));
+        return "recipe for a " + (recipe == null ? "dataset" : recipe.describe(trainImages)) + ": " + values;
+    }
+
+    private String set(String key) {
+        return auto.contains(key) ? "" : " (set)";
+    }
+
     /** The settings that must not change on resume, as text (stored in checkpoints and compared). */
     public Map<String, String> fingerprint() {
+        if (!auto.isEmpty() && recipe == null) {
+            throw new IllegalStateException("fine-tuning settings with auto keys " + auto + " are not resolved yet");
+        }
         Map<String, String> run = new LinkedHashMap<>();
         run.put("dataset", dataset);
         run.put("label_fraction", String.valueOf(labelFraction));
@@ -164,6 +224,9 @@ public record FinetuneSettings(String dataset, double labelFraction, Path output
         run.put("ema", ema.toString());
         run.put("freezeout", freezeOut.toString());
         run.put("seed", String.valueOf(seed));
+        if (recipe != null) {
+            run.put("recipe", recipe.scale().toString());
+        }
         return run;
     }
 

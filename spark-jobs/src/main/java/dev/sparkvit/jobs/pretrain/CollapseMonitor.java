@@ -33,7 +33,8 @@ final class CollapseMonitor {
     private final int graceEpochs;
     private boolean warned;
 
-    private CollapseMonitor(Tensor<Float> images, VisionTransformer copy, double chance, int graceEpochs) {
+    /** @param images and {@code copy} may be null where no cosine is computed (tests of the warning) */
+    CollapseMonitor(Tensor<Float> images, VisionTransformer copy, double chance, int graceEpochs) {
         this.images = images;
         this.copy = copy;
         this.chance = chance;

@@ -1,11 +1,11 @@
 package dev.sparkvit.jobs.pretrain;
 
-import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.Seeds;
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;

@@ -1,9 +1,9 @@
 package dev.sparkvit.jobs.pretrain;
 
-import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
+import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Path;

@@ -32,6 +32,17 @@ public final class CentredLogisticRegression {
     }
 
     /**
+     * How the solver ended: L-BFGS iterations run, and whether it met its tolerance before the limit.
+     */
+    public record Solver(int iterations, boolean converged) implements java.io.Serializable {
+        @Override
+        public String toString() {
+            return converged ? "converged in " + iterations + " iterations"
+                    : "NOT converged: stopped at the limit of " + iterations + " iterations";
+        }
+    }
+
+    /**
      * A fitted probe: the train statistics, the model on standardised features, and how the solver ended.
      *
      * @param iterations L-BFGS iterations run
@@ -76,10 +87,13 @@ public final class CentredLogisticRegression {
             return new float[][] {weight, bias};
         }
 
-        /** "converged in N iterations" or "stopped at the limit of N iterations". */
+        public Solver solver() {
+            return new Solver(iterations, converged);
+        }
+
+        /** "converged in N iterations" or "NOT converged: stopped at the limit of N iterations". */
         public String convergence() {
-            return converged ? "converged in " + iterations + " iterations"
-                    : "NOT converged: stopped at the limit of " + iterations + " iterations";
+            return solver().toString();
         }
     }
 

@@ -46,20 +46,20 @@ public final class LinearProbe {
     /**
      * Val accuracy of the probe on each feature kind, and how its solver ended.
      *
-     * @param pooledFit the fit on the pooled features (its iterations and convergence)
-     * @param meanFit the fit on the mean patch tokens
+     * @param pooledSolver how the fit on the pooled features ended
+     * @param meanSolver how the fit on the mean patch tokens ended
      */
     public record Result(double pooledAccuracy, double meanAccuracy, long trainImages, long valImages,
-            CentredLogisticRegression.Fit pooledFit, CentredLogisticRegression.Fit meanFit) {
+            CentredLogisticRegression.Solver pooledSolver, CentredLogisticRegression.Solver meanSolver) {
         /** Whether both solvers met their tolerance. */
         public boolean converged() {
-            return pooledFit.converged() && meanFit.converged();
+            return pooledSolver.converged() && meanSolver.converged();
         }
 
         @Override
         public String toString() {
             return String.format("probe accuracy: pooled %.3f (%s), mean of patch tokens %.3f (%s) (%d train, %d val "
-                    + "images)", pooledAccuracy, pooledFit.convergence(), meanAccuracy, meanFit.convergence(),
+                    + "images)", pooledAccuracy, pooledSolver, meanAccuracy, meanSolver,
                     trainImages, valImages);
         }
     }
@@ -80,7 +80,8 @@ public final class LinearProbe {
         }
         CentredLogisticRegression.Fit pooled = CentredLogisticRegression.fit(train, "pooled", PROBE_REG);
         CentredLogisticRegression.Fit mean = CentredLogisticRegression.fit(train, "mean", PROBE_REG);
-        Result result = new Result(pooled.accuracy(val), mean.accuracy(val), trainCount, valCount, pooled, mean);
+        Result result = new Result(pooled.accuracy(val), mean.accuracy(val), trainCount, valCount, pooled.solver(),
+                mean.solver());
         features.release();
         return result;
     }
@@ -114,7 +115,7 @@ public final class LinearProbe {
         }
         float[][] raw = best.rawWeightAndBias(classes);
         HeadFit fit = new HeadFit(raw[0], raw[1], best.reg(), best.accuracy(trainFeatures),
-                best.accuracy(valFeatures), bestLoss, best);
+                best.accuracy(valFeatures), bestLoss, best.solver());
         features.release();
         return fit;
     }
@@ -134,7 +135,7 @@ public final class LinearProbe {
 
     /** A fitted linear head on the raw features: its L2 strength, train and val accuracy, and val cross-entropy. */
     public record HeadFit(float[] weight, float[] bias, double regParam, double trainAccuracy, double valAccuracy,
-            double valLoss, CentredLogisticRegression.Fit fit) {
+            double valLoss, CentredLogisticRegression.Solver solver) {
     }
 
     /** Cached feature rows and the encoder broadcast they are computed with (released together). */

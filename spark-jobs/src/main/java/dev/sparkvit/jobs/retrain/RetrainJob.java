@@ -7,6 +7,7 @@ import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
 import dev.sparkvit.jobs.finetune.FinetuneConfig;
@@ -103,7 +104,8 @@ public final class RetrainJob {
         String fingerprint = dataFingerprint(spark, ingest.manifest().classes());
 
         FinetuneSettings base = finetuneSettings(null, settings.workDir().resolve("pending"));
-        Map<String, String> resolved = new LinkedHashMap<>(base.fingerprint());
+        Map<String, String> resolved = new LinkedHashMap<>(base.resolvedFor(ingest.manifest(),
+                DistributedTraining.replicaCount()).fingerprint());
         resolved.remove("ssl_pretrained_path"); // the warm start follows production; it is not part of the run key
         String code = CodeVersion.current();
         String key = sha256(fingerprint + "\n" + resolved + "\n" + code);

@@ -25,7 +25,7 @@ public record ModelChoice(String preset, String layerScale, String pooling) {
     /** Reads {@code model.preset}, {@code model.layer_scale} and {@code model.pooling}. */
     public static ModelChoice read(ConfigSection model) {
         String preset = TrainingConfig.preset(model);
-        String layerScale = model.choiceOrNumber("layer_scale", PRESET, 0, 10, PRESET, "off");
+        String layerScale = model.choiceOrNumber("layer_scale", PRESET, 0, true, 10, PRESET, "off");
         String pooling = model.choice("pooling", PRESET, PRESET, "class_token", "mean");
         return new ModelChoice(preset, layerScale, pooling);
     }

@@ -54,31 +54,34 @@ class FinetuneConfigTest {
 
     @Test
     void theShippedConfigReadsWithTheDocumentedValues() {
-        FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
+        FinetuneSettings read = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
                 "model.ssl_pretrained_path=null")));
+        assertEquals(java.util.Set.copyOf(FinetuneSettings.AUTO_KEYS), read.auto(), "the recipe's keys are auto");
+        FinetuneSettings s = read.resolved(1_433, 2); // a small dataset
         assertEquals(tmp.toString(), s.dataset());
         assertEquals("vit_nano_patch4_32", s.preset());
         assertNull(s.sslCheckpoint());
         assertTrue(s.fromScratch());
-        assertEquals(0.1, s.dropPathRate());
+        FinetuneRecipe small = FinetuneRecipe.forTrainImages(1_433);
+        assertEquals(small.dropPathRate(), s.dropPathRate());
         assertEquals(30, s.epochs());
-        assertEquals(64, s.batchSize());
+        assertEquals(small.batchSize(), s.batchSize());
         assertEquals(1, s.accumulationSteps());
-        assertEquals(64, s.microBatch());
-        assertEquals(0.001, s.learningRate());
+        assertEquals(small.batchSize(), s.microBatch());
+        assertEquals(small.learningRate(), s.learningRate());
         assertEquals(0.75, s.layerDecay());
-        assertEquals(0.05, s.weightDecay());
+        assertEquals(small.weightDecay(), s.weightDecay());
         assertEquals(3, s.warmupEpochs());
         assertEquals(1.0, s.clipGradNorm());
         assertEquals(42L, s.seed());
         assertEquals(new FinetuneSettings.Ema(true, 0.9999, true), s.ema());
-        assertEquals(new FinetuneSettings.Mixing(true, 0.8, true, 1.0), s.mixup());
+        assertEquals(new FinetuneSettings.Mixing(false, 0.8, false, 1.0), s.mixup());
         assertEquals(new FinetuneSettings.Loss("combined", 0.1, 2.0, "none", "none"), s.loss());
         assertEquals(new PretrainSettings.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
                 s.freezeOut());
         assertEquals(0, s.checkpointEvery());
         assertEquals(3, s.keepCheckpoints());
-        assertEquals("moderate", s.severity());
+        assertEquals("light", s.severity());
         assertEquals(List.of("identity", "flip", "crops"), s.tta());
         assertEquals(Path.of("out", "finetune").toAbsolutePath(), s.outputDir());
         assertEquals(SHIPPED.toString(), s.source());
@@ -89,7 +92,9 @@ class FinetuneConfigTest {
         FinetuneSettings shipped = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
                 "model.ssl_pretrained_path=null")));
         FinetuneSettings defaults = read("data:\n  dataset: " + tmp + "\n");
-        assertEquals(shipped.fingerprint(), defaults.fingerprint());
+        for (long images : new long[] {1_000, 10_000, 100_000}) {
+            assertEquals(shipped.resolved(images, 2).fingerprint(), defaults.resolved(images, 2).fingerprint());
+        }
         assertEquals(shipped.tta(), defaults.tta());
         assertEquals(shipped.outputDir(), defaults.outputDir());
         assertEquals(shipped.checkpointEvery(), defaults.checkpointEvery());
@@ -105,7 +110,8 @@ class FinetuneConfigTest {
         assertEquals(weights.toAbsolutePath(), s.sslCheckpoint());
         assertFalse(s.fromScratch());
         assertEquals(4, s.microBatch());
-        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.mixup());
+        // use_mixup stays auto (on for a large dataset), use_cutmix is set
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.resolved(100_000, 4).mixup());
         assertEquals(List.of("flip"), s.tta());
         FinetuneSettings noTta = read("data:\n  dataset: DS\n", "training.use_tta=false");
         assertEquals(List.of("identity"), noTta.tta());

@@ -51,13 +51,16 @@ class PretrainJobTest {
                 .execute(SharedSpark.session());
     }
 
-    /** 3 epochs of batch 16 with FreezeOut, a checkpoint every 4 iterations and a probe after epoch 2. */
+    /**
+     * 3 epochs of batch 16 with FreezeOut, LayerScale (off in the 4-block preset: turned on here so that its gammas
+     * are trained, saved and moved), a checkpoint every 4 iterations and a probe after epoch 2.
+     */
     static PretrainSettings settings(Path out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
                 "training.epochs=3", "training.batch_size=16", "training.learning_rate=0.002",
                 "training.warmup_epochs=1", "training.weight_decay=0.05", "training.clip_grad_norm=1.0",
                 "training.freezeout.enabled=true", "training.ema.decay=0.99", "training.checkpoint.every_iterations=4",
-                "training.probe_every_epochs=2", "temperature=0.2", "projection_dim=32"));
+                "training.probe_every_epochs=2", "temperature=0.2", "projection_dim=32", "model.layer_scale=0.1"));
         sets.addAll(List.of(more));
         return PretrainConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
     }
@@ -83,6 +86,12 @@ class PretrainJobTest {
         String lines = console.toString();
         assertTrue(lines.contains("epoch 1/3") && lines.contains("epoch 3/3") && lines.contains("ETA"), lines);
         assertTrue(lines.contains("probe pooled"), "epoch 2 and the last epoch probe: " + lines);
+        // the collapse monitor: the chance value on the header (8 images per replica: ln 15) and a cosine per epoch
+        assertTrue(lines.contains("NT-Xent chance 2.7081") && lines.contains("LayerScale 0.1"), lines);
+        for (PretrainMonitor.Epoch epoch : result.epochs()) {
+            assertTrue(epoch.projectionCosine() > -1 && epoch.projectionCosine() < 1, "cosine " + epoch);
+        }
+        assertTrue(lines.matches("(?s).*epoch 3/3 .* cos -?[01]\\.\\d{3}.*"), lines);
         assertEquals(3, result.epochs().size());
         assertNull(result.epochs().get(0).probe());
         assertTrue(result.epochs().get(1).probe() != null && result.epochs().get(2).probe() != null);
@@ -92,11 +101,11 @@ class PretrainJobTest {
         assertEquals(3, new CheckpointStore(tmp.resolve("checkpoints"), 3).list().size(), "keep 3 checkpoints");
 
         VisionTransformer classifier = VisionTransformer.classifier(VitPresets.get("vit_nano_patch4_32")
-                .withImgSize(16), 10, 1);
+                .withImgSize(16).withLayerScale(true, 0.1), 10, 1);
         VitWeights.ImportReport report = VitWeights.load(classifier, result.weights(), VitWeights.Match.SHARED);
         assertTrue(report.loaded().contains("blocks.3.ls2.gamma"), "the encoder moves into a classifier");
         VisionTransformer initial = VisionTransformer.encoderOnly(VitPresets.get("vit_nano_patch4_32")
-                .withImgSize(16), 42);
+                .withImgSize(16).withLayerScale(true, 0.1), 42);
         float[] saved = SafeTensors.read(result.weights()).tensors().get("blocks.3.mlp.fc2.weight").values();
         float[] start = dev.sparkvit.engine.Tensors.toArray(initial.namedParameters().get("blocks.3.mlp.fc2.weight"));
         assertTrue(!java.util.Arrays.equals(saved, start), "the saved EMA weights moved away from the initial ones");
