@@ -84,9 +84,16 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         Map<String, float[]> weights = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> {
             NamedTensor value = contents.tensors().get(name);
-            if (value == null || value.values().length != tensor.nElement()) {
+            if (value == null) {
                 throw new ConfigException(file + " has no " + name + " of " + tensor.nElement() + " values for a "
                         + preset + " classifier of " + classes.size() + " classes");
+            }
+            // the same count in another shape (a transposed head) would load and answer wrongly
+            int[] shape = Tensors.shape(tensor);
+            if (!java.util.Arrays.equals(value.shape(), shape)) {
+                throw new ConfigException(file + ": " + name + " has shape " + java.util.Arrays.toString(value.shape())
+                        + " in the file, " + java.util.Arrays.toString(shape) + " in a " + preset + " classifier of "
+                        + classes.size() + " classes");
             }
             weights.put(name, value.values());
         });

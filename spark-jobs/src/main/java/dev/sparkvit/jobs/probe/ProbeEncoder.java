@@ -56,9 +56,16 @@ public final class ProbeEncoder {
         Map<String, NamedTensor> used = new java.util.LinkedHashMap<>();
         vit.namedParameters().forEach((param, tensor) -> {
             NamedTensor value = read.tensors().get(param);
-            if (value == null || value.values().length != tensor.nElement()) {
+            if (value == null) {
                 throw new ConfigException(source + " has no " + param + " of " + tensor.nElement() + " values for "
                         + "preset " + name + " at " + imgSize + " px");
+            }
+            // the same count in another shape (a transposed matrix) would load and compute garbage
+            int[] shape = Tensors.shape(tensor);
+            if (!java.util.Arrays.equals(value.shape(), shape)) {
+                throw new ConfigException(source + ": " + param + " has shape "
+                        + java.util.Arrays.toString(value.shape()) + " in the file, " + java.util.Arrays.toString(shape)
+                        + " in a " + name + " encoder at " + imgSize + " px");
             }
             used.put(param, value);
         });
