@@ -81,10 +81,45 @@ public final class IngestJob {
     }
 
     public IngestResult execute(SparkSession spark) {
+        checkPaths(settings, "ingest input", "ingest output");
         try {
             return run(spark);
         } catch (IOException e) {
             throw new UncheckedIOException("ingest of " + settings.input() + " into " + settings.output() + " failed", e);
+        }
+    }
+
+    /**
+     * The checks of a local input and output made before any work (and, from the CLI, before Spark starts): the
+     * input exists, the output is a folder that can be written, and {@code --incremental} adds to a dataset, not to a
+     * folder of other files.
+     *
+     * @param inputName how the input is named in messages ({@code --input})
+     * @param outputName how the output is named in messages ({@code --output})
+     * @throws IllegalArgumentException one line naming the path and what is wrong
+     */
+    public static void checkPaths(IngestSettings settings, String inputName, String outputName) {
+        java.nio.file.Path input = dev.sparkvit.config.PathChecks.local(settings.input());
+        if (input != null && !java.nio.file.Files.exists(input)) {
+            throw new IllegalArgumentException(inputName + " " + settings.input() + " does not exist");
+        }
+        dev.sparkvit.config.PathChecks.requireFolder(outputName, settings.output());
+        java.nio.file.Path output = dev.sparkvit.config.PathChecks.local(settings.output());
+        if (output != null && settings.incremental() && java.nio.file.Files.isDirectory(output)
+                && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))
+                && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.IMAGES_DIR))) {
+            boolean empty;
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(output)) {
+                empty = entries.findAny().isEmpty();
+            } catch (IOException e) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " cannot be read: "
+                        + e.getMessage());
+            }
+            if (!empty) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " is not a dataset (it has "
+                        + "no " + StoredImageSchema.MANIFEST_FILE + "); --incremental adds to a dataset written by "
+                        + "sparkvit ingest: choose that folder, or a new or empty one");
+            }
         }
     }
 
@@ -167,6 +202,35 @@ public final class IngestJob {
         }
         Dataset<Row> stored = storedRows(kept, classes, labelled);
 
+        try {
+            return write(spark, sc, dataset, settings, root, inputFiles, counted, storedCount, classes, stored,
+                    quarantine, duplicates, outcomes, ranks);
+        } catch (Exception e) { // Spark's SparkException is checked, and thrown undeclared from Scala
+            if (e instanceof IllegalStateException || !hasIoCause(e)) {
+                throw e;
+            }
+            String cause = dev.sparkvit.config.PathChecks.ioCause(e);
+            // the trace stays in the log; the command ends with one line naming the path and the cause
+            LOG.error("writing dataset {} failed", settings.output(), e);
+            throw new dev.sparkvit.config.WriteFailedException("cannot write dataset " + settings.output() + ": "
+                    + cause, e);
+        }
+    }
+
+    private static boolean hasIoCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static IngestResult write(SparkSession spark, JavaSparkContext sc, DatasetFiles dataset,
+            IngestSettings settings, String root, long inputFiles, StatusCounts counted, long storedCount,
+            List<String> classes, Dataset<Row> stored, Dataset<Row> quarantine, Dataset<Row> duplicates,
+            Dataset<Row> outcomes, Dataset<Row> ranks) throws IOException {
+        boolean labelled = settings.labelled();
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
         long duplicateCount = counted.decoded() - storedCount;
         long quarantinedCount = counted.rejected();

@@ -56,7 +56,7 @@ public final class PretrainConfig {
         int probeEvery = training.integer("probe_every_epochs", 0, 0, 100_000);
         double temperature = root.number("temperature", 0.07, 0, true, 100);
         int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
-        String output = root.path("output_dir", "out/pretrain").toString();
+        String output = TrainingConfig.outputDir(yaml, root, "out/pretrain");
         int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
         if (warmup >= epochs) {

@@ -27,6 +27,40 @@ public final class TrainingConfig {
     }
 
     /**
+     * A local {@code data.dataset} must be a dataset (a manifest.json written by ingest) that counts training images:
+     * checked by the pretrain and finetune commands before Spark starts, so that a raw image folder or an empty
+     * dataset is one line naming the key. (The readers leave it out: retrain reads its fine-tuning config before its
+     * first ingest has written the dataset.)
+     */
+    public static void requireTrainingImages(YamlConfig yaml, String dataset) {
+        ConfigSection data = yaml.root().section("data");
+        String problem = dev.sparkvit.data.ingest.StoredImages.datasetProblem(dataset);
+        if (problem != null) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + " " + problem);
+        }
+        dev.sparkvit.data.ingest.Manifest manifest;
+        try {
+            manifest = dev.sparkvit.data.ingest.StoredImages.localManifest("dataset", dataset);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + ": " + e.getMessage());
+        }
+        if (manifest != null && dev.sparkvit.data.ingest.StoredImages.count(manifest, "train") == 0) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + " holds no training images "
+                    + "(its manifest.json counts " + manifest.images() + " images, none in the train split)");
+        }
+    }
+
+    /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */
+    public static String outputDir(YamlConfig yaml, ConfigSection root, String fallback) {
+        String output = root.path("output_dir", fallback).toString();
+        String problem = dev.sparkvit.config.PathChecks.folderProblem(output);
+        if (problem != null) {
+            throw new ConfigException(yaml.file() + ": " + root.describe("output_dir") + " " + problem);
+        }
+        return output;
+    }
+
+    /**
      * {@code training.checkpoint.on_corrupt}: what {@code --resume} does when the newest checkpoint is corrupt:
      * {@code fail} (default: stop and name the file) or {@code previous} (keep it as corrupt-iter-N, warn, and resume
      * from the newest valid one).
