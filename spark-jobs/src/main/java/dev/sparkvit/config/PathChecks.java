@@ -75,6 +75,20 @@ public final class PathChecks {
         return null;
     }
 
+    /**
+     * Why {@code file} cannot be read as a file, or null when it is a regular file: "does not exist", "is a folder,
+     * not a file", or "is not a regular file (a device, pipe or socket)" ({@code /dev/zero} exists).
+     */
+    public static String notAFile(Path file) {
+        if (Files.isRegularFile(file)) {
+            return null;
+        }
+        if (!Files.exists(file)) {
+            return "does not exist";
+        }
+        return Files.isDirectory(file) ? "is a folder, not a file" : "is not a regular file (a device, pipe or socket)";
+    }
+
     /** Throws {@code IllegalArgumentException} "{what} {path} {problem}" when {@link #folderProblem} finds one. */
     public static void requireFolder(String what, String path) {
         String problem = folderProblem(path);

@@ -125,4 +125,25 @@ class UserMistakesTest {
         assertOneLine("local[0]", new String[] {"ingest", "--input", raw.toString(), "--output",
                 tmp.resolve("m0").toString(), "--master", "local[0]"}, "--master", "local[0]");
     }
+
+    @Test
+    void aDeviceGivenAsAFileIsNotCalledMissing() {
+        // issue 20, defect 6: /dev/zero "does not exist"
+        assertOneLine("predict", new String[] {"predict", "--model", "/dev/zero", "--input", raw.toString(),
+                "--output", tmp.resolve("pred").toString()}, "/dev/zero is not a regular file");
+        assertOneLine("linear-probe", new String[] {"linear-probe", "--weights", "/dev/zero", "--dataset",
+                counted.toString()}, "/dev/zero is not a regular file");
+    }
+
+    @Test
+    void anOutputHoldingPartsOfADatasetIsNotCalledADatasetNorOverwritten() throws Exception {
+        // issue 20, defect 6: a folder holding a classes.json (an interrupted first run) was taken as a dataset, or,
+        // by a run without --incremental, as the class index of the new one
+        Path partial = Files.createDirectories(tmp.resolve("partial"));
+        Files.writeString(partial.resolve("classes.json"), "{\"classes\":[\"old\"]}");
+        assertOneLine("partial", new String[] {"ingest", "--input", raw.toString(), "--output", partial.toString()},
+                partial + " holds classes.json but no manifest.json");
+        assertOneLine("dataset", new String[] {"ingest", "--input", raw.toString(), "--output", counted.toString()},
+                counted + " already holds a dataset (its manifest.json)");
+    }
 }

@@ -105,6 +105,25 @@ public final class IngestJob {
         }
         dev.sparkvit.config.PathChecks.requireFolder(outputName, settings.output());
         java.nio.file.Path output = dev.sparkvit.config.PathChecks.local(settings.output());
+        if (output != null && !settings.incremental() && java.nio.file.Files.isDirectory(output)) {
+            if (java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
+                        + "(its " + StoredImageSchema.MANIFEST_FILE + "); use --incremental to add new files to it, or "
+                        + "choose a new output folder");
+            }
+            List<String> found = new ArrayList<>();
+            for (String name : List.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.CLASSES_FILE,
+                    StoredImageSchema.QUARANTINE_DIR, StoredImageSchema.DUPLICATES_DIR)) {
+                if (java.nio.file.Files.exists(output.resolve(name))) {
+                    found.add(name);
+                }
+            }
+            if (!found.isEmpty()) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " holds " + String.join(
+                        ", ", found) + " but no " + StoredImageSchema.MANIFEST_FILE + ": not a finished dataset (an "
+                        + "interrupted ingest, or another program's files); choose a new or empty output folder");
+            }
+        }
         if (output != null && settings.incremental() && java.nio.file.Files.isDirectory(output)
                 && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))
                 && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.IMAGES_DIR))) {

@@ -132,6 +132,12 @@ public final class FinetuneJob {
         }
         Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
+        if (java.util.Arrays.stream(counts).sum() == 0) {
+            throw new ConfigException(settings.source() + ": " + (settings.labelFraction() < 1
+                    ? "data.label_fraction = " + settings.labelFraction() + " keeps none of the training images of "
+                            + "dataset " + settings.dataset() + "; raise it"
+                    : "dataset " + settings.dataset() + " has no labelled training images"));
+        }
 
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
         int partitions = BigDlEngine.nodeNumber();
@@ -147,11 +153,12 @@ public final class FinetuneJob {
         long perEpoch = (images + micro - 1) / micro;
         long total = settings.epochs() * perEpoch;
         long totalSteps = total / k;
-        long warmupSteps = Math.max(1, settings.warmupEpochs() * perEpoch / k);
         if (totalSteps < 1) {
             throw new ConfigException(settings.source() + ": " + total + " micro-batches make no optimiser step of "
                     + k + "; lower training.gradient_accumulation_steps or raise training.epochs");
         }
+        long warmupSteps = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(),
+                settings.warmupEpochs(), perEpoch, k, totalSteps);
 
         FreezeOutSchedule freezeOut = freezeOut(config.depth(), totalSteps, warmupSteps);
         Head head = Head.classifier(classes.size());

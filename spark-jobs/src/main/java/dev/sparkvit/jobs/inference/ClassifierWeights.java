@@ -10,7 +10,6 @@ import dev.sparkvit.model.vit.VitPresets;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,8 +57,9 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
 
     /** Reads a classifier weights file written by {@link #save} (fine-tuning's finetuned*.safetensors). */
     public static ClassifierWeights load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new ConfigException("model weights " + file + " do not exist");
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(file);
+        if (notAFile != null) {
+            throw new ConfigException("model weights " + file + " " + notAFile);
         }
         SafeTensors.Contents contents;
         try {

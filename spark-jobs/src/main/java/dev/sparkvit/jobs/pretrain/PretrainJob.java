@@ -129,7 +129,8 @@ public final class PretrainJob {
         long images = data.size();
         long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
         long total = settings.epochs() * perEpoch;
-        long warmup = Math.max(1, settings.warmupEpochs() * perEpoch);
+        long warmup = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(),
+                perEpoch, 1, total);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
         PretrainSettings.FreezeOut fo = settings.freezeOut();

@@ -90,8 +90,9 @@ public final class ProbeEncoder {
                             source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
             return new Source(checkpoint.ema(), checkpoint.run().get("preset"));
         }
-        if (!Files.isRegularFile(source)) {
-            throw new ConfigException("weights " + source + " do not exist");
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(source);
+        if (notAFile != null) {
+            throw new ConfigException("weights " + source + " " + notAFile);
         }
         try {
             SafeTensors.Contents contents = SafeTensors.read(source);

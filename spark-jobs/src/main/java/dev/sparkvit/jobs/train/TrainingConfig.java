@@ -50,6 +50,25 @@ public final class TrainingConfig {
         }
     }
 
+    /**
+     * Optimiser steps of linear warmup: {@code warmupEpochs} epochs of {@code perEpoch} micro-batches, {@code k} per
+     * step; 0 when 0 epochs are asked, at least 1 otherwise.
+     *
+     * @throws ConfigException naming training.warmup_epochs when the warmup would not end before the last step
+     */
+    public static long warmupSteps(String source, int warmupEpochs, long perEpoch, int k, long totalSteps) {
+        if (warmupEpochs == 0) {
+            return 0;
+        }
+        long steps = Math.max(1, warmupEpochs * perEpoch / k);
+        if (steps >= totalSteps) {
+            throw new ConfigException(source + ": training.warmup_epochs = " + warmupEpochs + " is " + steps
+                    + " optimiser steps of the run's " + totalSteps + "; warmup must end before the last step: lower "
+                    + "it or raise training.epochs");
+        }
+        return steps;
+    }
+
     /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */
     public static String outputDir(YamlConfig yaml, ConfigSection root, String fallback) {
         String output = root.path("output_dir", fallback).toString();

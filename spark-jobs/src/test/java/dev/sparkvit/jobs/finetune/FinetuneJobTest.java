@@ -199,4 +199,22 @@ class FinetuneJobTest {
         }
         assertEquals(whole.history().size(), restarted.history().size(), "the epoch history spans the restart");
     }
+
+    @Test
+    void aWarmupOfZeroEpochsIsNoWarmupEvenInARunOfOneStep(@TempDir Path tmp) {
+        // one optimiser step in all: warmup 0 was made 1 iteration, and the schedule refused "warmup 1, total 1"
+        FinetuneResult r = run(settings(tmp, "model.ssl_pretrained_path=null", "training.epochs=1",
+                "training.warmup_epochs=0", "training.batch_size=128", "training.gradient_accumulation_steps=1"),
+                false, 0, new ByteArrayOutputStream());
+        assertEquals(1, r.losses().length);
+    }
+
+    @Test
+    void aLabelFractionThatKeepsNoTrainingImageNamesTheKey(@TempDir Path tmp) {
+        dev.sparkvit.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sparkvit.config.ConfigException.class, () -> run(settings(tmp, "data.label_fraction=0.000001"),
+                        false, 0, new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().contains("data.label_fraction = 1.0E-6") && e.getMessage().contains(dataset),
+                e.getMessage());
+    }
 }
