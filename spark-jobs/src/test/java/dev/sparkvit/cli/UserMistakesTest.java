@@ -146,4 +146,20 @@ class UserMistakesTest {
         assertOneLine("dataset", new String[] {"ingest", "--input", raw.toString(), "--output", counted.toString()},
                 counted + " already holds a dataset (its manifest.json)");
     }
+
+    @Test
+    void anEmptyInputASingleFileAndAnOutputInsideTheInputAreRefused() throws Exception {
+        // issue 20, defect 5: each gave exit 0 (an empty dataset with mean and std 0, or a dataset whose own files
+        // every incremental run quarantined)
+        Path empty = Files.createDirectories(tmp.resolve("empty-input"));
+        assertOneLine("empty", new String[] {"ingest", "--input", empty.toString(), "--output",
+                tmp.resolve("e-out").toString()}, "--input " + empty + " is empty");
+        Path one = raw.resolve("disc").resolve("disc_00000.png");
+        assertTrue(Files.isRegularFile(one), one + " planted");
+        assertOneLine("one file", new String[] {"ingest", "--input", one.toString(), "--output",
+                tmp.resolve("f-out").toString()}, "--input " + one + " is a file, not a folder");
+        assertOneLine("inside", new String[] {"ingest", "--input", raw.toString(), "--output",
+                raw.resolve("dataset").toString()}, "--output " + raw.resolve("dataset") + " lies inside --input");
+        assertEquals(false, Files.exists(raw.resolve("dataset")), "nothing written");
+    }
 }

@@ -89,6 +89,23 @@ public final class IngestJob {
         }
     }
 
+    /** The path with links resolved as far as it exists (an output may not exist yet). */
+    private static java.nio.file.Path real(java.nio.file.Path path) {
+        java.nio.file.Path absolute = path.toAbsolutePath().normalize();
+        java.nio.file.Path existing = absolute;
+        while (existing != null && !java.nio.file.Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute));
+        } catch (IOException e) {
+            return absolute;
+        }
+    }
+
     /**
      * The checks of a local input and output made before any work (and, from the CLI, before Spark starts): the
      * input exists, the output is a folder that can be written, and {@code --incremental} adds to a dataset, not to a
@@ -103,8 +120,32 @@ public final class IngestJob {
         if (input != null && !java.nio.file.Files.exists(input)) {
             throw new IllegalArgumentException(inputName + " " + settings.input() + " does not exist");
         }
+        if (input != null && !java.nio.file.Files.isDirectory(input)) {
+            throw new IllegalArgumentException(inputName + " " + settings.input() + " is a file, not a folder of "
+                    + "images" + (settings.labelled() ? " (root/<class>/<file>)" : ""));
+        }
+        if (input != null) {
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(input)) {
+                if (entries.findAny().isEmpty()) {
+                    throw new IllegalArgumentException(inputName + " " + settings.input() + " is empty: nothing to "
+                            + "ingest");
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException(inputName + " " + settings.input() + " cannot be read: "
+                        + e.getMessage());
+            }
+        }
         dev.sparkvit.config.PathChecks.requireFolder(outputName, settings.output());
         java.nio.file.Path output = dev.sparkvit.config.PathChecks.local(settings.output());
+        if (input != null && output != null) {
+            java.nio.file.Path in = real(input);
+            java.nio.file.Path out = real(output);
+            if (out.startsWith(in)) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " lies inside " + inputName
+                        + " " + settings.input() + ": the dataset's own files would be read as input images (and "
+                        + "quarantined) on every run; choose an output outside the input");
+            }
+        }
         if (output != null && !settings.incremental() && java.nio.file.Files.isDirectory(output)) {
             if (java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))) {
                 throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
@@ -157,6 +198,10 @@ public final class IngestJob {
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
         long inputFiles = files.size();
+        if (inputFiles == 0) {
+            // an empty dataset with mean and std 0 was written, and the command ended with exit code 0
+            throw new IllegalArgumentException("input " + settings.input() + " holds no files: nothing to ingest");
+        }
         // At least four tasks per core, and no more than FILES_PER_TASK files in one task.
         int tasks = (int) Math.max(1, Math.min(files.size(),
                 Math.max(4L * sc.defaultParallelism(), files.size() / FILES_PER_TASK + 1)));

@@ -39,6 +39,7 @@ import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -118,6 +119,11 @@ public final class FinetuneJob {
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
         int size = manifest.storedSize();
+        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
+                settings.preset(), settings.dataset(), size);
+        if (sizeWarning != null && !attempt.restarted()) {
+            warn(sizeWarning);
+        }
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(size)
                 .withDropPathRate(settings.dropPathRate());
         Normalize normalize = StoredImages.normalization(manifest);
@@ -137,6 +143,17 @@ public final class FinetuneJob {
                     ? "data.label_fraction = " + settings.labelFraction() + " keeps none of the training images of "
                             + "dataset " + settings.dataset() + "; raise it"
                     : "dataset " + settings.dataset() + " has no labelled training images"));
+        }
+        List<String> empty = new ArrayList<>();
+        for (int c = 0; c < counts.length; c++) {
+            if (counts[c] == 0) {
+                empty.add(classes.get(c));
+            }
+        }
+        if (!empty.isEmpty() && !attempt.restarted()) {
+            warn(empty.size() + " of " + classes.size() + " classes have no training images" + (settings.labelFraction()
+                    < 1 ? " at data.label_fraction = " + settings.labelFraction() : "") + " (the model never learns "
+                    + "them): " + shortList(empty));
         }
 
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
@@ -397,6 +414,11 @@ public final class FinetuneJob {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
                 settings.learningRate(), fo.scaleLr()) : null;
+    }
+
+    private static String shortList(List<String> names) {
+        List<String> shown = names.size() <= 10 ? names : names.subList(0, 10);
+        return String.join(", ", shown) + (names.size() > 10 ? " and " + (names.size() - 10) + " more" : "");
     }
 
     /** A warning line on the console and in the log. */

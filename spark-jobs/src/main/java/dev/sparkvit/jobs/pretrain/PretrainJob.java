@@ -110,6 +110,11 @@ public final class PretrainJob {
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = VitPresets.get(settings.preset()).withImgSize(manifest.storedSize());
+        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
+                settings.preset(), settings.dataset(), manifest.storedSize());
+        if (sizeWarning != null && !attempt.restarted()) {
+            warn(sizeWarning);
+        }
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {

@@ -69,6 +69,22 @@ public final class TrainingConfig {
         return steps;
     }
 
+    /**
+     * A warning when the dataset's images are far smaller than the preset was made for (a 224-px model on 32-px
+     * data sees 2 x 2 patches), or null: the run works, but is rarely what was meant.
+     */
+    public static String imageSizeWarning(String source, String preset, String dataset, int storedSize) {
+        dev.sparkvit.model.vit.VitConfig made = VitPresets.get(preset);
+        if (storedSize * 2 >= made.imgSize()) {
+            return null;
+        }
+        int side = storedSize / made.patchSize();
+        return source + ": model.preset = " + preset + " is made for " + made.imgSize() + "-px images, but dataset "
+                + dataset + " stores " + storedSize + " px: the model sees " + side + " x " + side + " patches of "
+                + made.patchSize() + " px (ingest with a larger --stored-size, or choose a preset for "
+                + storedSize + " px)";
+    }
+
     /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */
     public static String outputDir(YamlConfig yaml, ConfigSection root, String fallback) {
         String output = root.path("output_dir", fallback).toString();
