@@ -47,6 +47,7 @@ final class DemoCommand extends SparkCommand implements Callable<Integer> {
     public Integer call() {
         DemoSettings settings = new DemoSettings(output.toAbsolutePath(), imageSize, imagesPerClass, epochs,
                 batchSize, learningRate, finetuneEpochs, seed);
+        dev.sparkvit.config.PathChecks.requireFolder("--output", output.toString());
         SparkSession spark = startSpark("sparkvit demo");
         try {
             DemoResult result = new DemoJob(settings, System.out).execute(spark);

@@ -45,10 +45,12 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
             all.add("model.ssl_pretrained_path=" + sslCheckpoint);
         }
         // validated before Spark starts: a wrong key or value costs no cluster time
-        FinetuneSettings settings = FinetuneConfig.read(options.load(all));
+        dev.sparkvit.config.YamlConfig yaml = options.load(all);
+        FinetuneSettings settings = FinetuneConfig.read(yaml);
         if (settings.sslCheckpoint() != null) {
             dev.sparkvit.jobs.probe.ProbeEncoder.check(settings.sslCheckpoint()); // a damaged file, named now
         }
+        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit finetune");
         try {
             FinetuneResult r = new FinetuneJob(settings, resume.resume, System.out).execute(spark);

@@ -45,6 +45,7 @@ final class IngestCommand extends SparkCommand implements Callable<Integer> {
     public Integer call() {
         IngestSettings settings = new IngestSettings(input, output, !unlabelled, storedSize, minSize, maxPixels,
                 maxFileBytes, shards, 0.8, 0.1, incremental);
+        IngestJob.checkPaths(settings, "--input", "--output"); // before Spark starts and before any decoding
         SparkSession spark = startSpark("sparkvit ingest");
         try {
             IngestResult r = new IngestJob(settings).execute(spark);

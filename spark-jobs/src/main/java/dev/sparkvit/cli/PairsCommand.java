@@ -33,6 +33,12 @@ final class PairsCommand extends SparkCommand implements Callable<Integer> {
         if (count < 1 || count > 256) {
             throw new IllegalArgumentException("--count = " + count + " is invalid: expected 1 to 256");
         }
+        dev.sparkvit.data.ingest.Manifest manifest = StoredImages.localManifest("--dataset", dataset);
+        if (manifest != null && manifest.images() == 0) {
+            throw new IllegalArgumentException("--dataset " + dataset + " holds no images (its input had no valid "
+                    + "image)");
+        }
+        dev.sparkvit.config.PathChecks.requireFile("--output", output.toString());
         SparkSession spark = startSpark("sparkvit pairs");
         try {
             spark.sparkContext().setJobGroup("pairs:sheet", "contact sheet of SimCLR pairs", false);

@@ -1,7 +1,6 @@
 package dev.sparkvit.cli;
 
 import dev.sparkvit.jobs.predict.PredictJob;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -39,8 +38,9 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!Files.isRegularFile(model)) { // before Spark starts
-            throw new IllegalArgumentException("--model " + model + " does not exist");
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(model);
+        if (notAFile != null) { // before Spark starts
+            throw new IllegalArgumentException("--model " + model + " " + notAFile);
         }
         new dev.sparkvit.jobs.inference.TtaViews(ttaViews); // rejects unknown view names now
         // read and checked now (a damaged or foreign file is named before Spark starts)

@@ -24,7 +24,9 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // validated before Spark starts: a wrong key or value costs no cluster time
-        PretrainSettings settings = PretrainConfig.read(options.load(List.of()));
+        dev.sparkvit.config.YamlConfig yaml = options.load(List.of());
+        PretrainSettings settings = PretrainConfig.read(yaml);
+        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
             PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);

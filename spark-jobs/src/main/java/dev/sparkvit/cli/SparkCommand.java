@@ -13,10 +13,23 @@ abstract class SparkCommand {
             description = "Spark master when not launched by spark-submit (default: ${DEFAULT-VALUE}).")
     String master;
 
+    /**
+     * A local master must name at least one thread (Spark's own error comes with a stack trace from inside the
+     * SparkContext); cluster masters are left to Spark.
+     */
+    static void requireValidLocalMaster(String master) {
+        if (master != null && master.startsWith("local[")
+                && !master.matches("local\\[(\\*|[1-9][0-9]{0,5})(,\\s*[1-9][0-9]{0,5})?]")) {
+            throw new IllegalArgumentException("--master " + master + " is invalid: expected local, local[N] or "
+                    + "local[N,F] with N and F at least 1, local[*], or a cluster URL");
+        }
+    }
+
     SparkSession startSpark(String appName) {
         // Chooses and logs this JVM's GEMM backend before Spark starts, so a bad sparkvit.blas / SPARKVIT_BLAS fails
         // at once; each executor JVM chooses its own from its own settings (docs/ENGINE.md, "BLAS backend"). The
         // same for MKL's code path (sparkvit.mkl.cpu), which must be chosen before MKL first computes.
+        requireValidLocalMaster(master);
         MklCpuDispatch.configure();
         Blas.gemmBackend();
         return SparkSessions.start(new SparkConf().setAppName(appName)

@@ -244,6 +244,11 @@ public final class YamlConfig {
                 throw new ConfigException("--set " + path + ": includes can only be written in config files");
             }
             String text = override.substring(eq + 1);
+            if (text.isBlank()) {
+                // an empty value left the key to the file (or its default) without a word
+                throw new ConfigException("--set " + override + ": no value given (write " + path + "=null to "
+                        + "unset an optional key)");
+            }
             Value value = compose("--set " + path, new StringReader("v: " + text)).get("v");
             if (value.value() instanceof Map) {
                 throw new ConfigException("--set " + path + ": the value must be a scalar or a list, got a mapping");

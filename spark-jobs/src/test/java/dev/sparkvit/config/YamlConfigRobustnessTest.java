@@ -55,4 +55,16 @@ class YamlConfigRobustnessTest {
         assertTrue(e.getMessage().startsWith("t.yaml:1: output_dir = a\\u0000b is invalid: expected a valid path"),
                 e.getMessage());
     }
+
+    @Test
+    void anEmptySetValueIsRefusedInsteadOfLeavingTheKeyToTheFile() throws Exception {
+        // issue 20, defect 5: --set output_dir= silently used the file's output_dir
+        YamlConfig yaml = YamlConfig.parse("job.yaml", new java.io.StringReader("output_dir: out/x\n"));
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> yaml.with(java.util.List.of("output_dir=")));
+        org.junit.jupiter.api.Assertions.assertEquals("--set output_dir=: no value given (write output_dir=null to "
+                + "unset an optional key)", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> yaml.with(java.util.List.of("output_dir=  ")));
+    }
 }

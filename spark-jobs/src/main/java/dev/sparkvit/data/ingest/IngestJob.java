@@ -81,10 +81,105 @@ public final class IngestJob {
     }
 
     public IngestResult execute(SparkSession spark) {
+        checkPaths(settings, "ingest input", "ingest output");
         try {
             return run(spark);
         } catch (IOException e) {
             throw new UncheckedIOException("ingest of " + settings.input() + " into " + settings.output() + " failed", e);
+        }
+    }
+
+    /** The path with links resolved as far as it exists (an output may not exist yet). */
+    private static java.nio.file.Path real(java.nio.file.Path path) {
+        java.nio.file.Path absolute = path.toAbsolutePath().normalize();
+        java.nio.file.Path existing = absolute;
+        while (existing != null && !java.nio.file.Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return absolute;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(absolute));
+        } catch (IOException e) {
+            return absolute;
+        }
+    }
+
+    /**
+     * The checks of a local input and output made before any work (and, from the CLI, before Spark starts): the
+     * input exists, the output is a folder that can be written, and {@code --incremental} adds to a dataset, not to a
+     * folder of other files.
+     *
+     * @param inputName how the input is named in messages ({@code --input})
+     * @param outputName how the output is named in messages ({@code --output})
+     * @throws IllegalArgumentException one line naming the path and what is wrong
+     */
+    public static void checkPaths(IngestSettings settings, String inputName, String outputName) {
+        java.nio.file.Path input = dev.sparkvit.config.PathChecks.local(settings.input());
+        if (input != null && !java.nio.file.Files.exists(input)) {
+            throw new IllegalArgumentException(inputName + " " + settings.input() + " does not exist");
+        }
+        if (input != null && !java.nio.file.Files.isDirectory(input)) {
+            throw new IllegalArgumentException(inputName + " " + settings.input() + " is a file, not a folder of "
+                    + "images" + (settings.labelled() ? " (root/<class>/<file>)" : ""));
+        }
+        if (input != null) {
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(input)) {
+                if (entries.findAny().isEmpty()) {
+                    throw new IllegalArgumentException(inputName + " " + settings.input() + " is empty: nothing to "
+                            + "ingest");
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException(inputName + " " + settings.input() + " cannot be read: "
+                        + e.getMessage());
+            }
+        }
+        dev.sparkvit.config.PathChecks.requireFolder(outputName, settings.output());
+        java.nio.file.Path output = dev.sparkvit.config.PathChecks.local(settings.output());
+        if (input != null && output != null) {
+            java.nio.file.Path in = real(input);
+            java.nio.file.Path out = real(output);
+            if (out.startsWith(in)) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " lies inside " + inputName
+                        + " " + settings.input() + ": the dataset's own files would be read as input images (and "
+                        + "quarantined) on every run; choose an output outside the input");
+            }
+        }
+        if (output != null && !settings.incremental() && java.nio.file.Files.isDirectory(output)) {
+            if (java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
+                        + "(its " + StoredImageSchema.MANIFEST_FILE + "); use --incremental to add new files to it, or "
+                        + "choose a new output folder");
+            }
+            List<String> found = new ArrayList<>();
+            for (String name : List.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.CLASSES_FILE,
+                    StoredImageSchema.QUARANTINE_DIR, StoredImageSchema.DUPLICATES_DIR)) {
+                if (java.nio.file.Files.exists(output.resolve(name))) {
+                    found.add(name);
+                }
+            }
+            if (!found.isEmpty()) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " holds " + String.join(
+                        ", ", found) + " but no " + StoredImageSchema.MANIFEST_FILE + ": not a finished dataset (an "
+                        + "interrupted ingest, or another program's files); choose a new or empty output folder");
+            }
+        }
+        if (output != null && settings.incremental() && java.nio.file.Files.isDirectory(output)
+                && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))
+                && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.IMAGES_DIR))) {
+            boolean empty;
+            try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(output)) {
+                empty = entries.findAny().isEmpty();
+            } catch (IOException e) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " cannot be read: "
+                        + e.getMessage());
+            }
+            if (!empty) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " is not a dataset (it has "
+                        + "no " + StoredImageSchema.MANIFEST_FILE + "); --incremental adds to a dataset written by "
+                        + "sparkvit ingest: choose that folder, or a new or empty one");
+            }
         }
     }
 
@@ -103,6 +198,10 @@ public final class IngestJob {
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
         long inputFiles = files.size();
+        if (inputFiles == 0) {
+            // an empty dataset with mean and std 0 was written, and the command ended with exit code 0
+            throw new IllegalArgumentException("input " + settings.input() + " holds no files: nothing to ingest");
+        }
         // At least four tasks per core, and no more than FILES_PER_TASK files in one task.
         int tasks = (int) Math.max(1, Math.min(files.size(),
                 Math.max(4L * sc.defaultParallelism(), files.size() / FILES_PER_TASK + 1)));
@@ -167,6 +266,35 @@ public final class IngestJob {
         }
         Dataset<Row> stored = storedRows(kept, classes, labelled);
 
+        try {
+            return write(spark, sc, dataset, settings, root, inputFiles, counted, storedCount, classes, stored,
+                    quarantine, duplicates, outcomes, ranks);
+        } catch (Exception e) { // Spark's SparkException is checked, and thrown undeclared from Scala
+            if (e instanceof IllegalStateException || !hasIoCause(e)) {
+                throw e;
+            }
+            String cause = dev.sparkvit.config.PathChecks.ioCause(e);
+            // the trace stays in the log; the command ends with one line naming the path and the cause
+            LOG.error("writing dataset {} failed", settings.output(), e);
+            throw new dev.sparkvit.config.WriteFailedException("cannot write dataset " + settings.output() + ": "
+                    + cause, e);
+        }
+    }
+
+    private static boolean hasIoCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static IngestResult write(SparkSession spark, JavaSparkContext sc, DatasetFiles dataset,
+            IngestSettings settings, String root, long inputFiles, StatusCounts counted, long storedCount,
+            List<String> classes, Dataset<Row> stored, Dataset<Row> quarantine, Dataset<Row> duplicates,
+            Dataset<Row> outcomes, Dataset<Row> ranks) throws IOException {
+        boolean labelled = settings.labelled();
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
         long duplicateCount = counted.decoded() - storedCount;
         long quarantinedCount = counted.rejected();

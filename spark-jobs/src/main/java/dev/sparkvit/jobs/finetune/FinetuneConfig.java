@@ -106,7 +106,7 @@ public final class FinetuneConfig {
         }
         List<String> views = root.section("evaluation").choices("tta_views", FinetuneSettings.TTA_VIEWS,
                 FinetuneSettings.TTA_VIEWS.toArray(new String[0]));
-        String output = root.path("output_dir", "out/finetune").toString();
+        String output = TrainingConfig.outputDir(yaml, root, "out/finetune");
         int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
         if (warmupSet != null && warmup >= epochs) {

@@ -39,6 +39,7 @@ import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,6 +123,11 @@ public final class FinetuneJob {
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
         int size = manifest.storedSize();
+        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
+                settings.preset(), settings.dataset(), size);
+        if (sizeWarning != null && !attempt.restarted()) {
+            warn(sizeWarning);
+        }
         // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors)
         VitConfig config = (settings.fromScratch() ? settings.model().config(size)
                 : settings.model().matching(ProbeEncoder.load(settings.sslCheckpoint(), settings.preset(), size)
@@ -139,6 +145,23 @@ public final class FinetuneJob {
         }
         Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
+        if (java.util.Arrays.stream(counts).sum() == 0) {
+            throw new ConfigException(settings.source() + ": " + (settings.labelFraction() < 1
+                    ? "data.label_fraction = " + settings.labelFraction() + " keeps none of the training images of "
+                            + "dataset " + settings.dataset() + "; raise it"
+                    : "dataset " + settings.dataset() + " has no labelled training images"));
+        }
+        List<String> empty = new ArrayList<>();
+        for (int c = 0; c < counts.length; c++) {
+            if (counts[c] == 0) {
+                empty.add(classes.get(c));
+            }
+        }
+        if (!empty.isEmpty() && !attempt.restarted()) {
+            warn(empty.size() + " of " + classes.size() + " classes have no training images" + (settings.labelFraction()
+                    < 1 ? " at data.label_fraction = " + settings.labelFraction() : "") + " (the model never learns "
+                    + "them): " + shortList(empty));
+        }
 
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
         int partitions = BigDlEngine.nodeNumber();
@@ -154,11 +177,12 @@ public final class FinetuneJob {
         long perEpoch = (images + micro - 1) / micro;
         long total = settings.epochs() * perEpoch;
         long totalSteps = total / k;
-        long warmupSteps = Math.max(1, settings.warmupEpochs() * perEpoch / k);
         if (totalSteps < 1) {
             throw new ConfigException(settings.source() + ": " + total + " micro-batches make no optimiser step of "
                     + k + "; lower training.gradient_accumulation_steps or raise training.epochs");
         }
+        long warmupSteps = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(),
+                settings.warmupEpochs(), perEpoch, k, totalSteps);
 
         FreezeOutSchedule freezeOut = freezeOut(config.depth(), totalSteps, warmupSteps);
         Head head = Head.classifier(classes.size());
@@ -398,6 +422,11 @@ public final class FinetuneJob {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
                 settings.learningRate(), fo.scaleLr()) : null;
+    }
+
+    private static String shortList(List<String> names) {
+        List<String> shown = names.size() <= 10 ? names : names.subList(0, 10);
+        return String.join(", ", shown) + (names.size() > 10 ? " and " + (names.size() - 10) + " more" : "");
     }
 
     /** A warning line on the console and in the log. */

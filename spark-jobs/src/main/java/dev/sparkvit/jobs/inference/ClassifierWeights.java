@@ -10,7 +10,6 @@ import dev.sparkvit.model.vit.VitPresets;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,8 +57,9 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
 
     /** Reads a classifier weights file written by {@link #save} (fine-tuning's finetuned*.safetensors). */
     public static ClassifierWeights load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new ConfigException("model weights " + file + " do not exist");
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(file);
+        if (notAFile != null) {
+            throw new ConfigException("model weights " + file + " " + notAFile);
         }
         SafeTensors.Contents contents;
         try {
@@ -86,9 +86,16 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         Map<String, float[]> weights = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> {
             NamedTensor value = contents.tensors().get(name);
-            if (value == null || value.values().length != tensor.nElement()) {
+            if (value == null) {
                 throw new ConfigException(file + " has no " + name + " of " + tensor.nElement() + " values for a "
                         + preset + " classifier of " + classes.size() + " classes");
+            }
+            // the same count in another shape (a transposed head) would load and answer wrongly
+            int[] shape = Tensors.shape(tensor);
+            if (!java.util.Arrays.equals(value.shape(), shape)) {
+                throw new ConfigException(file + ": " + name + " has shape " + java.util.Arrays.toString(value.shape())
+                        + " in the file, " + java.util.Arrays.toString(shape) + " in a " + preset + " classifier of "
+                        + classes.size() + " classes");
             }
             weights.put(name, value.values());
         });

@@ -58,7 +58,7 @@ public final class PretrainConfig {
         double temperature = root.number("temperature", 0.07, 0, true, 100);
         int projectionDim = root.integer("projection_dim", 128, 1, 65_536);
         boolean projectionBatchNorm = root.choice("projection_norm", "batch", "batch", "none").equals("batch");
-        String output = root.path("output_dir", "out/pretrain").toString();
+        String output = TrainingConfig.outputDir(yaml, root, "out/pretrain");
         int replicas = TrainingConfig.replicas(yaml, root);
         root.finish();
         if (warmup >= epochs) {

@@ -110,6 +110,11 @@ public final class PretrainJob {
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = settings.model().config(manifest.storedSize());
+        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
+                settings.preset(), settings.dataset(), manifest.storedSize());
+        if (sizeWarning != null && !attempt.restarted()) {
+            warn(sizeWarning);
+        }
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {
@@ -129,7 +134,8 @@ public final class PretrainJob {
         long images = data.size();
         long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
         long total = settings.epochs() * perEpoch;
-        long warmup = Math.max(1, settings.warmupEpochs() * perEpoch);
+        long warmup = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(),
+                perEpoch, 1, total);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
         PretrainSettings.FreezeOut fo = settings.freezeOut();

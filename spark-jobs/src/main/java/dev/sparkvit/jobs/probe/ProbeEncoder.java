@@ -62,9 +62,16 @@ public final class ProbeEncoder {
         Map<String, NamedTensor> used = new java.util.LinkedHashMap<>();
         vit.namedParameters().forEach((param, tensor) -> {
             NamedTensor value = read.tensors().get(param);
-            if (value == null || value.values().length != tensor.nElement()) {
+            if (value == null) {
                 throw new ConfigException(source + " has no " + param + " of " + tensor.nElement() + " values for "
                         + "preset " + name + " at " + imgSize + " px");
+            }
+            // the same count in another shape (a transposed matrix) would load and compute garbage
+            int[] shape = Tensors.shape(tensor);
+            if (!java.util.Arrays.equals(value.shape(), shape)) {
+                throw new ConfigException(source + ": " + param + " has shape "
+                        + java.util.Arrays.toString(value.shape()) + " in the file, " + java.util.Arrays.toString(shape)
+                        + " in a " + name + " encoder at " + imgSize + " px");
             }
             used.put(param, value);
         });
@@ -89,8 +96,9 @@ public final class ProbeEncoder {
                             source + " holds neither a checkpoint nor checkpoint folders (iter-N)"));
             return new Source(checkpoint.ema(), checkpoint.run().get("preset"), checkpoint.run());
         }
-        if (!Files.isRegularFile(source)) {
-            throw new ConfigException("weights " + source + " do not exist");
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(source);
+        if (notAFile != null) {
+            throw new ConfigException("weights " + source + " " + notAFile);
         }
         try {
             SafeTensors.Contents contents = SafeTensors.read(source);

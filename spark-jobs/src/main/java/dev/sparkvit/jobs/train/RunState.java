@@ -123,7 +123,16 @@ public final class RunState {
                         + " lacks a " + entry.getKey() + " (model or EMA) of " + entry.getValue().nElement()
                         + " values for this model");
             }
-            entry.getValue().copy(Tensors.of(live.values(), Tensors.shape(entry.getValue())));
+            int[] shape = Tensors.shape(entry.getValue());
+            for (NamedTensor stored : List.of(live, avg)) {
+                if (!java.util.Arrays.equals(stored.shape(), shape)) {
+                    throw new CorruptCheckpointException("checkpoint of iteration "
+                            + checkpoint.progress().iterations() + ": " + entry.getKey() + " has shape "
+                            + java.util.Arrays.toString(stored.shape()) + ", this model's is "
+                            + java.util.Arrays.toString(shape));
+                }
+            }
+            entry.getValue().copy(Tensors.of(live.values(), shape));
             average.add(avg.values());
         }
         ema.restore(average, checkpoint.emaUpdates(), checkpoint.progress().iterations(),

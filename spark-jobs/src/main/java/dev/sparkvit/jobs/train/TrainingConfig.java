@@ -27,6 +27,75 @@ public final class TrainingConfig {
     }
 
     /**
+     * A local {@code data.dataset} must be a dataset (a manifest.json written by ingest) that counts training images:
+     * checked by the pretrain and finetune commands before Spark starts, so that a raw image folder or an empty
+     * dataset is one line naming the key. (The readers leave it out: retrain reads its fine-tuning config before its
+     * first ingest has written the dataset.)
+     */
+    public static void requireTrainingImages(YamlConfig yaml, String dataset) {
+        ConfigSection data = yaml.root().section("data");
+        String problem = dev.sparkvit.data.ingest.StoredImages.datasetProblem(dataset);
+        if (problem != null) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + " " + problem);
+        }
+        dev.sparkvit.data.ingest.Manifest manifest;
+        try {
+            manifest = dev.sparkvit.data.ingest.StoredImages.localManifest("dataset", dataset);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + ": " + e.getMessage());
+        }
+        if (manifest != null && dev.sparkvit.data.ingest.StoredImages.count(manifest, "train") == 0) {
+            throw new ConfigException(yaml.file() + ": " + data.describe("dataset") + " holds no training images "
+                    + "(its manifest.json counts " + manifest.images() + " images, none in the train split)");
+        }
+    }
+
+    /**
+     * Optimiser steps of linear warmup: {@code warmupEpochs} epochs of {@code perEpoch} micro-batches, {@code k} per
+     * step; 0 when 0 epochs are asked, at least 1 otherwise.
+     *
+     * @throws ConfigException naming training.warmup_epochs when the warmup would not end before the last step
+     */
+    public static long warmupSteps(String source, int warmupEpochs, long perEpoch, int k, long totalSteps) {
+        if (warmupEpochs == 0) {
+            return 0;
+        }
+        long steps = Math.max(1, warmupEpochs * perEpoch / k);
+        if (steps >= totalSteps) {
+            throw new ConfigException(source + ": training.warmup_epochs = " + warmupEpochs + " is " + steps
+                    + " optimiser steps of the run's " + totalSteps + "; warmup must end before the last step: lower "
+                    + "it or raise training.epochs");
+        }
+        return steps;
+    }
+
+    /**
+     * A warning when the dataset's images are far smaller than the preset was made for (a 224-px model on 32-px
+     * data sees 2 x 2 patches), or null: the run works, but is rarely what was meant.
+     */
+    public static String imageSizeWarning(String source, String preset, String dataset, int storedSize) {
+        dev.sparkvit.model.vit.VitConfig made = VitPresets.get(preset);
+        if (storedSize * 2 >= made.imgSize()) {
+            return null;
+        }
+        int side = storedSize / made.patchSize();
+        return source + ": model.preset = " + preset + " is made for " + made.imgSize() + "-px images, but dataset "
+                + dataset + " stores " + storedSize + " px: the model sees " + side + " x " + side + " patches of "
+                + made.patchSize() + " px (ingest with a larger --stored-size, or choose a preset for "
+                + storedSize + " px)";
+    }
+
+    /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */
+    public static String outputDir(YamlConfig yaml, ConfigSection root, String fallback) {
+        String output = root.path("output_dir", fallback).toString();
+        String problem = dev.sparkvit.config.PathChecks.folderProblem(output);
+        if (problem != null) {
+            throw new ConfigException(yaml.file() + ": " + root.describe("output_dir") + " " + problem);
+        }
+        return output;
+    }
+
+    /**
      * {@code training.checkpoint.on_corrupt}: what {@code --resume} does when the newest checkpoint is corrupt:
      * {@code fail} (default: stop and name the file) or {@code previous} (keep it as corrupt-iter-N, warn, and resume
      * from the newest valid one).

@@ -177,4 +177,16 @@ class IngestJobTest {
             return walk.filter(Files::isRegularFile).sorted().toList();
         }
     }
+
+    @Test
+    void anInputOfEmptyFoldersIsRefusedInsteadOfWritingAnEmptyDataset(@TempDir Path tmp) throws IOException {
+        // issue 20, defect 5: exit 0 and a dataset of 0 images with mean and std 0
+        Path input = Files.createDirectories(tmp.resolve("raw").resolve("cats"));
+        Path output = tmp.resolve("dataset");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new IngestJob(
+                IngestSettings.defaults(input.getParent().toString(), output.toString())).execute(
+                        SharedSpark.session()));
+        assertEquals("input " + input.getParent() + " holds no files: nothing to ingest", e.getMessage());
+        assertTrue(!Files.exists(output), "nothing written");
+    }
 }

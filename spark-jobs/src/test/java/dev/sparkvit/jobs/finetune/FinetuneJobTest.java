@@ -199,4 +199,34 @@ class FinetuneJobTest {
         }
         assertEquals(whole.history().size(), restarted.history().size(), "the epoch history spans the restart");
     }
+
+    @Test
+    void aWarmupOfZeroEpochsIsNoWarmupEvenInARunOfOneStep(@TempDir Path tmp) {
+        // one optimiser step in all: warmup 0 was made 1 iteration, and the schedule refused "warmup 1, total 1"
+        FinetuneResult r = run(settings(tmp, "model.ssl_pretrained_path=null", "training.epochs=1",
+                "training.warmup_epochs=0", "training.batch_size=128", "training.gradient_accumulation_steps=1",
+                "evaluation.tta_views=[identity]"),
+                false, 0, new ByteArrayOutputStream());
+        assertEquals(1, r.losses().length);
+    }
+
+    @Test
+    void aLabelFractionThatKeepsNoTrainingImageNamesTheKey(@TempDir Path tmp) {
+        dev.sparkvit.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.sparkvit.config.ConfigException.class, () -> run(settings(tmp, "data.label_fraction=0.000001"),
+                        false, 0, new ByteArrayOutputStream()));
+        assertTrue(e.getMessage().contains("data.label_fraction = 1.0E-6") && e.getMessage().contains(dataset),
+                e.getMessage());
+    }
+
+    @Test
+    void classesWithoutTrainingImagesAreNamedInAWarning(@TempDir Path tmp) {
+        // issue 20, defect 5: a class with no training image trained without a word
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        run(settings(tmp, "model.ssl_pretrained_path=null", "data.label_fraction=0.05", "training.warmup_epochs=0",
+                "training.class_weights=none", "training.focal_alpha=none",
+                "evaluation.tta_views=[identity]"), false, 1, console);
+        String text = console.toString();
+        assertTrue(text.contains("classes have no training images at data.label_fraction = 0.05"), text);
+    }
 }

@@ -82,6 +82,21 @@ class ClassifierWeightsHostileFilesTest {
     }
 
     @Test
+    void aTransposedTensorIsRejectedNamingTheTensorBothShapesAndTheFile() throws IOException {
+        // head.weight of 3 classes x 64 stored as [64, 3]: the same element count, wrong answers if loaded
+        ClassifierWeights real = ClassifierWeights.of(PRESET, VisionTransformer.classifier(CONFIG, 3, 1),
+                List.of("a", "b", "c"), Map.of());
+        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        real.model().namedParameters().forEach((name, t) -> tensors.put(name, new NamedTensor(
+                dev.sparkvit.engine.Tensors.shape(t), real.weights().get(name))));
+        assertEquals(List.of(3, 64), java.util.Arrays.stream(tensors.get("head.weight").shape()).boxed().toList());
+        tensors.put("head.weight", new NamedTensor(new int[] {64, 3}, tensors.get("head.weight").values()));
+        Path file = tmp.resolve("transposed.safetensors");
+        SafeTensors.write(file, tensors, meta(PRESET, "16", "[\"a\",\"b\",\"c\"]"));
+        assertRejected(file, "head.weight", "[64, 3]", "[3, 64]");
+    }
+
+    @Test
     void anUnknownPresetIsRejectedNamingTheFile() throws IOException {
         assertRejected(withMetadata(meta("vit_colossal", "16", "[\"a\",\"b\",\"c\"]")), "vit_colossal");
     }

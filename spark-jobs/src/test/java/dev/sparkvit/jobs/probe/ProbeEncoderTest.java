@@ -40,4 +40,20 @@ class ProbeEncoderTest {
         SafeTensors.write(file, tensors, Map.of("preset", "vit_nano_patch4_32"));
         assertEquals(64, ProbeEncoder.load(file, null, 16).namedParameters().get("blocks.1.norm2.weight").nElement());
     }
+
+    @Test
+    void aTensorOfTheRightSizeButTheWrongShapeIsBadInputNamingTensorShapesAndFile(@TempDir Path tmp)
+            throws Exception {
+        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
+        VisionTransformer.simclr(VitPresets.get("vit_nano_patch4_32").withImgSize(16), 8, 3).namedParameters()
+                .forEach((name, t) -> tensors.put(name, new NamedTensor(Tensors.shape(t), Tensors.toArray(t))));
+        NamedTensor fc1 = tensors.get("blocks.0.mlp.fc1.weight");
+        int[] shape = fc1.shape();
+        tensors.put("blocks.0.mlp.fc1.weight", new NamedTensor(new int[] {shape[1], shape[0]}, fc1.values()));
+        Path file = tmp.resolve("ssl.safetensors");
+        SafeTensors.write(file, tensors, Map.of("preset", "vit_nano_patch4_32"));
+        ConfigException refused = assertThrows(ConfigException.class, () -> ProbeEncoder.load(file, null, 16));
+        assertEquals(file + ": blocks.0.mlp.fc1.weight has shape [64, 128] in the file, [128, 64] in a "
+                + "vit_nano_patch4_32 encoder at 16 px", refused.getMessage());
+    }
 }

@@ -70,4 +70,21 @@ class RunStateTest {
                 store, true, dir, "x.yaml", RUN, CheckpointStore.OnCorrupt.PREVIOUS, line -> { }));
         assertTrue(e.getMessage().contains("start again without --resume"), e.getMessage());
     }
+
+    @Test
+    void aCheckpointTensorOfTheRightSizeButTheWrongShapeIsRefusedNamingBothShapes() {
+        var vit = dev.sparkvit.model.vit.VisionTransformer.classifier(
+                dev.sparkvit.model.vit.VitPresets.get("vit_nano_patch4_32").withImgSize(16), 3, 1);
+        Map<String, NamedTensor> weights = new java.util.LinkedHashMap<>();
+        vit.namedParameters().forEach((name, t) -> weights.put(name, new NamedTensor(
+                dev.sparkvit.engine.Tensors.shape(t), dev.sparkvit.engine.Tensors.toArray(t))));
+        NamedTensor head = weights.get("head.weight");
+        weights.put("head.weight", new NamedTensor(new int[] {head.shape()[1], head.shape()[0]}, head.values()));
+        TrainingCheckpoint checkpoint = new TrainingCheckpoint(new DistributedTraining.Progress(6, 0, 0), weights,
+                weights, 6, Map.of(), RUN);
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.restore(
+                checkpoint, vit, new dev.sparkvit.engine.EmaContainer(vit.module(), 0.9, false)));
+        assertEquals("checkpoint of iteration 6: head.weight has shape [64, 3], this model's is [3, 64]",
+                e.getMessage());
+    }
 }
