@@ -36,7 +36,6 @@ import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
-import dev.sparkvit.model.vit.VitPresets;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
