@@ -61,7 +61,9 @@ class IterationsPerJobPrototypeTest {
             worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
         }
         assertTrue(moved > 1e-3, "the reference did not train: largest change " + moved);
-        // three AdamW steps of 1e-3 each; the halves' gradients differ from the whole batch's only in rounding
-        assertTrue(worst < 1e-5, "prototype and whole-batch weights differ by up to " + worst);
+        // three AdamW steps of 1e-3 each; the halves' gradients differ from the whole batch's only in rounding,
+        // which AdamW's division by sqrt(v) enlarges for elements whose gradient is near zero (measured up to 4e-5
+        // since the preset lost its LayerScale 0.1); leaving replica 1's gradient out failed by 6e-3 (with it)
+        assertTrue(worst < 2e-4, "prototype and whole-batch weights differ by up to " + worst);
     }
 }
