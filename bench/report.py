@@ -243,6 +243,47 @@ def section_freezeout(ms, out):
     return results
 
 
+def section_digits(ms, out):
+    """The real-data check: sparkvit's figures beside the PyTorch/timm reference's (mean and spread over its seeds)
+    and the scikit-learn baselines, all on the same split of the digits."""
+    rows = [m for m in ms if m["benchmark"] == "digits"]
+    if not rows:
+        return
+    ours = {m["name"]: m for m in rows if m["source"] == "sparkvit"}
+    ref = {m["name"]: m for m in rows if m["source"] == "reference" and m["impl"] != "scikit-learn"}
+    baselines = [m for m in rows if m["impl"] == "scikit-learn"]
+    out.append("## 7. Real data: scikit-learn's digits, the whole pipeline with the shipped configs\n")
+    recipe = next((m["params"].get("recipe") for m in ours.values() if m["params"].get("recipe")), None)
+    some = next(iter(ours.values()), None)
+    if some:
+        out.append(f"sparkvit: {some['params'].get('pretrain_epochs')} pretraining epochs; fine-tuning "
+                   f"{recipe or ''}. Reference: bench/python/digits_ref.py, the same recipe in PyTorch/timm on the "
+                   "same split, mean +- standard deviation over its seeds.\n")
+    out.append("| figure | sparkvit | reference | sparkvit - reference |")
+    out.append("|---|---|---|---|")
+    for name in list(ours) + [n for n in ref if n not in ours]:
+        a, b = ours.get(name), ref.get(name)
+        ref_text = "-"
+        diff = "-"
+        if b:
+            mean = statistics.mean(b["samples"])
+            sd = statistics.stdev(b["samples"]) if len(b["samples"]) > 1 else 0.0
+            ref_text = f"{mean:.3f} +- {sd:.3f} ({len(b['samples'])} seeds)"
+            if a:
+                diff = f"{a['median'] - mean:+.3f}"
+        ours_text = "-" if a is None else f"{a['median']:.3f}"
+        out.append(f"| {name} | {ours_text} | {ref_text} | {diff} |")
+    if baselines:
+        out.append("\nBaselines on the same split (scikit-learn, standardised features):\n")
+        out.append("| baseline | value |")
+        out.append("|---|---|")
+        for m in baselines:
+            sd = statistics.stdev(m["samples"]) if len(m["samples"]) > 1 else 0.0
+            out.append(f"| {m['name']} | {statistics.mean(m['samples']):.3f}"
+                       + (f" +- {sd:.3f}" if len(m["samples"]) > 1 else "") + " |")
+    out.append("")
+
+
 def targets_table(vit, augment, ingest, scaling, freezeout):
     lines = ["### Targets\n", "| target | measured | met |", "|---|---|---|"]
 
@@ -366,6 +407,8 @@ def main():
     parser.add_argument("--doc", required=True)
     parser.add_argument("--plots", required=True)
     parser.add_argument("--doc-template", help="start --doc from this file (a quick run must not touch docs/)")
+    parser.add_argument("--carry", help="an earlier results.json: its runs of every benchmark this run did not "
+                                        "measure are kept, and the report says which and from when")
     args = parser.parse_args()
     if args.doc_template:
         with open(args.doc_template) as handle:
@@ -373,10 +416,28 @@ def main():
     runs = load(args.inputs)
     if not runs:
         sys.exit(f"report.py: no benchmark JSON in {args.inputs}")
+    for run in runs:
+        run["date"] = datetime.date.today().isoformat()
+    carried_note = ""
+    if args.carry:
+        with open(args.carry) as handle:
+            earlier = json.load(handle)
+        measured = {run["benchmark"] for run in runs}
+        carried = [run for run in earlier["runs"] if run["benchmark"] not in measured]
+        for run in carried:
+            run.setdefault("date", earlier["date"])  # each run keeps the date it was measured on
+            for m in run["measurements"]:
+                m.update(benchmark=run["benchmark"], source=run["source"], median=statistics.median(m["samples"]))
+        runs += carried
+        names = sorted({run["benchmark"] for run in carried})
+        if names:
+            dates = ", ".join(sorted({run["date"] for run in carried}))
+            carried_note = (f" Sections of {', '.join(names)} are carried over from the run of {dates}; "
+                            f"{', '.join(sorted(measured))} measured on {datetime.date.today().isoformat()}.")
     ms = [m for run in runs for m in run["measurements"]]
     ms += marginal_ingest(ms)  # derived rows: in the tables, not in results.json
     out = [f"Run of {datetime.date.today().isoformat()} on {machine().get('cpu', '?')}, {os.cpu_count()} cores. "
-           "Medians of repeated runs, both sides measured in the same `make bench` run.\n"]
+           "Medians of repeated runs, both sides measured in the same `make bench` run." + carried_note + "\n"]
     section_gemm(ms, out)
     vit = section_pairs(ms, "vit", "2. ViT training step (forward + backward + AdamW), images/s", out, mfu=True)
     data = section_pairs(ms, "data", "3-4. SimCLR augmentation and ingestion (decode, validate, resize, hash, write)",
@@ -386,6 +447,7 @@ def main():
     ingest = [row for row in per_core if "ingest" in row[1]["name"].lower()]
     scaling = section_scaling(ms, out)
     freezeout = section_freezeout(ms, out)
+    section_digits(ms, out)
     out += targets_table(vit, augment, ingest, scaling, freezeout)
     images = plots(ms, args.plots)
     doc_dir = os.path.dirname(os.path.abspath(args.doc))

@@ -2,6 +2,8 @@
 # make bench: every benchmark of docs/BENCHMARKS.md in one run, sparkvit and its peers side by side, then the
 # report (bench/results.json, docs/BENCHMARKS.md, docs/bench/*.png). Needs `make build` first (the Makefile does it).
 # BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting.
+# BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); the report carries every other section
+# over from bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
 # BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
 # (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
@@ -28,6 +30,10 @@ submit/openblas.sh || true   # Debian's OpenBLAS for the GEMM comparison; MKL-on
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
+ONLY="${BENCH_ONLY:-}"
+[[ -z "$ONLY" || "$ONLY" == digits ]] || { echo "bench: BENCH_ONLY=$ONLY: only 'digits' is known" >&2; exit 2; }
+
+if [[ -z "$ONLY" ]]; then
 
 # ---- 1. GEMM peak: MKL against OpenBLAS, 1 and 2 threads (one JVM per thread count: OpenBLAS reads its env once)
 say "1. GEMM"
@@ -91,10 +97,41 @@ else
     --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.6 ${BENCH_REUSE:+--reuse}
 fi
 
+fi # BENCH_ONLY
+
+# ---- 7. Real data: scikit-learn's digits through ingest, pretrain, probe, finetune (from SSL and from scratch) and
+# evaluate with the shipped configs, beside a PyTorch/timm reference of the same recipe on the same split and two
+# scikit-learn baselines (the images are written from scikit-learn's bundled copy: nothing is downloaded)
+say "7. real data: the digits"
+DIGITS="$WORK/digits"
+rm -rf "$DIGITS"; mkdir -p "$DIGITS"
+"$PY" bench/python/digits_images.py --output "$DIGITS/raw"
+$SV ingest --input "$DIGITS/raw" --output "$DIGITS/dataset" > "$DIGITS/ingest.log" 2>&1
+# both sides: 80 SimCLR epochs (the shipped 20 is a default for larger data), then conf/finetune.yaml's auto recipe
+# (a small dataset: batch 16, lr 5e-4, light augmentation, no mixing) for its 30 epochs; the reference takes the
+# same recipe as flags
+REF_RECIPE=(--pre-layer-scale 0 --pre-proj-head bn --ft-batch-size 16 --ft-lr 5e-4 --ft-warmup-epochs 3
+  --ft-weight-decay 0.05 --ft-drop-path 0.1 --ft-severity light --ft-mixup 0 --ft-cutmix 0)
+if [[ "$QUICK" == 1 ]]; then
+  DIGITS_SETS=(--pretrain-set training.epochs=3 --pretrain-set training.warmup_epochs=1
+    --pretrain-set training.probe_every_epochs=0 --finetune-set training.epochs=2)
+  REF=(--seeds 1 --epochs-pretrain 3 --pre-warmup-epochs 1 --epochs-finetune 2 --ft-warmup-epochs 1)
+else
+  DIGITS_SETS=(--pretrain-set training.epochs=80 --pretrain-set training.probe_every_epochs=20)
+  REF=(--seeds 1,2,3 --epochs-pretrain 80 --epochs-finetune 30)
+fi
+python3 bench/python/digits_runs.py --dataset "$DIGITS/dataset" --work "$DIGITS/runs" \
+  --json "$OUT/digits-sparkvit.json" "${DIGITS_SETS[@]}"
+"$PY" bench/python/digits_ref.py --dataset "$DIGITS/dataset" --json "$DIGITS/reference.json" "${REF_RECIPE[@]}" \
+  "${REF[@]}"
+python3 bench/python/digits_bench.py --reference "$DIGITS/reference.json" --json "$OUT/digits-reference.json"
+
 say "report"
+CARRY=(); [[ -n "$ONLY" ]] && CARRY=(--carry bench/results.json)
 if [[ "$QUICK" == 1 ]]; then
   "$PY" bench/report.py --inputs "$OUT" --results "$WORK/results.json" --doc "$WORK/BENCHMARKS.md" \
-    --plots "$WORK/plots" --doc-template docs/BENCHMARKS.md
+    --plots "$WORK/plots" --doc-template docs/BENCHMARKS.md "${CARRY[@]}"
 else
-  "$PY" bench/report.py --inputs "$OUT" --results bench/results.json --doc docs/BENCHMARKS.md --plots docs/bench
+  "$PY" bench/report.py --inputs "$OUT" --results bench/results.json --doc docs/BENCHMARKS.md --plots docs/bench \
+    "${CARRY[@]}"
 fi
