@@ -49,9 +49,10 @@ public final class FinetuneConfig {
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 30, 1, 100_000);
         Integer batchSet = training.integerOrAuto("batch_size", 2, 1 << 20);
-        int batchSize = (int) orAuto(batchSet == null ? null : batchSet.doubleValue(), small.batchSize(),
-                "training.batch_size", auto);
         int accumulation = training.integer("gradient_accumulation_steps", 1, 1, 1024);
+        // until resolved, an auto batch is the small recipe's rounded up to the accumulation steps
+        int batchSize = (int) orAuto(batchSet == null ? null : batchSet.doubleValue(),
+                (small.batchSize() + accumulation - 1) / accumulation * accumulation, "training.batch_size", auto);
         double lr = orAuto(training.numberOrAuto("learning_rate", 0, true, 100), small.learningRate(),
                 "training.learning_rate", auto);
         double layerDecay = training.number("layer_decay", 0.75, 0, true, 1);

@@ -83,6 +83,10 @@ class FinetuneRecipeTest {
         FinetuneSettings s = read("training.gradient_accumulation_steps=2").resolved(1_433, 12);
         assertEquals(24, s.batchSize());
         assertEquals(12, s.microBatch());
+        // more accumulation steps than the recipe's batch: no error about a batch size nobody set
+        FinetuneSettings many = read("training.gradient_accumulation_steps=32").resolved(1_433, 2);
+        assertEquals(64, many.batchSize());
+        assertEquals(2, many.microBatch());
     }
 
     @Test
