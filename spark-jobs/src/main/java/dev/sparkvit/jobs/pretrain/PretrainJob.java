@@ -263,7 +263,7 @@ public final class PretrainJob {
         LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
         LOG.info("stage probe: EMA encoder {}; random encoder {}", pretrained, random);
         Path curves = output.resolve("pretrain-curves.png");
-        monitor.writeCurves(curves, random);
+        monitor.writeCurves(curves, random, collapse.chance());
         Path weights = output.resolve("pretrained-ema.safetensors");
         try {
             VitWeights.save(averaged, weights, Map.of("preset", settings.preset(), "seed",

@@ -90,11 +90,15 @@ final class PretrainMonitor {
         return List.copyOf(history);
     }
 
-    /** Loss per epoch and probe accuracy (with the random-encoder baseline) as a PNG. */
-    void writeCurves(Path file, LinearProbe.Result random) {
+    /**
+     * Loss per epoch against NT-Xent's chance value, the projections' mean cosine, and probe accuracy (with the
+     * random-encoder baseline) as a PNG.
+     */
+    void writeCurves(Path file, LinearProbe.Result random, double chance) {
         int n = history.size();
         double[] x = new double[n];
         double[] loss = new double[n];
+        double[] cosine = new double[n];
         List<Double> probeX = new ArrayList<>();
         List<Double> pooled = new ArrayList<>();
         List<Double> meanTokens = new ArrayList<>();
@@ -102,6 +106,7 @@ final class PretrainMonitor {
             Epoch e = history.get(i);
             x[i] = e.epoch() + 1;
             loss[i] = e.meanLoss();
+            cosine[i] = e.projectionCosine();
             if (e.probe() != null) {
                 probeX.add(x[i]);
                 pooled.add(e.probe().pooledAccuracy());
@@ -118,9 +123,13 @@ final class PretrainMonitor {
             probes.add(new LineChart.Series("random encoder (pooled)", ends,
                     new double[] {random.pooledAccuracy(), random.pooledAccuracy()}));
         }
+        double[] span = n == 0 ? new double[0] : new double[] {x[0], x[n - 1]};
         new LineChart()
                 .panel("NT-Xent loss (epoch mean)", "epoch", "loss",
-                        List.of(new LineChart.Series("loss", x, loss)))
+                        List.of(new LineChart.Series("loss", x, loss), new LineChart.Series("chance ln(2n - 1)", span,
+                                n == 0 ? new double[0] : new double[] {chance, chance})))
+                .panel("Projections' mean cosine (collapse near 1)", "epoch", "cosine",
+                        List.of(new LineChart.Series("cosine", x, cosine)))
                 .panel("Linear-probe val accuracy (EMA encoder)", "epoch", "accuracy", probes, 0, 1)
                 .write(file);
     }
