@@ -108,22 +108,19 @@ rm -rf "$DIGITS"; mkdir -p "$DIGITS"
 "$PY" bench/python/digits_images.py --output "$DIGITS/raw"
 $SV ingest --input "$DIGITS/raw" --output "$DIGITS/dataset" > "$DIGITS/ingest.log" 2>&1
 # both sides: 80 SimCLR epochs (the shipped 20 is a default for larger data), then conf/finetune.yaml's auto recipe
-# (a small dataset: batch 16, lr 5e-4, light augmentation, no mixing) for its 30 epochs; the reference takes the
-# same recipe as flags
-REF_RECIPE=(--pre-layer-scale 0 --pre-proj-head bn --ft-batch-size 16 --ft-lr 5e-4 --ft-warmup-epochs 3
-  --ft-weight-decay 0.05 --ft-drop-path 0.1 --ft-severity light --ft-mixup 0 --ft-cutmix 0)
+# (a small dataset: batch 16, lr 5e-4, light augmentation, no mixing) for its 30 epochs; digits_ref.py's defaults
+# are that recipe
 if [[ "$QUICK" == 1 ]]; then
   DIGITS_SETS=(--pretrain-set training.epochs=3 --pretrain-set training.warmup_epochs=1
     --pretrain-set training.probe_every_epochs=0 --finetune-set training.epochs=2)
   REF=(--seeds 1 --epochs-pretrain 3 --pre-warmup-epochs 1 --epochs-finetune 2 --ft-warmup-epochs 1)
 else
   DIGITS_SETS=(--pretrain-set training.epochs=80 --pretrain-set training.probe_every_epochs=20)
-  REF=(--seeds 1,2,3 --epochs-pretrain 80 --epochs-finetune 30)
+  REF=(--seeds 1,2,3)
 fi
 python3 bench/python/digits_runs.py --dataset "$DIGITS/dataset" --work "$DIGITS/runs" \
   --json "$OUT/digits-sparkvit.json" "${DIGITS_SETS[@]}"
-"$PY" bench/python/digits_ref.py --dataset "$DIGITS/dataset" --json "$DIGITS/reference.json" "${REF_RECIPE[@]}" \
-  "${REF[@]}"
+"$PY" bench/python/digits_ref.py --dataset "$DIGITS/dataset" --json "$DIGITS/reference.json" "${REF[@]}"
 python3 bench/python/digits_bench.py --reference "$DIGITS/reference.json" --json "$OUT/digits-reference.json"
 
 say "report"
