@@ -63,9 +63,12 @@ public final class Main implements Runnable {
     static String outOfMemory(Throwable error) {
         String kind = null;
         for (Throwable t = error; t != null && kind == null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof OutOfMemoryError) {
+            if (t instanceof OutOfMemoryError) { // in this JVM (wrappers above it name it in their messages too)
                 kind = t.getMessage() == null ? "OutOfMemoryError" : t.getMessage();
-            } else if (t.getMessage() != null && t.getMessage().contains("java.lang.OutOfMemoryError")) {
+            }
+        }
+        for (Throwable t = error; t != null && kind == null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("java.lang.OutOfMemoryError")) {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("java\\.lang\\.OutOfMemoryError:?\\s*"
                         + "([^\\n\\r]*)").matcher(t.getMessage());
                 kind = m.find() && !m.group(1).isBlank() ? m.group(1).trim() + " on an executor"

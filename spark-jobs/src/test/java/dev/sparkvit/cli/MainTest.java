@@ -118,7 +118,7 @@ class MainTest {
                     + "4 times, most recent failure: Lost task 0.3: java.lang.OutOfMemoryError: Java heap space\n"
                     + "\tat dev.sparkvit.model.layers.SelfAttention.updateOutput(SelfAttention.java:1)")
                     : new RuntimeException("Job aborted", new java.util.concurrent.ExecutionException(
-                            new OutOfMemoryError("Java heap space")));
+                            "java.lang.OutOfMemoryError: Java heap space", new OutOfMemoryError("Java heap space")));
         }
     }
 
@@ -133,7 +133,8 @@ class MainTest {
             assertEquals(ExitCodes.INTERNAL, commandLine.execute(args));
             String line = err.toString().strip();
             assertEquals(-1, line.indexOf('\n'), line);
-            assertTrue(line.startsWith("sparkvit: out of memory (Java heap space"), line);
+            assertTrue(line.startsWith("sparkvit: out of memory (Java heap space" + (args.length == 1 ? ")"
+                    : " on an executor)")), line);
             assertTrue(line.contains("MiB") && line.contains("1025 tokens x 64 images per replica")
                     && line.contains("training.batch_size") && line.contains("data.img_size")
                     && line.contains("--executor-memory"), line);
