@@ -51,11 +51,11 @@ public final class ProbeEncoder {
         Source read = read(source);
         String name = preset != null ? preset : read.preset();
         if (name == null) {
-            return load(source, preset, 0); // refused: no preset
+            return load(source, read, preset, 0); // refused: no preset
         }
         VitConfig named = VitPresets.get(name);
         int size = trainedSize(read, named);
-        return load(source, preset, size > 0 ? size : named.imgSize());
+        return load(source, read, preset, size > 0 ? size : named.imgSize());
     }
 
     /** The image size a {@code pos_embed} of the file fits for {@code preset}'s patch size, or 0. */
@@ -79,7 +79,10 @@ public final class ProbeEncoder {
      * @param imgSize the image size of the encoder
      */
     public static VisionTransformer load(Path source, String preset, int imgSize) {
-        Source read = read(source);
+        return load(source, read(source), preset, imgSize);
+    }
+
+    private static VisionTransformer load(Path source, Source read, String preset, int imgSize) {
         String recorded = read.preset();
         if (preset != null && recorded != null && !preset.equals(recorded)) {
             throw new ConfigException(source + " holds a " + recorded + " encoder, not the " + preset + " asked for");
