@@ -39,7 +39,8 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
         SparkSession spark = startSpark("sparkvit linear-probe");
         try {
             Manifest manifest = StoredImages.manifest(spark, dataset);
-            VisionTransformer encoder = ProbeEncoder.load(weights, preset, manifest.storedSize());
+            // the encoder at the size it was trained for; the stored images are resized to it (LinearProbe)
+            VisionTransformer encoder = ProbeEncoder.load(weights, preset);
             spark.sparkContext().setJobGroup("linear-probe:encoder", "linear probe of " + weights, false);
             LinearProbe.Result result = LinearProbe.run(spark, encoder, dataset,
                     StoredImages.normalization(manifest));

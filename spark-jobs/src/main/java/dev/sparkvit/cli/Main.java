@@ -40,6 +40,12 @@ public final class Main implements Runnable {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
                         return ExitCodes.LOCK_HELD;
                     }
+                    String outOfMemory = outOfMemory(error);
+                    if (outOfMemory != null) {
+                        org.slf4j.LoggerFactory.getLogger(Main.class).error("out of memory", error);
+                        commandLine.getErr().println("sparkvit: " + outOfMemory);
+                        return ExitCodes.INTERNAL;
+                    }
                     if (error instanceof dev.sparkvit.jobs.train.TrainingDivergedException
                             || error instanceof dev.sparkvit.model.io.NonFiniteValuesException) {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
@@ -47,6 +53,37 @@ public final class Main implements Runnable {
                     }
                     throw error;
                 });
+    }
+
+    /**
+     * The one line an out-of-memory error ends with, or null when {@code error} is none: an OutOfMemoryError in its
+     * causes (the driver, or a task of a local master), or named in a message (a task on an executor, whose error
+     * reaches the driver as text). The trace goes to the log.
+     */
+    static String outOfMemory(Throwable error) {
+        String kind = null;
+        for (Throwable t = error; t != null && kind == null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError) { // in this JVM (wrappers above it name it in their messages too)
+                kind = t.getMessage() == null ? "OutOfMemoryError" : t.getMessage();
+            }
+        }
+        for (Throwable t = error; t != null && kind == null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("java.lang.OutOfMemoryError")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("java\\.lang\\.OutOfMemoryError:?\\s*"
+                        + "([^\\n\\r]*)").matcher(t.getMessage());
+                kind = m.find() && !m.group(1).isBlank() ? m.group(1).trim() + " on an executor"
+                        : "OutOfMemoryError on an executor";
+            }
+        }
+        if (kind == null) {
+            return null;
+        }
+        String shape = dev.sparkvit.jobs.train.MemoryUse.current();
+        return "out of memory (" + kind + "); this JVM's heap is " + (Runtime.getRuntime().maxMemory() >> 20)
+                + " MiB" + (shape == null ? "" : "; the model holds " + shape + ", and its activations grow with "
+                + "tokens x images (attention with tokens squared)") + ": lower training.batch_size, or data.img_size "
+                + "(or a preset for smaller images: tokens are (img_size / patch)^2), or give more memory (local: "
+                + "SPARKVIT_JAVA_OPTS=-Xmx8g; spark-submit: --driver-memory, --executor-memory); the trace is in the log";
     }
 
     @Override

@@ -19,6 +19,18 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
                     + "finetuned.safetensors).")
     Path model;
 
+    @Option(names = "--preset", description = "For weights that do not record it (a timm checkpoint): the model "
+            + "preset (see model-summary).")
+    String preset;
+
+    @Option(names = "--classes", description = "For weights that do not record them (a timm checkpoint): a text "
+            + "file of class names, one a line, in the head's order.")
+    Path classes;
+
+    @Option(names = "--normalize", description = "Input normalisation, for weights that do not record their dataset: "
+            + "imagenet, dataset:PATH (that dataset's mean and std), mean,std or r,g,b,r,g,b (pixels in [0, 1]).")
+    String normalize;
+
     @Option(names = "--input", required = true,
             description = "An ingested dataset folder, or a folder of image files (local, hdfs://, s3a://).")
     String input;
@@ -44,12 +56,17 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
         }
         new dev.sparkvit.jobs.inference.TtaViews(ttaViews); // rejects unknown view names now
         // read and checked now (a damaged or foreign file is named before Spark starts)
-        int classes = dev.sparkvit.jobs.inference.ClassifierWeights.load(model).classes().size();
-        int k = topK != null ? topK : Math.min(5, classes);
+        dev.sparkvit.jobs.inference.ClassifierWeights.Given given =
+                new dev.sparkvit.jobs.inference.ClassifierWeights.Given(preset, classes);
+        int classCount = dev.sparkvit.jobs.inference.ClassifierWeights.load(model, given).classes().size();
+        if (normalize != null && !normalize.startsWith("dataset:")) {
+            PredictJob.parseNormalize(null, normalize); // a malformed value is named before Spark starts
+        }
+        int k = topK != null ? topK : Math.min(5, classCount);
         SparkSession spark = startSpark("sparkvit predict");
         try {
-            PredictJob.Result r = new PredictJob(new PredictJob.Settings(model, input, split, output, k, ttaViews),
-                    System.out).execute(spark);
+            PredictJob.Result r = new PredictJob(new PredictJob.Settings(model, input, split, output, k, ttaViews,
+                    given, normalize), System.out).execute(spark);
             System.out.printf("sparkvit predict: %d inputs: %d predicted, %d rejected%n", r.listed(), r.predicted(),
                     r.rejected());
             System.out.println("  predictions: " + r.predictions());

@@ -106,4 +106,38 @@ class MainTest {
         assertTrue(err.toString().contains("unknown key gate.metrc") && err.toString().contains("retrain.yaml"),
                 err.toString());
     }
+    @picocli.CommandLine.Command(name = "oom")
+    static final class OutOfMemoryCommand implements java.util.concurrent.Callable<Integer> {
+        @picocli.CommandLine.Option(names = "--remote")
+        boolean remote;
+
+        @Override
+        public Integer call() {
+            // as Spark reports a task's error: nested (a local master), or as text (an executor)
+            throw remote ? new IllegalStateException("Job aborted due to stage failure: Task 0 in stage 3.0 failed "
+                    + "4 times, most recent failure: Lost task 0.3: java.lang.OutOfMemoryError: Java heap space\n"
+                    + "\tat dev.sparkvit.model.layers.SelfAttention.updateOutput(SelfAttention.java:1)")
+                    : new RuntimeException("Job aborted", new java.util.concurrent.ExecutionException(
+                            "java.lang.OutOfMemoryError: Java heap space", new OutOfMemoryError("Java heap space")));
+        }
+    }
+
+    /** Issue 20, defect 7: before, an OutOfMemoryError ended the command with a trace and no sparkvit: line. */
+    @Test
+    void anOutOfMemoryErrorEndsWithOneLineNamingTheHeapTheShapeAndTheKnobs() {
+        dev.sparkvit.jobs.train.MemoryUse.training("vit_nano_patch4_32", 128, 1025, 64);
+        for (String[] args : new String[][] {{"oom"}, {"oom", "--remote"}}) {
+            java.io.StringWriter err = new java.io.StringWriter();
+            CommandLine commandLine = Main.commandLine().addSubcommand(new OutOfMemoryCommand());
+            commandLine.setErr(new PrintWriter(err, true));
+            assertEquals(ExitCodes.INTERNAL, commandLine.execute(args));
+            String line = err.toString().strip();
+            assertEquals(-1, line.indexOf('\n'), line);
+            assertTrue(line.startsWith("sparkvit: out of memory (Java heap space" + (args.length == 1 ? ")"
+                    : " on an executor)")), line);
+            assertTrue(line.contains("MiB") && line.contains("1025 tokens x 64 images per replica")
+                    && line.contains("training.batch_size") && line.contains("data.img_size")
+                    && line.contains("--executor-memory"), line);
+        }
+    }
 }

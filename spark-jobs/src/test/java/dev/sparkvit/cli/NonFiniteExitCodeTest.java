@@ -53,7 +53,8 @@ class NonFiniteExitCodeTest {
                 .execute(SharedSpark.session());
         Path config = Path.of("..", "conf", "finetune.yaml");
         Path out = tmp.resolve("finetune");
-        List<String> sets = List.of("data.dataset=" + dataset, "output_dir=" + out, "model.ssl_pretrained_path=null",
+        List<String> sets = List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
+                "model.ssl_pretrained_path=null",
                 "model.head_init=random", "training.epochs=2", "training.warmup_epochs=1", "training.batch_size=16",
                 "training.checkpoint.every_iterations=2");
         FinetuneSettings settings = FinetuneConfig.read(YamlConfig.load(config).with(sets));

@@ -127,4 +127,34 @@ class SafeTensorsHostileFilesTest {
         }
         rejected(file, "larger than");
     }
+    /**
+     * Issue 20, defect 8: a sparkvit file re-saved by Python's {@code safetensors.save_file} with its metadata kept
+     * (the library writes tensors in name order) was refused as "changed after it was written", though every value
+     * is the same. The message now says that the checksum covers the byte order, and how to re-save.
+     */
+    @Test
+    void aFileReSavedInNameOrderWithItsChecksumKeptIsNamedAsReorderedNotChanged() throws IOException {
+        Path written = dir.resolve("sparkvit.safetensors");
+        java.util.Map<String, NamedTensor> tensors = new java.util.LinkedHashMap<>();
+        tensors.put("patch_embed.proj.weight", new NamedTensor(new int[] {2}, new float[] {1, 2}));
+        tensors.put("blocks.0.norm1.weight", new NamedTensor(new int[] {3}, new float[] {3, 4, 5}));
+        SafeTensors.write(written, tensors, java.util.Map.of("preset", "p"));
+        byte[] bytes = Files.readAllBytes(written);
+        int headerLength = (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        java.util.regex.Matcher recorded = java.util.regex.Pattern.compile("\"" + SafeTensors.DATA_SHA256
+                + "\":\"([0-9a-f]{64})\"").matcher(new String(bytes, 8, headerLength, StandardCharsets.UTF_8));
+        assertTrue(recorded.find());
+        String checksum = recorded.group(1);
+        // what save_file writes: the same metadata (checksum included), the tensors sorted by name
+        String header = "{\"__metadata__\":{\"preset\":\"p\",\"" + SafeTensors.DATA_SHA256 + "\":\"" + checksum
+                + "\"},\"blocks.0.norm1.weight\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},"
+                + "\"patch_embed.proj.weight\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}";
+        ByteBuffer data = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : new float[] {3, 4, 5, 1, 2}) {
+            data.putFloat(v);
+        }
+        String message = rejected(file(header, data.array()), "the checksum covers the data in its written order");
+        assertTrue(message.contains("name order") && message.contains("save_file")
+                && message.contains("re-save without the " + SafeTensors.DATA_SHA256), message);
+    }
 }

@@ -57,7 +57,54 @@ public final class ImageDecoder {
         this.decoders = decoders;
     }
 
+    /**
+     * The image, or why it is rejected. Running out of memory while decoding is {@link RejectReason#RETRY_LATER}
+     * (with the memory the declared size needs), never a verdict on the file.
+     */
     public DecodeResult decode(byte[] bytes) {
+        try {
+            return decodeOrRunOutOfMemory(bytes);
+        } catch (OutOfMemoryError e) {
+            return outOfMemory(bytes, e);
+        }
+    }
+
+    /**
+     * The verdict on a file whose decoding ran out of memory: how much the declared size needs (up to 4 bytes a pixel
+     * for the decoded image and 3 for its RGB copy) against this JVM's heap.
+     */
+    static DecodeResult outOfMemory(byte[] bytes, OutOfMemoryError error) {
+        long[] size = declaredSize(bytes);
+        String declared = size == null ? "the image" : "decoding its " + size[0] + "x" + size[1] + " pixels";
+        String needs = size == null ? "" : " needs about " + ((size[0] * size[1] * 7) >> 20) + " MiB (the decoded "
+                + "image at up to 4 bytes a pixel and its 3-byte RGB copy)";
+        return DecodeResult.reject(RejectReason.RETRY_LATER, declared + needs + ", but this JVM ran out of memory ("
+                + message(error) + "; its heap is " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB, shared by "
+                + "the tasks running in it): not a fault of the file, which a later run tries again; give the "
+                + "executors more memory (spark.executor.memory, or -Xmx for a local run) or fewer cores each, or "
+                + "refuse such images with a lower --max-pixels");
+    }
+
+    /** Width and height from the header alone (no pixels decoded), or null when it cannot be read. */
+    private static long[] declaredSize(byte[] bytes) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                return null;
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                return new long[] {reader.getWidth(0), reader.getHeight(0)};
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            return null;
+        }
+    }
+
+    private DecodeResult decodeOrRunOutOfMemory(byte[] bytes) {
         if (bytes.length == 0) {
             return DecodeResult.reject(RejectReason.ZERO_BYTES, "empty file");
         }
@@ -65,8 +112,6 @@ public final class ImageDecoder {
         try {
             fast = decoders.turboJpeg() && isJpeg(bytes) ? turboJpeg(bytes)
                     : decoders.javaPng() && PngReader.isPng(bytes) ? javaPng(bytes) : null;
-        } catch (OutOfMemoryError e) {
-            return failure("image", e);
         } catch (RuntimeException e) {
             fast = null; // a fast decoder never decides a rejection, ImageIO does (FastDecodersTest calls them directly)
         }
@@ -176,7 +221,7 @@ public final class ImageDecoder {
             } finally {
                 reader.dispose();
             }
-        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+        } catch (IOException | RuntimeException e) { // an OutOfMemoryError is decode()'s: retry_later
             return failure("image", e);
         }
     }

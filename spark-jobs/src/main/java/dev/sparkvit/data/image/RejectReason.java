@@ -17,7 +17,12 @@ public enum RejectReason {
     /** The shorter side is below the configured minimum. */
     TOO_SMALL,
     /** The header declares more pixels than allowed (decompression-bomb guard, checked before decoding). */
-    TOO_LARGE;
+    TOO_LARGE,
+    /**
+     * A valid header, but decoding ran out of memory: not a property of the file. Recorded, but not remembered as
+     * known, so that a later run (with more memory) tries the file again.
+     */
+    RETRY_LATER;
 
     /** The lower-case name used in tables and the manifest. */
     public String label() {

@@ -109,7 +109,8 @@ final class FileProcessor implements Serializable {
         if (fs instanceof LocalFileSystem local) {
             // read directly: the checksum layer of the local file system looks for a ".<name>.crc" sibling and
             // fails on names Hadoop cannot make a path of (a colon: "a:b.png"); a named pipe would block on open
-            java.nio.file.Path file = local.pathToFile(p).toPath();
+            // by the name's bytes: a name that is not UTF-8 is listed with those bytes as %XX (LocalNames)
+            java.nio.file.Path file = LocalNames.path(local.pathToFile(p).getPath());
             if (!Files.isRegularFile(file)) {
                 throw new IOException(Files.isSymbolicLink(file) ? "a symbolic link that leads to no file (dangling "
                         + "or a loop)" : Files.exists(file, LinkOption.NOFOLLOW_LINKS)

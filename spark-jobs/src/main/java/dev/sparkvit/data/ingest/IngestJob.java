@@ -450,7 +450,8 @@ public final class IngestJob {
     }
 
     /**
-     * Hashes of every file the dataset has already stored, quarantined or recorded as a duplicate, plus the paths
+     * Hashes of every file the dataset has already stored, quarantined (except {@code retry_later}: decoding ran out of
+     * memory) or recorded as a duplicate, plus the paths
      * ({@link FileProcessor#pathKey}) of quarantined files that could not be hashed (unreadable, too large).
      */
     private static Set<String> knownHashes(SparkSession spark, DatasetFiles dataset) throws IOException {
@@ -460,8 +461,14 @@ public final class IngestJob {
                 StoredImageSchema.DUPLICATES);
         for (Map.Entry<String, StructType> table : tables.entrySet()) {
             if (dataset.exists(table.getKey())) {
-                for (Row r : spark.read().schema(table.getValue()).parquet(dataset.resolve(table.getKey()).toString())
-                        .select("hash", "source_path").collectAsList()) {
+                Dataset<Row> rows = spark.read().schema(table.getValue()).parquet(dataset.resolve(table.getKey())
+                        .toString());
+                if (table.getKey().equals(StoredImageSchema.QUARANTINE_DIR)) {
+                    // a file that ran out of memory while decoding is no known verdict: the next run tries it again
+                    rows = rows.filter(col("reason").isNull().or(col("reason").notEqual(
+                            RejectReason.RETRY_LATER.label())));
+                }
+                for (Row r : rows.select("hash", "source_path").collectAsList()) {
                     known.add(r.isNullAt(0) ? FileProcessor.pathKey(r.getString(1)) : r.getString(0));
                 }
             }

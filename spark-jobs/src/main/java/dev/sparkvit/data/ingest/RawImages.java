@@ -60,7 +60,8 @@ public final class RawImages implements Serializable {
      * {@code stat} process per file, 12 s for 5000 files here): a folder reached a second time through a symbolic
      * link (a link back to an ancestor, a loop) is not walked again, and an entry that is neither a folder nor
      * resolvable (a dangling or self-referencing link) is still listed, with length 0, so that ingest accounts for it
-     * (it is quarantined as unreadable). Other file systems (HDFS, S3A) use {@code listFiles}, their efficient
+     * (it is quarantined as unreadable). A name whose bytes are not UTF-8 is listed with each such byte as
+     * {@code %XX} ({@link LocalNames}), and read back by those bytes. Other file systems (HDFS, S3A) use {@code listFiles}, their efficient
      * recursive listing.
      */
     public static List<Listed> list(Configuration hadoop, String root) throws IOException {
@@ -81,7 +82,7 @@ public final class RawImages implements Serializable {
     }
 
     private static void listLocal(LocalFileSystem fs, Path top, List<Listed> files) throws IOException {
-        java.nio.file.Path start = fs.pathToFile(top).toPath();
+        java.nio.file.Path start = LocalNames.path(fs.pathToFile(top).getPath());
         if (!Files.isDirectory(start)) {
             if (Files.exists(start, LinkOption.NOFOLLOW_LINKS)) {
                 files.add(new Listed(top.toString(), length(start)));
@@ -90,23 +91,27 @@ public final class RawImages implements Serializable {
             throw new FileNotFoundException("input " + top + " does not exist");
         }
         Set<java.nio.file.Path> walked = new HashSet<>();
+        // each folder as its Hadoop path (text) and its local path from the listing (the name's bytes): a name that
+        // is not UTF-8 has no text that the JVM turns back into the same bytes (LocalNames)
         ArrayDeque<Path> pending = new ArrayDeque<>(List.of(top));
+        ArrayDeque<java.nio.file.Path> pendingLocal = new ArrayDeque<>(List.of(start));
         while (!pending.isEmpty()) {
             Path dir = pending.pop();
-            java.nio.file.Path localDir = fs.pathToFile(dir).toPath();
+            java.nio.file.Path localDir = pendingLocal.pop();
             if (!walked.add(localDir.toRealPath())) {
                 LOG.warn("not listing {} again: it is a symbolic link to a folder already listed", dir);
                 continue;
             }
             try (DirectoryStream<java.nio.file.Path> entries = Files.newDirectoryStream(localDir)) {
                 for (java.nio.file.Path entry : entries) {
-                    String name = entry.getFileName().toString();
+                    String name = LocalNames.name(entry);
                     if (name.startsWith(".") && name.endsWith(".crc")) {
                         continue; // Hadoop's checksum files, hidden as the local file system's own listing does
                     }
                     Path child = new Path(dir, new Path(null, null, name));
                     if (Files.isDirectory(entry)) {
                         pending.push(child);
+                        pendingLocal.push(entry);
                     } else {
                         files.add(new Listed(child.toString(), length(entry)));
                     }

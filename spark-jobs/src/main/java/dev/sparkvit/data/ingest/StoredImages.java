@@ -183,6 +183,16 @@ public final class StoredImages {
         return new Normalize(mean, std);
     }
 
+    /**
+     * The image of a row of the image table as a model of {@code size}-px images takes it: as stored when the
+     * dataset stores that size, else resized (shorter side, then the centred square, antialiased as at ingest).
+     */
+    public static dev.sparkvit.data.image.FloatImage image(Row row, int size) {
+        RgbImage image = image(row);
+        return image.width() == size && image.height() == size ? dev.sparkvit.data.image.FloatImage.of(image)
+                : dev.sparkvit.data.image.Resampler.shorterSideThenCenterCrop(image, size);
+    }
+
     /** The image of a row of the image table. */
     public static RgbImage image(Row row) {
         return new RgbImage(row.getInt(row.fieldIndex("width")), row.getInt(row.fieldIndex("height")),

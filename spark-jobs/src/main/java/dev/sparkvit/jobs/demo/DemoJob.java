@@ -59,7 +59,8 @@ public final class DemoJob {
         Path runDir = settings.outputDir().resolve("pretrain-" + java.time.LocalDateTime.now().format(
                 java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS")));
         PretrainSettings pretrain = PretrainConfig.read(YamlConfig.parse("demo", new StringReader("")).with(List.of(
-                "data.dataset=" + datasetDir, "output_dir=" + runDir,
+                // the model takes the demo's image size (the preset's 32 unless --image-size says otherwise)
+                "data.dataset=" + datasetDir, "data.img_size=" + settings.imageSize(), "output_dir=" + runDir,
                 "training.epochs=" + settings.epochs(), "training.batch_size=" + settings.batchSize(),
                 "training.learning_rate=" + settings.learningRate(), "training.warmup_epochs=1",
                 "training.seed=" + settings.seed(), "training.probe_every_epochs=" + Math.max(1, settings.epochs() / 2),
@@ -78,7 +79,7 @@ public final class DemoJob {
     /** Fine-tuning with conf/finetune.yaml's defaults, from {@code encoder} or (null) from scratch. */
     private FinetuneResult finetune(SparkSession spark, Path datasetDir, Path out, Path encoder) {
         FinetuneSettings finetune = FinetuneConfig.read(YamlConfig.parse("demo", new StringReader("")).with(List.of(
-                "data.dataset=" + datasetDir, "output_dir=" + out,
+                "data.dataset=" + datasetDir, "data.img_size=" + settings.imageSize(), "output_dir=" + out,
                 "model.ssl_pretrained_path=" + (encoder == null ? "null" : encoder.toString()),
                 "training.epochs=" + settings.finetuneEpochs(), "training.batch_size=" + settings.batchSize(),
                 "training.warmup_epochs=1", "training.seed=" + settings.seed())));

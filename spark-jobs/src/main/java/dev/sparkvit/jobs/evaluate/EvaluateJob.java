@@ -88,9 +88,14 @@ public final class EvaluateJob {
                 throw new ConfigException("the classifier's classes " + model.classes() + " differ from dataset "
                         + dataset + "'s " + manifest.classes());
             }
+        }
+        for (ClassifierWeights model : concat(main, baseline)) {
             if (model.config().imgSize() != manifest.storedSize()) {
-                throw new ConfigException("the classifier takes " + model.config().imgSize() + " px images; dataset "
-                        + dataset + " stores " + manifest.storedSize() + " px");
+                // each classifier gets the stored images resized to its own size (SplitScores)
+                console.printf("image size: dataset %s stores %d-px images; a classifier takes %d px: its images are "
+                        + "resized to %d px%n", dataset, manifest.storedSize(), model.config().imgSize(),
+                        model.config().imgSize());
+                break;
             }
         }
         List<String> views = settings.tta() != null ? settings.tta()

@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.evaluate;
 
 import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.inference.BatchInference;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
@@ -33,11 +32,12 @@ public record SplitScores(List<String> ids, int[] labels, float[][] probabilitie
                 .broadcast(model);
         try {
             BatchInference inference = new BatchInference(shipped, views, normalize, BATCH);
+            int size = model.config().imgSize(); // stored images of another size are resized to the model's
             List<Tuple3<String, Integer, float[]>> scored = images
                     .selectExpr("id", "label_index", "height", "width", "pixels").javaRDD()
                     .mapPartitions(rows -> {
                         List<Tuple3<String, Integer, float[]>> out = new ArrayList<>();
-                        inference.score(rows, (Row row) -> FloatImage.of(StoredImages.image(row)))
+                        inference.score(rows, (Row row) -> StoredImages.image(row, size))
                                 .forEachRemaining(s -> out.add(new Tuple3<>(s.element().getString(0),
                                         s.element().getInt(1), s.probabilities())));
                         return out.iterator();

@@ -33,7 +33,7 @@ public final class FinetuneConfig {
         String dataset = TrainingConfig.dataset(yaml, data);
         double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
         ConfigSection model = root.section("model");
-        ModelChoice modelChoice = ModelChoice.read(model);
+        ModelChoice modelChoice = ModelChoice.read(model, data, yaml.file().toString());
         Path ssl = model.optionalPath("ssl_pretrained_path");
         if (ssl != null && !Files.exists(ssl)) {
             throw new ConfigException(yaml.file() + ": " + model.describe("ssl_pretrained_path")

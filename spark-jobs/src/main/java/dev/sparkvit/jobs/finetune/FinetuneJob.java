@@ -121,17 +121,32 @@ public final class FinetuneJob {
                     + (manifest.labelled() ? classes.size() + " class" : "no labels")
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
-        int size = manifest.storedSize();
-        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
-                settings.preset(), settings.dataset(), size);
-        if (sizeWarning != null && !attempt.restarted()) {
-            warn(sizeWarning);
-        }
-        // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors)
-        VitConfig config = (settings.fromScratch() ? settings.model().config(size)
-                : settings.model().matching(ProbeEncoder.load(settings.sslCheckpoint(), settings.preset(), size)
+        // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors,
+        // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
+        // the dataset's stored size: crops are resized to the model's size from whatever size is stored
+        VitConfig config = (settings.fromScratch() ? settings.model().config()
+                : settings.model().matching(ProbeEncoder.load(settings.sslCheckpoint(), settings.preset())
                         .config(), settings.sslCheckpoint().toString(), settings.source()))
                 .withDropPathRate(settings.dropPathRate());
+        int size = config.imgSize();
+        if (!settings.fromScratch() && settings.model().imgSize() != null && settings.model().imgSize() != size) {
+            throw new ConfigException(settings.source() + ": data.img_size = " + settings.model().imgSize() + " but "
+                    + settings.sslCheckpoint() + " holds an encoder for " + size + "-px images; set data.img_size: "
+                    + size + " or leave it unset to take the encoder's");
+        }
+        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = settings.fromScratch()
+                ? dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.model(),
+                        settings.dataset(), manifest.storedSize())
+                : dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), "the encoder "
+                        + settings.sslCheckpoint() + " takes " + size + "-px images", size, settings.dataset(),
+                        manifest.storedSize());
+        if (sizeNote != null && !attempt.restarted()) {
+            if (sizeNote.warning()) {
+                warn(sizeNote.line());
+            } else {
+                console.println(sizeNote.line());
+            }
+        }
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         int micro = settings.microBatch();
@@ -142,6 +157,8 @@ public final class FinetuneJob {
                     + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
                     + " cores)");
         }
+        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                micro / replicas);
         Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
         if (java.util.Arrays.stream(counts).sum() == 0) {

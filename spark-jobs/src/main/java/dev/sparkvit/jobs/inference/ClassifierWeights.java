@@ -55,8 +55,25 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         return new ClassifierWeights(preset, vit.config(), classes, weights, metadata, UUID.randomUUID().toString());
     }
 
+    /**
+     * What the user gives for a classifier file that does not record it (a plain timm checkpoint): the preset
+     * ({@code --preset}) and the class names ({@code --classes FILE}, one a line); null for what is not given.
+     */
+    public record Given(String preset, Path classesFile) implements Serializable {
+        public static final Given NONE = new Given(null, null);
+    }
+
     /** Reads a classifier weights file written by {@link #save} (fine-tuning's finetuned*.safetensors). */
     public static ClassifierWeights load(Path file) {
+        return load(file, Given.NONE);
+    }
+
+    /**
+     * Reads a classifier weights file: one written by {@link #save}, or a plain timm checkpoint (no {@code preset},
+     * {@code classes} or {@code img_size} metadata) with the preset and class names {@code given}, its image size
+     * read from its position embedding. A value given for what the file records must agree with it.
+     */
+    public static ClassifierWeights load(Path file, Given given) {
         String notAFile = dev.sparkvit.config.PathChecks.notAFile(file);
         if (notAFile != null) {
             throw new ConfigException("model weights " + file + " " + notAFile);
@@ -70,14 +87,43 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
             throw new ConfigException("cannot read model weights " + file + ": " + e);
         }
         Map<String, String> meta = contents.metadata();
-        String preset = meta.get("preset");
+        String recordedPreset = meta.get("preset");
         String classText = meta.get("classes");
-        String size = meta.get("img_size");
-        if (preset == null || classText == null || size == null) {
-            throw new ConfigException(file + " is not a fine-tuned classifier: its metadata lacks preset, classes or "
-                    + "img_size (sparkvit finetune writes them)");
+        String recordedSize = meta.get("img_size");
+        String preset = recordedPreset;
+        if (given.preset() != null) {
+            if (preset != null && !preset.equals(given.preset())) {
+                throw new ConfigException("--preset " + given.preset() + ": " + file + " records preset " + preset);
+            }
+            preset = given.preset();
         }
-        List<String> classes = ClassNames.parse(classText, file);
+        List<String> recordedClasses = classText != null ? ClassNames.parse(classText, file) : null;
+        List<String> classList = recordedClasses;
+        if (given.classesFile() != null) {
+            List<String> listed = ClassNames.read(given.classesFile());
+            if (recordedClasses != null && !recordedClasses.equals(listed)) {
+                throw new ConfigException("--classes " + given.classesFile() + ": " + file + " records other "
+                        + "classes (" + recordedClasses.size() + ", the first " + recordedClasses.get(0) + ")");
+            }
+            classList = listed;
+        }
+        if (preset == null || classList == null) {
+            List<String> missing = new java.util.ArrayList<>();
+            if (preset == null) {
+                missing.add("preset (give --preset)");
+            }
+            if (classList == null) {
+                missing.add("classes (give --classes FILE, one name a line)");
+            }
+            throw new ConfigException(file + " does not record its " + String.join(" or ", missing) + "; sparkvit "
+                    + "finetune writes them, a timm checkpoint needs them given");
+        }
+        String size = recordedSize != null ? recordedSize : String.valueOf(trainedSize(file, contents, preset));
+        return build(file, contents, meta, preset, classList, size);
+    }
+
+    private static ClassifierWeights build(Path file, SafeTensors.Contents contents, Map<String, String> meta,
+            String preset, List<String> classes, String size) {
         VitConfig config = architecture(file, preset, size);
         config = dev.sparkvit.model.vit.VitVariant.ofTensors(contents.tensors().keySet(), meta,
                 config.layerScaleInit()).applyTo(config);
@@ -100,6 +146,30 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
             weights.put(name, value.values());
         });
         return new ClassifierWeights(preset, config, classes, weights, meta, UUID.randomUUID().toString());
+    }
+
+    /**
+     * The image size of a file that does not record it: from its {@code pos_embed} (one token per patch of the
+     * preset, plus the class token when the file has one), else the preset's.
+     */
+    private static int trainedSize(Path file, SafeTensors.Contents contents, String preset) {
+        VitConfig named;
+        try {
+            named = VitPresets.get(preset);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("--preset " + preset + ": " + shorten(e.getMessage()));
+        }
+        NamedTensor pos = contents.tensors().get("pos_embed");
+        if (pos == null || pos.shape().length != 3) {
+            return named.imgSize();
+        }
+        long grid = (long) pos.shape()[1] - (contents.tensors().containsKey("cls_token") ? 1 : 0);
+        long side = Math.round(Math.sqrt(grid));
+        if (grid < 1 || side * side != grid || side * named.patchSize() > MAX_IMG_SIZE) {
+            throw new ConfigException(file + ": pos_embed has shape " + java.util.Arrays.toString(pos.shape())
+                    + ", which is no square grid of " + preset + "'s " + named.patchSize() + "-px patches");
+        }
+        return (int) side * named.patchSize();
     }
 
     /** The architecture the metadata names; a file from elsewhere may say anything, so every value is checked. */

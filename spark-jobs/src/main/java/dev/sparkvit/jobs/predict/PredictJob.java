@@ -65,7 +65,55 @@ public final class PredictJob {
      * @param tta test-time views (the identity alone = no TTA)
      */
     public record Settings(java.nio.file.Path model, String input, String split, String output, int topK,
-            List<String> tta) {
+            List<String> tta, ClassifierWeights.Given given, String normalize) {
+        /** For a classifier file that records its preset, classes and dataset (sparkvit finetune's). */
+        public Settings(java.nio.file.Path model, String input, String split, String output, int topK,
+                List<String> tta) {
+            this(model, input, split, output, topK, tta, ClassifierWeights.Given.NONE, null);
+        }
+    }
+
+    /** ImageNet's per-channel mean and standard deviation (timm's IMAGENET_DEFAULT_MEAN and _STD). */
+    private static final Normalize IMAGENET = new Normalize(new float[] {0.485f, 0.456f, 0.406f},
+            new float[] {0.229f, 0.224f, 0.225f});
+
+    /**
+     * The normalisation {@code --normalize} names: {@code imagenet}, {@code dataset:PATH} (that dataset's mean and
+     * std), or numbers: {@code mean,std} (every channel) or {@code r,g,b,r,g,b} (means, then stds).
+     *
+     * @throws ConfigException naming the value
+     */
+    public static Normalize parseNormalize(SparkSession spark, String spec) {
+        if (spec.equalsIgnoreCase("imagenet")) {
+            return IMAGENET;
+        }
+        if (spec.startsWith("dataset:")) {
+            return StoredImages.normalization(StoredImages.manifest(spark, spec.substring("dataset:".length())));
+        }
+        String[] parts = spec.split(",");
+        float[] values = new float[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                values[i] = Float.parseFloat(parts[i].strip());
+            }
+        } catch (NumberFormatException e) {
+            values = null;
+        }
+        if (values == null || values.length != 2 && values.length != 6) {
+            throw new ConfigException("--normalize " + spec + " is invalid: expected imagenet, dataset:PATH, "
+                    + "mean,std or r,g,b,r,g,b (means, then standard deviations, of pixels in [0, 1])");
+        }
+        float[] mean = new float[3];
+        float[] std = new float[3];
+        for (int c = 0; c < 3; c++) {
+            mean[c] = values.length == 2 ? values[0] : values[c];
+            std[c] = values.length == 2 ? values[1] : values[3 + c];
+            if (!Float.isFinite(mean[c]) || !Float.isFinite(std[c]) || std[c] <= 0) {
+                throw new ConfigException("--normalize " + spec + " is invalid: every mean must be finite and every "
+                        + "standard deviation above 0");
+            }
+        }
+        return new Normalize(mean, std);
     }
 
     /** Counts of what was written. */
@@ -81,7 +129,7 @@ public final class PredictJob {
     }
 
     public Result execute(SparkSession spark) {
-        ClassifierWeights model = ClassifierWeights.load(settings.model());
+        ClassifierWeights model = ClassifierWeights.load(settings.model(), settings.given());
         if (settings.topK() < 1 || settings.topK() > model.classes().size()) {
             throw new ConfigException("--top-k " + settings.topK() + ": expected 1 to the model's "
                     + model.classes().size() + " classes");
@@ -104,9 +152,10 @@ public final class PredictJob {
             Dataset<Row> images = StoredImages.read(spark, settings.input(), settings.split())
                     .selectExpr("source_path", "height", "width", "pixels");
             listed = images.count();
+            int size = model.config().imgSize(); // stored images of another size are resized to the model's
             results = images.javaRDD().mapPartitions(rows -> {
                 List<Row> out = new ArrayList<>();
-                inference.score(rows, (Row row) -> FloatImage.of(StoredImages.image(row)))
+                inference.score(rows, (Row row) -> StoredImages.image(row, size))
                         .forEachRemaining(s -> out.add(prediction(s.element().getString(0), s.probabilities(),
                                 classes, k)));
                 return out.iterator();
@@ -225,10 +274,14 @@ public final class PredictJob {
     }
 
     private Normalize normalization(SparkSession spark, ClassifierWeights model) {
+        if (settings.normalize() != null) {
+            return parseNormalize(spark, settings.normalize());
+        }
         String dataset = dev.sparkvit.jobs.inference.RecordedDataset.of(model, settings.model());
         if (dataset == null) {
             throw new ConfigException(settings.model() + " does not record the dataset it was trained on, whose "
-                    + "normalisation prediction uses");
+                    + "normalisation prediction uses: give --normalize (imagenet for a timm checkpoint trained on "
+                    + "ImageNet, dataset:PATH, or mean,std)");
         }
         Manifest manifest = StoredImages.manifest(spark, dataset);
         return StoredImages.normalization(manifest);

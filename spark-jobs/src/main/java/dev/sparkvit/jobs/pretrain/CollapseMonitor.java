@@ -50,11 +50,11 @@ final class CollapseMonitor {
         List<Row> rows = StoredImages.read(spark, dataset, "train").orderBy("id").limit(IMAGES)
                 .select("height", "width", "pixels").collectAsList();
         int n = rows.size();
-        int h = rows.get(0).getInt(0);
-        int w = rows.get(0).getInt(1);
+        int h = config.imgSize();
+        int w = config.imgSize();
         float[] pixels = new float[n * 3 * h * w];
         for (int i = 0; i < n; i++) {
-            FloatImage image = normalize.apply(FloatImage.of(StoredImages.image(rows.get(i))), new SplittableRandom(0));
+            FloatImage image = normalize.apply(StoredImages.image(rows.get(i), h), new SplittableRandom(0));
             System.arraycopy(image.data(), 0, pixels, i * 3 * h * w, 3 * h * w);
         }
         return new CollapseMonitor(Tensors.of(pixels, n, 3, h, w), VisionTransformer.of(config, head, 0),

@@ -27,7 +27,7 @@ public final class PretrainConfig {
         ConfigSection data = root.section("data");
         String dataset = TrainingConfig.dataset(yaml, data);
         ConfigSection model = root.section("model");
-        ModelChoice modelChoice = ModelChoice.read(model);
+        ModelChoice modelChoice = ModelChoice.read(model, data, yaml.file().toString());
         ConfigSection training = root.section("training");
         int epochs = training.integer("epochs", 20, 1, 100_000);
         int batchSize = training.integer("batch_size", 64, 2, 1 << 20);

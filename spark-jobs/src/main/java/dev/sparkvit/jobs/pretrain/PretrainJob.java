@@ -109,11 +109,17 @@ public final class PretrainJob {
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
-        VitConfig config = settings.model().config(manifest.storedSize());
-        String sizeWarning = dev.sparkvit.jobs.train.TrainingConfig.imageSizeWarning(settings.source(),
-                settings.preset(), settings.dataset(), manifest.storedSize());
-        if (sizeWarning != null && !attempt.restarted()) {
-            warn(sizeWarning);
+        // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
+        // 32-px preset a 1,024-token model that ran out of heap on its first iteration
+        VitConfig config = settings.model().config();
+        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
+                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
+        if (sizeNote != null && !attempt.restarted()) {
+            if (sizeNote.warning()) {
+                warn(sizeNote.line());
+            } else {
+                console.println(sizeNote.line());
+            }
         }
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
@@ -123,8 +129,12 @@ public final class PretrainJob {
                     + " executors x " + BigDlEngine.coreNumber() + " cores)");
         }
 
+        // two views of each image of a replica's slice of the batch
+        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                2 * settings.batchSize() / replicas);
+
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
-        PairGenerator pairs = new PairGenerator(Augmentations.simclr(manifest.storedSize(), normalize),
+        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize),
                 settings.seed());
         // ordered by id: the order the rows are read in would otherwise decide the training sequence
         EpochDataSet<Row> data = new EpochDataSet<>(StoredImages.read(spark, settings.dataset(), "train")

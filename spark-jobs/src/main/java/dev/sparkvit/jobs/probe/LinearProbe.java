@@ -152,8 +152,10 @@ public final class LinearProbe {
         Broadcast<Encoder> encoder = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(vit.encoder());
         Dataset<Row> images = imageRows.select("split", "label_index", "height", "width", "pixels", "id");
+        int size = vit.config().imgSize(); // stored images of another size are resized to the encoder's
         Dataset<Row> features = spark.createDataFrame(images.javaRDD().mapPartitions(
-                (FlatMapFunction<Iterator<Row>, Row>) rows -> extract(rows, ownCopy(encoder.value()), normalize)),
+                (FlatMapFunction<Iterator<Row>, Row>) rows -> extract(rows, ownCopy(encoder.value()), normalize,
+                        size)),
                 FEATURES)
                 // one partition in id order: MLlib sums the partitions' gradients in the order their tasks finish,
                 // and for nearly constant features (a random encoder's class token) that rounding flipped single
@@ -167,26 +169,25 @@ public final class LinearProbe {
         return (Encoder) (Object) encoder.cloneModule();
     }
 
-    private static Iterator<Row> extract(Iterator<Row> rows, Encoder encoder, Normalize normalize) {
+    private static Iterator<Row> extract(Iterator<Row> rows, Encoder encoder, Normalize normalize, int size) {
         List<Row> out = new ArrayList<>();
         List<Row> batch = new ArrayList<>();
         while (rows.hasNext()) {
             batch.add(rows.next());
             if (batch.size() == BATCH || !rows.hasNext()) {
-                out.addAll(features(batch, encoder, normalize));
+                out.addAll(features(batch, encoder, normalize, size));
                 batch.clear();
             }
         }
         return out.iterator();
     }
 
-    private static List<Row> features(List<Row> batch, Encoder encoder, Normalize normalize) {
-        Row first = batch.get(0);
-        int h = first.getInt(2);
-        int w = first.getInt(3);
+    private static List<Row> features(List<Row> batch, Encoder encoder, Normalize normalize, int size) {
+        int h = size;
+        int w = size;
         float[] pixels = new float[batch.size() * 3 * h * w];
         for (int i = 0; i < batch.size(); i++) {
-            FloatImage image = normalize.apply(FloatImage.of(StoredImages.image(batch.get(i))), new SplittableRandom(0));
+            FloatImage image = normalize.apply(StoredImages.image(batch.get(i), size), new SplittableRandom(0));
             System.arraycopy(image.data(), 0, pixels, i * 3 * h * w, 3 * h * w);
         }
         Tensor<Float>[] f = VisionTransformer.features(encoder, Tensors.of(pixels, batch.size(), 3, h, w));

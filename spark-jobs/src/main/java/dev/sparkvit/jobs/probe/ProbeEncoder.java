@@ -41,12 +41,48 @@ public final class ProbeEncoder {
     }
 
     /**
+     * The encoder at the image size it was trained for, read from its position embedding ({@code pos_embed}: one
+     * token per patch plus the class token), or the preset's size when the file does not tell.
+     *
      * @param source weights file, checkpoint folder or checkpoints folder
      * @param preset the model preset, or null to take the one recorded in the source
-     * @param imgSize the dataset's stored image size
+     */
+    public static VisionTransformer load(Path source, String preset) {
+        Source read = read(source);
+        String name = preset != null ? preset : read.preset();
+        if (name == null) {
+            return load(source, read, preset, 0); // refused: no preset
+        }
+        VitConfig named = VitPresets.get(name);
+        int size = trainedSize(read, named);
+        return load(source, read, preset, size > 0 ? size : named.imgSize());
+    }
+
+    /** The image size a {@code pos_embed} of the file fits for {@code preset}'s patch size, or 0. */
+    private static int trainedSize(Source read, VitConfig preset) {
+        NamedTensor pos = read.tensors().get("pos_embed");
+        if (pos == null || pos.shape().length != 3) {
+            return 0;
+        }
+        int prefix = read.tensors().containsKey("cls_token") ? 1 : 0;
+        long grid = (long) pos.shape()[1] - prefix;
+        int side = (int) Math.round(Math.sqrt(grid));
+        if (grid < 1 || (long) side * side != grid || (long) side * preset.patchSize() > 4096) {
+            return 0;
+        }
+        return side * preset.patchSize();
+    }
+
+    /**
+     * @param source weights file, checkpoint folder or checkpoints folder
+     * @param preset the model preset, or null to take the one recorded in the source
+     * @param imgSize the image size of the encoder
      */
     public static VisionTransformer load(Path source, String preset, int imgSize) {
-        Source read = read(source);
+        return load(source, read(source), preset, imgSize);
+    }
+
+    private static VisionTransformer load(Path source, Source read, String preset, int imgSize) {
         String recorded = read.preset();
         if (preset != null && recorded != null && !preset.equals(recorded)) {
             throw new ConfigException(source + " holds a " + recorded + " encoder, not the " + preset + " asked for");

@@ -17,22 +17,53 @@ import java.util.Map;
  * @param preset the preset name
  * @param layerScale "preset", "off" or the initial gamma as written
  * @param pooling "preset", "class_token" or "mean"
+ * @param imgSize the side of the images the model takes ({@code data.img_size}), or null for the preset's own: the
+ *     training views are resized to it from whatever size the dataset stores
  */
-public record ModelChoice(String preset, String layerScale, String pooling) {
+public record ModelChoice(String preset, String layerScale, String pooling, Integer imgSize) {
     /** The word that keeps the preset's own setting. */
     public static final String PRESET = "preset";
 
-    /** Reads {@code model.preset}, {@code model.layer_scale} and {@code model.pooling}. */
-    public static ModelChoice read(ConfigSection model) {
+    /** Every choice but the image size ({@code data.img_size}: the preset's). */
+    public ModelChoice(String preset, String layerScale, String pooling) {
+        this(preset, layerScale, pooling, null);
+    }
+
+    /**
+     * Reads {@code model.preset}, {@code model.layer_scale}, {@code model.pooling} and {@code data.img_size}
+     * ({@code preset}, the default: the preset's own; or a side in pixels, a multiple of the preset's patch size).
+     */
+    public static ModelChoice read(ConfigSection model, ConfigSection data, String source) {
         String preset = TrainingConfig.preset(model);
         String layerScale = model.choiceOrNumber("layer_scale", PRESET, 0, true, 10, PRESET, "off");
         String pooling = model.choice("pooling", PRESET, PRESET, "class_token", "mean");
-        return new ModelChoice(preset, layerScale, pooling);
+        String size = data.choiceOrNumber("img_size", PRESET, 1, false, 4096, PRESET);
+        Integer imgSize = null;
+        if (!size.equals(PRESET)) {
+            double value = Double.parseDouble(size);
+            int patch = VitPresets.get(preset).patchSize();
+            if (value != Math.rint(value) || (int) value % patch != 0) {
+                throw new ConfigException(source + ": " + data.describe("img_size") + " is not a multiple of the "
+                        + "patch size " + patch + " of model.preset = " + preset);
+            }
+            imgSize = (int) value;
+        }
+        return new ModelChoice(preset, layerScale, pooling, imgSize);
     }
 
     /** Only a preset, every choice the preset's own. */
     public static ModelChoice of(String preset) {
         return new ModelChoice(preset, PRESET, PRESET);
+    }
+
+    /** The side of the images the model takes: {@code data.img_size} when set, else the preset's. */
+    public int imageSize() {
+        return imgSize != null ? imgSize : VitPresets.get(preset).imgSize();
+    }
+
+    /** The architecture: the preset at {@link #imageSize} with the choices that are set. */
+    public VitConfig config() {
+        return config(imageSize());
     }
 
     /** The architecture: the preset at {@code imgSize} with the choices that are set. */
@@ -84,6 +115,9 @@ public record ModelChoice(String preset, String layerScale, String pooling) {
         }
         if (!pooling.equals(PRESET)) {
             run.put("pooling", pooling);
+        }
+        if (imgSize != null) {
+            run.put("img_size", String.valueOf(imgSize));
         }
         return run;
     }

@@ -70,19 +70,39 @@ public final class TrainingConfig {
     }
 
     /**
-     * A warning when the dataset's images are far smaller than the preset was made for (a 224-px model on 32-px
-     * data sees 2 x 2 patches), or null: the run works, but is rarely what was meant.
+     * The line printed when the model's image size ({@code data.img_size}, else the preset's) differs from the size
+     * the dataset stores, or null when they are equal: the views are resized to the model's size. When the model
+     * takes at least twice the stored size the line is a warning: every image is upscaled, which costs compute (the
+     * tokens grow with the square of the side) and adds no detail.
+     *
+     * @return the line, and whether it is a warning
      */
-    public static String imageSizeWarning(String source, String preset, String dataset, int storedSize) {
-        dev.sparkvit.model.vit.VitConfig made = VitPresets.get(preset);
-        if (storedSize * 2 >= made.imgSize()) {
+    public static SizeNote imageSizeNote(String source, ModelChoice model, String dataset, int storedSize) {
+        return imageSizeNote(source, model.imgSize() != null ? "data.img_size = " + model.imageSize()
+                : "model.preset = " + model.preset() + " takes " + model.imageSize() + "-px images (data.img_size "
+                        + "sets another)", model.imageSize(), dataset, storedSize);
+    }
+
+    /**
+     * {@link #imageSizeNote(String, ModelChoice, String, int)} for a model of {@code size}-px images described by
+     * {@code takes} (a pretrained encoder: the size it was trained for).
+     */
+    public static SizeNote imageSizeNote(String source, String takes, int size, String dataset, int storedSize) {
+        if (size == storedSize) {
             return null;
         }
-        int side = storedSize / made.patchSize();
-        return source + ": model.preset = " + preset + " is made for " + made.imgSize() + "-px images, but dataset "
-                + dataset + " stores " + storedSize + " px: the model sees " + side + " x " + side + " patches of "
-                + made.patchSize() + " px (ingest with a larger --stored-size, or choose a preset for "
-                + storedSize + " px)";
+        if (storedSize * 2 <= size) {
+            return new SizeNote(source + ": " + takes + ", but dataset " + dataset + " stores " + storedSize
+                    + " px: every image is upscaled " + (size / storedSize) + "x, which costs compute and adds no "
+                    + "detail (ingest with a larger --stored-size, set data.img_size: " + storedSize + " or choose a "
+                    + "preset for " + storedSize + " px)", true);
+        }
+        return new SizeNote("image size: dataset " + dataset + " stores " + storedSize + "-px images; " + takes
+                + ": images are resized to " + size + " px", false);
+    }
+
+    /** A line about the image size, and whether it is a warning. */
+    public record SizeNote(String line, boolean warning) {
     }
 
     /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */

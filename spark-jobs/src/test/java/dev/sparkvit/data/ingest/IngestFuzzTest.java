@@ -39,10 +39,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Seeded fuzzing of ingestion: over a thousand malformed files made from valid PNG, JPEG, GIF and BMP images (bit
  * flips, truncations, headers declaring huge sizes with valid checksums, valid headers followed by garbage, random
  * bytes, spliced ranges, wrong extensions, zero bytes, text), special entries (symbolic link loops, dangling links,
- * a named pipe, a socket, a folder named like an image, files without read permission, long and non-ASCII names),
- * valid images and exact duplicates, ingested by the real job on local Spark. Every file must be accounted for
- * exactly once (stored, duplicate or quarantined, compared as path sets), every quarantine row must carry a reason,
- * and no file may take longer than ten times the processing of a valid image at the pixel limit.
+ * a named pipe, a socket, a folder named like an image, files without read permission, long and non-ASCII names,
+ * names and a folder whose bytes are not UTF-8), valid images and exact duplicates, ingested by the real job on
+ * local Spark. Every file must be accounted for exactly once (stored, duplicate or quarantined, compared as path
+ * sets), every quarantine row must carry a reason, and no file may take longer than ten times the processing of a
+ * valid image at the pixel limit.
  *
  * <p>Reproduce or widen: {@code -Dsparkvit.fuzz.seed=N -Dsparkvit.fuzz.files=M} (defaults 20261123 and 1100).
  */
@@ -278,6 +279,9 @@ class IngestFuzzTest {
                 Set.of(DUPLICATE, STORED));
         Path folder = Files.createDirectories(classes.get(4).resolve("folder.png"));
         file(folder, "inside-folder-named-png", "png", validBytes("png"), KEPT);
+        // a folder whose name is not UTF-8: before, it failed the whole ingest (NoSuchFileException from the listing)
+        Path latin1 = Files.createDirectories(NonUtf8NamesTest.raw(classes.get(4), "caf%E9"));
+        file(latin1, "inside-non-utf8-folder", "png", validBytes("png"), KEPT);
         Path pipe = classes.get(3).resolve("pipe.png");
         if (mkfifo(pipe)) {
             expect(pipe, "named-pipe", Set.of(RejectReason.UNREADABLE.label()));
@@ -286,7 +290,7 @@ class IngestFuzzTest {
         BadFiles.unreadable(socket);
         expect(socket, "socket", Set.of(RejectReason.UNREADABLE.label()));
         for (int i = 0; i < 3; i++) {
-            Path locked = randomClass().resolve(name("no-permission", "png"));
+            Path locked = child(randomClass(), name("no-permission", "png"));
             Files.write(locked, validBytes("png"));
             Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("---------"));
             expect(locked, "no-permission", permissionsEnforced(locked) ? Set.of(RejectReason.UNREADABLE.label())
@@ -318,18 +322,22 @@ class IngestFuzzTest {
 
     private Path file(Path dir, String kind, String extension, byte[] bytes, Set<String> allowed)
             throws IOException {
-        Path path = dir.resolve(name(kind, extension));
+        Path path = child(dir, name(kind, extension));
         Files.write(path, bytes);
         return expect(path, kind, allowed);
     }
 
     private Path expect(Path path, String kind, Set<String> allowed) {
-        Planted before = planted.put("file:" + path, new Planted(kind, allowed));
+        // as ingest records it: a byte that is not UTF-8 as %XX
+        Planted before = planted.put("file:" + LocalNames.text(path), new Planted(kind, allowed));
         assertTrue(before == null, "planted twice: " + path);
         return path;
     }
 
-    /** Mostly plain names; some long (250 bytes), some non-ASCII, some with spaces and URI characters. */
+    /**
+     * Mostly plain names; some long (250 bytes), some non-ASCII, some with spaces and URI characters, some with bytes
+     * that are not UTF-8 (Latin-1 and cut UTF-8 sequences, written as URI escapes: see {@link #child}).
+     */
     private String name(String kind, String extension) {
         String stem = String.format("f%05d_%s", serial++, kind);
         int style = random.nextInt(100);
@@ -339,8 +347,18 @@ class IngestFuzzTest {
             stem = stem + "_ünïcødé_日本語_😀";
         } else if (style < 9) {
             stem = stem + " with spaces #1 %41 a:b [x]";
+        } else if (style < 12) {
+            return RAW + stem + "_caf%E9_%FF%FE_%E6%97" + "." + extension;
         }
         return stem + "." + extension;
+    }
+
+    /** Marks a name made of URI escapes for its bytes. */
+    private static final String RAW = "raw:";
+
+    /** {@code dir}'s entry {@code name}; a {@link #RAW} name is made from its escaped bytes. */
+    private static Path child(Path dir, String name) {
+        return name.startsWith(RAW) ? NonUtf8NamesTest.raw(dir, name.substring(RAW.length())) : dir.resolve(name);
     }
 
     private Path randomClass() {

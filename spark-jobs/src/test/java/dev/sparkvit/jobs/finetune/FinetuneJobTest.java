@@ -65,7 +65,7 @@ class FinetuneJobTest {
 
     /** 2 epochs of batch 16 in 2 micro-batches of 8, checkpoint every 3 iterations. */
     static FinetuneSettings settings(Path out, String... more) {
-        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
                 "model.ssl_pretrained_path=" + ssl, "model.drop_path_rate=0.1", "training.epochs=2",
                 "training.batch_size=16", "training.gradient_accumulation_steps=2", "training.learning_rate=0.002",
                 "training.warmup_epochs=1", "training.ema_decay=0.99", "training.class_weights=balanced",

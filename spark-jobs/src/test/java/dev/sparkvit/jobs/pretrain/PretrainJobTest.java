@@ -56,7 +56,7 @@ class PretrainJobTest {
      * are trained, saved and moved), a checkpoint every 4 iterations and a probe after epoch 2.
      */
     static PretrainSettings settings(Path out, String... more) {
-        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
                 "training.epochs=3", "training.batch_size=16", "training.learning_rate=0.002",
                 "training.warmup_epochs=1", "training.weight_decay=0.05", "training.clip_grad_norm=1.0",
                 "training.freezeout.enabled=true", "training.ema.decay=0.99", "training.checkpoint.every_iterations=4",

@@ -61,7 +61,7 @@ class PretrainNonFiniteTest {
     }
 
     private static PretrainSettings settings(Path out, String... more) {
-        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "output_dir=" + out,
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
                 "training.epochs=1", "training.batch_size=16", "training.learning_rate=0.002",
                 "training.warmup_epochs=0", "training.ema.decay=0.9", "training.checkpoint.every_iterations=2",
                 "training.checkpoint.keep=10", "temperature=0.2", "projection_dim=16"));

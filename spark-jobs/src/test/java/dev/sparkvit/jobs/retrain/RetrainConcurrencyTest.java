@@ -117,7 +117,8 @@ class RetrainConcurrencyTest {
         Files.writeString(config, String.join("\n", "input: " + tmp.resolve("incoming"),
                 "dataset: " + tmp.resolve("dataset"), "stored_size: 16", "registry: " + tmp.resolve("registry"),
                 "work_dir: " + tmp.resolve("work"), "finetune_config: " + tmp.resolve("finetune.yaml"),
-                "finetune_set: [training.epochs=2, training.batch_size=16, training.warmup_epochs=1]",
+                "finetune_set: [data.img_size=16, training.epochs=2, training.batch_size=16, "
+                        + "training.warmup_epochs=1]",
                 "gate:", "  variant: ema+tta", ""));
         ModelRegistry registry = new ModelRegistry(tmp.resolve("registry"));
 

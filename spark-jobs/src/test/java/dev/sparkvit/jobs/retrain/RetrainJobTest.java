@@ -36,7 +36,7 @@ class RetrainJobTest {
         String yaml = String.join("\n", "input: " + tmp.resolve("incoming"), "dataset: " + tmp.resolve("dataset"),
                 "stored_size: 16", "registry: " + tmp.resolve("registry"), "work_dir: " + tmp.resolve("work"),
                 "finetune_config: " + finetune,
-                "finetune_set: [training.epochs=2, training.batch_size=16, training.warmup_epochs=1]",
+                "finetune_set: [data.img_size=16, training.epochs=2, training.batch_size=16, training.warmup_epochs=1]",
                 "gate:", "  variant: ema+tta", "  min_improvement: " + margin, "");
         return RetrainConfig.read(YamlConfig.parse("retrain.yaml", new StringReader(yaml)));
     }

@@ -51,7 +51,7 @@ class CheckpointWriteKillTest {
         Path logs = tmp.resolve("logs");
         // 3 epochs of 6 iterations, a checkpoint after every one
         List<String> common = List.of("pretrain", "--config", ChildProcesses.ROOT.resolve("conf/pretrain.yaml")
-                .toString(), "--set", "data.dataset=" + dataset, "--set", "model.preset=vit_tiny_patch4_32",
+                .toString(), "--set", "data.dataset=" + dataset, "--set", "data.img_size=16", "--set", "model.preset=vit_tiny_patch4_32",
                 "--set", "training.epochs=3", "--set", "training.warmup_epochs=1", "--set", "training.batch_size=16",
                 "--set", "training.checkpoint.every_iterations=1", "--set", "training.checkpoint.keep=3",
                 "--set", "training.probe_every_epochs=0", "--set", "projection_dim=32");

@@ -1,8 +1,10 @@
 package dev.sparkvit.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.config.ConfigException;
 import org.junit.jupiter.api.Test;
@@ -11,11 +13,32 @@ import org.junit.jupiter.api.Test;
 class TrainingConfigTest {
     @Test
     void aModelMadeForLargerImagesThanTheDatasetStoresIsWarnedAbout() {
-        assertEquals("job.yaml: model.preset = vit_tiny_patch16_224 is made for 224-px images, but dataset ds stores "
-                + "32 px: the model sees 2 x 2 patches of 16 px (ingest with a larger --stored-size, or choose a "
-                + "preset for 32 px)", TrainingConfig.imageSizeWarning("job.yaml", "vit_tiny_patch16_224", "ds", 32));
-        assertNull(TrainingConfig.imageSizeWarning("job.yaml", "vit_nano_patch4_32", "ds", 32));
-        assertNull(TrainingConfig.imageSizeWarning("job.yaml", "vit_nano_patch4_32", "ds", 16), "half: the tests");
+        TrainingConfig.SizeNote upscaled = TrainingConfig.imageSizeNote("job.yaml", ModelChoice.of(
+                "vit_tiny_patch16_224"), "ds", 32);
+        assertEquals("job.yaml: model.preset = vit_tiny_patch16_224 takes 224-px images (data.img_size sets another), "
+                + "but dataset ds stores 32 px: every image is upscaled 7x, which costs compute and adds no detail "
+                + "(ingest with a larger --stored-size, set data.img_size: 32 or choose a preset for 32 px)",
+                upscaled.line());
+        assertTrue(upscaled.warning());
+        assertNull(TrainingConfig.imageSizeNote("job.yaml", ModelChoice.of("vit_nano_patch4_32"), "ds", 32));
+        assertNull(TrainingConfig.imageSizeNote("job.yaml", new ModelChoice("vit_nano_patch4_32", "preset", "preset",
+                16), "ds", 16), "data.img_size as stored: the tests");
+        TrainingConfig.SizeNote resized = TrainingConfig.imageSizeNote("job.yaml", ModelChoice.of(
+                "vit_nano_patch4_32"), "ds", 128);
+        assertEquals("image size: dataset ds stores 128-px images; model.preset = vit_nano_patch4_32 takes 32-px "
+                + "images (data.img_size sets another): images are resized to 32 px", resized.line());
+        assertFalse(resized.warning());
+    }
+
+    @Test
+    void anImageSizeThatIsNotAMultipleOfThePatchSizeIsNamed() {
+        dev.sparkvit.config.ConfigSection root = dev.sparkvit.config.YamlConfig.parse("job.yaml",
+                new java.io.StringReader("data:\n  img_size: 30\n")).root();
+        ConfigException e = assertThrows(ConfigException.class, () -> ModelChoice.read(root.section("model"),
+                root.section("data"), "job.yaml"));
+        assertTrue(e.getMessage().contains("data.img_size = 30") && e.getMessage().contains("patch size 4"),
+                e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf('\n'));
     }
 
     @Test
