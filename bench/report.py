@@ -252,7 +252,7 @@ def section_digits(ms, out):
     ours = {m["name"]: m for m in rows if m["source"] == "sparkvit"}
     ref = {m["name"]: m for m in rows if m["source"] == "reference" and m["impl"] != "scikit-learn"}
     baselines = [m for m in rows if m["impl"] == "scikit-learn"]
-    out.append("## 7. Real data: scikit-learn's digits, the whole pipeline with the shipped configs\n")
+    out.append("### 7. Real data: scikit-learn's digits, the whole pipeline with the shipped configs\n")
     recipe = next((m["params"].get("recipe") for m in ours.values() if m["params"].get("recipe")), None)
     some = next(iter(ours.values()), None)
     if some:

@@ -158,15 +158,14 @@ public final class SafeTensors {
                 List<String> order = new ArrayList<>(tensors.keySet());
                 List<String> byName = new ArrayList<>(order);
                 byName.sort(Comparator.naturalOrder());
-                String reorder = "the checksum covers the data in its written order, not the values: a file re-saved "
-                        + "by another writer that reorders tensors fails it too (Python's safetensors.save_file sorts "
-                        + "them by name); re-save without the " + DATA_SHA256 + " metadata key (docs/FINETUNING.md, "
-                        + "\"Weights from elsewhere\")";
+                String reorder = "the checksum covers the bytes in their written order; re-save without the "
+                        + DATA_SHA256 + " metadata key (docs/FINETUNING.md)";
                 throw invalid(file, "the SHA-256 of its data, " + actual + ", is not the " + shown(recorded)
                         + " its header records: " + (order.size() > 1 && order.equals(byName)
                         ? "its tensors are in name order, as Python's safetensors.save_file writes them, so it was "
-                                + "most likely re-saved with its metadata kept, values unchanged; " + reorder
-                        : "the data was changed after it was written, or " + reorder));
+                                + "most likely re-saved with its metadata kept, values unchanged: " + reorder
+                        : "the data was changed after it was written (or re-saved by a writer that reorders "
+                                + "tensors: " + reorder + ")"));
             }
             return new Contents(tensors, metadata);
         }

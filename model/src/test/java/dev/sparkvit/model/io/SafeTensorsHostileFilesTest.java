@@ -153,7 +153,7 @@ class SafeTensorsHostileFilesTest {
         for (float v : new float[] {3, 4, 5, 1, 2}) {
             data.putFloat(v);
         }
-        String message = rejected(file(header, data.array()), "the checksum covers the data in its written order");
+        String message = rejected(file(header, data.array()), "the checksum covers the bytes in their written order");
         assertTrue(message.contains("name order") && message.contains("save_file")
                 && message.contains("re-save without the " + SafeTensors.DATA_SHA256), message);
     }
