@@ -50,8 +50,8 @@ public record FinetuneRecipe(Scale scale, int batchSize, double learningRate, do
     public static FinetuneRecipe forTrainImages(long trainImages) {
         return switch (Scale.of(trainImages)) {
             case SMALL -> new FinetuneRecipe(Scale.SMALL, 16, 5e-4, 0.10, 0.05, 0.1, "light", false, false);
-            case MEDIUM -> new FinetuneRecipe(Scale.MEDIUM, 32, 1e-4 * 5, 0.05, 0.01, 0.2, "moderate", true, true);
-            case LARGE -> new FinetuneRecipe(Scale.LARGE, 64, 3e-4 * 5, 0.03, 0.001, 0.1, "moderate", true, true);
+            case MEDIUM -> new FinetuneRecipe(Scale.MEDIUM, 32, 1e-4, 0.05, 0.01, 0.2, "moderate", true, true);
+            case LARGE -> new FinetuneRecipe(Scale.LARGE, 64, 3e-4, 0.03, 0.001, 0.1, "moderate", true, true);
         };
     }
 

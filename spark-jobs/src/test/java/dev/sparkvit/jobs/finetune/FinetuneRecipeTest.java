@@ -34,6 +34,9 @@ class FinetuneRecipeTest {
         FinetuneRecipe large = FinetuneRecipe.forTrainImages(1_281_167);
         assertEquals(16, small.batchSize());
         assertEquals(64, large.batchSize());
+        // the guide's learning rates for medium and large datasets
+        assertEquals(1e-4, FinetuneRecipe.forTrainImages(20_000).learningRate());
+        assertEquals(3e-4, large.learningRate());
         assertFalse(small.mixup() || small.cutmix(), "no mixing on small datasets");
         assertTrue(large.mixup() && large.cutmix());
         assertEquals("light", small.severity());
