@@ -297,6 +297,19 @@ def param_groups(model, weight_decay, lr_scale=None):
     return list(groups.values())
 
 
+def optimiser_step(model, opt, ema, loss, lr, clip):
+    """One step of both loops: each group at lr x its lr_scale (1 in pretraining, layer-wise decay in fine-tuning),
+    backward, global-norm clipping when clip > 0, AdamW, then the EMA."""
+    for g in opt.param_groups:
+        g["lr"] = lr * g["lr_scale"]
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    ema.update(model)
+
+
 def lr_at(it, total, warmup, peak):
     """Linear warmup ((it + 1) / warmup x peak), then cosine to 0 by the last iteration."""
     if it < warmup:
@@ -428,16 +441,8 @@ def pretrain(data, mean, std, recipe, seed, log=print):
             xb = train_x[perm[b * recipe.batch_size:(b + 1) * recipe.batch_size]]
             v = torch.cat([simclr_view(xb, gen, norm, recipe.crop_min, recipe.jitter, recipe.flip, 0.2, recipe.blur)
                            for _ in range(2)])
-            lr = lr_at(it, total, warmup, recipe.lr)
-            for g in opt.param_groups:
-                g["lr"] = lr
             loss = nt_xent(model(v), recipe.temperature)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if recipe.clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
-            opt.step()
-            ema.update(model)
+            optimiser_step(model, opt, ema, loss, lr_at(it, total, warmup, recipe.lr), recipe.clip)
             losses.append(loss.item())
             it += 1
         rec["loss"].append(float(np.mean(losses)))
@@ -550,16 +555,8 @@ def finetune(data, mean, std, recipe, seed, encoder_state=None, pool="token", la
             xb = finetune_view(train_x[idx], gen, norm, recipe.severity, recipe.flip)
             yb = F.one_hot(torch.from_numpy(train_y[idx.numpy()]), classes).float()
             xb, yb = mix_batch(xb, yb, gen, recipe.mixup, recipe.cutmix)
-            lr = lr_at(it, total, warmup, recipe.lr)
-            for g in opt.param_groups:
-                g["lr"] = lr * g["lr_scale"]
             loss = classification_loss(model(xb), yb, recipe)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if recipe.clip > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), recipe.clip)
-            opt.step()
-            ema.update(model)
+            optimiser_step(model, opt, ema, loss, lr_at(it, total, warmup, recipe.lr), recipe.clip)
             losses.append(loss.item())
             it += 1
         rec["loss"].append(float(np.mean(losses)))
