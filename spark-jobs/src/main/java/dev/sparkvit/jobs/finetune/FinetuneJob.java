@@ -124,9 +124,10 @@ public final class FinetuneJob {
         // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors,
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored
-        VitConfig config = (settings.fromScratch() ? settings.model().config()
-                : settings.model().matching(ProbeEncoder.load(settings.sslCheckpoint(), settings.preset())
-                        .config(), settings.sslCheckpoint().toString(), settings.source()))
+        VisionTransformer ssl = settings.fromScratch() ? null
+                : ProbeEncoder.load(settings.sslCheckpoint(), settings.preset()); // read once: config and weights
+        VitConfig config = (ssl == null ? settings.model().config()
+                : settings.model().matching(ssl.config(), settings.sslCheckpoint().toString(), settings.source()))
                 .withDropPathRate(settings.dropPathRate());
         int size = config.imgSize();
         if (!settings.fromScratch() && settings.model().imgSize() != null && settings.model().imgSize() != size) {
@@ -206,7 +207,7 @@ public final class FinetuneJob {
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
         String start = "from scratch";
         if (!settings.fromScratch()) {
-            loadEncoder(vit, settings.sslCheckpoint(), settings.preset(), size);
+            copyEncoder(vit, ssl);
             start = "from " + settings.sslCheckpoint();
         }
         if (checkpoint == null && settings.headInit().equals("linear_probe")) {
@@ -405,7 +406,11 @@ public final class FinetuneJob {
 
     /** The pretrained encoder's weights into the classifier's encoder (the head keeps its fresh init). */
     static void loadEncoder(VisionTransformer vit, Path source, String preset, int size) {
-        VisionTransformer encoder = ProbeEncoder.load(source, preset, size);
+        copyEncoder(vit, ProbeEncoder.load(source, preset, size));
+    }
+
+    /** {@code encoder}'s weights into the classifier's encoder. */
+    private static void copyEncoder(VisionTransformer vit, VisionTransformer encoder) {
         Map<String, Tensor<Float>> target = vit.namedParameters();
         encoder.namedParameters().forEach((name, tensor) -> target.get(name).copy(tensor));
     }
