@@ -48,7 +48,8 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.config.YamlConfig yaml = options.load(all);
         FinetuneSettings settings = FinetuneConfig.read(yaml);
         if (settings.sslCheckpoint() != null) {
-            dev.sparkvit.jobs.probe.ProbeEncoder.check(settings.sslCheckpoint()); // a damaged file, named now
+            dev.sparkvit.jobs.probe.ProbeEncoder.check(dev.sparkvit.storage.LocalCopies.of( // a damaged file, named now
+                    "model.ssl_pretrained_path", settings.sslCheckpoint()));
         }
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit finetune");
@@ -57,10 +58,11 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""
                             : String.format(", EMA %.3f", r.ema().accuracy()));
-            System.out.println("  weights: " + r.liveWeights() + (r.emaWeights() == null ? ""
-                    : " and " + r.emaWeights()));
-            System.out.println("  curves:  " + r.curves());
-            System.out.println("  tensorboard: " + settings.outputDir().resolve("tensorboard"));
+            String out = settings.outputDir();
+            System.out.println("  weights: " + SparkCommand.inRun(out, r.liveWeights()) + (r.emaWeights() == null
+                    ? "" : " and " + SparkCommand.inRun(out, r.emaWeights())));
+            System.out.println("  curves:  " + SparkCommand.inRun(out, r.curves()));
+            System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(out, "tensorboard"));
             System.out.println("  next: sparkvit evaluate --run " + settings.outputDir());
             return ExitCodes.OK;
         } finally {

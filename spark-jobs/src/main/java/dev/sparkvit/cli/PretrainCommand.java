@@ -35,9 +35,10 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
                     losses.length, losses[0], losses[losses.length - 1], r.negativesPerAnchor());
             System.out.println("  pretrained (EMA) " + r.pretrainedProbe());
             System.out.println("  random encoder   " + r.randomProbe());
-            System.out.println("  weights: " + r.weights());
-            System.out.println("  curves:  " + r.curves());
-            System.out.println("  tensorboard: " + settings.outputDir().resolve("tensorboard"));
+            System.out.println("  weights: " + SparkCommand.inRun(settings.outputDir(), r.weights()));
+            System.out.println("  curves:  " + SparkCommand.inRun(settings.outputDir(), r.curves()));
+            System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(settings.outputDir(),
+                    "tensorboard"));
             return ExitCodes.OK;
         } finally {
             spark.stop();

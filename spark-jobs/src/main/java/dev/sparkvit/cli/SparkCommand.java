@@ -25,6 +25,14 @@ abstract class SparkCommand {
         }
     }
 
+    /**
+     * How to name a file a job wrote into the run folder {@code output} (a local path or a Hadoop URI): its place
+     * there, not the working copy of a remote folder (dev.sparkvit.storage.RunFolder).
+     */
+    static String inRun(String output, java.nio.file.Path file) {
+        return file == null ? null : dev.sparkvit.storage.Locations.resolve(output, file.getFileName().toString());
+    }
+
     SparkSession startSpark(String appName) {
         // Chooses and logs this JVM's GEMM backend before Spark starts, so a bad sparkvit.blas / SPARKVIT_BLAS fails
         // at once; each executor JVM chooses its own from its own settings (docs/ENGINE.md, "BLAS backend"). The

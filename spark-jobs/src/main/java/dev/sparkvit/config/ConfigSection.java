@@ -222,6 +222,51 @@ public final class ConfigSection {
         }
     }
 
+    /**
+     * A path that may name another file system: a local path (checked as {@link #path}) or a Hadoop URI such as
+     * {@code hdfs://nn:8020/ds} or {@code s3a://bucket/ds}, returned exactly as written (see
+     * {@link dev.sparkvit.storage.Locations}).
+     */
+    public String location(String key, String fallback) {
+        note(key, "path", fallback, "local, hdfs://, s3a://");
+        String text = read(key, fallback);
+        if (text.isBlank()) {
+            throw error(key, values.get(key), "a non-empty path");
+        }
+        return checkedLocation(key, text);
+    }
+
+    /** A {@link #location}, or null when the key is absent or null (an optional input). */
+    public String optionalLocation(String key) {
+        note(key, "path", "null", "or null; local, hdfs://, s3a://");
+        known.add(key);
+        if (!has(key)) {
+            return null;
+        }
+        String text = read(key, null);
+        if (text.isBlank()) {
+            throw error(key, values.get(key), "a non-empty path");
+        }
+        return checkedLocation(key, text);
+    }
+
+    private String checkedLocation(String key, String text) {
+        if (dev.sparkvit.storage.Locations.isRemote(text)) {
+            try {
+                new org.apache.hadoop.fs.Path(text);
+            } catch (IllegalArgumentException e) {
+                throw error(key, values.get(key), "a valid URI (" + e.getMessage() + ")");
+            }
+            return text;
+        }
+        try {
+            dev.sparkvit.storage.Locations.local(text);
+        } catch (IllegalArgumentException e) {
+            throw error(key, values.get(key), "a valid path (" + e.getMessage() + ")");
+        }
+        return text;
+    }
+
     /** A path, or null when the key is absent or null (an optional input). */
     public Path optionalPath(String key) {
         note(key, "path", "null", "or null");

@@ -34,8 +34,9 @@ public final class FinetuneConfig {
         double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
         ConfigSection model = root.section("model");
         ModelChoice modelChoice = ModelChoice.read(model, data, yaml.file().toString());
-        Path ssl = model.optionalPath("ssl_pretrained_path");
-        if (ssl != null && !Files.exists(ssl)) {
+        String ssl = model.optionalLocation("ssl_pretrained_path");
+        if (ssl != null && dev.sparkvit.storage.Locations.local(ssl) != null
+                && !Files.exists(dev.sparkvit.storage.Locations.local(ssl))) {
             throw new ConfigException(yaml.file() + ": " + model.describe("ssl_pretrained_path")
                     + " does not exist: give the pretraining's weights file, a checkpoint or its checkpoints "
                     + "folder, or null to train from scratch");
@@ -123,8 +124,8 @@ public final class FinetuneConfig {
                     + (accumulation > 1 ? " / " + training.describe("gradient_accumulation_steps") + " = "
                     + batchSize / accumulation : ""), replicas);
         }
-        return new FinetuneSettings(dataset, labelFraction, Path.of(output).toAbsolutePath(), modelChoice,
-                ssl == null ? null : ssl.toAbsolutePath(), dropPath, headInit, epochs, batchSize, accumulation, lr,
+        return new FinetuneSettings(dataset, labelFraction, output, modelChoice,
+                ssl == null ? null : dev.sparkvit.storage.Locations.absolute(ssl), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
                 tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null);
     }

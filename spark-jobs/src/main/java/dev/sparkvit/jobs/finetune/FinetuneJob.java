@@ -3,6 +3,8 @@ package dev.sparkvit.jobs.finetune;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.storage.LocalCopies;
+import dev.sparkvit.storage.RunFolder;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
@@ -99,19 +101,31 @@ public final class FinetuneJob {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         settings = settings.resolvedFor(manifest, DistributedTraining.replicaCount());
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
-        CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
+        // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
+        RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
+        CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
-        return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
-                start -> attempt(spark, store, start), this::abandonAttempt);
+        FinetuneResult result;
+        try {
+            result = TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
+                    start -> attempt(spark, folder, store, start), this::abandonAttempt);
+        } catch (RuntimeException | Error e) {
+            folder.publishAfter(e); // what the failed run wrote (events, checkpoints) is not lost with the driver
+            throw e;
+        }
+        folder.publish();
+        return result;
     }
 
     /**
      * One attempt: the whole run, or its continuation from the newest valid checkpoint (after --resume or a restart).
      * Every segment is checked against the attempt's executors before anything of it is written.
      */
-    private FinetuneResult attempt(SparkSession spark, CheckpointStore store, TrainingRestarts.Start attempt) {
-        Path output = settings.outputDir();
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), output, settings.source(),
+    private FinetuneResult attempt(SparkSession spark, RunFolder folder, CheckpointStore store,
+            TrainingRestarts.Start attempt) {
+        Path output = folder.local();
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
+                settings.source(),
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
@@ -125,7 +139,8 @@ public final class FinetuneJob {
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored
         VisionTransformer ssl = settings.fromScratch() ? null
-                : ProbeEncoder.load(settings.sslCheckpoint(), settings.preset()); // read once: config and weights
+                : ProbeEncoder.load(LocalCopies.of("model.ssl_pretrained_path", settings.sslCheckpoint()),
+                        settings.preset()); // read once: config and weights
         VitConfig config = (ssl == null ? settings.model().config()
                 : settings.model().matching(ssl.config(), settings.sslCheckpoint().toString(), settings.source()))
                 .withDropPathRate(settings.dropPathRate());
@@ -304,7 +319,8 @@ public final class FinetuneJob {
                 // the optimiser state was just gathered from the executors: it is the trained one only if none died
                 attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
                 Path written = store.write(snapshot);
-                LOG.info("stage finetune: checkpoint {}", written);
+                folder.publish();
+                LOG.info("stage finetune: checkpoint {}", folder.describe(written));
             }
             done = next;
         }

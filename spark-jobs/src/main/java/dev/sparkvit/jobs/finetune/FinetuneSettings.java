@@ -19,7 +19,8 @@ import java.util.Set;
  * @param dataset ingested, labelled dataset folder
  * @param labelFraction share of the train split whose labels are used (a fixed subset chosen by image id): the
  *     semi-supervised setting of SimCLR's evaluation; 1 = all
- * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history
+ * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history: an absolute local path or
+ *     a Hadoop URI
  * @param model model preset and architecture choices
  * @param sslCheckpoint pretrained encoder (weights file, checkpoint or checkpoints folder), or null to train from
  *     scratch (the baseline)
@@ -52,8 +53,8 @@ import java.util.Set;
  *     hold the small recipe's values
  * @param recipe the recipe the auto keys were resolved with, or null before {@link #resolved}
  */
-public record FinetuneSettings(String dataset, double labelFraction, Path outputDir, ModelChoice model,
-        Path sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
+public record FinetuneSettings(String dataset, double labelFraction, String outputDir, ModelChoice model,
+        String sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
         NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,

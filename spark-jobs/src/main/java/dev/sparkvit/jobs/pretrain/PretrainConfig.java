@@ -66,7 +66,7 @@ public final class PretrainConfig {
                     + " must be less than training.epochs = " + epochs);
         }
         TrainingConfig.requireDivisible(yaml, root, batchSize, training.describe("batch_size"), replicas);
-        return new PretrainSettings(dataset, java.nio.file.Path.of(output).toAbsolutePath(), modelChoice, epochs,
+        return new PretrainSettings(dataset, output, modelChoice, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
                 projectionDim, projectionBatchNorm, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery,
                 seed, yaml.file());

@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.pretrain;
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import dev.sparkvit.checkpoint.CheckpointStore;
+import dev.sparkvit.storage.RunFolder;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
@@ -92,10 +93,20 @@ public final class PretrainJob {
     }
 
     public PretrainResult execute(SparkSession spark) {
-        CheckpointStore store = new CheckpointStore(settings.outputDir().resolve("checkpoints"),
+        // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
+        RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
+        CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
-        return TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
-                start -> attempt(spark, store, start), this::abandonAttempt);
+        PretrainResult result;
+        try {
+            result = TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
+                    start -> attempt(spark, folder, store, start), this::abandonAttempt);
+        } catch (RuntimeException | Error e) {
+            folder.publishAfter(e); // what the failed run wrote (events, checkpoints) is not lost with the driver
+            throw e;
+        }
+        folder.publish();
+        return result;
     }
 
     /**
@@ -103,9 +114,11 @@ public final class PretrainJob {
      * A restart must never write a checkpoint from state that lived on a lost executor, so every segment is checked
      * against the attempt's executors before anything of it is written.
      */
-    private PretrainResult attempt(SparkSession spark, CheckpointStore store, TrainingRestarts.Start attempt) {
-        Path output = settings.outputDir();
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), output, settings.source(),
+    private PretrainResult attempt(SparkSession spark, RunFolder folder, CheckpointStore store,
+            TrainingRestarts.Start attempt) {
+        Path output = folder.local();
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
+                settings.source(),
                 settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
@@ -253,7 +266,8 @@ public final class PretrainJob {
                 // the optimiser state was just gathered from the executors: it is the trained one only if none died
                 attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
                 Path written = store.write(snapshot);
-                LOG.info("stage pretrain: checkpoint {}", written);
+                folder.publish();
+                LOG.info("stage pretrain: checkpoint {}", folder.describe(written));
             }
             done = next;
         }

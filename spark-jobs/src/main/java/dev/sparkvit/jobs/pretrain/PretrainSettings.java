@@ -15,7 +15,7 @@ import java.util.Objects;
  * A SimCLR pretraining run (the training guide's phase 1), validated; read from YAML by {@link PretrainConfig}.
  *
  * @param dataset ingested dataset folder
- * @param outputDir checkpoints, TensorBoard events, curves and weights
+ * @param outputDir checkpoints, TensorBoard events, curves and weights: an absolute local path or a Hadoop URI
  * @param model model preset and architecture choices
  * @param epochs passes over the train split
  * @param batchSize images per global batch (each gives two views), a multiple of the replica count
@@ -41,7 +41,7 @@ import java.util.Objects;
  * @param seed the one seed of weights, views and order
  * @param source where the settings came from, for messages
  */
-public record PretrainSettings(String dataset, Path outputDir, ModelChoice model, int epochs, int batchSize,
+public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
         double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim,
         boolean projectionBatchNorm, FreezeOut freezeOut,

@@ -119,7 +119,8 @@ public final class RetrainJob {
         }
 
         Path warmStart = settings.warmStart().equals("production") && production.isPresent()
-                ? modelFile(registry.versionDir(production.get())) : base.sslCheckpoint();
+                ? modelFile(registry.versionDir(production.get())) : base.sslCheckpoint() == null ? null
+                : dev.sparkvit.storage.LocalCopies.of("model.ssl_pretrained_path", base.sslCheckpoint());
         Path runDir = settings.workDir().resolve("candidate-" + key.substring(0, 16));
         FinetuneSettings finetune = finetuneSettings(warmStart, runDir);
         boolean trained = Files.isRegularFile(runDir.resolve("finetuned.safetensors"));

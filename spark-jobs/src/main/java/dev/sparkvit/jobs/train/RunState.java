@@ -38,7 +38,7 @@ public final class RunState {
      * the settings it started with. A corrupt newest checkpoint stops the resume ({@code FAIL}, naming the file), or
      * is renamed {@code corrupt-iter-N} and skipped with a warning line through {@code warn} ({@code PREVIOUS}).
      */
-    public static TrainingCheckpoint startingPoint(CheckpointStore store, boolean resume, Path output,
+    public static TrainingCheckpoint startingPoint(CheckpointStore store, boolean resume, String output,
             String source, Map<String, String> fingerprint, CheckpointStore.OnCorrupt onCorrupt,
             Consumer<String> warn) {
         if (!resume) {
@@ -51,14 +51,14 @@ public final class RunState {
         TrainingCheckpoint checkpoint;
         try {
             checkpoint = store.latest(onCorrupt, warn).orElseThrow(() -> new ConfigException(
-                    "--resume: no checkpoint in " + store.dir() + " to resume from"));
+                    "--resume: no checkpoint in " + output + "/checkpoints to resume from"));
         } catch (CorruptCheckpointException e) {
             throw new CorruptCheckpointException(e.getMessage() + (onCorrupt == CheckpointStore.OnCorrupt.FAIL
                     ? "; --resume stops here: set training.checkpoint.on_corrupt: previous (" + source + " or --set) "
                     + "to resume from the newest valid checkpoint (the corrupt one is kept, renamed corrupt-iter-N), "
-                    + "or move that folder out of " + store.dir()
+                    + "or move that folder out of " + output + "/checkpoints"
                     : "; start again without --resume into another output_dir, or restore a checkpoint into "
-                    + store.dir()));
+                    + output + "/checkpoints"));
         }
         requireSameRun(source, fingerprint, checkpoint.run());
         return checkpoint;

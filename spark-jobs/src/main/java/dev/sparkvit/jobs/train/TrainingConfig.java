@@ -16,10 +16,14 @@ public final class TrainingConfig {
     private TrainingConfig() {
     }
 
-    /** {@code data.dataset}: required; a local path must be an existing folder (remote ones are checked by Spark). */
+    /**
+     * {@code data.dataset}: required; a local path must be an existing folder; a remote one ({@code hdfs://},
+     * {@code s3a://}) is kept as written and checked when Spark reads it.
+     */
     public static String dataset(YamlConfig yaml, ConfigSection data) {
-        String dataset = data.path("dataset", null).toString();
-        if (!dataset.contains("://") && !Files.isDirectory(Path.of(dataset))) {
+        String dataset = data.location("dataset", null);
+        Path local = dev.sparkvit.storage.Locations.local(dataset);
+        if (local != null && !Files.isDirectory(local)) {
             throw new ConfigException(yaml.file() + ": " + data.describe("dataset")
                     + " is not a folder: run sparkvit ingest first, or fix the path");
         }
@@ -105,14 +109,18 @@ public final class TrainingConfig {
     public record SizeNote(String line, boolean warning) {
     }
 
-    /** {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark). */
+    /**
+     * {@code output_dir}: a local path must be a folder that can be created or written (checked before Spark), made
+     * absolute; a remote one ({@code hdfs://}, {@code s3a://}) is kept as written (see
+     * {@link dev.sparkvit.storage.RunFolder}).
+     */
     public static String outputDir(YamlConfig yaml, ConfigSection root, String fallback) {
-        String output = root.path("output_dir", fallback).toString();
+        String output = root.location("output_dir", fallback);
         String problem = dev.sparkvit.config.PathChecks.folderProblem(output);
         if (problem != null) {
             throw new ConfigException(yaml.file() + ": " + root.describe("output_dir") + " " + problem);
         }
-        return output;
+        return dev.sparkvit.storage.Locations.absolute(output);
     }
 
     /**

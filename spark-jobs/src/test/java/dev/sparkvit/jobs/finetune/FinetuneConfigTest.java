@@ -83,7 +83,7 @@ class FinetuneConfigTest {
         assertEquals(3, s.keepCheckpoints());
         assertEquals("light", s.severity());
         assertEquals(List.of("identity", "flip", "crops"), s.tta());
-        assertEquals(Path.of("out", "finetune").toAbsolutePath(), s.outputDir());
+        assertEquals(Path.of("out", "finetune").toAbsolutePath().toString(), s.outputDir());
         assertEquals(SHIPPED.toString(), s.source());
     }
 
@@ -107,7 +107,7 @@ class FinetuneConfigTest {
         FinetuneSettings s = read("data:\n  dataset: DS\nmodel:\n  ssl_pretrained_path: " + weights + "\n"
                 + "evaluation:\n  tta_views: [FLIP]\n", "training.batch_size=12",
                 "training.gradient_accumulation_steps=3", "training.use_cutmix=false");
-        assertEquals(weights.toAbsolutePath(), s.sslCheckpoint());
+        assertEquals(weights.toAbsolutePath().toString(), s.sslCheckpoint());
         assertFalse(s.fromScratch());
         assertEquals(4, s.microBatch());
         // use_mixup stays auto (on for a large dataset), use_cutmix is set

@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.pretrain;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,6 +57,11 @@ class PretrainJobTest {
      * are trained, saved and moved), a checkpoint every 4 iterations and a probe after epoch 2.
      */
     static PretrainSettings settings(Path out, String... more) {
+        return settings(out.toString(), more);
+    }
+
+    /** {@link #settings(Path, String...)} with output_dir a local path or a Hadoop URI. */
+    static PretrainSettings settings(String out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
                 "training.epochs=3", "training.batch_size=16", "training.learning_rate=0.002",
                 "training.warmup_epochs=1", "training.weight_decay=0.05", "training.clip_grad_norm=1.0",
@@ -163,6 +169,41 @@ class PretrainJobTest {
                 + java.util.Arrays.toString(whole.iterationLosses()) + " vs "
                 + java.util.Arrays.toString(resumed.iterationLosses()) + "\n" + listing);
         assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
+    }
+
+    /**
+     * output_dir on another Hadoop file system (issue 19: hdfs:// and s3a:// were refused): the interrupted run's
+     * checkpoint and events are published there, a new driver resumes from what it pulls back (the checkpoint's
+     * checksum verified; that a resume ends bit-identical is the test above), and the finished run's weights, curves
+     * and events land there.
+     */
+    @Test
+    void aRemoteOutputFolderIsPublishedAndResumedFrom(@TempDir Path tmp) throws Exception {
+        SharedSpark.session().sparkContext().hadoopConfiguration().set("fs.loopback.impl",
+                dev.sparkvit.storage.LoopbackFileSystem.class.getName());
+        String remote = "loopback://" + tmp.resolve("remote");
+        Path remoteDir = tmp.resolve("remote");
+        assertNull(run(settings(remote), false, 4).weights());
+        assertTrue(Files.isRegularFile(remoteDir.resolve("checkpoints/iter-000000004/checkpoint.safetensors")),
+                "the checkpoint is published when written");
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PretrainResult resumed = new PretrainJob(settings(remote), true, new PrintStream(console, true))
+                .execute(SharedSpark.session());
+        assertTrue(console.toString().contains("resuming from iteration 4"), console.toString());
+        assertFalse(resumed.weights().startsWith(remoteDir), "jobs write a working copy");
+        Map<String, NamedTensor> expected = SafeTensors.read(resumed.weights()).tensors();
+        Map<String, NamedTensor> published = SafeTensors.read(remoteDir.resolve("pretrained-ema.safetensors"))
+                .tensors();
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).values(), published.get(name).values(), name + " differs");
+        }
+        assertTrue(Files.isRegularFile(remoteDir.resolve("pretrain-curves.png")));
+        try (var files = Files.walk(remoteDir.resolve("tensorboard"))) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().contains("tfevents")));
+        }
+        ConfigException fresh = assertThrows(ConfigException.class, () -> run(settings(remote), false, 0));
+        assertTrue(fresh.getMessage().contains("output_dir " + remote + " already holds checkpoints"),
+                fresh.getMessage());
     }
 
     @Test

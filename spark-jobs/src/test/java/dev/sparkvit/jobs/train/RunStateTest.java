@@ -39,7 +39,7 @@ class RunStateTest {
     void failNamesTheFileAndSaysHowToResumeFromThePreviousCheckpoint(@TempDir Path dir) throws Exception {
         CheckpointStore store = storeWithCorruptNewest(dir);
         CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.startingPoint(
-                store, true, dir, "conf/pretrain.yaml", RUN, CheckpointStore.OnCorrupt.FAIL, line -> { }));
+                store, true, dir.toString(), "conf/pretrain.yaml", RUN, CheckpointStore.OnCorrupt.FAIL, line -> { }));
         assertTrue(e.getMessage().contains(dir.resolve("iter-000000008").resolve("checkpoint.safetensors") + " is "
                 + "corrupt") && e.getMessage().contains("training.checkpoint.on_corrupt: previous (conf/pretrain.yaml"),
                 e.getMessage());
@@ -50,14 +50,14 @@ class RunStateTest {
     void previousResumesFromTheNewestValidCheckpointWithAWarningLine(@TempDir Path dir) throws Exception {
         CheckpointStore store = storeWithCorruptNewest(dir);
         List<String> warnings = new ArrayList<>();
-        TrainingCheckpoint start = RunState.startingPoint(store, true, dir, "x.yaml", RUN,
+        TrainingCheckpoint start = RunState.startingPoint(store, true, dir.toString(), "x.yaml", RUN,
                 CheckpointStore.OnCorrupt.PREVIOUS, warnings::add);
         assertEquals(4, start.progress().iterations());
         assertEquals(1, warnings.size());
         assertTrue(warnings.get(0).contains("iter-000000008") && warnings.get(0).contains("corrupt-iter-000000008"),
                 warnings.get(0));
         // a fresh run is still refused: the folder holds a run's checkpoints
-        assertThrows(IllegalArgumentException.class, () -> RunState.startingPoint(store, false, dir, "x.yaml", RUN,
+        assertThrows(IllegalArgumentException.class, () -> RunState.startingPoint(store, false, dir.toString(), "x.yaml", RUN,
                 CheckpointStore.OnCorrupt.PREVIOUS, warnings::add));
     }
 
@@ -67,7 +67,7 @@ class RunStateTest {
         Path only = store.write(checkpoint(8));
         Files.writeString(only.resolve("checkpoint.sha256"), "");
         CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.startingPoint(
-                store, true, dir, "x.yaml", RUN, CheckpointStore.OnCorrupt.PREVIOUS, line -> { }));
+                store, true, dir.toString(), "x.yaml", RUN, CheckpointStore.OnCorrupt.PREVIOUS, line -> { }));
         assertTrue(e.getMessage().contains("start again without --resume"), e.getMessage());
     }
 

@@ -1,0 +1,79 @@
+package dev.sparkvit.storage;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * A path as a user gives it: local ({@code /data/ds}, {@code data/ds}, {@code file:/data/ds}) or a Hadoop URI with
+ * another scheme ({@code hdfs://nn:8020/ds}, {@code s3a://bucket/ds}). Remote ones are kept exactly as written.
+ */
+public final class Locations {
+    private Locations() {
+    }
+
+    /** Whether {@code location} names another file system than the local one (a scheme other than {@code file}). */
+    public static boolean isRemote(String location) {
+        int colon = location.indexOf("://");
+        if (colon <= 0) {
+            return false;
+        }
+        String scheme = location.substring(0, colon);
+        return scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") && !scheme.equalsIgnoreCase("file");
+    }
+
+    /**
+     * The local path {@code location} names, or null when it is remote.
+     *
+     * @throws IllegalArgumentException when it is no valid local path (the message says why)
+     */
+    public static Path local(String location) {
+        if (isRemote(location)) {
+            return null;
+        }
+        try {
+            if (location.regionMatches(true, 0, "file:", 0, 5)) {
+                return Path.of(new URI(location.startsWith("file://") ? location : "file://" + location.substring(5)));
+            }
+            return Path.of(location);
+        } catch (URISyntaxException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code location} made independent of the working directory: a local path absolute and normalised, a remote URI
+     * unchanged.
+     */
+    public static String absolute(String location) {
+        Path local = local(location);
+        return local == null ? location : local.toAbsolutePath().normalize().toString();
+    }
+
+    /** {@code child} (a relative path with '/') inside the folder {@code location}, in the same form. */
+    public static String resolve(String location, String child) {
+        return location.replaceAll("/+$", "") + "/" + child;
+    }
+
+    /**
+     * The Hadoop configuration of the running SparkContext; before (or without) one, what it would be: the defaults
+     * and {@code core-site.xml} / {@code hdfs-site.xml} of the class path (spark-submit puts {@code HADOOP_CONF_DIR}
+     * there) and every {@code spark.hadoop.*} setting spark-submit passed as a system property, as Spark adds them.
+     */
+    public static Configuration hadoop() {
+        scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        if (active.isDefined()) {
+            return active.get().hadoopConfiguration();
+        }
+        Configuration conf = new Configuration();
+        for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (key.startsWith("spark.hadoop.")) {
+                conf.set(key.substring("spark.hadoop.".length()), String.valueOf(e.getValue()));
+            }
+        }
+        return conf;
+    }
+}
