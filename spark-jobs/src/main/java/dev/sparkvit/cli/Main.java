@@ -14,8 +14,14 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
+    /** Runs the command and ends the JVM with its exit code; inside YARN's ApplicationMaster, see {@link DriverExit}. */
     public static void main(String[] args) {
-        System.exit(run(args));
+        NioLocalFileSystem.install(); // before anything makes (and caches) a Hadoop file system
+        CommandLine commandLine = commandLine();
+        DriverExit.LastLine err = new DriverExit.LastLine(commandLine.getErr());
+        commandLine.setErr(new java.io.PrintWriter(err, true));
+        int code = commandLine.execute(args);
+        DriverExit.end(code, System.getProperties(), System::exit, err.last());
     }
 
     /** Runs the command line and returns the exit code (see {@link ExitCodes}). */
