@@ -1,6 +1,8 @@
 package dev.sparkvit.cli;
 
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
+import dev.sparkvit.storage.Locations;
+import dev.sparkvit.storage.RunFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,11 +16,12 @@ import picocli.CommandLine.Option;
         description = "Evaluate a fine-tuning run's live and EMA classifiers on a labelled split, without and with "
                 + "test-time augmentation: metrics.json, confusion-*.png and one self-contained report.html.")
 final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
-    @Option(names = "--run", required = true, description = "output_dir of a finished sparkvit finetune run.")
-    Path run;
+    @Option(names = "--run", required = true, description = "output_dir of a finished sparkvit finetune run (local, "
+            + "hdfs://, s3a://).")
+    String run;
 
     @Option(names = "--baseline", description = "Another run to report beside it (e.g. the from-scratch one).")
-    Path baseline;
+    String baseline;
 
     @Option(names = "--dataset", description = "Dataset folder (default: the one the run trained on).")
     String dataset;
@@ -34,16 +37,27 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
     boolean noTta;
 
     @Option(names = "--output", description = "Folder for the metrics and report (default: RUN/evaluation).")
-    Path output;
+    String output;
+
+    /** What evaluate reads of a run folder: its weights, curves and history, not its checkpoints or events. */
+    private static boolean readByEvaluate(String rel) {
+        return !rel.startsWith("checkpoints") && !rel.startsWith("tensorboard");
+    }
+
+    /** A run folder (remote ones through a working copy of what evaluate reads), checked before Spark starts. */
+    private static RunFolder runFolder(String option, String location) {
+        RunFolder folder = RunFolder.open(location, Locations.hadoop(), EvaluateCommand::readByEvaluate);
+        if (!Files.isDirectory(folder.local())) {
+            throw new IllegalArgumentException(option + " " + location + ": run folder does not exist");
+        }
+        EvaluateJob.models(folder.local()); // its weights files read and checked: a damaged one is named now
+        return folder;
+    }
 
     @Override
     public Integer call() {
-        for (Path dir : baseline == null ? List.of(run) : List.of(run, baseline)) { // before Spark starts
-            if (!Files.isDirectory(dir)) {
-                throw new IllegalArgumentException("run folder " + dir + " does not exist");
-            }
-            EvaluateJob.models(dir); // its weights files read and checked: a damaged one is named now
-        }
+        RunFolder runFolder = runFolder("--run", run);
+        RunFolder baselineFolder = baseline == null ? null : runFolder("--baseline", baseline);
         if (!List.of("train", "val", "test").contains(split)) {
             throw new IllegalArgumentException("--split " + split + ": expected train, val or test");
         }
@@ -51,16 +65,20 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
         if (views != null) {
             new dev.sparkvit.jobs.inference.TtaViews(views); // rejects unknown names now
         }
-        Path out = output != null ? output : run.resolve("evaluation");
+        // the report goes into the run folder (published with it) or into --output (a folder of its own)
+        RunFolder outFolder = output == null ? runFolder : RunFolder.open(output, Locations.hadoop(), rel -> false);
+        Path out = output == null ? runFolder.local().resolve("evaluation") : outFolder.local();
         SparkSession spark = startSpark("sparkvit evaluate");
         try {
-            EvaluateJob.Result r = new EvaluateJob(new EvaluateJob.Settings(run.toAbsolutePath(),
-                    baseline == null ? null : baseline.toAbsolutePath(), dataset, split, views, out), System.out)
+            EvaluateJob.Result r = new EvaluateJob(new EvaluateJob.Settings(runFolder.local(),
+                    baselineFolder == null ? null : baselineFolder.local(), dataset, split, views, out,
+                    runFolder.location(), baselineFolder == null ? null : baselineFolder.location()), System.out)
                     .execute(spark);
+            outFolder.publish();
             System.out.println("sparkvit evaluate: " + r.images() + " images, " + r.variants().size()
                     + " variants");
-            System.out.println("  metrics: " + r.metrics());
-            System.out.println("  report:  " + r.report());
+            System.out.println("  metrics: " + outFolder.describe(r.metrics()));
+            System.out.println("  report:  " + outFolder.describe(r.report()));
             return ExitCodes.OK;
         } finally {
             spark.stop();

@@ -21,8 +21,9 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
     String dataset;
 
     @Option(names = "--weights", required = true,
-            description = "A .safetensors weights file, a checkpoint folder (iter-N) or a checkpoints folder.")
-    Path weights;
+            description = "A .safetensors weights file, a checkpoint folder (iter-N) or a checkpoints folder (local, "
+                    + "hdfs://, s3a://).")
+    String weights;
 
     @Option(names = "--preset", description = "Model preset (default: the one recorded with the weights).")
     String preset;
@@ -32,15 +33,16 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
 
     @Override
     public Integer call() {
-        if (!java.nio.file.Files.exists(weights)) { // before Spark starts
+        Path weightsFile = dev.sparkvit.storage.LocalCopies.of("--weights", weights);
+        if (!java.nio.file.Files.exists(weightsFile)) { // before Spark starts
             throw new IllegalArgumentException("--weights " + weights + " does not exist");
         }
-        ProbeEncoder.check(weights); // a damaged weights file or checkpoint is named before Spark starts
+        ProbeEncoder.check(weightsFile); // a damaged weights file or checkpoint is named before Spark starts
         SparkSession spark = startSpark("sparkvit linear-probe");
         try {
             Manifest manifest = StoredImages.manifest(spark, dataset);
             // the encoder at the size it was trained for; the stored images are resized to it (LinearProbe)
-            VisionTransformer encoder = ProbeEncoder.load(weights, preset);
+            VisionTransformer encoder = ProbeEncoder.load(weightsFile, preset);
             spark.sparkContext().setJobGroup("linear-probe:encoder", "linear probe of " + weights, false);
             LinearProbe.Result result = LinearProbe.run(spark, encoder, dataset,
                     StoredImages.normalization(manifest));

@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
 final class PredictCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--model", required = true,
             description = "Classifier weights written by sparkvit finetune (finetuned-ema.safetensors or "
-                    + "finetuned.safetensors).")
-    Path model;
+                    + "finetuned.safetensors; local, hdfs://, s3a://).")
+    String model;
 
     @Option(names = "--preset", description = "For weights that do not record it (a timm checkpoint): the model "
             + "preset (see model-summary).")
@@ -25,7 +25,7 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
 
     @Option(names = "--classes", description = "For weights that do not record them (a timm checkpoint): a text "
             + "file of class names, one a line, in the head's order.")
-    Path classes;
+    String classes;
 
     @Option(names = "--normalize", description = "Input normalisation, for weights that do not record their dataset: "
             + "imagenet, dataset:PATH (that dataset's mean and std), mean,std or r,g,b,r,g,b (pixels in [0, 1]).")
@@ -50,22 +50,25 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String notAFile = dev.sparkvit.config.PathChecks.notAFile(model);
+        java.nio.file.Path modelFile = dev.sparkvit.storage.LocalCopies.of("--model", model);
+        java.nio.file.Path classesFile = classes == null ? null
+                : dev.sparkvit.storage.LocalCopies.of("--classes", classes);
+        String notAFile = dev.sparkvit.config.PathChecks.notAFile(modelFile);
         if (notAFile != null) { // before Spark starts
             throw new IllegalArgumentException("--model " + model + " " + notAFile);
         }
         new dev.sparkvit.jobs.inference.TtaViews(ttaViews); // rejects unknown view names now
         // read and checked now (a damaged or foreign file is named before Spark starts)
         dev.sparkvit.jobs.inference.ClassifierWeights.Given given =
-                new dev.sparkvit.jobs.inference.ClassifierWeights.Given(preset, classes);
-        int classCount = dev.sparkvit.jobs.inference.ClassifierWeights.load(model, given).classes().size();
+                new dev.sparkvit.jobs.inference.ClassifierWeights.Given(preset, classesFile);
+        int classCount = dev.sparkvit.jobs.inference.ClassifierWeights.load(modelFile, given).classes().size();
         if (normalize != null && !normalize.startsWith("dataset:")) {
             PredictJob.parseNormalize(null, normalize); // a malformed value is named before Spark starts
         }
         int k = topK != null ? topK : Math.min(5, classCount);
         SparkSession spark = startSpark("sparkvit predict");
         try {
-            PredictJob.Result r = new PredictJob(new PredictJob.Settings(model, input, split, output, k, ttaViews,
+            PredictJob.Result r = new PredictJob(new PredictJob.Settings(modelFile, input, split, output, k, ttaViews,
                     given, normalize), System.out).execute(spark);
             System.out.printf("sparkvit predict: %d inputs: %d predicted, %d rejected%n", r.listed(), r.predicted(),
                     r.rejected());

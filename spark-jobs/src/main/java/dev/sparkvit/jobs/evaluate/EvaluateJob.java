@@ -39,8 +39,16 @@ public final class EvaluateJob {
      * @param split the labelled split evaluated ("test" by default)
      * @param tta test-time views, or null for the run's own (the identity alone = no TTA)
      * @param output where the metrics and report go
+ * @param runName how the report names the run (its place, when {@code run} is the working copy of a remote one)
+ * @param baselineName how the report names the baseline, or null
      */
-    public record Settings(Path run, Path baseline, String dataset, String split, List<String> tta, Path output) {
+    public record Settings(Path run, Path baseline, String dataset, String split, List<String> tta, Path output,
+            String runName, String baselineName) {
+        /** Settings whose run and baseline are named by their local paths. */
+        public Settings(Path run, Path baseline, String dataset, String split, List<String> tta, Path output) {
+            this(run, baseline, dataset, split, tta, output, String.valueOf(run),
+                    baseline == null ? null : baseline.toString());
+        }
     }
 
     /** What was written, and the metrics of every variant. */
@@ -80,7 +88,7 @@ public final class EvaluateJob {
                 : dev.sparkvit.jobs.inference.RecordedDataset.of(reference,
                         settings.run().resolve("finetuned.safetensors"));
         if (dataset == null) {
-            throw new ConfigException(settings.run() + " does not record its dataset: give --dataset");
+            throw new ConfigException(settings.runName() + " does not record its dataset: give --dataset");
         }
         Manifest manifest = StoredImages.manifest(spark, dataset);
         for (ClassifierWeights model : concat(main, baseline)) {
@@ -125,8 +133,8 @@ public final class EvaluateJob {
             confusions.put(name, png);
         });
         Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("run", settings.run().toString());
-        extra.put("baseline", settings.baseline() == null ? null : settings.baseline().toString());
+        extra.put("run", settings.runName());
+        extra.put("baseline", settings.baselineName());
         extra.put("dataset", dataset);
         extra.put("split", settings.split());
         extra.put("tta_views", views);
@@ -165,9 +173,10 @@ public final class EvaluateJob {
 
     private void writeReport(Path file, String dataset, long count, List<String> views,
             Map<String, ClassificationMetrics> variants, Map<String, Path> confusions) {
-        HtmlReport html = new HtmlReport("sparkvit evaluation: " + settings.run().getFileName());
-        html.paragraph("Run " + settings.run() + (settings.baseline() == null ? "" : ", baseline "
-                + settings.baseline()) + ". Dataset " + dataset + ", split '" + settings.split() + "', " + count
+        HtmlReport html = new HtmlReport("sparkvit evaluation: " + settings.runName().replaceAll("/+$", "")
+                .replaceAll(".*/", ""));
+        html.paragraph("Run " + settings.runName() + (settings.baseline() == null ? "" : ", baseline "
+                + settings.baselineName()) + ". Dataset " + dataset + ", split '" + settings.split() + "', " + count
                 + " images. Test-time augmentation: " + String.join(", ", views) + " (mean of the views' class "
                 + "probabilities). 'live' is the final weights, 'ema' their exponential moving average.");
         List<List<String>> rows = new ArrayList<>();
