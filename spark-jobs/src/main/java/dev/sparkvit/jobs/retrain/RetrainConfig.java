@@ -21,11 +21,12 @@ public final class RetrainConfig {
 
     public static RetrainSettings read(YamlConfig yaml) {
         ConfigSection root = yaml.root();
-        String input = root.path("input", null).toString();
-        if (!input.contains("://") && !Files.isDirectory(Path.of(input))) {
+        String input = root.location("input", null);
+        Path localInput = dev.sparkvit.storage.Locations.local(input);
+        if (localInput != null && !Files.isDirectory(localInput)) {
             throw new ConfigException(yaml.file() + ": " + root.describe("input") + " is not a folder of images");
         }
-        String dataset = root.path("dataset", null).toString();
+        String dataset = root.location("dataset", null);
         int storedSize = root.integer("stored_size", 32, 8, 4096);
         Path registry = root.path("registry", null).toAbsolutePath();
         Path finetune = root.path("finetune_config", "conf/finetune.yaml");

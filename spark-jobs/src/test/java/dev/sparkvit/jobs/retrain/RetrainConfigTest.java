@@ -52,6 +52,16 @@ class RetrainConfigTest {
         assertEquals(List.of(), s.finetuneOverrides());
     }
 
+    /** Remote input and dataset are kept as written (java.nio made hdfs://nn:8020/in "hdfs:/nn:8020/in"). */
+    @Test
+    void remoteInputAndDatasetAreKeptIntact() {
+        base = base.replace("input: " + tmp.resolve("incoming"), "input: hdfs://nn:8020/incoming")
+                .replace("dataset: " + tmp.resolve("ds"), "dataset: s3a://bucket/ds");
+        RetrainSettings s = read("");
+        assertEquals("hdfs://nn:8020/incoming", s.input());
+        assertEquals("s3a://bucket/ds", s.dataset());
+    }
+
     @Test
     void eachMistakeNamesKeyAndValue() throws IOException {
         rejects("warm_start: latest\n", "warm_start = latest");
