@@ -64,50 +64,59 @@ public final class YamlConfig {
      * {@link ConfigException} naming it.
      */
     public static YamlConfig load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new ConfigException("config file " + file + " does not exist or is not a file");
+        return load(new ConfigFile.Local(file));
+    }
+
+    /** {@link #load(Path)} for a local path or a URI of another Hadoop file system ({@code hdfs://}, {@code s3a://}). */
+    public static YamlConfig load(String location) {
+        return load(ConfigFile.of(location));
+    }
+
+    private static YamlConfig load(ConfigFile file) {
+        if (!file.readable()) {
+            throw new ConfigException("config file " + file.name() + " does not exist or is not a file");
         }
-        return new YamlConfig(file.toString(), layered(file, new ArrayList<>()));
+        return new YamlConfig(file.name(), layered(file, new ArrayList<>()));
     }
 
     /** {@code file}'s tree with its includes merged under it; {@code chain} holds the files including it. */
-    private static Map<String, Value> layered(Path file, List<Path> chain) {
+    private static Map<String, Value> layered(ConfigFile file, List<ConfigFile> chain) {
         Map<String, Value> own;
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            own = compose(file.toString(), reader);
+        try (Reader reader = file.open()) {
+            own = compose(file.name(), reader);
         } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+            throw new ConfigException("cannot read config file " + file.name() + ": " + e.getMessage());
         }
         Value include = own.remove(INCLUDE);
         if (include == null || include.value() == null) {
             return own;
         }
-        String where = file + ":" + include.line() + ": ";
+        String where = file.name() + ":" + include.line() + ": ";
         if (!(include.value() instanceof List<?> items)) {
             throw new ConfigException(where + INCLUDE + " = " + describe(include) + " is invalid: expected a list "
-                    + "of files relative to " + file + ", e.g. [model/vit_nano.yaml]");
+                    + "of files relative to " + file.name() + ", e.g. [model/vit_nano.yaml]");
         }
         chain.add(file);
         Map<String, Value> merged = new LinkedHashMap<>();
         for (Object item : items) {
             Value entry = (Value) item;
             if (!(entry.value() instanceof String name) || name.isBlank()) {
-                throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " = " + describe(include)
-                        + " is invalid: expected a list of files relative to " + file + " (found " + describe(entry)
-                        + ")");
+                throw new ConfigException(file.name() + ":" + entry.line() + ": " + INCLUDE + " = "
+                        + describe(include) + " is invalid: expected a list of files relative to " + file.name()
+                        + " (found " + describe(entry) + ")");
             }
-            Path included = file.resolveSibling(name).normalize();
-            if (!Files.isRegularFile(included) || !Files.isReadable(included)) {
-                throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " " + name + ": " + included
-                        + " does not exist or is not a readable file");
+            ConfigFile included = file.sibling(name);
+            if (!included.readable()) {
+                throw new ConfigException(file.name() + ":" + entry.line() + ": " + INCLUDE + " " + name + ": "
+                        + included.name() + " does not exist or is not a readable file");
             }
-            Path identity = identity(included);
+            String identity = included.identity();
             for (int i = 0; i < chain.size(); i++) {
-                if (identity(chain.get(i)).equals(identity)) {
+                if (chain.get(i).identity().equals(identity)) {
                     List<String> names = new ArrayList<>();
-                    chain.subList(i, chain.size()).forEach(p -> names.add(p.toString()));
-                    names.add(included.toString());
-                    throw new ConfigException(file + ":" + entry.line() + ": " + INCLUDE + " " + name
+                    chain.subList(i, chain.size()).forEach(p -> names.add(p.name()));
+                    names.add(included.name());
+                    throw new ConfigException(file.name() + ":" + entry.line() + ": " + INCLUDE + " " + name
                             + " makes a cycle: " + String.join(" -> ", names));
                 }
             }
@@ -115,15 +124,6 @@ public final class YamlConfig {
         }
         chain.remove(chain.size() - 1);
         return merge(merged, own);
-    }
-
-    /** The path compared to detect include cycles: the real path when it resolves, else the absolute one. */
-    private static Path identity(Path file) {
-        try {
-            return file.toRealPath();
-        } catch (IOException e) {
-            return file.toAbsolutePath().normalize();
-        }
     }
 
     /** {@code over} merged onto a copy of {@code base}: sections key by key, anything else replaced. */

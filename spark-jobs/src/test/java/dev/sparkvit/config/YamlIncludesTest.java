@@ -45,6 +45,29 @@ class YamlIncludesTest {
         }
     }
 
+    /**
+     * A config on another Hadoop file system (a yarn-cluster driver reads {@code --config hdfs://...}): its includes
+     * resolve against its folder there, and messages name it by its URI.
+     */
+    @Test
+    void aRemoteConfigAndItsIncludesAreReadThroughHadoop() throws IOException {
+        write("conf/model/m.yaml", "model:\n  preset: vit_tiny_patch4_32\n");
+        write("conf/pretrain.yaml", "include: [model/m.yaml]\ndata:\n  dataset: hdfs://nn:8020/ds\n"
+                + "training:\n  epochs: 0\n");
+        String remote = "loopback://" + tmp.resolve("conf/pretrain.yaml");
+        String error = assertThrows(ConfigException.class, () -> PretrainConfig.read(YamlConfig.load(remote)))
+                .getMessage();
+        assertMentions(error, remote + ":5", "training.epochs = 0");
+        PretrainSettings s = PretrainConfig.read(YamlConfig.load(remote).with(List.of("training.epochs=20")));
+        assertEquals("vit_tiny_patch4_32", s.preset());
+        assertEquals("hdfs://nn:8020/ds", s.dataset());
+        write("conf/loop.yaml", "include: [loop.yaml]\n");
+        assertMentions(assertThrows(ConfigException.class, () -> YamlConfig.load("loopback://"
+                + tmp.resolve("conf/loop.yaml"))).getMessage(), "makes a cycle");
+        assertMentions(assertThrows(ConfigException.class, () -> YamlConfig.load("loopback://"
+                + tmp.resolve("conf/none.yaml"))).getMessage(), "does not exist");
+    }
+
     @Test
     void includesMergeInOrderUnderTheJobFileSectionBySection() throws IOException {
         write("frag/a.yaml", "training:\n  epochs: 5\n  batch_size: 32\n  freezeout:\n    enabled: true\n"

@@ -6,7 +6,9 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
 /**
  * The local disk under another scheme ({@code loopback:///tmp/x}): a Hadoop file system that is not {@code file:}, so
  * that code taking the remote road (RunFolder's working copy and publishing, LocalCopies' downloads) runs in unit
- * tests through Hadoop's FileSystem API. Real HDFS and S3 are exercised by {@code make cluster-test}.
+ * tests through Hadoop's FileSystem API. Registered for the tests by
+ * {@code META-INF/services/org.apache.hadoop.fs.FileSystem}. Real HDFS and S3 are exercised by
+ * {@code make cluster-test}.
  */
 public class LoopbackFileSystem extends RawLocalFileSystem {
     public static final String SCHEME = "loopback";

@@ -179,8 +179,6 @@ class PretrainJobTest {
      */
     @Test
     void aRemoteOutputFolderIsPublishedAndResumedFrom(@TempDir Path tmp) throws Exception {
-        SharedSpark.session().sparkContext().hadoopConfiguration().set("fs.loopback.impl",
-                dev.sparkvit.storage.LoopbackFileSystem.class.getName());
         String remote = "loopback://" + tmp.resolve("remote");
         Path remoteDir = tmp.resolve("remote");
         assertNull(run(settings(remote), false, 4).weights());
