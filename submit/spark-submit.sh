@@ -281,6 +281,50 @@ if $LIST_JARS; then DRIVER_AT=list; fi
 [[ -f "$LOG4J2" ]] || die "missing logging configuration $LOG4J2 (SPARKVIT_LOG4J2)"
 LOG4J="$(readlink -f "$LOG4J")" LOG4J2="$(readlink -f "$LOG4J2")" # file: URLs must not depend on the driver's cwd
 
+# ---- YARN: one application attempt, loopback test clusters, pre-flight ----
+# A second attempt of a sparkvit driver finds the first attempt's checkpoints in output_dir and refuses to start;
+# lost executors are recovered inside the driver (training.max_restarts). So one attempt, unless the user says so.
+# submit/yarn-preflight.py reads the Hadoop configuration Spark's YARN client would (SPARK_CONF_DIR,
+# HADOOP_CONF_DIR, YARN_CONF_DIR; spark.hadoop.*): a ResourceManager on loopback is a test cluster on this machine,
+# whose containers must reach the driver and each other on 127.0.0.1 too. Outside --dry-run it asks the RM's REST
+# API for its running nodes and maximum allocation and refuses (exit 2, one line) a request that can never be
+# granted: BigDL's minRegisteredResourcesRatio=1.0 would otherwise wait an hour (maxRegisteredResourcesWaitingTime).
+# SPARKVIT_YARN_PREFLIGHT=0 skips that query (the loopback settings still apply).
+YARN_CONF=()
+if [[ "$MASTER" == yarn* ]] && ! $LIST_JARS; then
+  user_attempts=false
+  for ((i = 0; i + 1 < ${#SPARK_ARGS[@]}; i++)); do
+    [[ "${SPARK_ARGS[i]}" != --conf || "${SPARK_ARGS[i + 1]}" != spark.yarn.maxAppAttempts=* ]] || user_attempts=true
+  done
+  properties="$SPARK_HOME/conf/spark-defaults.conf"
+  [[ -z "${SPARK_CONF_DIR:-}" ]] || properties="$SPARK_CONF_DIR/spark-defaults.conf"
+  for ((i = 0; i < ${#SPARK_ARGS[@]}; i++)); do
+    case "${SPARK_ARGS[i]}" in
+      --properties-file) properties="${SPARK_ARGS[i + 1]:-}" ;;
+      --properties-file=*) properties="${SPARK_ARGS[i]#*=}" ;;
+    esac
+  done
+  [[ ! -f "$properties" ]] || ! grep -qE '^[[:space:]]*spark\.yarn\.maxAppAttempts([[:space:]=]|$)' "$properties" || user_attempts=true
+  $user_attempts || YARN_CONF+=(--conf spark.yarn.maxAppAttempts=1)
+  if command -v python3 >/dev/null; then
+    query=(--query)
+    ! $DRY_RUN && [[ "${SPARKVIT_YARN_PREFLIGHT:-1}" != 0 ]] || query=() # 0: skip the RM query (escape hatch)
+    preflight_rc=0
+    yarn_facts="$(python3 "$SPARKVIT_ROOT/submit/yarn-preflight.py" --mode "${DEPLOY_MODE:-client}" \
+      --instances "$INSTANCES" --executor-cores "$EXECUTOR_CORES" --executor-memory "$EXECUTOR_MEMORY" \
+      "${query[@]}" -- "${SPARK_ARGS[@]}")" || preflight_rc=$?
+    ((preflight_rc != 2)) || exit 2 # the request can never be granted; yarn-preflight.py said why
+    ((preflight_rc == 0)) || log "note: the YARN pre-flight failed (exit $preflight_rc); cluster capacity not checked"
+    if grep -qx 'loopback=1' <<<"$yarn_facts"; then
+      export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+      YARN_CONF+=(--conf "spark.yarn.appMasterEnv.SPARK_LOCAL_IP=$SPARK_LOCAL_IP"
+        --conf "spark.executorEnv.SPARK_LOCAL_IP=$SPARK_LOCAL_IP")
+    fi
+  else
+    log "note: no python3: the YARN ResourceManager's capacity and address are not checked"
+  fi
+fi
+
 artifact_of() { # jar file name -> artifact name: everything before the first "-<digit>"
   local base="${1##*/}"
   base="${base%.jar}"
@@ -364,7 +408,7 @@ CMD=("$SPARK_HOME/bin/spark-submit" --master "$MASTER")
 [[ -z "$DEPLOY_MODE" ]] || CMD+=(--deploy-mode "$DEPLOY_MODE")
 CMD+=(--class "$MAIN_CLASS")
 for kv in "${BIGDL_CONF[@]}"; do CMD+=(--conf "$kv"); done
-CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}")
+CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}" "${YARN_CONF[@]}")
 CMD+=(--conf "spark.driver.extraJavaOptions=$DRIVER_JAVA_OPTIONS")
 CMD+=(--conf "spark.executor.extraJavaOptions=$EXECUTOR_JAVA_OPTIONS")
 CMD+=(--jars "$JARS")
