@@ -391,17 +391,21 @@ def main(argv):
                f"{rounded if am_size != am_mem + am_over else ''}), {am_cores} vcore(s)")
     wait = "BigDL would wait up to an hour (spark.scheduler.maxRegisteredResourcesWaitingTime)"
 
-    # each container against the maximum allocation (the RM refuses bigger requests, in every resource)
+    # each container against the maximum allocation: the RM refuses a bigger request in any resource (vcores too,
+    # whatever its calculator), and caps the configured maximum by its largest running node (SchedulerUtils)
+    largest = (max((m for m, _ in total), default=0), max((c for _, c in total), default=0))
+    cap_mb, cap_vc = (min(max_mb, largest[0]), min(max_vc, largest[1])) if running else (max_mb, max_vc)
     for what, size, vc in (("the application master" if not cluster else "the driver", am_mem + am_over, am_cores),
                            ("each executor", ex_req, ex_cores)):
-        if size > max_mb or vc > max_vc:
-            refuse(f"YARN cannot grant {what}: {size} MiB and {vc} vcore(s) requested ({am_desc}; {ex_desc}); "
-                   f"but the maximum container of the ResourceManager at {base} is {max_mb} MiB and {max_vc} "
-                   f"vcore(s) (from {limits_from}). Ask for smaller containers.")
+        if size > cap_mb or vc > cap_vc:
+            refuse(f"YARN cannot grant {what}: {size} MiB and {vc} vcore(s) requested ({am_desc}; {ex_desc}), "
+                   f"but the largest container the ResourceManager at {base} allows is {cap_mb} MiB and {cap_vc} "
+                   f"vcore(s) (maximum allocation {max_mb} MiB and {max_vc} vcores from {limits_from}"
+                   f"{f', largest running node {largest[0]} MiB and {largest[1]} vcores' if running else ''}). "
+                   "Ask for smaller containers.")
     # all of them on the running nodes
     mem_total = sum(m for m, _ in total)
     cores_total = sum(c for _, c in total)
-    largest = max(total, default=(0, 0))
     cluster_desc = (f"the ResourceManager at {base} has {len(running)} running NodeManager(s) with {mem_total} MiB "
                     f"and {cores_total} vcores in all (largest node {largest[0]} MiB, {largest[1]} vcores)")
     if not running:
