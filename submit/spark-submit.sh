@@ -30,12 +30,27 @@
 #   - the application: spark-jobs/target/sparkvit.jar, main class dev.sparkvit.cli.Main, and in --jars every jar
 #     of spark-jobs/target/classpath.txt that the Spark distribution does not ship itself (BigDL, its natives,
 #     the sparkvit model, picocli, ...). scala-library is never shipped: the distribution's jars/ holds 2.12.15
-#     (submit/spark-dist.sh), so it is the only Scala on driver and executors.
+#     (submit/spark-dist.sh), so it is the only Scala on driver and executors;
+#   - YARN: spark.yarn.maxAppAttempts=1 unless given (a second attempt would find the first one's checkpoints and
+#     refuse; lost executors are recovered inside the driver, training.max_restarts); for a ResourceManager on
+#     loopback (a test cluster) SPARK_LOCAL_IP=127.0.0.1 also in spark.yarn.appMasterEnv.* and spark.executorEnv.*.
+#
+# Pre-flight (not with --dry-run): BigDL makes a SparkContext wait up to an hour, silently, for executors the cluster
+# cannot host (minRegisteredResourcesRatio=1.0, maxRegisteredResourcesWaitingTime=3600s), so the request is checked
+# first. Standalone: against the master web UI's alive workers. YARN (submit/yarn-preflight.py): the ResourceManager
+# found as Spark finds it (yarn-site.xml of SPARK_CONF_DIR, HADOOP_CONF_DIR, YARN_CONF_DIR; HA rm-ids), its REST
+# API's running nodes and maximum allocation, containers sized as Spark 3.1 sizes them (memory + overhead, at
+# least 384 MiB or 10%, rounded up to the minimum allocation; the AM: spark.yarn.am.* in client mode, the driver in
+# cluster mode) and packed per node. A request that can never be granted stops with one line naming the numbers;
+# one that fits only when running applications finish gets a note; an RM that does not answer, a note.
 #
 # Environment: SPARK_HOME (default: the distribution of submit/spark-dist.sh), JAVA_HOME (a Java 17; found when
 # unset), SPARKVIT_LOG4J / SPARKVIT_LOG4J2 (driver logging configuration files, default conf/log4j.properties and
-# conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master is on loopback or local).
-# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation.
+# conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master or the YARN ResourceManager is on
+# loopback, or the master is local), SPARKVIT_MASTER_UI (standalone pre-flight), HADOOP_CONF_DIR / YARN_CONF_DIR
+# (read for YARN as spark-submit reads them), SPARKVIT_YARN_PREFLIGHT=0 (skip the YARN capacity query).
+# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a YARN
+# request that can never be granted; 1 for a standalone request that cannot be.
 set -euo pipefail
 PROG=spark-submit.sh
 # shellcheck source=submit/common.sh
