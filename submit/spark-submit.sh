@@ -43,14 +43,18 @@
 # least 384 MiB or 10%, rounded up to the minimum allocation; the AM: spark.yarn.am.* in client mode, the driver in
 # cluster mode) and packed per node. A request that can never be granted stops with one line naming the numbers;
 # one that fits only when running applications finish gets a note; an RM that does not answer, a note.
+# Kubernetes (submit/k8s-preflight.py): when kubectl is on PATH and its context names the master's API server, the
+# namespace's ResourceQuotas against the driver and executor pods (memory + overhead, cpu requests): exit 2 and one
+# line when a hard limit is below their sum, a note when only what is used now stands in the way.
 #
 # Environment: SPARK_HOME (default: the distribution of submit/spark-dist.sh), JAVA_HOME (a Java 17; found when
 # unset), SPARKVIT_LOG4J / SPARKVIT_LOG4J2 (driver logging configuration files, default conf/log4j.properties and
 # conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master or the YARN ResourceManager is on
 # loopback, or the master is local), SPARKVIT_MASTER_UI (standalone pre-flight), HADOOP_CONF_DIR / YARN_CONF_DIR
-# (read for YARN as spark-submit reads them), SPARKVIT_YARN_PREFLIGHT=0 (skip the YARN capacity query).
-# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a YARN
-# request that can never be granted; 1 for a standalone request that cannot be.
+# (read for YARN as spark-submit reads them), SPARKVIT_YARN_PREFLIGHT=0 / SPARKVIT_K8S_PREFLIGHT=0 (skip the YARN
+# capacity query / the Kubernetes quota check).
+# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a YARN or
+# Kubernetes request that can never be granted; 1 for a standalone request that cannot be.
 set -euo pipefail
 PROG=spark-submit.sh
 # shellcheck source=submit/common.sh
@@ -338,6 +342,16 @@ if [[ "$MASTER" == yarn* ]] && ! $LIST_JARS; then
   else
     log "note: no python3: the YARN ResourceManager's capacity and address are not checked"
   fi
+fi
+
+# ---- Kubernetes pre-flight: the namespace's ResourceQuotas, where kubectl reads them (submit/k8s-preflight.py) ----
+if [[ "$MASTER" == k8s://* ]] && ! $DRY_RUN && ! $LIST_JARS && [[ "${SPARKVIT_K8S_PREFLIGHT:-1}" != 0 ]] \
+  && command -v python3 >/dev/null && command -v kubectl >/dev/null; then
+  preflight_rc=0
+  python3 "$SPARKVIT_ROOT/submit/k8s-preflight.py" --master "$MASTER" --instances "$INSTANCES" \
+    --executor-cores "$EXECUTOR_CORES" --executor-memory "$EXECUTOR_MEMORY" -- "${SPARK_ARGS[@]}" || preflight_rc=$?
+  ((preflight_rc != 2)) || exit 2 # a quota the pods can never fit in; k8s-preflight.py said which
+  ((preflight_rc == 0)) || log "note: the Kubernetes pre-flight failed (exit $preflight_rc); quotas not checked"
 fi
 
 artifact_of() { # jar file name -> artifact name: everything before the first "-<digit>"

@@ -81,6 +81,13 @@ def read_properties(path):
     return props
 
 
+def spark_conf_dir():
+    """SPARK_CONF_DIR, else SPARK_HOME/conf, else nothing (never a folder relative to the working directory)."""
+    if os.environ.get("SPARK_CONF_DIR"):
+        return os.environ["SPARK_CONF_DIR"]
+    return os.path.join(os.environ["SPARK_HOME"], "conf") if os.environ.get("SPARK_HOME") else None
+
+
 def spark_properties(spark_args):
     """spark-submit's precedence: properties file (--properties-file, else SPARK_CONF_DIR/spark-defaults.conf),
     then --conf, then the explicit options (--driver-memory, ...), which win."""
@@ -108,8 +115,8 @@ def spark_properties(spark_args):
                 flags[flag_keys[name]] = value
         i += 1
     if props_file is None:
-        conf_dir = os.environ.get("SPARK_CONF_DIR") or os.path.join(os.environ.get("SPARK_HOME", ""), "conf")
-        props_file = os.path.join(conf_dir, "spark-defaults.conf")
+        conf_dir = spark_conf_dir()
+        props_file = os.path.join(conf_dir, "spark-defaults.conf") if conf_dir else ""
     props = read_properties(props_file)
     props.update(confs)
     props.update(flags)
@@ -136,8 +143,7 @@ DEFAULT_PORTS = {"yarn.resourcemanager.address": 8032, "yarn.resourcemanager.web
 def conf_dirs():
     """Where Spark's launcher puts Hadoop configuration on the classpath, in order (the first file found wins):
     SPARK_CONF_DIR, HADOOP_CONF_DIR, YARN_CONF_DIR."""
-    dirs = [os.environ.get("SPARK_CONF_DIR") or os.path.join(os.environ.get("SPARK_HOME", ""), "conf")]
-    dirs += [os.environ.get(v) for v in ("HADOOP_CONF_DIR", "YARN_CONF_DIR")]
+    dirs = [spark_conf_dir()] + [os.environ.get(v) for v in ("HADOOP_CONF_DIR", "YARN_CONF_DIR")]
     return [d for d in dirs if d]
 
 

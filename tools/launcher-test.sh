@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Dry-run tests of submit/spark-submit.sh: for local, the standalone profile, YARN client and cluster mode and
 # Kubernetes, the exact spark-submit command the launcher would run; and the profile errors (exit 2, naming the
-# file, key and value); and that no user string reaches bash arithmetic or a shell (docs/SECURITY.md). No network, no cluster, no Spark download: SPARK_HOME is a stand-in folder whose jars/
+# file, key and value); and that no user string reaches bash arithmetic or a shell (docs/SECURITY.md); and the
+# pre-flights' real (non-dry-run) path up to a stand-in spark-submit: standalone against a stand-in master UI, YARN
+# against ResourceManager answers recorded from a real mini cluster (tools/launcher-test/yarn-rm/) served on
+# 127.0.0.1, Kubernetes against a stand-in kubectl. No network beyond loopback, no cluster, no Spark download:
+# SPARK_HOME is a stand-in folder whose jars/
 # holds empty files named like the real distribution's (tools/launcher-test/spark-3.1.3-jars.txt, the listing of
 # submit/spark-dist.sh's jars/). Needs bash, python3 and the build's spark-jobs/target/{sparkvit.jar,classpath.txt}
 # (make build, or the package phase of make test).
@@ -24,7 +28,8 @@ mkdir -p "$SPARK_HOME/bin" "$SPARK_HOME/jars"
 printf '#!/bin/sh\necho "stand-in spark-submit reached" >&2; exit 99\n' >"$SPARK_HOME/bin/spark-submit"
 chmod +x "$SPARK_HOME/bin/spark-submit"
 while read -r jar; do : >"$SPARK_HOME/jars/$jar"; done <tools/launcher-test/spark-3.1.3-jars.txt
-unset SPARK_LOCAL_IP SPARKVIT_LOG4J SPARKVIT_LOG4J2 HADOOP_CONF_DIR YARN_CONF_DIR SPARK_CONF_DIR SPARKVIT_YARN_PREFLIGHT
+unset SPARK_LOCAL_IP SPARKVIT_LOG4J SPARKVIT_LOG4J2 HADOOP_CONF_DIR YARN_CONF_DIR SPARK_CONF_DIR SPARKVIT_YARN_PREFLIGHT \
+  SPARKVIT_K8S_PREFLIGHT
 
 OPENS="$(sed -n 's/^jvm\.opens=//p' submit/jvm.properties)"
 FAILS=0 CHECKS=0 OUT="" ERR="" RC=0
@@ -373,6 +378,41 @@ CHECKS=$((CHECKS + 1)); grep -qF "note: no answer from the ResourceManager's RES
 case_ "yarn pre-flight: SPARKVIT_YARN_PREFLIGHT=0 skips the query"
 SPARKVIT_YARN_PREFLIGHT=0 yarn_run idle --deploy-mode cluster --driver-memory 1g --executors 2 --executor-memory 1g
 proceeded
+
+# ---- Kubernetes pre-flight: the namespace's ResourceQuotas through kubectl ----
+# A stand-in kubectl answers `config view` with the profile's API server and `get resourcequota` with
+# tools/launcher-test/k8s/resourcequota-list.json: WRITTEN BY HAND in the shape of `kubectl get resourcequota -o json`
+# (no API server could run here), 12Gi of memory requests and limits, 6 cpu, 4Gi and 500m already used.
+mkdir -p "$TMP/kbin"
+cat >"$TMP/kbin/kubectl" <<'SH'
+#!/bin/sh
+echo "$*" >>"$STUB_KUBECTL_LOG"
+case "$*" in
+  *"config view"*) printf '%s' "${STUB_K8S_SERVER:-https://kubernetes.example.internal:6443}" ;;
+  *"get resourcequota"*) cat "$STUB_K8S_QUOTAS" ;;
+  *) exit 1 ;;
+esac
+SH
+chmod +x "$TMP/kbin/kubectl"
+export STUB_KUBECTL_LOG="$TMP/kubectl.log" STUB_K8S_QUOTAS="$ROOT/tools/launcher-test/k8s/resourcequota-list.json"
+k8s_run() { PATH="$TMP/kbin:$PATH" run --cluster conf/cluster/kubernetes.yaml "$@" -- pretrain; }
+case_ "k8s pre-flight: driver 2432 MiB + 2 executors of 4505 MiB fit the 12Gi quota, not what is left of it: a note, goes on"
+k8s_run
+proceeded
+CHECKS=$((CHECKS + 1)); grep -qF "note: ResourceQuota sparkvit/sparkvit-quota: limits.memory 4096 MiB of 12288 MiB used, 11442 MiB needed" <<<"$ERR" || fail "no quota note: $ERR"
+CHECKS=$((CHECKS + 1)); grep -qF "get resourcequota -n sparkvit -o json" "$STUB_KUBECTL_LOG" || fail "kubectl not asked for namespace sparkvit: $(cat "$STUB_KUBECTL_LOG")"
+case_ "k8s pre-flight: 3 executors exceed limits.memory, 3 cores each exceed requests.cpu (exit 2, one line)"
+k8s_run --executors 3
+refused "3 executor pod(s) of 4505 MiB (4096m + 409m)" "limits.memory 15947 MiB in all" "allows 12288 MiB (12Gi)"
+k8s_run --executor-cores 3
+refused "requests.cpu 7 in all" "allows 6;"
+case_ "k8s pre-flight: kubectl's context names another API server: a note, goes on; --dry-run never runs kubectl"
+STUB_K8S_SERVER=https://elsewhere.example.internal:6443 k8s_run --executors 3
+proceeded
+CHECKS=$((CHECKS + 1)); grep -qF "not https://kubernetes.example.internal:6443; Kubernetes quotas not checked" <<<"$ERR" || fail "no context note: $ERR"
+: >"$STUB_KUBECTL_LOG"
+k8s_run --executors 3 --dry-run
+ok; CHECKS=$((CHECKS + 1)); [[ ! -s "$STUB_KUBECTL_LOG" ]] || fail "--dry-run ran kubectl: $(cat "$STUB_KUBECTL_LOG")"
 
 case_ "docs/CONFIG.md documents every cluster-profile key"
 for key in $(python3 -c 'import importlib.util, sys
