@@ -70,7 +70,8 @@ def main(argv):
         return 0  # nothing to read quotas with: as before
     master = server_of(args["--master"][len("k8s://"):])
     namespace = props.get("spark.kubernetes.namespace") or "default"
-    context = ["--context", props["spark.kubernetes.context"]] if props.get("spark.kubernetes.context") else []
+    # values as --flag=VALUE, one word each: a user's value can never be read as another kubectl option
+    context = [f"--context={props['spark.kubernetes.context']}"] if props.get("spark.kubernetes.context") else []
     try:
         server = kubectl("config", "view", "--minify", *context, "-o", "jsonpath={.clusters[0].cluster.server}")
     except (OSError, subprocess.SubprocessError) as e:
@@ -80,7 +81,7 @@ def main(argv):
         note(f"kubectl's context points at {server.strip() or 'no server'}, not {master}; Kubernetes quotas not checked")
         return 0
     try:
-        quotas = json.loads(kubectl(*context, "get", "resourcequota", "-n", namespace, "-o", "json")).get("items") or []
+        quotas = json.loads(kubectl(*context, "get", "resourcequota", f"--namespace={namespace}", "-o", "json")).get("items") or []
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         note(f"cannot read the ResourceQuotas of namespace {namespace} ({e}); Kubernetes quotas not checked")
         return 0

@@ -21,7 +21,8 @@ What Spark 3.1 asks for (org.apache.spark.deploy.yarn.Client and YarnAllocator):
     AM:       client mode spark.yarn.am.memory (512m) + spark.yarn.am.memoryOverhead (max(384, 0.10 x)),
               spark.yarn.am.cores (1); cluster mode the driver: spark.driver.memory (1g) +
               spark.driver.memoryOverhead (max(384, 0.10 x)), spark.driver.cores (1)
-and YARN rounds each container up to a multiple of the scheduler's minimum allocation.
+and YARN rounds each container up to a multiple of the scheduler's minimum allocation (the fair scheduler: of its
+increment allocation), and to at least the minimum.
 """
 import json
 import os
@@ -385,12 +386,20 @@ def main(argv):
         counts_vcores = "Dominant" in capacity_conf.get("yarn.scheduler.capacity.resource-calculator", "")
 
     ex_req = ex_mem + ex_over + off_heap
-    ex_size = round_up(max(ex_req, min_mb), min_mb)
-    am_size = round_up(max(am_mem + am_over, min_mb), min_mb)
-    ex_vc = round_up(max(ex_cores, min_vc), min_vc) if counts_vcores else ex_cores
-    am_vc = round_up(max(am_cores, min_vc), min_vc) if counts_vcores else am_cores
+    # YARN normalizes a request: at least the minimum allocation, rounded up to a multiple of the step, which is
+    # the minimum allocation (capacity scheduler) or the increment allocation (fair scheduler; yarn-site.xml)
+    step_mb, step_vc = min_mb, min_vc
+    if scheduler_type == "fairScheduler":
+        step_mb = int(hadoop.get("yarn.resource-types.memory-mb.increment-allocation")
+                      or hadoop.get("yarn.scheduler.increment-allocation-mb") or 1024)
+        step_vc = int(hadoop.get("yarn.resource-types.vcores.increment-allocation")
+                      or hadoop.get("yarn.scheduler.increment-allocation-vcores") or 1)
+    ex_size = round_up(max(ex_req, min_mb), step_mb)
+    am_size = round_up(max(am_mem + am_over, min_mb), step_mb)
+    ex_vc = round_up(max(ex_cores, min_vc), step_vc) if counts_vcores else ex_cores
+    am_vc = round_up(max(am_cores, min_vc), step_vc) if counts_vcores else am_cores
     off = f" + {off_heap}m off-heap" if off_heap else ""
-    rounded = f", rounded up to a multiple of {min_mb} MiB"
+    rounded = f", rounded up to a multiple of {step_mb} MiB"
     ex_desc = (f"{count} executor(s) of {ex_size} MiB ({ex_mem}m + {ex_over}m overhead{off}"
                f"{rounded if ex_size != ex_req else ''}), {ex_cores} vcore(s) each")
     am_desc = (f"{am_what} {am_size} MiB ({am_mem}m + {am_over}m overhead"

@@ -295,7 +295,7 @@ if ok; then hasnt "SPARK_LOCAL_IP=127"; conf spark.yarn.maxAppAttempts=1; fi
 # answers RECORDED FROM A REAL ResourceManager (Hadoop 3.2.0 MiniYARNCluster, capacity scheduler, minimum allocation
 # 128 MiB, maximum 8192 MiB and 4 vcores; see its README.md): "idle", one NodeManager of 4096 MiB and 8 vcores;
 # "busy", the same while a yarn-client application held 3712 MiB (AM 896 + 2 executors of 1408); "two", two
-# NodeManagers of 2048 MiB. A python3 server on 127.0.0.1 (a free port, stops by itself after 300 s) serves them as
+# NodeManagers of 2048 MiB; "fair", one of 4096 MiB under the fair scheduler. A python3 server on 127.0.0.1 (a free port, stops by itself after 300 s) serves them as
 # /ws/v1/cluster/nodes and /ws/v1/cluster/scheduler. The stand-in spark-submit (exit 99) shows a request went on.
 RM_PIDS=()
 trap 'kill "${RM_PIDS[@]}" 2>/dev/null; rm -rf "$TMP" "$PWN_DIR"' EXIT
@@ -333,7 +333,7 @@ PY
   RM_PORT="$(cat "$portfile")" || exit 1
   yarn_site "$TMP/conf-$1" "127.0.0.1:$RM_PORT"
 }
-rm_server idle; IDLE_PORT=$RM_PORT; rm_server busy; rm_server two
+rm_server idle; IDLE_PORT=$RM_PORT; rm_server busy; rm_server two; rm_server fair
 proceeded() { CHECKS=$((CHECKS + 1)); ((RC == 99)) && grep -qF "stand-in spark-submit reached" <<<"$ERR" || fail "did not go on to spark-submit (exit $RC): $ERR"; }
 refused() { # substrings...: exit 2, one line naming them, spark-submit not run
   CHECKS=$((CHECKS + 1))
@@ -369,6 +369,12 @@ yarn_run two --executors 2 --executor-memory 1g
 refused "2 running NodeManager(s) with 4096 MiB" "largest node 2048 MiB" "only 1 of the 2 executor(s)"
 yarn_run two --executors 2 --executor-memory 512m
 proceeded
+case_ "yarn pre-flight, recorded fair-scheduler RM: containers rounded up to its 1024 MiB increment (measured: 1408 -> 2048)"
+yarn_run fair --executors 2 --executor-memory 1g
+refused "the application master (client mode) 1024 MiB (512m + 384m overhead, rounded up to a multiple of 1024 MiB)" \
+  "2 executor(s) of 2048 MiB (1024m + 384m overhead, rounded up to a multiple of 1024 MiB)" "= 5120 MiB"
+yarn_run fair --executors 2 --executor-memory 512m
+proceeded
 case_ "yarn pre-flight: an unreachable ResourceManager is a note, and the launcher goes on"
 CLOSED_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 yarn_site "$TMP/conf-closed" "127.0.0.1:$CLOSED_PORT"
@@ -400,7 +406,7 @@ case_ "k8s pre-flight: driver 2432 MiB + 2 executors of 4505 MiB fit the 12Gi qu
 k8s_run
 proceeded
 CHECKS=$((CHECKS + 1)); grep -qF "note: ResourceQuota sparkvit/sparkvit-quota: limits.memory 4096 MiB of 12288 MiB used, 11442 MiB needed" <<<"$ERR" || fail "no quota note: $ERR"
-CHECKS=$((CHECKS + 1)); grep -qF "get resourcequota -n sparkvit -o json" "$STUB_KUBECTL_LOG" || fail "kubectl not asked for namespace sparkvit: $(cat "$STUB_KUBECTL_LOG")"
+CHECKS=$((CHECKS + 1)); grep -qF "get resourcequota --namespace=sparkvit -o json" "$STUB_KUBECTL_LOG" || fail "kubectl not asked for namespace sparkvit: $(cat "$STUB_KUBECTL_LOG")"
 case_ "k8s pre-flight: 3 executors exceed limits.memory, 3 cores each exceed requests.cpu (exit 2, one line)"
 k8s_run --executors 3
 refused "3 executor pod(s) of 4505 MiB (4096m + 409m)" "limits.memory 15947 MiB in all" "allows 12288 MiB (12Gi)"
