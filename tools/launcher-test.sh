@@ -295,8 +295,9 @@ if ok; then hasnt "SPARK_LOCAL_IP=127"; conf spark.yarn.maxAppAttempts=1; fi
 # answers RECORDED FROM A REAL ResourceManager (Hadoop 3.2.0 MiniYARNCluster, capacity scheduler, minimum allocation
 # 128 MiB, maximum 8192 MiB and 4 vcores; see its README.md): "idle", one NodeManager of 4096 MiB and 8 vcores;
 # "busy", the same while a yarn-client application held 3712 MiB (AM 896 + 2 executors of 1408); "two", two
-# NodeManagers of 2048 MiB; "fair", one of 4096 MiB under the fair scheduler. A python3 server on 127.0.0.1 (a free port, stops by itself after 600 s) serves them as
-# /ws/v1/cluster/nodes and /ws/v1/cluster/scheduler. The stand-in spark-submit (exit 99) shows a request went on.
+# NodeManagers of 2048 MiB; "fair", one of 4096 MiB under the fair scheduler. A python3 server on 127.0.0.1 (a
+# free port, stops by itself after 600 s) serves them as /ws/v1/cluster/nodes and /ws/v1/cluster/scheduler. The
+# stand-in spark-submit (exit 99) shows a request went on.
 RM_PIDS=()
 trap 'kill "${RM_PIDS[@]}" 2>/dev/null; rm -rf "$TMP" "$PWN_DIR"' EXIT
 rm_server() { # scenario -> a recorded ResourceManager on 127.0.0.1; sets RM_PORT
