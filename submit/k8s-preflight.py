@@ -78,10 +78,12 @@ def main(argv):
         note(f"kubectl has no usable context ({e}); Kubernetes quotas not checked")
         return 0
     if server_of(server) != master:
-        note(f"kubectl's context points at {server.strip() or 'no server'}, not {master}; Kubernetes quotas not checked")
+        note(f"kubectl's context points at {server.strip() or 'no server'}, not {master}; "
+             "Kubernetes quotas not checked")
         return 0
     try:
-        quotas = json.loads(kubectl(*context, "get", "resourcequota", f"--namespace={namespace}", "-o", "json")).get("items") or []
+        listed = kubectl(*context, "get", "resourcequota", f"--namespace={namespace}", "-o", "json")
+        quotas = json.loads(listed).get("items") or []
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         note(f"cannot read the ResourceQuotas of namespace {namespace} ({e}); Kubernetes quotas not checked")
         return 0
@@ -118,12 +120,15 @@ def main(argv):
             "requests.cpu": sum(p["cpu"] for p in pods), "cpu": sum(p["cpu"] for p in pods)}
     if all(p["cpu_limit"] is not None for p in pods):
         need["limits.cpu"] = sum(p["cpu_limit"] for p in pods)
-    asked = (f"the driver pod {driver['text']}, {props.get('spark.kubernetes.driver.request.cores') or props.get('spark.driver.cores') or '1'} cpu"
+    driver_cpu = props.get("spark.kubernetes.driver.request.cores") or props.get("spark.driver.cores") or "1"
+    asked = (f"the driver pod {driver['text']}, {driver_cpu} cpu"
              f" + {count} executor pod(s) of {executor['text']}, "
              f"{props.get('spark.kubernetes.executor.request.cores') or args['--executor-cores']} cpu each")
 
     def show(key, value):
-        return f"{value / UNITS['m']:.0f} MiB" if "memory" in key else (f"{value:g}" if key.endswith("cpu") else f"{value:.0f}")
+        if "memory" in key:
+            return f"{value / UNITS['m']:.0f} MiB"
+        return f"{value:g}" if key.endswith("cpu") else f"{value:.0f}"
 
     wait = "BigDL would wait up to an hour (spark.scheduler.maxRegisteredResourcesWaitingTime) for the executors"
     notes = []

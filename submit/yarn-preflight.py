@@ -334,7 +334,8 @@ def main(argv):
     # ---- the cluster ----
     https = (hadoop.get("yarn.http.policy") or "").upper() == "HTTPS_ONLY"
     key = "yarn.resourcemanager.webapp.https.address" if https else "yarn.resourcemanager.webapp.address"
-    where = ", ".join(hadoop.files) if hadoop.files else "no yarn-site.xml found in SPARK_CONF_DIR, HADOOP_CONF_DIR, YARN_CONF_DIR"
+    where = (", ".join(hadoop.files) if hadoop.files
+             else "no yarn-site.xml found in SPARK_CONF_DIR, HADOOP_CONF_DIR, YARN_CONF_DIR")
     nodes_json = scheduler_json = base = None
     errors = []
     for rm_id in rm_ids:
