@@ -47,7 +47,7 @@ test: bootstrap
 	python3 tools/dependency-inventory.py --check docs/SECURITY.md
 	python3 tools/reliability-summary.py --check docs/RELIABILITY.md
 
-# No cluster, no network, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
+# No cluster, no network beyond loopback, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
 launcher-test:
 	tools/launcher-test.sh
 

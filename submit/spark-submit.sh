@@ -30,12 +30,31 @@
 #   - the application: spark-jobs/target/sparkvit.jar, main class dev.sparkvit.cli.Main, and in --jars every jar
 #     of spark-jobs/target/classpath.txt that the Spark distribution does not ship itself (BigDL, its natives,
 #     the sparkvit model, picocli, ...). scala-library is never shipped: the distribution's jars/ holds 2.12.15
-#     (submit/spark-dist.sh), so it is the only Scala on driver and executors.
+#     (submit/spark-dist.sh), so it is the only Scala on driver and executors;
+#   - YARN: spark.yarn.maxAppAttempts=1 unless given (a second attempt would find the first one's checkpoints and
+#     refuse; lost executors are recovered inside the driver, training.max_restarts); for a ResourceManager on
+#     loopback (a test cluster) SPARK_LOCAL_IP=127.0.0.1 also in spark.yarn.appMasterEnv.* and spark.executorEnv.*.
+#
+# Pre-flight (not with --dry-run): BigDL makes a SparkContext wait up to an hour, silently, for executors the cluster
+# cannot host (minRegisteredResourcesRatio=1.0, maxRegisteredResourcesWaitingTime=3600s), so the request is checked
+# first. Standalone: against the master web UI's alive workers. YARN (submit/yarn-preflight.py): the ResourceManager
+# found as Spark finds it (yarn-site.xml of SPARK_CONF_DIR, HADOOP_CONF_DIR, YARN_CONF_DIR; HA rm-ids), its REST
+# API's running nodes and maximum allocation, containers sized as Spark 3.1 sizes them (memory + overhead, at
+# least 384 MiB or 10%, rounded up to the minimum allocation; the AM: spark.yarn.am.* in client mode, the driver in
+# cluster mode) and packed per node. A request that can never be granted stops with one line naming the numbers;
+# one that fits only when running applications finish gets a note; an RM that does not answer, a note.
+# Kubernetes (submit/k8s-preflight.py): when kubectl is on PATH and its context names the master's API server, the
+# namespace's ResourceQuotas against the driver and executor pods (memory + overhead, cpu requests): exit 2 and one
+# line when a hard limit is below their sum, a note when only what is used now stands in the way.
 #
 # Environment: SPARK_HOME (default: the distribution of submit/spark-dist.sh), JAVA_HOME (a Java 17; found when
 # unset), SPARKVIT_LOG4J / SPARKVIT_LOG4J2 (driver logging configuration files, default conf/log4j.properties and
-# conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master is on loopback or local).
-# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation.
+# conf/log4j2.properties), SPARK_LOCAL_IP (default 127.0.0.1 when the master or the YARN ResourceManager is on
+# loopback, or the master is local), SPARKVIT_MASTER_UI (standalone pre-flight), HADOOP_CONF_DIR / YARN_CONF_DIR
+# (read for YARN as spark-submit reads them), SPARKVIT_YARN_PREFLIGHT=0 / SPARKVIT_K8S_PREFLIGHT=0 (skip the YARN
+# capacity query / the Kubernetes quota check).
+# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a YARN or
+# Kubernetes request that can never be granted; 1 for a standalone request that cannot be.
 set -euo pipefail
 PROG=spark-submit.sh
 # shellcheck source=submit/common.sh
@@ -281,6 +300,60 @@ if $LIST_JARS; then DRIVER_AT=list; fi
 [[ -f "$LOG4J2" ]] || die "missing logging configuration $LOG4J2 (SPARKVIT_LOG4J2)"
 LOG4J="$(readlink -f "$LOG4J")" LOG4J2="$(readlink -f "$LOG4J2")" # file: URLs must not depend on the driver's cwd
 
+# ---- YARN: one application attempt, loopback test clusters, pre-flight ----
+# A second attempt of a sparkvit driver finds the first attempt's checkpoints in output_dir and refuses to start;
+# lost executors are recovered inside the driver (training.max_restarts). So one attempt, unless the user says so.
+# submit/yarn-preflight.py reads the Hadoop configuration Spark's YARN client would (SPARK_CONF_DIR,
+# HADOOP_CONF_DIR, YARN_CONF_DIR; spark.hadoop.*): a ResourceManager on loopback is a test cluster on this machine,
+# whose containers must reach the driver and each other on 127.0.0.1 too. Outside --dry-run it asks the RM's REST
+# API for its running nodes and maximum allocation and refuses (exit 2, one line) a request that can never be
+# granted: BigDL's minRegisteredResourcesRatio=1.0 would otherwise wait an hour (maxRegisteredResourcesWaitingTime).
+# SPARKVIT_YARN_PREFLIGHT=0 skips that query (the loopback settings still apply).
+YARN_CONF=()
+if [[ "$MASTER" == yarn* ]] && ! $LIST_JARS; then
+  user_attempts=false
+  for ((i = 0; i + 1 < ${#SPARK_ARGS[@]}; i++)); do
+    [[ "${SPARK_ARGS[i]}" != --conf || "${SPARK_ARGS[i + 1]}" != spark.yarn.maxAppAttempts=* ]] || user_attempts=true
+  done
+  properties="$SPARK_HOME/conf/spark-defaults.conf"
+  [[ -z "${SPARK_CONF_DIR:-}" ]] || properties="$SPARK_CONF_DIR/spark-defaults.conf"
+  for ((i = 0; i < ${#SPARK_ARGS[@]}; i++)); do
+    case "${SPARK_ARGS[i]}" in
+      --properties-file) properties="${SPARK_ARGS[i + 1]:-}" ;;
+      --properties-file=*) properties="${SPARK_ARGS[i]#*=}" ;;
+    esac
+  done
+  [[ ! -f "$properties" ]] || ! grep -qE '^[[:space:]]*spark\.yarn\.maxAppAttempts([[:space:]=]|$)' "$properties" || user_attempts=true
+  $user_attempts || YARN_CONF+=(--conf spark.yarn.maxAppAttempts=1)
+  if command -v python3 >/dev/null; then
+    query=(--query)
+    ! $DRY_RUN && [[ "${SPARKVIT_YARN_PREFLIGHT:-1}" != 0 ]] || query=() # 0: skip the RM query (escape hatch)
+    preflight_rc=0
+    yarn_facts="$(python3 "$SPARKVIT_ROOT/submit/yarn-preflight.py" --mode "${DEPLOY_MODE:-client}" \
+      --instances "$INSTANCES" --executor-cores "$EXECUTOR_CORES" --executor-memory "$EXECUTOR_MEMORY" \
+      "${query[@]}" -- "${SPARK_ARGS[@]}")" || preflight_rc=$?
+    ((preflight_rc != 2)) || exit 2 # the request can never be granted; yarn-preflight.py said why
+    ((preflight_rc == 0)) || log "note: the YARN pre-flight failed (exit $preflight_rc); cluster capacity not checked"
+    if grep -qx 'loopback=1' <<<"$yarn_facts"; then
+      export SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}"
+      YARN_CONF+=(--conf "spark.yarn.appMasterEnv.SPARK_LOCAL_IP=$SPARK_LOCAL_IP"
+        --conf "spark.executorEnv.SPARK_LOCAL_IP=$SPARK_LOCAL_IP")
+    fi
+  else
+    log "note: no python3: the YARN ResourceManager's capacity and address are not checked"
+  fi
+fi
+
+# ---- Kubernetes pre-flight: the namespace's ResourceQuotas, where kubectl reads them (submit/k8s-preflight.py) ----
+if [[ "$MASTER" == k8s://* ]] && ! $DRY_RUN && ! $LIST_JARS && [[ "${SPARKVIT_K8S_PREFLIGHT:-1}" != 0 ]] \
+  && command -v python3 >/dev/null && command -v kubectl >/dev/null; then
+  preflight_rc=0
+  python3 "$SPARKVIT_ROOT/submit/k8s-preflight.py" --master "$MASTER" --instances "$INSTANCES" \
+    --executor-cores "$EXECUTOR_CORES" --executor-memory "$EXECUTOR_MEMORY" -- "${SPARK_ARGS[@]}" || preflight_rc=$?
+  ((preflight_rc != 2)) || exit 2 # a quota the pods can never fit in; k8s-preflight.py said which
+  ((preflight_rc == 0)) || log "note: the Kubernetes pre-flight failed (exit $preflight_rc); quotas not checked"
+fi
+
 artifact_of() { # jar file name -> artifact name: everything before the first "-<digit>"
   local base="${1##*/}"
   base="${base%.jar}"
@@ -364,7 +437,7 @@ CMD=("$SPARK_HOME/bin/spark-submit" --master "$MASTER")
 [[ -z "$DEPLOY_MODE" ]] || CMD+=(--deploy-mode "$DEPLOY_MODE")
 CMD+=(--class "$MAIN_CLASS")
 for kv in "${BIGDL_CONF[@]}"; do CMD+=(--conf "$kv"); done
-CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}")
+CMD+=("${RESOURCE_CONF[@]}" "${LOOPBACK_CONF[@]}" "${YARN_CONF[@]}")
 CMD+=(--conf "spark.driver.extraJavaOptions=$DRIVER_JAVA_OPTIONS")
 CMD+=(--conf "spark.executor.extraJavaOptions=$EXECUTOR_JAVA_OPTIONS")
 CMD+=(--jars "$JARS")
