@@ -53,8 +53,8 @@
 # loopback, or the master is local), SPARKVIT_MASTER_UI (standalone pre-flight), HADOOP_CONF_DIR / YARN_CONF_DIR
 # (read for YARN as spark-submit reads them), SPARKVIT_YARN_PREFLIGHT=0 / SPARKVIT_K8S_PREFLIGHT=0 (skip the YARN
 # capacity query / the Kubernetes quota check).
-# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a YARN or
-# Kubernetes request that can never be granted; 1 for a standalone request that cannot be.
+# Exit code: spark-submit's (the sparkvit command's in client mode); 2 for a bad launcher invocation or a request the
+# cluster (standalone, YARN, Kubernetes) can never grant.
 set -euo pipefail
 PROG=spark-submit.sh
 # shellcheck source=submit/common.sh
@@ -259,7 +259,8 @@ preflight_standalone() {
     END { print total + 0, free + 0 }' <<<"$json")
   fits=$((TOTAL_CORES / EXECUTOR_CORES))
   if ((counts[0] < fits)); then
-    die "$MASTER can host only ${counts[0]} executor(s) of $EXECUTOR_CORES core(s) and ${mem} MiB, $fits requested: BigDL would wait up to an hour (spark.scheduler.maxRegisteredResourcesWaitingTime) for the rest. Ask for fewer or smaller executors, or add workers."
+    printf '%s: ERROR: %s\n' "$PROG" "$MASTER can host only ${counts[0]} executor(s) of $EXECUTOR_CORES core(s) and ${mem} MiB, $fits requested: BigDL would wait up to an hour (spark.scheduler.maxRegisteredResourcesWaitingTime) for the rest. Ask for fewer or smaller executors, or add workers." >&2
+    exit 2 # a request the user can change, as YARN's and Kubernetes' refusals
   elif ((counts[1] < fits)); then
     log "note: only ${counts[1]} of the $fits executors fit in what is free on $MASTER now; the job waits for running applications to release resources"
   fi

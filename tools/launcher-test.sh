@@ -238,7 +238,7 @@ chmod +x "$TMP/bin/curl"
 case_ "pre-flight with a stand-in master UI: 1 executor of 4g does not fit a 1024 MiB worker (exit 1, names it)"
 PATH="$TMP/bin:$PATH" run --master spark://127.0.0.1:7177 --executors 1 --executor-memory 4g -- model-summary
 CHECKS=$((CHECKS + 1))
-((RC == 1)) && grep -qF "can host only 0 executor(s)" <<<"$ERR" || fail "the pre-flight did not run (exit $RC): $ERR"
+((RC == 2)) && grep -qF "can host only 0 executor(s)" <<<"$ERR" || fail "the pre-flight did not run (exit $RC): $ERR"
 
 case_ "injection: --executor-memory 'v[\$(touch ...)]g' is refused before any arithmetic (exit 2, nothing run)"
 for memory in "v[\$(touch $PWN_DIR/pwned)]g" "x[\$(touch $PWN_DIR/pwned)]g" "1[\$(touch $PWN_DIR/pwned)]" "\$(touch $PWN_DIR/pwned)g" "4g;touch $PWN_DIR/pwned"; do
