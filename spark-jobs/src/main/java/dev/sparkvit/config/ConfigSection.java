@@ -214,6 +214,22 @@ public final class ConfigSection {
         return toPath(key, text);
     }
 
+    /**
+     * A path that may be a Hadoop URI ({@code hdfs://host:port/dir}, {@code s3a://bucket/dir}): a URI is returned as
+     * written (java.nio would fold its {@code //}); anything else as {@link #path}, absolute.
+     */
+    public String location(String key, String fallback) {
+        note(key, "path", fallback, "");
+        String text = read(key, fallback);
+        if (text.isBlank()) {
+            throw error(key, values.get(key), "a non-empty path");
+        }
+        if (text.matches("[A-Za-z][A-Za-z0-9+.-]*://.*")) {
+            return text;
+        }
+        return toPath(key, text).toAbsolutePath().toString();
+    }
+
     private Path toPath(String key, String text) {
         try {
             return Path.of(text);

@@ -35,14 +35,57 @@ public final class RegistryLock implements AutoCloseable {
 
     private final Path file;
     private final String content;
+    private final LeasedLock leased;
+    private final String registry;
 
     private RegistryLock(Path file, String content) {
         this.file = file;
         this.content = content;
+        this.leased = null;
+        this.registry = file.getParent().toString();
     }
 
+    private RegistryLock(LeasedLock leased, String registry) {
+        this.file = null;
+        this.content = null;
+        this.leased = leased;
+        this.registry = registry;
+    }
+
+    /** The lock file of a local registry (null on a Hadoop file system: see {@link #location()}). */
     public Path file() {
         return file;
+    }
+
+    /** The lock file, as a local path or a Hadoop path. */
+    public String location() {
+        return leased != null ? leased.location() : file.toString();
+    }
+
+    /** The registry this lock is of (as {@link ModelRegistry#location()} shows it). */
+    public String registry() {
+        return registry;
+    }
+
+    /** Takes the lock of a registry on a Hadoop file system ({@link LeasedLock}). */
+    static RegistryLock acquire(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path file, String registry,
+            long leaseSeconds, Consumer<String> warn) {
+        return new RegistryLock(LeasedLock.acquire(fs, file, leaseSeconds, warn), registry);
+    }
+
+    /**
+     * Throws {@link LockHeldException} unless this run still holds the lock (on HDFS: its lease is current and the
+     * lock file still its own; locally: the lock file is still its own). Called before each change to the registry.
+     */
+    public void ensureHeld() {
+        if (leased != null) {
+            leased.ensureHeld();
+            return;
+        }
+        if (!content.equals(read(file))) {
+            throw new LockHeldException("this run lost the registry lock " + file + ": the lock file was deleted "
+                    + "or replaced; it changes nothing more in the registry");
+        }
     }
 
     /**
@@ -102,6 +145,10 @@ public final class RegistryLock implements AutoCloseable {
     /** Releases the lock if it is still this run's (a lock someone deleted and another run took is left alone). */
     @Override
     public void close() {
+        if (leased != null) {
+            leased.close();
+            return;
+        }
         String now = read(file);
         if (!content.equals(now)) {
             LOG.warn("the registry lock {} is no longer this run's ({}); left as it is", file,

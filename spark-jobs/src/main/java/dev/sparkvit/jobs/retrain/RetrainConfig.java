@@ -27,7 +27,8 @@ public final class RetrainConfig {
         }
         String dataset = root.path("dataset", null).toString();
         int storedSize = root.integer("stored_size", 32, 8, 4096);
-        Path registry = root.path("registry", null).toAbsolutePath();
+        String registry = root.location("registry", null);
+        ModelRegistry.checkLocation(registry, yaml.file() + ": registry"); // no S3: see ModelRegistry
         Path finetune = root.path("finetune_config", "conf/finetune.yaml");
         if (!Files.isRegularFile(finetune)) {
             throw new ConfigException(yaml.file() + ": " + root.describe("finetune_config") + " is not a file");

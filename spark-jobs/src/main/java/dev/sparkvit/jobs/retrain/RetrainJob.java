@@ -71,7 +71,7 @@ public final class RetrainJob {
 
     /** Takes the registry's lock, runs, and releases it. */
     public Result execute(SparkSession spark) {
-        ModelRegistry registry = new ModelRegistry(settings.registry());
+        ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
         try (RegistryLock lock = registry.lock(this::warn)) {
             return execute(spark, lock);
         }
@@ -79,14 +79,14 @@ public final class RetrainJob {
 
     /** Runs with the registry's lock already held (the CLI takes it before Spark starts). */
     public Result execute(SparkSession spark, RegistryLock lock) {
-        ModelRegistry registry = new ModelRegistry(settings.registry());
-        if (!lock.file().getParent().equals(registry.root())) {
-            throw new IllegalArgumentException("the lock " + lock.file() + " is not registry " + registry.root()
-                    + "'s");
+        ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
+        if (!lock.registry().equals(registry.location())) {
+            throw new IllegalArgumentException("the lock " + lock.location() + " is not registry "
+                    + registry.location() + "'s");
         }
         // a damaged pointer or production version stops the run before anything is ingested or trained
         registry.check(this::warn);
-        return run(spark, registry);
+        return run(spark, registry, lock);
     }
 
     private void warn(String line) {
@@ -94,7 +94,7 @@ public final class RetrainJob {
         console.println("retrain: warning: " + line);
     }
 
-    private Result run(SparkSession spark, ModelRegistry registry) {
+    private Result run(SparkSession spark, ModelRegistry registry, RegistryLock lock) {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
         boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
@@ -118,8 +118,10 @@ public final class RetrainJob {
                     ingest.stored());
         }
 
+        // the production model's files, read where they are (a local registry) or from a local copy (HDFS)
+        Path cache = settings.workDir().resolve("registry-cache");
         Path warmStart = settings.warmStart().equals("production") && production.isPresent()
-                ? modelFile(registry.versionDir(production.get())) : base.sslCheckpoint();
+                ? modelFile(registry.localModelDir(production.get(), cache)) : base.sslCheckpoint();
         Path runDir = settings.workDir().resolve("candidate-" + key.substring(0, 16));
         FinetuneSettings finetune = finetuneSettings(warmStart, runDir);
         boolean trained = Files.isRegularFile(runDir.resolve("finetuned.safetensors"));
@@ -131,7 +133,7 @@ public final class RetrainJob {
         }
 
         // production is scored beside the candidate on the same images, unless it predates a class the data now has
-        Path production0 = production.map(registry::versionDir).orElse(null);
+        Path production0 = production.map(v -> registry.localModelDir(v, cache)).orElse(null);
         if (production0 != null && !ClassifierWeights.load(modelFile(production0)).classes()
                 .equals(ingest.manifest().classes())) {
             console.printf("retrain: production %s knows other classes than the dataset's %s; the candidate is "
@@ -171,8 +173,10 @@ public final class RetrainJob {
         }
         files.add(evaluation.metrics());
         files.add(evaluation.report());
+        lock.ensureHeld(); // on HDFS: the lease is current (a run that lost it changes nothing)
         String version = registry.register(files, info);
         if (promote) {
+            lock.ensureHeld();
             registry.promote(version);
         }
         LOG.info("stage retrain: {} {} ({} {} against production {} {})", version, promote ? "promoted"
