@@ -55,6 +55,23 @@ class RetrainCommandTest {
     }
 
     @Test
+    void aRegistryOnS3IsExitTwoWithOneLineNamingTheKeyBeforeAnythingRuns(@TempDir Path tmp) throws Exception {
+        Path config = config(tmp);
+        Files.writeString(config, Files.readString(config).replace("registry: " + tmp.resolve("registry"),
+                "registry: s3a://models/registry"));
+        for (String[] args : new String[][] {{"retrain", "--config", config.toString()}, {"retrain", "--config",
+                config.toString(), "--status"}}) {
+            StringWriter err = new StringWriter();
+            int code = run(err, new StringWriter(), args);
+            assertEquals(ExitCodes.BAD_INPUT, code, err.toString());
+            String line = err.toString().trim();
+            assertTrue(line.startsWith("sparkvit: " + config + ": registry = s3a://models/registry is not "
+                    + "supported") && line.contains("no atomic rename") && line.lines().count() == 1, line);
+        }
+        assertTrue(!Files.exists(tmp.resolve("ds")), "nothing ingested");
+    }
+
+    @Test
     void statusListsEveryVersionWithTheDamagedOnesMarked(@TempDir Path tmp) throws Exception {
         Path config = config(tmp);
         Path root = tmp.resolve("registry");
