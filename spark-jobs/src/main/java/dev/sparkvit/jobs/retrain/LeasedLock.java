@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The take-over is serialised by a second file, {@code .lock.takeover}, also created with overwrite=false and
  * held for a few milliseconds: under it the lock is re-read and deleted only if it is still the expired one. A
- * take-over file older than the lease (its maker died within those milliseconds) is never removed automatically: the
+ * take-over file that stays for 5 s (its maker died within those milliseconds) is never removed automatically: the
  * run stops naming it.
  *
  * <p>A holder that cannot refresh its lease for a whole lease (a long pause, a lost NameNode), or finds the lock gone

@@ -210,8 +210,9 @@ public final class ModelRegistry {
 
     /**
      * A local folder with a version's model files, to read them: the version's folder on a local registry; on a
-     * Hadoop file system, {@code cache/VERSION}, filled with copies of its model files (a registered version never
-     * changes, so a complete copy is reused).
+     * Hadoop file system, {@code cache/VERSION}, filled with copies of its model files. A copy is reused only while
+     * its record ({@code .complete}: the registry, each file's length and modification time) matches the registry's
+     * files, so a registry recreated at the same place, or another registry, is never served an old copy.
      */
     public Path localModelDir(String version, Path cache) {
         if (localRoot != null) {
@@ -219,19 +220,27 @@ public final class ModelRegistry {
         }
         Path dir = cache.resolve(checked(version));
         try {
-            if (Files.isRegularFile(dir.resolve(".complete"))) {
+            StringBuilder record = new StringBuilder(root).append('\n');
+            for (String name : List.of(LIVE, EMA)) {
+                String file = at(VERSIONS, version, name);
+                record.append(name).append(' ').append(store.isFile(file) ? store.stamp(file) : "-").append('\n');
+            }
+            Path complete = dir.resolve(".complete");
+            if (Files.isRegularFile(complete) && Files.readString(complete).equals(record.toString())) {
                 return dir;
             }
+            Files.deleteIfExists(complete);
             Files.createDirectories(dir);
             for (String name : List.of(LIVE, EMA)) {
                 String file = at(VERSIONS, version, name);
+                Files.deleteIfExists(dir.resolve(name));
                 if (store.isFile(file)) {
                     Path copy = store.localCopy(file, dir);
                     Files.move(copy, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING,
                             StandardCopyOption.ATOMIC_MOVE);
                 }
             }
-            Files.writeString(dir.resolve(".complete"), "");
+            Files.writeString(complete, record.toString());
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy version " + version + " of " + root + " to " + dir, e);

@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * is serialised by an operating-system lock on {@code .lock.takeover} (released by the kernel even if its holder
  * dies) and re-reads the lock before deleting it, so two runs can never both take over. Any other lock (held by a
  * live run, by another host, or holding text sparkvit did not write) is left alone; the run stops at once.
+ *
+ * <p>That is the lock of a local registry. On HDFS, where a PID on another host cannot be checked, the lock is a
+ * lease kept by a heartbeat ({@link LeasedLock}); this class wraps either.
  */
 public final class RegistryLock implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryLock.class);

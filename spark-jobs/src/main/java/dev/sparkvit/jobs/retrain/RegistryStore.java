@@ -72,6 +72,9 @@ abstract class RegistryStore {
      */
     abstract Path localCopy(String location, Path tmpDir) throws IOException;
 
+    /** What identifies a file's content cheaply: its length and modification time. */
+    abstract String stamp(String location) throws IOException;
+
     /** Whether {@link #localCopy} returns copies. */
     abstract boolean remote();
 
@@ -163,6 +166,11 @@ abstract class RegistryStore {
         @Override
         Path localCopy(String location, Path tmpDir) {
             return Path.of(location);
+        }
+
+        @Override
+        String stamp(String location) throws IOException {
+            return Files.size(Path.of(location)) + ":" + Files.getLastModifiedTime(Path.of(location)).toMillis();
         }
 
         @Override
@@ -318,6 +326,12 @@ abstract class RegistryStore {
                 throw e;
             }
             return copy;
+        }
+
+        @Override
+        String stamp(String location) throws IOException {
+            FileStatus s = fs.getFileStatus(path(location));
+            return s.getLen() + ":" + s.getModificationTime();
         }
 
         @Override

@@ -120,8 +120,12 @@ public final class RetrainJob {
 
         // the production model's files, read where they are (a local registry) or from a local copy (HDFS)
         Path cache = settings.workDir().resolve("registry-cache");
-        Path warmStart = settings.warmStart().equals("production") && production.isPresent()
-                ? modelFile(registry.localModelDir(production.get(), cache)) : base.sslCheckpoint();
+        boolean fromProduction = settings.warmStart().equals("production") && production.isPresent();
+        Path warmStart = fromProduction ? modelFile(registry.localModelDir(production.get(), cache))
+                : base.sslCheckpoint();
+        // on HDFS the warm start is read from a local copy: version.json names the registry's file
+        String warmStartShown = warmStart == null ? null : fromProduction && registry.remote()
+                ? registry.versionLocation(production.get()) + "/" + warmStart.getFileName() : warmStart.toString();
         Path runDir = settings.workDir().resolve("candidate-" + key.substring(0, 16));
         FinetuneSettings finetune = finetuneSettings(warmStart, runDir);
         boolean trained = Files.isRegularFile(runDir.resolve("finetuned.safetensors"));
@@ -162,7 +166,7 @@ public final class RetrainJob {
         info.put("evaluated_images", evaluation.images());
         info.put("data_fingerprint", fingerprint);
         info.put("dataset", settings.dataset());
-        info.put("warm_start", warmStart == null ? null : warmStart.toString());
+        info.put("warm_start", warmStartShown);
         info.put("config", resolved);
         info.put("code_version", code);
         List<Path> files = new ArrayList<>();

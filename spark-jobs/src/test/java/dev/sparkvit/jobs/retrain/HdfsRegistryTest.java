@@ -131,6 +131,17 @@ class HdfsRegistryTest {
         assertEquals(List.of("a", "b", "c"), ClassifierWeights.load(copy.resolve("finetuned-ema.safetensors"))
                 .classes());
         assertTrue(Files.isRegularFile(copy.resolve("finetuned.safetensors")));
+        // reused while the registry's file is the same; copied again once it is not (a registry recreated there)
+        java.nio.file.attribute.FileTime copied = Files.getLastModifiedTime(copy.resolve("finetuned.safetensors"));
+        Thread.sleep(20);
+        registry.localModelDir("v0002", tmp.resolve("cache"));
+        assertEquals(copied, Files.getLastModifiedTime(copy.resolve("finetuned.safetensors")), "reused");
+        byte[] other = bytes(root + "/versions/v0001/finetuned-ema.safetensors");
+        try (OutputStream out = fs().create(new Path(root + "/versions/v0002/finetuned-ema.safetensors"), true)) {
+            out.write(other);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(other, Files.readAllBytes(registry.localModelDir("v0002",
+                tmp.resolve("cache")).resolve("finetuned-ema.safetensors")), "copied again");
 
         // a damaged pointer or production model names the file on HDFS, and nothing is changed
         try (OutputStream out = fs().create(new Path(root + "/production"), true)) {

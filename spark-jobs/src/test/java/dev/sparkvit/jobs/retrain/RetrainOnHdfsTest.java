@@ -80,8 +80,9 @@ class RetrainOnHdfsTest {
             assertEquals("v0002", registry.production().orElseThrow());
             assertEquals("v0001", registry.info("v0002").get("production_version"));
             assertTrue(registry.info("v0002").get("production_score") != null, "production was scored beside it");
-            assertTrue(String.valueOf(registry.info("v0002").get("warm_start")).contains("registry-cache/v0001/"),
-                    "warm start from the local copy of production: " + registry.info("v0002"));
+            assertEquals(root + "/versions/v0001/finetuned-ema.safetensors", registry.info("v0002").get("warm_start"),
+                    "warm start from production (read from a local copy): " + registry.info("v0002"));
+            assertTrue(Files.isRegularFile(tmp.resolve("work/registry-cache/v0001/finetuned-ema.safetensors")));
             List<String> warnings = new ArrayList<>();
             registry.check(warnings::add);
             assertEquals(List.of(), warnings);
