@@ -20,7 +20,7 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * <pre>java -cp guava-11.jar:... dev.sparkvit.jobs.retrain.MiniHdfs BASEDIR URI_FILE</pre>
  * starts the cluster, writes its {@code hdfs://} URI into URI_FILE and runs until its standard input closes.
  */
-final class MiniHdfs implements AutoCloseable {
+public final class MiniHdfs implements AutoCloseable {
     private final Process process;
     private final String uri;
 
@@ -30,12 +30,12 @@ final class MiniHdfs implements AutoCloseable {
     }
 
     /** The file system's URI, {@code hdfs://127.0.0.1:PORT}. */
-    String uri() {
+    public String uri() {
         return uri;
     }
 
     /** Starts one under {@code dir} (its data, log and URI file); up in a few seconds. */
-    static MiniHdfs start(Path dir) throws IOException, InterruptedException {
+    public static MiniHdfs start(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         List<String> entries = new ArrayList<>(List.of(System.getProperty("java.class.path")
                 .split(File.pathSeparator)));
@@ -64,7 +64,7 @@ final class MiniHdfs implements AutoCloseable {
     }
 
     /** A client configuration for it. */
-    Configuration conf() {
+    public Configuration conf() {
         Configuration conf = new Configuration();
         conf.set("fs.defaultFS", uri);
         return conf;
