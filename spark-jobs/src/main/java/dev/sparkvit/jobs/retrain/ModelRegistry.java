@@ -122,9 +122,9 @@ public final class ModelRegistry {
                     + "create-if-absent";
             throw new dev.sparkvit.config.ConfigException(what + " = " + dev.sparkvit.config.ConfigException
                     .shown(location) + " is not supported: the model registry's lock and its all-or-nothing "
-                    + "versions and production pointer need both, and " + why + ". Put the registry on a local or "
-                    + "shared file system, or on " + String.join("/", ATOMIC_SCHEMES.stream().map(x -> x + "://")
-                    .toList()) + " (the dataset, input and work_dir may stay where they are)");
+                    + "versions and production pointer need both, and " + why + ". Put the registry in a local or "
+                    + "shared folder, or on " + String.join(" or ", ATOMIC_SCHEMES.stream().map(x -> x + "://")
+                    .toList()));
         }
         return scheme;
     }
