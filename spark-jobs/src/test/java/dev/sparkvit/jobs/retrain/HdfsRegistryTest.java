@@ -241,14 +241,14 @@ class HdfsRegistryTest {
     @Test
     void theHeartbeatKeepsALiveLockAndALostLockStopsTheRun() throws Exception {
         String root = location("heartbeat");
-        ModelRegistry registry = ModelRegistry.open(root, conf(1, false));
+        ModelRegistry registry = ModelRegistry.open(root, conf(3, false));
         try (RegistryLock lock = registry.lock(line -> { })) {
             Path file = new Path(root + "/.lock");
             long created = fs().getFileStatus(file).getModificationTime();
-            Thread.sleep(3000); // three leases: without the heartbeat the lock would have expired
+            Thread.sleep(7000); // over two leases: without the heartbeat the lock would have expired
             assertTrue(fs().getFileStatus(file).getModificationTime() > created, "the heartbeat refreshed it");
             LockHeldException held = assertThrows(LockHeldException.class,
-                    () -> ModelRegistry.open(root, conf(1, true)).lock(line -> { }));
+                    () -> ModelRegistry.open(root, conf(3, true)).lock(line -> { }));
             assertTrue(held.getMessage().contains("is locked by another retrain run"), held.getMessage());
             assertTrue(registry.lockState().startsWith("locked by a retrain run (pid "), registry.lockState());
             lock.ensureHeld();
@@ -263,6 +263,26 @@ class HdfsRegistryTest {
     }
 
     @Test
+    void aHolderCutOffFromTheNameNodeForLongerThanItsLeaseHasLostItsLock(@TempDir java.nio.file.Path own)
+            throws Exception {
+        MiniHdfs lone = MiniHdfs.start(own); // its own cluster: this test stops it
+        Configuration conf = lone.conf();
+        conf.setLong(LeasedLock.LEASE_KEY, 1);
+        conf.setBoolean("fs.hdfs.impl.disable.cache", true);
+        conf.setInt("ipc.client.connect.max.retries", 0); // fail fast once the NameNode is gone
+        conf.setInt("ipc.client.connect.max.retries.on.timeouts", 0);
+        String root = lone.uri() + "/registry";
+        RegistryLock lock = ModelRegistry.open(root, conf).lock(line -> { });
+        lock.ensureHeld();
+        lone.close(); // the NameNode goes away: the heartbeat cannot refresh the lease
+        Thread.sleep(2500);
+        LockHeldException lost = assertThrows(LockHeldException.class, lock::ensureHeld);
+        assertTrue(lost.getMessage().contains("this run lost the registry lock " + root + "/.lock: its lease was "
+                + "last refreshed") && lost.getMessage().contains("more than the lease of 1 s"), lost.getMessage());
+        assertThrows(RuntimeException.class, lock::close, "the release cannot reach the NameNode either");
+    }
+
+    @Test
     void aLockWhoseLeaseExpiredOrWhoseHolderDiedHereIsTakenOverWithAWarning() throws Exception {
         String root = location("expired");
         ModelRegistry registry = ModelRegistry.open(root, conf(300, false));
@@ -274,7 +294,7 @@ class HdfsRegistryTest {
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("took over the registry lock " + root + "/.lock")
                     && warnings.get(0).contains("pid 4242 on build-7.example.org")
-                    && warnings.get(0).contains("lease 2 s, last heartbeat 10 s ago"), warnings.get(0));
+                    && warnings.get(0).matches(".*lease 2 s, last heartbeat 1\\d s ago.*"), warnings.get(0));
             assertEquals(ProcessHandle.current().pid(), LockHolder.parse(read(root + "/.lock")).orElseThrow().pid());
         }
         assertEquals(List.of(), names(root), "released, no take-over file left");
