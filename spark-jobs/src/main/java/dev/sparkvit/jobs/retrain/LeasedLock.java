@@ -95,12 +95,13 @@ final class LeasedLock {
                     continue; // released between our attempt and the read: try again
                 }
                 Optional<LockHolder> holder = seen == null ? Optional.empty() : LockHolder.parse(seen.text);
-                if (attempt < 3 && holder.isPresent() && (seen.expired() || holder.get().provablyDead())
-                        && takeOver(fs, file, seen)) {
-                    warn.accept("took over the registry lock " + file + " of a retrain run that is no longer "
-                            + "running (" + holder.get().describe() + (seen.expired() ? "; " + seen.heartbeat()
-                            : "") + ")");
-                    continue;
+                if (attempt < 3 && holder.isPresent() && (seen.expired() || holder.get().provablyDead())) {
+                    if (takeOver(fs, file, seen)) { // only the run that deleted the stale lock says so
+                        warn.accept("took over the registry lock " + file + " of a retrain run that is no longer "
+                                + "running (" + holder.get().describe() + (seen.expired() ? "; " + seen.heartbeat()
+                                : "") + ")");
+                    }
+                    continue; // gone, or taken over by another run, or refreshed: look again
                 }
                 throw held(file, seen, holder);
             }
@@ -224,7 +225,7 @@ final class LeasedLock {
 
     /**
      * Deletes the expired lock if it is still {@code stale} (same text, not refreshed since), under the take-over
-     * file; false if it cannot.
+     * file; true when this run deleted it.
      */
     private static boolean takeOver(FileSystem fs, Path file, Seen stale) throws IOException {
         Path guard = new Path(file.getParent(), file.getName() + ".takeover");
@@ -248,10 +249,8 @@ final class LeasedLock {
         }
         try {
             Seen now = read(fs, file);
-            if (now != null && now.text.equals(stale.text) && now.modified == stale.modified) {
-                fs.delete(file, false);
-            }
-            return true; // gone, taken over by another run, or refreshed: look again
+            return now != null && now.text.equals(stale.text) && now.modified == stale.modified
+                    && fs.delete(file, false);
         } finally {
             fs.delete(guard, false);
         }

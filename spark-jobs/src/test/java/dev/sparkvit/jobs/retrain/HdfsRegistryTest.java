@@ -193,15 +193,17 @@ class HdfsRegistryTest {
         assertEquals(List.of("v0001", "v0002", "v0003", "v0004"), names(root + "/versions"));
     }
 
-    @Test
-    void ofSeveralHdfsClientsRacingExactlyOneTakesTheLock() throws Exception {
-        String root = location("race");
-        int n = 4;
+    /**
+     * {@code n} threads, each with its own HDFS client, taking the registry's lock at the same moment; returns what
+     * each got (in the order they got it): "acquired", "held: MESSAGE" or "warning: LINE" lines, once all have
+     * answered, the winner still holding the lock. {@code release} ends the winner's hold.
+     */
+    private static List<String> race(String root, int n, CountDownLatch release, List<Thread> threads)
+            throws Exception {
         CountDownLatch ready = new CountDownLatch(n);
         CountDownLatch go = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
         List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
-        List<Thread> threads = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
         for (int i = 0; i < n; i++) {
             Thread t = new Thread(() -> {
                 ModelRegistry registry = ModelRegistry.open(root, conf(300, true)); // its own DFS client
@@ -210,12 +212,15 @@ class HdfsRegistryTest {
                     go.await();
                     try (RegistryLock lock = registry.lock(line -> outcomes.add("warning: " + line))) {
                         outcomes.add("acquired");
+                        answered.incrementAndGet();
                         release.await();
                     }
                 } catch (LockHeldException e) {
                     outcomes.add("held: " + e.getMessage());
+                    answered.incrementAndGet();
                 } catch (InterruptedException e) {
                     outcomes.add("interrupted");
+                    answered.incrementAndGet();
                 }
             });
             t.start();
@@ -223,19 +228,52 @@ class HdfsRegistryTest {
         }
         ready.await();
         go.countDown();
-        for (int waited = 0; outcomes.size() < n && waited < 3000; waited++) {
+        for (int waited = 0; answered.get() < n && waited < 3000; waited++) {
             Thread.sleep(10);
         }
+        return new ArrayList<>(outcomes);
+    }
+
+    @Test
+    void ofSeveralHdfsClientsRacingExactlyOneTakesTheLock() throws Exception {
+        String root = location("race");
+        int n = 4;
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        List<String> outcomes = race(root, n, release, threads);
         assertEquals(1, outcomes.stream().filter("acquired"::equals).count(), outcomes.toString());
         assertEquals(n - 1, outcomes.stream().filter(o -> o.startsWith("held: registry " + root + " is locked by "
                 + "another retrain run (pid " + ProcessHandle.current().pid())).count(), outcomes.toString());
         assertTrue(outcomes.stream().filter(o -> o.startsWith("held")).allMatch(o -> o.contains("lease 300 s, last "
                 + "heartbeat") && o.contains("delete " + root + "/.lock")), outcomes.toString());
+        assertEquals(n, outcomes.size(), "no warning: " + outcomes);
         release.countDown();
         for (Thread t : threads) {
             t.join(30_000);
         }
         assertEquals(List.of(), names(root), "released; no take-over file or temporary file left");
+    }
+
+    @Test
+    void ofSeveralHdfsClientsFindingOneExpiredLockExactlyOneTakesItOver() throws Exception {
+        String root = location("race-expired");
+        writeLock(root, holder(4242, "build-7.example.org", 2), System.currentTimeMillis() - 60_000);
+        int n = 4;
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        List<String> outcomes = race(root, n, release, threads);
+        assertEquals(1, outcomes.stream().filter("acquired"::equals).count(), outcomes.toString());
+        assertEquals(1, outcomes.stream().filter(o -> o.startsWith("warning: took over the registry lock " + root
+                + "/.lock of a retrain run that is no longer running (pid 4242 on build-7.example.org")).count(),
+                "only the run that took it over says so: " + outcomes);
+        assertEquals(n - 1, outcomes.stream().filter(o -> o.startsWith("held: registry " + root + " is locked by "
+                + "another retrain run (pid " + ProcessHandle.current().pid())).count(), outcomes.toString());
+        assertEquals(ProcessHandle.current().pid(), LockHolder.parse(read(root + "/.lock")).orElseThrow().pid());
+        release.countDown();
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+        assertEquals(List.of(), names(root), "released; no take-over file left");
     }
 
     @Test
