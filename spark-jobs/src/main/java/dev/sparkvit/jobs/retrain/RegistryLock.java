@@ -112,10 +112,15 @@ public final class RegistryLock implements AutoCloseable {
                     continue; // released between our attempt and the read: try again
                 }
                 Optional<LockHolder> holder = LockHolder.parse(text);
-                if (attempt < 3 && holder.isPresent() && holder.get().provablyDead() && takeOver(file, text)) {
-                    warn.accept("took over the registry lock " + file + " of a retrain run that is no longer "
-                            + "running (" + holder.get().describe() + ")");
-                    continue;
+                if (attempt < 3 && holder.isPresent() && holder.get().provablyDead()) {
+                    Boolean deleted = takeOver(file, text);
+                    if (deleted != null) {
+                        if (deleted) { // only the run that deleted the dead run's lock says so
+                            warn.accept("took over the registry lock " + file + " of a retrain run that is no "
+                                    + "longer running (" + holder.get().describe() + ")");
+                        }
+                        continue;
+                    }
                 }
                 throw held(file, text, holder);
             }
@@ -183,24 +188,27 @@ public final class RegistryLock implements AutoCloseable {
         }
     }
 
-    /** Deletes the stale lock if it still holds {@code stale}, under the take-over lock; false if it cannot. */
-    private static boolean takeOver(Path file, String stale) {
+    /**
+     * Deletes the stale lock if it still holds {@code stale}, under the take-over lock: true when this run deleted it,
+     * false when another run took it over meanwhile, null when it cannot.
+     */
+    private static Boolean takeOver(Path file, String stale) {
         Path guard = file.resolveSibling(file.getFileName() + ".takeover");
         synchronized (TAKEOVER) {
             try (FileChannel channel = FileChannel.open(guard, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = channel.lock()) {
                 String now = read(file);
                 if (now == null) {
-                    return true; // another run took over and released it already: try to create it
+                    return false; // another run took over and released it already: try to create it
                 }
                 if (!now.equals(stale)) {
-                    return true; // another run took over: look at the new holder
+                    return false; // another run took over: look at the new holder
                 }
                 Files.delete(file);
                 return true;
             } catch (IOException e) {
                 LOG.warn("cannot take over the registry lock {}: {}", file, e.toString());
-                return false;
+                return null;
             }
         }
     }
