@@ -281,11 +281,22 @@ def inventory():
     pom = open(os.path.join(ROOT, "pom.xml")).read()
     build = sorted(re.findall(r"<plugin\.([a-z]+)\.version>([^<]+)</", pom))
     junit = re.search(r"<junit\.version>([^<]+)</", pom).group(1)
-    return rows, natives, build, junit
+    # test-scope dependencies with their own version in spark-jobs/pom.xml (the registry's MiniDFSCluster tests)
+    props = dict(re.findall(r"<([a-z.]+\.version)>([^<]+)</", pom))
+    tests = []
+    for dep in re.findall(r"<dependency>(.*?)</dependency>", open(os.path.join(ROOT, "spark-jobs", "pom.xml")).read(),
+                          re.S):
+        version = re.search(r"<version>([^<]+)</", dep)
+        if "<scope>test</scope>" in dep and version:
+            v = re.sub(r"\$\{([^}]+)\}", lambda m: props.get(m.group(1), m.group(0)), version.group(1))
+            kind = " (test jar)" if "<type>test-jar</type>" in dep else ""
+            tests.append("%s:%s %s%s" % (re.search(r"<groupId>([^<]+)</", dep).group(1),
+                                          re.search(r"<artifactId>([^<]+)</", dep).group(1), v, kind))
+    return rows, natives, build, junit, tests
 
 
 def render():
-    rows, natives, build, junit = inventory()
+    rows, natives, build, junit, tests = inventory()
     out = [BEGIN, "",
            "Where: **L** the local classpath (`submit/sparkvit`, tests), **S** the Spark 3.1.3 distribution's "
            "`jars/` (spark-submit, cluster JVMs), **B** inside BigDL's jar-with-dependencies, **in X** shaded "
@@ -305,7 +316,12 @@ def render():
             "| file | what, version, loaded by sparkvit? |", "|---|---|"]
     out += ["| `%s` | %s |" % (n, NATIVES[n]) for n in natives]
     out += ["", "Build and test only (never on a runtime classpath): JUnit Jupiter %s; Maven plugins %s." % (
-        junit, ", ".join("%s %s" % (name, version) for name, version in build)), "", END]
+        junit, ", ".join("%s %s" % (name, version) for name, version in build))]
+    if tests:
+        out += ["", "Test only, for a real HDFS (MiniDFSCluster) in the model registry's tests, in a child JVM "
+                "(`MiniHdfs`); each declared without its own dependencies, so that none changes the runtime "
+                "classpath: %s." % ", ".join("`%s`" % t for t in tests)]
+    out += ["", END]
     return "\n".join(out) + "\n"
 
 

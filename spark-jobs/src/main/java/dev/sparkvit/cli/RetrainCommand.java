@@ -34,10 +34,10 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
     public Integer call() {
         // validated before Spark starts
         RetrainSettings settings = RetrainConfig.read(options.load(List.of()));
-        ModelRegistry registry = new ModelRegistry(settings.registry());
+        ModelRegistry registry = ModelRegistry.open(settings.registry(), hadoopConfiguration());
         if (status) {
             java.io.PrintWriter out = spec.commandLine().getOut();
-            out.println("registry " + registry.root() + ": " + registry.lockState());
+            out.println("registry " + registry.location() + ": " + registry.lockState());
             registry.describe().forEach(line -> out.println("  " + line));
             out.flush();
             return ExitCodes.OK;
@@ -56,5 +56,17 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
                 spark.stop();
             }
         }
+    }
+
+    /**
+     * The Hadoop configuration the registry is reached with before Spark starts: the Hadoop files on the classpath
+     * (HADOOP_CONF_DIR under spark-submit) and the {@code spark.hadoop.*} settings, as Spark's own would have.
+     */
+    static org.apache.hadoop.conf.Configuration hadoopConfiguration() {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAllWithPrefix("spark.hadoop.")) {
+            conf.set(entry._1(), entry._2());
+        }
+        return conf;
     }
 }

@@ -228,7 +228,12 @@ public final class ConfigSection {
      * {@link dev.sparkvit.storage.Locations}).
      */
     public String location(String key, String fallback) {
-        note(key, "path", fallback, "local, hdfs://, s3a://");
+        return location(key, fallback, "local, hdfs://, s3a://");
+    }
+
+    /** A {@link #location(String, String)} whose file systems the reference documents as {@code allowed}. */
+    public String location(String key, String fallback, String allowed) {
+        note(key, "path", fallback, allowed);
         String text = read(key, fallback);
         if (text.isBlank()) {
             throw error(key, values.get(key), "a non-empty path");

@@ -3,7 +3,13 @@ package dev.sparkvit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkvit.jobs.retrain.MiniHdfs;
 import dev.sparkvit.jobs.retrain.RegistryFixtureAccess;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.hadoop.fs.FileSystem;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -52,6 +58,61 @@ class RetrainCommandTest {
                 && line.lines().count() == 1, line);
         assertEquals(before, RegistryFixtureAccess.snapshot(root), "unchanged, the lock released");
         assertTrue(!Files.exists(tmp.resolve("ds")), "nothing ingested");
+    }
+
+    @Test
+    void aRegistryOnS3IsExitTwoWithOneLineNamingTheKeyBeforeAnythingRuns(@TempDir Path tmp) throws Exception {
+        Path config = config(tmp);
+        Files.writeString(config, Files.readString(config).replace("registry: " + tmp.resolve("registry"),
+                "registry: s3a://models/registry"));
+        for (String[] args : new String[][] {{"retrain", "--config", config.toString()}, {"retrain", "--config",
+                config.toString(), "--status"}}) {
+            StringWriter err = new StringWriter();
+            int code = run(err, new StringWriter(), args);
+            assertEquals(ExitCodes.BAD_INPUT, code, err.toString());
+            String line = err.toString().trim();
+            assertTrue(line.startsWith("sparkvit: " + config + ": registry = s3a://models/registry is not "
+                    + "supported") && line.contains("no atomic rename") && line.lines().count() == 1, line);
+        }
+        assertTrue(!Files.exists(tmp.resolve("ds")), "nothing ingested");
+    }
+
+    @Test
+    void onHdfsALiveLockOfAnotherHostIsExitFourBeforeSparkStartsAndStatusShowsItsLease(@TempDir Path tmp)
+            throws Exception {
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
+            String root = hdfs.uri() + "/models/registry";
+            RegistryFixtureAccess.registry(root, hdfs.conf(), tmp.resolve("staging"), 2);
+            Path config = config(tmp);
+            Files.writeString(config, Files.readString(config).replace("registry: " + tmp.resolve("registry"),
+                    "registry: " + root));
+            FileSystem fs = FileSystem.get(URI.create(hdfs.uri()), hdfs.conf());
+            String lock = "{\"pid\":4242,\"host\":\"build-7.example.org\",\"since\":\"" + Instant.now()
+                    + "\",\"lease_seconds\":300}\n";
+            try (OutputStream out = fs.create(new org.apache.hadoop.fs.Path(root + "/.lock"), false)) {
+                out.write(lock.getBytes(StandardCharsets.UTF_8));
+            }
+            StringWriter err = new StringWriter();
+            assertEquals(ExitCodes.LOCK_HELD, run(err, new StringWriter(), "retrain", "--config", config.toString()),
+                    err.toString());
+            String line = err.toString().trim();
+            assertTrue(line.startsWith("sparkvit: registry " + root + " is locked by another retrain run (pid 4242 "
+                    + "on build-7.example.org") && line.contains("lease 300 s, last heartbeat")
+                    && line.lines().count() == 1, line);
+            assertTrue(!Files.exists(tmp.resolve("ds")), "nothing ingested");
+
+            StringWriter out = new StringWriter();
+            assertEquals(ExitCodes.OK, run(new StringWriter(), out, "retrain", "--config", config.toString(),
+                    "--status"));
+            String[] lines = out.toString().split("\n");
+            assertEquals(3, lines.length, out.toString());
+            assertTrue(lines[0].startsWith("registry " + root + ": locked by a retrain run (pid 4242 on "
+                    + "build-7.example.org"), lines[0]);
+            assertTrue(lines[2].startsWith("  v0002 (production)  promoted"), lines[2]);
+            try (var in = fs.open(new org.apache.hadoop.fs.Path(root + "/.lock"))) {
+                assertEquals(lock, new String(in.readAllBytes(), StandardCharsets.UTF_8), "the lock stays");
+            }
+        }
     }
 
     @Test

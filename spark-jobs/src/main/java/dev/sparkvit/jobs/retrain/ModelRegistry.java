@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
-import dev.sparkvit.report.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A folder of model versions and the pointer to the one in production:
@@ -31,7 +29,13 @@ import java.util.stream.Stream;
  * </pre>
  * A version is written to a temporary folder and renamed, so a version folder is complete or absent. Its
  * {@code version.json} records the run key (data fingerprint, resolved config, code version), the warm start, the
- * metrics of the gate, and whether it was promoted. Local file systems only (atomic rename and create).
+ * metrics of the gate, and whether it was promoted.
+ *
+ * <p>Where: a local folder (java.nio; the lock is {@link RegistryLock}'s, with its PID-based take-over), or a folder
+ * on a Hadoop file system with atomic create-if-absent and rename ({@code hdfs://}, {@code viewfs://}: the lock is a
+ * lease, {@link LeasedLock}; versions and the pointer are renamed into place through {@link RegistryStore}). Object
+ * stores ({@code s3a://} and every other scheme) are refused ({@link #checkLocation}): without an atomic rename and
+ * create-if-absent neither the lock nor the all-or-nothing version could be kept.
  *
  * <p>Damage is never repaired by rewriting: a registered version is never changed, replaced or deleted. A damaged
  * production pointer or production version stops a run ({@link CorruptRegistryException}, naming the file and what
@@ -51,34 +55,131 @@ public final class ModelRegistry {
     /** version.json and metrics.json are a few KiB; anything far larger is not one of ours. */
     private static final long MAX_JSON_BYTES = 16L << 20;
 
-    private final Path root;
+    /** Schemes whose Hadoop file systems create a file only if absent and rename atomically (one NameNode call). */
+    static final List<String> ATOMIC_SCHEMES = List.of("hdfs", "viewfs");
 
+    /** The local root (null on a Hadoop file system). */
+    private final Path localRoot;
+    /** The root as messages show it: the local path, or the qualified Hadoop path. */
+    private final String root;
+    private final RegistryStore store;
+    private final org.apache.hadoop.conf.Configuration conf;
+
+    /** A registry in a local folder. */
     public ModelRegistry(Path root) {
-        this.root = root.toAbsolutePath().normalize();
+        this.localRoot = root.toAbsolutePath().normalize();
+        this.root = localRoot.toString();
+        this.store = new RegistryStore.Local();
+        this.conf = null;
     }
 
+    private ModelRegistry(String root, RegistryStore.Hadoop store, org.apache.hadoop.conf.Configuration conf) {
+        this.localRoot = null;
+        this.root = root;
+        this.store = store;
+        this.conf = conf;
+    }
+
+    /**
+     * The registry at {@code location}: a local path (or {@code file:} URI), or a folder on a Hadoop file system
+     * with atomic create-if-absent and rename ({@link #ATOMIC_SCHEMES}), reached through {@code conf}.
+     *
+     * @throws dev.sparkvit.config.ConfigException for any other scheme ({@link #checkLocation})
+     */
+    public static ModelRegistry open(String location, org.apache.hadoop.conf.Configuration conf) {
+        String scheme = checkLocation(location, "registry");
+        if (scheme == null) {
+            return new ModelRegistry(Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath()
+                    : location));
+        }
+        try {
+            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
+            org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf);
+            return new ModelRegistry(fs.makeQualified(path).toString(), new RegistryStore.Hadoop(fs, conf), conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reach the registry " + location, e);
+        }
+    }
+
+    /**
+     * Checks that a registry can live at {@code location}; returns its Hadoop scheme, or null for a local path.
+     *
+     * @param what how the message names the setting ("FILE: registry")
+     * @throws dev.sparkvit.config.ConfigException (one line, naming the setting and why) for a scheme without atomic
+     *     create-if-absent and rename: S3A and the other object stores, and any scheme not known to have both
+     */
+    public static String checkLocation(String location, String what) {
+        int colon = location.indexOf(':');
+        String scheme = colon > 1 && location.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")
+                ? location.substring(0, colon).toLowerCase(java.util.Locale.ROOT) : null;
+        if (scheme == null || scheme.equals("file")) {
+            return null;
+        }
+        if (!ATOMIC_SCHEMES.contains(scheme)) {
+            String why = List.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "oss", "cos", "obs")
+                    .contains(scheme) ? scheme + ":// is an object store: it has no atomic rename and (in Hadoop "
+                    + "3.2) no atomic create-if-absent" : scheme + ":// is not known to have an atomic rename and "
+                    + "create-if-absent";
+            throw new dev.sparkvit.config.ConfigException(what + " = " + dev.sparkvit.config.ConfigException
+                    .shown(location) + " is not supported: the model registry's lock and its all-or-nothing "
+                    + "versions and production pointer need both, and " + why + ". Put the registry in a local or "
+                    + "shared folder, or on " + String.join(" or ", ATOMIC_SCHEMES.stream().map(x -> x + "://")
+                    .toList()));
+        }
+        return scheme;
+    }
+
+    /** The root of a local registry. */
     public Path root() {
+        if (localRoot == null) {
+            throw new IllegalStateException("registry " + root + " is not a local folder");
+        }
+        return localRoot;
+    }
+
+    /** The root as a local path or a qualified Hadoop path. */
+    public String location() {
         return root;
+    }
+
+    /** Whether the registry is on a Hadoop file system (its files are copied to read model files locally). */
+    public boolean remote() {
+        return store.remote();
+    }
+
+    private String at(String... names) {
+        String location = root;
+        for (String name : names) {
+            location = store.child(location, name);
+        }
+        return location;
     }
 
     /** Takes the lock (see {@link RegistryLock}); a take-over of a dead run's lock is reported through warn. */
     public RegistryLock lock(Consumer<String> warn) {
-        return RegistryLock.acquire(root.resolve(LOCK), warn);
+        if (localRoot != null) {
+            return RegistryLock.acquire(localRoot.resolve(LOCK), warn);
+        }
+        return RegistryLock.acquire(((RegistryStore.Hadoop) store).fs(), new org.apache.hadoop.fs.Path(at(LOCK)),
+                root, LeasedLock.leaseSeconds(conf), warn);
     }
 
     /** Whether the registry is locked, and by whom, as a status line. */
     public String lockState() {
-        return RegistryLock.state(root.resolve(LOCK));
+        if (localRoot != null) {
+            return RegistryLock.state(localRoot.resolve(LOCK));
+        }
+        return LeasedLock.state(((RegistryStore.Hadoop) store).fs(), new org.apache.hadoop.fs.Path(at(LOCK)));
     }
 
     /** Names of the versions (folder names {@code vNNNN}), oldest first. */
     public List<String> versions() {
-        Path dir = root.resolve(VERSIONS);
-        if (!Files.isDirectory(dir)) {
+        String dir = at(VERSIONS);
+        if (!store.isDirectory(dir)) {
             return List.of();
         }
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.map(p -> p.getFileName().toString()).filter(n -> VERSION.matcher(n).matches())
+        try {
+            return store.list(dir).stream().filter(n -> VERSION.matcher(n).matches())
                     .sorted(Comparator.comparingLong((String n) -> Long.parseLong(n.substring(1)))
                             .thenComparing(Comparator.naturalOrder()))
                     .toList();
@@ -87,12 +188,63 @@ public final class ModelRegistry {
         }
     }
 
-    /** The folder of a version; the name must be a version name, so the path stays inside the registry. */
+    /**
+     * The folder of a version of a local registry; the name must be a version name, so the path stays inside the
+     * registry.
+     */
     public Path versionDir(String version) {
+        return root().resolve(VERSIONS).resolve(checked(version));
+    }
+
+    /** The folder of a version, as a local path or a Hadoop path. */
+    public String versionLocation(String version) {
+        return at(VERSIONS, checked(version));
+    }
+
+    private static String checked(String version) {
         if (version == null || !VERSION.matcher(version).matches()) {
             throw new IllegalArgumentException("'" + version + "' is not a version name (v and 4 to 9 digits)");
         }
-        return root.resolve(VERSIONS).resolve(version);
+        return version;
+    }
+
+    /**
+     * A local folder with a version's model files, to read them: the version's folder on a local registry; on a
+     * Hadoop file system, {@code cache/VERSION}, filled with copies of its model files. A copy is reused only while
+     * its record ({@code .complete}: the registry, each file's length and modification time) matches the registry's
+     * files, so a registry recreated at the same place, or another registry, is never served an old copy.
+     */
+    public Path localModelDir(String version, Path cache) {
+        if (localRoot != null) {
+            return versionDir(version);
+        }
+        Path dir = cache.resolve(checked(version));
+        try {
+            StringBuilder record = new StringBuilder(root).append('\n');
+            for (String name : List.of(LIVE, EMA)) {
+                String file = at(VERSIONS, version, name);
+                record.append(name).append(' ').append(store.isFile(file) ? store.stamp(file) : "-").append('\n');
+            }
+            Path complete = dir.resolve(".complete");
+            if (Files.isRegularFile(complete) && Files.readString(complete).equals(record.toString())) {
+                return dir;
+            }
+            Files.deleteIfExists(complete);
+            Files.createDirectories(dir);
+            for (String name : List.of(LIVE, EMA)) {
+                String file = at(VERSIONS, version, name);
+                Files.deleteIfExists(dir.resolve(name));
+                if (store.isFile(file)) {
+                    Path copy = store.localCopy(file, dir);
+                    Files.move(copy, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING,
+                            StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+            Files.writeString(complete, record.toString());
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy version " + version + " of " + root + " to " + dir, e);
+        }
     }
 
     /**
@@ -102,7 +254,7 @@ public final class ModelRegistry {
      */
     @SuppressWarnings("unchecked")
     public Map<String, Object> info(String version) {
-        Path file = versionDir(version).resolve(INFO);
+        String file = at(VERSIONS, checked(version), INFO);
         JsonNode node = json(file);
         if (!node.isObject()) {
             throw new CorruptRegistryException("registry file " + file + " is not a JSON object");
@@ -117,23 +269,23 @@ public final class ModelRegistry {
      *     or names a version that is not in the registry
      */
     public Optional<String> production() {
-        Path file = root.resolve(PRODUCTION);
-        if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return Optional.empty();
-        }
+        String file = at(PRODUCTION);
         String problem;
         String version = null;
         try {
-            if (!Files.isRegularFile(file)) {
+            if (!store.exists(file)) {
+                return Optional.empty();
+            }
+            if (!store.isFile(file)) {
                 problem = "is not a file";
-            } else if (Files.size(file) > 64) {
-                problem = "holds " + Files.size(file) + " bytes, not a version name";
+            } else if (store.size(file) > 64) {
+                problem = "holds " + store.size(file) + " bytes, not a version name";
             } else {
-                version = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
+                version = new String(store.read(file), StandardCharsets.UTF_8).strip();
                 problem = version.isEmpty() ? "is empty"
                         : !VERSION.matcher(version).matches() ? "holds " + shown(version) + ", not a version name"
-                        : !Files.isDirectory(versionDir(version)) ? "names " + version + ", which is not in "
-                        + root.resolve(VERSIONS) : null;
+                        : !store.isDirectory(versionLocation(version)) ? "names " + version + ", which is not in "
+                        + at(VERSIONS) : null;
             }
         } catch (IOException e) {
             problem = "cannot be read (" + e + ")";
@@ -152,29 +304,32 @@ public final class ModelRegistry {
      * (structure, the data checksum, the classifier's metadata).
      */
     public Optional<String> damage(String version, boolean deep) {
-        Path dir = versionDir(version);
-        if (!Files.isDirectory(dir)) {
+        String dir = versionLocation(version);
+        if (!store.isDirectory(dir)) {
             return Optional.of(dir + " is not a folder");
         }
         try {
             info(version);
-            JsonNode metrics = json(dir.resolve(METRICS));
+            JsonNode metrics = json(store.child(dir, METRICS));
             if (!metrics.isObject()) {
-                return Optional.of("registry file " + dir.resolve(METRICS) + " is not a JSON object");
+                return Optional.of("registry file " + store.child(dir, METRICS) + " is not a JSON object");
             }
-            if (!Files.isRegularFile(dir.resolve(LIVE))) {
-                return Optional.of("model file " + dir.resolve(LIVE) + " is missing");
+            if (!store.isFile(store.child(dir, LIVE))) {
+                return Optional.of("model file " + store.child(dir, LIVE) + " is missing");
             }
             if (deep) {
                 for (String name : List.of(LIVE, EMA)) {
-                    if (name.equals(LIVE) || Files.exists(dir.resolve(name))) {
-                        ClassifierWeights.load(dir.resolve(name));
+                    String file = store.child(dir, name);
+                    if (name.equals(LIVE) || store.exists(file)) {
+                        load(file);
                     }
                 }
             }
             return Optional.empty();
         } catch (IllegalArgumentException e) { // CorruptRegistryException, ConfigException (weights)
             return Optional.of(e.getMessage());
+        } catch (IOException e) {
+            return Optional.of(dir + " cannot be read (" + e + ")");
         }
     }
 
@@ -191,7 +346,7 @@ public final class ModelRegistry {
             if (damage.isPresent()) {
                 throw new CorruptRegistryException("production version " + production.get() + " is damaged: "
                         + damage.get() + "; nothing was changed. Restore the file from a backup, or point "
-                        + root.resolve(PRODUCTION) + " at another version (" + listing() + ")");
+                        + at(PRODUCTION) + " at another version (" + listing() + ")");
             }
         }
         for (String version : versions()) {
@@ -221,25 +376,36 @@ public final class ModelRegistry {
         List<String> existing = versions();
         long next = existing.isEmpty() ? 1 : Long.parseLong(existing.get(existing.size() - 1).substring(1)) + 1;
         String version = String.format("v%04d", next);
-        Path dir = root.resolve(VERSIONS);
-        Path target = versionDir(version);
+        String dir = at(VERSIONS);
+        String target = versionLocation(version);
+        String tmp = null;
         try {
-            Files.createDirectories(dir);
-            if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            store.createDirectories(dir);
+            if (store.exists(target)) {
                 throw new IllegalStateException("version " + target + " exists already; it is not overwritten");
             }
-            Path tmp = Files.createTempDirectory(dir, "." + version + "-");
+            tmp = store.createTempDirectory(dir, "." + version + "-");
             for (Path file : files) {
-                Files.copy(file, tmp.resolve(file.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
+                store.copyIn(file, store.child(tmp, file.getFileName().toString()));
             }
             Map<String, Object> all = new LinkedHashMap<>(info);
             all.put("version", version);
             all.put("registered_at", Instant.now().toString());
-            JSON.writeValue(tmp.resolve(INFO).toFile(), all);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            store.write(store.child(tmp, INFO), JSON.writeValueAsBytes(all));
+            store.moveDirectory(tmp, target);
+            tmp = null;
             return version;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot register a version in " + dir, e);
+        } finally {
+            if (tmp != null && store.remote()) {
+                try {
+                    store.deleteRecursively(tmp);
+                } catch (IOException e) {
+                    org.slf4j.LoggerFactory.getLogger(ModelRegistry.class).warn("cannot delete {}: {}", tmp, e
+                            .toString());
+                }
+            }
         }
     }
 
@@ -250,10 +416,9 @@ public final class ModelRegistry {
             throw new IllegalArgumentException("version " + version + " cannot be promoted: " + damage.get());
         }
         try {
-            AtomicFiles.write(root.resolve(PRODUCTION), tmp -> Files.writeString(tmp, version + "\n",
-                    StandardCharsets.UTF_8));
+            store.replace(at(PRODUCTION), (version + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot switch " + root.resolve(PRODUCTION), e);
+            throw new UncheckedIOException("cannot switch " + at(PRODUCTION), e);
         }
     }
 
@@ -286,16 +451,30 @@ public final class ModelRegistry {
         return lines;
     }
 
-    private JsonNode json(Path file) {
-        if (!Files.isRegularFile(file)) {
+    /** Reads a model file in full and checks it (a local copy of a remote one, deleted afterwards). */
+    private void load(String file) throws IOException {
+        Path local = store.localCopy(file, Path.of(System.getProperty("java.io.tmpdir")));
+        try {
+            ClassifierWeights.load(local);
+        } catch (IllegalArgumentException e) { // the copy's name would mislead: name the registry's file
+            throw store.remote() ? new CorruptRegistryException(e.getMessage().replace(local.toString(), file)) : e;
+        } finally {
+            if (store.remote()) {
+                Files.deleteIfExists(local);
+            }
+        }
+    }
+
+    private JsonNode json(String file) {
+        if (!store.isFile(file)) {
             throw new CorruptRegistryException("registry file " + file + " is missing");
         }
         try {
-            if (Files.size(file) > MAX_JSON_BYTES) {
-                throw new CorruptRegistryException("registry file " + file + " holds " + Files.size(file)
+            if (store.size(file) > MAX_JSON_BYTES) {
+                throw new CorruptRegistryException("registry file " + file + " holds " + store.size(file)
                         + " bytes, more than the " + MAX_JSON_BYTES + " a registry file may hold");
             }
-            byte[] bytes = Files.readAllBytes(file);
+            byte[] bytes = store.read(file);
             dev.sparkvit.model.io.JsonLimits.check(bytes); // Jackson 2.10 has no nesting or number limits
             JsonNode node = JSON.readTree(bytes);
             if (node == null || node.isMissingNode()) {

@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * is serialised by an operating-system lock on {@code .lock.takeover} (released by the kernel even if its holder
  * dies) and re-reads the lock before deleting it, so two runs can never both take over. Any other lock (held by a
  * live run, by another host, or holding text sparkvit did not write) is left alone; the run stops at once.
+ *
+ * <p>That is the lock of a local registry. On HDFS, where a PID on another host cannot be checked, the lock is a
+ * lease kept by a heartbeat ({@link LeasedLock}); this class wraps either.
  */
 public final class RegistryLock implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryLock.class);
@@ -35,14 +38,57 @@ public final class RegistryLock implements AutoCloseable {
 
     private final Path file;
     private final String content;
+    private final LeasedLock leased;
+    private final String registry;
 
     private RegistryLock(Path file, String content) {
         this.file = file;
         this.content = content;
+        this.leased = null;
+        this.registry = file.getParent().toString();
     }
 
+    private RegistryLock(LeasedLock leased, String registry) {
+        this.file = null;
+        this.content = null;
+        this.leased = leased;
+        this.registry = registry;
+    }
+
+    /** The lock file of a local registry (null on a Hadoop file system: see {@link #location()}). */
     public Path file() {
         return file;
+    }
+
+    /** The lock file, as a local path or a Hadoop path. */
+    public String location() {
+        return leased != null ? leased.location() : file.toString();
+    }
+
+    /** The registry this lock is of (as {@link ModelRegistry#location()} shows it). */
+    public String registry() {
+        return registry;
+    }
+
+    /** Takes the lock of a registry on a Hadoop file system ({@link LeasedLock}). */
+    static RegistryLock acquire(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path file, String registry,
+            long leaseSeconds, Consumer<String> warn) {
+        return new RegistryLock(LeasedLock.acquire(fs, file, leaseSeconds, warn), registry);
+    }
+
+    /**
+     * Throws {@link LockHeldException} unless this run still holds the lock (on HDFS: its lease is current and the
+     * lock file still its own; locally: the lock file is still its own). Called before each change to the registry.
+     */
+    public void ensureHeld() {
+        if (leased != null) {
+            leased.ensureHeld();
+            return;
+        }
+        if (!content.equals(read(file))) {
+            throw new LockHeldException("this run lost the registry lock " + file + ": the lock file was deleted "
+                    + "or replaced; it changes nothing more in the registry");
+        }
     }
 
     /**
@@ -66,10 +112,15 @@ public final class RegistryLock implements AutoCloseable {
                     continue; // released between our attempt and the read: try again
                 }
                 Optional<LockHolder> holder = LockHolder.parse(text);
-                if (attempt < 3 && holder.isPresent() && holder.get().provablyDead() && takeOver(file, text)) {
-                    warn.accept("took over the registry lock " + file + " of a retrain run that is no longer "
-                            + "running (" + holder.get().describe() + ")");
-                    continue;
+                if (attempt < 3 && holder.isPresent() && holder.get().provablyDead()) {
+                    Boolean deleted = takeOver(file, text);
+                    if (deleted != null) {
+                        if (deleted) { // only the run that deleted the dead run's lock says so
+                            warn.accept("took over the registry lock " + file + " of a retrain run that is no "
+                                    + "longer running (" + holder.get().describe() + ")");
+                        }
+                        continue;
+                    }
                 }
                 throw held(file, text, holder);
             }
@@ -102,6 +153,10 @@ public final class RegistryLock implements AutoCloseable {
     /** Releases the lock if it is still this run's (a lock someone deleted and another run took is left alone). */
     @Override
     public void close() {
+        if (leased != null) {
+            leased.close();
+            return;
+        }
         String now = read(file);
         if (!content.equals(now)) {
             LOG.warn("the registry lock {} is no longer this run's ({}); left as it is", file,
@@ -133,24 +188,27 @@ public final class RegistryLock implements AutoCloseable {
         }
     }
 
-    /** Deletes the stale lock if it still holds {@code stale}, under the take-over lock; false if it cannot. */
-    private static boolean takeOver(Path file, String stale) {
+    /**
+     * Deletes the stale lock if it still holds {@code stale}, under the take-over lock: true when this run deleted it,
+     * false when another run took it over meanwhile, null when it cannot.
+     */
+    private static Boolean takeOver(Path file, String stale) {
         Path guard = file.resolveSibling(file.getFileName() + ".takeover");
         synchronized (TAKEOVER) {
             try (FileChannel channel = FileChannel.open(guard, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock ignored = channel.lock()) {
                 String now = read(file);
                 if (now == null) {
-                    return true; // another run took over and released it already: try to create it
+                    return false; // another run took over and released it already: try to create it
                 }
                 if (!now.equals(stale)) {
-                    return true; // another run took over: look at the new holder
+                    return false; // another run took over: look at the new holder
                 }
                 Files.delete(file);
                 return true;
             } catch (IOException e) {
                 LOG.warn("cannot take over the registry lock {}: {}", file, e.toString());
-                return false;
+                return null;
             }
         }
     }

@@ -28,7 +28,9 @@ public final class RetrainConfig {
         }
         String dataset = root.location("dataset", null);
         int storedSize = root.integer("stored_size", 32, 8, 4096);
-        Path registry = root.path("registry", null).toAbsolutePath();
+        String registry = dev.sparkvit.storage.Locations.absolute(root.location("registry", null,
+                "local, hdfs://, viewfs:// (not S3)"));
+        ModelRegistry.checkLocation(registry, yaml.file() + ": registry"); // no S3: see ModelRegistry
         Path finetune = root.path("finetune_config", "conf/finetune.yaml");
         if (!Files.isRegularFile(finetune)) {
             throw new ConfigException(yaml.file() + ": " + root.describe("finetune_config") + " is not a file");

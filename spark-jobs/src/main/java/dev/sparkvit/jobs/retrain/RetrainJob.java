@@ -71,7 +71,7 @@ public final class RetrainJob {
 
     /** Takes the registry's lock, runs, and releases it. */
     public Result execute(SparkSession spark) {
-        ModelRegistry registry = new ModelRegistry(settings.registry());
+        ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
         try (RegistryLock lock = registry.lock(this::warn)) {
             return execute(spark, lock);
         }
@@ -79,14 +79,14 @@ public final class RetrainJob {
 
     /** Runs with the registry's lock already held (the CLI takes it before Spark starts). */
     public Result execute(SparkSession spark, RegistryLock lock) {
-        ModelRegistry registry = new ModelRegistry(settings.registry());
-        if (!lock.file().getParent().equals(registry.root())) {
-            throw new IllegalArgumentException("the lock " + lock.file() + " is not registry " + registry.root()
-                    + "'s");
+        ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
+        if (!lock.registry().equals(registry.location())) {
+            throw new IllegalArgumentException("the lock " + lock.location() + " is not registry "
+                    + registry.location() + "'s");
         }
         // a damaged pointer or production version stops the run before anything is ingested or trained
         registry.check(this::warn);
-        return run(spark, registry);
+        return run(spark, registry, lock);
     }
 
     private void warn(String line) {
@@ -94,7 +94,7 @@ public final class RetrainJob {
         console.println("retrain: warning: " + line);
     }
 
-    private Result run(SparkSession spark, ModelRegistry registry) {
+    private Result run(SparkSession spark, ModelRegistry registry, RegistryLock lock) {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
         boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
@@ -118,9 +118,16 @@ public final class RetrainJob {
                     ingest.stored());
         }
 
-        Path warmStart = settings.warmStart().equals("production") && production.isPresent()
-                ? modelFile(registry.versionDir(production.get())) : base.sslCheckpoint() == null ? null
+        // the production model's files, read where they are (a local registry) or from a local copy (HDFS)
+        Path cache = settings.workDir().resolve("registry-cache");
+        boolean fromProduction = settings.warmStart().equals("production") && production.isPresent();
+        Path warmStart = fromProduction ? modelFile(registry.localModelDir(production.get(), cache))
+                : base.sslCheckpoint() == null ? null
                 : dev.sparkvit.storage.LocalCopies.of("model.ssl_pretrained_path", base.sslCheckpoint());
+        // a copy is read, the original named: version.json names the registry's file or the SSL weights as given
+        String warmStartShown = warmStart == null ? null : !fromProduction ? base.sslCheckpoint()
+                : registry.remote() ? registry.versionLocation(production.get()) + "/" + warmStart.getFileName()
+                : warmStart.toString();
         Path runDir = settings.workDir().resolve("candidate-" + key.substring(0, 16));
         FinetuneSettings finetune = finetuneSettings(warmStart, runDir);
         boolean trained = Files.isRegularFile(runDir.resolve("finetuned.safetensors"));
@@ -132,7 +139,7 @@ public final class RetrainJob {
         }
 
         // production is scored beside the candidate on the same images, unless it predates a class the data now has
-        Path production0 = production.map(registry::versionDir).orElse(null);
+        Path production0 = production.map(v -> registry.localModelDir(v, cache)).orElse(null);
         if (production0 != null && !ClassifierWeights.load(modelFile(production0)).classes()
                 .equals(ingest.manifest().classes())) {
             console.printf("retrain: production %s knows other classes than the dataset's %s; the candidate is "
@@ -161,7 +168,7 @@ public final class RetrainJob {
         info.put("evaluated_images", evaluation.images());
         info.put("data_fingerprint", fingerprint);
         info.put("dataset", settings.dataset());
-        info.put("warm_start", warmStart == null ? null : warmStart.toString());
+        info.put("warm_start", warmStartShown);
         info.put("config", resolved);
         info.put("code_version", code);
         List<Path> files = new ArrayList<>();
@@ -172,8 +179,10 @@ public final class RetrainJob {
         }
         files.add(evaluation.metrics());
         files.add(evaluation.report());
+        lock.ensureHeld(); // on HDFS: the lease is current (a run that lost it changes nothing)
         String version = registry.register(files, info);
         if (promote) {
+            lock.ensureHeld();
             registry.promote(version);
         }
         LOG.info("stage retrain: {} {} ({} {} against production {} {})", version, promote ? "promoted"

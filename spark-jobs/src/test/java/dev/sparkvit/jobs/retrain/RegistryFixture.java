@@ -23,11 +23,15 @@ final class RegistryFixture {
     }
 
     static ModelRegistry registry(Path root, int versions) {
-        ModelRegistry registry = new ModelRegistry(root);
-        Path staging = root.resolveSibling(root.getFileName() + "-staging");
+        return fill(new ModelRegistry(root), root.resolveSibling(root.getFileName() + "-staging"), versions);
+    }
+
+    /** Registers and promotes {@code versions} versions in {@code registry} (on any file system), staged locally. */
+    static ModelRegistry fill(ModelRegistry registry, Path staging, int versions) {
+        int first = registry.versions().size() + 1;
         try {
             Files.createDirectories(staging);
-            for (int v = 1; v <= versions; v++) {
+            for (int v = first; v < first + versions; v++) {
                 Path live = staging.resolve("finetuned.safetensors");
                 Path ema = staging.resolve("finetuned-ema.safetensors");
                 Path metrics = staging.resolve("metrics.json");

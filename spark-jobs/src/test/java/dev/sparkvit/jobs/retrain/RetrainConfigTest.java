@@ -87,6 +87,28 @@ class RetrainConfigTest {
     }
 
     @Test
+    void aRegistryOnS3OrAnyStoreWithoutAtomicRenameIsRefusedInOneLineNamingTheKeyAndWhy() {
+        String local = base;
+        for (String[] c : new String[][] {{"s3a://models/registry", "s3a:// is an object store: it has no atomic "
+                + "rename"}, {"s3://models/registry", "s3:// is an object store"}, {"gs://models/registry",
+                "gs:// is an object store"}, {"ftp://host/registry", "ftp:// is not known to have an atomic rename"}}) {
+            base = local.replace("registry: " + tmp.resolve("registry"), "registry: " + c[0]);
+            ConfigException e = assertThrows(ConfigException.class, () -> read(""), c[0]);
+            String m = e.getMessage();
+            assertTrue(m.startsWith("retrain.yaml: registry = " + c[0] + " is not supported: the model registry's "
+                    + "lock and its all-or-nothing versions and production pointer need both") && m.contains(c[1])
+                    && m.contains("hdfs://") && !m.contains("\n"), m);
+        }
+        // HDFS and local paths are kept as written (a URI's // is not folded), local ones made absolute
+        base = local.replace("registry: " + tmp.resolve("registry"), "registry: hdfs://namenode:8020/models/reg");
+        assertEquals("hdfs://namenode:8020/models/reg", read("").registry());
+        base = local.replace("registry: " + tmp.resolve("registry"), "registry: out/registry");
+        assertEquals(Path.of("out/registry").toAbsolutePath().toString(), read("").registry());
+        assertThrows(ConfigException.class, () -> ModelRegistry.open("s3a://models/registry",
+                new org.apache.hadoop.conf.Configuration()), "refused wherever a registry is opened");
+    }
+
+    @Test
     void aMissingInputFolderIsRejected() throws IOException {
         Files.delete(tmp.resolve("incoming"));
         rejects("", "input", "is not a folder");
