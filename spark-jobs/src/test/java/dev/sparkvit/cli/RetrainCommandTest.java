@@ -3,7 +3,7 @@ package dev.sparkvit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.jobs.retrain.MiniHdfs;
+import dev.sparkvit.storage.MiniHdfs;
 import dev.sparkvit.jobs.retrain.RegistryFixtureAccess;
 import java.io.OutputStream;
 import java.net.URI;

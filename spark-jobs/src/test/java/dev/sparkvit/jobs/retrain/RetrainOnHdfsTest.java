@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
+import dev.sparkvit.storage.MiniHdfs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

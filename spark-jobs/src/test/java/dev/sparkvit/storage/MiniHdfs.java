@@ -1,4 +1,4 @@
-package dev.sparkvit.jobs.retrain;
+package dev.sparkvit.storage;
 
 import java.io.File;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * JVM's classpath puts the newer Guava bundled in the BigDL jar first; the child's classpath is the same with
  * Guava 11 moved to the front. The HDFS client in the test JVM works with either.
  *
- * <pre>java -cp guava-11.jar:... dev.sparkvit.jobs.retrain.MiniHdfs BASEDIR URI_FILE</pre>
+ * <pre>java -cp guava-11.jar:... dev.sparkvit.storage.MiniHdfs BASEDIR URI_FILE</pre>
  * starts the cluster, writes its {@code hdfs://} URI into URI_FILE and runs until its standard input closes.
  */
 public final class MiniHdfs implements AutoCloseable {
