@@ -8,18 +8,18 @@ import java.nio.file.Path;
 /**
  * Checks of the paths a command will write, made before any work starts, so that a file where a folder is expected
  * or a read-only file system ends the command with one line instead of a Spark stack trace after the work. Only
- * local paths (no scheme, or {@code file:}) are checked; others are left to the file system's client.
+ * local paths are checked; others are left to the file system's client.
  */
 public final class PathChecks {
     private PathChecks() {
     }
 
-    /** The local path {@code path} names, or null for a path with another scheme (hdfs://, s3a://). */
+    /**
+     * The local path {@code path} names, or null for one on another file system (hdfs://, s3a://, or no scheme on a
+     * cluster whose default file system is not local: see {@link dev.sparkvit.storage.Locations#isRemote}).
+     */
     public static Path local(String path) {
-        if (path.startsWith("file:")) {
-            return Path.of(java.net.URI.create(path.startsWith("file://") ? path : "file://" + path.substring(5)));
-        }
-        return path.contains("://") ? null : Path.of(path);
+        return dev.sparkvit.storage.Locations.local(path);
     }
 
     /**

@@ -14,14 +14,51 @@ public final class Locations {
     private Locations() {
     }
 
-    /** Whether {@code location} names another file system than the local one (a scheme other than {@code file}). */
+    /**
+     * Whether {@code location} names another file system than the local one: a scheme other than {@code file}, or no
+     * scheme while the cluster's default file system ({@code fs.defaultFS} of {@link #hadoop()}) is not the local
+     * one. A path without a scheme means what it means to Spark's readers and writers: on a YARN cluster whose
+     * {@code core-site.xml} names HDFS, {@code /user/me/ds} is on HDFS.
+     */
     public static boolean isRemote(String location) {
-        int colon = location.indexOf("://");
-        if (colon <= 0) {
-            return false;
+        String scheme = scheme(location);
+        return scheme != null ? !scheme.equalsIgnoreCase("file") : !defaultIsLocal();
+    }
+
+    /** {@link #isRemote(String)} under {@code conf}'s default file system. */
+    static boolean isRemote(String location, Configuration conf) {
+        String scheme = scheme(location);
+        return scheme != null ? !scheme.equalsIgnoreCase("file") : !isLocal(conf);
+    }
+
+    /** The scheme {@code location} names ({@code hdfs://...}, {@code file:...}), or null. */
+    private static String scheme(String location) {
+        int colon = location.indexOf(':');
+        if (colon <= 0 || !location.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+            return null;
         }
         String scheme = location.substring(0, colon);
-        return scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") && !scheme.equalsIgnoreCase("file");
+        return location.startsWith("://", colon) || scheme.equalsIgnoreCase("file") ? scheme : null;
+    }
+
+    private static volatile Boolean defaultLocalBeforeSpark;
+
+    private static boolean defaultIsLocal() {
+        scala.Option<org.apache.spark.SparkContext> active = org.apache.spark.SparkContext$.MODULE$.getActive();
+        if (active.isDefined()) {
+            return isLocal(active.get().hadoopConfiguration());
+        }
+        Boolean local = defaultLocalBeforeSpark; // the class path's core-site.xml and spark.hadoop.* do not change
+        if (local == null) {
+            local = isLocal(hadoop());
+            defaultLocalBeforeSpark = local;
+        }
+        return local;
+    }
+
+    private static boolean isLocal(Configuration conf) {
+        String scheme = org.apache.hadoop.fs.FileSystem.getDefaultUri(conf).getScheme();
+        return scheme == null || scheme.equalsIgnoreCase("file");
     }
 
     /**
