@@ -31,8 +31,10 @@ public final class RetrainConfig {
         String registry = dev.sparkvit.storage.Locations.absolute(root.location("registry", null,
                 "local, hdfs://, viewfs:// (not S3)"));
         ModelRegistry.checkLocation(registry, yaml.file() + ": registry"); // no S3: see ModelRegistry
-        Path finetune = root.path("finetune_config", "conf/finetune.yaml");
-        if (!Files.isRegularFile(finetune)) {
+        String finetune = dev.sparkvit.storage.Locations.absolute(root.location("finetune_config",
+                "conf/finetune.yaml"));
+        Path localFinetune = dev.sparkvit.storage.Locations.local(finetune);
+        if (localFinetune != null && !Files.isRegularFile(localFinetune)) {
             throw new ConfigException(yaml.file() + ": " + root.describe("finetune_config") + " is not a file");
         }
         List<String> overrides = new ArrayList<>(root.strings("finetune_set"));

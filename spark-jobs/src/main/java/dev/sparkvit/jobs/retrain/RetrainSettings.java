@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param dataset the dataset folder it feeds (created by the first run)
  * @param storedSize side of the stored images when the dataset is created
  * @param registry the model registry folder: a local path, or a URI on HDFS ({@link ModelRegistry#open})
- * @param finetuneConfig the fine-tuning YAML (its dataset and output_dir are set by the run)
+ * @param finetuneConfig the fine-tuning YAML (its dataset and output_dir are set by the run): a local path or a URI
  * @param finetuneOverrides {@code key=value} overrides of the fine-tuning YAML
  * @param warmStart "production" (the production model's encoder when there is one, else the fine-tuning config's
  *     SSL checkpoint) or "ssl" (always the SSL checkpoint)
@@ -23,7 +23,7 @@ import java.util.Objects;
  * @param workDir where candidate runs train (one folder per run key: a killed run resumes)
  * @param source where the settings came from, for messages
  */
-public record RetrainSettings(String input, String dataset, int storedSize, String registry, Path finetuneConfig,
+public record RetrainSettings(String input, String dataset, int storedSize, String registry, String finetuneConfig,
         List<String> finetuneOverrides, String warmStart, String metric, String variant, String split,
         double minImprovement, Path workDir, String source) {
 
