@@ -115,7 +115,7 @@ def by_name(items):
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--server", "--ca", "--admin-token", "--driver-token", "--profile", "--root", "--template",
-                   "--other-namespace"):
+                   "--other-namespace", "--audit-log"):
         parser.add_argument(option, required=True)
     parser.add_argument("command", nargs="+", help="the sparkvit command that was submitted")
     args = parser.parse_args()
@@ -244,6 +244,31 @@ def main():
               for o in services + admin.get(f"/api/v1/namespaces/{ns}/configmaps")["items"]}
     for name in owned:
         equal(f"{name} is owned by the driver pod", [meta["uid"]], owners.get(name))
+
+    # who submitted: every object spark-submit created, created by the token it was given (the audit log)
+    created = {}
+    with open(args.audit_log, encoding="utf-8") as f:
+        for line in f:
+            event = json.loads(line)
+            ref = event.get("objectRef", {})
+            if (event.get("verb") == "create" and event.get("stage") == "ResponseComplete"
+                    and ref.get("namespace") == ns and "dryRun" not in event.get("requestURI", "")):
+                created[(ref.get("resource"), ref.get("name"))] = event
+    submitter = f"system:serviceaccount:{ns}:{sa}"
+    for resource, name in [("pods", meta["name"])] + [("services", s["metadata"]["name"]) for s in driver_services] \
+            + [("configmaps", cm["name"]) for cm in mounted.values() if "name" in cm]:
+        event = created.get((resource, name), {})
+        check(f"audit log: {resource}/{name} created by {submitter}",
+              event.get("user", {}).get("username") == submitter and event.get("responseStatus", {}).get("code") == 201,
+              f"{event.get('user', {}).get('username')} ({event.get('userAgent', '?').split(' ')[0]}), "
+              f"HTTP {event.get('responseStatus', {}).get('code')}" if event else "no create in the audit log")
+
+    # Pod Security Admission, in audit mode on the namespace (k8s-check.sh labels it), judged the driver pod
+    annotations = created.get(("pods", meta["name"]), {}).get("annotations", {})
+    check('driver pod meets the Pod Security Standard "restricted" (Pod Security Admission)',
+          "pod-security.kubernetes.io/audit-violations" not in annotations and bool(annotations),
+          annotations.get("pod-security.kubernetes.io/audit-violations", "no violations") if annotations
+          else "no Pod Security annotations in the audit log")
 
     # ---- RBAC, enforced: the driver's service account (submit/k8s/rbac.yaml) against the API server ----
     driver = Api(args.server, args.ca, driver_token)

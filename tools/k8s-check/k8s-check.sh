@@ -12,7 +12,8 @@
 #    authorization, a service-account signing key (so the TokenRequest API issues real service-account tokens);
 # 3. as the cluster admin, the README's set-up: kubectl create namespace, kubectl apply -f submit/k8s/rbac.yaml;
 # 4. submits `pretrain --config conf/pretrain.yaml` with submit/spark-submit.sh --cluster PROFILE, the master
-#    overridden to this API server and authenticated as the driver's service account (a TokenRequest token), with
+#    overridden to this API server and authenticated as the driver's service account (a TokenRequest token; so the
+#    Role of rbac.yaml is shown to be enough to submit, and the audit log shows who created what), with
 #    spark.kubernetes.submission.waitAppCompletion=false: there is no kubelet or scheduler, so the driver pod is
 #    created and stays Pending, which is all this checks;
 # 5. reads back the driver pod, its config maps and service and checks them against the profile and the pod template
@@ -121,6 +122,18 @@ contexts: [{name: check, context: {cluster: check, user: admin}}]
 current-context: check
 EOF
 export KUBECONFIG="$WORK/kubeconfig"
+# who created what: the audit log names the user of every create (check.py reads it)
+cat >"$WORK/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    users: [system:apiserver]
+  - level: Metadata
+    verbs: [create]
+  - level: None
+EOF
 chmod 600 "$WORK"/*
 
 phase "etcd on 127.0.0.1:$ETCD_PORT"
@@ -149,6 +162,7 @@ nice -n 10 "$BIN/kube-apiserver" \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$WORK/sa.pub" \
   --service-account-signing-key-file="$WORK/sa.key" \
   --service-cluster-ip-range=10.0.0.0/24 --enable-priority-and-fairness=false --profiling=false \
+  --audit-policy-file="$WORK/audit-policy.yaml" --audit-log-path="$WORK/audit.log" \
   >"$WORK/kube-apiserver.log" 2>&1 &
 PIDS+=($!)
 wait_for "kube-apiserver" 300 curl -fsS --cacert "$WORK/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "$SERVER/readyz"
@@ -162,6 +176,9 @@ phase "kubectl create namespace $NAMESPACE; kubectl apply -f submit/k8s/rbac.yam
 "$KUBECTL" create namespace "$NAMESPACE" >&2
 "$KUBECTL" create namespace sparkvit-k8s-check-other >&2 # a second namespace, for the RBAC checks
 "$KUBECTL" apply -f "$ROOT/submit/k8s/rbac.yaml" >&2
+# Pod Security Admission evaluates every pod against the "restricted" standard and records violations in the audit
+# log (audit mode: nothing is refused)
+"$KUBECTL" label namespace "$NAMESPACE" pod-security.kubernetes.io/audit=restricted >&2
 "$KUBECTL" -n "$NAMESPACE" create token "$SERVICE_ACCOUNT" --duration=1h >"$WORK/driver.token"
 chmod 600 "$WORK/driver.token"
 # the pod template as JSON, for check.py (kubectl parses the YAML as a real client would)
@@ -176,7 +193,8 @@ fi
 COMMAND=(pretrain --config conf/pretrain.yaml)
 phase "submit/spark-submit.sh --cluster ${PROFILE#"$ROOT"/} --master k8s://$SERVER ... -- ${COMMAND[*]}"
 SUBMIT_START=$SECONDS
-timeout 600 "$ROOT/submit/spark-submit.sh" --cluster "$PROFILE" --master "k8s://$SERVER" \
+# KUBECONFIG names no file: spark-submit's Kubernetes client authenticates with the token given and nothing else
+KUBECONFIG="$WORK/no-kubeconfig" timeout 600 "$ROOT/submit/spark-submit.sh" --cluster "$PROFILE" --master "k8s://$SERVER" \
   --conf "spark.kubernetes.authenticate.submission.caCertFile=$WORK/ca.crt" \
   --conf "spark.kubernetes.authenticate.submission.oauthTokenFile=$WORK/driver.token" \
   --conf spark.kubernetes.submission.waitAppCompletion=false \
@@ -188,7 +206,7 @@ phase "spark-submit returned after $((SECONDS - SUBMIT_START))s"
 phase "checks"
 if python3 "$HERE/check.py" --server "$SERVER" --ca "$WORK/ca.crt" --admin-token "$WORK/admin.token" \
   --driver-token "$WORK/driver.token" --profile "$PROFILE" --root "$ROOT" --template "$WORK/template.json" \
-  --other-namespace sparkvit-k8s-check-other -- "${COMMAND[@]}"; then
+  --other-namespace sparkvit-k8s-check-other --audit-log "$WORK/audit.log" -- "${COMMAND[@]}"; then
   OK=true
 fi
 # what was checked, for a look by hand (kept with the logs on failure, or with K8S_CHECK_KEEP=1)
