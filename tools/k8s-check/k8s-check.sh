@@ -176,9 +176,10 @@ phase "kubectl create namespace $NAMESPACE; kubectl apply -f submit/k8s/rbac.yam
 "$KUBECTL" create namespace "$NAMESPACE" >&2
 "$KUBECTL" create namespace sparkvit-k8s-check-other >&2 # a second namespace, for the RBAC checks
 "$KUBECTL" apply -f "$ROOT/submit/k8s/rbac.yaml" >&2
-# Pod Security Admission evaluates every pod against the "restricted" standard and records violations in the audit
-# log (audit mode: nothing is refused)
-"$KUBECTL" label namespace "$NAMESPACE" pod-security.kubernetes.io/audit=restricted >&2
+# Pod Security Admission refuses pods that break the "baseline" standard, and records in the audit log what they
+# break of "restricted" (check.py)
+"$KUBECTL" label namespace "$NAMESPACE" pod-security.kubernetes.io/enforce=baseline \
+  pod-security.kubernetes.io/audit=restricted >&2
 "$KUBECTL" -n "$NAMESPACE" create token "$SERVICE_ACCOUNT" --duration=1h >"$WORK/driver.token"
 chmod 600 "$WORK/driver.token"
 # the pod template as JSON, for check.py (kubectl parses the YAML as a real client would)
