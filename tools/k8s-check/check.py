@@ -115,7 +115,7 @@ def by_name(items):
 def main():
     parser = argparse.ArgumentParser()
     for option in ("--server", "--ca", "--admin-token", "--driver-token", "--profile", "--root", "--template",
-                   "--other-namespace", "--audit-log"):
+                   "--other-namespace", "--audit-log", "--submit-log"):
         parser.add_argument(option, required=True)
     parser.add_argument("command", nargs="+", help="the sparkvit command that was submitted")
     args = parser.parse_args()
@@ -133,6 +133,10 @@ def main():
     pod = pods[0]
     meta, spec = pod["metadata"], pod["spec"]
     print(f"     driver pod {meta['name']} (phase {pod.get('status', {}).get('phase')}: no kubelet here)")
+    log = read(args.submit_log)
+    check("spark-submit reported the deployment, without errors",
+          f"submission ID {ns}:{meta['name']} into Kubernetes" in log and not re.search(r"^\S+ \S+ ERROR ", log, re.M),
+          "; ".join(re.findall(r"^\S+ \S+ ERROR (.{0,100})", log, re.M)) or "Deployed ... into Kubernetes")
     equal("service account (profile service_account)", sa, spec.get("serviceAccountName"))
     containers = by_name(spec.get("containers"))
     equal("containers (the template's container is Spark's: one container)", [CONTAINER], sorted(containers))

@@ -5,12 +5,14 @@
 #   tools/k8s-check/k8s-check.sh [PROFILE]        (default conf/cluster/kubernetes.yaml; make k8s-check)
 #
 # 1. builds kube-apiserver and kubectl once from the Go module proxy (go.mod and go.sum next to this script pin
-#    k8s.io/kubernetes; about 660 MB of modules and a long compile, niced) into $SPARKVIT_CACHE/k8s/bin; later runs
-#    reuse them while go.mod, go.sum and the Go version are unchanged;
+#    k8s.io/kubernetes; about 560 MB of modules, kept, and a long compile, niced, whose 2.3 GB of compiled packages
+#    are then deleted) into $SPARKVIT_CACHE/k8s/bin; later runs reuse them while go.mod, go.sum and the Go version
+#    are unchanged;
 # 2. starts etcd (Debian's etcd-server, installed with apt-get when missing and run as root) and kube-apiserver on
 #    free loopback ports: TLS with a throw-away CA, static bearer tokens (--anonymous-auth=false), RBAC
 #    authorization, a service-account signing key (so the TokenRequest API issues real service-account tokens);
 # 3. as the cluster admin, the README's set-up: kubectl create namespace, kubectl apply -f submit/k8s/rbac.yaml;
+#    and Pod Security Admission labels on the namespace: enforce "baseline", audit "restricted";
 # 4. submits `pretrain --config conf/pretrain.yaml` with submit/spark-submit.sh --cluster PROFILE, the master
 #    overridden to this API server and authenticated as the driver's service account (a TokenRequest token; so the
 #    Role of rbac.yaml is shown to be enough to submit, and the audit log shows who created what), with
@@ -18,8 +20,9 @@
 #    created and stays Pending, which is all this checks;
 # 5. reads back the driver pod, its config maps and service and checks them against the profile and the pod template
 #    (check.py: image, pull policy, service account, security context, volumes and mounts, memory and cores, the
-#    executor settings Spark hands the driver), and that RBAC is enforced (the service account can create pods in
-#    its namespace and nothing outside what the Role grants). One PASS/FAIL line per check; exit 1 on any FAIL.
+#    executor settings Spark hands the driver, who created them: the audit log, what "restricted" would refuse),
+#    and that RBAC is enforced (the service account can create pods in its namespace and nothing outside what the
+#    Role grants). One PASS/FAIL line per check; exit 1 on any FAIL.
 # Every process it starts is stopped on exit, failure or not. The run's folder (certificates, tokens, logs) is
 # deleted on success and kept on failure (K8S_CHECK_KEEP=1 keeps it always).
 # Environment: SPARKVIT_CACHE (default ~/.cache/sparkvit), K8S_CHECK_KEEP, GOMAXPROCS (for the build).
@@ -52,14 +55,16 @@ build() {
     return
   fi
   mkdir -p "$BIN"
-  rm -f "$BIN/stamp"
+  rm -f "$BIN/stamp" "$CACHE/build.log"
   for tool in kube-apiserver kubectl; do
-    phase "building $tool $version (niced; the first build takes many minutes)"
+    phase "building $tool $version (niced; the first build takes many minutes; log: $CACHE/build.log)"
     (cd "$HERE" && nice -n 19 go build -trimpath -ldflags "$ldflags" -o "$BIN/$tool.tmp" "k8s.io/kubernetes/cmd/$tool") \
-      || die "go build of $tool failed"
+      >>"$CACHE/build.log" 2>&1 || { tail -20 "$CACHE/build.log" >&2; die "go build of $tool failed; see $CACHE/build.log"; }
     mv -f "$BIN/$tool.tmp" "$BIN/$tool"
   done
   printf '%s\n' "$stamp" >"$BIN/stamp"
+  # the compiled packages (2.3 GB) are not needed again; the modules (560 MB) are kept for an offline rebuild
+  rm -rf "$GOCACHE"
   phase "built $BIN/kube-apiserver and $BIN/kubectl"
 }
 build
@@ -154,6 +159,10 @@ wait_for() { # what seconds command...: retries the command until it succeeds
 wait_for "etcd" 60 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
 phase "kube-apiserver on $SERVER"
+# --watch-cache=false: Debian's etcd 3.4.23 lacks RequestWatchProgress, and with its watch cache the API server
+# answers the watch spark-submit opens on the new driver pod with HTTP 504 "Too large resource version"; Spark
+# 3.1.3 then takes the closed watch for the end of the application (with waitAppCompletion=true it prints
+# "finished" and exits 0 while the pod is Pending). Watches served by etcd directly do not do that.
 nice -n 10 "$BIN/kube-apiserver" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
@@ -161,7 +170,7 @@ nice -n 10 "$BIN/kube-apiserver" \
   --anonymous-auth=false --token-auth-file="$WORK/tokens.csv" --authorization-mode=RBAC \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file="$WORK/sa.pub" \
   --service-account-signing-key-file="$WORK/sa.key" \
-  --service-cluster-ip-range=10.0.0.0/24 --enable-priority-and-fairness=false --profiling=false \
+  --service-cluster-ip-range=10.0.0.0/24 --enable-priority-and-fairness=false --profiling=false --watch-cache=false \
   --audit-policy-file="$WORK/audit-policy.yaml" --audit-log-path="$WORK/audit.log" \
   >"$WORK/kube-apiserver.log" 2>&1 &
 PIDS+=($!)
@@ -195,19 +204,23 @@ COMMAND=(pretrain --config conf/pretrain.yaml)
 phase "submit/spark-submit.sh --cluster ${PROFILE#"$ROOT"/} --master k8s://$SERVER ... -- ${COMMAND[*]}"
 SUBMIT_START=$SECONDS
 # KUBECONFIG names no file: spark-submit's Kubernetes client authenticates with the token given and nothing else
+rc=0
 KUBECONFIG="$WORK/no-kubeconfig" timeout 600 "$ROOT/submit/spark-submit.sh" --cluster "$PROFILE" --master "k8s://$SERVER" \
   --conf "spark.kubernetes.authenticate.submission.caCertFile=$WORK/ca.crt" \
   --conf "spark.kubernetes.authenticate.submission.oauthTokenFile=$WORK/driver.token" \
   --conf spark.kubernetes.submission.waitAppCompletion=false \
-  -- "${COMMAND[@]}" >"$WORK/spark-submit.log" 2>&1 \
-  || { tail -30 "$WORK/spark-submit.log" >&2; die "spark-submit.sh failed (exit $?); see $WORK/spark-submit.log"; }
+  -- "${COMMAND[@]}" >"$WORK/spark-submit.log" 2>&1 || rc=$?
+if ((rc != 0)); then
+  grep -E 'Exception|forbidden|ERROR' "$WORK/spark-submit.log" | head -5 | cut -c1-600 >&2
+  die "spark-submit.sh failed (exit $rc); see $WORK/spark-submit.log"
+fi
 phase "spark-submit returned after $((SECONDS - SUBMIT_START))s"
 
 # ---- 5. read back and check ----
 phase "checks"
 if python3 "$HERE/check.py" --server "$SERVER" --ca "$WORK/ca.crt" --admin-token "$WORK/admin.token" \
   --driver-token "$WORK/driver.token" --profile "$PROFILE" --root "$ROOT" --template "$WORK/template.json" \
-  --other-namespace sparkvit-k8s-check-other --audit-log "$WORK/audit.log" -- "${COMMAND[@]}"; then
+  --other-namespace sparkvit-k8s-check-other --audit-log "$WORK/audit.log" --submit-log "$WORK/spark-submit.log" -- "${COMMAND[@]}"; then
   OK=true
 fi
 # what was checked, for a look by hand (kept with the logs on failure, or with K8S_CHECK_KEEP=1)
