@@ -181,6 +181,8 @@ phase "kube-apiserver ready: $("$KUBECTL" version -o json | python3 -c 'import j
 NAMESPACE="$(python3 "$ROOT/submit/cluster-profile.py" "$PROFILE" "$ROOT" | sed -n 's/^spark\.kubernetes\.namespace=//p')"
 SERVICE_ACCOUNT="$(python3 "$ROOT/submit/cluster-profile.py" "$PROFILE" "$ROOT" | sed -n 's/^spark\.kubernetes\.authenticate\.driver\.serviceAccountName=//p')"
 [[ -n "$NAMESPACE" && -n "$SERVICE_ACCOUNT" ]] || die "$PROFILE: no namespace or service account (not a Kubernetes profile?)"
+grep -qx "  namespace: $NAMESPACE" "$ROOT/submit/k8s/rbac.yaml" && grep -qx "  name: $SERVICE_ACCOUNT" "$ROOT/submit/k8s/rbac.yaml" \
+  || die "$PROFILE: namespace $NAMESPACE and service account $SERVICE_ACCOUNT are not those of submit/k8s/rbac.yaml"
 phase "kubectl create namespace $NAMESPACE; kubectl apply -f submit/k8s/rbac.yaml"
 "$KUBECTL" create namespace "$NAMESPACE" >&2
 "$KUBECTL" create namespace sparkvit-k8s-check-other >&2 # a second namespace, for the RBAC checks
