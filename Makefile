@@ -13,7 +13,7 @@ export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
 .PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability \
-	reliability-doc \
+	reliability-doc k8s-check \
 	security-doc
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing and killed, a real cluster; docs/RELIABILITY.md)"
 	@echo "make reliability-doc   regenerate the summary table of docs/RELIABILITY.md from its sections"
+	@echo "make k8s-check  submit to a real kube-apiserver + etcd on loopback, check the driver pod against conf/cluster/kubernetes.yaml (by hand; builds kube-apiserver once, docs/CLUSTER.md)"
 
 # bootstrap also installs the optional native image libraries (libjpeg-turbo, libdeflate) when root; ingest works
 # without them.
@@ -66,6 +67,13 @@ reliability: build
 		-Dsurefire.failIfNoSpecifiedTests=false $(if $(RELIABILITY_TEST),-Dtest=$(RELIABILITY_TEST))
 
 include submit/cluster.mk
+
+# By hand, never part of `make test`: a real kube-apiserver (built once from the Go module proxy into
+# ~/.cache/sparkvit/k8s, needs Go) with etcd on loopback; submits through submit/spark-submit.sh and checks the
+# driver pod it creates against the profile, and RBAC (tools/k8s-check/k8s-check.sh; docs/CLUSTER.md).
+K8S_PROFILE ?= conf/cluster/kubernetes.yaml
+k8s-check: build spark-dist
+	tools/k8s-check/k8s-check.sh $(K8S_PROFILE)
 
 # Reference side of the numerical parity tests: run by hand, never by `make test`. PyPI's torch wheel pulls its
 # CUDA libraries too (about 3 GB) even though only the CPU is used.

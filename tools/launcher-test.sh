@@ -154,6 +154,15 @@ if ok; then
   [[ "$(grep -n 'container.image=' <<<"$OUT" | tail -1)" == *other/img:2* ]] || fail "the command line's image is not the last (winning) one"
 fi
 
+case_ "kubernetes pod template: non-root, no privilege escalation, no capabilities (make k8s-check asks the real admission)"
+# What the "restricted" Pod Security Standard asks of a pod that Spark 3.1.3 can pass on (not seccompProfile: see
+# the template); the template is the only place they can come from. Read as text: no YAML parser needed.
+TEMPLATE_TEXT="$(sed -e 's/[[:space:]]*#.*//' -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' submit/k8s/pod-template.yaml)"
+for want in "runAsNonRoot: true" "runAsUser: 185" "allowPrivilegeEscalation: false" 'drop: ["ALL"]'; do
+  CHECKS=$((CHECKS + 1))
+  grep -qxF -- "$want" <<<"$TEMPLATE_TEXT" || fail "submit/k8s/pod-template.yaml lacks '$want'"
+done
+
 # ---- errors: exit 2 and a message naming the file, key and value ----
 expect_error() { # expected-substring... ; after run
   CHECKS=$((CHECKS + 1))
