@@ -272,20 +272,6 @@ public final class ConfigSection {
         return text;
     }
 
-    /** A path, or null when the key is absent or null (an optional input). */
-    public Path optionalPath(String key) {
-        note(key, "path", "null", "or null");
-        known.add(key);
-        if (!has(key)) {
-            return null;
-        }
-        String text = read(key, null);
-        if (text.isBlank()) {
-            throw error(key, values.get(key), "a non-empty path");
-        }
-        return toPath(key, text);
-    }
-
     /** A list of single values, each one of {@code choices} (lower-cased); absent: {@code fallback}. */
     public List<String> choices(String key, List<String> fallback, String... choices) {
         note(key, "list", "[" + String.join(", ", fallback) + "]", "of " + String.join(" | ", choices));

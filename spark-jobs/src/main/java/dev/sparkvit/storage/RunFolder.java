@@ -139,15 +139,24 @@ public final class RunFolder {
     }
 
     /**
-     * {@link #publish} after a failure: a failure of its own is added to {@code failure} as suppressed instead of
-     * replacing it.
+     * Runs {@code work} (a job writing into {@link #local()}) and publishes what it wrote, also when it fails: what a
+     * failed run wrote (events, checkpoints) is not lost with the driver. A failure to publish after a failure is
+     * added to it as suppressed instead of replacing it.
      */
-    public void publishAfter(Throwable failure) {
+    public <T> T publishing(java.util.function.Supplier<T> work) {
+        T result;
         try {
-            publish();
-        } catch (RuntimeException e) {
-            failure.addSuppressed(e);
+            result = work.get();
+        } catch (RuntimeException | Error failure) {
+            try {
+                publish();
+            } catch (RuntimeException e) {
+                failure.addSuppressed(e);
+            }
+            throw failure;
         }
+        publish();
+        return result;
     }
 
     private void pull(String rel, org.apache.hadoop.fs.Path dir, Path into, Predicate<String> accept)

@@ -3,8 +3,6 @@ package dev.sparkvit.jobs.finetune;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.storage.LocalCopies;
-import dev.sparkvit.storage.RunFolder;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
@@ -38,6 +36,8 @@ import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.storage.LocalCopies;
+import dev.sparkvit.storage.RunFolder;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,16 +105,8 @@ public final class FinetuneJob {
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
-        FinetuneResult result;
-        try {
-            result = TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
-                    start -> attempt(spark, folder, store, start), this::abandonAttempt);
-        } catch (RuntimeException | Error e) {
-            folder.publishAfter(e); // what the failed run wrote (events, checkpoints) is not lost with the driver
-            throw e;
-        }
-        folder.publish();
-        return result;
+        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
+                resume, console, start -> attempt(spark, folder, store, start), this::abandonAttempt));
     }
 
     /**
@@ -125,8 +117,7 @@ public final class FinetuneJob {
             TrainingRestarts.Start attempt) {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
-                settings.source(),
-                settings.fingerprint(), settings.onCorrupt(), this::warn);
+                settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         List<String> classes = manifest.classes();

@@ -3,7 +3,6 @@ package dev.sparkvit.jobs.pretrain;
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.storage.RunFolder;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
@@ -31,6 +30,7 @@ import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitVariant;
+import dev.sparkvit.storage.RunFolder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -97,16 +97,8 @@ public final class PretrainJob {
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
-        PretrainResult result;
-        try {
-            result = TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store, resume, console,
-                    start -> attempt(spark, folder, store, start), this::abandonAttempt);
-        } catch (RuntimeException | Error e) {
-            folder.publishAfter(e); // what the failed run wrote (events, checkpoints) is not lost with the driver
-            throw e;
-        }
-        folder.publish();
-        return result;
+        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
+                resume, console, start -> attempt(spark, folder, store, start), this::abandonAttempt));
     }
 
     /**
@@ -118,8 +110,7 @@ public final class PretrainJob {
             TrainingRestarts.Start attempt) {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
-                settings.source(),
-                settings.fingerprint(), settings.onCorrupt(), this::warn);
+                settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
