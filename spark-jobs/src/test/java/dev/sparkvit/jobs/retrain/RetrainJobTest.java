@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,23 +43,9 @@ class RetrainJobTest {
         return new RetrainJob(settings, new PrintStream(new ByteArrayOutputStream())).execute(SharedSpark.session());
     }
 
-    /** Adds {@code perClass} new images per class under {@code incoming}, named with {@code prefix}. */
-    private static void arrive(Path tmp, int perClass, long seed, String prefix) throws IOException {
-        Path staging = tmp.resolve("staging-" + prefix);
-        new SyntheticImageFolder(16, perClass, seed).writeTo(staging);
-        try (Stream<Path> files = Files.walk(staging)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                Path target = tmp.resolve("incoming").resolve(staging.relativize(file).getParent())
-                        .resolve(prefix + "-" + file.getFileName());
-                Files.createDirectories(target.getParent());
-                Files.copy(file, target);
-            }
-        }
-    }
-
     @Test
     void promotesFirstDoesNothingTwiceAndGatesCandidatesOnNewData(@TempDir Path tmp) throws Exception {
-        arrive(tmp, 8, 4, "a");
+        IncomingImages.arrive(tmp, 8, 4, "a");
         ModelRegistry registry = new ModelRegistry(tmp.resolve("registry"));
 
         RetrainJob.Result first = run(settings(tmp, 0.01));
@@ -77,7 +61,7 @@ class RetrainJobTest {
         assertEquals(0, again.newImages());
 
         // new data; a margin no candidate can clear: registered as rejected, production unchanged
-        arrive(tmp, 4, 9, "b");
+        IncomingImages.arrive(tmp, 4, 9, "b");
         RetrainJob.Result rejected = run(settings(tmp, 0.99));
         assertEquals(RetrainJob.Outcome.REJECTED, rejected.outcome());
         assertEquals(List.of("v0001", "v0002"), registry.versions());
@@ -91,7 +75,7 @@ class RetrainJobTest {
         assertTrue(Files.isRegularFile(registry.versionDir("v0002").resolve("metrics.json")));
 
         // more data and a margin any candidate clears (-0.99): promoted, and the registry shows every version
-        arrive(tmp, 4, 11, "c");
+        IncomingImages.arrive(tmp, 4, 11, "c");
         RetrainJob.Result promoted = run(settings(tmp, -0.99));
         assertEquals(RetrainJob.Outcome.PROMOTED, promoted.outcome());
         assertEquals("v0003", registry.production().orElseThrow());
@@ -107,7 +91,7 @@ class RetrainJobTest {
 
     @Test
     void aHeldLockStopsTheRunBeforeItChangesAnything(@TempDir Path tmp) throws Exception {
-        arrive(tmp, 2, 4, "a");
+        IncomingImages.arrive(tmp, 2, 4, "a");
         Path lock = tmp.resolve("registry").resolve(".lock");
         Files.createDirectories(lock.getParent());
         Files.writeString(lock, "pid 1@elsewhere since yesterday\n");
@@ -121,7 +105,7 @@ class RetrainJobTest {
 
     @Test
     void aDamagedRegistryStopsTheRunBeforeItIngestsOrTrainsAnything(@TempDir Path tmp) throws Exception {
-        arrive(tmp, 2, 4, "a");
+        IncomingImages.arrive(tmp, 2, 4, "a");
         Path root = tmp.resolve("registry");
         ModelRegistry registry = RegistryFixture.registry(root, 2);
         Path model = registry.versionDir("v0002").resolve("finetuned-ema.safetensors");

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
@@ -43,19 +41,6 @@ class RetrainOnHdfsTest {
         return RetrainConfig.read(YamlConfig.parse("retrain.yaml", new StringReader(yaml)));
     }
 
-    private static void arrive(Path tmp, int perClass, long seed, String prefix) throws Exception {
-        Path staging = tmp.resolve("staging-" + prefix);
-        new SyntheticImageFolder(16, perClass, seed).writeTo(staging);
-        try (Stream<Path> files = Files.walk(staging)) {
-            for (Path file : files.filter(Files::isRegularFile).toList()) {
-                Path target = tmp.resolve("incoming").resolve(staging.relativize(file).getParent())
-                        .resolve(prefix + "-" + file.getFileName());
-                Files.createDirectories(target.getParent());
-                Files.copy(file, target);
-            }
-        }
-    }
-
     private static RetrainJob.Result run(RetrainSettings settings) {
         return new RetrainJob(settings, new PrintStream(new ByteArrayOutputStream())).execute(SharedSpark.session());
     }
@@ -65,7 +50,7 @@ class RetrainOnHdfsTest {
             throws Exception {
         try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
             String root = hdfs.uri() + "/models/registry";
-            arrive(tmp, 6, 4, "a");
+            IncomingImages.arrive(tmp, 6, 4, "a");
             RetrainJob.Result first = run(settings(tmp, root, 0.01));
             assertEquals(RetrainJob.Outcome.PROMOTED, first.outcome());
             ModelRegistry registry = ModelRegistry.open(root, hdfs.conf());
@@ -74,7 +59,7 @@ class RetrainOnHdfsTest {
             RetrainJob.Result again = run(settings(tmp, root, 0.01));
             assertEquals(RetrainJob.Outcome.UNCHANGED, again.outcome());
 
-            arrive(tmp, 3, 9, "b");
+            IncomingImages.arrive(tmp, 3, 9, "b");
             RetrainJob.Result promoted = run(settings(tmp, root, -0.99));
             assertEquals(RetrainJob.Outcome.PROMOTED, promoted.outcome());
             assertEquals(List.of("v0001", "v0002"), registry.versions());
