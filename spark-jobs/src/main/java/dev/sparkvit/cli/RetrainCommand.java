@@ -2,7 +2,7 @@ package dev.sparkvit.cli;
 
 import dev.sparkvit.jobs.retrain.ModelRegistry;
 import dev.sparkvit.jobs.retrain.RetrainConfig;
-import dev.sparkvit.jobs.retrain.RegistryLock;
+import dev.sparkvit.lock.FolderLock;
 import dev.sparkvit.jobs.retrain.RetrainJob;
 import dev.sparkvit.jobs.retrain.RetrainSettings;
 import java.util.List;
@@ -43,7 +43,7 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         // the lock first: a second run exits at once, before Spark starts, and the registry is checked under it
-        try (RegistryLock lock = registry.lock(line -> System.out.println("retrain: warning: " + line))) {
+        try (FolderLock lock = registry.lock(line -> System.out.println("retrain: warning: " + line))) {
             registry.check(line -> { });
             SparkSession spark = startSpark("sparkvit retrain");
             try {

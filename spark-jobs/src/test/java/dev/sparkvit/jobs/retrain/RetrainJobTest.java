@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
+import dev.sparkvit.lock.LockHeldException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
