@@ -57,16 +57,4 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
             }
         }
     }
-
-    /**
-     * The Hadoop configuration the registry is reached with before Spark starts: the Hadoop files on the classpath
-     * (HADOOP_CONF_DIR under spark-submit) and the {@code spark.hadoop.*} settings, as Spark's own would have.
-     */
-    static org.apache.hadoop.conf.Configuration hadoopConfiguration() {
-        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAllWithPrefix("spark.hadoop.")) {
-            conf.set(entry._1(), entry._2());
-        }
-        return conf;
-    }
 }

@@ -26,6 +26,11 @@ final class DatasetFiles {
         this.root = fs.makeQualified(path);
     }
 
+    /** The dataset's folder, qualified. */
+    Path root() {
+        return root;
+    }
+
     Path resolve(String child) {
         return new Path(root, child);
     }
