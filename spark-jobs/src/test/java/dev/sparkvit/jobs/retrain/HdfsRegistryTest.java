@@ -1,15 +1,12 @@
 package dev.sparkvit.jobs.retrain;
 
+
+import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.lock.FolderLock;
 import dev.sparkvit.lock.LockHeldException;
 import dev.sparkvit.lock.LockHolder;
 import dev.sparkvit.lock.LockSubject;
 import dev.sparkvit.storage.MiniHdfs;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.sparkvit.jobs.inference.ClassifierWeights;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +26,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The model registry on a real HDFS (MiniDFSCluster, {@link MiniHdfs}), not java.nio: versions and the production

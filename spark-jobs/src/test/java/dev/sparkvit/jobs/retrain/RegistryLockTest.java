@@ -1,12 +1,12 @@
 package dev.sparkvit.jobs.retrain;
 
-import dev.sparkvit.lock.FolderLock;
-import dev.sparkvit.lock.LockHeldException;
-import dev.sparkvit.lock.LockHolder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
+import dev.sparkvit.lock.LockHolder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
