@@ -34,7 +34,8 @@ abstract class SparkCommand {
     }
 
     /**
-     * The Hadoop configuration a registry or dataset is reached with before Spark starts (to take its lock): the Hadoop files on the classpath
+     * The Hadoop configuration a registry or dataset is reached with before Spark starts (to take its lock): the
+     * Hadoop files on the classpath
      * (HADOOP_CONF_DIR under spark-submit) and the {@code spark.hadoop.*} settings, as Spark's own would have.
      */
     static org.apache.hadoop.conf.Configuration hadoopConfiguration() {

@@ -120,21 +120,6 @@ public final class FolderLock implements AutoCloseable {
         return scheme;
     }
 
-    /** The state of the lock of the folder at {@code location} as a status line. */
-    public static String state(LockSubject subject, String location, org.apache.hadoop.conf.Configuration conf) {
-        if (checkLocation(subject, location, subject.noun()) == null) {
-            return state(subject, Path.of(location.startsWith("file:") ? java.net.URI.create(location).getPath()
-                    : location).toAbsolutePath().normalize().resolve(FILE));
-        }
-        try {
-            org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
-            org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf);
-            return LeasedLock.state(subject, fs, new org.apache.hadoop.fs.Path(fs.makeQualified(path), FILE));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot reach the " + subject.noun() + " " + location, e);
-        }
-    }
-
     /** The lock file of a local folder (null on a Hadoop file system: see {@link #location()}). */
     public Path file() {
         return file;
@@ -323,7 +308,8 @@ public final class FolderLock implements AutoCloseable {
                     + "sparkvit wrote (last modified " + modified + ")";
         }
         return new LockHeldException(subject.noun() + " " + file.getParent() + " " + who + "; this run "
-                + "changed nothing. If no " + subject.runs() + " is active, delete " + file + " (a lock left by a run killed on this "
+                + "changed nothing. If no " + subject.runs() + " is active, delete " + file + " (a lock left by a "
+                + "run killed on this "
                 + "host is taken over by the next run by itself)");
     }
 

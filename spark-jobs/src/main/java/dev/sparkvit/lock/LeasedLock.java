@@ -100,8 +100,8 @@ final class LeasedLock {
                 if (attempt < 3 && holder.isPresent() && (seen.expired() || holder.get().provablyDead())) {
                     if (takeOver(subject, fs, file, seen)) { // only the run that deleted the stale lock says so
                         warn.accept("took over the " + subject.noun() + " lock " + file + " of " + subject.aRun()
-                                + " that is no longer running (" + holder.get().describe() + (seen.expired() ? "; " + seen.heartbeat()
-                                : "") + ")");
+                                + " that is no longer running (" + holder.get().describe()
+                                + (seen.expired() ? "; " + seen.heartbeat() : "") + ")");
                     }
                     continue; // gone, or taken over by another run, or refreshed: look again
                 }
@@ -273,7 +273,8 @@ final class LeasedLock {
                     - seen.modified)) + " ago)";
         }
         return new LockHeldException(subject.noun() + " " + file.getParent() + " " + who + "; this run changed "
-                + "nothing. If no " + subject.runs() + " is active, delete " + file + " (a lock whose lease has expired is taken over by "
+                + "nothing. If no " + subject.runs() + " is active, delete " + file + " (a lock whose lease has "
+                + "expired is taken over by "
                 + "the next run by itself)");
     }
 

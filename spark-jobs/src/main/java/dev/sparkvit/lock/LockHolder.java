@@ -13,9 +13,9 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * Who holds a lock ({@link FolderLock}), as the run that took it wrote it into the lock file (one JSON line): process id, host
- * name, and the identity of the machine's boot, PID namespace and process start, which together tell whether that
- * process is provably dead.
+ * Who holds a lock ({@link FolderLock}), as the run that took it wrote it into the lock file (one JSON line):
+ * process id, host name, and the identity of the machine's boot, PID namespace and process start, which together
+ * tell whether that process is provably dead.
  *
  * @param pid process id of the holder
  * @param host host name

@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  *
  * <p>Where: a local folder (java.nio; the lock is {@link FolderLock}'s, with its PID-based take-over), or a folder
  * on a Hadoop file system with atomic create-if-absent and rename ({@code hdfs://}, {@code viewfs://}: the lock is a
- * lease, {@link dev.sparkvit.lock.LeasedLock}; versions and the pointer are renamed into place through {@link RegistryStore}). Object
+ * lease, {@link dev.sparkvit.lock.LeasedLock}; versions and the pointer are renamed into place through
+ * {@link RegistryStore}). Object
  * stores ({@code s3a://} and every other scheme) are refused ({@link #checkLocation}): without an atomic rename and
  * create-if-absent neither the lock nor the all-or-nothing version could be kept.
  *

@@ -99,7 +99,8 @@ public final class RetrainJob {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
         boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
-                .withStoredSize(settings.storedSize()).withIncremental(exists), line -> console.println("retrain: " + line))
+                .withStoredSize(settings.storedSize()).withIncremental(exists),
+                line -> console.println("retrain: " + line))
                 .execute(spark);
         console.printf("retrain: ingest %d files, %d new images, %d already present, %d quarantined%n",
                 ingest.inputFiles(), ingest.stored(), ingest.alreadyPresent(), ingest.quarantined());
