@@ -44,12 +44,15 @@ public final class FolderLock implements AutoCloseable {
     private static final Object TAKEOVER = new Object(); // the OS lock is per process; threads queue here first
 
     private final LockSubject subject;
+    /** Whether taking the lock created the folder: released, the lock then removes it again if it is empty. */
+    private final boolean madeFolder;
     private final Path file;
     private final String content;
     private final LeasedLock leased;
     private final String folder;
 
-    private FolderLock(LockSubject subject, Path file, String content) {
+    private FolderLock(LockSubject subject, Path file, String content, boolean madeFolder) {
+        this.madeFolder = madeFolder;
         this.subject = subject;
         this.file = file;
         this.content = content;
@@ -58,6 +61,7 @@ public final class FolderLock implements AutoCloseable {
     }
 
     private FolderLock(LockSubject subject, LeasedLock leased, String folder) {
+        this.madeFolder = false;
         this.subject = subject;
         this.file = null;
         this.content = null;
@@ -177,11 +181,21 @@ public final class FolderLock implements AutoCloseable {
         Path tmp = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "."
                 + System.nanoTime() + ".tmp");
         try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(tmp, mine, StandardCharsets.UTF_8);
+            boolean madeFolder = !Files.isDirectory(file.getParent());
+            for (int tries = 0; ; tries++) {
+                Files.createDirectories(file.getParent());
+                try {
+                    Files.writeString(tmp, mine, StandardCharsets.UTF_8);
+                    break;
+                } catch (NoSuchFileException e) { // the empty folder removed meanwhile by a run releasing its lock
+                    if (tries >= 3) {
+                        throw e;
+                    }
+                }
+            }
             for (int attempt = 0; ; attempt++) {
                 if (create(file, tmp, mine)) {
-                    return new FolderLock(subject, file, mine);
+                    return new FolderLock(subject, file, mine, madeFolder);
                 }
                 String text = read(file);
                 if (text == null && attempt < 100) {
@@ -241,6 +255,13 @@ public final class FolderLock implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(file);
+            if (madeFolder && subject.tidy()) {
+                try {
+                    Files.delete(file.getParent()); // a run that wrote nothing leaves no empty folder behind
+                } catch (IOException notEmpty) {
+                    // written to, or another run's lock in it: kept
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot release the " + subject.noun() + " lock " + file, e);
         }

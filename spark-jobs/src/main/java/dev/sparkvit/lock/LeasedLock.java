@@ -47,6 +47,8 @@ final class LeasedLock {
     static final long DEFAULT_LEASE_SECONDS = 300;
 
     private final LockSubject subject;
+    /** Whether taking the lock created the folder: released, the lock then removes it again if it is empty. */
+    private final boolean madeFolder;
     private final FileSystem fs;
     private final Path file;
     private final String content;
@@ -55,8 +57,10 @@ final class LeasedLock {
     private volatile long refreshedNanos;
     private volatile String lost;
 
-    private LeasedLock(LockSubject subject, FileSystem fs, Path file, String content, long leaseMillis) {
+    private LeasedLock(LockSubject subject, FileSystem fs, Path file, String content, long leaseMillis,
+            boolean madeFolder) {
         this.subject = subject;
+        this.madeFolder = madeFolder;
         this.fs = fs;
         this.file = file;
         this.content = content;
@@ -87,10 +91,11 @@ final class LeasedLock {
         node.put("lease_seconds", leaseSeconds);
         String mine = node.toString() + "\n";
         try {
+            boolean madeFolder = !fs.exists(file.getParent());
             fs.mkdirs(file.getParent());
             for (int attempt = 0; ; attempt++) {
                 if (create(fs, file, mine)) {
-                    return new LeasedLock(subject, fs, file, mine, leaseSeconds * 1000);
+                    return new LeasedLock(subject, fs, file, mine, leaseSeconds * 1000, madeFolder);
                 }
                 Seen seen = read(fs, file);
                 if (seen == null && attempt < 100) {
@@ -175,6 +180,13 @@ final class LeasedLock {
                 return;
             }
             fs.delete(file, false);
+            if (madeFolder && subject.tidy()) {
+                try {
+                    fs.delete(file.getParent(), false); // refused unless empty: a run that wrote nothing leaves none
+                } catch (IOException notEmpty) {
+                    // written to, or another run's lock in it: kept
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot release the " + subject.noun() + " lock " + file, e);
         }
