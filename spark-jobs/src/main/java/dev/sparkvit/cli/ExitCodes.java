@@ -10,7 +10,7 @@ public final class ExitCodes {
     public static final int BAD_INPUT = 2;
     /** retrain: no model was promoted (the candidate missed the quality gate, or nothing changed since a version). */
     public static final int NOT_PROMOTED = 3;
-    /** retrain: another run holds the registry's lock; nothing was changed. */
+    /** Another run holds the lock of the registry (retrain) or of the dataset (ingest, retrain); nothing changed. */
     public static final int LOCK_HELD = 4;
     /**
      * Training stopped at an iteration whose loss or gradient was NaN or infinite (or a weights file would have held

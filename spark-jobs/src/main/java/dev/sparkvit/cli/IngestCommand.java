@@ -3,6 +3,7 @@ package dev.sparkvit.cli;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.lock.FolderLock;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -46,15 +47,19 @@ final class IngestCommand extends SparkCommand implements Callable<Integer> {
         IngestSettings settings = new IngestSettings(input, output, !unlabelled, storedSize, minSize, maxPixels,
                 maxFileBytes, shards, 0.8, 0.1, incremental);
         IngestJob.checkPaths(settings, "--input", "--output"); // before Spark starts and before any decoding
-        SparkSession spark = startSpark("sparkvit ingest");
-        try {
-            IngestResult r = new IngestJob(settings).execute(spark);
-            System.out.printf("sparkvit ingest: %d files: %d stored, %d duplicates, %d quarantined %s, %d already "
-                    + "present%n  dataset: %s (%d images)%n", r.inputFiles(), r.stored(), r.duplicates(),
-                    r.quarantined(), r.rejectsByReason(), r.alreadyPresent(), output, r.manifest().images());
-            return ExitCodes.OK;
-        } finally {
-            spark.stop();
+        java.util.function.Consumer<String> say = line -> System.out.println("sparkvit ingest: " + line);
+        // the dataset's lock next: a second writer of the dataset exits at once, before Spark starts
+        try (FolderLock lock = IngestJob.lock(settings, "--output", hadoopConfiguration(), say)) {
+            SparkSession spark = startSpark("sparkvit ingest");
+            try {
+                IngestResult r = new IngestJob(settings, say).execute(spark, lock);
+                System.out.printf("sparkvit ingest: %d files: %d stored, %d duplicates, %d quarantined %s, %d "
+                        + "already present%n  dataset: %s (%d images)%n", r.inputFiles(), r.stored(), r.duplicates(),
+                        r.quarantined(), r.rejectsByReason(), r.alreadyPresent(), output, r.manifest().images());
+                return ExitCodes.OK;
+            } finally {
+                spark.stop();
+            }
         }
     }
 }

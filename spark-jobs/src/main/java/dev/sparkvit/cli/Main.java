@@ -42,7 +42,7 @@ public final class Main implements Runnable {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
                         return ExitCodes.BAD_INPUT;
                     }
-                    if (error instanceof dev.sparkvit.jobs.retrain.LockHeldException) {
+                    if (error instanceof dev.sparkvit.lock.LockHeldException) {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
                         return ExitCodes.LOCK_HELD;
                     }

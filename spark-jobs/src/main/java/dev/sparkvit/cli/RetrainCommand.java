@@ -2,7 +2,7 @@ package dev.sparkvit.cli;
 
 import dev.sparkvit.jobs.retrain.ModelRegistry;
 import dev.sparkvit.jobs.retrain.RetrainConfig;
-import dev.sparkvit.jobs.retrain.RegistryLock;
+import dev.sparkvit.lock.FolderLock;
 import dev.sparkvit.jobs.retrain.RetrainJob;
 import dev.sparkvit.jobs.retrain.RetrainSettings;
 import java.util.List;
@@ -43,7 +43,7 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         // the lock first: a second run exits at once, before Spark starts, and the registry is checked under it
-        try (RegistryLock lock = registry.lock(line -> System.out.println("retrain: warning: " + line))) {
+        try (FolderLock lock = registry.lock(line -> System.out.println("retrain: warning: " + line))) {
             registry.check(line -> { });
             SparkSession spark = startSpark("sparkvit retrain");
             try {
@@ -56,17 +56,5 @@ final class RetrainCommand extends SparkCommand implements Callable<Integer> {
                 spark.stop();
             }
         }
-    }
-
-    /**
-     * The Hadoop configuration the registry is reached with before Spark starts: the Hadoop files on the classpath
-     * (HADOOP_CONF_DIR under spark-submit) and the {@code spark.hadoop.*} settings, as Spark's own would have.
-     */
-    static org.apache.hadoop.conf.Configuration hadoopConfiguration() {
-        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
-        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAllWithPrefix("spark.hadoop.")) {
-            conf.set(entry._1(), entry._2());
-        }
-        return conf;
     }
 }

@@ -33,6 +33,19 @@ abstract class SparkCommand {
         return file == null ? null : dev.sparkvit.storage.Locations.resolve(output, file.getFileName().toString());
     }
 
+    /**
+     * The Hadoop configuration a registry or dataset is reached with before Spark starts (to take its lock): the
+     * Hadoop files on the classpath
+     * (HADOOP_CONF_DIR under spark-submit) and the {@code spark.hadoop.*} settings, as Spark's own would have.
+     */
+    static org.apache.hadoop.conf.Configuration hadoopConfiguration() {
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        for (scala.Tuple2<String, String> entry : new org.apache.spark.SparkConf().getAllWithPrefix("spark.hadoop.")) {
+            conf.set(entry._1(), entry._2());
+        }
+        return conf;
+    }
+
     SparkSession startSpark(String appName) {
         // Chooses and logs this JVM's GEMM backend before Spark starts, so a bad sparkvit.blas / SPARKVIT_BLAS fails
         // at once; each executor JVM chooses its own from its own settings (docs/ENGINE.md, "BLAS backend"). The

@@ -2,9 +2,9 @@ package dev.sparkvit.data.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkvit.storage.AtomicReplace;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -24,6 +24,11 @@ final class DatasetFiles {
         Path path = new Path(output);
         this.fs = path.getFileSystem(conf);
         this.root = fs.makeQualified(path);
+    }
+
+    /** The dataset's folder, qualified. */
+    Path root() {
+        return root;
     }
 
     Path resolve(String child) {
@@ -86,19 +91,13 @@ final class DatasetFiles {
         return bytes;
     }
 
-    /** Writes to a temporary sibling, then renames over the target (atomic on local file systems and HDFS). */
+    /**
+     * Replaces the file atomically ({@link AtomicReplace}): a reader, or a run killed meanwhile, finds the old file or
+     * the new one, never none.
+     */
     private void writeJson(String child, Object value) throws IOException {
-        Path target = resolve(child);
-        Path tmp = resolve("." + child + ".tmp");
-        try (OutputStream out = fs.create(tmp, true)) {
-            JSON.writeValue(out, value);
-        }
-        if (fs.exists(target) && !fs.delete(target, false)) {
-            throw new IOException("cannot replace " + target);
-        }
-        if (!fs.rename(tmp, target)) {
-            throw new IOException("cannot rename " + tmp + " to " + target);
-        }
+        byte[] bytes = JSON.writeValueAsBytes(value);
+        AtomicReplace.write(fs, resolve(child), out -> out.write(bytes));
     }
 
     /** {@code {"classes": [...]}}: label index i is classes[i]. */

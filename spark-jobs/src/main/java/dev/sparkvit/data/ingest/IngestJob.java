@@ -10,6 +10,9 @@ import static org.apache.spark.sql.functions.row_number;
 
 import dev.sparkvit.data.image.Decoders;
 import dev.sparkvit.data.image.RejectReason;
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
+import dev.sparkvit.lock.LockSubject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -23,6 +26,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -74,16 +78,57 @@ public final class IngestJob {
     private static final String REJECTED = "rejected";
     private static final String PRESENT = "present";
 
-    private final IngestSettings settings;
+    /**
+     * Runs right after the new shards are committed, before anything else is written; tests replace it with one that
+     * throws, to leave the dataset as a run killed at that moment would.
+     */
+    static volatile Runnable afterShards = () -> { };
 
+    private final IngestSettings settings;
+    private final Consumer<String> say;
+
+    /** An ingest whose lines for the user (a take-over of a dead run's lock, a repair) are logged. */
     public IngestJob(IngestSettings settings) {
-        this.settings = settings;
+        this(settings, line -> LOG.warn("{}", line));
     }
 
+    /**
+     * @param say where the lines for the user go: the take-over of a dead run's dataset lock, and the repair of a
+     *     dataset an interrupted run left between two states
+     */
+    public IngestJob(IngestSettings settings, Consumer<String> say) {
+        this.settings = settings;
+        this.say = say;
+    }
+
+    /** Takes the dataset's lock ({@link #lock}), ingests, and releases it. */
     public IngestResult execute(SparkSession spark) {
         checkPaths(settings, "ingest input", "ingest output");
+        try (FolderLock lock = lock(settings, "ingest output", spark.sparkContext().hadoopConfiguration(), say)) {
+            return execute(spark, lock);
+        }
+    }
+
+    /**
+     * Takes the lock of the output dataset, which every run that writes a dataset holds for its whole write
+     * (ingest, incremental ingest, a retrain run's ingest): a second writer stops at once, changing nothing. A lock
+     * left by a killed run is taken over as the registry's is ({@link FolderLock}); a take-over is said through
+     * {@code say}.
+     *
+     * @param outputName how messages name the output ({@code --output})
+     * @throws LockHeldException when another run holds it
+     * @throws dev.sparkvit.config.ConfigException when the output is on an object store (no atomic create-if-absent)
+     */
+    public static FolderLock lock(IngestSettings settings, String outputName, Configuration conf,
+            Consumer<String> say) {
+        return FolderLock.acquire(LockSubject.DATASET, settings.output(), outputName, conf, say);
+    }
+
+    /** Ingests with the dataset's lock already held (the CLI takes it before Spark starts). */
+    public IngestResult execute(SparkSession spark, FolderLock lock) {
+        checkPaths(settings, "ingest input", "ingest output");
         try {
-            return run(spark);
+            return run(spark, lock);
         } catch (IOException e) {
             throw new UncheckedIOException("ingest of " + settings.input() + " into " + settings.output() + " failed", e);
         }
@@ -170,7 +215,8 @@ public final class IngestJob {
                 && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.IMAGES_DIR))) {
             boolean empty;
             try (java.util.stream.Stream<java.nio.file.Path> entries = java.nio.file.Files.list(output)) {
-                empty = entries.findAny().isEmpty();
+                // the dataset lock (ours, or a killed first run's) is no content
+                empty = entries.noneMatch(p -> !p.getFileName().toString().startsWith(FolderLock.FILE));
             } catch (IOException e) {
                 throw new IllegalArgumentException(outputName + " " + settings.output() + " cannot be read: "
                         + e.getMessage());
@@ -183,10 +229,15 @@ public final class IngestJob {
         }
     }
 
-    private IngestResult run(SparkSession spark) throws IOException {
+    private IngestResult run(SparkSession spark, FolderLock lock) throws IOException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hadoop = sc.hadoopConfiguration();
         DatasetFiles dataset = new DatasetFiles(settings.output(), hadoop);
+        if (!lock.folder().equals(dataset.root().toString()) && !lock.folder().equals(
+                new Path(dataset.root().toUri().getPath()).toString())) {
+            throw new IllegalArgumentException("the lock " + lock.location() + " is not dataset " + settings.output()
+                    + "'s");
+        }
         boolean existing = dataset.exists(StoredImageSchema.IMAGES_DIR) || dataset.exists(StoredImageSchema.MANIFEST_FILE);
         if (existing && !settings.incremental()) {
             throw new IllegalArgumentException("output " + settings.output() + " already holds a dataset; use "
@@ -194,6 +245,10 @@ public final class IngestJob {
         }
         String root = qualifiedRoot(hadoop);
         Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work
+        // under the lock, before anything new is read: a dataset an interrupted run left between two states is
+        // repaired by this run's manifest (recomputed from the stored rows); damaged class indexes stop it here
+        String between = existing ? DatasetRepair.inspect(spark, dataset, settings.output(), dataset.readClasses())
+                : null;
 
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
@@ -267,8 +322,20 @@ public final class IngestJob {
         Dataset<Row> stored = storedRows(kept, classes, labelled);
 
         try {
-            return write(spark, sc, dataset, settings, root, inputFiles, counted, storedCount, classes, stored,
-                    quarantine, duplicates, outcomes, ranks);
+            if (labelled && (!newLabels.isEmpty() || !dataset.exists(StoredImageSchema.CLASSES_FILE))) {
+                // the class index first: no committed row may ever name an index classes.json does not hold (new
+                // classes are appended, so the indexes of stored rows stay valid if this run dies after it)
+                lock.ensureHeld();
+                dataset.writeClasses(classes);
+            }
+            IngestResult result = write(spark, sc, dataset, settings, root, inputFiles, counted, storedCount,
+                    classes, stored, quarantine, duplicates, outcomes, ranks, lock);
+            if (between != null) {
+                say.accept("repaired dataset " + settings.output() + ", left between two states by an interrupted "
+                        + "run (" + between + "): " + StoredImageSchema.MANIFEST_FILE + " recomputed from the stored "
+                        + "rows (" + result.manifest().images() + " images)");
+            }
+            return result;
         } catch (Exception e) { // Spark's SparkException is checked, and thrown undeclared from Scala
             if (e instanceof IllegalStateException || !hasIoCause(e)) {
                 throw e;
@@ -293,16 +360,17 @@ public final class IngestJob {
     private static IngestResult write(SparkSession spark, JavaSparkContext sc, DatasetFiles dataset,
             IngestSettings settings, String root, long inputFiles, StatusCounts counted, long storedCount,
             List<String> classes, Dataset<Row> stored, Dataset<Row> quarantine, Dataset<Row> duplicates,
-            Dataset<Row> outcomes, Dataset<Row> ranks) throws IOException {
-        boolean labelled = settings.labelled();
+            Dataset<Row> outcomes, Dataset<Row> ranks, FolderLock lock) throws IOException {
         sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
         long duplicateCount = counted.decoded() - storedCount;
         long quarantinedCount = counted.rejected();
         long presentCount = counted.present();
         // Only non-empty tables are appended, so a run that finds nothing new writes nothing.
+        lock.ensureHeld();
         if (storedCount > 0) {
             stored.repartition(settings.shards()).write().mode(SaveMode.Append)
                     .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
+            afterShards.run();
         }
         if (quarantinedCount > 0) {
             quarantine.coalesce(1).write().mode(SaveMode.Append)
@@ -311,9 +379,6 @@ public final class IngestJob {
         if (duplicateCount > 0) {
             duplicates.coalesce(1).write().mode(SaveMode.Append)
                     .parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR).toString());
-        }
-        if (labelled) {
-            dataset.writeClasses(classes);
         }
         Map<String, Long> rejects = counted.rejectsByReason();
         outcomes.unpersist();
@@ -332,6 +397,7 @@ public final class IngestJob {
         Manifest manifest = ManifestBuilder.build(spark, dataset, settings, classes,
                 new Manifest.LastRun(root, settings.incremental(), inputFiles, storedCount, duplicateCount,
                         quarantinedCount, presentCount, rejects));
+        lock.ensureHeld();
         dataset.writeManifest(manifest);
         LOG.info("stage manifest: {} images in the dataset, channel mean {} std {}", manifest.images(),
                 java.util.Arrays.toString(manifest.channelMean()), java.util.Arrays.toString(manifest.channelStd()));

@@ -18,6 +18,9 @@ import org.apache.spark.sql.SparkSession;
  * images together), and every table with its schema given, so no job is spent inferring it from the files.
  */
 final class ManifestBuilder {
+    /** How the manifest's counts name the images of an unlabelled dataset. */
+    static final String UNLABELLED = "(unlabelled)";
+
     private ManifestBuilder() {
     }
 
@@ -33,7 +36,7 @@ final class ManifestBuilder {
                 .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
         Summary summary = summarise(images);
         for (Map.Entry<List<String>, Long> e : summary.counts().entrySet()) {
-            String label = e.getKey().get(0) == null ? "(unlabelled)" : e.getKey().get(0);
+            String label = e.getKey().get(0) == null ? UNLABELLED : e.getKey().get(0);
             counts.computeIfAbsent(label, k -> new TreeMap<>()).merge(e.getKey().get(1), e.getValue(), Long::sum);
             total += e.getValue();
         }
@@ -48,7 +51,7 @@ final class ManifestBuilder {
                 quarantined(spark, dataset), duplicates(spark, dataset), lastRun);
     }
 
-    private static Map<String, Long> quarantined(SparkSession spark, DatasetFiles dataset) throws IOException {
+    static Map<String, Long> quarantined(SparkSession spark, DatasetFiles dataset) throws IOException {
         Map<String, Long> byReason = new TreeMap<>();
         if (dataset.exists(StoredImageSchema.QUARANTINE_DIR)) {
             for (Row r : spark.read().schema(StoredImageSchema.QUARANTINE)
@@ -60,7 +63,7 @@ final class ManifestBuilder {
         return byReason;
     }
 
-    private static long duplicates(SparkSession spark, DatasetFiles dataset) throws IOException {
+    static long duplicates(SparkSession spark, DatasetFiles dataset) throws IOException {
         return !dataset.exists(StoredImageSchema.DUPLICATES_DIR) ? 0 : spark.read()
                 .schema(StoredImageSchema.DUPLICATES).parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR)
                         .toString()).count();

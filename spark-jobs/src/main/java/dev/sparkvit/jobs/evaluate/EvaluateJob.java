@@ -97,6 +97,9 @@ public final class EvaluateJob {
                         + dataset + "'s " + manifest.classes());
             }
         }
+        // rows whose label index names no class (or another) would be scored against wrong labels, or end out of
+        // bounds
+        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, dataset, manifest.classes());
         for (ClassifierWeights model : concat(main, baseline)) {
             if (model.config().imgSize() != manifest.storedSize()) {
                 // each classifier gets the stored images resized to its own size (SplitScores)

@@ -126,6 +126,8 @@ public final class FinetuneJob {
                     + (manifest.labelled() ? classes.size() + " class" : "no labels")
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
+        // rows whose label index names no class (or another) would train on wrong labels, or end out of bounds
+        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, settings.dataset(), classes);
         // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors,
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockSubject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,15 +27,16 @@ import java.util.regex.Pattern;
  * <pre>
  *   REGISTRY/versions/v0001/   finetuned.safetensors, finetuned-ema.safetensors, metrics.json, version.json
  *   REGISTRY/production        the name of the production version (one line), replaced atomically
- *   REGISTRY/.lock             held by the retrain run in progress ({@link RegistryLock})
+ *   REGISTRY/.lock             held by the retrain run in progress ({@link FolderLock})
  * </pre>
  * A version is written to a temporary folder and renamed, so a version folder is complete or absent. Its
  * {@code version.json} records the run key (data fingerprint, resolved config, code version), the warm start, the
  * metrics of the gate, and whether it was promoted.
  *
- * <p>Where: a local folder (java.nio; the lock is {@link RegistryLock}'s, with its PID-based take-over), or a folder
+ * <p>Where: a local folder (java.nio; the lock is {@link FolderLock}'s, with its PID-based take-over), or a folder
  * on a Hadoop file system with atomic create-if-absent and rename ({@code hdfs://}, {@code viewfs://}: the lock is a
- * lease, {@link LeasedLock}; versions and the pointer are renamed into place through {@link RegistryStore}). Object
+ * lease, {@link dev.sparkvit.lock.LeasedLock}; versions and the pointer are renamed into place through
+ * {@link RegistryStore}). Object
  * stores ({@code s3a://} and every other scheme) are refused ({@link #checkLocation}): without an atomic rename and
  * create-if-absent neither the lock nor the all-or-nothing version could be kept.
  *
@@ -47,7 +50,7 @@ public final class ModelRegistry {
     private static final Pattern VERSION = Pattern.compile("v\\d{4,9}");
     private static final String VERSIONS = "versions";
     private static final String PRODUCTION = "production";
-    private static final String LOCK = ".lock";
+    private static final String LOCK = FolderLock.FILE;
     private static final String INFO = "version.json";
     private static final String METRICS = "metrics.json";
     private static final String LIVE = "finetuned.safetensors";
@@ -55,8 +58,6 @@ public final class ModelRegistry {
     /** version.json and metrics.json are a few KiB; anything far larger is not one of ours. */
     private static final long MAX_JSON_BYTES = 16L << 20;
 
-    /** Schemes whose Hadoop file systems create a file only if absent and rename atomically (one NameNode call). */
-    static final List<String> ATOMIC_SCHEMES = List.of("hdfs", "viewfs");
 
     /** The local root (null on a Hadoop file system). */
     private final Path localRoot;
@@ -82,7 +83,7 @@ public final class ModelRegistry {
 
     /**
      * The registry at {@code location}: a local path (or {@code file:} URI), or a folder on a Hadoop file system
-     * with atomic create-if-absent and rename ({@link #ATOMIC_SCHEMES}), reached through {@code conf}.
+     * with atomic create-if-absent and rename ({@link FolderLock#ATOMIC_SCHEMES}), reached through {@code conf}.
      *
      * @throws dev.sparkvit.config.ConfigException for any other scheme ({@link #checkLocation})
      */
@@ -102,31 +103,13 @@ public final class ModelRegistry {
     }
 
     /**
-     * Checks that a registry can live at {@code location}; returns its Hadoop scheme, or null for a local path.
+     * Checks that a registry can live at {@code location}; returns its Hadoop scheme, or null for a local path
+     * ({@link FolderLock#checkLocation}: S3A and the other object stores are refused).
      *
      * @param what how the message names the setting ("FILE: registry")
-     * @throws dev.sparkvit.config.ConfigException (one line, naming the setting and why) for a scheme without atomic
-     *     create-if-absent and rename: S3A and the other object stores, and any scheme not known to have both
      */
     public static String checkLocation(String location, String what) {
-        int colon = location.indexOf(':');
-        String scheme = colon > 1 && location.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*")
-                ? location.substring(0, colon).toLowerCase(java.util.Locale.ROOT) : null;
-        if (scheme == null || scheme.equals("file")) {
-            return null;
-        }
-        if (!ATOMIC_SCHEMES.contains(scheme)) {
-            String why = List.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "oss", "cos", "obs")
-                    .contains(scheme) ? scheme + ":// is an object store: it has no atomic rename and (in Hadoop "
-                    + "3.2) no atomic create-if-absent" : scheme + ":// is not known to have an atomic rename and "
-                    + "create-if-absent";
-            throw new dev.sparkvit.config.ConfigException(what + " = " + dev.sparkvit.config.ConfigException
-                    .shown(location) + " is not supported: the model registry's lock and its all-or-nothing "
-                    + "versions and production pointer need both, and " + why + ". Put the registry in a local or "
-                    + "shared folder, or on " + String.join(" or ", ATOMIC_SCHEMES.stream().map(x -> x + "://")
-                    .toList()));
-        }
-        return scheme;
+        return FolderLock.checkLocation(LockSubject.REGISTRY, location, what);
     }
 
     /** The root of a local registry. */
@@ -155,21 +138,23 @@ public final class ModelRegistry {
         return location;
     }
 
-    /** Takes the lock (see {@link RegistryLock}); a take-over of a dead run's lock is reported through warn. */
-    public RegistryLock lock(Consumer<String> warn) {
+    /** Takes the lock (see {@link FolderLock}); a take-over of a dead run's lock is reported through warn. */
+    public FolderLock lock(Consumer<String> warn) {
         if (localRoot != null) {
-            return RegistryLock.acquire(localRoot.resolve(LOCK), warn);
+            return FolderLock.acquire(LockSubject.REGISTRY, localRoot.resolve(LOCK), warn);
         }
-        return RegistryLock.acquire(((RegistryStore.Hadoop) store).fs(), new org.apache.hadoop.fs.Path(at(LOCK)),
-                root, LeasedLock.leaseSeconds(conf), warn);
+        return FolderLock.acquire(LockSubject.REGISTRY, ((RegistryStore.Hadoop) store).fs(),
+                new org.apache.hadoop.fs.Path(at(LOCK)), root, FolderLock.leaseSeconds(LockSubject.REGISTRY, conf),
+                warn);
     }
 
     /** Whether the registry is locked, and by whom, as a status line. */
     public String lockState() {
         if (localRoot != null) {
-            return RegistryLock.state(localRoot.resolve(LOCK));
+            return FolderLock.state(LockSubject.REGISTRY, localRoot.resolve(LOCK));
         }
-        return LeasedLock.state(((RegistryStore.Hadoop) store).fs(), new org.apache.hadoop.fs.Path(at(LOCK)));
+        return FolderLock.state(LockSubject.REGISTRY, ((RegistryStore.Hadoop) store).fs(),
+                new org.apache.hadoop.fs.Path(at(LOCK)));
     }
 
     /** Names of the versions (folder names {@code vNNNN}), oldest first. */

@@ -297,17 +297,7 @@ abstract class RegistryStore {
 
         @Override
         void replace(String location, byte[] bytes) throws IOException {
-            org.apache.hadoop.fs.Path target = path(location);
-            org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(target.getParent(), "." + target.getName()
-                    + "." + UUID.randomUUID() + ".tmp");
-            try {
-                try (OutputStream out = fs.create(tmp, false)) {
-                    out.write(bytes);
-                }
-                fc.rename(tmp, target, Options.Rename.OVERWRITE);
-            } finally {
-                fs.delete(tmp, false);
-            }
+            dev.sparkvit.storage.AtomicReplace.write(fs, path(location), out -> out.write(bytes));
         }
 
         @Override

@@ -14,6 +14,7 @@ import dev.sparkvit.jobs.finetune.FinetuneConfig;
 import dev.sparkvit.jobs.finetune.FinetuneJob;
 import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
+import dev.sparkvit.lock.FolderLock;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -72,15 +73,15 @@ public final class RetrainJob {
     /** Takes the registry's lock, runs, and releases it. */
     public Result execute(SparkSession spark) {
         ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
-        try (RegistryLock lock = registry.lock(this::warn)) {
+        try (FolderLock lock = registry.lock(this::warn)) {
             return execute(spark, lock);
         }
     }
 
     /** Runs with the registry's lock already held (the CLI takes it before Spark starts). */
-    public Result execute(SparkSession spark, RegistryLock lock) {
+    public Result execute(SparkSession spark, FolderLock lock) {
         ModelRegistry registry = ModelRegistry.open(settings.registry(), spark.sparkContext().hadoopConfiguration());
-        if (!lock.registry().equals(registry.location())) {
+        if (!lock.folder().equals(registry.location())) {
             throw new IllegalArgumentException("the lock " + lock.location() + " is not registry "
                     + registry.location() + "'s");
         }
@@ -94,11 +95,13 @@ public final class RetrainJob {
         console.println("retrain: warning: " + line);
     }
 
-    private Result run(SparkSession spark, ModelRegistry registry, RegistryLock lock) {
+    private Result run(SparkSession spark, ModelRegistry registry, FolderLock lock) {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
         boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
-                .withStoredSize(settings.storedSize()).withIncremental(exists)).execute(spark);
+                .withStoredSize(settings.storedSize()).withIncremental(exists),
+                line -> console.println("retrain: " + line))
+                .execute(spark);
         console.printf("retrain: ingest %d files, %d new images, %d already present, %d quarantined%n",
                 ingest.inputFiles(), ingest.stored(), ingest.alreadyPresent(), ingest.quarantined());
         String fingerprint = dataFingerprint(spark, ingest.manifest().classes());

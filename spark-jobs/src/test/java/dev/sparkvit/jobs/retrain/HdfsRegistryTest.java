@@ -1,11 +1,12 @@
 package dev.sparkvit.jobs.retrain;
 
-import dev.sparkvit.storage.MiniHdfs;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.jobs.inference.ClassifierWeights;
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
+import dev.sparkvit.lock.LockHolder;
+import dev.sparkvit.lock.LockSubject;
+import dev.sparkvit.storage.MiniHdfs;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The model registry on a real HDFS (MiniDFSCluster, {@link MiniHdfs}), not java.nio: versions and the production
@@ -56,7 +60,7 @@ class HdfsRegistryTest {
     /** A client configuration; {@code lease} sets the lock's lease, {@code separate} gives its own HDFS client. */
     private static Configuration conf(long lease, boolean separate) {
         Configuration conf = hdfs.conf();
-        conf.setLong(LeasedLock.LEASE_KEY, lease);
+        conf.setLong(LockSubject.REGISTRY.leaseKey(), lease);
         conf.setBoolean("fs.hdfs.impl.disable.cache", separate);
         return conf;
     }
@@ -100,7 +104,7 @@ class HdfsRegistryTest {
     private static String holder(long pid, String host, long lease) {
         LockHolder self = LockHolder.current();
         String json = new LockHolder(pid, host, self.bootId(), self.pidNamespace(), 5, Instant.now()
-                .minusSeconds(600)).toJson().trim();
+                .minusSeconds(600)).toJson("sparkvit retrain").trim();
         return json.substring(0, json.length() - 1) + ",\"lease_seconds\":" + lease + "}\n";
     }
 
@@ -211,7 +215,7 @@ class HdfsRegistryTest {
                 ready.countDown();
                 try {
                     go.await();
-                    try (RegistryLock lock = registry.lock(line -> outcomes.add("warning: " + line))) {
+                    try (FolderLock lock = registry.lock(line -> outcomes.add("warning: " + line))) {
                         outcomes.add("acquired");
                         answered.incrementAndGet();
                         release.await();
@@ -281,7 +285,7 @@ class HdfsRegistryTest {
     void theHeartbeatKeepsALiveLockAndALostLockStopsTheRun() throws Exception {
         String root = location("heartbeat");
         ModelRegistry registry = ModelRegistry.open(root, conf(3, false));
-        try (RegistryLock lock = registry.lock(line -> { })) {
+        try (FolderLock lock = registry.lock(line -> { })) {
             Path file = new Path(root + "/.lock");
             long created = fs().getFileStatus(file).getModificationTime();
             Thread.sleep(7000); // over two leases: without the heartbeat the lock would have expired
@@ -306,12 +310,12 @@ class HdfsRegistryTest {
             throws Exception {
         MiniHdfs lone = MiniHdfs.start(own); // its own cluster: this test stops it
         Configuration conf = lone.conf();
-        conf.setLong(LeasedLock.LEASE_KEY, 1);
+        conf.setLong(LockSubject.REGISTRY.leaseKey(), 1);
         conf.setBoolean("fs.hdfs.impl.disable.cache", true);
         conf.setInt("ipc.client.connect.max.retries", 0); // fail fast once the NameNode is gone
         conf.setInt("ipc.client.connect.max.retries.on.timeouts", 0);
         String root = lone.uri() + "/registry";
-        RegistryLock lock = ModelRegistry.open(root, conf).lock(line -> { });
+        FolderLock lock = ModelRegistry.open(root, conf).lock(line -> { });
         lock.ensureHeld();
         lone.close(); // the NameNode goes away: the heartbeat cannot refresh the lease
         Thread.sleep(2500);
@@ -329,7 +333,7 @@ class HdfsRegistryTest {
         assertTrue(registry.lockState().contains("no longer running") && registry.lockState().contains("lease 2 s"),
                 registry.lockState());
         List<String> warnings = new ArrayList<>();
-        try (RegistryLock lock = registry.lock(warnings::add)) {
+        try (FolderLock lock = registry.lock(warnings::add)) {
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("took over the registry lock " + root + "/.lock")
                     && warnings.get(0).contains("pid 4242 on build-7.example.org")

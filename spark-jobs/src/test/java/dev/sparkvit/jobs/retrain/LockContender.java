@@ -1,5 +1,7 @@
 package dev.sparkvit.jobs.retrain;
 
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -23,7 +25,7 @@ public final class LockContender {
         while (!Files.exists(go)) {
             Thread.sleep(5);
         }
-        try (RegistryLock lock = registry.lock(line -> System.out.println("warning: " + line))) {
+        try (FolderLock lock = registry.lock(line -> System.out.println("warning: " + line))) {
             System.out.println("acquired");
             System.out.flush();
             while (!Files.exists(done)) {

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
+import dev.sparkvit.lock.LockHolder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +27,7 @@ class RegistryLockTest {
 
     private static String holder(long pid, String host, long startTicks, Instant since) {
         LockHolder self = LockHolder.current();
-        return new LockHolder(pid, host, self.bootId(), self.pidNamespace(), startTicks, since).toJson();
+        return new LockHolder(pid, host, self.bootId(), self.pidNamespace(), startTicks, since).toJson("sparkvit retrain");
     }
 
     /** The pid of a process that ran here and has exited. */
@@ -44,7 +47,7 @@ class RegistryLockTest {
         Files.writeString(lock, holder(dead, LockHolder.current().host(), 12345, Instant.now().minusSeconds(7300)));
         List<String> warnings = new ArrayList<>();
         assertTrue(registry.lockState().contains("no longer running"), registry.lockState());
-        try (RegistryLock taken = registry.lock(warnings::add)) {
+        try (FolderLock taken = registry.lock(warnings::add)) {
             assertEquals(1, warnings.size(), warnings.toString());
             assertTrue(warnings.get(0).contains("took over the registry lock " + lock)
                     && warnings.get(0).contains("pid " + dead) && warnings.get(0).contains("(2 h 1 min ago)"),
@@ -102,7 +105,7 @@ class RegistryLockTest {
     void aLockIsReleasedOnlyWhileItIsStillThisRunsOwn(@TempDir Path tmp) throws Exception {
         ModelRegistry registry = new ModelRegistry(tmp);
         Path lock = tmp.resolve(".lock");
-        RegistryLock mine = registry.lock(line -> { });
+        FolderLock mine = registry.lock(line -> { });
         assertEquals(ProcessHandle.current().pid(), LockHolder.parse(Files.readString(lock)).orElseThrow().pid(),
                 "the lock file holds its holder from the moment it exists");
         // someone deleted it by hand and another run took the registry

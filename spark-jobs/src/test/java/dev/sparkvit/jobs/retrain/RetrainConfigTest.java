@@ -56,10 +56,21 @@ class RetrainConfigTest {
     @Test
     void remoteInputAndDatasetAreKeptIntact() {
         base = base.replace("input: " + tmp.resolve("incoming"), "input: hdfs://nn:8020/incoming")
-                .replace("dataset: " + tmp.resolve("ds"), "dataset: s3a://bucket/ds");
+                .replace("dataset: " + tmp.resolve("ds"), "dataset: hdfs://nn:8020/ds");
         RetrainSettings s = read("");
         assertEquals("hdfs://nn:8020/incoming", s.input());
-        assertEquals("s3a://bucket/ds", s.dataset());
+        assertEquals("hdfs://nn:8020/ds", s.dataset());
+    }
+
+    /** The dataset is written under its lock, which needs atomic create-if-absent: S3 is refused as the registry is. */
+    @Test
+    void aDatasetOnS3IsRefusedInOneLineNamingTheKeyAndWhy() {
+        base = base.replace("dataset: " + tmp.resolve("ds"), "dataset: s3a://bucket/ds");
+        ConfigException e = assertThrows(ConfigException.class, () -> read(""));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("retrain.yaml: dataset = s3a://bucket/ds is not supported: a dataset's lock and its "
+                + "atomically replaced class index and manifest need both") && m.contains("s3a:// is an object "
+                + "store") && !m.contains("\n"), m);
     }
 
     @Test

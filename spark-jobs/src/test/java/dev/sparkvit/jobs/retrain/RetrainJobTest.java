@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -101,6 +105,27 @@ class RetrainJobTest {
         assertTrue(Files.exists(lock), "another run's lock is not removed");
         assertTrue(!Files.exists(tmp.resolve("dataset")), "nothing was ingested");
         assertEquals(List.of(), new ModelRegistry(tmp.resolve("registry")).versions());
+    }
+
+    @Test
+    void aManualIngestHoldingTheDatasetLockStopsTheRetrainWithTheLockLine(@TempDir Path tmp) throws Exception {
+        IncomingImages.arrive(tmp, 2, 4, "a");
+        Path dataset = tmp.resolve("dataset");
+        List<String> said = new java.util.ArrayList<>();
+        // a manual `sparkvit ingest --incremental` into the retrain's dataset, in progress
+        try (FolderLock manual = IngestJob.lock(IngestSettings.defaults(tmp.resolve("incoming").toString(),
+                dataset.toString()).withIncremental(true), "--output", new org.apache.hadoop.conf.Configuration(),
+                said::add)) {
+            LockHeldException held = assertThrows(LockHeldException.class, () -> run(settings(tmp, 0.01)));
+            assertTrue(held.getMessage().startsWith("dataset " + dataset + " is locked by another ingest or retrain "
+                    + "run (pid " + ProcessHandle.current().pid() + " on "), held.getMessage());
+            assertTrue(!held.getMessage().contains("\n"), held.getMessage());
+            assertTrue(Files.exists(manual.file()), "the manual run's lock is left alone");
+        }
+        assertTrue(!Files.exists(dataset.resolve("images")), "the retrain ingested nothing");
+        assertEquals(List.of(), new ModelRegistry(tmp.resolve("registry")).versions());
+        assertTrue(!Files.exists(tmp.resolve("registry").resolve(".lock")), "the registry lock is released");
+        assertEquals(List.of(), said);
     }
 
     @Test

@@ -11,8 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Real processes for the kill tests: sparkvit CLI JVMs, the repository's scripts, and their output. */
-final class ChildProcesses {
+/**
+ * Real processes for the kill and race tests: sparkvit CLI JVMs, the repository's scripts, and their output.
+ */
+public final class ChildProcesses {
     /** The repository root (Surefire runs the tests in spark-jobs/). */
     static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
@@ -20,17 +22,17 @@ final class ChildProcesses {
     }
 
     /** A started process and the files its stdout and stderr go to. */
-    record Child(Process process, Path out, Path err) {
-        String stdout() throws IOException {
+    public record Child(Process process, Path out, Path err) {
+        public String stdout() throws IOException {
             return Files.readString(out);
         }
 
-        String output() throws IOException {
+        public String output() throws IOException {
             return Files.readString(out) + Files.readString(err);
         }
 
         /** Waits up to {@code minutes} for the exit and returns its code; a process still running is killed. */
-        int exit(long minutes) throws Exception {
+        public int exit(long minutes) throws Exception {
             if (!process.waitFor(minutes, TimeUnit.MINUTES)) {
                 process.destroyForcibly().waitFor();
                 throw new AssertionError("still running after " + minutes + " minutes: " + output());
@@ -43,7 +45,7 @@ final class ChildProcesses {
      * {@code sparkvit ARGS} in its own JVM (local Spark, as submit/sparkvit runs it), with the test JVM's classpath
      * and Java 17 options; {@link Process#pid()} is the JVM itself.
      */
-    static Child sparkvit(Path logs, String name, List<String> args) throws IOException {
+    public static Child sparkvit(Path logs, String name, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx3g"); // vit_tiny checkpointing every iteration: 2g ran out once under load (docs/RELIABILITY.md)

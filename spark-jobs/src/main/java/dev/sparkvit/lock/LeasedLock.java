@@ -1,4 +1,4 @@
-package dev.sparkvit.jobs.retrain;
+package dev.sparkvit.lock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The registry lock on a Hadoop file system (HDFS), where the holder's process cannot be checked from another host:
- * the file {@code REGISTRY/.lock}, created with {@code create(path, overwrite=false)} (one atomic NameNode operation:
+ * A folder's lock on a Hadoop file system (HDFS), where the holder's process cannot be checked from another host:
+ * the file {@code FOLDER/.lock}, created with {@code create(path, overwrite=false)} (one atomic NameNode operation:
  * of several runs exactly one creates it) and holding its holder ({@link LockHolder}'s JSON plus
  * {@code lease_seconds}). The holder keeps a lease: a background thread sets the file's modification time to now
  * every fifth of the lease. A lock whose modification time is older than its lease is expired and may be taken over,
@@ -38,15 +38,17 @@ import org.slf4j.LoggerFactory;
  * run stops naming it.
  *
  * <p>A holder that cannot refresh its lease for a whole lease (a long pause, a lost NameNode), or finds the lock gone
- * or someone else's, has lost it: {@link #ensureHeld()} then throws, and the run registers and promotes nothing.
+ * or someone else's, has lost it: {@link #ensureHeld()} then throws, and the run changes nothing more (a retrain
+ * run registers and promotes nothing).
  */
 final class LeasedLock {
     private static final Logger LOG = LoggerFactory.getLogger(LeasedLock.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The Hadoop configuration key of the lease, in seconds (default {@value #DEFAULT_LEASE_SECONDS}). */
-    static final String LEASE_KEY = "sparkvit.registry.lease-seconds";
     static final long DEFAULT_LEASE_SECONDS = 300;
 
+    private final LockSubject subject;
+    /** Whether taking the lock created the folder: released, the lock then removes it again if it is empty. */
+    private final boolean madeFolder;
     private final FileSystem fs;
     private final Path file;
     private final String content;
@@ -55,14 +57,17 @@ final class LeasedLock {
     private volatile long refreshedNanos;
     private volatile String lost;
 
-    private LeasedLock(FileSystem fs, Path file, String content, long leaseMillis) {
+    private LeasedLock(LockSubject subject, FileSystem fs, Path file, String content, long leaseMillis,
+            boolean madeFolder) {
+        this.subject = subject;
+        this.madeFolder = madeFolder;
         this.fs = fs;
         this.file = file;
         this.content = content;
         this.leaseMillis = leaseMillis;
         this.refreshedNanos = System.nanoTime();
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "registry-lock-heartbeat");
+            Thread t = new Thread(r, subject.noun() + "-lock-heartbeat");
             t.setDaemon(true);
             return t;
         });
@@ -80,15 +85,17 @@ final class LeasedLock {
      *
      * @throws LockHeldException when another run holds it, or it cannot be judged; nothing is changed
      */
-    static LeasedLock acquire(FileSystem fs, Path file, long leaseSeconds, Consumer<String> warn) {
-        ObjectNode node = (ObjectNode) readJson(LockHolder.current().toJson());
+    static LeasedLock acquire(LockSubject subject, FileSystem fs, Path file, long leaseSeconds,
+            Consumer<String> warn) {
+        ObjectNode node = (ObjectNode) readJson(LockHolder.current().toJson(subject.command()));
         node.put("lease_seconds", leaseSeconds);
         String mine = node.toString() + "\n";
         try {
+            boolean madeFolder = !fs.exists(file.getParent());
             fs.mkdirs(file.getParent());
             for (int attempt = 0; ; attempt++) {
                 if (create(fs, file, mine)) {
-                    return new LeasedLock(fs, file, mine, leaseSeconds * 1000);
+                    return new LeasedLock(subject, fs, file, mine, leaseSeconds * 1000, madeFolder);
                 }
                 Seen seen = read(fs, file);
                 if (seen == null && attempt < 100) {
@@ -96,22 +103,22 @@ final class LeasedLock {
                 }
                 Optional<LockHolder> holder = seen == null ? Optional.empty() : LockHolder.parse(seen.text);
                 if (attempt < 3 && holder.isPresent() && (seen.expired() || holder.get().provablyDead())) {
-                    if (takeOver(fs, file, seen)) { // only the run that deleted the stale lock says so
-                        warn.accept("took over the registry lock " + file + " of a retrain run that is no longer "
-                                + "running (" + holder.get().describe() + (seen.expired() ? "; " + seen.heartbeat()
-                                : "") + ")");
+                    if (takeOver(subject, fs, file, seen)) { // only the run that deleted the stale lock says so
+                        warn.accept("took over the " + subject.noun() + " lock " + file + " of " + subject.aRun()
+                                + " that is no longer running (" + holder.get().describe()
+                                + (seen.expired() ? "; " + seen.heartbeat() : "") + ")");
                     }
                     continue; // gone, or taken over by another run, or refreshed: look again
                 }
-                throw held(file, seen, holder);
+                throw held(subject, file, seen, holder);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the registry lock " + file, e);
+            throw new UncheckedIOException("cannot create the " + subject.noun() + " lock " + file, e);
         }
     }
 
-    /** The state of a registry's lock as a status line. */
-    static String state(FileSystem fs, Path file) {
+    /** The state of a lock as a status line. */
+    static String state(LockSubject subject, FileSystem fs, Path file) {
         try {
             Seen seen = read(fs, file);
             if (seen == null) {
@@ -119,20 +126,20 @@ final class LeasedLock {
             }
             Optional<LockHolder> holder = LockHolder.parse(seen.text);
             if (holder.isEmpty()) {
-                return held(file, seen, holder).getMessage();
+                return held(subject, file, seen, holder).getMessage();
             }
-            return seen.expired() || holder.get().provablyDead() ? "locked by a retrain run that is no longer "
-                    + "running (" + holder.get().describe() + "; " + seen.heartbeat() + "); the next run takes the "
-                    + "lock over" : "locked by a retrain run (" + holder.get().describe() + "; " + seen.heartbeat()
-                    + ")";
+            return seen.expired() || holder.get().provablyDead() ? "locked by " + subject.aRun() + " that is no "
+                    + "longer running (" + holder.get().describe() + "; " + seen.heartbeat() + "); the next run takes "
+                    + "the lock over" : "locked by " + subject.aRun() + " (" + holder.get().describe() + "; "
+                    + seen.heartbeat() + ")";
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the registry lock " + file, e);
+            throw new UncheckedIOException("cannot read the " + subject.noun() + " lock " + file, e);
         }
     }
 
     /**
      * Throws unless this run still holds the lock: its lease was refreshed within the lease, and the lock file is
-     * still this run's. Called before each change to the registry.
+     * still this run's. Called before each change to the folder.
      */
     void ensureHeld() {
         if (lost == null) {
@@ -152,8 +159,8 @@ final class LeasedLock {
             }
         }
         if (lost != null) {
-            throw new LockHeldException("this run lost the registry lock " + file + ": " + lost + "; it changes "
-                    + "nothing more in the registry (another run may have taken it over)");
+            throw new LockHeldException("this run lost the " + subject.noun() + " lock " + file + ": " + lost
+                    + "; it changes nothing more in the " + subject.noun() + " (another run may have taken it over)");
         }
     }
 
@@ -168,13 +175,20 @@ final class LeasedLock {
         try {
             Seen now = read(fs, file);
             if (now == null || !content.equals(now.text)) {
-                LOG.warn("the registry lock {} is no longer this run's ({}); left as it is", file,
+                LOG.warn("the {} lock {} is no longer this run's ({}); left as it is", subject.noun(), file,
                         now == null ? "deleted" : now.text.trim());
                 return;
             }
             fs.delete(file, false);
+            if (madeFolder && subject.tidy()) {
+                try {
+                    fs.delete(file.getParent(), false); // refused unless empty: a run that wrote nothing leaves none
+                } catch (IOException notEmpty) {
+                    // written to, or another run's lock in it: kept
+                }
+            }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot release the registry lock " + file, e);
+            throw new UncheckedIOException("cannot release the " + subject.noun() + " lock " + file, e);
         }
     }
 
@@ -187,19 +201,19 @@ final class LeasedLock {
             Seen now = read(fs, file);
             if (now == null || !content.equals(now.text)) {
                 lost = now == null ? "the lock file was deleted" : "the lock file is another run's now";
-                LOG.error("lost the registry lock {}: {}", file, lost);
+                LOG.error("lost the {} lock {}: {}", subject.noun(), file, lost);
                 return;
             }
             long sinceLast = (System.nanoTime() - refreshedNanos) / 1_000_000;
             if (sinceLast > leaseMillis) {
                 lost = "its lease was last refreshed " + sinceLast / 1000 + " s ago, more than the lease";
-                LOG.error("lost the registry lock {}: {}", file, lost);
+                LOG.error("lost the {} lock {}: {}", subject.noun(), file, lost);
                 return;
             }
             fs.setTimes(file, System.currentTimeMillis(), -1);
             refreshedNanos = System.nanoTime();
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot refresh the lease of the registry lock {}: {}", file, e.toString());
+            LOG.warn("cannot refresh the lease of the {} lock {}: {}", subject.noun(), file, e.toString());
         }
     }
 
@@ -227,10 +241,10 @@ final class LeasedLock {
      * Deletes the expired lock if it is still {@code stale} (same text, not refreshed since), under the take-over
      * file; true when this run deleted it.
      */
-    private static boolean takeOver(FileSystem fs, Path file, Seen stale) throws IOException {
+    private static boolean takeOver(LockSubject subject, FileSystem fs, Path file, Seen stale) throws IOException {
         Path guard = new Path(file.getParent(), file.getName() + ".takeover");
         for (int waited = 0; ; waited++) {
-            if (create(fs, guard, LockHolder.current().toJson())) {
+            if (create(fs, guard, LockHolder.current().toJson(subject.command()))) {
                 break;
             }
             FileStatus status;
@@ -241,9 +255,10 @@ final class LeasedLock {
             }
             if (waited >= 50) {
                 long age = System.currentTimeMillis() - status.getModificationTime();
-                throw new LockHeldException("registry " + file.getParent() + " could not be locked: the take-over "
-                        + "file " + guard + " has existed for " + LockHolder.age(Duration.ofMillis(age)) + "; this "
-                        + "run changed nothing. If no retrain run is active, delete " + guard + " and " + file);
+                throw new LockHeldException(subject.noun() + " " + file.getParent() + " could not be locked: the "
+                        + "take-over file " + guard + " has existed for " + LockHolder.age(Duration.ofMillis(age))
+                        + "; this run changed nothing. If no " + subject.runs() + " is active, delete " + guard
+                        + " and " + file);
             }
             sleep(100);
         }
@@ -256,10 +271,12 @@ final class LeasedLock {
         }
     }
 
-    private static LockHeldException held(Path file, Seen seen, Optional<LockHolder> holder) {
+    private static LockHeldException held(LockSubject subject, Path file, Seen seen,
+            Optional<LockHolder> holder) {
         String who;
         if (holder.isPresent()) {
-            who = "is locked by another retrain run (" + holder.get().describe() + "; " + seen.heartbeat() + ")";
+            who = "is locked by another " + subject.runs() + " (" + holder.get().describe() + "; " + seen.heartbeat()
+                    + ")";
         } else if (seen == null) {
             who = "could not be locked (" + file + " kept appearing and disappearing)";
         } else {
@@ -267,8 +284,9 @@ final class LeasedLock {
                     + "sparkvit wrote (last modified " + LockHolder.age(Duration.ofMillis(System.currentTimeMillis()
                     - seen.modified)) + " ago)";
         }
-        return new LockHeldException("registry " + file.getParent() + " " + who + "; this run changed nothing. If "
-                + "no retrain run is active, delete " + file + " (a lock whose lease has expired is taken over by "
+        return new LockHeldException(subject.noun() + " " + file.getParent() + " " + who + "; this run changed "
+                + "nothing. If no " + subject.runs() + " is active, delete " + file + " (a lock whose lease has "
+                + "expired is taken over by "
                 + "the next run by itself)");
     }
 
@@ -328,7 +346,7 @@ final class LeasedLock {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while taking the registry lock", e);
+            throw new IllegalStateException("interrupted while taking a lock", e);
         }
     }
 
@@ -337,9 +355,9 @@ final class LeasedLock {
         return "'" + (line.length() <= 120 ? line : line.substring(0, 120) + "...") + "'";
     }
 
-    /** The lease from a Hadoop configuration ({@value #LEASE_KEY}), checked. */
-    static long leaseSeconds(org.apache.hadoop.conf.Configuration conf) {
-        String text = conf.getTrimmed(LEASE_KEY, String.valueOf(DEFAULT_LEASE_SECONDS));
+    /** The lease from a Hadoop configuration ({@link LockSubject#leaseKey()}), checked. */
+    static long leaseSeconds(LockSubject subject, org.apache.hadoop.conf.Configuration conf) {
+        String text = conf.getTrimmed(subject.leaseKey(), String.valueOf(DEFAULT_LEASE_SECONDS));
         long lease;
         try {
             lease = Long.parseLong(text);
@@ -347,8 +365,8 @@ final class LeasedLock {
             lease = -1;
         }
         if (lease < 1 || lease > 86_400) {
-            throw new dev.sparkvit.config.ConfigException(LEASE_KEY + " = " + text + " is invalid: expected whole "
-                    + "seconds from 1 to 86400 (the registry lock's lease on HDFS)");
+            throw new dev.sparkvit.config.ConfigException(subject.leaseKey() + " = " + text + " is invalid: expected "
+                    + "whole seconds from 1 to 86400 (the " + subject.noun() + " lock's lease on HDFS)");
         }
         return lease;
     }

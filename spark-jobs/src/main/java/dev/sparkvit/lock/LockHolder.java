@@ -1,4 +1,4 @@
-package dev.sparkvit.jobs.retrain;
+package dev.sparkvit.lock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,9 +13,9 @@ import java.time.format.DateTimeParseException;
 import java.util.Optional;
 
 /**
- * Who holds a registry lock, as the run that took it wrote it into the lock file (one JSON line): process id, host
- * name, and the identity of the machine's boot, PID namespace and process start, which together tell whether that
- * process is provably dead.
+ * Who holds a lock ({@link FolderLock}), as the run that took it wrote it into the lock file (one JSON line):
+ * process id, host name, and the identity of the machine's boot, PID namespace and process start, which together
+ * tell whether that process is provably dead.
  *
  * @param pid process id of the holder
  * @param host host name
@@ -25,26 +25,26 @@ import java.util.Optional;
  *     unknown); with the boot id it identifies the process even when its PID is reused
  * @param since when the lock was taken
  */
-record LockHolder(long pid, String host, String bootId, String pidNamespace, long startTicks, Instant since) {
+public record LockHolder(long pid, String host, String bootId, String pidNamespace, long startTicks, Instant since) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** This process. */
-    static LockHolder current() {
+    public static LockHolder current() {
         long pid = ProcessHandle.current().pid();
         return new LockHolder(pid, hostName(), proc("/proc/sys/kernel/random/boot_id"), currentPidNamespace(),
                 ticksOf(pid), Instant.now());
     }
 
-    /** The lock file's content. */
-    String toJson() {
+    /** The lock file's content, for a lock taken by {@code command}. */
+    public String toJson(String command) {
         ObjectNode node = JSON.createObjectNode();
         node.put("pid", pid).put("host", host).put("boot_id", bootId).put("pid_namespace", pidNamespace)
-                .put("start_ticks", startTicks).put("since", since.toString()).put("command", "sparkvit retrain");
+                .put("start_ticks", startTicks).put("since", since.toString()).put("command", command);
         return node.toString() + "\n";
     }
 
     /** The holder a lock file's text names, or empty when the text is not a lock sparkvit wrote. */
-    static Optional<LockHolder> parse(String text) {
+    public static Optional<LockHolder> parse(String text) {
         try {
             JsonNode node = JSON.readTree(text);
             if (node == null || !node.isObject() || !node.path("pid").canConvertToLong()
@@ -64,7 +64,7 @@ record LockHolder(long pid, String host, String bootId, String pidNamespace, lon
      * process with its PID exists now, or the one that does started at another time (the PID was reused). Anything
      * not known for sure (another host, a container with its own PIDs, a system without /proc) counts as alive.
      */
-    boolean provablyDead() {
+    public boolean provablyDead() {
         LockHolder self = current();
         if (bootId == null || pidNamespace == null || self.bootId == null || self.pidNamespace == null
                 || !host.equals(self.host) || !bootId.equals(self.bootId) || !pidNamespace.equals(self.pidNamespace)) {
@@ -78,12 +78,12 @@ record LockHolder(long pid, String host, String bootId, String pidNamespace, lon
     }
 
     /** How the holder reads in a message: process, host, since when and for how long. */
-    String describe() {
+    public String describe() {
         return "pid " + pid + " on " + host + ", since " + since + " (" + age(Duration.between(since, Instant.now()))
                 + " ago)";
     }
 
-    static String age(Duration age) {
+    public static String age(Duration age) {
         long s = Math.max(0, age.getSeconds());
         return s >= 3600 ? s / 3600 + " h " + s % 3600 / 60 + " min" : s >= 60 ? s / 60 + " min " + s % 60 + " s"
                 : s + " s";

@@ -1,6 +1,6 @@
-package dev.sparkvit.jobs.retrain;
+package dev.sparkvit.lock;
 
-/** Another retrain run holds the registry's lock; this run changed nothing. */
+/** Another run holds the lock of a registry or dataset ({@link FolderLock}); this run changed nothing. */
 public final class LockHeldException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

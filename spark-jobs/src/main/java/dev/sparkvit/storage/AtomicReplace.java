@@ -1,0 +1,53 @@
+package dev.sparkvit.storage;
+
+import dev.sparkvit.report.AtomicFiles;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Replaces a small file on a Hadoop file system so that a reader sees the old content or the new, and the file is
+ * never missing: the content goes to a temporary file in the same folder, which is then renamed over the target in
+ * one step. Locally that is {@code rename(2)} ({@link AtomicFiles}: {@code Files.move} with {@code ATOMIC_MOVE});
+ * elsewhere {@link FileContext#rename} with {@link Options.Rename#OVERWRITE}, one NameNode operation on HDFS. Never
+ * a delete followed by a rename, which left a moment without the file (and no file at all after a kill between them).
+ * On an object store FileContext's overwrite is not atomic; datasets and registries are not written there
+ * ({@link dev.sparkvit.lock.FolderLock#checkLocation}).
+ */
+public final class AtomicReplace {
+    private AtomicReplace() {
+    }
+
+    /** Writes a file's content to the stream it is given. */
+    @FunctionalInterface
+    public interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Replaces (or creates) {@code target} with {@code content}, atomically. */
+    public static void write(FileSystem fs, Path target, Content content) throws IOException {
+        Path qualified = fs.makeQualified(target);
+        if ("file".equals(qualified.toUri().getScheme())) {
+            AtomicFiles.write(java.nio.file.Path.of(qualified.toUri().getPath()), tmp -> {
+                try (OutputStream out = java.nio.file.Files.newOutputStream(tmp,
+                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                    content.writeTo(out);
+                }
+            });
+            return;
+        }
+        Path tmp = new Path(qualified.getParent(), "." + qualified.getName() + "." + UUID.randomUUID() + ".tmp");
+        try {
+            try (OutputStream out = fs.create(tmp, false)) {
+                content.writeTo(out);
+            }
+            FileContext.getFileContext(fs.getUri(), fs.getConf()).rename(tmp, qualified, Options.Rename.OVERWRITE);
+        } finally {
+            fs.delete(tmp, false);
+        }
+    }
+}

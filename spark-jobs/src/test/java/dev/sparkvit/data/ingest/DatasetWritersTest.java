@@ -1,0 +1,233 @@
+package dev.sparkvit.data.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.lock.LockHeldException;
+import dev.sparkvit.testing.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every writer of a dataset holds its lock, the class index is written before the rows that use it, and an
+ * incremental run repairs a dataset an interrupted run left between two states (issue 20, defect 0). Before: two
+ * ingests of disjoint classes into one folder both exited 0 with bike rows at label_index 0 of [cat, dog]; a run
+ * killed after its shards left rows whose index named no class, counted "already present" ever after.
+ */
+@ExtendWith(SharedSpark.class)
+class DatasetWritersTest {
+    @TempDir
+    Path tmp;
+
+    @AfterEach
+    void noKill() {
+        IngestJob.afterShards = () -> { };
+    }
+
+    /** {@code n} noise images under root/cls, distinct for each (class, seed). */
+    private static void images(Path root, String cls, int n, int seed) throws IOException {
+        for (int i = 0; i < n; i++) {
+            BadFiles.write(root.resolve(cls).resolve(cls + i + ".png"),
+                    BadFiles.encode(BadFiles.noise(12, 12, seed * 1000L + cls.hashCode() * 31L + i), "png"));
+        }
+    }
+
+    private static IngestSettings settings(Path input, Path output, boolean incremental) {
+        return IngestSettings.defaults(input.toString(), output.toString()).withStoredSize(8)
+                .withIncremental(incremental);
+    }
+
+    private static IngestResult ingest(Path input, Path output, boolean incremental, List<String> said) {
+        return new IngestJob(settings(input, output, incremental), said::add).execute(SharedSpark.session());
+    }
+
+    private static List<String> classes(Path dataset) throws IOException {
+        return new DatasetFiles(dataset.toString(), new Configuration()).readClasses();
+    }
+
+    private static List<ClassIndexCheck.Pair> pairs(Path dataset) {
+        return ClassIndexCheck.pairs(SharedSpark.session().read().parquet(dataset.resolve("images").toString()));
+    }
+
+    /** Every stored row's label_index names its own label in classes.json. */
+    private static void assertConsistent(Path dataset) throws IOException {
+        assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "rows " + pairs(dataset)
+                + " vs classes " + classes(dataset));
+    }
+
+    private static int indexOf(Path dataset, String label) {
+        return pairs(dataset).stream().filter(p -> label.equals(p.label())).mapToInt(ClassIndexCheck.Pair::index)
+                .distinct().reduce((a, b) -> -2).orElse(-3);
+    }
+
+    private static void assertHeldLine(LockHeldException e, Path dataset) {
+        String m = e.getMessage();
+        assertFalse(m.contains("\n"), m);
+        assertTrue(m.startsWith("dataset " + dataset + " is locked by another ingest or retrain run (pid "
+                + ProcessHandle.current().pid() + " on "), m);
+        assertTrue(m.contains(", since ") && m.contains("this run changed nothing. If no ingest or retrain run is "
+                + "active, delete " + dataset.resolve(".lock")), m);
+    }
+
+    @Test
+    void aSecondIngestOfDisjointClassesWhileTheFirstHoldsTheLockStopsWithOneLineAndChangesNothing()
+            throws IOException {
+        Path catsDogs = tmp.resolve("a");
+        images(catsDogs, "cat", 3, 1);
+        images(catsDogs, "dog", 3, 1);
+        Path bikesCars = tmp.resolve("b");
+        images(bikesCars, "bike", 3, 2);
+        images(bikesCars, "car", 3, 2);
+        Path dataset = tmp.resolve("ds");
+        IngestSettings first = settings(catsDogs, dataset, false);
+        List<String> said = new ArrayList<>();
+        try (FolderLock held = IngestJob.lock(first, "--output", new Configuration(), said::add)) {
+            LockHeldException e = assertThrows(LockHeldException.class,
+                    () -> ingest(bikesCars, dataset, false, said));
+            assertHeldLine(e, dataset);
+            assertFalse(Files.exists(dataset.resolve("images")) || Files.exists(dataset.resolve("classes.json")));
+            new IngestJob(first, said::add).execute(SharedSpark.session(), held);
+        }
+        assertEquals(List.of("cat", "dog"), classes(dataset));
+        assertConsistent(dataset);
+        assertEquals(-3, indexOf(dataset, "bike"), "no bike rows");
+        assertFalse(Files.exists(dataset.resolve(".lock")), "released");
+        assertEquals(List.of(), said);
+    }
+
+    @Test
+    void incrementalRunsAddingNewClassesGetDistinctIndexesAndOneStartedMeanwhileStops() throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "bike", 2, 1);
+        images(base, "cat", 2, 1);
+        images(base, "dog", 2, 1);
+        Path dataset = tmp.resolve("ds");
+        List<String> said = new ArrayList<>();
+        ingest(base, dataset, false, said);
+        Path newA = tmp.resolve("newA");
+        images(newA, "newA", 2, 3);
+        Path newB = tmp.resolve("newB");
+        images(newB, "newB", 2, 4);
+
+        IngestSettings a = settings(newA, dataset, true);
+        try (FolderLock held = IngestJob.lock(a, "--output", new Configuration(), said::add)) {
+            assertHeldLine(assertThrows(LockHeldException.class, () -> ingest(newB, dataset, true, said)), dataset);
+            new IngestJob(a, said::add).execute(SharedSpark.session(), held);
+        }
+        ingest(newB, dataset, true, said);
+
+        assertEquals(List.of("bike", "cat", "dog", "newA", "newB"), classes(dataset));
+        assertEquals(3, indexOf(dataset, "newA"));
+        assertEquals(4, indexOf(dataset, "newB"));
+        assertConsistent(dataset);
+        assertEquals(List.of(), said);
+    }
+
+    @Test
+    void aRunKilledRightAfterItsShardsLeavesNoRowWithoutItsClassAndTheNextRunRepairsTheManifest()
+            throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "cat", 3, 1);
+        images(base, "dog", 3, 1);
+        Path added = tmp.resolve("added");
+        images(added, "newA", 4, 5);
+        BadFiles.write(added.resolve("newA/broken.png"), "not an image".getBytes());
+        Path dataset = tmp.resolve("ds");
+        List<String> said = new ArrayList<>();
+        ingest(base, dataset, false, said);
+
+        IngestJob.afterShards = () -> {
+            throw new IllegalStateException("killed right after the shards were committed");
+        };
+        assertThrows(IllegalStateException.class, () -> ingest(added, dataset, true, said));
+        IngestJob.afterShards = () -> { };
+        // the state a kill -9 there leaves: new rows committed, manifest.json the previous run's
+        assertEquals(10, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum());
+        assertEquals(6, new DatasetFiles(dataset.toString(), new Configuration()).readManifest().images());
+        assertEquals(List.of("cat", "dog", "newA"), classes(dataset), "the class index came first");
+        assertConsistent(dataset);
+
+        IngestResult repaired = ingest(added, dataset, true, said);
+        assertEquals(1, said.size(), said.toString());
+        assertTrue(said.get(0).startsWith("repaired dataset " + dataset + ", left between two states by an "
+                + "interrupted run (manifest.json counted 6 images {cat=3, dog=3}, the stored rows are 10 {cat=3, "
+                + "dog=3, newA=4}): manifest.json recomputed from the stored rows (10 images)"), said.get(0));
+        assertEquals(4, repaired.alreadyPresent(), "the killed run's images");
+
+        Path all = tmp.resolve("all");
+        images(all, "cat", 3, 1);
+        images(all, "dog", 3, 1);
+        images(all, "newA", 4, 5);
+        BadFiles.write(all.resolve("newA/broken.png"), "not an image".getBytes());
+        Manifest clean = ingest(all, tmp.resolve("clean"), false, said).manifest();
+        Manifest after = repaired.manifest();
+        assertEquals(clean.classes(), after.classes());
+        assertEquals(clean.images(), after.images());
+        assertEquals(clean.counts(), after.counts());
+        assertEquals(clean.quarantinedByReason(), after.quarantinedByReason());
+        assertArrayEquals(clean.channelMean(), after.channelMean(), 1e-9);
+        assertArrayEquals(clean.channelStd(), after.channelStd(), 1e-9);
+        assertEquals(1, said.size(), "a clean dataset needs no repair");
+    }
+
+    @Test
+    void rowsNamingAClassTheIndexDoesNotHoldStopAnIncrementalRunWithOneLine() throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "bike", 2, 1);
+        images(base, "cat", 2, 1);
+        images(base, "dog", 2, 1);
+        Path dataset = tmp.resolve("ds");
+        ingest(base, dataset, false, new ArrayList<>());
+        // what the old code left: a killed run's rows at index 2, its class never written to classes.json
+        new DatasetFiles(dataset.toString(), new Configuration()).writeClasses(List.of("bike", "cat"));
+        byte[] manifest = Files.readAllBytes(dataset.resolve("manifest.json"));
+        Path more = tmp.resolve("more");
+        images(more, "eel", 2, 9);
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ingest(more, dataset, true, new ArrayList<>()));
+        assertEquals("dataset " + dataset + " is damaged: 2 stored images have label_index [2], which classes.json "
+                + "(2 classes) does not name (left by an ingest that was killed, or ran at the same time as another, "
+                + "in a sparkvit without the dataset lock); its labels cannot be trusted: ingest its images again "
+                + "into a new folder (sparkvit ingest --input ROOT --output NEW_FOLDER)", e.getMessage());
+        assertEquals(6, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum(), "nothing added");
+        assertArrayEquals(manifest, Files.readAllBytes(dataset.resolve("manifest.json")));
+
+        // bike rows at index 0 of [cat, dog]: what two concurrent ingests of disjoint classes left
+        new DatasetFiles(dataset.toString(), new Configuration()).writeClasses(List.of("cat", "dog", "bike"));
+        e = assertThrows(IllegalArgumentException.class, () -> ingest(more, dataset, true, new ArrayList<>()));
+        assertTrue(e.getMessage().startsWith("dataset " + dataset + " is damaged: 2 stored images of class 'bike' "
+                + "have label_index 0, which classes.json gives to 'cat'"), e.getMessage());
+    }
+
+    @Test
+    void aLeftoverLockOfAKilledFirstRunDoesNotMakeTheFolderANonDataset() throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "cat", 2, 1);
+        Path dataset = tmp.resolve("ds");
+        Files.createDirectories(dataset);
+        Files.writeString(dataset.resolve(".lock"), new dev.sparkvit.lock.LockHolder(Long.MAX_VALUE - 1,
+                dev.sparkvit.lock.LockHolder.current().host(), dev.sparkvit.lock.LockHolder.current().bootId(),
+                dev.sparkvit.lock.LockHolder.current().pidNamespace(), 5, java.time.Instant.now())
+                .toJson("sparkvit ingest"));
+        List<String> said = new ArrayList<>();
+        IngestResult r = ingest(base, dataset, true, said);
+        assertEquals(2, r.stored());
+        assertEquals(1, said.size(), said.toString());
+        assertTrue(said.get(0).startsWith("took over the dataset lock " + dataset.resolve(".lock") + " of an ingest "
+                + "or retrain run that is no longer running (pid " + (Long.MAX_VALUE - 1)), said.get(0));
+    }
+}

@@ -1,0 +1,161 @@
+package dev.sparkvit.data.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.jobs.train.ChildProcesses;
+import dev.sparkvit.jobs.train.ChildProcesses.Child;
+import dev.sparkvit.testing.Reliability;
+import dev.sparkvit.testing.SharedSpark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real {@code sparkvit ingest} processes (each its own JVM and local Spark) racing on one dataset, and one killed
+ * with SIGKILL right after its new shards appear (issue 20, defect 0). Before the dataset lock both racers exited 0:
+ * disjoint classes cat/dog and bike/car gave classes.json [cat, dog] with bike rows at label_index 0, and two
+ * incremental runs adding newA and newB both gave their class index 2. Now one runs and the other exits 4 with the
+ * lock line, at once; the killed run's lock is taken over by the next run, which repairs the manifest. Slow (seven
+ * JVMs with Spark): {@code make reliability}.
+ */
+@Reliability
+@ExtendWith(SharedSpark.class)
+class IngestRaceTest {
+
+    private static void images(Path root, String cls, int n, int seed) throws IOException {
+        for (int i = 0; i < n; i++) {
+            BadFiles.write(root.resolve(cls).resolve(cls + i + ".png"),
+                    BadFiles.encode(BadFiles.noise(16, 16, seed * 1000L + i), "png"));
+        }
+    }
+
+    private static Child ingest(Path tmp, String name, Path input, Path dataset, boolean incremental)
+            throws IOException {
+        List<String> args = new ArrayList<>(List.of("ingest", "--input", input.toString(), "--output",
+                dataset.toString(), "--stored-size", "8"));
+        if (incremental) {
+            args.add("--incremental");
+        }
+        return ChildProcesses.sparkvit(tmp.resolve("logs"), name, args);
+    }
+
+    /** Both started together; the loser (exit 4) must exit while the winner still runs. Returns [winner, loser]. */
+    private static List<Child> race(Child a, Child b) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (a.process().isAlive() && b.process().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        Child first = a.process().isAlive() ? b : a;
+        Child other = first == a ? b : a;
+        assertTrue(other.process().isAlive(), "the first to exit did so while the other still ran: "
+                + first.output());
+        assertEquals(4, first.exit(1), first.output());
+        assertEquals(0, other.exit(10), other.output());
+        return List.of(other, first);
+    }
+
+    private static void assertLockLine(Child loser, Child winner, Path dataset) throws IOException {
+        String err = Files.readString(loser.err()).trim();
+        assertTrue(err.startsWith("sparkvit: dataset " + dataset + " is locked by another ingest or retrain run (pid "
+                + winner.process().pid() + " on ") && err.lines().count() == 1, err);
+    }
+
+    private static List<String> classes(Path dataset) throws IOException {
+        return new DatasetFiles(dataset.toString(), new Configuration()).readClasses();
+    }
+
+    private static List<ClassIndexCheck.Pair> pairs(Path dataset) {
+        return ClassIndexCheck.pairs(SharedSpark.session().read().parquet(dataset.resolve("images").toString()));
+    }
+
+    private static long rows(Path dataset) {
+        return pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum();
+    }
+
+    private static long shards(Path dataset) throws IOException {
+        Path images = dataset.resolve("images");
+        if (!Files.isDirectory(images)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(images)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".parquet")).count();
+        }
+    }
+
+    @Test
+    void racingIngestsOneRunsTheOtherExitsFourAndAKilledOneIsRepairedByTheNext(@TempDir Path tmp) throws Exception {
+        Path catsDogs = tmp.resolve("a");
+        images(catsDogs, "cat", 4, 1);
+        images(catsDogs, "dog", 4, 2);
+        Path bikesCars = tmp.resolve("b");
+        images(bikesCars, "bike", 4, 3);
+        images(bikesCars, "car", 4, 4);
+        Path dataset = tmp.resolve("ds");
+
+        List<Child> first = race(ingest(tmp, "first-a", catsDogs, dataset, false),
+                ingest(tmp, "first-b", bikesCars, dataset, false));
+        assertLockLine(first.get(1), first.get(0), dataset);
+        List<String> classes = classes(dataset);
+        assertTrue(classes.equals(List.of("cat", "dog")) || classes.equals(List.of("bike", "car")), classes.toString());
+        assertNull(ClassIndexCheck.problem(classes, pairs(dataset)));
+        assertEquals(8, rows(dataset));
+
+        Path newA = tmp.resolve("newA");
+        images(newA, "newA", 3, 5);
+        Path newB = tmp.resolve("newB");
+        images(newB, "newB", 3, 6);
+        List<Child> second = race(ingest(tmp, "second-a", newA, dataset, true),
+                ingest(tmp, "second-b", newB, dataset, true));
+        assertLockLine(second.get(1), second.get(0), dataset);
+        boolean aWon = second.get(0).err().getFileName().toString().startsWith("second-a");
+        Child again = ingest(tmp, "second-again", aWon ? newB : newA, dataset, true);
+        assertEquals(0, again.exit(10), again.output());
+        assertEquals(4, classes(dataset).size(), classes(dataset).toString());
+        assertTrue(classes(dataset).containsAll(List.of("newA", "newB")), classes(dataset).toString());
+        assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "distinct, valid indexes");
+        assertEquals(14, rows(dataset));
+
+        // SIGKILL as soon as the new shards appear
+        Path newC = tmp.resolve("newC");
+        images(newC, "newC", 40, 7);
+        long before = shards(dataset);
+        Child killed = ingest(tmp, "killed", newC, dataset, true);
+        while (killed.process().isAlive() && shards(dataset) == before) {
+            Thread.sleep(5);
+        }
+        killed.process().destroyForcibly().waitFor();
+        assertTrue(Files.exists(dataset.resolve(".lock")), "the killed run's lock is left behind");
+        assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "no row without its class");
+        long stale = new DatasetFiles(dataset.toString(), new Configuration()).readManifest().images();
+        long stored = rows(dataset);
+
+        Child next = ingest(tmp, "after-kill", newC, dataset, true);
+        assertEquals(0, next.exit(10), next.output());
+        String out = next.stdout();
+        assertTrue(out.contains("sparkvit ingest: took over the dataset lock " + dataset.resolve(".lock") + " of an "
+                + "ingest or retrain run that is no longer running (pid " + killed.process().pid()), out);
+        if (stale != stored) {
+            assertTrue(out.contains("sparkvit ingest: repaired dataset " + dataset + ", left between two states by "
+                    + "an interrupted run (manifest.json counted " + stale + " images"), out);
+        } else {
+            System.out.println("IngestRaceTest: the kill landed after the manifest was written; no repair needed");
+        }
+        Manifest manifest = new DatasetFiles(dataset.toString(), new Configuration()).readManifest();
+        assertEquals(54, manifest.images());
+        assertEquals(54, rows(dataset));
+        assertEquals(40L, manifest.counts().get("newC").values().stream().mapToLong(Long::longValue).sum());
+        assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)));
+        System.out.println("IngestRaceTest: killed with " + (stored - 14) + " of 40 new rows committed, manifest "
+                + "then counted " + stale);
+    }
+}
