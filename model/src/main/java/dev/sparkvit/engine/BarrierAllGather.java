@@ -4,13 +4,23 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.SparkEnv;
 
 /**
  * Every task of a barrier stage sends an array of numbers and receives all tasks' arrays in task (partition) order,
  * through Spark's public {@code BarrierTaskContext.allGather(String)} (Spark 3.0+): one call is also a barrier, so
- * no task reads before every task has sent. Each message is {@code "<partition>:"} followed by the Base64 of the
- * array's little-endian bytes (4/3 of the raw size); the partition prefix puts the answers in task order whatever
- * order the coordinator replies in.
+ * no task reads before every task has sent. Each message is {@code "<round>:<partition>:"} followed by the Base64
+ * of the array's little-endian bytes (4/3 of the raw size); the prefix puts the answers in task order and proves
+ * they all belong to this call.
+ *
+ * <p><b>Spark 3.1 defect, local mode</b>: the barrier coordinator answers every task with its own array of messages,
+ * not a copy, and the next {@code allGather} or {@code barrier()} of any task overwrites that task's slot in it. On a
+ * cluster the answer is serialized before it leaves the coordinator, so nothing is shared; in local mode the tasks
+ * run in the driver's JVM and receive the array itself, and a task that is still reading its answer can see the
+ * message another task already sent for the next call (observed: a task decoded its neighbour's next message). So a
+ * task running inside the driver copies its answer and then calls {@code allGather} again with the very same message
+ * (a fence that leaves every slot's content unchanged, and costs no copy in local mode): no task sends anything new
+ * before every task has taken its copy. The round number in each message would catch any other mix-up.
  *
  * <p>Size: every message goes to the driver's barrier coordinator, and every task receives all of them. For a
  * SimCLR batch of B images with D-dimensional float projections that is 2B x D x 4 bytes raw (B = 4,096, D = 128:
@@ -24,12 +34,17 @@ import org.apache.spark.BarrierTaskContext;
  */
 public final class BarrierAllGather {
     private final BarrierTaskContext context;
+    private final boolean insideDriver;
+    private long round;
 
+    /** One per task, for all of its all-gathers (every task of the stage must make the same calls). */
     public BarrierAllGather(BarrierTaskContext context) {
         this.context = context;
+        // Spark's executor id of the driver (SparkContext.DRIVER_IDENTIFIER, private to Spark): local mode
+        this.insideDriver = "driver".equals(SparkEnv.get().executorId());
     }
 
-    /** The barrier task running on this thread; fails outside a barrier stage. */
+    /** The barrier task running on this thread; fails outside a barrier stage. Create one per task. */
     public static BarrierAllGather current() {
         return new BarrierAllGather(BarrierTaskContext.get());
     }
@@ -61,16 +76,23 @@ public final class BarrierAllGather {
 
     /** The Base64 payloads of every task's message, put at their task's index. */
     private String[] gather(String payload) {
-        String[] received = context.allGather(task() + ":" + payload);
+        String prefix = round + ":";
+        String message = prefix + task() + ":" + payload;
+        String[] received = context.allGather(message).clone();
+        if (insideDriver) {
+            context.allGather(message); // the local-mode fence (class comment)
+        }
+        round++;
         String[] byTask = new String[received.length];
-        for (String message : received) {
-            int colon = message.indexOf(':');
-            int task = Integer.parseInt(message.substring(0, colon));
+        for (String answer : received) {
+            int colon = answer.indexOf(':', prefix.length());
+            int task = answer.startsWith(prefix) ? Integer.parseInt(answer.substring(prefix.length(), colon)) : -1;
             if (task < 0 || task >= byTask.length || byTask[task] != null) {
-                throw new IllegalStateException("all-gather answer from task " + task + " of " + byTask.length
-                        + " tasks came twice or does not belong to this stage");
+                throw new IllegalStateException("all-gather " + prefix + " of task " + task() + ": an answer "
+                        + "from another call or a repeated task (" + answer.substring(0, Math.min(answer.length(),
+                                40)) + ")");
             }
-            byTask[task] = message.substring(colon + 1);
+            byTask[task] = answer.substring(colon + 1);
         }
         return byTask;
     }
