@@ -118,31 +118,26 @@ public final class GlobalNtXent {
             double[] logSumExp = new double[count];
             double[] positive = new double[count];
             int block = blockRows(count);
-            float[] c = new float[block * rows];
+            float[] s = new float[block * rows];
             int[] positives = positives();
+            float inverse = (float) (1 / temperature);
             for (int start = 0; start < count; start += block) {
                 int m = Math.min(block, count - start);
-                similarityDots(first + start, m, c);
+                dots(first + start, m, s);
                 for (int i = 0; i < m; i++) {
                     int k = first + start + i;
                     int off = i * rows;
-                    positive[start + i] = c[off + positives[k]] / temperature;
-                    c[off + k] = Float.NEGATIVE_INFINITY;
-                    float max = Float.NEGATIVE_INFINITY;
+                    positive[start + i] = s[off + positives[k]] / temperature;
+                    s[off + k] = Float.NEGATIVE_INFINITY; // exp gives 0: no diagonal term
+                    float max = max(s, off, rows);
                     for (int j = off; j < off + rows; j++) {
-                        max = Math.max(max, c[j]);
+                        s[j] = (s[j] - max) * inverse;
                     }
                     logSumExp[start + i] = max / temperature; // the shift; the log of the sum is added below
-                    for (int j = off; j < off + rows; j++) {
-                        c[j] = (float) ((c[j] - (double) max) / temperature); // -inf at k: exp gives 0
-                    }
                 }
-                Blas.exp(m * rows, c, 0, c, 0);
+                Blas.exp(m * rows, s, 0, s, 0);
                 for (int i = 0; i < m; i++) {
-                    int k = first + start + i;
-                    int off = i * rows;
-                    c[off + k] = 0f;
-                    logSumExp[start + i] += Math.log(sum(c, off, rows));
+                    logSumExp[start + i] += Math.log(sum(s, i * rows, rows));
                 }
             }
             return new NtXentRowTerms(logSumExp, positive);
@@ -167,39 +162,49 @@ public final class GlobalNtXent {
         }
 
         private float[] gradient(int first, int count, double[] logSumExp) {
+            // each logsumexp in dot-product units (lse t, at most 1 in size) as a float pair hi + lo: the arguments
+            // (dot - lse t) / t then keep nearly double's accuracy in float arithmetic, which HotSpot vectorises
+            float[] lseHi = new float[rows];
+            float[] lseLo = new float[rows];
+            for (int j = 0; j < rows; j++) {
+                double units = logSumExp[j] * temperature;
+                lseHi[j] = (float) units;
+                lseLo[j] = (float) (units - lseHi[j]);
+            }
+            float inverse = (float) (1 / temperature);
             float[] out = new float[count * dim];
             int block = blockRows(count);
-            float[] own = new float[block * rows];
-            float[] other = new float[block * rows];
+            float[] h = new float[block * rows];
+            // one row at index 0 (HotSpot vectorises a loop only when its arrays share one index expression)
+            float[] row = new float[rows];
+            float[] own = new float[rows];
+            float[] other = new float[rows];
             float[] dz = new float[block * dim];
             int[] positives = positives();
-            double scale = 1.0 / (rows * temperature);
+            float scale = (float) (1.0 / (rows * temperature));
             for (int start = 0; start < count; start += block) {
                 int m = Math.min(block, count - start);
-                similarityDots(first + start, m, own);
+                dots(first + start, m, h);
                 for (int i = 0; i < m; i++) {
-                    double lse = logSumExp[first + start + i];
-                    int off = i * rows;
+                    int k = first + start + i;
+                    System.arraycopy(h, i * rows, row, 0, rows);
+                    float hi = lseHi[k];
+                    float lo = lseLo[k];
                     for (int j = 0; j < rows; j++) {
-                        double s = own[off + j] / temperature;
-                        own[off + j] = (float) (s - lse); // row k's softmax at j, as a log
-                        other[off + j] = (float) (s - logSumExp[j]); // row j's softmax at k, as a log
+                        own[j] = ((row[j] - hi) - lo) * inverse; // log of row k's softmax at j
+                        other[j] = ((row[j] - lseHi[j]) - lseLo[j]) * inverse; // log of row j's softmax at k
                     }
-                    int k = first + start + i;
-                    own[off + k] = Float.NEGATIVE_INFINITY; // no diagonal term (and s_kk - lse may be positive)
-                    other[off + k] = Float.NEGATIVE_INFINITY;
-                }
-                Blas.exp(m * rows, own, 0, own, 0);
-                Blas.exp(m * rows, other, 0, other, 0);
-                for (int i = 0; i < m; i++) {
-                    int k = first + start + i;
-                    int off = i * rows;
-                    for (int j = off; j < off + rows; j++) {
-                        own[j] = (float) ((own[j] + (double) other[j]) * scale);
+                    own[k] = Float.NEGATIVE_INFINITY; // no diagonal term (and s_kk - lse may be positive)
+                    other[k] = Float.NEGATIVE_INFINITY;
+                    Blas.exp(rows, own, 0, own, 0);
+                    Blas.exp(rows, other, 0, other, 0);
+                    for (int j = 0; j < rows; j++) {
+                        own[j] = (own[j] + other[j]) * scale;
                     }
-                    own[off + positives[k]] -= (float) (2 * scale);
+                    own[positives[k]] -= 2 * scale;
+                    System.arraycopy(own, 0, h, i * rows, rows);
                 }
-                Blas.gemm(false, false, m, dim, rows, 1f, own, 0, rows, z, 0, dim, 0f, dz, 0, dim);
+                Blas.gemm(false, false, m, dim, rows, 1f, h, 0, rows, z, 0, dim, 0f, dz, 0, dim);
                 for (int i = 0; i < m; i++) {
                     normalisationBackward(first + start + i, dz, i * dim, out, (start + i) * dim);
                 }
@@ -219,8 +224,11 @@ public final class GlobalNtXent {
             }
         }
 
-        /** {@code c[0 .. m x 2B) = z[first .. first + m) z^T}: the dot products of m rows with every row. */
-        private void similarityDots(int first, int m, float[] c) {
+        /**
+         * {@code c[0 .. m x 2B) = z[first .. first + m) z^T}: m rows' dot products with every row (the similarities
+         * times t; kept in [-1, 1], where a float is 14 times finer than at 1/t for the guide's t = 0.07).
+         */
+        private void dots(int first, int m, float[] c) {
             Blas.gemm(false, true, m, rows, dim, 1f, z, first * dim, dim, z, 0, dim, 0f, c, 0, rows);
         }
 
@@ -241,12 +249,42 @@ public final class GlobalNtXent {
         }
     }
 
+    /** The sum in double, over four partial sums (one dependency chain would wait on each addition). */
     private static double sum(float[] a, int offset, int length) {
-        double s = 0;
-        for (int j = offset; j < offset + length; j++) {
-            s += a[j];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = offset;
+        for (int end = offset + length - 3; j < end; j += 4) {
+            s0 += a[j];
+            s1 += a[j + 1];
+            s2 += a[j + 2];
+            s3 += a[j + 3];
         }
-        return s;
+        for (; j < offset + length; j++) {
+            s0 += a[j];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /** The largest of {@code a[offset .. offset + length)}, over four partial maxima. */
+    private static float max(float[] a, int offset, int length) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = Float.NEGATIVE_INFINITY;
+        float m2 = Float.NEGATIVE_INFINITY;
+        float m3 = Float.NEGATIVE_INFINITY;
+        int j = offset;
+        for (int end = offset + length - 3; j < end; j += 4) {
+            m0 = Math.max(m0, a[j]);
+            m1 = Math.max(m1, a[j + 1]);
+            m2 = Math.max(m2, a[j + 2]);
+            m3 = Math.max(m3, a[j + 3]);
+        }
+        for (; j < offset + length; j++) {
+            m0 = Math.max(m0, a[j]);
+        }
+        return Math.max(Math.max(m0, m1), Math.max(m2, m3));
     }
 
     @Override
