@@ -20,10 +20,15 @@ import dev.sparkvit.engine.Blas;
  * at B = 4,096 and D = 128 the full similarity is 17 GFLOP and 67 M exponentials per task per iteration.</li>
  * </ul>
  * Then {@link Batch#result(int, NtXentRowTerms)} gives the loss (the same number on every task: the same sum in the
- * same order) and the task's rows' gradient, in the task's own row layout. Similarities and the gradient product go
- * through the GEMM backend ({@link Blas#gemm}, single precision) in blocks of own rows; normalisation, maxima, sums,
- * logarithms and the backward through the normalisation run in double; exponentials in MKL's {@code vsExp} of
- * arguments that are never positive (each row shifted by its maximum, or by a logsumexp that bounds it).
+ * same order) and the task's rows' gradient, in the task's own row layout.
+ *
+ * <p>Numerics: the dot products z_k z^T and the product H z go through the GEMM backend ({@link Blas#gemm}, single
+ * precision), in blocks of whole rows (at most 16 MB of similarities at a time); dot products stay in [-1, 1], where
+ * floats are 1/t times finer than similarities would be. Norms, the positive similarities, logsumexps, the loss and
+ * the backward through the normalisation run in double; exponentials in MKL's {@code vsExp}, of arguments that are
+ * never positive (each row shifted by its maximum, or by a logsumexp that bounds it; the diagonal excluded). Against
+ * {@link NtXentLoss} (all in double) the gradients agree within 1.1e-6 of their largest element in the tests.
+ * Cost at B = 4,096, D = 128 (MKL, on the 2-core development machine): 0.36 s for the whole batch in one JVM, 0.09 s for one task of four.
  */
 public final class GlobalNtXent {
     private static final double NORM_EPS = 1e-12;
