@@ -4,21 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.BarrierAllGather;
+import dev.sparkvit.engine.BarrierStage;
 import dev.sparkvit.engine.Tensors;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.SparkSession;
-import scala.Function1;
-import scala.collection.Iterator;
-import scala.collection.Iterator$;
-import scala.reflect.ClassTag$;
 
 /**
  * One global batch through a real barrier stage: T tasks (one partition each) hold their images' projections, run
@@ -48,19 +43,17 @@ final class BarrierNtXentCheck {
                     (layout.firstRow(t) + layout.rowCount(t)) * dim));
         }
         double temperature = NtXentLoss.DEFAULT_TEMPERATURE;
-        Function1<Iterator<float[]>, Iterator<TaskResult>> task = (Function1<Iterator<float[]>, Iterator<TaskResult>>
-                & Serializable) rows -> {
+        List<TaskResult> results = new ArrayList<>(BarrierStage.collect(sc.parallelize(slices, split.length),
+                rows -> {
                     BarrierAllGather exchange = BarrierAllGather.current();
                     GlobalNtXent.Result result = BarrierNtXent.compute(new GlobalNtXent(temperature), exchange,
                             rows.next(), dim);
-                    return Iterator$.MODULE$.single(new TaskResult(exchange.task(), result.loss(),
-                            result.gradient()));
-                };
-        RDD<TaskResult> stage = sc.parallelize(slices, split.length).rdd().barrier()
-                .mapPartitions(task, false, ClassTag$.MODULE$.apply(TaskResult.class));
-        List<TaskResult> results = new ArrayList<>(Arrays.asList((TaskResult[]) stage.collect()));
-        results.sort(Comparator.comparingInt(TaskResult::task));
+                    return new TaskResult(exchange.task(), result.loss(), result.gradient());
+                }, TaskResult.class));
         assertEquals(split.length, results.size());
+        for (int t = 0; t < split.length; t++) {
+            assertEquals(t, results.get(t).task(), "results in partition order");
+        }
 
         NtXentLoss reference = new NtXentLoss(temperature);
         Tensor<Float> input = Tensors.of(global.clone(), 2 * images, dim);
