@@ -42,10 +42,7 @@ public final class GlobalNtXent {
     }
 
     public GlobalNtXent(double temperature) {
-        if (!(temperature > 0) || !Double.isFinite(temperature)) {
-            throw new IllegalArgumentException("NT-Xent temperature must be positive, got " + temperature);
-        }
-        this.temperature = temperature;
+        this.temperature = NtXentLoss.checkedTemperature(temperature);
     }
 
     public double temperature() {

@@ -3,8 +3,8 @@ package dev.sparkvit.model.losses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkvit.testing.ChildJvm;
 import dev.sparkvit.testing.SharedSpark;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,18 +33,9 @@ class BarrierNtXentTest {
     @Test
     void threeAndFourUnevenTasksOnLocal4(@TempDir Path tmp) throws Exception {
         List<String> splits = List.of("6,2,9", "16,16,16,16", "5,11,0,7");
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx1g");
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens")).forEach(command::add);
-        for (String property : List.of("log4j.configuration", "log4j.configurationFile")) {
-            if (System.getProperty(property) != null) {
-                command.add("-D" + property + "=" + System.getProperty(property));
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BarrierNtXentCheck.class.getName(), "4"));
-        command.addAll(splits);
+        List<String> args = new ArrayList<>(List.of("4"));
+        args.addAll(splits);
+        List<String> command = ChildJvm.command("1g", BarrierNtXentCheck.class.getName(), args);
         Path out = tmp.resolve("out");
         Path err = tmp.resolve("err");
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
