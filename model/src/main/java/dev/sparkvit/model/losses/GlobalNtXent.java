@@ -28,7 +28,8 @@ import dev.sparkvit.engine.Blas;
  * the backward through the normalisation run in double; exponentials in MKL's {@code vsExp}, of arguments that are
  * never positive (each row shifted by its maximum, or by a logsumexp that bounds it; the diagonal excluded). Against
  * {@link NtXentLoss} (all in double) the gradients agree within 1.1e-6 of their largest element in the tests.
- * Cost at B = 4,096, D = 128 (MKL, on the 2-core development machine): 0.36 s for the whole batch in one JVM, 0.09 s for one task of four.
+ * Cost at B = 4,096, D = 128 (MKL, on the 2-core development machine): 0.36 s for the whole batch in one JVM,
+ * 0.09 s for one task of four.
  */
 public final class GlobalNtXent {
     private static final double NORM_EPS = 1e-12;
