@@ -30,10 +30,15 @@ public final class NtXentLoss extends FloatCriterion {
     }
 
     public NtXentLoss(double temperature) {
+        this.temperature = checkedTemperature(temperature);
+    }
+
+    /** {@code temperature} when it is a positive finite number (also for {@link GlobalNtXent}). */
+    static double checkedTemperature(double temperature) {
         if (!(temperature > 0) || !Double.isFinite(temperature)) {
             throw new IllegalArgumentException("NT-Xent temperature must be positive, got " + temperature);
         }
-        this.temperature = temperature;
+        return temperature;
     }
 
     public double temperature() {

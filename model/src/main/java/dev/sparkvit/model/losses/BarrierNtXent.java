@@ -1,0 +1,47 @@
+package dev.sparkvit.model.losses;
+
+import dev.sparkvit.engine.BarrierAllGather;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@link GlobalNtXent} inside a barrier stage, one task per executor: each task passes its own projections (its
+ * n_t images' first views, then their second views: 2 n_t x D, {@link NtXentLoss}'s layout) and gets the loss of the
+ * global batch and the exact gradient for those rows. Two all-gathers: the projections (2B x D floats to every
+ * task), then each row's {@link NtXentRowTerms} (16 bytes per row), so that each task computes only its own rows'
+ * similarities. Every task must call it once per batch; tasks may hold different numbers of images (even none).
+ */
+public final class BarrierNtXent {
+    private BarrierNtXent() {
+    }
+
+    /** The global loss and this task's rows' gradient. */
+    public static GlobalNtXent.Result compute(GlobalNtXent loss, BarrierAllGather exchange, float[] ownRows,
+            int dim) {
+        if (dim < 1 || ownRows.length % (2 * dim) != 0) {
+            throw new IllegalArgumentException("a task's projections are 2n x " + dim + " (both views of n images); "
+                    + "got " + ownRows.length + " numbers");
+        }
+        float[][] parts = exchange.floats(ownRows);
+        int[] images = new int[parts.length];
+        int total = 0;
+        for (int t = 0; t < parts.length; t++) {
+            images[t] = parts[t].length / (2 * dim);
+            total += parts[t].length;
+        }
+        float[] gathered = new float[total];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, gathered, at, part.length);
+            at += part.length;
+        }
+        GlobalNtXent.Batch batch = loss.batch(gathered, dim, GlobalBatchLayout.of(images));
+        int task = exchange.task();
+        double[][] terms = exchange.doubles(batch.rowTerms(task).toArray());
+        List<NtXentRowTerms> all = new ArrayList<>(terms.length);
+        for (double[] t : terms) {
+            all.add(NtXentRowTerms.fromArray(t));
+        }
+        return batch.result(task, NtXentRowTerms.concat(all));
+    }
+}
