@@ -17,9 +17,9 @@ import dev.sparkvit.jobs.finetune.FinetuneJobAccess;
 import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.ChildJvm;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,17 +74,8 @@ class NonFiniteExitCodeTest {
                 good.skippedIterations()));
         Map<String, byte[]> before = files(checkpoints);
 
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx1g"));
-        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (argument.startsWith("--add-opens")) { // the Java 17 openings of submit/jvm.properties
-                command.add(argument);
-            }
-        }
-        command.addAll(List.of("-Dlog4j.configuration=" + System.getProperty("log4j.configuration"),
-                "-Dlog4j.configurationFile=" + System.getProperty("log4j.configurationFile"),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "finetune", "--config", config.toString(), "--resume"));
+        List<String> command = new ArrayList<>(ChildJvm.command("1g", Main.class.getName(),
+                List.of("finetune", "--config", config.toString(), "--resume")));
         for (String set : sets) {
             command.addAll(List.of("--set", set));
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.testing.Reliability;
-import java.lang.management.ManagementFactory;
+import dev.sparkvit.testing.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,19 +37,9 @@ class RetrainConcurrencyTest {
     }
 
     private static Run start(Path tmp, Path config, String name) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx2g");
         // the JVM options every sparkvit JVM needs (submit/jvm.properties, passed to this JVM by Surefire)
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens")).forEach(command::add);
-        for (String property : List.of("log4j.configuration", "log4j.configurationFile")) {
-            if (System.getProperty(property) != null) {
-                command.add("-D" + property + "=" + System.getProperty(property));
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sparkvit.cli.Main", "retrain",
-                "--config", config.toString()));
+        List<String> command = ChildJvm.command("2g", "dev.sparkvit.cli.Main",
+                List.of("retrain", "--config", config.toString()));
         Path out = tmp.resolve(name + ".out");
         Path err = tmp.resolve(name + ".err");
         Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())

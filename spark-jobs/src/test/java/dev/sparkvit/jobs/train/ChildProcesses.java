@@ -1,11 +1,10 @@
 package dev.sparkvit.jobs.train;
 
+import dev.sparkvit.testing.ChildJvm;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -46,18 +45,8 @@ public final class ChildProcesses {
      * and Java 17 options; {@link Process#pid()} is the JVM itself.
      */
     public static Child sparkvit(Path logs, String name, List<String> args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx3g"); // vit_tiny checkpointing every iteration: 2g ran out once under load (docs/RELIABILITY.md)
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens")).forEach(command::add);
-        for (String property : List.of("log4j.configuration", "log4j.configurationFile")) {
-            if (System.getProperty(property) != null) {
-                command.add("-D" + property + "=" + System.getProperty(property));
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.sparkvit.cli.Main"));
-        command.addAll(args);
+        // vit_tiny checkpointing every iteration: 2g ran out once under load (docs/RELIABILITY.md)
+        List<String> command = ChildJvm.command("3g", "dev.sparkvit.cli.Main", args);
         return start(logs, name, command, Map.of());
     }
 
