@@ -97,6 +97,12 @@ public final class MotoS3 implements AutoCloseable {
         settings().forEach(conf::set);
     }
 
+    /** How many requests the server logged whose line matches {@code regex} ("PUT /bucket/ds/.lock "). */
+    public long requests(String regex) throws IOException {
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
+        return Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> p.matcher(l).find()).count();
+    }
+
     /** Creates a bucket (a PUT of {@code /NAME}). */
     public void createBucket(String name) throws IOException {
         HttpURLConnection c = (HttpURLConnection) URI.create(endpoint + "/" + name).toURL().openConnection();

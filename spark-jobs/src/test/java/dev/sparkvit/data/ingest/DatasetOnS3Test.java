@@ -50,10 +50,12 @@ class DatasetOnS3Test {
     private static final int RACERS = 5;
     private static MotoS3 s3;
     private static String bucket;
+    private static Path dir;
 
     @BeforeAll
     static void startS3() throws Exception {
-        s3 = MotoS3.start(Files.createTempDirectory("moto"));
+        dir = Files.createTempDirectory("moto");
+        s3 = MotoS3.start(dir);
         bucket = "sparkvit-" + Long.toHexString(System.nanoTime());
         s3.createBucket(bucket);
     }
@@ -65,6 +67,9 @@ class DatasetOnS3Test {
         }
         FileSystem.get(URI.create("s3a://" + bucket), conf(1)).close(); // out of Hadoop's cache before the server goes
         s3.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     /** S3A settings of the server and a settle delay of {@code settle} seconds. */
@@ -125,6 +130,7 @@ class DatasetOnS3Test {
     void ofRunsRacingForTheLockExactlyOneWinsRoundAfterRound() throws Exception {
         Configuration conf = conf(1);
         FileSystem fs = FileSystem.get(URI.create("s3a://" + bucket), conf);
+        long contested = 0;
         for (int round = 0; round < 3; round++) {
             String dataset = dataset("race" + round);
             List<String> said = Collections.synchronizedList(new ArrayList<>());
@@ -133,7 +139,11 @@ class DatasetOnS3Test {
                 assertTrue(said.isEmpty(), said.toString());
             }
             assertFalse(fs.exists(new org.apache.hadoop.fs.Path(dataset + "/.lock")), "released");
+            if (s3.requests("\"PUT /" + bucket + "/race" + round + "/\\.lock ") > 1) {
+                contested++; // several racers passed the check and wrote: the settle-and-verify step chose
+            }
         }
+        assertTrue(contested > 0, "in no round did two racers write the lock file: the race was not exercised");
     }
 
     @Test
