@@ -261,14 +261,14 @@ final class LeasedLock {
             return leaseMillis;
         }
 
-        /** How long a take-over file is held at least (the settle delay on an object store). */
-        default long settleMillis() {
-            return 0;
-        }
-
         /** That limit as messages name it ("lease of 300 s"). */
         default String describeLimit(long leaseMillis) {
             return "lease of " + leaseMillis / 1000 + " s";
+        }
+
+        /** How long a take-over file is held at least (the settle delay on an object store). */
+        default long settleMillis() {
+            return 0;
         }
     }
 
