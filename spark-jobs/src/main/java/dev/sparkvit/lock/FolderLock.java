@@ -97,14 +97,14 @@ public final class FolderLock implements AutoCloseable {
                     .toAbsolutePath().normalize();
             return acquire(subject, local.resolve(FILE), warn);
         }
+        long lease = LeasedLock.leaseSeconds(subject, conf); // settings first: a mistake costs no connection
+        LeasedLock.Claim claim = OBJECT_STORE_SCHEMES.contains(scheme)
+                ? LeasedLock.writeSettleVerify(LeasedLock.settleMillis(subject, conf, lease), subject.settleKey())
+                : LeasedLock.ATOMIC_CREATE;
         try {
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
             org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf);
             String qualified = fs.makeQualified(path).toString();
-            long lease = LeasedLock.leaseSeconds(subject, conf);
-            LeasedLock.Claim claim = OBJECT_STORE_SCHEMES.contains(scheme)
-                    ? LeasedLock.writeSettleVerify(LeasedLock.settleMillis(subject, conf, lease), subject.settleKey())
-                    : LeasedLock.ATOMIC_CREATE;
             return new FolderLock(subject, LeasedLock.acquire(subject, fs, new org.apache.hadoop.fs.Path(qualified,
                     FILE), lease, claim, warn), qualified);
         } catch (IOException e) {

@@ -62,7 +62,7 @@ class IngestLockCommandTest {
             s3.createBucket("bucket");
             String dataset = "s3a://bucket/ds";
             org.apache.hadoop.conf.Configuration conf = s3.conf();
-            conf.set(LockSubject.DATASET.settleKey(), "0.2");
+            conf.set(LockSubject.DATASET.settleKey(), "1"); // the first request of a new S3A client is slow
             s3.settings().forEach((k, v) -> System.setProperty("spark.hadoop." + k, v));
             try (FolderLock held = IngestJob.lock(IngestSettings.defaults(raw.toString(), dataset), "--output", conf,
                     line -> { })) {
@@ -100,6 +100,29 @@ class IngestLockCommandTest {
                     + "supported: a dataset's lock needs an atomic create-if-absent (HDFS) or strong read-after-write "
                     + "consistency") && line.contains(c[1]) && line.endsWith("Put the dataset in a local or shared "
                     + "folder, or on hdfs:// or viewfs:// or s3a://"), line);
+        }
+    }
+
+    @Test
+    void aBadSettleDelayOrALeaseTooShortForItIsExitTwoWithOneLineNamingTheKey(@TempDir Path tmp) throws Exception {
+        Path raw = tmp.resolve("raw");
+        Files.createDirectories(raw.resolve("cat"));
+        Files.write(raw.resolve("cat/a.png"), new byte[] {1, 2, 3});
+        for (String[] c : new String[][] {{"abc", "300", "sparkvit: sparkvit.dataset.s3-settle-seconds = abc is "
+                + "invalid: expected seconds from 0.01 to 600"}, {"3", "10", "sparkvit: sparkvit.dataset.lease-seconds "
+                + "= 10 is too short for sparkvit.dataset.s3-settle-seconds = 3"}}) {
+            System.setProperty("spark.hadoop.sparkvit.dataset.s3-settle-seconds", c[0]);
+            System.setProperty("spark.hadoop.sparkvit.dataset.lease-seconds", c[1]);
+            try {
+                StringWriter err = new StringWriter();
+                int code = run(err, "ingest", "--input", raw.toString(), "--output", "s3a://bucket/ds");
+                assertEquals(ExitCodes.BAD_INPUT, code, err.toString());
+                String line = err.toString().trim();
+                assertTrue(line.lines().count() == 1 && line.startsWith(c[2]), line);
+            } finally {
+                System.clearProperty("spark.hadoop.sparkvit.dataset.s3-settle-seconds");
+                System.clearProperty("spark.hadoop.sparkvit.dataset.lease-seconds");
+            }
         }
     }
 }

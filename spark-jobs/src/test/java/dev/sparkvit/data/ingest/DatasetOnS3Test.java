@@ -148,7 +148,7 @@ class DatasetOnS3Test {
 
     @Test
     void anExpiredLockIsTakenOverByExactlyOne() throws Exception {
-        Configuration conf = conf(0.5);
+        Configuration conf = conf(1);
         FileSystem fs = FileSystem.get(URI.create("s3a://" + bucket), conf);
         String dataset = dataset("expired");
         LockHolder self = LockHolder.current();
@@ -231,7 +231,7 @@ class DatasetOnS3Test {
     void ingestAndAnIncrementalRunIntoS3AndAConcurrentWriterIsRefused(@TempDir Path tmp) throws Exception {
         Configuration sparkConf = SharedSpark.session().sparkContext().hadoopConfiguration();
         s3.configure(sparkConf);
-        sparkConf.set(LockSubject.DATASET.settleKey(), "0.5");
+        sparkConf.set(LockSubject.DATASET.settleKey(), "1");
         try {
             String dataset = dataset("ds");
             Path base = tmp.resolve("base");
