@@ -279,4 +279,74 @@ class DatasetOnS3Test {
             sparkConf.unset(LockSubject.DATASET.settleKey());
         }
     }
+
+    /**
+     * S3A whose writes land {@code sparkvit.test.slow-close-millis} late (the PUT is sent on close): a stalled client,
+     * against the same real server.
+     */
+    public static final class SlowS3A extends org.apache.hadoop.fs.s3a.S3AFileSystem {
+        @Override
+        public org.apache.hadoop.fs.FSDataOutputStream create(org.apache.hadoop.fs.Path f,
+                org.apache.hadoop.fs.permission.FsPermission permission, boolean overwrite, int bufferSize,
+                short replication, long blockSize, org.apache.hadoop.util.Progressable progress)
+                throws java.io.IOException {
+            OutputStream out = super.create(f, permission, overwrite, bufferSize, replication, blockSize, progress);
+            long delay = getConf().getLong("sparkvit.test.slow-close-millis", 0);
+            return new org.apache.hadoop.fs.FSDataOutputStream(new java.io.FilterOutputStream(out) {
+                @Override
+                public void write(byte[] b, int off, int len) throws java.io.IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws java.io.IOException {
+                    try {
+                        Thread.sleep(delay);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    super.close();
+                }
+            }, null);
+        }
+    }
+
+    /**
+     * The settle assumption broken on purpose: a run whose write of the lock lands after another run has verified
+     * its own. The late run measures its write as slower than the settle delay, deletes its lock and stops; the other
+     * finds its lock gone before its next change. No two holders, only two refused runs.
+     */
+    @Test
+    void aLockWriteSlowerThanTheSettleDelayLeavesNoTwoHolders() throws Exception {
+        String dataset = dataset("slow");
+        Configuration slow = conf(0.5);
+        slow.set("fs.s3a.impl", SlowS3A.class.getName());
+        slow.setBoolean("fs.s3a.impl.disable.cache", true);
+        slow.setLong("sparkvit.test.slow-close-millis", 2_000);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Object> late = pool.submit(() -> {
+                try {
+                    return FolderLock.acquire(LockSubject.DATASET, dataset, "--output", slow, line -> { });
+                } catch (LockHeldException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(700); // the slow run has checked (no lock) and is writing
+            try (FolderLock first = FolderLock.acquire(LockSubject.DATASET, dataset, "--output", conf(0.5),
+                    line -> { })) {
+                Object outcome = late.get(30, TimeUnit.SECONDS);
+                assertTrue(outcome instanceof LockHeldException, "the late writer must not hold it: " + outcome);
+                String m = ((LockHeldException) outcome).getMessage();
+                assertTrue(m.startsWith("dataset " + dataset + " could not be locked safely: writing .lock took ")
+                        && m.contains("not less than the settle delay sparkvit.dataset.s3-settle-seconds = 0.5 s")
+                        && m.contains("this run deleted its .lock and changed nothing") && !m.contains("\n"), m);
+                LockHeldException lost = assertThrows(LockHeldException.class, first::ensureHeld);
+                assertTrue(lost.getMessage().startsWith("this run lost the dataset lock " + dataset + "/.lock: the "
+                        + "lock file was deleted"), lost.getMessage());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
