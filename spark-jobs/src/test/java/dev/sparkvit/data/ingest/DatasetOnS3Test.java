@@ -42,8 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A dataset on a real S3-compatible server (moto_server through Hadoop 3.2's S3A, {@link MotoS3}): the dataset lock
  * by write, settle, verify has exactly one winner among racing runs, an expired lock is taken over by exactly one,
- * classes.json replaced with one PUT is never missing for a reader, and ingest (then an incremental run) into
- * s3a:// writes the images and class index right while a concurrent writer is refused with the lock line.
+ * classes.json replaced with one PUT is never missing for a reader, ingest (then an incremental run) into s3a://
+ * writes the images and class index right while a concurrent writer is refused with the lock line, and a lock write
+ * slower than the settle delay (the protocol's assumption broken) leaves no two holders.
  */
 @ExtendWith(SharedSpark.class)
 class DatasetOnS3Test {
