@@ -7,7 +7,7 @@ package dev.sparkvit.lock;
  * @param runs the runs that take the lock ("retrain run", "ingest or retrain run")
  * @param command the command recorded in the lock file ("sparkvit retrain")
  * @param leaseKey the Hadoop configuration key of the lease on HDFS, in seconds
- * @param needs why the folder needs atomic create-if-absent and rename (for the refusal of an object store)
+ * @param needs what the folder's lock needs of a file system (for the refusal of a scheme that lacks it)
  * @param tidy whether a lock that created its folder removes it on release when it is still empty (a dataset run
  *     refused before it wrote anything leaves no folder behind; a registry folder stays)
  * @param settleKey the Hadoop configuration key of the settle delay of the lock on an object store (S3A: write,
