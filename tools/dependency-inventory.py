@@ -281,7 +281,7 @@ def inventory():
     pom = open(os.path.join(ROOT, "pom.xml")).read()
     build = sorted(re.findall(r"<plugin\.([a-z]+)\.version>([^<]+)</", pom))
     junit = re.search(r"<junit\.version>([^<]+)</", pom).group(1)
-    # test-scope dependencies with their own version in spark-jobs/pom.xml (the registry's MiniDFSCluster tests)
+    # test-scope dependencies with their own version in spark-jobs/pom.xml (MiniDFSCluster and S3A tests)
     props = dict(re.findall(r"<([a-z.]+\.version)>([^<]+)</", pom))
     tests = []
     for dep in re.findall(r"<dependency>(.*?)</dependency>", open(os.path.join(ROOT, "spark-jobs", "pom.xml")).read(),
@@ -318,9 +318,10 @@ def render():
     out += ["", "Build and test only (never on a runtime classpath): JUnit Jupiter %s; Maven plugins %s." % (
         junit, ", ".join("%s %s" % (name, version) for name, version in build))]
     if tests:
-        out += ["", "Test only, for a real HDFS (MiniDFSCluster) in the model registry's tests, in a child JVM "
-                "(`MiniHdfs`); each declared without its own dependencies, so that none changes the runtime "
-                "classpath: %s." % ", ".join("`%s`" % t for t in tests)]
+        out += ["", "Test only, for a real HDFS (MiniDFSCluster, in a child JVM: `MiniHdfs`) in the registry's and "
+                "datasets' tests, and for S3A against a real S3-compatible server (moto_server: `MotoS3`; "
+                "`hadoop-aws` and the AWS SDK bundle) in the dataset lock's tests; each declared without its own "
+                "dependencies, so that none changes the runtime classpath: %s." % ", ".join("`%s`" % t for t in tests)]
     out += ["", END]
     return "\n".join(out) + "\n"
 

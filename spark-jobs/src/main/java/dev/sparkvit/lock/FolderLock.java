@@ -32,13 +32,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>That is the lock of a local folder. On HDFS, where a PID on another host cannot be checked, the lock is a
  * lease kept by a heartbeat ({@link LeasedLock}); this class wraps either. Object stores have no atomic
- * create-if-absent, so no lock can be kept there ({@link #checkLocation}).
+ * create-if-absent. On S3 (s3a://, {@link #OBJECT_STORE_SCHEMES}), which is strongly consistent and replaces an
+ * object atomically with one PUT, a subject that allows it ({@link LockSubject#allowsObjectStore()}: a dataset, not
+ * the registry) takes the same leased lock by "write, settle, verify" ({@link LeasedLock#writeSettleVerify}): exactly
+ * one winner as long as every write of the lock file completes within the settle delay ({@link
+ * LockSubject#settleKey()}). Every other object store, and any other unknown scheme, is refused ({@link
+ * #checkLocation}).
  */
 public final class FolderLock implements AutoCloseable {
     /** The lock file's name in the folder. */
     public static final String FILE = ".lock";
     /** Schemes whose Hadoop file systems create a file only if absent and rename atomically (one NameNode call). */
     public static final java.util.List<String> ATOMIC_SCHEMES = java.util.List.of("hdfs", "viewfs");
+    /**
+     * Object stores on which a subject that allows it ({@link LockSubject#allowsObjectStore()}) is locked by write,
+     * settle, verify: S3 through S3A, strongly consistent (read-after-write, list-after-write) since December 2020, a
+     * PUT replacing an object atomically. Google Cloud Storage and Azure are not listed: not verified with sparkvit.
+     */
+    public static final java.util.List<String> OBJECT_STORE_SCHEMES = java.util.List.of("s3a");
 
     private static final Logger LOG = LoggerFactory.getLogger(FolderLock.class);
     private static final Object TAKEOVER = new Object(); // the OS lock is per process; threads queue here first
@@ -70,8 +81,9 @@ public final class FolderLock implements AutoCloseable {
     }
 
     /**
-     * Takes the lock of the folder at {@code location}: a local path (or {@code file:} URI), or a folder on a Hadoop
-     * file system with atomic create-if-absent ({@link #ATOMIC_SCHEMES}), reached through {@code conf}.
+     * Takes the lock of the folder at {@code location}: a local path (or {@code file:} URI), a folder on a Hadoop
+     * file system with atomic create-if-absent ({@link #ATOMIC_SCHEMES}), or, for a subject that allows it, on S3A
+     * ({@link #OBJECT_STORE_SCHEMES}: write, settle, verify), reached through {@code conf}.
      *
      * @param what how messages name the location when it cannot be locked ("--output")
      * @throws dev.sparkvit.config.ConfigException for an object store or another scheme ({@link #checkLocation})
@@ -85,12 +97,16 @@ public final class FolderLock implements AutoCloseable {
                     .toAbsolutePath().normalize();
             return acquire(subject, local.resolve(FILE), warn);
         }
+        long lease = LeasedLock.leaseSeconds(subject, conf); // settings first: a mistake costs no connection
+        LeasedLock.Claim claim = OBJECT_STORE_SCHEMES.contains(scheme)
+                ? LeasedLock.writeSettleVerify(LeasedLock.settleMillis(subject, conf, lease), subject.settleKey())
+                : LeasedLock.ATOMIC_CREATE;
         try {
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
             org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(conf);
             String qualified = fs.makeQualified(path).toString();
-            return acquire(subject, fs, new org.apache.hadoop.fs.Path(qualified, FILE), qualified,
-                    LeasedLock.leaseSeconds(subject, conf), warn);
+            return new FolderLock(subject, LeasedLock.acquire(subject, fs, new org.apache.hadoop.fs.Path(qualified,
+                    FILE), lease, claim, warn), qualified);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot reach the " + subject.noun() + " " + location, e);
         }
@@ -102,7 +118,8 @@ public final class FolderLock implements AutoCloseable {
      *
      * @param what how the message names the setting ("FILE: registry", "--output")
      * @throws dev.sparkvit.config.ConfigException (one line, naming the setting and why) for a scheme without atomic
-     *     create-if-absent and rename: S3A and the other object stores, and any scheme not known to have both
+     *     create-if-absent and rename: the object stores (but S3A for a subject that {@link
+     *     LockSubject#allowsObjectStore() allows it}), and any scheme not known to have both
      */
     public static String checkLocation(LockSubject subject, String location, String what) {
         int colon = location.indexOf(':');
@@ -111,15 +128,30 @@ public final class FolderLock implements AutoCloseable {
         if (scheme == null || scheme.equals("file")) {
             return null;
         }
-        if (!ATOMIC_SCHEMES.contains(scheme)) {
-            String why = java.util.List.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "oss", "cos",
-                    "obs").contains(scheme) ? scheme + ":// is an object store: it has no atomic rename and (in "
-                    + "Hadoop 3.2) no atomic create-if-absent" : scheme + ":// is not known to have an atomic rename "
-                    + "and create-if-absent";
+        boolean objectStore = subject.allowsObjectStore() && OBJECT_STORE_SCHEMES.contains(scheme);
+        if (!ATOMIC_SCHEMES.contains(scheme) && !objectStore) {
+            boolean store = java.util.List.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "oss",
+                    "cos", "obs").contains(scheme);
+            String why;
+            if (!store) {
+                why = scheme + ":// is not known to have an atomic rename and create-if-absent";
+            } else if (!subject.allowsObjectStore()) {
+                why = scheme + ":// is an object store: it has no atomic rename and (in Hadoop 3.2) no atomic "
+                        + "create-if-absent";
+            } else if (scheme.startsWith("s3")) {
+                why = scheme + ":// is not S3A (Hadoop 3.2 has no " + scheme + ":// file system): write s3a://";
+            } else {
+                why = scheme + ":// is an object store without atomic create-if-absent in Hadoop 3.2, and the lock "
+                        + "for object stores is verified only on S3 (s3a://)";
+            }
+            java.util.List<String> allowed = new java.util.ArrayList<>(ATOMIC_SCHEMES);
+            if (subject.allowsObjectStore()) {
+                allowed.addAll(OBJECT_STORE_SCHEMES);
+            }
             throw new dev.sparkvit.config.ConfigException(what + " = " + dev.sparkvit.config.ConfigException
                     .shown(location) + " is not supported: " + subject.needs() + ", and " + why + ". Put the "
                     + subject.noun() + " in a local or shared folder, or on " + String.join(" or ",
-                    ATOMIC_SCHEMES.stream().map(x -> x + "://").toList()));
+                    allowed.stream().map(x -> x + "://").toList()));
         }
         return scheme;
     }

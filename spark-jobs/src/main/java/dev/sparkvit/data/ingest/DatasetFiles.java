@@ -72,23 +72,47 @@ final class DatasetFiles {
     /**
      * The bytes of a dataset JSON file, within size, nesting and number limits: a dataset may come from someone
      * else, and Spark 3.1's Jackson 2.10 has no limits of its own (dev.sparkvit.model.io.JsonLimits).
+     *
+     * <p>On S3: S3A (Hadoop 3.2) opens an object with a HEAD and reads it with a GET of that many bytes, so when the
+     * object is replaced in between (one PUT, {@link AtomicReplace}) the GET returns the new object cut to the old
+     * length (found by DatasetOnS3Test). Such a read is not valid JSON: it is read again (up to 5 times, 200 ms
+     * apart); a file that stays invalid is reported as it is.
      */
     private byte[] checkedJson(Path file) throws IOException {
-        long length = fs.getFileStatus(file).getLen();
-        if (length > MAX_JSON_BYTES) {
-            throw new IOException(file + " is " + length + " bytes, larger than the " + MAX_JSON_BYTES
-                    + " a dataset's JSON file can be");
+        boolean objectStore = dev.sparkvit.lock.FolderLock.OBJECT_STORE_SCHEMES.contains(root.toUri().getScheme());
+        for (int tries = 0; ; tries++) {
+            long length = fs.getFileStatus(file).getLen();
+            if (length > MAX_JSON_BYTES) {
+                throw new IOException(file + " is " + length + " bytes, larger than the " + MAX_JSON_BYTES
+                        + " a dataset's JSON file can be");
+            }
+            byte[] bytes;
+            try (InputStream in = fs.open(file)) {
+                bytes = in.readAllBytes();
+            }
+            try {
+                dev.sparkvit.model.io.JsonLimits.check(bytes);
+                if (objectStore) {
+                    JSON.readTree(bytes); // whole, not cut off
+                }
+            } catch (IOException e) {
+                if (objectStore && tries < 5) {
+                    sleep(200);
+                    continue;
+                }
+                throw new IOException(file + ": " + e.getMessage(), e);
+            }
+            return bytes;
         }
-        byte[] bytes;
-        try (InputStream in = fs.open(file)) {
-            bytes = in.readAllBytes();
-        }
+    }
+
+    private static void sleep(long millis) throws IOException {
         try {
-            dev.sparkvit.model.io.JsonLimits.check(bytes);
-        } catch (IOException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted reading a dataset file");
         }
-        return bytes;
     }
 
     /**

@@ -117,7 +117,8 @@ public final class IngestJob {
      *
      * @param outputName how messages name the output ({@code --output})
      * @throws LockHeldException when another run holds it
-     * @throws dev.sparkvit.config.ConfigException when the output is on an object store (no atomic create-if-absent)
+     * @throws dev.sparkvit.config.ConfigException when the output is on an object store other than S3 (s3a://, where
+     *     the lock is taken by write, settle, verify: {@link FolderLock}), or the S3 settle delay or lease is invalid
      */
     public static FolderLock lock(IngestSettings settings, String outputName, Configuration conf,
             Consumer<String> say) {

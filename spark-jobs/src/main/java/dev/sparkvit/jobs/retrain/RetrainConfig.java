@@ -26,8 +26,8 @@ public final class RetrainConfig {
         if (localInput != null && !Files.isDirectory(localInput)) {
             throw new ConfigException(yaml.file() + ": " + root.describe("input") + " is not a folder of images");
         }
-        String dataset = root.location("dataset", null, "local, hdfs://, viewfs:// (not S3)");
-        // written under the dataset lock: no S3 (see FolderLock.checkLocation)
+        String dataset = root.location("dataset", null, "local, hdfs://, viewfs://, s3a://");
+        // written under the dataset lock: s3a:// by write-settle-verify, no other object store (FolderLock)
         dev.sparkvit.lock.FolderLock.checkLocation(dev.sparkvit.lock.LockSubject.DATASET, dataset,
                 yaml.file() + ": dataset");
         int storedSize = root.integer("stored_size", 32, 8, 4096);
