@@ -1,0 +1,116 @@
+package dev.sparkvit.engine;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.storage.BlockData;
+import org.apache.spark.storage.BlockId;
+import org.apache.spark.storage.BlockId$;
+import org.apache.spark.storage.BlockManager;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.io.ChunkedByteBuffer;
+import scala.Option;
+import scala.collection.JavaConverters;
+import scala.reflect.ClassTag$;
+
+/**
+ * Float arrays stored as blocks of bytes (little-endian float32, exact) in this JVM's Spark BlockManager, readable
+ * from every executor of the application. This class is the only place where the gradient exchange touches Spark
+ * internals (all {@code private[spark]} in Spark 3.1.3, public in the bytecode; docs/ENGINE.md lists them):
+ * {@code SparkEnv.blockManager()}, {@code BlockManager.putBytes / getLocalBytes / releaseLock / getRemoteBytes /
+ * removeBlock / getMatchingBlockIds}, {@code ChunkedByteBuffer} and {@code BlockData}. Block ids are
+ * {@code TestBlockId}s, made by name through {@code BlockId.apply} ({@code "test_" + name}), as DLlib's
+ * {@code AllReduceParameter} names its blocks.
+ *
+ * <ul>
+ *   <li>{@link #put} stores {@code MEMORY_AND_DISK_SER} (a block that does not fit in memory goes to disk instead of
+ *       failing) and tells the driver's BlockManagerMaster, synchronously, so that once the put returns any executor
+ *       can find the block.</li>
+ *   <li>{@link #read} reads a block of this JVM's BlockManager under a read lock owned by the calling task and
+ *       releases it before returning; a block found only elsewhere comes through {@code getRemoteBytes} (the master
+ *       for its location, then Spark's block transfer service, whose serving side locks and unlocks it).</li>
+ *   <li>{@link #remove} waits for readers to finish (Spark's write lock), then removes the block and tells the master.
+ *   </li>
+ * </ul>
+ * Must be used from a Spark task (the locks belong to the task's attempt; Spark releases any a task left at its end).
+ */
+final class FloatBlocks {
+    /** Every name this class gives starts with it (after Spark's {@code test_}). */
+    static final String PREFIX = "test_sparkvit_";
+
+    private final BlockManager blocks;
+    private final boolean alwaysRemote;
+
+    /** The BlockManager of this JVM; {@code alwaysRemote} reads every block through the transfer service (tests). */
+    FloatBlocks(boolean alwaysRemote) {
+        this.blocks = SparkEnv.get().blockManager();
+        this.alwaysRemote = alwaysRemote;
+    }
+
+    /** Stores {@code values[from, from + count)} as block {@code name} (a copy: the array stays the caller's). */
+    void put(String name, float[] values, int from, int count) {
+        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(count, Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values, from, count);
+        BlockId id = id(name);
+        if (blocks.getStatus(id).isDefined()) {
+            throw new IllegalStateException("block " + id + " already exists: one name per exchange and round");
+        }
+        if (!blocks.putBytes(id, new ChunkedByteBuffer(bytes), StorageLevel.MEMORY_AND_DISK_SER(), true,
+                ClassTag$.MODULE$.Any())) {
+            throw new IllegalStateException("the BlockManager refused block " + id + " (" + bytes.capacity()
+                    + " bytes)");
+        }
+    }
+
+    /** Copies block {@code name}, which must hold exactly {@code count} floats, into {@code into[at, at + count)}. */
+    void read(String name, float[] into, int at, int count) {
+        BlockId id = id(name);
+        if (!alwaysRemote) {
+            Option<BlockData> local = blocks.getLocalBytes(id);
+            if (local.isDefined()) {
+                try {
+                    copy(id, local.get().toByteBuffer(), into, at, count);
+                } finally {
+                    blocks.releaseLock(id, Option.empty());
+                }
+                return;
+            }
+        }
+        Option<ChunkedByteBuffer> remote = blocks.getRemoteBytes(id);
+        if (remote.isEmpty()) {
+            throw new IllegalStateException("block " + id + " is on no executor");
+        }
+        try {
+            copy(id, remote.get().toByteBuffer(), into, at, count);
+        } finally {
+            remote.get().dispose();
+        }
+    }
+
+    /** Removes block {@code name} from this JVM's BlockManager, after its readers have released it. */
+    void remove(String name) {
+        blocks.removeBlock(id(name), true);
+    }
+
+    /** The blocks of this class in this JVM's BlockManager, by name without Spark's {@code test_} (for tests). */
+    static List<String> stored() {
+        scala.collection.Seq<BlockId> ids = SparkEnv.get().blockManager().getMatchingBlockIds(
+                (scala.Function1<BlockId, Object>) id -> id.name().startsWith(PREFIX));
+        return JavaConverters.seqAsJavaList(ids).stream().map(id -> id.name().substring("test_".length())).toList();
+    }
+
+    private static BlockId id(String name) {
+        return BlockId$.MODULE$.apply("test_" + name);
+    }
+
+    private static void copy(BlockId id, ByteBuffer bytes, float[] into, int at, int count) {
+        // a duplicate of the stored buffer comes back in Java's default (big-endian) order
+        ByteBuffer ordered = bytes.order(ByteOrder.LITTLE_ENDIAN);
+        if (ordered.remaining() != (long) count * Float.BYTES) {
+            throw new IllegalStateException("block " + id + " holds " + ordered.remaining() + " bytes, not "
+                    + count + " floats");
+        }
+        ordered.asFloatBuffer().get(into, at, count);
+    }
+}
