@@ -63,6 +63,9 @@ public final class BarrierAllReduce implements AutoCloseable {
     private long round;
     private double[] sums = new double[0];
     private float[] buffer = new float[0];
+    /** Nanoseconds spent in each phase over all rounds, for measurements: see {@link #PHASES}. */
+    final long[] phaseNanos = new long[PHASES.length];
+    static final String[] PHASES = {"put parts", "barrier", "reduce and put sum", "all-gather norms", "read sums"};
 
     BarrierAllReduce(BarrierTaskContext context, String tag, boolean alwaysRemote) {
         this.context = context;
@@ -95,6 +98,7 @@ public final class BarrierAllReduce implements AutoCloseable {
      * that average; every task must pass an array of the same length.
      */
     public double averageInPlace(float[] gradient) {
+        long start = System.nanoTime();
         GradientChunks chunks = new GradientChunks(gradient.length, tasks);
         String prefix = names + round + "_";
         round++;
@@ -103,11 +107,13 @@ public final class BarrierAllReduce implements AutoCloseable {
                 put(prefix + "p" + task + "_" + j, gradient, chunks.from(j), chunks.size(j));
             }
         }
+        long putDone = System.nanoTime();
         BarrierWaker.during(() -> {
             context.barrier();
             return null;
         });
         removePreviousSum();
+        long barrierDone = System.nanoTime();
 
         int from = chunks.from(task);
         int size = chunks.size(task);
@@ -116,7 +122,9 @@ public final class BarrierAllReduce implements AutoCloseable {
             previousSum = prefix + "s" + task;
             put(previousSum, gradient, from, size);
         }
+        long reduceDone = System.nanoTime();
         double[][] gathered = norms.doubles(new double[] {sumOfSquares, gradient.length});
+        long gatherDone = System.nanoTime();
         for (int j = 0; j < tasks; j++) {
             if (j != task && chunks.size(j) > 0) {
                 remove(prefix + "p" + task + "_" + j);
@@ -135,6 +143,12 @@ public final class BarrierAllReduce implements AutoCloseable {
                 blocks.read(prefix + "s" + j, gradient, chunks.from(j), chunks.size(j));
             }
         }
+        long end = System.nanoTime();
+        phaseNanos[0] += putDone - start;
+        phaseNanos[1] += barrierDone - putDone;
+        phaseNanos[2] += reduceDone - barrierDone;
+        phaseNanos[3] += gatherDone - reduceDone;
+        phaseNanos[4] += end - gatherDone;
         return Math.sqrt(total);
     }
 

@@ -2,7 +2,10 @@ package dev.sparkvit.engine;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.storage.BlockData;
 import org.apache.spark.storage.BlockId;
@@ -33,14 +36,21 @@ import scala.reflect.ClassTag$;
  *   <li>{@link #remove} waits for readers to finish (Spark's write lock), then removes the block and tells the master.
  *   </li>
  * </ul>
- * Must be used from a Spark task (the locks belong to the task's attempt; Spark releases any a task left at its end).
+ * Must be used from a Spark task (the locks belong to the task's attempt; Spark releases any a task left at its end),
+ * by one thread.
  */
 final class FloatBlocks {
     /** Every name this class gives starts with it (after Spark's {@code test_}). */
     static final String PREFIX = "test_sparkvit_";
+    /** At most this many buffers kept for reuse: an all-reduce over T tasks needs up to 2 T of them at once. */
+    private static final int MAX_SPARE = 64;
 
     private final BlockManager blocks;
     private final boolean alwaysRemote;
+    /** The byte buffers of the blocks this object put and has not removed yet, by name. */
+    private final Map<String, ByteBuffer> mine = new HashMap<>();
+    /** Buffers of removed blocks, reused by the next puts of the same size (no allocation per round). */
+    private final ArrayDeque<ByteBuffer> spare = new ArrayDeque<>();
 
     /** The BlockManager of this JVM; {@code alwaysRemote} reads every block through the transfer service (tests). */
     FloatBlocks(boolean alwaysRemote) {
@@ -50,12 +60,13 @@ final class FloatBlocks {
 
     /** Stores {@code values[from, from + count)} as block {@code name} (a copy: the array stays the caller's). */
     void put(String name, float[] values, int from, int count) {
-        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(count, Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values, from, count);
         BlockId id = id(name);
-        if (blocks.getStatus(id).isDefined()) {
+        if (mine.containsKey(name) || blocks.getStatus(id).isDefined()) {
             throw new IllegalStateException("block " + id + " already exists: one name per exchange and round");
         }
+        ByteBuffer bytes = buffer(Math.multiplyExact(count, Float.BYTES));
+        bytes.asFloatBuffer().put(values, from, count);
+        mine.put(name, bytes);
         if (!blocks.putBytes(id, new ChunkedByteBuffer(bytes), StorageLevel.MEMORY_AND_DISK_SER(), true,
                 ClassTag$.MODULE$.Any())) {
             throw new IllegalStateException("the BlockManager refused block " + id + " (" + bytes.capacity()
@@ -88,9 +99,29 @@ final class FloatBlocks {
         }
     }
 
-    /** Removes block {@code name} from this JVM's BlockManager, after its readers have released it. */
+    /**
+     * Removes block {@code name}, which this object put, from this JVM's BlockManager, once its readers have released
+     * it (local reads and the transfer service's sends hold a read lock until done); its buffer is then nobody's
+     * (the memory store drops it, and disposing a heap buffer does nothing) and serves a later put.
+     */
     void remove(String name) {
         blocks.removeBlock(id(name), true);
+        ByteBuffer bytes = mine.remove(name);
+        if (bytes != null && spare.size() < MAX_SPARE) {
+            spare.push(bytes);
+        }
+    }
+
+    /** A zero-positioned little-endian buffer of {@code size} bytes: a spare one of that size, or a new one. */
+    private ByteBuffer buffer(int size) {
+        for (java.util.Iterator<ByteBuffer> it = spare.iterator(); it.hasNext();) {
+            ByteBuffer candidate = it.next();
+            if (candidate.capacity() == size) {
+                it.remove();
+                return candidate.clear().order(ByteOrder.LITTLE_ENDIAN);
+            }
+        }
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The blocks of this class in this JVM's BlockManager, by name without Spark's {@code test_} (for tests). */
