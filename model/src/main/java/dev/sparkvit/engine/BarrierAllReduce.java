@@ -11,12 +11,12 @@ import org.apache.spark.BarrierTaskContext;
  * gradient byte passes through the driver.
  *
  * <p><b>What it computes</b>: element i of the result is {@code (float) ((g_0[i] + g_1[i] + ... + g_{T-1}[i]) / T)},
- * the sum taken in double, starting from 0.0 and adding the tasks in task (partition) order, then divided by T in
- * double and rounded once to float: the same inputs and T give the same bits, whatever the executors' timing, and
- * each element is within half a float ulp of the double average (plus the double sum's own rounding, T x 2^-53 of the
- * sum of magnitudes). The norm is {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of
- * squares, in double and index order, of chunk j of the float result; every task adds the same T doubles in the
- * same order. A non-finite gradient gives a non-finite norm (the guard's signal), nothing else.
+ * the sum taken in double, starting from task 0's value and adding the others in task (partition) order (IEEE's sum:
+ * negative zeros from every task stay negative), then divided by T in double and rounded once to float: the same
+ * inputs and T give the same bits, whatever the executors' timing, and each element is within half a float ulp of
+ * the double average (plus the double sum's own rounding, T x 2^-53 of the sum of magnitudes). The norm is
+ * {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of squares, in double and index order, of
+ * chunk j of the float result; every task adds the same T doubles in the same order. A non-finite gradient gives a non-finite norm (the guard's signal), nothing else.
  *
  * <p><b>How</b> (one call, round r): the array is cut into T chunks ({@link GradientChunks}).
  * <ol>
@@ -61,6 +61,7 @@ public final class BarrierAllReduce implements AutoCloseable {
     private final Set<String> stored = new LinkedHashSet<>();
     private String previousSum;
     private long round;
+    private boolean closed;
     private double[] sums = new double[0];
     private float[] buffer = new float[0];
     /** Nanoseconds spent in each phase over all rounds, for measurements: see {@link #PHASES}. */
@@ -98,6 +99,9 @@ public final class BarrierAllReduce implements AutoCloseable {
      * that average; every task must pass an array of the same length.
      */
     public double averageInPlace(float[] gradient) {
+        if (closed) {
+            throw new IllegalStateException("the exchange of task " + task + " is closed");
+        }
         long start = System.nanoTime();
         GradientChunks chunks = new GradientChunks(gradient.length, tasks);
         String prefix = names + round + "_";
@@ -158,6 +162,10 @@ public final class BarrierAllReduce implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         BarrierWaker.during(() -> {
             context.barrier();
             return null;
@@ -167,34 +175,38 @@ public final class BarrierAllReduce implements AutoCloseable {
 
     /** Sums chunk {@code [from, from + size)} over the tasks in task order into the array; its sum of squares. */
     private double reduceOwnChunk(String prefix, float[] gradient, int from, int size) {
+        if (size == 0) {
+            return 0;
+        }
         if (sums.length != size) {
             sums = new double[size];
             buffer = new float[size];
-        } else {
-            java.util.Arrays.fill(sums, 0.0);
         }
+        double sumOfSquares = 0;
         for (int t = 0; t < tasks; t++) {
-            float[] part;
-            int offset;
-            if (t == task) {
-                part = gradient;
-                offset = from;
-            } else if (size > 0) {
+            float[] part = gradient;
+            int offset = from;
+            if (t != task) {
                 blocks.read(prefix + "p" + t + "_" + task, buffer, 0, size);
                 part = buffer;
                 offset = 0;
-            } else {
-                continue;
             }
-            for (int i = 0; i < size; i++) {
-                sums[i] += part[offset + i];
+            if (t == 0 && tasks > 1) {
+                for (int i = 0; i < size; i++) {
+                    sums[i] = part[offset + i];
+                }
+            } else if (t < tasks - 1) {
+                for (int i = 0; i < size; i++) {
+                    sums[i] += part[offset + i];
+                }
+            } else { // the last task's addition, the division and the sum of squares in one pass
+                for (int i = 0; i < size; i++) {
+                    double sum = tasks == 1 ? part[offset + i] : sums[i] + part[offset + i];
+                    float average = (float) (sum / tasks);
+                    gradient[from + i] = average;
+                    sumOfSquares += (double) average * average;
+                }
             }
-        }
-        double sumOfSquares = 0;
-        for (int i = 0; i < size; i++) {
-            float average = (float) (sums[i] / tasks);
-            gradient[from + i] = average;
-            sumOfSquares += (double) average * average;
         }
         return sumOfSquares;
     }
