@@ -16,7 +16,8 @@ import org.apache.spark.BarrierTaskContext;
  * inputs and T give the same bits, whatever the executors' timing, and each element is within half a float ulp of
  * the double average (plus the double sum's own rounding, T x 2^-53 of the sum of magnitudes). The norm is
  * {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of squares, in double and index order, of
- * chunk j of the float result; every task adds the same T doubles in the same order. A non-finite gradient gives a non-finite norm (the guard's signal), nothing else.
+ * chunk j of the float result; every task adds the same T doubles in the same order. A non-finite gradient gives a
+ * non-finite norm (the guard's signal), nothing else.
  *
  * <p><b>How</b> (one call, round r): the array is cut into T chunks ({@link GradientChunks}).
  * <ol>
