@@ -67,8 +67,11 @@ class BarrierAllReduceTest {
                     BarrierAllReduce exchange = new BarrierAllReduce(BarrierTaskContext.get(), "failing", false);
                     for (int r = 0; r < 20; r++) {
                         if (r == 3 && exchange.task() == 1) {
-                            // task 0 has put its round-3 parts and waits in barrier(); both hold a round-2 sum
-                            Thread.sleep(300);
+                            // task 0 puts its round-3 part and waits in barrier(); both hold a round-2 sum
+                            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                            while (FloatBlocks.stored().size() < 3 && System.nanoTime() < until) {
+                                Thread.sleep(10);
+                            }
                             throw new IllegalStateException("injected failure with " + FloatBlocks.stored().size()
                                     + " blocks stored");
                         }
