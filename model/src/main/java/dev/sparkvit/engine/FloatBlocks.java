@@ -92,11 +92,9 @@ final class FloatBlocks {
         if (remote.isEmpty()) {
             throw new IllegalStateException("block " + id + " is on no executor");
         }
-        try {
-            copy(id, remote.get().toByteBuffer(), into, at, count);
-        } finally {
-            remote.get().dispose();
-        }
+        // Spark's fetchBlockSync copies what it received into a heap buffer (or a file segment read into heap
+        // chunks): nothing to dispose, the garbage collector frees it
+        copy(id, remote.get().toByteBuffer(), into, at, count);
     }
 
     /**
