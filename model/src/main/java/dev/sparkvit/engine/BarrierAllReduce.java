@@ -14,7 +14,7 @@ import org.apache.spark.BarrierTaskContext;
  * the sum taken in double, starting from task 0's value and adding the others in task (partition) order (IEEE's sum:
  * negative zeros from every task stay negative), then divided by T in double and rounded once to float: the same
  * inputs and T give the same bits, whatever the executors' timing, and each element is within half a float ulp of
- * the double average (plus the double sum's own rounding, T x 2^-53 of the sum of magnitudes). The norm is
+ * the exact average, plus the double sum's and division's rounding (at most 2^-53 of the sum of |g_t[i]|). The norm is
  * {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of squares, in double and index order, of
  * chunk j of the float result; every task adds the same T doubles in the same order. A non-finite gradient gives a
  * non-finite norm (the guard's signal), nothing else.

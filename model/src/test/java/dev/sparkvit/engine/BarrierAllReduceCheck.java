@@ -121,9 +121,10 @@ final class BarrierAllReduceCheck {
                 }
                 double expected = sum / tasks;
                 // the float rounding of the result (half an ulp of the larger binade), plus both double sums'
-                // rounding ((T - 1) 2^-53 of the magnitudes each) and the divisions' (2^-53 relative)
+                // rounding (each at most (T - 1) 2^-53 of the magnitudes, (T - 1) / T of that after dividing by T,
+                // so 2 x 2^-53 x magnitudes covers both) and the two divisions' (2^-53 relative each)
                 double tolerance = 0.5 * Math.max(Math.ulp(actual[i]), Math.ulp((float) expected))
-                        + 2 * tasks * U * magnitudes / tasks + 2 * U * Math.abs(expected);
+                        + 2 * U * magnitudes + 2 * U * Math.abs(expected);
                 double error = Math.abs(actual[i] - expected);
                 if (error > tolerance) {
                     throw new AssertionError(where + ", round " + r + ", element " + i + ": " + actual[i]
