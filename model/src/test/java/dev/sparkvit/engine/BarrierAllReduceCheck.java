@@ -98,8 +98,12 @@ final class BarrierAllReduceCheck {
         }
         // local mode: one BlockManager for all tasks; parts of two rounds and sums of two rounds at most
         assertTrue(maxBlocks <= 2 * tasks * tasks, where + ": " + maxBlocks + " blocks during a round");
-        List<String> left = FloatBlocks.stored();
-        assertEquals(List.of(), left, where + ": blocks left after the stage");
+        assertEquals(List.of(), FloatBlocks.stored(), where + ": blocks left in the driver's BlockManager");
+        // and in every executor's (one barrier task per slot: on a cluster of T one-core executors, each of them)
+        List<String> left = BarrierStage.collect(sc.parallelize(indexes, tasks),
+                ignored -> String.join(",", FloatBlocks.stored()), String.class);
+        assertEquals(String.join("", java.util.Collections.nCopies(tasks, "")), String.join("", left),
+                where + ": blocks left in the executors' BlockManagers " + left);
 
         long exact = 0;
         long total = 0;
@@ -148,15 +152,19 @@ final class BarrierAllReduceCheck {
     }
 
     /**
-     * {@code cores spec...}, each spec {@code tasks:length:iterations:fullRounds[:remote]}: runs each on a
-     * {@code local[cores]} session of its own and prints one line {@code OK ...} per spec; exits non-zero on a failed
-     * check.
+     * {@code cores spec...} or {@code masterUrl spec...}, each spec {@code tasks:length:iterations:fullRounds[:remote]}:
+     * runs each on a session of its own ({@code local[cores]} or the cluster) and prints one line {@code OK ...} per
+     * spec; exits non-zero on a failed check.
      */
     public static void main(String[] args) {
-        int cores = Integer.parseInt(args[0]);
-        SparkConf conf = new SparkConf().setMaster("local[" + cores + "]").setAppName("barrier-allreduce-check")
+        // a number of local cores, or a master URL (a standalone cluster; the jars in -Dsparkvit.check.jars)
+        String master = args[0].matches("\\d+") ? "local[" + args[0] + "]" : args[0];
+        SparkConf conf = new SparkConf().setMaster(master).setAppName("barrier-allreduce-check")
                 .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
                 .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        if (System.getProperty("sparkvit.check.jars") != null) {
+            conf.set("spark.jars", System.getProperty("sparkvit.check.jars"));
+        }
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         try {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.sparkContext());
