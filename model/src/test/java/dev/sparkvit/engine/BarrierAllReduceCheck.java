@@ -152,9 +152,9 @@ final class BarrierAllReduceCheck {
     }
 
     /**
-     * {@code cores spec...} or {@code masterUrl spec...}, each spec {@code tasks:length:iterations:fullRounds[:remote]}:
-     * runs each on a session of its own ({@code local[cores]} or the cluster) and prints one line {@code OK ...} per
-     * spec; exits non-zero on a failed check.
+     * {@code cores spec...} or {@code masterUrl spec...}, each spec
+     * {@code tasks:length:iterations:fullRounds[:remote]}: runs each on a session of its own ({@code local[cores]} or
+     * the cluster) and prints one line {@code OK ...} per spec; exits non-zero on a failed check.
      */
     public static void main(String[] args) {
         // a number of local cores, or a master URL (a standalone cluster; the jars in -Dsparkvit.check.jars)

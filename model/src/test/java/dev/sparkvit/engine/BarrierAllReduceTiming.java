@@ -12,8 +12,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * A measurement, not a test: {@code cores length rounds [remote]} runs {@code rounds} exchanges of {@code length}
- * floats in one barrier stage on {@code local[cores]} (one task per core) and prints, per task, the median time of a
- * round after the first two (each round starts with the tasks aligned by a barrier) and each phase's mean
+ * floats in one barrier stage on {@code local[cores]} (one task per core; or {@code spark://host:port/executors},
+ * one-core executors, the jars in {@code -Dsparkvit.check.jars}) and prints, per task, the median time of a round
+ * after the first two (each round starts with the tasks aligned by a barrier) and each phase's mean
  * (BarrierAllReduce.PHASES), and the median of an empty
  * {@code barrier()} (the fixed cost of one barrier call, woken).
  */
@@ -25,13 +26,19 @@ final class BarrierAllReduceTiming {
     }
 
     public static void main(String[] args) {
-        int cores = Integer.parseInt(args[0]);
+        // cores of local mode, or a master URL and its number of one-core executors: "spark://host:port/2"
+        boolean local = args[0].matches("\\d+");
+        String master = local ? "local[" + args[0] + "]" : args[0].substring(0, args[0].lastIndexOf('/'));
+        int cores = Integer.parseInt(args[0].substring(args[0].lastIndexOf('/') + 1));
         int length = Integer.parseInt(args[1]);
         int rounds = Integer.parseInt(args[2]);
         boolean remote = args.length > 3 && args[3].equals("remote");
-        SparkConf conf = new SparkConf().setMaster("local[" + cores + "]").setAppName("barrier-allreduce-timing")
+        SparkConf conf = new SparkConf().setMaster(master).setAppName("barrier-allreduce-timing")
                 .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false")
                 .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        if (System.getProperty("sparkvit.check.jars") != null) {
+            conf.set("spark.jars", System.getProperty("sparkvit.check.jars"));
+        }
         SparkSession session = SparkSession.builder().config(conf).getOrCreate();
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.sparkContext());
         List<Integer> indexes = IntStream.range(0, cores).boxed().toList();
