@@ -1,12 +1,16 @@
 package dev.sparkvit.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkConf;
@@ -99,11 +103,7 @@ final class BarrierAllReduceCheck {
         // local mode: one BlockManager for all tasks; parts of two rounds and sums of two rounds at most
         assertTrue(maxBlocks <= 2 * tasks * tasks, where + ": " + maxBlocks + " blocks during a round");
         assertEquals(List.of(), FloatBlocks.stored(), where + ": blocks left in the driver's BlockManager");
-        // and in every executor's (one barrier task per slot: on a cluster of T one-core executors, each of them)
-        List<String> left = BarrierStage.collect(sc.parallelize(indexes, tasks),
-                ignored -> String.join(",", FloatBlocks.stored()), String.class);
-        assertEquals(String.join("", java.util.Collections.nCopies(tasks, "")), String.join("", left),
-                where + ": blocks left in the executors' BlockManagers " + left);
+        assertNoBlockOnAnyExecutor(sc, tasks, where);
 
         long exact = 0;
         long total = 0;
@@ -152,9 +152,53 @@ final class BarrierAllReduceCheck {
     }
 
     /**
+     * A stage of two tasks where task 1 throws at round 3, when task 0 has put its round-3 part and waits in
+     * {@code barrier()} and both hold their round-2 sum: the job fails, and afterwards no block is left on any
+     * executor (the next barrier stage can only start once both tasks have ended, their completion listeners run).
+     */
+    static String failedTask(JavaSparkContext sc) {
+        // in local mode task 1 sees the 3 blocks of the one BlockManager; on a cluster only its own round-2 sum
+        int expected = sc.isLocal() ? 3 : 1;
+        Exception failure = assertThrows(Exception.class, () -> BarrierStage.collect(
+                sc.parallelize(List.of(0, 1), 2), partition -> {
+                    BarrierAllReduce exchange = new BarrierAllReduce(BarrierTaskContext.get(), "failing", false);
+                    for (int r = 0; r < 20; r++) {
+                        if (r == 3 && exchange.task() == 1) {
+                            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                            while (FloatBlocks.stored().size() < expected && System.nanoTime() < until) {
+                                Thread.sleep(10);
+                            }
+                            Thread.sleep(200); // task 0 is in barrier() by now, its round-3 part stored
+                            throw new IllegalStateException("injected failure with " + FloatBlocks.stored().size()
+                                    + " blocks stored");
+                        }
+                        exchange.averageInPlace(gradient(1, exchange.task(), r, 101));
+                    }
+                    exchange.close();
+                    return 0;
+                }, Integer.class));
+        Matcher stored = Pattern.compile("injected failure with (\\d+) blocks stored").matcher(
+                String.valueOf(failure.getMessage()));
+        assertTrue(stored.find(), String.valueOf(failure.getMessage()));
+        assertEquals(expected, Integer.parseInt(stored.group(1)), "blocks stored when task 1 failed");
+        assertNoBlockOnAnyExecutor(sc, 2, "after the failed stage");
+        return "a task failed at round 3 with " + expected + " blocks stored where it ran: the stage failed, "
+                + "no block left on any executor";
+    }
+
+    /** A barrier stage of {@code tasks} tasks (one per slot) finds none of the exchange's blocks where it runs. */
+    static void assertNoBlockOnAnyExecutor(JavaSparkContext sc, int tasks, String where) {
+        List<String> left = BarrierStage.collect(sc.parallelize(IntStream.range(0, tasks).boxed().toList(), tasks),
+                ignored -> String.join(",", FloatBlocks.stored()), String.class);
+        assertEquals(String.join("", java.util.Collections.nCopies(tasks, "")), String.join("", left),
+                where + ": blocks left in the executors' BlockManagers " + left);
+    }
+
+    /**
      * {@code cores spec...} or {@code masterUrl spec...}, each spec
-     * {@code tasks:length:iterations:fullRounds[:remote]}: runs each on a session of its own ({@code local[cores]} or
-     * the cluster) and prints one line {@code OK ...} per spec; exits non-zero on a failed check.
+     * {@code tasks:length:iterations:fullRounds[:remote]} or {@code fail} ({@link #failedTask}): runs each on one
+     * session ({@code local[cores]} or the cluster) and prints one line {@code OK ...} per spec; exits non-zero on a
+     * failed check.
      */
     public static void main(String[] args) {
         // a number of local cores, or a master URL (a standalone cluster; the jars in -Dsparkvit.check.jars)
@@ -169,6 +213,10 @@ final class BarrierAllReduceCheck {
         try {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.sparkContext());
             for (int i = 1; i < args.length; i++) {
+                if (args[i].equals("fail")) {
+                    System.out.println("OK " + failedTask(sc));
+                    continue;
+                }
                 String[] spec = args[i].split(":");
                 Outcome outcome = run(sc, Integer.parseInt(spec[0]), Integer.parseInt(spec[1]),
                         Integer.parseInt(spec[2]), Integer.parseInt(spec[3]),
