@@ -45,12 +45,13 @@ import org.apache.spark.BarrierTaskContext;
  * once, and removed by the task that put it once the barrier order proves every reader done, in float32.
  *
  * <p>Data per call: each task sends and receives P (T - 1) / T floats twice (about 2 x 4P bytes, as a ring
- * all-reduce), plus a few small RPCs per block to the BlockManagerMaster (register, locate, remove) and three barrier
- * calls. Memory: the BlockManager holds up to two rounds' blocks (about 4P bytes per task each), this object a double
- * accumulator and a float buffer of P / T.
+ * all-reduce), plus a few small RPCs per block to the BlockManagerMaster (register, locate, remove) and two barrier
+ * calls (three in local mode: {@link BarrierAllGather}'s fence). Memory: the BlockManager holds up to two rounds'
+ * blocks (about 4P bytes per task each), {@link FloatBlocks} keeps the byte buffers of removed ones for the next
+ * rounds (as much again), this object a double accumulator and a float buffer of P / T.
  *
  * <p>Every task of the stage must make the same calls in the same order (create one per task, at most one per
- * {@code tag} in a stage). Not thread-safe.
+ * {@code tag} in a stage), with arrays of the same length (a mismatch fails the call). Not thread-safe.
  */
 public final class BarrierAllReduce implements AutoCloseable {
     private final BarrierTaskContext context;

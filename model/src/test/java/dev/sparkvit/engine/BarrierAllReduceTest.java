@@ -34,8 +34,11 @@ class BarrierAllReduceTest {
     }
 
     @Test
-    void oneTaskReturnsItsOwnGradient() {
-        BarrierAllReduceCheck.run(SharedSpark.context(), 1, 9, 3, 3, false, 5);
+    void oneTaskReturnsItsOwnGradientBitForBit() {
+        long[] hashes = BarrierAllReduceCheck.run(SharedSpark.context(), 1, 9, 3, 3, false, 5).hashes();
+        for (int r = 0; r < 3; r++) {
+            assertEquals(BarrierAllReduceCheck.hash(BarrierAllReduceCheck.gradient(5, 0, r, 9)), hashes[r]);
+        }
     }
 
     @Test
@@ -66,7 +69,7 @@ class BarrierAllReduceTest {
 
     @Test
     void threeAndFourTasksOnLocal4(@TempDir Path tmp) throws Exception {
-        List<String> specs = List.of("3:1:20:20", "3:10:20:20", "4:1000003:20:2", "4:7:20:20:remote");
+        List<String> specs = List.of("3:1:20:20", "3:10:20:20", "4:1000003:20:2", "4:7:20:20:remote", "fail");
         List<String> args = new ArrayList<>(List.of("4"));
         args.addAll(specs);
         List<String> command = ChildJvm.command("1g", BarrierAllReduceCheck.class.getName(), args);
@@ -85,5 +88,6 @@ class BarrierAllReduceTest {
         List<String> checked = output.lines().filter(l -> l.startsWith("OK ")).toList();
         assertEquals(specs.size(), checked.size(), output);
         assertTrue(checked.get(2).contains("T = 4, P = 1000003: 20 rounds"), output);
+        assertTrue(checked.get(4).contains("with 3 blocks stored"), output);
     }
 }
