@@ -28,7 +28,8 @@ import scala.reflect.ClassTag$;
  *
  * <ul>
  *   <li>{@link #put} stores {@code MEMORY_AND_DISK_SER} (a block that does not fit in memory goes to disk instead of
- *       failing) and tells the driver's BlockManagerMaster, synchronously, so that once the put returns any executor
+ *       failing; like any put it counts against storage memory and may evict other blocks, cached RDD partitions
+ *       included) and tells the driver's BlockManagerMaster, synchronously, so that once the put returns any executor
  *       can find the block.</li>
  *   <li>{@link #read} reads a block of this JVM's BlockManager under a read lock owned by the calling task and
  *       releases it before returning; a block found only elsewhere comes through {@code getRemoteBytes} (the master
