@@ -1,0 +1,10 @@
+/**
+ * YAML configuration, checked in full before Spark starts: {@link dev.sparkvit.config.YamlConfig} composes a file,
+ * its {@code include}s and the {@code --set} overrides into sections that remember file and line;
+ * {@link dev.sparkvit.config.ConfigSection} reads keys with type, default and range and rejects unknown ones;
+ * {@link dev.sparkvit.config.ConfigException} is the one-line error (exit code 2). {@link KeyLog} and
+ * {@link ConfigReference} make docs/CONFIG.md from the readers. The readers themselves are the jobs'
+ * {@code *Config} classes. It uses only {@link dev.sparkvit.storage.Locations} (remote paths), while storage and
+ * {@link dev.sparkvit.lock} throw its exceptions, so the three packages form an import cycle.
+ */
+package dev.sparkvit.config;
