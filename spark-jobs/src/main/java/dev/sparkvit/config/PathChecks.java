@@ -104,20 +104,4 @@ public final class PathChecks {
             throw new IllegalArgumentException(what + " " + path + " " + problem);
         }
     }
-
-    /**
-     * The one-line cause of a failure to write {@code path}: the deepest I/O exception's message (for example "No
-     * space left on device"), or the failure's own message.
-     */
-    public static String ioCause(Throwable failure) {
-        String found = null;
-        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
-            if (t instanceof IOException && t.getMessage() != null) {
-                found = t.getMessage();
-            }
-        }
-        String text = found != null ? found : String.valueOf(failure.getMessage());
-        int newline = text.indexOf('\n');
-        return newline < 0 ? text : text.substring(0, newline);
-    }
 }

@@ -4,7 +4,7 @@
  * {@link dev.sparkvit.config.ConfigSection} reads keys with type, default and range and rejects unknown ones;
  * {@link dev.sparkvit.config.ConfigException} is the one-line error (exit code 2). {@link KeyLog} and
  * {@link ConfigReference} make docs/CONFIG.md from the readers. The readers themselves are the jobs'
- * {@code *Config} classes. It uses only {@link dev.sparkvit.storage.Locations} (remote paths), while storage and
- * {@link dev.sparkvit.lock} throw its exceptions, so the three packages form an import cycle.
+ * {@code *Config} classes. It imports only {@link dev.sparkvit.storage} (remote paths), which imports no sparkvit
+ * package.
  */
 package dev.sparkvit.config;

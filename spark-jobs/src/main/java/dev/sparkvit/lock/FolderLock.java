@@ -1,5 +1,6 @@
 package dev.sparkvit.lock;
 
+import dev.sparkvit.storage.Locations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -32,8 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>That is the lock of a local folder. On HDFS, where a PID on another host cannot be checked, the lock is a
  * lease kept by a heartbeat ({@link LeasedLock}); this class wraps either. Object stores have no atomic
- * create-if-absent. On S3 (s3a://, {@link #OBJECT_STORE_SCHEMES}), which is strongly consistent and replaces an
- * object atomically with one PUT, a subject that allows it ({@link LockSubject#allowsObjectStore()}: a dataset, not
+ * create-if-absent. On S3 (s3a://, {@link Locations#OBJECT_STORE_SCHEMES}), which is strongly consistent and
+ * replaces an object atomically with one PUT, a subject that allows it ({@link LockSubject#allowsObjectStore()}: a dataset, not
  * the registry) takes the same leased lock by "write, settle, verify" ({@link LeasedLock#writeSettleVerify}): exactly
  * one winner as long as every write of the lock file completes within the settle delay ({@link
  * LockSubject#settleKey()}). Every other object store, and any other unknown scheme, is refused ({@link
@@ -44,13 +45,6 @@ public final class FolderLock implements AutoCloseable {
     public static final String FILE = ".lock";
     /** Schemes whose Hadoop file systems create a file only if absent and rename atomically (one NameNode call). */
     public static final java.util.List<String> ATOMIC_SCHEMES = java.util.List.of("hdfs", "viewfs");
-    /**
-     * Object stores on which a subject that allows it ({@link LockSubject#allowsObjectStore()}) is locked by write,
-     * settle, verify: S3 through S3A, strongly consistent (read-after-write, list-after-write) since December 2020, a
-     * PUT replacing an object atomically. Google Cloud Storage and Azure are not listed: not verified with sparkvit.
-     */
-    public static final java.util.List<String> OBJECT_STORE_SCHEMES = java.util.List.of("s3a");
-
     private static final Logger LOG = LoggerFactory.getLogger(FolderLock.class);
     private static final Object TAKEOVER = new Object(); // the OS lock is per process; threads queue here first
 
@@ -83,7 +77,7 @@ public final class FolderLock implements AutoCloseable {
     /**
      * Takes the lock of the folder at {@code location}: a local path (or {@code file:} URI), a folder on a Hadoop
      * file system with atomic create-if-absent ({@link #ATOMIC_SCHEMES}), or, for a subject that allows it, on S3A
-     * ({@link #OBJECT_STORE_SCHEMES}: write, settle, verify), reached through {@code conf}.
+     * ({@link Locations#OBJECT_STORE_SCHEMES}: write, settle, verify), reached through {@code conf}.
      *
      * @param what how messages name the location when it cannot be locked ("--output")
      * @throws dev.sparkvit.config.ConfigException for an object store or another scheme ({@link #checkLocation})
@@ -98,7 +92,7 @@ public final class FolderLock implements AutoCloseable {
             return acquire(subject, local.resolve(FILE), warn);
         }
         long lease = LeasedLock.leaseSeconds(subject, conf); // settings first: a mistake costs no connection
-        LeasedLock.Claim claim = OBJECT_STORE_SCHEMES.contains(scheme)
+        LeasedLock.Claim claim = Locations.OBJECT_STORE_SCHEMES.contains(scheme)
                 ? LeasedLock.writeSettleVerify(LeasedLock.settleMillis(subject, conf, lease), subject.settleKey())
                 : LeasedLock.ATOMIC_CREATE;
         try {
@@ -128,7 +122,7 @@ public final class FolderLock implements AutoCloseable {
         if (scheme == null || scheme.equals("file")) {
             return null;
         }
-        boolean objectStore = subject.allowsObjectStore() && OBJECT_STORE_SCHEMES.contains(scheme);
+        boolean objectStore = subject.allowsObjectStore() && Locations.OBJECT_STORE_SCHEMES.contains(scheme);
         if (!ATOMIC_SCHEMES.contains(scheme) && !objectStore) {
             boolean store = java.util.List.of("s3a", "s3", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "oss",
                     "cos", "obs").contains(scheme);
@@ -146,7 +140,7 @@ public final class FolderLock implements AutoCloseable {
             }
             java.util.List<String> allowed = new java.util.ArrayList<>(ATOMIC_SCHEMES);
             if (subject.allowsObjectStore()) {
-                allowed.addAll(OBJECT_STORE_SCHEMES);
+                allowed.addAll(Locations.OBJECT_STORE_SCHEMES);
             }
             throw new dev.sparkvit.config.ConfigException(what + " = " + dev.sparkvit.config.ConfigException
                     .shown(location) + " is not supported: " + subject.needs() + ", and " + why + ". Put the "

@@ -26,7 +26,7 @@ public record LockSubject(String noun, String runs, String command, String lease
             + "read-after-write consistency with atomic replacement of an object (S3, through s3a://)", true,
             "sparkvit.dataset.s3-settle-seconds");
 
-    /** Whether the folder may live on an object store ({@link FolderLock#OBJECT_STORE_SCHEMES}). */
+    /** Whether the folder may live on an object store ({@link dev.sparkvit.storage.Locations#OBJECT_STORE_SCHEMES}). */
     public boolean allowsObjectStore() {
         return settleKey != null;
     }

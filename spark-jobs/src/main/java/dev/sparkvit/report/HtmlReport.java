@@ -1,5 +1,6 @@
 package dev.sparkvit.report;
 
+import dev.sparkvit.storage.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

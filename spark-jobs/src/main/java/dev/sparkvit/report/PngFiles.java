@@ -1,5 +1,6 @@
 package dev.sparkvit.report;
 
+import dev.sparkvit.storage.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;

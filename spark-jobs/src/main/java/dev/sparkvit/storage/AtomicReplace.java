@@ -1,6 +1,5 @@
 package dev.sparkvit.storage;
 
-import dev.sparkvit.report.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.UUID;
@@ -16,12 +15,12 @@ import org.apache.hadoop.fs.Path;
  * elsewhere {@link FileContext#rename} with {@link Options.Rename#OVERWRITE}, one NameNode operation on HDFS. Never
  * a delete followed by a rename, which left a moment without the file (and no file at all after a kill between them).
  *
- * <p>On S3 (s3a://, {@link dev.sparkvit.lock.FolderLock#OBJECT_STORE_SCHEMES}) a rename is a copy and a delete, not
+ * <p>On S3 (s3a://, {@link Locations#OBJECT_STORE_SCHEMES}) a rename is a copy and a delete, not
  * atomic; but one PUT replaces an object atomically (a reader sees the old object or the new one, never none, and
  * S3 is strongly consistent). There the content is built in memory first, then written with {@code create(target,
  * overwrite=true)}, which S3A sends as one PUT on close: no temporary file, and a content that fails to build writes
  * nothing. Only datasets are written there; the registry is refused on object stores
- * ({@link dev.sparkvit.lock.FolderLock#checkLocation}).
+ * (the lock package's FolderLock.checkLocation).
  */
 public final class AtomicReplace {
     private AtomicReplace() {
@@ -45,7 +44,7 @@ public final class AtomicReplace {
             });
             return;
         }
-        if (dev.sparkvit.lock.FolderLock.OBJECT_STORE_SCHEMES.contains(qualified.toUri().getScheme())) {
+        if (Locations.OBJECT_STORE_SCHEMES.contains(qualified.toUri().getScheme())) {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             content.writeTo(bytes);
             try (OutputStream out = fs.create(qualified, true)) { // one PUT, on close

@@ -75,7 +75,7 @@ public final class LocalCopies {
             return copy;
         } catch (IOException e) {
             throw new IllegalArgumentException(what + " " + location + " cannot be read: "
-                    + dev.sparkvit.config.PathChecks.ioCause(e), e);
+                    + dev.sparkvit.storage.IoCause.of(e), e);
         } catch (UncheckedIOException e) {
             throw new IllegalArgumentException(what + " " + location + " cannot be read: " + e.getMessage(), e);
         }

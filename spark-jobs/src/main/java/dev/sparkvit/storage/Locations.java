@@ -15,6 +15,13 @@ public final class Locations {
     }
 
     /**
+     * Object stores whose folders can be locked by write, settle, verify (the lock package's FolderLock, for a subject
+     * that allows it): S3 through S3A, strongly consistent (read-after-write, list-after-write) since December 2020,
+     * a PUT replacing an object atomically. Google Cloud Storage and Azure are not listed: not verified with sparkvit.
+     */
+    public static final java.util.List<String> OBJECT_STORE_SCHEMES = java.util.List.of("s3a");
+
+    /**
      * Whether {@code location} names another file system than the local one: a scheme other than {@code file}, or no
      * scheme while the cluster's default file system ({@code fs.defaultFS} of {@link #hadoop()}) is not the local
      * one. A path without a scheme means what it means to Spark's readers and writers: on a YARN cluster whose

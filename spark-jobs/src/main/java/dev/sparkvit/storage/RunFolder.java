@@ -93,7 +93,7 @@ public final class RunFolder {
             return folder;
         } catch (IOException e) {
             throw new IllegalArgumentException("output folder " + location + " cannot be read: "
-                    + dev.sparkvit.config.PathChecks.ioCause(e), e);
+                    + dev.sparkvit.storage.IoCause.of(e), e);
         }
     }
 
@@ -133,8 +133,8 @@ public final class RunFolder {
             }
             sync("", local, remote);
         } catch (IOException e) {
-            throw new dev.sparkvit.config.WriteFailedException("cannot publish the run to " + location + ": "
-                    + dev.sparkvit.config.PathChecks.ioCause(e), e);
+            throw new dev.sparkvit.storage.WriteFailedException("cannot publish the run to " + location + ": "
+                    + dev.sparkvit.storage.IoCause.of(e), e);
         }
     }
 

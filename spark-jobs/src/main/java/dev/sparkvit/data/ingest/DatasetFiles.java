@@ -79,7 +79,7 @@ final class DatasetFiles {
      * apart); a file that stays invalid is reported as it is.
      */
     private byte[] checkedJson(Path file) throws IOException {
-        boolean objectStore = dev.sparkvit.lock.FolderLock.OBJECT_STORE_SCHEMES.contains(root.toUri().getScheme());
+        boolean objectStore = dev.sparkvit.storage.Locations.OBJECT_STORE_SCHEMES.contains(root.toUri().getScheme());
         for (int tries = 0; ; tries++) {
             long length = fs.getFileStatus(file).getLen();
             if (length > MAX_JSON_BYTES) {

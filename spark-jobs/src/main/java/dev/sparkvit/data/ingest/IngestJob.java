@@ -341,10 +341,10 @@ public final class IngestJob {
             if (e instanceof IllegalStateException || !hasIoCause(e)) {
                 throw e;
             }
-            String cause = dev.sparkvit.config.PathChecks.ioCause(e);
+            String cause = dev.sparkvit.storage.IoCause.of(e);
             // the trace stays in the log; the command ends with one line naming the path and the cause
             LOG.error("writing dataset {} failed", settings.output(), e);
-            throw new dev.sparkvit.config.WriteFailedException("cannot write dataset " + settings.output() + ": "
+            throw new dev.sparkvit.storage.WriteFailedException("cannot write dataset " + settings.output() + ": "
                     + cause, e);
         }
     }

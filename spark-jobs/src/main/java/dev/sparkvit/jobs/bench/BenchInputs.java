@@ -2,7 +2,7 @@ package dev.sparkvit.jobs.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.report.AtomicFiles;
+import dev.sparkvit.storage.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,7 +2,7 @@ package dev.sparkvit.jobs.evaluate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.sparkvit.report.AtomicFiles;
+import dev.sparkvit.storage.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

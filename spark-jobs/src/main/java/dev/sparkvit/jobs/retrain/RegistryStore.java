@@ -1,6 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
-import dev.sparkvit.report.AtomicFiles;
+import dev.sparkvit.storage.AtomicFiles;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.sparkvit.report;
+package dev.sparkvit.storage;
 
 import java.io.IOException;
 import java.nio.file.Files;

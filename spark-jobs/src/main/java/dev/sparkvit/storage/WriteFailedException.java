@@ -1,4 +1,4 @@
-package dev.sparkvit.config;
+package dev.sparkvit.storage;
 
 /**
  * Writing an output the user named failed (a full or read-only file system, a permission): the message names the
