@@ -37,7 +37,7 @@ import scala.Tuple2;
  * per-task and breaks only exactness, not the invariant: the test models have none.
  *
  * <p><b>Exact, and not</b>: the gradient equals one replica's on the whole batch up to float summation order
- * (measured within relative 1e-6 in L2 norm, {@code DataParallelStepTest}), when the loss is a sum or mean over
+ * (measured within relative 1.1e-6 in L2 norm, {@code DataParallelStepTest}), when the loss is a sum or mean over
  * samples, or NT-Xent through {@code BarrierNtXent}. Layers that mix samples inside the model are not: a BatchNorm
  * (SimCLR's projection head has one) normalises each slice with its own batch statistics, which differ from the
  * whole batch's; a synchronised BatchNorm is still to build (docs/ENGINE.md).

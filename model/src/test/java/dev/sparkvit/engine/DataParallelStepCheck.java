@@ -53,7 +53,17 @@ final class DataParallelStepCheck {
     private DataParallelStepCheck() {
     }
 
-    enum Kind { CROSS_ENTROPY, NT_XENT }
+    /**
+     * The losses checked, and two controls that must fail the check: {@code CROSS_ENTROPY_SLICE_MEANS} averages the
+     * slices' mean-loss gradients (each task's weighted 1 / T instead of n_t / B: wrong for uneven slices), and
+     * {@code NT_XENT_BATCHNORM} puts SimCLR's BatchNorm in the projection head (per-slice batch statistics).
+     */
+    enum Kind { CROSS_ENTROPY, NT_XENT, CROSS_ENTROPY_SLICE_MEANS, NT_XENT_BATCHNORM;
+
+        boolean crossEntropy() {
+            return this == CROSS_ENTROPY || this == CROSS_ENTROPY_SLICE_MEANS;
+        }
+    }
 
     /** One task's slices of every iteration: images (n x 3 x S x S, for NT-Xent 2n: first views, then second). */
     record TaskData(float[][] images, float[][] labels) implements Serializable {
@@ -70,9 +80,10 @@ final class DataParallelStepCheck {
 
     @SuppressWarnings("unchecked")
     static AbstractModule<Activity, Activity, Float> model(Kind kind) {
-        VisionTransformer vit = kind == Kind.CROSS_ENTROPY
+        VisionTransformer vit = kind.crossEntropy()
                 ? VisionTransformer.classifier(config(), CLASSES, MODEL_SEED)
-                : VisionTransformer.of(config(), Head.projection(PROJECTION, false), MODEL_SEED);
+                : VisionTransformer.of(config(), Head.projection(PROJECTION, kind == Kind.NT_XENT_BATCHNORM),
+                        MODEL_SEED);
         return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, Float>) vit.module();
     }
 
@@ -85,7 +96,7 @@ final class DataParallelStepCheck {
         int tasks = split.length;
         int batch = Arrays.stream(split).sum();
         int image = 3 * SIZE * SIZE;
-        int views = kind == Kind.NT_XENT ? 2 : 1;
+        int views = kind.crossEntropy() ? 1 : 2;
         Random random = new Random(seed);
         // whole[k]: iteration k's global batch as one replica sees it (NT-Xent: all first views, then all second)
         float[][] whole = new float[ITERATIONS][];
@@ -122,6 +133,7 @@ final class DataParallelStepCheck {
             TaskData mine = partition.next();
             DataParallelStep.SliceLoss loss = kind == Kind.CROSS_ENTROPY
                     ? DataParallelStep.meanOverGlobalBatch(crossEntropy())
+                    : kind == Kind.CROSS_ENTROPY_SLICE_MEANS ? sliceMeans(crossEntropy(), tasks)
                     : BarrierNtXent.sliceLoss(new GlobalNtXent(NtXentLoss.DEFAULT_TEMPERATURE));
             DataParallelStep step = DataParallelStep.current(model(kind), loss, method(), "check");
             double[] losses = new double[ITERATIONS];
@@ -130,7 +142,7 @@ final class DataParallelStepCheck {
             for (int k = 0; k < ITERATIONS; k++) {
                 int rows = mine.images()[k].length / image;
                 Tensor<Float> input = Tensors.of(mine.images()[k], rows, 3, SIZE, SIZE);
-                Tensor<Float> target = kind == Kind.CROSS_ENTROPY ? Tensors.of(mine.labels()[k], rows) : null;
+                Tensor<Float> target = kind.crossEntropy() ? Tensors.of(mine.labels()[k], rows) : null;
                 DataParallelStep.Result result = step.iterate(input, target);
                 losses[k] = result.loss();
                 norms[k] = result.gradientNorm();
@@ -152,14 +164,14 @@ final class DataParallelStepCheck {
         float[] initial = Tensors.toArray(flat._1());
         replica.training();
         SgdMomentum method = method();
-        AbstractCriterion<Tensor<Float>, Tensor<Float>, Float> criterion = kind == Kind.CROSS_ENTROPY
+        AbstractCriterion<Tensor<Float>, Tensor<Float>, Float> criterion = kind.crossEntropy()
                 ? crossEntropy() : new NtXentLoss(NtXentLoss.DEFAULT_TEMPERATURE);
         double[] losses = new double[ITERATIONS];
         float[] firstGradient = null;
         for (int k = 0; k < ITERATIONS; k++) {
             replica.zeroGradParameters();
             Tensor<Float> input = Tensors.of(whole[k].clone(), views * batch, 3, SIZE, SIZE);
-            Tensor<Float> target = kind == Kind.CROSS_ENTROPY ? Tensors.of(wholeLabels[k].clone(), batch)
+            Tensor<Float> target = kind.crossEntropy() ? Tensors.of(wholeLabels[k].clone(), batch)
                     : Tensors.zeros(1);
             Tensor<Float> output = replica.forward(input).toTensor(FloatTypes.NUMERIC);
             float value = criterion.forward(output, target);
@@ -208,6 +220,22 @@ final class DataParallelStepCheck {
                 + "the update), tasks bit-identical; stage %.1f s", where, tasks, initial.length,
                 Arrays.toString(zero.losses()), Arrays.toString(losses), gradientError, lossError, normError,
                 ITERATIONS, weightError, weightErrorOfUpdate, stageSeconds);
+    }
+
+    /** The control: the average of the slices' mean losses and gradients (what a per-slice loop would do). */
+    private static DataParallelStep.SliceLoss sliceMeans(AbstractCriterion<Tensor<Float>, Tensor<Float>, Float> c,
+            int tasks) {
+        return (output, target, exchange) -> {
+            double mean = c.forward(output, target);
+            double[][] all = exchange.doubles(new double[] {mean});
+            double sum = 0;
+            for (double[] part : all) {
+                sum += part[0];
+            }
+            Tensor<Float> gradient = c.backward(output, target);
+            gradient.mul((float) (1.0 / tasks)); // the step multiplies by T, then averages over T
+            return new DataParallelStep.Outcome(sum / tasks, gradient);
+        };
     }
 
     @SuppressWarnings("unchecked")

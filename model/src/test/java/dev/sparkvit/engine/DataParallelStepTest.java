@@ -1,6 +1,7 @@
 package dev.sparkvit.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.testing.ChildJvm;
@@ -37,6 +38,23 @@ class DataParallelStepTest {
         }
         assertTrue(lines[0].contains("2 barrier tasks"), lines[0]);
         assertTrue(lines[2].contains("2 barrier tasks"), lines[2]);
+    }
+
+    /**
+     * The check sees the two ways a data-parallel step goes inexact: averaging the slices' mean gradients with uneven
+     * slices, and a BatchNorm in the projection head (its statistics are the slice's: a known difference until a
+     * synchronised BatchNorm exists). Both still keep the tasks' weights bit-identical.
+     */
+    @Test
+    void theCheckFailsOnSliceMeansAndOnBatchNorm() {
+        AssertionError sliceMeans = assertThrows(AssertionError.class, () -> DataParallelStepCheck.run(
+                SharedSpark.context(), DataParallelStepCheck.Kind.CROSS_ENTROPY_SLICE_MEANS, new int[] {2, 6}, 14));
+        AssertionError batchNorm = assertThrows(AssertionError.class, () -> DataParallelStepCheck.run(
+                SharedSpark.context(), DataParallelStepCheck.Kind.NT_XENT_BATCHNORM, new int[] {4, 4}, 15));
+        System.out.println("DataParallelStepTest: " + sliceMeans.getMessage());
+        System.out.println("DataParallelStepTest: " + batchNorm.getMessage());
+        assertTrue(sliceMeans.getMessage().contains("first gradient off"), sliceMeans.getMessage());
+        assertTrue(batchNorm.getMessage().contains("first gradient off"), batchNorm.getMessage());
     }
 
     @Test
