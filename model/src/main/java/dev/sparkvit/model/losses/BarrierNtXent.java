@@ -1,6 +1,8 @@
 package dev.sparkvit.model.losses;
 
 import dev.sparkvit.engine.BarrierAllGather;
+import dev.sparkvit.engine.DataParallelStep;
+import dev.sparkvit.engine.Tensors;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,6 +15,20 @@ import java.util.List;
  */
 public final class BarrierNtXent {
     private BarrierNtXent() {
+    }
+
+    /**
+     * NT-Xent over the global batch as a {@link DataParallelStep}'s loss: the task's model outputs are its
+     * projections (2 n_t x D: its images' first views, then their second views, so its input holds the views in that
+     * order); the outcome is the global batch's loss and the exact gradient of it for those rows. The target is unused.
+     */
+    public static DataParallelStep.SliceLoss sliceLoss(GlobalNtXent loss) {
+        return (output, target, exchange) -> {
+            int rows = output.size(1);
+            int dim = (int) (output.nElement() / rows);
+            GlobalNtXent.Result result = compute(loss, exchange, Tensors.toArray(output), dim);
+            return new DataParallelStep.Outcome(result.loss(), Tensors.of(result.gradient(), rows, dim));
+        };
     }
 
     /** The global loss and this task's rows' gradient. */

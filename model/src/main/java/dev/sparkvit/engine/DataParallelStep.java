@@ -1,0 +1,232 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import java.io.Serializable;
+import java.util.Arrays;
+import org.apache.spark.BarrierTaskContext;
+import scala.Function1;
+import scala.Tuple2;
+
+/**
+ * One exact synchronous data-parallel training step per call, inside a barrier task (issue 21, third block; not used
+ * by the jobs yet). Every task of the stage holds a replica of the same model with bit-identical weights and its own
+ * optimiser state, and holds a slice of each global batch. {@link #iterate} runs, on every task:
+ * <ol>
+ *   <li>forward of the replica on the task's slice;</li>
+ *   <li>the {@link SliceLoss}: the loss of the <em>whole</em> global batch and the gradient of that loss with
+ *       respect to this task's outputs (for a mean over the batch, {@link #meanOverGlobalBatch}: the slice's mean
+ *       loss gradient scaled by n_t / B; for NT-Xent, {@code model.losses.BarrierNtXent#sliceLoss}: the exact
+ *       gradient of the global-batch loss for the task's rows);</li>
+ *   <li>backward of the replica: its flat parameter gradient g_t is then the part of the whole batch's gradient that
+ *       the task's samples contribute, and the whole batch's gradient is {@code g_0 + ... + g_{T-1}};</li>
+ *   <li>g_t is multiplied by T and {@link BarrierAllReduce#averageInPlace} replaces it by the average over the tasks,
+ *       that is the sum: every task now holds the gradient one replica would compute on the whole batch, bit-identical
+ *       on every task, and its global L2 norm;</li>
+ *   <li>the optimiser method updates the weights with that gradient.</li>
+ * </ol>
+ *
+ * <p><b>Invariant</b>: the weights of every task are bit-identical after every call, without any weight exchange,
+ * because they start bit-identical (checked by {@link #verifyIdenticalWeights()} when the step is created), every
+ * task applies the same deterministic method to the same bits of gradient, and every method's state starts the same
+ * (a fresh or equally restored method per task). The method must not depend on anything task-specific (no random
+ * numbers, no thread-count-dependent reductions). Anything random in the forward pass (dropout, drop-path) is
+ * per-task and breaks only exactness, not the invariant: the test models have none.
+ *
+ * <p><b>Exact, and not</b>: the gradient equals one replica's on the whole batch up to float summation order
+ * (measured within relative 1.1e-6 in L2 norm, {@code DataParallelStepTest}), when the loss is a sum or mean over
+ * samples, or NT-Xent through {@code BarrierNtXent}. Layers that mix samples inside the model are not: a BatchNorm
+ * (SimCLR's projection head has one) normalises each slice with its own batch statistics, which differ from the
+ * whole batch's; a synchronised BatchNorm is still to build (docs/ENGINE.md).
+ *
+ * <p>Not thread-safe; every task of the stage must call {@link #iterate} the same number of times, then
+ * {@link #close()}. Slices may differ in size between tasks; an empty slice is not supported yet.
+ */
+public final class DataParallelStep implements AutoCloseable {
+
+    /** The global batch's loss from one task's outputs; every task of the stage calls it once per iteration. */
+    @FunctionalInterface
+    public interface SliceLoss {
+        /**
+         * @param output this task's model outputs on its slice (rows are the slice's samples)
+         * @param target this task's targets, or null when the loss needs none
+         * @param exchange the stage's all-gather, for the losses that must see other tasks' numbers
+         */
+        Outcome apply(Tensor<Float> output, Tensor<Float> target, BarrierAllGather exchange);
+    }
+
+    /**
+     * @param loss the loss of the whole global batch, the same double on every task
+     * @param outputGradient the gradient of that loss with respect to this task's outputs (shape of the output)
+     */
+    public record Outcome(double loss, Tensor<Float> outputGradient) {
+    }
+
+    /** One iteration as every task sees it: the global batch's loss and the L2 norm of its gradient. */
+    public record Result(double loss, double gradientNorm) implements Serializable {
+    }
+
+    private final AbstractModule<Activity, Activity, Float> model;
+    private final OptimMethod<Float> method;
+    private final SliceLoss loss;
+    private final BarrierAllGather gather;
+    private final BarrierAllReduce exchange;
+    private final Tensor<Float> weights;
+    private final Tensor<Float> gradients;
+    private final int tasks;
+    private float[] buffer;
+
+    private DataParallelStep(BarrierTaskContext context, AbstractModule<Activity, Activity, Float> model,
+            SliceLoss loss, OptimMethod<Float> method, String tag) {
+        this.model = model;
+        this.method = method;
+        this.loss = loss;
+        this.gather = new BarrierAllGather(context);
+        this.exchange = new BarrierAllReduce(context, tag, false);
+        this.tasks = exchange.tasks();
+        Tuple2<Tensor<Float>, Tensor<Float>> flat = model.getParameters();
+        this.weights = flat._1();
+        this.gradients = flat._2();
+        model.training();
+        verifyIdenticalWeights();
+    }
+
+    /**
+     * The step of the barrier task running on this thread, for {@code model} (this task's replica, built the same way
+     * on every task: same seed, or loaded from the same checkpoint), {@code loss} and {@code method} (a fresh or
+     * identically restored instance per task). Compacts the model's parameters ({@code getParameters()}) and checks
+     * that every task's weights are bit-identical (one all-gather); fails outside a barrier stage.
+     */
+    public static DataParallelStep current(AbstractModule<Activity, Activity, Float> model, SliceLoss loss,
+            OptimMethod<Float> method, String tag) {
+        return new DataParallelStep(BarrierTaskContext.get(), model, loss, method, tag);
+    }
+
+    /** This task's index, its partition id. */
+    public int task() {
+        return exchange.task();
+    }
+
+    /** T, the tasks of the stage. */
+    public int tasks() {
+        return tasks;
+    }
+
+    /**
+     * One training step on this task's slice {@code input} (and {@code target}, or null) of the global batch: the
+     * class comment's five steps. Returns the global batch's loss and gradient norm, the same on every task.
+     */
+    public Result iterate(Tensor<Float> input, Tensor<Float> target) {
+        model.zeroGradParameters();
+        Tensor<Float> output = model.forward(input).toTensor(FloatTypes.NUMERIC);
+        Outcome outcome = loss.apply(output, target, gather);
+        model.backward(input, outcome.outputGradient());
+
+        float[] g = flatGradient();
+        if (tasks > 1) {
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= tasks; // exact for T a power of two; one rounding otherwise
+            }
+        }
+        double norm = exchange.averageInPlace(g);
+        writeBack(g);
+
+        float reported = (float) outcome.loss();
+        Function1<Tensor<Float>, Tuple2<Float, Tensor<Float>>> feval = w -> new Tuple2<>(reported, gradients);
+        method.optimize(feval, weights);
+        return new Result(outcome.loss(), norm);
+    }
+
+    /** A copy of the gradient of the last iteration (the whole batch's, after the exchange). */
+    public float[] gradient() {
+        return Tensors.toArray(gradients);
+    }
+
+    /** A copy of the flat weights. */
+    public float[] weights() {
+        return Tensors.toArray(weights);
+    }
+
+    /** A 64-bit hash of the weights' bits. */
+    public long weightsHash() {
+        return hash(Tensors.data(weights), Tensors.offset(weights), Tensors.size(weights));
+    }
+
+    /**
+     * Checks the invariant: every task's weights have the same bits (their 64-bit hash and count, one all-gather);
+     * throws {@link IllegalStateException} naming the first task that differs from task 0. Every task must call it.
+     */
+    public void verifyIdenticalWeights() {
+        long mine = weightsHash();
+        double[][] all = gather.doubles(new double[] {Double.longBitsToDouble(mine), Tensors.size(weights)});
+        for (int t = 1; t < all.length; t++) {
+            if (Double.doubleToRawLongBits(all[t][0]) != Double.doubleToRawLongBits(all[0][0])
+                    || all[t][1] != all[0][1]) {
+                throw new IllegalStateException("task " + t + "'s weights differ from task 0's (" + (long) all[t][1]
+                        + " and " + (long) all[0][1] + " numbers): every replica must start from the same weights");
+            }
+        }
+    }
+
+    /** Ends the exchange (one barrier, its blocks removed); every task must call it after its last iteration. */
+    @Override
+    public void close() {
+        exchange.close();
+    }
+
+    /**
+     * A loss that is the mean of per-sample losses over the global batch of B samples (cross-entropy, MSE...):
+     * {@code criterion} averages over its input's rows (DLlib's {@code sizeAverage}). Each task computes the mean
+     * over its n_t rows, the tasks exchange {@code (n_t * mean_t, n_t)} (one all-gather, so B needs no configuring),
+     * the loss is their sum over B (double, task order: the same on every task), and the output gradient is the
+     * criterion's scaled by n_t / B.
+     */
+    public static SliceLoss meanOverGlobalBatch(AbstractCriterion<Tensor<Float>, Tensor<Float>, Float> criterion) {
+        return (output, target, exchange) -> {
+            int n = output.size(1);
+            double mean = criterion.forward(output, target);
+            double[][] all = exchange.doubles(new double[] {mean * n, n});
+            double sum = 0;
+            long batch = 0;
+            for (double[] part : all) {
+                sum += part[0];
+                batch += (long) part[1];
+            }
+            Tensor<Float> gradient = criterion.backward(output, target).toTensor(FloatTypes.NUMERIC);
+            gradient.mul((float) ((double) n / batch));
+            return new Outcome(sum / batch, gradient);
+        };
+    }
+
+    private float[] flatGradient() {
+        float[] data = Tensors.data(gradients);
+        int size = Tensors.size(gradients);
+        if (Tensors.offset(gradients) == 0 && data.length == size && gradients.isContiguous()) {
+            return data;
+        }
+        if (buffer == null || buffer.length != size) {
+            buffer = new float[size];
+        }
+        System.arraycopy(data, Tensors.offset(gradients), buffer, 0, size);
+        return buffer;
+    }
+
+    private void writeBack(float[] g) {
+        float[] data = Tensors.data(gradients);
+        if (g != data) {
+            System.arraycopy(g, 0, data, Tensors.offset(gradients), g.length);
+        }
+    }
+
+    private static long hash(float[] values, int from, int count) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < count; i++) {
+            h ^= Float.floatToRawIntBits(values[from + i]);
+            h *= 0x100000001b3L;
+        }
+        return h ^ Arrays.hashCode(new int[] {count});
+    }
+}
