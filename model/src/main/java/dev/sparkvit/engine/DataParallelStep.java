@@ -62,12 +62,25 @@ public final class DataParallelStep implements AutoCloseable {
      * @param loss the loss of the whole global batch, the same double on every task
      * @param outputGradient the gradient of that loss with respect to this task's outputs (shape of the output)
      */
-    public record Outcome(double loss, Tensor<Float> outputGradient) {
+    public record Outcome(double loss, Tensor<Float> outputGradient, int negativesPerView) {
+        /** The outcome of a loss that is not contrastive. */
+        public Outcome(double loss, Tensor<Float> outputGradient) {
+            this(loss, outputGradient, -1);
+        }
     }
 
-    /** One iteration as every task sees it: the global batch's loss and the L2 norm of its gradient. */
-    public record Result(double loss, double gradientNorm) implements Serializable {
+    /**
+     * One iteration as every task sees it: the global batch's loss and the L2 norm of its gradient (before any
+     * clipping), and for a contrastive loss the negatives each view was contrasted with (-1 otherwise).
+     */
+    public record Result(double loss, double gradientNorm, int negativesPerView) implements Serializable {
+        public Result(double loss, double gradientNorm) {
+            this(loss, gradientNorm, -1);
+        }
     }
+
+    /** Names of {@link #phaseNanos()}'s entries. */
+    static final String[] PHASES = {"forward", "loss", "backward", "exchange", "update"};
 
     private final AbstractModule<Activity, Activity, Float> model;
     private final OptimMethod<Float> method;
@@ -78,6 +91,7 @@ public final class DataParallelStep implements AutoCloseable {
     private final Tensor<Float> gradients;
     private final int tasks;
     private float[] buffer;
+    private final long[] phaseNanos = new long[PHASES.length];
 
     private DataParallelStep(BarrierTaskContext context, AbstractModule<Activity, Activity, Float> model,
             SliceLoss loss, OptimMethod<Float> method, String tag) {
@@ -116,14 +130,31 @@ public final class DataParallelStep implements AutoCloseable {
     }
 
     /**
-     * One training step on this task's slice {@code input} (and {@code target}, or null) of the global batch: the
-     * class comment's five steps. Returns the global batch's loss and gradient norm, the same on every task.
+     * One training step on this task's slice {@code input} (a tensor, or a table such as a SimCLR batch's two views;
+     * and {@code target}, or null) of the global batch: the class comment's five steps. Returns the global batch's
+     * loss and gradient norm, the same on every task.
      */
-    public Result iterate(Tensor<Float> input, Tensor<Float> target) {
+    public Result iterate(Activity input, Tensor<Float> target) {
+        Result result = forwardBackward(input, target);
+        update(result.loss());
+        return result;
+    }
+
+    /**
+     * Steps 1 to 4 of {@link #iterate}: forward, the loss, backward and the exchange. Afterwards the replica's gradient
+     * is the whole batch's, bit-identical on every task; a caller may inspect the result (the non-finite check),
+     * scale the gradient ({@link #divideGradient}, for clipping) and must then call {@link #update}, on every task
+     * alike.
+     */
+    public Result forwardBackward(Activity input, Tensor<Float> target) {
+        long start = System.nanoTime();
         model.zeroGradParameters();
         Tensor<Float> output = model.forward(input).toTensor(FloatTypes.NUMERIC);
+        long forwardDone = System.nanoTime();
         Outcome outcome = loss.apply(output, target, gather);
+        long lossDone = System.nanoTime();
         model.backward(input, outcome.outputGradient());
+        long backwardDone = System.nanoTime();
 
         float[] g = flatGradient();
         if (tasks > 1) {
@@ -133,11 +164,39 @@ public final class DataParallelStep implements AutoCloseable {
         }
         double norm = exchange.averageInPlace(g);
         writeBack(g);
+        long end = System.nanoTime();
+        phaseNanos[0] += forwardDone - start;
+        phaseNanos[1] += lossDone - forwardDone;
+        phaseNanos[2] += backwardDone - lossDone;
+        phaseNanos[3] += end - backwardDone;
+        return new Result(outcome.loss(), norm, outcome.negativesPerView());
+    }
 
-        float reported = (float) outcome.loss();
+    /**
+     * Divides the exchanged gradient by {@code divisor} (clipping to a global norm: {@code norm / maxNorm}), as
+     * DLlib's clipping does, one float division per element: the same bits on every task.
+     */
+    public void divideGradient(double divisor) {
+        gradients.div((float) divisor);
+    }
+
+    /** Step 5 of {@link #iterate}: the optimiser method's update with the exchanged gradient. */
+    public void update(double lossValue) {
+        long start = System.nanoTime();
+        float reported = (float) lossValue;
         Function1<Tensor<Float>, Tuple2<Float, Tensor<Float>>> feval = w -> new Tuple2<>(reported, gradients);
         method.optimize(feval, weights);
-        return new Result(outcome.loss(), norm);
+        phaseNanos[4] += System.nanoTime() - start;
+    }
+
+    /** Nanoseconds spent in each of {@link #PHASES} over all iterations so far (measurements). */
+    long[] phaseNanos() {
+        return phaseNanos.clone();
+    }
+
+    /** Nanoseconds spent in each of {@link BarrierAllReduce#PHASES} over all iterations so far (measurements). */
+    long[] exchangePhaseNanos() {
+        return exchange.phaseNanos.clone();
     }
 
     /** A copy of the gradient of the last iteration (the whole batch's, after the exchange). */

@@ -26,13 +26,23 @@ public final class BarrierNtXent {
         return (output, target, exchange) -> {
             int rows = output.size(1);
             int dim = (int) (output.nElement() / rows);
-            GlobalNtXent.Result result = compute(loss, exchange, Tensors.toArray(output), dim);
-            return new DataParallelStep.Outcome(result.loss(), Tensors.of(result.gradient(), rows, dim));
+            Computed computed = computeWithLayout(loss, exchange, Tensors.toArray(output), dim);
+            // the gradient of this task's rows; the negatives are those of the gathered layout: 2B - 2
+            return new DataParallelStep.Outcome(computed.result().loss(), Tensors.of(computed.result().gradient(),
+                    rows, dim), computed.layout().negativesPerAnchor());
         };
     }
 
     /** The global loss and this task's rows' gradient. */
     public static GlobalNtXent.Result compute(GlobalNtXent loss, BarrierAllGather exchange, float[] ownRows,
+            int dim) {
+        return computeWithLayout(loss, exchange, ownRows, dim).result();
+    }
+
+    private record Computed(GlobalNtXent.Result result, GlobalBatchLayout layout) {
+    }
+
+    private static Computed computeWithLayout(GlobalNtXent loss, BarrierAllGather exchange, float[] ownRows,
             int dim) {
         if (dim < 1 || ownRows.length % (2 * dim) != 0) {
             throw new IllegalArgumentException("a task's projections are 2n x " + dim + " (both views of n images); "
@@ -51,13 +61,14 @@ public final class BarrierNtXent {
             System.arraycopy(part, 0, gathered, at, part.length);
             at += part.length;
         }
-        GlobalNtXent.Batch batch = loss.batch(gathered, dim, GlobalBatchLayout.of(images));
+        GlobalBatchLayout layout = GlobalBatchLayout.of(images);
+        GlobalNtXent.Batch batch = loss.batch(gathered, dim, layout);
         int task = exchange.task();
         double[][] terms = exchange.doubles(batch.rowTerms(task).toArray());
         List<NtXentRowTerms> all = new ArrayList<>(terms.length);
         for (double[] t : terms) {
             all.add(NtXentRowTerms.fromArray(t));
         }
-        return batch.result(task, NtXentRowTerms.concat(all));
+        return new Computed(batch.result(task, NtXentRowTerms.concat(all)), layout);
     }
 }

@@ -1,0 +1,351 @@
+package dev.sparkvit.engine;
+
+import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A segment of training iterations in one Spark job (issue 21, fourth block: the loop's core; not used by the jobs
+ * yet). {@link #run} starts one barrier stage ({@link BarrierStage}) of T tasks, one per partition of the training
+ * data, in which every task, for each of the segment's iterations:
+ * <ol>
+ *   <li>takes its slice of the global batch: the next B / T samples of its partition, batched by
+ *       {@link EpochBatches} (DLlib's SampleToMiniBatch) from the {@link EpochDataSet}'s endless per-partition
+ *       stream;</li>
+ *   <li>runs {@link DataParallelStep#forwardBackward}: forward, the global batch's loss, backward, the gradient
+ *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same;</li>
+ *   <li>stops on a non-finite loss or norm with a {@link NonFiniteTrainingException} naming the iteration, before
+ *       anything of it reaches the weights or the optimiser state (every task sees the same numbers, so every task
+ *       throws at the same iteration; the exchange's blocks are removed by its task completion listeners);</li>
+ *   <li>clips the gradient to the global norm when it exceeds the bound (the same division on every task);</li>
+ *   <li>applies the optimiser method.</li>
+ * </ol>
+ * At the end task 0 returns the weights, the optimiser state, and every iteration's loss and norm; the other tasks
+ * return only a hash of their weights and optimiser state, which the driver checks against task 0's (the replicas
+ * never exchange weights: they stay identical because they start identical and apply identical updates).
+ *
+ * <p><b>Contract between segments</b>: a segment starts from a {@link Start} (the iteration, the flat weights and the
+ * optimiser state), broadcast to its tasks; {@link Result#next()} is the start of the segment that continues it. The
+ * data position is derived from the iteration alone (epoch = iteration / iterations per epoch, each partition at
+ * {@code (iteration mod per-epoch) x B / T} of its epoch's order, {@link EpochDataSet#startAt}), not from anything
+ * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
+ * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
+ *
+ * <p>Not yet (docs/ENGINE.md): EMA, FreezeOut groups (one parameter group, one method), LARS, gradient accumulation,
+ * skipping non-finite steps, TensorBoard, restarts, several replicas per task, BatchNorm synchronisation.
+ */
+public final class BarrierSegment implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BarrierSegment.class);
+
+    /** Makes the global batch's loss in each task (a {@code SliceLoss} need not be serializable; this must be). */
+    @FunctionalInterface
+    public interface Loss extends Serializable {
+        DataParallelStep.SliceLoss create();
+    }
+
+    /**
+     * Where a segment starts: {@code iteration} iterations are done (0-based index of its first), the flat weights
+     * (the model's {@code getParameters()} order) and the optimiser's state after them.
+     */
+    public record Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer)
+            implements Serializable {
+        /** The start of a run: the model's weights and the method's state as they are now. */
+        public static Start of(AbstractModule<?, ?, Float> model, OptimMethod<Float> method, long iteration) {
+            return new Start(iteration, Tensors.toArray(model.getParameters()._1()), state(method));
+        }
+    }
+
+    /**
+     * What a segment returns to the driver.
+     *
+     * @param firstIteration 0-based index of its first iteration
+     * @param losses the global batch's loss of every iteration
+     * @param norms the global L2 norm of every iteration's gradient, before clipping
+     * @param negativesPerView for a contrastive loss, the negatives each view met (2B - 2); -1 otherwise
+     */
+    public record Result(long firstIteration, int iterations, int tasks, float[] weights,
+            PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
+            Timing timing) {
+        /** The start of the segment that continues this one. */
+        public Start next() {
+            return new Start(firstIteration + iterations, weights, optimizer);
+        }
+    }
+
+    /**
+     * Task 0's time: the stage's wall time on the driver, each iteration's, and the sums over the segment of the
+     * step's phases ({@code data}, {@link DataParallelStep#PHASES}, clipping and checks) and of the exchange's
+     * ({@link BarrierAllReduce#PHASES}, prefixed {@code exchange:}).
+     */
+    public record Timing(double stageSeconds, long[] iterationNanos, Map<String, Long> phaseNanos) {
+        /** The median iteration, in milliseconds. */
+        public double medianIterationMillis() {
+            long[] sorted = iterationNanos.clone();
+            Arrays.sort(sorted);
+            return sorted.length == 0 ? 0 : sorted[sorted.length / 2] / 1e6;
+        }
+    }
+
+    /** What one task returns: task 0 everything, the others hashes only. */
+    record TaskOutcome(int task, long weightsHash, long optimizerHash, float[] weights,
+            PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
+            long[] iterationNanos, long[] phaseNanos, String[] phaseNames) implements Serializable {
+    }
+
+    private final EpochDataSet<?> data;
+    private final EpochBatches batches;
+    private final JavaSparkContext sc;
+    private final Broadcast<AbstractModule<Activity, Activity, Float>> model;
+    private final Loss loss;
+    private final OptimMethod<Float> method;
+    private final int globalBatch;
+    private final int tasks;
+    private final long iterationsPerEpoch;
+    private double clipNorm;
+
+    /**
+     * @param model the model as the driver built it (broadcast once; each task trains its own copy, whose weights
+     *     each segment sets from its {@link Start})
+     * @param data the training samples, one partition per task (the stage needs that many free slots at once)
+     * @param globalBatch B, a multiple of the partitions (each task takes B / T samples per iteration)
+     * @param loss the global batch's loss ({@code DataParallelStep.meanOverGlobalBatch},
+     *     {@code BarrierNtXent.sliceLoss})
+     * @param method the optimiser method, a {@link StatefulOptimMethod}; each task gets a copy, whose state each
+     *     segment restores from its {@link Start}
+     */
+    public BarrierSegment(AbstractModule<Activity, Activity, Float> model, EpochDataSet<?> data, int globalBatch,
+            Loss loss, OptimMethod<Float> method) {
+        if (!(method instanceof StatefulOptimMethod)) {
+            throw new IllegalArgumentException("the optimisation method " + method + " cannot hand its state from "
+                    + "one segment to the next: use one of sparkvit's (SgdMomentum, AdamW)");
+        }
+        this.tasks = data.originRDD().getNumPartitions();
+        if (globalBatch < tasks || globalBatch % tasks != 0) {
+            throw new IllegalArgumentException("the global batch " + globalBatch + " must be a multiple of the "
+                    + tasks + " data partitions (one barrier task each)");
+        }
+        this.data = data;
+        this.globalBatch = globalBatch;
+        this.iterationsPerEpoch = (data.size() + globalBatch - 1) / globalBatch;
+        this.batches = new EpochBatches(data, globalBatch, tasks);
+        this.sc = JavaSparkContext.fromSparkContext(data.originRDD().sparkContext());
+        model.getParameters(); // compact once: the flat order the weights of every Start follow
+        this.model = sc.broadcast(model);
+        this.loss = loss;
+        this.method = method.clone();
+    }
+
+    /** Clips every iteration's gradient to this global L2 norm (0: no clipping). */
+    public BarrierSegment clipGradientNorm(double maxNorm) {
+        if (!(maxNorm >= 0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("gradient clipping norm must be finite and >= 0, got " + maxNorm);
+        }
+        this.clipNorm = maxNorm;
+        return this;
+    }
+
+    /** T, the barrier tasks of every segment: the data's partitions. */
+    public int tasks() {
+        return tasks;
+    }
+
+    /** Iterations per epoch: ceil(samples / B), as DistriOptimizer counts them. */
+    public long iterationsPerEpoch() {
+        return iterationsPerEpoch;
+    }
+
+    /**
+     * Runs {@code iterations} iterations from {@code start} in one barrier stage (class comment).
+     *
+     * @throws NonFiniteTrainingException when an iteration's loss or gradient norm is not finite (nothing of it
+     *     applied; the whole segment is lost, its start is still valid)
+     */
+    public Result run(Start start, int iterations) {
+        if (iterations < 1) {
+            throw new IllegalArgumentException("a segment runs at least one iteration, not " + iterations);
+        }
+        long first = start.iteration();
+        int epoch = (int) (first / iterationsPerEpoch);
+        long inEpoch = first % iterationsPerEpoch;
+        if (inEpoch + iterations > iterationsPerEpoch) {
+            throw new IllegalArgumentException("iterations " + (first + 1) + " to " + (first + iterations) + " cross "
+                    + "the end of epoch " + (epoch + 1) + " (" + iterationsPerEpoch + " iterations an epoch): a "
+                    + "segment ends at its epoch's end at the latest");
+        }
+        data.startAt(epoch, inEpoch * globalBatch);
+        if (inEpoch == 0) {
+            data.shuffle(); // startAt leaves an epoch's start one epoch behind, for DistriOptimizer's first shuffle
+        }
+        JavaRDD<MiniBatch<Float>> rdd = batches.data(true).toJavaRDD();
+
+        Broadcast<Start> startBroadcast = sc.broadcast(start);
+        Broadcast<AbstractModule<Activity, Activity, Float>> modelBroadcast = model;
+        Loss lossFactory = loss;
+        OptimMethod<Float> template = method;
+        double clip = clipNorm;
+        BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
+                startBroadcast.value(), template, lossFactory, clip, epoch, iterations, partition);
+        long started = System.nanoTime();
+        List<TaskOutcome> outcomes;
+        try {
+            outcomes = BarrierStage.collect(rdd, task, TaskOutcome.class);
+        } catch (RuntimeException e) {
+            NonFiniteTrainingException nonFinite = find(e, NonFiniteTrainingException.class);
+            throw nonFinite != null ? nonFinite : e;
+        } finally {
+            startBroadcast.destroy();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+
+        TaskOutcome zero = outcomes.get(0);
+        for (TaskOutcome other : outcomes) {
+            if (other.weightsHash() != zero.weightsHash() || other.optimizerHash() != zero.optimizerHash()) {
+                throw new IllegalStateException("after iteration " + (first + iterations) + " task " + other.task()
+                        + "'s " + (other.weightsHash() != zero.weightsHash() ? "weights" : "optimiser state")
+                        + " differ from task 0's: the replicas diverged");
+            }
+        }
+        Map<String, Long> phases = new LinkedHashMap<>();
+        for (int i = 0; i < zero.phaseNames().length; i++) {
+            phases.put(zero.phaseNames()[i], zero.phaseNanos()[i]);
+        }
+        Result result = new Result(first, iterations, outcomes.size(), zero.weights(), zero.optimizer(),
+                zero.losses(), zero.norms(), zero.negativesPerView(), new Timing(seconds, zero.iterationNanos(),
+                        phases));
+        LOG.info("segment: iterations {} to {} of global batch {} on {} barrier tasks{} in {} s (median {} ms an "
+                        + "iteration), last loss {}", first + 1, first + iterations, globalBatch, outcomes.size(),
+                zero.negativesPerView() >= 0 ? ", " + zero.negativesPerView() + " negatives per view" : "",
+                String.format("%.2f", seconds), String.format("%.1f", result.timing().medianIterationMillis()),
+                zero.losses()[iterations - 1]);
+        return result;
+    }
+
+    /** Frees the model's broadcast. */
+    @Override
+    public void close() {
+        model.destroy();
+    }
+
+    /** One task's segment (class comment). */
+    private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start,
+            OptimMethod<Float> template, Loss lossFactory, double clip, int epoch, int iterations,
+            Iterator<MiniBatch<Float>> partition) {
+        // a copy per task: in local mode the tasks share the broadcast's object
+        AbstractModule<Activity, Activity, Float> replica = shared.cloneModule();
+        Tensor<Float> weights = replica.getParameters()._1();
+        if (Tensors.size(weights) != start.weights().length) {
+            throw new IllegalArgumentException("the segment starts from " + start.weights().length + " weights, the "
+                    + "model has " + Tensors.size(weights));
+        }
+        System.arraycopy(start.weights(), 0, Tensors.data(weights), Tensors.offset(weights), start.weights().length);
+        OptimMethod<Float> method = template.clone();
+        ((StatefulOptimMethod) method).restore(start.optimizer().step(), start.optimizer().buffers());
+
+        DataParallelStep step = DataParallelStep.current(replica, lossFactory.create(), method, "segment");
+        double[] losses = new double[iterations];
+        double[] norms = new double[iterations];
+        long[] iterationNanos = new long[iterations];
+        long dataNanos = 0;
+        long checkNanos = 0;
+        int negatives = -1;
+        for (int k = 0; k < iterations; k++) {
+            long t0 = System.nanoTime();
+            long iteration = start.iteration() + k;
+            if (!partition.hasNext()) {
+                throw new IllegalStateException("partition " + step.task() + " has no batch for iteration "
+                        + (iteration + 1));
+            }
+            MiniBatch<Float> batch = partition.next();
+            Activity input = batch.getInput();
+            Tensor<Float> target = batch.getTarget() == null ? null : batch.getTarget().toTensor(FloatTypes.NUMERIC);
+            long t1 = System.nanoTime();
+            DataParallelStep.Result result = step.forwardBackward(input, target);
+            long t2 = System.nanoTime();
+            if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradientNorm())) {
+                // every task has the same loss and norm bits: all stop here, before the update
+                throw new NonFiniteTrainingException(new NonFiniteStep(iteration, epoch, result.loss(),
+                        result.gradientNorm(), 0), 0);
+            }
+            if (clip > 0 && result.gradientNorm() > clip) {
+                step.divideGradient(result.gradientNorm() / clip);
+            }
+            long t3 = System.nanoTime();
+            step.update(result.loss());
+            losses[k] = result.loss();
+            norms[k] = result.gradientNorm();
+            negatives = result.negativesPerView();
+            dataNanos += t1 - t0;
+            checkNanos += t3 - t2;
+            iterationNanos[k] = System.nanoTime() - t0;
+        }
+        step.close();
+
+        PartitionedOptimizerState.GroupState state = state(method);
+        long weightsHash = step.weightsHash();
+        long optimizerHash = hash(state);
+        List<String> names = new java.util.ArrayList<>();
+        List<Long> nanos = new java.util.ArrayList<>();
+        names.add("data");
+        nanos.add(dataNanos);
+        long[] stepPhases = step.phaseNanos();
+        for (int i = 0; i < DataParallelStep.PHASES.length; i++) {
+            names.add(DataParallelStep.PHASES[i]);
+            nanos.add(stepPhases[i]);
+        }
+        names.add("checks and clipping");
+        nanos.add(checkNanos);
+        long[] exchangePhases = step.exchangePhaseNanos();
+        for (int i = 0; i < BarrierAllReduce.PHASES.length; i++) {
+            names.add("exchange: " + BarrierAllReduce.PHASES[i]);
+            nanos.add(exchangePhases[i]);
+        }
+        long[] phaseNanos = nanos.stream().mapToLong(Long::longValue).toArray();
+        if (step.task() == 0) {
+            return new TaskOutcome(0, weightsHash, optimizerHash, step.weights(), state, losses, norms, negatives,
+                    iterationNanos, phaseNanos, names.toArray(new String[0]));
+        }
+        return new TaskOutcome(step.task(), weightsHash, optimizerHash, null, null, null, null, negatives, null,
+                null, null);
+    }
+
+    static PartitionedOptimizerState.GroupState state(OptimMethod<Float> method) {
+        if (!(method instanceof StatefulOptimMethod stateful)) {
+            throw new IllegalArgumentException("the optimisation method " + method + " cannot save its state");
+        }
+        return new PartitionedOptimizerState.GroupState(stateful.step(), new LinkedHashMap<>(stateful.buffers()));
+    }
+
+    /** A 64-bit hash of a state's step, buffer names and bits, in the buffers' (fixed) order. */
+    static long hash(PartitionedOptimizerState.GroupState state) {
+        long h = 0xcbf29ce484222325L ^ state.step();
+        for (Map.Entry<String, float[]> buffer : new java.util.TreeMap<>(state.buffers()).entrySet()) {
+            h = (h ^ buffer.getKey().hashCode()) * 0x100000001b3L;
+            for (float v : buffer.getValue()) {
+                h = (h ^ Float.floatToRawIntBits(v)) * 0x100000001b3L;
+            }
+        }
+        return h;
+    }
+
+    private static <X extends Throwable> X find(Throwable e, Class<X> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
+    }
+}
