@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  *   <li>runs {@link DataParallelStep#forwardBackward}: forward, the global batch's loss, backward, the gradient
  *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same;</li>
  *   <li>stops on a non-finite loss or norm with a {@link NonFiniteTrainingException} naming the iteration, before
- *       anything of it reaches the weights or the optimiser state (every task sees the same numbers, so every task
- *       throws at the same iteration; the exchange's blocks are removed by its task completion listeners);</li>
+ *       anything of it reaches the weights or the optimiser state: every task sees the same numbers, so every task
+ *       ends the exchange (one barrier, its blocks removed) and throws at the same iteration; the driver gets the
+ *       exception back ({@link #nonFinite});</li>
  *   <li>clips the gradient to the global norm when it exceeds the bound (the same division on every task);</li>
  *   <li>applies the optimiser method.</li>
  * </ol>
@@ -202,9 +203,12 @@ public final class BarrierSegment implements AutoCloseable {
         List<TaskOutcome> outcomes;
         try {
             outcomes = BarrierStage.collect(rdd, task, TaskOutcome.class);
-        } catch (RuntimeException e) {
-            NonFiniteTrainingException nonFinite = find(e, NonFiniteTrainingException.class);
-            throw nonFinite != null ? nonFinite : e;
+        } catch (Exception e) { // SparkException, checked in Java, comes through Scala undeclared
+            NonFiniteTrainingException nonFinite = nonFinite(e, epoch);
+            if (nonFinite != null) {
+                throw nonFinite;
+            }
+            throw e; // precise rethrow: only what the try block can throw
         } finally {
             startBroadcast.destroy();
         }
@@ -275,7 +279,11 @@ public final class BarrierSegment implements AutoCloseable {
             DataParallelStep.Result result = step.forwardBackward(input, target);
             long t2 = System.nanoTime();
             if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradientNorm())) {
-                // every task has the same loss and norm bits: all stop here, before the update
+                // every task has the same loss and norm bits: all stop here, before the update. They end the
+                // exchange together first (a barrier, then their blocks removed): a task throwing at once would
+                // remove its sum block while another task may still be reading it, and that task would fail with
+                // "block ... is on no executor" instead of this message
+                step.close();
                 throw new NonFiniteTrainingException(new NonFiniteStep(iteration, epoch, result.loss(),
                         result.gradientNorm(), 0), 0);
             }
@@ -340,12 +348,36 @@ public final class BarrierSegment implements AutoCloseable {
         return h;
     }
 
-    private static <X extends Throwable> X find(Throwable e, Class<X> type) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return type.cast(t);
+    private static final java.util.regex.Pattern NON_FINITE = java.util.regex.Pattern.compile(
+            NonFiniteTrainingException.class.getName().replace(".", "\\.") + ": (non-finite ([^\\n]*) at iteration "
+                    + "(\\d+)[^\\n]*)");
+    private static final java.util.regex.Pattern LOSS = java.util.regex.Pattern.compile("(?:^|[ (])loss ([^,) ]+)");
+    private static final java.util.regex.Pattern NORM = java.util.regex.Pattern.compile("gradient norm ([^,) ]+)");
+
+    /**
+     * The tasks' {@link NonFiniteTrainingException} behind a failed barrier stage, or null. Spark 3.1 aborts a failed
+     * barrier result stage without the task's exception as a cause ("Could not recover from a failed barrier
+     * ResultStage", never retried), only its text: the step is read back from the one-line message (loss and norm as
+     * the message printed them), with the Spark failure as the cause.
+     */
+    static NonFiniteTrainingException nonFinite(Throwable failure, int epoch) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NonFiniteTrainingException found) {
+                return found;
             }
         }
-        return null;
+        java.util.regex.Matcher line = NON_FINITE.matcher(String.valueOf(failure.getMessage()));
+        if (!line.find()) {
+            return null;
+        }
+        String what = line.group(2);
+        java.util.regex.Matcher loss = LOSS.matcher(what);
+        java.util.regex.Matcher norm = NORM.matcher(what);
+        NonFiniteStep step = new NonFiniteStep(Long.parseLong(line.group(3)) - 1, epoch,
+                loss.find() ? Double.parseDouble(loss.group(1)) : Double.NaN,
+                norm.find() ? Double.parseDouble(norm.group(1)) : Double.NaN, 0);
+        NonFiniteTrainingException rebuilt = new NonFiniteTrainingException(step, 0);
+        rebuilt.initCause(failure);
+        return rebuilt;
     }
 }

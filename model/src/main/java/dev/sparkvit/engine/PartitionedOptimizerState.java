@@ -25,7 +25,7 @@ public final class PartitionedOptimizerState {
     }
 
     /** The history of one group: steps taken and its buffers over the whole group (empty before any step). */
-    public record GroupState(long step, Map<String, float[]> buffers) {
+    public record GroupState(long step, Map<String, float[]> buffers) implements java.io.Serializable {
     }
 
     /** The chunk of partition {@code p} of {@code partitions} over {@code n} elements. */

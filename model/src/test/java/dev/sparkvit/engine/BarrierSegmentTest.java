@@ -1,0 +1,182 @@
+package dev.sparkvit.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import dev.sparkvit.model.optim.SgdMomentum;
+import dev.sparkvit.testing.ChildJvm;
+import dev.sparkvit.testing.SharedSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.ExceptionFailure;
+import org.apache.spark.TaskKilled;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link BarrierSegment}: a segment of iterations in one barrier stage equals one replica trained on the whole
+ * batches ({@link BarrierSegmentCheck}), for cross-entropy with clipping on local[2] and local[4] (a child JVM, uneven
+ * partitions) and for NT-Xent with global negatives; two segments give the bits of one; a non-finite loss stops
+ * every task at the same iteration and leaves no block.
+ */
+@ExtendWith(SharedSpark.class)
+class BarrierSegmentTest {
+    /** Small enough that every iteration of the cross-entropy runs clips (norms 0.9-1.6 measured). */
+    static final double CLIP = 0.5;
+
+    @Test
+    void crossEntropyWithClippingOnLocal2() {
+        String line = BarrierSegmentCheck.exactness(SharedSpark.context(), BarrierSegmentCheck.Kind.CROSS_ENTROPY,
+                41, 8, 5, CLIP);
+        System.out.println("BarrierSegmentTest: " + line);
+        assertTrue(line.contains("2 barrier tasks"), line);
+        assertTrue(line.contains(" 5 clipped"), line);
+    }
+
+    @Test
+    void ntXentOverTheGlobalBatchOnLocal2() {
+        String line = BarrierSegmentCheck.exactness(SharedSpark.context(), BarrierSegmentCheck.Kind.NT_XENT,
+                40, 8, 3, CLIP);
+        System.out.println("BarrierSegmentTest: " + line);
+        assertTrue(line.contains("2 barrier tasks"), line);
+        assertTrue(line.contains(" 3 clipped"), line);
+        assertTrue(line.contains("14 negatives per view"), line);
+    }
+
+    /** The resume contract: a segment of 3 iterations, then one of 2 from its result, gives the bits of one of 5. */
+    @Test
+    void twoSegmentsEqualOneBitForBit() {
+        JavaSparkContext sc = SharedSpark.context();
+        BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, 41, 2, -1, -1);
+        AbstractModule<Activity, Activity, Float> model = BarrierSegmentCheck.model(kind);
+        SgdMomentum method = BarrierSegmentCheck.method();
+        try (BarrierSegment segment = new BarrierSegment(model, data, 8, BarrierSegmentCheck.loss(kind), method)
+                .clipGradientNorm(CLIP)) {
+            BarrierSegment.Start start = BarrierSegment.Start.of(model, method, 0);
+            BarrierSegment.Result whole = segment.run(start, 5);
+            BarrierSegment.Result first = segment.run(start, 3);
+            BarrierSegment.Result second = segment.run(first.next(), 2);
+            assertEquals(3, second.firstIteration());
+            assertEquals(5, second.optimizer().step());
+            assertTrue(Arrays.equals(whole.weights(), second.weights()), "weights after 3 + 2 and after 5");
+            assertEquals(whole.optimizer().buffers().keySet(), second.optimizer().buffers().keySet());
+            whole.optimizer().buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
+                    second.optimizer().buffers().get(name)), "optimiser buffer " + name));
+            double[] losses = new double[5];
+            double[] norms = new double[5];
+            System.arraycopy(first.losses(), 0, losses, 0, 3);
+            System.arraycopy(second.losses(), 0, losses, 3, 2);
+            System.arraycopy(first.norms(), 0, norms, 0, 3);
+            System.arraycopy(second.norms(), 0, norms, 3, 2);
+            assertArrayEquals(whole.losses(), losses, 0.0, "losses");
+            assertArrayEquals(whole.norms(), norms, 0.0, "norms");
+            // and the same segment again from the same start: the same bits (nothing carried on the executors)
+            assertTrue(Arrays.equals(whole.weights(), segment.run(start, 5).weights()), "a repeated segment");
+            System.out.println("BarrierSegmentTest: 3 + 2 iterations equal 5 bit for bit (weights, momentum, losses "
+                    + Arrays.toString(losses) + ", norms); segment times " + seconds(whole) + ", " + seconds(first)
+                    + " + " + seconds(second) + " s");
+        }
+    }
+
+    /**
+     * A NaN pixel in task 1's sample of iteration 4 makes the global loss NaN on both tasks: the segment fails with
+     * the one-line message naming iteration 4, every task that ran to it threw that message, and no block of the
+     * exchange is left in the BlockManager.
+     */
+    @Test
+    void aNonFiniteLossStopsEveryTaskAtTheSameIteration() throws Exception {
+        JavaSparkContext sc = SharedSpark.context();
+        BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
+        int slice = 4;
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, 40, 2, 1, 3L * slice + 1);
+        AbstractModule<Activity, Activity, Float> model = BarrierSegmentCheck.model(kind);
+        SgdMomentum method = BarrierSegmentCheck.method();
+        List<String> ends = new CopyOnWriteArrayList<>();
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                if (end.reason() instanceof ExceptionFailure failure) {
+                    ends.add("failed: " + failure.description());
+                } else if (end.reason() instanceof TaskKilled killed) {
+                    ends.add("killed: " + killed.reason());
+                } else {
+                    ends.add(String.valueOf(end.reason()));
+                }
+            }
+        };
+        NonFiniteTrainingException stop;
+        try (BarrierSegment segment = new BarrierSegment(model, data, 2 * slice, BarrierSegmentCheck.loss(kind),
+                method)) {
+            sc.sc().addSparkListener(listener);
+            try {
+                stop = assertThrows(NonFiniteTrainingException.class,
+                        () -> segment.run(BarrierSegment.Start.of(model, method, 0), 5));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (ends.size() < 2 && System.nanoTime() < until) {
+                    Thread.sleep(20);
+                }
+            } finally {
+                sc.sc().removeSparkListener(listener);
+            }
+            assertEquals(3, stop.step().iteration(), stop.getMessage());
+            assertTrue(stop.getMessage().startsWith("non-finite loss NaN, gradient norm NaN at iteration 4 "),
+                    stop.getMessage());
+            assertFalse(stop.getMessage().contains("\n"), stop.getMessage());
+            assertEquals(2, ends.size(), ends.toString());
+            long failed = ends.stream().filter(e -> e.startsWith("failed: " + stop.getMessage())).count();
+            assertTrue(failed >= 1 && ends.stream().allMatch(e -> e.startsWith("failed: " + stop.getMessage())
+                    || e.startsWith("killed: ")), ends.toString());
+            BarrierAllReduceCheck.assertNoBlockOnAnyExecutor(sc, 2, "after the non-finite segment");
+            // the segment is lost, its start still valid: iterations 1 to 3 run
+            BarrierSegment.Result before = segment.run(BarrierSegment.Start.of(model, method, 0), 3);
+            assertTrue(Arrays.stream(before.losses()).allMatch(Double::isFinite));
+            System.out.println("BarrierSegmentTest: " + stop.getMessage() + "; tasks: " + failed + " threw it, "
+                    + (ends.size() - failed) + " killed; no block left");
+        }
+    }
+
+    @Test
+    void fourTasksOnUnevenPartitionsOnLocal4(@TempDir Path tmp) throws Exception {
+        // 42 images in 4 partitions: 11, 11, 10, 10
+        List<String> checks = List.of("ce:42:8:5:" + CLIP);
+        List<String> args = new ArrayList<>(List.of("4"));
+        args.addAll(checks);
+        List<String> command = ChildJvm.command("1g", BarrierSegmentCheck.class.getName(), args);
+        Path out = tmp.resolve("out");
+        Path err = tmp.resolve("err");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        Process process = builder.start();
+        boolean exited = process.waitFor(4, TimeUnit.MINUTES);
+        if (!exited) {
+            process.destroyForcibly().waitFor();
+        }
+        String output = Files.readString(out);
+        assertTrue(exited, "still running after 4 minutes: " + output + Files.readString(err));
+        assertEquals(0, process.exitValue(), output + Files.readString(err));
+        List<String> checked = output.lines().filter(l -> l.startsWith("OK ")).toList();
+        checked.forEach(l -> System.out.println("BarrierSegmentTest: " + l));
+        assertEquals(checks.size(), checked.size(), output);
+        assertTrue(checked.get(0).contains("4 barrier tasks"), output);
+        assertTrue(checked.get(0).contains(" 5 clipped"), output);
+    }
+
+    private static String seconds(BarrierSegment.Result result) {
+        return String.format(java.util.Locale.ROOT, "%.2f", result.timing().stageSeconds());
+    }
+}
