@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(SharedSpark.class)
 class BarrierSegmentTest {
-    /** Small enough that every iteration of the cross-entropy runs clips (norms 0.9-1.6 measured). */
+    /** Small enough that every iteration of these runs clips (norms 2.9-6.7 cross-entropy, 3.9-37 NT-Xent). */
     static final double CLIP = 0.5;
 
     @Test
@@ -153,7 +153,7 @@ class BarrierSegmentTest {
     @Test
     void fourTasksOnUnevenPartitionsOnLocal4(@TempDir Path tmp) throws Exception {
         // 42 images in 4 partitions: 11, 11, 10, 10
-        List<String> checks = List.of("ce:42:8:5:" + CLIP);
+        List<String> checks = List.of("ce:42:8:5:" + CLIP, "ntxent:42:8:3:" + CLIP);
         List<String> args = new ArrayList<>(List.of("4"));
         args.addAll(checks);
         List<String> command = ChildJvm.command("1g", BarrierSegmentCheck.class.getName(), args);
@@ -174,6 +174,8 @@ class BarrierSegmentTest {
         assertEquals(checks.size(), checked.size(), output);
         assertTrue(checked.get(0).contains("4 barrier tasks"), output);
         assertTrue(checked.get(0).contains(" 5 clipped"), output);
+        assertTrue(checked.get(1).contains("4 barrier tasks"), output);
+        assertTrue(checked.get(1).contains("14 negatives per view"), output);
     }
 
     private static String seconds(BarrierSegment.Result result) {
