@@ -57,16 +57,26 @@ class BarrierSegmentTest {
         assertTrue(line.contains("14 negatives per view"), line);
     }
 
-    /** The resume contract: a segment of 3 iterations, then one of 2 from its result, gives the bits of one of 5. */
+    /**
+     * The resume contract: a segment of 3 iterations, then one of 2 from its result, gives the bits of one of 5, with
+     * SGD with momentum and clipping, and with AdamW.
+     */
     @Test
     void twoSegmentsEqualOneBitForBit() {
+        String sgd = threePlusTwo(BarrierSegmentCheck.method(), CLIP);
+        String adamw = threePlusTwo(dev.sparkvit.model.optim.AdamW.of(i -> 1e-3, 0.05), 0);
+        System.out.println("BarrierSegmentTest: 3 + 2 iterations equal 5 bit for bit (weights, optimiser state, "
+                + "losses, norms): SGD " + sgd + "; AdamW " + adamw);
+    }
+
+    private static String threePlusTwo(com.intel.analytics.bigdl.dllib.optim.OptimMethod<Float> method,
+            double clip) {
         JavaSparkContext sc = SharedSpark.context();
         BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
         EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, 41, 2, -1, -1);
         AbstractModule<Activity, Activity, Float> model = BarrierSegmentCheck.model(kind);
-        SgdMomentum method = BarrierSegmentCheck.method();
         try (BarrierSegment segment = new BarrierSegment(model, data, 8, BarrierSegmentCheck.loss(kind), method)
-                .clipGradientNorm(CLIP)) {
+                .clipGradientNorm(clip)) {
             BarrierSegment.Start start = BarrierSegment.Start.of(model, method, 0);
             BarrierSegment.Result whole = segment.run(start, 5);
             BarrierSegment.Result first = segment.run(start, 3);
@@ -74,6 +84,7 @@ class BarrierSegmentTest {
             assertEquals(3, second.firstIteration());
             assertEquals(5, second.optimizer().step());
             assertTrue(Arrays.equals(whole.weights(), second.weights()), "weights after 3 + 2 and after 5");
+            assertFalse(whole.optimizer().buffers().isEmpty());
             assertEquals(whole.optimizer().buffers().keySet(), second.optimizer().buffers().keySet());
             whole.optimizer().buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
                     second.optimizer().buffers().get(name)), "optimiser buffer " + name));
@@ -87,9 +98,8 @@ class BarrierSegmentTest {
             assertArrayEquals(whole.norms(), norms, 0.0, "norms");
             // and the same segment again from the same start: the same bits (nothing carried on the executors)
             assertTrue(Arrays.equals(whole.weights(), segment.run(start, 5).weights()), "a repeated segment");
-            System.out.println("BarrierSegmentTest: 3 + 2 iterations equal 5 bit for bit (weights, momentum, losses "
-                    + Arrays.toString(losses) + ", norms); segment times " + seconds(whole) + ", " + seconds(first)
-                    + " + " + seconds(second) + " s");
+            return "losses " + Arrays.toString(losses) + ", buffers " + whole.optimizer().buffers().keySet()
+                    + ", segments " + seconds(whole) + " s, " + seconds(first) + " + " + seconds(second) + " s";
         }
     }
 
