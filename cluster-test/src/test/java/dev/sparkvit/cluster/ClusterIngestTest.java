@@ -26,7 +26,7 @@ class ClusterIngestTest {
 
     @BeforeAll
     static void start() throws Exception {
-        servers = Servers.start(tmp.resolve("servers"), true);
+        servers = Servers.start("ClusterIngestTest", true);
         submit = new Submit(servers);
         Path raw = tmp.resolve("raw");
         images = new SyntheticImageFolder(32, 5, 11).writeTo(raw);

@@ -33,8 +33,19 @@ final class Servers implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** Starts HDFS + YARN, and the S3 server when {@code withS3}. */
-    static Servers start(Path dir, boolean withS3) throws Exception {
+    /**
+     * Starts HDFS + YARN, and the S3 server when {@code withS3}, with their state and every command's output under
+     * cluster-test/target/cluster-runs/NAME (kept after the tests, for a failure to be read; emptied at start).
+     */
+    static Servers start(String name, boolean withS3) throws Exception {
+        Path dir = Path.of("cluster-test", "target", "cluster-runs", name).toAbsolutePath();
+        if (java.nio.file.Files.exists(dir)) {
+            try (var walk = java.nio.file.Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
         Servers servers = new Servers(dir);
         try {
             long t0 = System.nanoTime();
