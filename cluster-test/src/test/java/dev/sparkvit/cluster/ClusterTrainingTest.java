@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Training on YARN through submit/spark-submit.sh, every path remote: pretrain on a dataset on HDFS and on one on S3,
  * each in yarn-client and yarn-cluster mode, output_dir on HDFS (checkpoints, TensorBoard events and weights land
  * there; a yarn-cluster run exits 0 with one application attempt, FINISHED/SUCCEEDED); then finetune from the
- * pretrained weights on HDFS, evaluate and predict that run, and retrain with its registry on HDFS. The configs are
+ * pretrained weights on HDFS, evaluate and predict that run, and retrain with its registry, input and dataset on HDFS
+ * (its work_dir is a folder of the driver, here in yarn-client mode on this machine). The configs are
  * read from HDFS too (conf/ uploaded), as a yarn-cluster driver has no local files of the user's.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -158,7 +159,7 @@ class ClusterTrainingTest {
         String config = hdfs + "/conf/retrain-cluster-test.yaml";
         try (var out = servers.fs(config).create(new org.apache.hadoop.fs.Path(config))) {
             out.write(String.join("\n", "input: " + hdfs + "/raw", "dataset: " + hdfs + "/retrain/dataset",
-                    "stored_size: 32", "registry: " + registry, "work_dir: " + hdfs + "/retrain/work",
+                    "stored_size: 32", "registry: " + registry, "work_dir: " + tmp.resolve("retrain-work"), // the driver's disk
                     "finetune_config: " + hdfs + "/conf/finetune.yaml",
                     "finetune_set: [training.epochs=1, training.batch_size=16, training.warmup_epochs=0, "
                     + "model.ssl_pretrained_path=null]", "").getBytes(java.nio.charset.StandardCharsets.UTF_8));
