@@ -13,7 +13,7 @@ export JAVA_HOME
 export PATH := $(JAVA_HOME)/bin:$(PATH)
 
 .PHONY: help bootstrap build test launcher-test demo parity clean resume-check config-doc bench reliability \
-	reliability-doc k8s-check \
+	reliability-doc k8s-check cluster-test \
 	security-doc
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "make security-doc   regenerate the dependency inventory of docs/SECURITY.md from the build (needs make build)"
 	@echo "make resume-check   kill a pretraining driver with SIGKILL, resume it, compare with an uninterrupted run"
 	@echo "make reliability    the slow reliability tests (@Reliability: real processes racing and killed, a real cluster; docs/RELIABILITY.md)"
+	@echo "make cluster-test   sparkvit on a real mini YARN cluster with HDFS and an S3 server on loopback, through submit/spark-submit.sh (docs/CLUSTER.md; CLUSTER_TEST=Name runs one class)"
 	@echo "make reliability-doc   regenerate the summary table of docs/RELIABILITY.md from its sections"
 	@echo "make k8s-check  submit to a real kube-apiserver + etcd on loopback, check the driver pod against conf/cluster/kubernetes.yaml (by hand; builds kube-apiserver once, docs/CLUSTER.md)"
 
@@ -62,9 +63,21 @@ resume-check: build
 # leaves out. RELIABILITY_TEST=Name runs one of them. Built first: the kill tests run submit/sparkvit and
 # submit/spark-submit.sh, which use spark-jobs/target/sparkvit.jar; ExecutorKillTest installs the Spark distribution
 # (submit/spark-dist.sh) when it is missing and starts its own standalone cluster on free ports.
-reliability: build
+# The cluster tests (make cluster-test) are part of it: a second Maven run, with -Pcluster.
+reliability: build spark-dist
 	$(MVN) $(MVN_FLAGS) -pl spark-jobs -am verify -Dgroups=reliability -Dsparkvit.excludedGroups= \
 		-Dsurefire.failIfNoSpecifiedTests=false $(if $(RELIABILITY_TEST),-Dtest=$(RELIABILITY_TEST))
+	$(MVN) $(MVN_FLAGS) -Pcluster -pl cluster-test -am verify -Dsurefire.failIfNoSpecifiedTests=false \
+		-Dtest='$(or $(RELIABILITY_TEST),$(CLUSTER_TESTS))'
+
+# A real mini YARN cluster with HDFS (tools/cluster/mini-hadoop.sh) and an S3 server (tools/cluster/s3-server.sh) on
+# loopback with free ports, started and stopped by each test class of cluster-test/ (Maven profile -Pcluster, never
+# built by make test); sparkvit runs on them through submit/spark-submit.sh. Builds the product jar (the reactor's
+# spark-jobs package) and installs the Spark distribution with S3A first. CLUSTER_TEST=Name[#method] runs one.
+CLUSTER_TESTS := ClusterIngestTest,ClusterTrainingTest,ClusterFailureTest
+cluster-test: bootstrap spark-dist
+	$(MVN) $(MVN_FLAGS) -Pcluster -pl cluster-test -am verify -Dsurefire.failIfNoSpecifiedTests=false \
+		-Dtest='$(or $(CLUSTER_TEST),$(CLUSTER_TESTS))'
 
 include submit/cluster.mk
 

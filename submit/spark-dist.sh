@@ -13,6 +13,11 @@
 # scala-reflect/scala-compiler call internals of the scala-library of their own version. The originals are moved
 # to jars-scala-2.12.10/ next to jars/.
 #
+# One addition: S3A, Hadoop's s3a:// file system, which Spark's distribution leaves out: jars/ gets
+# org.apache.hadoop:hadoop-aws:3.2.0 (the Hadoop version of the distribution) and the AWS SDK it was built against,
+# com.amazonaws:aws-java-sdk-bundle:1.11.375 (SHA-256 pinned; from the local Maven repository when it has them, else
+# Maven Central). Added to an existing installation too (ensure_s3a), without re-extracting it.
+#
 # Idempotent: a finished installation is recognised by its marker file and left alone; an interrupted one is
 # redone. Environment: SPARKVIT_CACHE (default ~/.cache/sparkvit), PIP (default: python3 -m pip),
 # MAVEN_REPO_LOCAL (default ~/.m2/repository), MAVEN_CENTRAL (default https://repo1.maven.org/maven2),
@@ -31,6 +36,11 @@ SCALA_JARS=(
   "scala-library|e518bb640e2175de5cb1f8e326679b8d975376221f1b547757de429bbf4563f0"
   "scala-reflect|d5a21ab16b35dbe1fa9f50267d3c198d4797084a61557874ca53c85f15747e48"
   "scala-compiler|bf4d3ed5a5bc1581bc44512c98f61e0aee128fbfa7536f0ce367d2e42b84db07"
+)
+# groupId path | artifact | version | SHA-256 (Maven Central's; its .sha1 files agree)
+S3A_JARS=(
+  "org/apache/hadoop|hadoop-aws|3.2.0|ceac8724f8bb47d2f039eaecf4ee147623b46e4bbf26ddf73a9bb8808743655e"
+  "com/amazonaws|aws-java-sdk-bundle|1.11.375|c6fc2a6e2c1184e4c4302cdd463171b58d31ac6b355337795b821598975c597b"
 )
 PIP="${PIP:-python3 -m pip}"
 MAVEN_REPO_LOCAL="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
@@ -97,6 +107,34 @@ fetch_scala_jar() {
   has_sha256 "$out" "$sha" || die "$name has SHA-256 $(sha256_of "$out"), expected $sha"
 }
 
+# Copies the verified jar of Maven coordinates $1 (group path|artifact|version|sha256) to $2.
+fetch_maven_jar() {
+  local group artifact version sha out="$2" name local_jar
+  IFS='|' read -r group artifact version sha <<<"$1"
+  name="$artifact-$version.jar"
+  local_jar="$MAVEN_REPO_LOCAL/$group/$artifact/$version/$name"
+  if has_sha256 "$local_jar" "$sha"; then
+    cp "$local_jar" "$out.part"
+  else
+    log "downloading $name from $MAVEN_CENTRAL"
+    curl -fsSL --retry 3 -o "$out.part" "$MAVEN_CENTRAL/$group/$artifact/$version/$name" \
+      || { rm -f "$out.part"; die "could not download $MAVEN_CENTRAL/$group/$artifact/$version/$name"; }
+  fi
+  has_sha256 "$out.part" "$sha" || { rm -f "$out.part"; die "$name has SHA-256 $(sha256_of "$out.part"), expected $sha"; }
+  mv "$out.part" "$out"
+}
+
+# S3A (s3a://) in jars/: hadoop-aws and its AWS SDK, added when missing or not the pinned file.
+ensure_s3a() {
+  local entry group artifact version sha
+  for entry in "${S3A_JARS[@]}"; do
+    IFS='|' read -r group artifact version sha <<<"$entry"
+    has_sha256 "$DEST/jars/$artifact-$version.jar" "$sha" && continue
+    fetch_maven_jar "$entry" "$DEST/jars/$artifact-$version.jar"
+    log "added jars/$artifact-$version.jar (S3A)"
+  done
+}
+
 install() {
   local sdist work entry artifact
   sdist="$(fetch_sdist)"
@@ -133,4 +171,5 @@ if installed; then
 else
   install
 fi
+ensure_s3a
 printf '%s\n' "$DEST"

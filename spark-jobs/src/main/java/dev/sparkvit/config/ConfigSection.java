@@ -215,10 +215,19 @@ public final class ConfigSection {
     }
 
     private Path toPath(String key, String text) {
+        // a Hadoop URI here would become "<cwd>/hdfs:/nn:8020/x" (java.nio) and fail late, far from the config
+        if (text.matches("[A-Za-z][A-Za-z0-9+.-]*://.*") && !text.regionMatches(true, 0, "file:", 0, 5)) {
+            throw error(key, values.get(key), "a local folder of the driver (a path or file:/...), not a Hadoop URI");
+        }
         try {
+            if (text.regionMatches(true, 0, "file:", 0, 5)) {
+                return dev.sparkvit.storage.Locations.local(text);
+            }
             return Path.of(text);
         } catch (java.nio.file.InvalidPathException e) {
             throw error(key, values.get(key), "a valid path (" + e.getReason() + ")");
+        } catch (IllegalArgumentException e) { // a file: URI Locations.local cannot take
+            throw error(key, values.get(key), "a valid path (" + e.getMessage() + ")");
         }
     }
 

@@ -88,12 +88,18 @@ public final class Locations {
     }
 
     /**
-     * {@code location} made independent of the working directory: a local path absolute and normalised, a remote URI
-     * unchanged.
+     * {@code location} made independent of the working directory: a local path absolute and normalised (a {@code file:}
+     * URI as a {@code file:///} URI), a remote URI unchanged.
      */
     public static String absolute(String location) {
         Path local = local(location);
-        return local == null ? location : local.toAbsolutePath().normalize().toString();
+        if (local == null) {
+            return location;
+        }
+        String path = local.toAbsolutePath().normalize().toString();
+        // a file: URI stays one: as a bare path it would be on the default file system (HDFS on a YARN cluster)
+        return location.regionMatches(true, 0, "file:", 0, 5) ? local.toAbsolutePath().normalize().toUri().toString()
+                : path;
     }
 
     /** {@code child} (a relative path with '/') inside the folder {@code location}, in the same form. */

@@ -201,9 +201,11 @@ public final class RetrainJob {
     private FinetuneSettings finetuneSettings(Path warmStart, Path output) {
         List<String> sets = new ArrayList<>(settings.finetuneOverrides());
         sets.add("data.dataset=" + settings.dataset());
-        sets.add("output_dir=" + output);
+        // file: URIs: both are on the driver's disk, and a path without a scheme would be on the cluster's default
+        // file system (HDFS on YARN), where the candidate run would land while retrain looks for it here
+        sets.add("output_dir=" + output.toAbsolutePath().toUri());
         if (warmStart != null) {
-            sets.add("model.ssl_pretrained_path=" + warmStart);
+            sets.add("model.ssl_pretrained_path=" + warmStart.toAbsolutePath().toUri());
         }
         // RetrainConfig checked this config, and that it produces the gate's variant, before Spark started
         return FinetuneConfig.read(YamlConfig.load(settings.finetuneConfig()).with(sets));

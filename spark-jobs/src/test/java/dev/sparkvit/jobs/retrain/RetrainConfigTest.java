@@ -78,6 +78,17 @@ class RetrainConfigTest {
                 + "object store without atomic create-if-absent") && !m.contains("\n"), m);
     }
 
+    /**
+     * work_dir is a folder on the driver's disk: a Hadoop URI was turned into "CWD/hdfs:/nn:8020/work" by java.nio
+     * and failed only after the ingest ("is not a valid DFS filename", found by make cluster-test); now one line.
+     */
+    @Test
+    void aRemoteWorkDirIsRefusedAndAFileUriIsLocal() {
+        rejects("work_dir: hdfs://nn:8020/work\n", "work_dir = hdfs://nn:8020/work", "a local folder");
+        rejects("work_dir: s3a://bucket/work\n", "work_dir = s3a://bucket/work", "not a Hadoop URI");
+        assertEquals(tmp.resolve("w").toAbsolutePath(), read("work_dir: file:" + tmp.resolve("w") + "\n").workDir());
+    }
+
     @Test
     void eachMistakeNamesKeyAndValue() throws IOException {
         rejects("warm_start: latest\n", "warm_start = latest");

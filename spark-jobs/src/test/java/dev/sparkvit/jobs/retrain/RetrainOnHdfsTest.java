@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,44 @@ class RetrainOnHdfsTest {
                 "finetune_set: [data.img_size=16, training.epochs=1, training.batch_size=16, training.warmup_epochs=0]",
                 "gate:", "  variant: ema+tta", "  min_improvement: " + margin, "");
         return RetrainConfig.read(YamlConfig.parse("retrain.yaml", new StringReader(yaml)));
+    }
+
+    /**
+     * With HDFS as the cluster's default file system (a YARN cluster's core-site.xml), the candidate run stays in the
+     * local work_dir: retrain handed it to finetune as a path without a scheme, so the run landed on HDFS and retrain
+     * then failed with "has no finetuned.safetensors" (found by make cluster-test).
+     */
+    @Test
+    void withHdfsAsTheDefaultFileSystemTheCandidateRunStaysInTheLocalWorkDir(@TempDir Path tmp) throws Exception {
+        try (MiniHdfs hdfs = MiniHdfs.start(tmp.resolve("hdfs"))) {
+            // as make cluster-test runs it: input, dataset, registry and the fine-tuning config on HDFS, work_dir local
+            IncomingImages.arrive(tmp, 4, 4, "a");
+            Files.writeString(tmp.resolve("finetune.yaml"), "model:\n  preset: vit_nano_patch4_32\n"
+                    + "  drop_path_rate: 0.0\n  head_init: random\nevaluation:\n  tta_views: [identity, flip]\n");
+            FileSystem fs = FileSystem.get(URI.create(hdfs.uri()), hdfs.conf());
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(tmp.resolve("incoming").toUri()),
+                    new org.apache.hadoop.fs.Path(hdfs.uri() + "/incoming"));
+            fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(tmp.resolve("finetune.yaml").toUri()),
+                    new org.apache.hadoop.fs.Path(hdfs.uri() + "/finetune.yaml"));
+            String yaml = String.join("\n", "input: " + hdfs.uri() + "/incoming", "dataset: " + hdfs.uri()
+                    + "/dataset", "stored_size: 16", "registry: " + hdfs.uri() + "/registry", "work_dir: "
+                    + tmp.resolve("work"), "finetune_config: " + hdfs.uri() + "/finetune.yaml", "finetune_set: "
+                    + "[data.img_size=16, training.epochs=1, training.batch_size=16, training.warmup_epochs=0]", "");
+            RetrainSettings settings = RetrainConfig.read(YamlConfig.parse("retrain.yaml", new StringReader(yaml)));
+            org.apache.hadoop.conf.Configuration conf = SharedSpark.session().sparkContext().hadoopConfiguration();
+            String before = conf.get("fs.defaultFS");
+            conf.set("fs.defaultFS", hdfs.uri());
+            try {
+                RetrainJob.Result first = run(settings);
+                assertEquals(RetrainJob.Outcome.PROMOTED, first.outcome());
+                try (Stream<Path> runs = Files.list(tmp.resolve("work"))) {
+                    assertTrue(runs.anyMatch(r -> Files.isRegularFile(r.resolve("finetuned.safetensors"))),
+                            "the candidate run in the local work_dir");
+                }
+            } finally {
+                conf.set("fs.defaultFS", before);
+            }
+        }
     }
 
     private static RetrainJob.Result run(RetrainSettings settings) {
