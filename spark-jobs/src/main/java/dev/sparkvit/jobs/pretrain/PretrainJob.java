@@ -394,8 +394,9 @@ public final class PretrainJob {
             } else {
                 start = BarrierSegment.Start.of(model, method, 0);
             }
+            // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
             CollapseMonitor collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head,
-                    settings.batchSize() / tasks, Math.max(2, settings.warmupEpochs()));
+                    settings.batchSize(), Math.max(2, settings.warmupEpochs()));
             console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
                     + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
                     + "FreezeOut off%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,

@@ -79,7 +79,8 @@ class PretrainBarrierTest {
         String text = console.toString();
         String first = text.lines().findFirst().orElse("");
         assertTrue(first.contains("training.engine: barrier") && first.contains("14 negatives per view")
-                && first.contains("on 2 barrier tasks"), "first line: " + first);
+                && first.contains("on 2 barrier tasks") && first.contains(String.format("chance %.4f", Math.log(15))),
+                "first line: " + first);
         assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
         assertTrue(Files.exists(result.weights()) && Files.exists(result.curves()), text);
         try (var checkpoints = Files.list(tmp.resolve("checkpoints"))) {
@@ -101,7 +102,7 @@ class PretrainBarrierTest {
         ByteArrayOutputStream ignored = new ByteArrayOutputStream();
         PretrainResult whole = run(settings(tmp.resolve("whole").toString()), false, 0, ignored);
         String parts = tmp.resolve("parts").toString();
-        // stop after the checkpoint at iteration 2 (mid-epoch: 40 images, 5 iterations an epoch), then resume
+        // stop after the checkpoint at iteration 2 (mid-epoch: 89 train images, 12 iterations an epoch), then resume
         assertNull(run(settings(parts), false, 2, ignored).weights(), "an interrupted run has no result yet");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         PretrainResult resumed = run(settings(parts), true, 0, console);
