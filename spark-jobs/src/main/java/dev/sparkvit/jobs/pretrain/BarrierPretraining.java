@@ -9,7 +9,7 @@ import java.util.List;
  * DistriOptimizer) does not support yet, refused before training with one line naming the key and its value: never
  * silently ignored. docs/ENGINE.md lists what the segment still lacks.
  */
-final class BarrierPretraining {
+public final class BarrierPretraining {
     private BarrierPretraining() {
     }
 
@@ -53,7 +53,7 @@ final class BarrierPretraining {
     }
 
     /** Refuses the first unsupported setting ({@link #unsupported}); nothing for a DistriOptimizer run. */
-    static void requireSupported(PretrainSettings settings) {
+    public static void requireSupported(PretrainSettings settings) {
         List<String> lines = unsupported(settings);
         if (!lines.isEmpty()) {
             throw new ConfigException(lines.get(0));
