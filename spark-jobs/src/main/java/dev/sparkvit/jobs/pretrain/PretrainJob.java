@@ -121,6 +121,11 @@ public final class PretrainJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
+        if (checkpoint != null && checkpoint.optimizer().containsKey(BARRIER_GROUP)) {
+            // the fingerprint holds the engine only when it is barrier, so requireSameRun cannot see this change
+            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
+                    + "changed: engine barrier -> distri (set training.engine: barrier)");
+        }
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the

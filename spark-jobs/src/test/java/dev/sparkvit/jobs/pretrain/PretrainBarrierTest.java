@@ -116,6 +116,10 @@ class PretrainBarrierTest {
         float[] tail = Arrays.copyOfRange(whole.iterationLosses(), 2, whole.iterationLosses().length);
         assertArrayEquals(tail, resumed.iterationLosses(), "the resumed iterations' losses");
         assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
+        // its checkpoints resume on the barrier engine only, and a DistriOptimizer run's never on it
+        ConfigException distri = assertThrows(ConfigException.class,
+                () -> run(settings(parts, "training.engine=distri"), true, 0, ignored));
+        assertTrue(distri.getMessage().contains("changed: engine barrier -> distri"), distri.getMessage());
     }
 
     /** Every unsupported setting: one line naming the key and value, before anything runs. */
