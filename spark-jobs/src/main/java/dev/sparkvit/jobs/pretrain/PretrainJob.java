@@ -66,6 +66,10 @@ import org.slf4j.LoggerFactory;
  * <p>An iteration whose loss or averaged gradient is not finite stops the run before its update
  * ({@link TrainingDivergedException}, nothing written after the newest checkpoint) or, with
  * {@code training.non_finite: skip}, is skipped exactly and reported.
+ *
+ * <p>With {@code training.engine: barrier} the same segments train on issue 21's engine instead
+ * ({@code barrierAttempt}: global NT-Xent with 2B - 2 negatives per view); what it does not support yet is refused
+ * before training ({@link BarrierPretraining}).
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
