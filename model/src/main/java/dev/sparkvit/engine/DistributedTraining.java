@@ -218,7 +218,7 @@ public final class DistributedTraining {
      * writer in the same folder within the same second (a resumed run after a short one) would erase the first's
      * events (docs/ENGINE.md). Waits until the clock has passed every existing file's second.
      */
-    private static void waitForAFreshEventFileName(Path folder) {
+    public static void waitForAFreshEventFileName(Path folder) {
         long newest = -1;
         if (java.nio.file.Files.isDirectory(folder)) {
             try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(folder)) {

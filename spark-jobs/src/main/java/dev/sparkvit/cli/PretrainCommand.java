@@ -26,13 +26,19 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         // validated before Spark starts: a wrong key or value costs no cluster time
         dev.sparkvit.config.YamlConfig yaml = options.load(List.of());
         PretrainSettings settings = PretrainConfig.read(yaml);
+        dev.sparkvit.jobs.pretrain.BarrierPretraining.requireSupported(settings); // training.engine: barrier
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
             PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);
             float[] losses = r.iterationLosses();
-            System.out.printf("sparkvit pretrain: %d iterations, NT-Xent %.4f -> %.4f (%d negatives per view)%n",
-                    losses.length, losses[0], losses[losses.length - 1], r.negativesPerAnchor());
+            if (losses.length == 0) { // training.engine: barrier resumed from the final checkpoint
+                System.out.printf("sparkvit pretrain: no iteration left to train (%d negatives per view)%n",
+                        r.negativesPerAnchor());
+            } else {
+                System.out.printf("sparkvit pretrain: %d iterations, NT-Xent %.4f -> %.4f (%d negatives per view)%n",
+                        losses.length, losses[0], losses[losses.length - 1], r.negativesPerAnchor());
+            }
             System.out.println("  pretrained (EMA) " + r.pretrainedProbe());
             System.out.println("  random encoder   " + r.randomProbe());
             System.out.println("  weights: " + SparkCommand.inRun(settings.outputDir(), r.weights()));

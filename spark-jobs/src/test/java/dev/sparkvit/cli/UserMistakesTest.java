@@ -78,6 +78,17 @@ class UserMistakesTest {
     }
 
     @Test
+    void pretrainOnTheBarrierEngineRefusesWhatItDoesNotSupportBeforeSparkStarts() {
+        // conf/pretrain.yaml's EMA decay 0.999 is the first refusal
+        assertOneLine("barrier with EMA", pretrain("data.dataset=" + counted, "output_dir=" + tmp.resolve("p6"),
+                "training.engine=barrier"), "training.ema.decay = 0.999 is not supported with training.engine: "
+                + "barrier yet");
+        assertOneLine("barrier with BatchNorm", pretrain("data.dataset=" + counted, "output_dir=" + tmp.resolve("p7"),
+                "training.engine=barrier", "training.ema.decay=0", "training.weight_decay=0"),
+                "projection_norm = batch is not supported with training.engine: barrier yet");
+    }
+
+    @Test
     void pretrainOnADatasetWithoutImagesSaysSo() {
         assertOneLine("0 images", pretrain("data.dataset=" + emptyDataset, "output_dir=" + tmp.resolve("p2")),
                 "data.dataset", emptyDataset.toString(), "no training images");

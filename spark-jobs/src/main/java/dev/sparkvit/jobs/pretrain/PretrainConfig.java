@@ -41,6 +41,8 @@ public final class PretrainConfig {
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
+        String engine = training.choice("engine", PretrainSettings.DISTRI, PretrainSettings.DISTRI,
+                PretrainSettings.BARRIER);
         ConfigSection freeze = training.section("freezeout");
         PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
                 freeze.number("t0", 0.8, 0, true, 1),
@@ -69,6 +71,6 @@ public final class PretrainConfig {
         return new PretrainSettings(dataset, output, modelChoice, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
                 projectionDim, projectionBatchNorm, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery,
-                seed, yaml.file());
+                seed, engine, yaml.file());
     }
 }

@@ -10,7 +10,15 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
+import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.BigDlEngine;
+import dev.sparkvit.engine.Tensors;
+import dev.sparkvit.model.losses.BarrierNtXent;
+import dev.sparkvit.model.losses.GlobalNtXent;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
@@ -58,6 +66,10 @@ import org.slf4j.LoggerFactory;
  * <p>An iteration whose loss or averaged gradient is not finite stops the run before its update
  * ({@link TrainingDivergedException}, nothing written after the newest checkpoint) or, with
  * {@code training.non_finite: skip}, is skipped exactly and reported.
+ *
+ * <p>With {@code training.engine: barrier} the same segments train on issue 21's engine instead
+ * ({@code barrierAttempt}: global NT-Xent with 2B - 2 negatives per view); what it does not support yet is refused
+ * before training ({@link BarrierPretraining}).
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
@@ -93,12 +105,14 @@ public final class PretrainJob {
     }
 
     public PretrainResult execute(SparkSession spark) {
+        BarrierPretraining.requireSupported(settings); // before anything is read or written
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> attempt(spark, folder, store, start), this::abandonAttempt));
+                resume, console, start -> settings.barrier() ? barrierAttempt(spark, folder, store, start)
+                        : attempt(spark, folder, store, start), this::abandonAttempt));
     }
 
     /**
@@ -111,6 +125,11 @@ public final class PretrainJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
+        if (checkpoint != null && checkpoint.optimizer().containsKey(BARRIER_GROUP)) {
+            // the fingerprint holds the engine only when it is barrier, so requireSameRun cannot see this change
+            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
+                    + "changed: engine barrier -> distri (set training.engine: barrier)");
+        }
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
@@ -287,6 +306,264 @@ public final class PretrainJob {
             throw new UncheckedIOException("cannot write " + weights, e);
         }
         return new PretrainResult(losses, negatives, pretrained, random, weights, curves, monitor.history());
+    }
+
+    /**
+     * One attempt on the barrier engine ({@code training.engine: barrier}): the run's segments (checkpoint, probe and
+     * epoch ends, as {@link Segments} cuts them) each trained by one {@link BarrierSegment} stage, global NT-Xent
+     * over the whole batch (2B - 2 negatives per view), one optimiser over all parameters. A segment's returned
+     * weights and optimiser state are what the checkpoint holds, and a resume starts the next segment from them, so a
+     * resumed run ends bit-identical to an uninterrupted one. {@link BarrierPretraining} refused every setting this
+     * path does not support before the attempt.
+     */
+    private PretrainResult barrierAttempt(SparkSession spark, RunFolder folder, CheckpointStore store,
+            TrainingRestarts.Start attempt) {
+        Path output = folder.local();
+        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
+                settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
+        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        VitConfig config = settings.model().config();
+        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
+                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
+        if (sizeNote != null && !attempt.restarted()) {
+            if (sizeNote.warning()) {
+                warn(sizeNote.line());
+            } else {
+                console.println(sizeNote.line());
+            }
+        }
+        Normalize normalize = StoredImages.normalization(manifest);
+        int tasks = DistributedTraining.replicaCount(); // one barrier task per core, one data partition each
+        BarrierPretraining.requireLayout(settings, tasks, spark.sparkContext().defaultParallelism());
+        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                2 * settings.batchSize() / tasks);
+
+        spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
+        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize),
+                settings.seed());
+        EpochDataSet<Row> data = new EpochDataSet<>(StoredImages.read(spark, settings.dataset(), "train")
+                .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
+                (epoch, row) -> pairs.sample(row, epoch), settings.seed());
+        attemptData = data;
+        long images = data.size();
+        long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
+        long total = settings.epochs() * perEpoch;
+        long warmup = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(),
+                perEpoch, 1, total);
+        int negatives = 2 * settings.batchSize() - 2;
+
+        Head head = Head.projection(settings.projectionDim(), false); // projection_norm: none (BarrierPretraining)
+        VisionTransformer vit = VisionTransformer.of(config, head, settings.seed());
+        VisionTransformer initial = VisionTransformer.encoderOnly(config, settings.seed());
+        Sequential<Float> twoViews = Layers.sequential("simclr");
+        twoViews.add(Layers.joinBatch());
+        twoViews.add(vit.module());
+        @SuppressWarnings("unchecked")
+        AbstractModule<Activity, Activity, Float> model = (AbstractModule<Activity, Activity, Float>)
+                (AbstractModule<?, ?, ?>) wrapModel.apply(twoViews);
+        model.getParameters(); // compact: the flat order of every segment's weights
+        if (checkpoint != null) {
+            restoreLive(checkpoint, vit);
+        }
+        PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, null, warmup, total);
+        // no FreezeOut: every group has the same schedule, so one method over the whole flat buffer is the same
+        OptimMethod<Float> method = optimizers.method(vit.parameterGroups().get(0).name());
+        double temperature = settings.temperature();
+        BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
+
+        Path events = output.resolve("tensorboard");
+        if (checkpoint != null || attempt.restarted()) {
+            DistributedTraining.waitForAFreshEventFileName(events.resolve(RUN_NAME).resolve("train"));
+        }
+        TrainSummary summary = new TrainSummary(events.toString(), RUN_NAME);
+        PretrainMonitor.Scalars scalars = new PretrainMonitor.Scalars() {
+            @Override
+            public void scalar(String tag, double value, long step) {
+                summary.addScalar(tag, (float) value, step);
+            }
+
+            @Override
+            public List<Long> skippedIterations() {
+                return List.of();
+            }
+        };
+        try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, method)
+                .clipGradientNorm(settings.clipGradNorm())) {
+            Tensor<Float> flat = model.getParameters()._1();
+            BarrierSegment.Start start;
+            if (checkpoint != null) {
+                PartitionedOptimizerState.GroupState state = checkpoint.optimizer().get(BARRIER_GROUP);
+                if (state == null) {
+                    throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
+                            + checkpoint.progress().iterations() + " holds no optimiser state of the barrier engine");
+                }
+                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state);
+                console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
+                        total, checkpoint.progress().epoch() + 1);
+            } else {
+                start = BarrierSegment.Start.of(model, method, 0);
+            }
+            // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
+            CollapseMonitor collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head,
+                    settings.batchSize(), Math.max(2, settings.warmupEpochs()));
+            console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
+                    + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
+                    + "FreezeOut off%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
+                    collapse.chance(), VitVariant.of(config));
+            LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
+                    + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
+
+            spark.sparkContext().setJobGroup("pretrain:train", "SimCLR on barrier execution", false);
+            long done = start.iteration();
+            PretrainMonitor monitor = new PretrainMonitor(scalars, console, settings.epochs(), total,
+                    RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
+            long firstIteration = done;
+            List<Float> losses = new java.util.ArrayList<>();
+            LinearProbe.Result pretrained = null;
+            long epochStartIteration = done - done % perEpoch;
+            double epochSeconds = 0;
+            long started = System.nanoTime();
+            Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
+            while (done < total && done < stopAfter) {
+                long next = segments.next(done);
+                long t0 = System.nanoTime();
+                BarrierSegment.Result result;
+                try {
+                    result = segment.run(start, (int) (next - done));
+                } catch (NonFiniteTrainingException stop) { // the summary is closed below
+                    throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
+                }
+                attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
+                if (result.negativesPerView() != negatives) {
+                    throw new IllegalStateException("the segment met " + result.negativesPerView()
+                            + " negatives per view, not 2B - 2 = " + negatives);
+                }
+                start = result.next();
+                System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
+                        result.weights().length);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                epochSeconds += seconds;
+                for (int k = 0; k < result.iterations(); k++) {
+                    long step = done + k + 1;
+                    losses.add((float) result.losses()[k]);
+                    summary.addScalar("Loss", (float) result.losses()[k], step);
+                    summary.addScalar("gradient_norm", (float) result.norms()[k], step);
+                }
+                summary.addScalar("Throughput", (float) (result.iterations() * settings.batchSize() / seconds),
+                        next);
+                monitor.segment(done, next, seconds, optimizers.schedules());
+                if (segments.epochEnd(next)) {
+                    int epoch = (int) (next / perEpoch) - 1;
+                    boolean last = next == total;
+                    float[] epochLosses = new float[(int) (next - Math.max(epochStartIteration, firstIteration))];
+                    for (int k = 0; k < epochLosses.length; k++) {
+                        epochLosses[k] = losses.get(losses.size() - epochLosses.length + k);
+                    }
+                    LinearProbe.Result probe = null;
+                    if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
+                        spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1),
+                                false);
+                        probe = LinearProbe.run(spark, liveCopy(vit, config, head), settings.dataset(), normalize);
+                        spark.sparkContext().setJobGroup("pretrain:train", "SimCLR on barrier execution", false);
+                    }
+                    if (last) {
+                        pretrained = probe;
+                    }
+                    long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
+                    double cosine = collapse.projectionCosine(vit);
+                    monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe,
+                            cosine, collapse.chance());
+                    String collapsed = collapse.warning(epoch, monitor.history().get(monitor.history().size() - 1)
+                            .meanLoss(), cosine);
+                    if (collapsed != null) {
+                        warn(collapsed);
+                    }
+                    epochStartIteration = next;
+                    epochSeconds = 0;
+                }
+                carriedEpochs = monitor.history();
+                if (segments.checkpointDue(next)) {
+                    Path written = store.write(barrierSnapshot(result, vit, perEpoch));
+                    folder.publish();
+                    LOG.info("stage pretrain: checkpoint {}", folder.describe(written));
+                }
+                done = next;
+            }
+            float[] history = new float[losses.size()];
+            for (int k = 0; k < history.length; k++) {
+                history[k] = losses.get(k);
+            }
+            if (done < total) {
+                return new PretrainResult(history, negatives, null, null, null, null, monitor.history());
+            }
+            LOG.info("stage pretrain: {} iterations on the barrier engine ({} in this process, {} s)", total,
+                    total - firstIteration, String.format("%.1f", (System.nanoTime() - started) / 1e9));
+            VisionTransformer trained = liveCopy(vit, config, head);
+            spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
+            if (pretrained == null) { // resumed from the final checkpoint
+                pretrained = LinearProbe.run(spark, trained, settings.dataset(), normalize);
+            }
+            LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
+            LOG.info("stage probe: encoder {}; random encoder {}", pretrained, random);
+            Path curves = output.resolve("pretrain-curves.png");
+            monitor.writeCurves(curves, random, collapse.chance());
+            // training.ema.decay is 0 on this engine: the EMA is the live weights, saved under the usual name
+            Path weights = output.resolve("pretrained-ema.safetensors");
+            try {
+                VitWeights.save(trained, weights, Map.of("preset", settings.preset(), "seed",
+                        String.valueOf(settings.seed()), "config", config.toString(), "kind", "simclr-ema",
+                        "engine", PretrainSettings.BARRIER));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + weights, e);
+            }
+            return new PretrainResult(history, negatives, pretrained, random, weights, curves, monitor.history());
+        } finally {
+            summary.close();
+        }
+    }
+
+    /** The optimiser-state group name of a barrier-engine checkpoint: one method over the whole flat buffer. */
+    static final String BARRIER_GROUP = "barrier:all";
+
+    /**
+     * A barrier segment's end as a checkpoint: its weights (already in {@code vit}) as the live and the EMA weights
+     * (decay 0), its optimiser state, and the progress its iteration implies.
+     */
+    private TrainingCheckpoint barrierSnapshot(BarrierSegment.Result result, VisionTransformer vit, long perEpoch) {
+        long iterations = result.firstIteration() + result.iterations();
+        Map<String, dev.sparkvit.model.io.NamedTensor> weights = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            weights.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(entry.getValue()),
+                    Tensors.toArray(entry.getValue())));
+        }
+        DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
+                (int) (iterations / perEpoch), iterations % perEpoch * settings.batchSize());
+        return new TrainingCheckpoint(progress, weights, weights, iterations, Map.of(BARRIER_GROUP,
+                result.optimizer()), settings.fingerprint());
+    }
+
+    /** Puts a checkpoint's live weights into the model. */
+    private static void restoreLive(TrainingCheckpoint checkpoint, VisionTransformer vit) {
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            dev.sparkvit.model.io.NamedTensor live = checkpoint.weights().get(entry.getKey());
+            int[] shape = Tensors.shape(entry.getValue());
+            if (live == null || !Arrays.equals(live.shape(), shape)) {
+                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
+                        + checkpoint.progress().iterations() + " lacks a " + entry.getKey() + " of shape "
+                        + Arrays.toString(shape));
+            }
+            entry.getValue().copy(Tensors.of(live.values(), shape));
+        }
+    }
+
+    /** A copy of the model with the live weights, for probes and the saved result. */
+    private static VisionTransformer liveCopy(VisionTransformer vit, VitConfig config, Head head) {
+        VisionTransformer copy = VisionTransformer.of(config, head, 0);
+        java.util.Iterator<Tensor<Float>> live = vit.namedParameters().values().iterator();
+        for (Tensor<Float> weight : copy.namedParameters().values()) {
+            weight.copy(live.next());
+        }
+        return copy;
     }
 
     /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data), before a restart. */

@@ -39,6 +39,8 @@ import java.util.Objects;
  * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
+ * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's barrier-execution engine: global
+ *     NT-Xent over the whole batch, {@link BarrierPretraining})
  * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
@@ -46,12 +48,16 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim,
         boolean projectionBatchNorm, FreezeOut freezeOut,
         double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
-        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
+        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String engine, String source) {
 
     /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
     public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
         public static final FreezeOut OFF = new FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false);
     }
+
+    /** {@code training.engine} values. */
+    public static final String DISTRI = "distri";
+    public static final String BARRIER = "barrier";
 
     public PretrainSettings {
         Objects.requireNonNull(dataset, "dataset");
@@ -60,6 +66,9 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         Objects.requireNonNull(onCorrupt, "onCorrupt");
         Objects.requireNonNull(nonFinite, "nonFinite");
         Objects.requireNonNull(restarts, "restarts");
+        Objects.requireNonNull(engine, "engine");
+        require(engine.equals(DISTRI) || engine.equals(BARRIER), "training.engine", engine, "distri or barrier",
+                source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
         require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),
@@ -105,7 +114,15 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         run.put("freezeout", freezeOut.toString());
         run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
         run.put("seed", String.valueOf(seed));
+        if (!engine.equals(DISTRI)) { // absent for distri: checkpoints written before the key existed still resume
+            run.put("engine", engine);
+        }
         return run;
+    }
+
+    /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
+    public boolean barrier() {
+        return engine.equals(BARRIER);
     }
 
     /** The model preset's name. */

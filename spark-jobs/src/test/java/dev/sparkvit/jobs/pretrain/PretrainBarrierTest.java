@@ -1,0 +1,168 @@
+package dev.sparkvit.jobs.pretrain;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.data.SyntheticImageFolder;
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.model.io.NamedTensor;
+import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.testing.SharedSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@code training.engine: barrier}: the pretraining job on {@code engine.BarrierSegment} (global NT-Xent, 2B - 2
+ * negatives per view) on local[2], checkpoints and a resume that ends bit-identical to an uninterrupted run, and the
+ * one-line refusal of every setting that engine does not support yet.
+ */
+@ExtendWith(SharedSpark.class)
+class PretrainBarrierTest {
+    @TempDir
+    static Path shared;
+    private static String dataset;
+
+    @BeforeAll
+    static void ingest() {
+        Path raw = shared.resolve("raw");
+        new SyntheticImageFolder(16, 12, 4).writeTo(raw);
+        dataset = shared.resolve("ds").toString();
+        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
+                .execute(SharedSpark.session());
+    }
+
+    /** 2 epochs of batch 8 on the barrier engine, a checkpoint every 2 iterations, nothing it refuses. */
+    static PretrainSettings settings(String out, String... more) {
+        List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
+                "data.img_size=16", "output_dir=" + out, "training.engine=barrier", "training.epochs=2",
+                "training.batch_size=8", "training.learning_rate=0.002", "training.warmup_epochs=1",
+                "training.weight_decay=0", "training.clip_grad_norm=1.0", "training.ema.decay=0",
+                "training.checkpoint.every_iterations=2", "temperature=0.2", "projection_dim=16",
+                "projection_norm=none"));
+        sets.addAll(List.of(more));
+        return PretrainConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
+    }
+
+    private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter,
+            ByteArrayOutputStream console) {
+        PretrainJob job = new PretrainJob(settings, resume, new PrintStream(console, true));
+        if (stopAfter > 0) {
+            job.stopAfter(stopAfter);
+        }
+        return job.execute(SharedSpark.session());
+    }
+
+    @Test
+    void aBarrierRunTrainsWithGlobalNegativesWritesCheckpointsAndWeights(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        long started = System.nanoTime();
+        PretrainResult result = run(settings(tmp.toString()), false, 0, console);
+        String text = console.toString();
+        String first = text.lines().findFirst().orElse("");
+        assertTrue(first.contains("training.engine: barrier") && first.contains("14 negatives per view")
+                && first.contains("on 2 barrier tasks") && first.contains(String.format("chance %.4f", Math.log(15))),
+                "first line: " + first);
+        assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
+        assertTrue(Files.exists(result.weights()) && Files.exists(result.curves()), text);
+        try (var checkpoints = Files.list(tmp.resolve("checkpoints"))) {
+            assertTrue(checkpoints.anyMatch(p -> p.getFileName().toString().startsWith("iter-")), "no checkpoint");
+        }
+        try (var events = Files.walk(tmp.resolve("tensorboard"))) {
+            assertTrue(events.anyMatch(p -> p.getFileName().toString().contains("tfevents")), "no TensorBoard events");
+        }
+        assertEquals(2, result.epochs().size(), text);
+        for (float loss : result.iterationLosses()) {
+            assertTrue(Float.isFinite(loss), Arrays.toString(result.iterationLosses()));
+        }
+        System.out.printf("barrier pretrain: %d iterations in %.1f s%n%s", result.iterationLosses().length,
+                (System.nanoTime() - started) / 1e9, text);
+    }
+
+    @Test
+    void aResumedBarrierRunEndsWithTheUninterruptedWeightsBitForBit(@TempDir Path tmp) throws Exception {
+        ByteArrayOutputStream ignored = new ByteArrayOutputStream();
+        PretrainResult whole = run(settings(tmp.resolve("whole").toString()), false, 0, ignored);
+        String parts = tmp.resolve("parts").toString();
+        // stop after the checkpoint at iteration 2 (mid-epoch: 89 train images, 12 iterations an epoch), then resume
+        assertNull(run(settings(parts), false, 2, ignored).weights(), "an interrupted run has no result yet");
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PretrainResult resumed = run(settings(parts), true, 0, console);
+        assertTrue(console.toString().contains("resuming from iteration 2"), console.toString());
+        Map<String, NamedTensor> expected = SafeTensors.read(whole.weights()).tensors();
+        Map<String, NamedTensor> actual = SafeTensors.read(resumed.weights()).tensors();
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).values(), actual.get(name).values(), name + " differs");
+        }
+        float[] tail = Arrays.copyOfRange(whole.iterationLosses(), 2, whole.iterationLosses().length);
+        assertArrayEquals(tail, resumed.iterationLosses(), "the resumed iterations' losses");
+        assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
+        // its checkpoints resume on the barrier engine only, and a DistriOptimizer run's never on it
+        ConfigException distri = assertThrows(ConfigException.class,
+                () -> run(settings(parts, "training.engine=distri"), true, 0, ignored));
+        assertTrue(distri.getMessage().contains("changed: engine barrier -> distri"), distri.getMessage());
+    }
+
+    /** Every unsupported setting: one line naming the key and value, before anything runs. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "training.ema.decay=0.999 | training.ema.decay = 0.999",
+        "training.freezeout.enabled=true | training.freezeout.enabled = true",
+        "training.optimizer=lars | training.optimizer = lars",
+        "training.weight_decay=0.05 | training.weight_decay = 0.05",
+        "training.non_finite=skip | training.non_finite = skip",
+        "projection_norm=batch | projection_norm = batch",
+    })
+    void anUnsupportedSettingIsRefusedInOneLine(String set, String named) {
+        PretrainSettings settings = settings("/tmp/unused", set);
+        ConfigException refused = assertThrows(ConfigException.class,
+                () -> BarrierPretraining.requireSupported(settings));
+        String message = refused.getMessage();
+        assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
+        assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
+                message);
+        // the same setting with DistriOptimizer is fine
+        assertTrue(BarrierPretraining.unsupported(settings("/tmp/unused", set, "training.engine=distri")).isEmpty());
+    }
+
+    @Test
+    void aLayoutTheBarrierStageCannotRunIsRefused() {
+        PretrainSettings settings = settings("/tmp/unused", "training.batch_size=9");
+        assertTrue(BarrierPretraining.unsupported(settings).isEmpty());
+        ConfigException batch = assertThrows(ConfigException.class,
+                () -> BarrierPretraining.requireLayout(settings, 2, 2));
+        assertTrue(batch.getMessage().startsWith("test.yaml: training.batch_size = 9 is not supported with "
+                + "training.engine: barrier yet"), batch.getMessage());
+        ConfigException slots = assertThrows(ConfigException.class,
+                () -> BarrierPretraining.requireLayout(settings("/tmp/unused"), 4, 2));
+        assertTrue(slots.getMessage().contains("4 tasks on 2 free task slots is not supported with training.engine: "
+                + "barrier yet"), slots.getMessage());
+        BarrierPretraining.requireLayout(settings("/tmp/unused"), 2, 2);
+    }
+
+    @Test
+    void theEngineIsInTheFingerprintOnlyWhenItIsBarrier() {
+        assertEquals("barrier", settings("/tmp/unused").fingerprint().get("engine"));
+        assertNull(settings("/tmp/unused", "training.engine=distri").fingerprint().get("engine"));
+        assertThrows(ConfigException.class, () -> settings("/tmp/unused", "training.engine=horovod"));
+    }
+}
