@@ -1,0 +1,296 @@
+package dev.sparkvit.data.table;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkvit.data.ingest.StoredImageSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.Transaction;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.hadoop.HadoopFileIO;
+import org.apache.iceberg.hadoop.HadoopTables;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.spark.SparkSchemaUtil;
+import org.apache.iceberg.types.Types;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The stored images of a dataset as an Iceberg table on a folder (local path or {@code hdfs://}; the Hadoop table
+ * commits by an atomic rename of its next metadata file, which HDFS has).
+ *
+ * <p>One {@link #append} is one Iceberg transaction: Spark tasks write the rows' Parquet data files (invisible until
+ * committed), then one commit adds them and sets the table properties {@value #CLASSES} (the class index, a JSON
+ * array, position = label index) and {@value #MANIFEST} (the run's figures, a JSON object); the same two values go
+ * into the new snapshot's summary, so an older snapshot still names the classes and figures of its own commit. A
+ * failure before the commit leaves the table at its previous snapshot: the written files are never referenced.
+ *
+ * <p>Concurrency is optimistic and checked by sparkvit, not by Iceberg's blind retry (which would replay this
+ * writer's class index over another's): the table is created with Iceberg's own commit retries off, and each
+ * attempt refreshes the table, checks that the writer's class index extends the committed one (every label index
+ * the writer used still names the same class), and commits against exactly that metadata version. When another
+ * writer committed meanwhile without new classes, the append is retried on top; when it added classes this writer
+ * did not assign the same indexes to, the append fails with {@link ClassIndexConflictException} and changes nothing.
+ */
+public final class DatasetTable {
+    /** Table property and snapshot summary key: the class index, a JSON array of class names. */
+    public static final String CLASSES = "sparkvit.classes";
+    /** Table property and snapshot summary key: the figures of the commit's run, a JSON object. */
+    public static final String MANIFEST = "sparkvit.manifest";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int COMMIT_ATTEMPTS = 20;
+
+    private final Table table;
+    private final String location;
+
+    private DatasetTable(Table table, String location) {
+        this.table = table;
+        this.location = location;
+    }
+
+    /** The Iceberg schema of {@link StoredImageSchema#IMAGES} (non-nullable fields are required). */
+    public static Schema schema() {
+        return SparkSchemaUtil.convert(StoredImageSchema.IMAGES);
+    }
+
+    /** Creates an empty table at {@code location} with an empty class index; fails when one exists there. */
+    public static DatasetTable create(Configuration conf, String location) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put(TableProperties.COMMIT_NUM_RETRIES, "0"); // sparkvit re-validates and retries, see the class doc
+        props.put(TableProperties.FORMAT_VERSION, "2");
+        props.put(CLASSES, "[]");
+        props.put(MANIFEST, "{}");
+        return new DatasetTable(new HadoopTables(conf).create(schema(), PartitionSpec.unpartitioned(), props,
+                location), location);
+    }
+
+    /** Opens the table at {@code location}. */
+    public static DatasetTable open(Configuration conf, String location) {
+        return new DatasetTable(new HadoopTables(conf).load(location), location);
+    }
+
+    public String location() {
+        return location;
+    }
+
+    /** The Iceberg table (refreshed by {@link #refresh}). */
+    public Table table() {
+        return table;
+    }
+
+    public DatasetTable refresh() {
+        table.refresh();
+        return this;
+    }
+
+    /** The current snapshot's id, -1 before the first commit. */
+    public long currentSnapshotId() {
+        Snapshot s = table.currentSnapshot();
+        return s == null ? -1 : s.snapshotId();
+    }
+
+    /** The committed class index (current table properties). */
+    public List<String> classes() {
+        return parseClasses(table.properties().get(CLASSES));
+    }
+
+    /** The committed figures (current table properties). */
+    public Map<String, Long> manifest() {
+        return parseFigures(table.properties().get(MANIFEST));
+    }
+
+    /** The class index committed with snapshot {@code snapshotId}. */
+    public List<String> classes(long snapshotId) {
+        return parseClasses(snapshot(snapshotId).summary().get(CLASSES));
+    }
+
+    /** The figures committed with snapshot {@code snapshotId}. */
+    public Map<String, Long> manifest(long snapshotId) {
+        return parseFigures(snapshot(snapshotId).summary().get(MANIFEST));
+    }
+
+    private Snapshot snapshot(long snapshotId) {
+        Snapshot s = table.snapshot(snapshotId);
+        if (s == null) {
+            throw new IllegalArgumentException("table " + location + " has no snapshot " + snapshotId);
+        }
+        return s;
+    }
+
+    /** The rows of the current snapshot, read by Spark. */
+    public Dataset<Row> read(SparkSession spark) {
+        return spark.read().format("iceberg").load(location);
+    }
+
+    /** The rows of snapshot {@code snapshotId} exactly (time travel), read by Spark. */
+    public Dataset<Row> read(SparkSession spark, long snapshotId) {
+        snapshot(snapshotId);
+        return spark.read().format("iceberg").option("snapshot-id", snapshotId).load(location);
+    }
+
+    /** Called after the data files are written and before the commit; a test hook (a writer dying there). */
+    @FunctionalInterface
+    public interface BeforeCommit {
+        void run(List<DataFile> written) throws Exception;
+    }
+
+    /**
+     * Writes {@code rows} (schema {@link StoredImageSchema#IMAGES}, label indexes into {@code classes}) and commits
+     * them with {@code classes} and {@code figures} as one snapshot. Returns the new snapshot's id.
+     *
+     * @throws ClassIndexConflictException another writer committed a class index that {@code classes} does not
+     *     extend; nothing committed
+     */
+    public long append(Dataset<Row> rows, List<String> classes, Map<String, Long> figures) {
+        return append(rows, classes, figures, written -> { });
+    }
+
+    /** {@link #append(Dataset, List, Map)} with a hook run between writing the files and committing. */
+    public long append(Dataset<Row> rows, List<String> classes, Map<String, Long> figures, BeforeCommit hook) {
+        if (!rows.schema().equals(StoredImageSchema.IMAGES)) {
+            throw new IllegalArgumentException("rows do not have the stored-image schema: " + rows.schema()
+                    .simpleString());
+        }
+        List<DataFile> files = write(rows);
+        try {
+            hook.run(files);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        String classesJson = json(classes);
+        String figuresJson = json(figures);
+        for (int attempt = 1; ; attempt++) {
+            table.refresh();
+            List<String> committed = classes();
+            if (!extendsIndex(classes, committed)) {
+                throw new ClassIndexConflictException("dataset table " + location + ": another writer committed "
+                        + "class index " + committed + " (snapshot " + currentSnapshotId() + ") while this one "
+                        + "assigned " + classes + "; nothing committed, run again to index the new classes after "
+                        + "the committed ones");
+            }
+            Transaction txn = table.newTransaction();
+            txn.updateProperties().set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
+            AppendFiles append = txn.newAppend();
+            files.forEach(append::appendFile);
+            append.set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
+            try {
+                txn.commitTransaction();
+                table.refresh();
+                return currentSnapshotId();
+            } catch (CommitFailedException e) {
+                if (attempt >= COMMIT_ATTEMPTS) {
+                    throw new IllegalStateException("dataset table " + location + ": commit failed " + attempt
+                            + " times against concurrent writers; nothing committed", e);
+                }
+            }
+        }
+    }
+
+    /** Whether every index of {@code committed} names the same class in {@code writer}'s index. */
+    static boolean extendsIndex(List<String> writer, List<String> committed) {
+        return writer.size() >= committed.size() && writer.subList(0, committed.size()).equals(committed);
+    }
+
+    /** Writes each partition of {@code rows} as one Parquet data file under the table's data folder; no commit. */
+    private List<DataFile> write(Dataset<Row> rows) {
+        Schema schema = table.schema();
+        PartitionSpec spec = table.spec();
+        FileIO io = table.io();
+        if (!(io instanceof HadoopFileIO)) {
+            throw new IllegalStateException("expected a Hadoop file IO, got " + io.getClass().getName());
+        }
+        String prefix = table.locationProvider().newDataLocation(UUID.randomUUID().toString());
+        FlatMapFunction<Iterator<Row>, DataFile> task = new WriteTask(schema, spec, io, prefix);
+        return rows.toJavaRDD().mapPartitions(task).collect();
+    }
+
+    private static final class WriteTask implements FlatMapFunction<Iterator<Row>, DataFile> {
+        private static final long serialVersionUID = 1L;
+        private final Schema schema;
+        private final PartitionSpec spec;
+        private final FileIO io;
+        private final String prefix;
+
+        WriteTask(Schema schema, PartitionSpec spec, FileIO io, String prefix) {
+            this.schema = schema;
+            this.spec = spec;
+            this.io = io;
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Iterator<DataFile> call(Iterator<Row> rows) throws IOException {
+            if (!rows.hasNext()) {
+                return Collections.emptyIterator();
+            }
+            org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+            String path = prefix + "-" + tc.partitionId() + "-" + tc.attemptNumber() + ".parquet";
+            DataWriter<org.apache.iceberg.data.Record> writer = Parquet.writeData(io.newOutputFile(path))
+                    .schema(schema).withSpec(spec).createWriterFunc(GenericParquetWriter::buildWriter).overwrite()
+                    .build();
+            GenericRecord template = GenericRecord.create(schema);
+            List<Types.NestedField> fields = schema.columns();
+            try (writer) {
+                while (rows.hasNext()) {
+                    Row row = rows.next();
+                    GenericRecord rec = template.copy();
+                    for (int i = 0; i < fields.size(); i++) {
+                        Object v = row.get(i);
+                        rec.set(i, v instanceof byte[] b ? ByteBuffer.wrap(b) : v);
+                    }
+                    writer.write(rec);
+                }
+            }
+            return List.of(writer.toDataFile()).iterator();
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> parseClasses(String json) {
+        try {
+            return json == null ? List.of() : JSON.readValue(json, new TypeReference<List<String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<String, Long> parseFigures(String json) {
+        try {
+            return json == null ? Map.of() : JSON.readValue(json, new TypeReference<LinkedHashMap<String, Long>>() { });
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
