@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -25,6 +25,8 @@ import org.apache.iceberg.Transaction;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.hadoop.HadoopFileIO;
 import org.apache.iceberg.hadoop.HadoopTables;
 import org.apache.iceberg.io.DataWriter;
@@ -47,18 +49,22 @@ import org.apache.spark.sql.SparkSession;
  * into the new snapshot's summary, so an older snapshot still names the classes and figures of its own commit. A
  * failure before the commit leaves the table at its previous snapshot: the written files are never referenced.
  *
- * <p>Concurrency is optimistic and checked by sparkvit, not by Iceberg's blind retry (which would replay this
- * writer's class index over another's): the table is created with Iceberg's own commit retries off, and each
- * attempt refreshes the table, checks that the writer's class index extends the committed one (every label index
- * the writer used still names the same class), and commits against exactly that metadata version. When another
- * writer committed meanwhile without new classes, the append is retried on top; when it added classes this writer
- * did not assign the same indexes to, the append fails with {@link ClassIndexConflictException} and changes nothing.
+ * <p>Concurrency is optimistic and re-validated by sparkvit. Iceberg alone would rebase a transaction on newer
+ * metadata and replay this writer's class index over another's (measured: two writers both given index 3 both
+ * committed). So each attempt refreshes the table, checks that the writer's class index extends the committed one
+ * (every label index the writer used still names the same class), and commits the files as an overwrite that
+ * removes nothing and fails validation when any data file was committed after the snapshot it checked. On that
+ * failure it checks again against the newer snapshot: a writer that added no conflicting classes is committed on
+ * top; one whose class index was overtaken fails with {@link ClassIndexConflictException} and changes nothing.
  */
 public final class DatasetTable {
     /** Table property and snapshot summary key: the class index, a JSON array of class names. */
     public static final String CLASSES = "sparkvit.classes";
     /** Table property and snapshot summary key: the figures of the commit's run, a JSON object. */
     public static final String MANIFEST = "sparkvit.manifest";
+
+    /** The Spark catalog Iceberg's data source loads path identifiers through. */
+    static final String PATH_CATALOG = "spark.sql.catalog.default_iceberg";
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int COMMIT_ATTEMPTS = 20;
@@ -79,7 +85,6 @@ public final class DatasetTable {
     /** Creates an empty table at {@code location} with an empty class index; fails when one exists there. */
     public static DatasetTable create(Configuration conf, String location) {
         Map<String, String> props = new LinkedHashMap<>();
-        props.put(TableProperties.COMMIT_NUM_RETRIES, "0"); // sparkvit re-validates and retries, see the class doc
         props.put(TableProperties.FORMAT_VERSION, "2");
         props.put(CLASSES, "[]");
         props.put(MANIFEST, "{}");
@@ -142,13 +147,32 @@ public final class DatasetTable {
 
     /** The rows of the current snapshot, read by Spark. */
     public Dataset<Row> read(SparkSession spark) {
+        pathCatalog(spark);
         return spark.read().format("iceberg").load(location);
     }
 
     /** The rows of snapshot {@code snapshotId} exactly (time travel), read by Spark. */
     public Dataset<Row> read(SparkSession spark, long snapshotId) {
         snapshot(snapshotId);
+        pathCatalog(spark);
         return spark.read().format("iceberg").option("snapshot-id", snapshotId).load(location);
+    }
+
+    /**
+     * Spark's {@code format("iceberg").load(path)} resolves the path through the session catalog
+     * {@value #PATH_CATALOG}, which Iceberg 1.0 defaults to a Hive catalog (Hive is not on sparkvit's classpath:
+     * NoClassDefFoundError for the metastore). A Hadoop catalog serves instead: a path identifier is loaded by
+     * {@code HadoopTables} whatever the warehouse, set here to Spark's warehouse folder. Left alone when configured.
+     */
+    static void pathCatalog(SparkSession spark) {
+        synchronized (SparkSession.class) {
+            if (!spark.conf().contains(PATH_CATALOG)) {
+                spark.conf().set(PATH_CATALOG + ".type", "hadoop");
+                spark.conf().set(PATH_CATALOG + ".warehouse", spark.conf().get("spark.sql.warehouse.dir"));
+                spark.conf().set(PATH_CATALOG + ".cache-enabled", "false");
+                spark.conf().set(PATH_CATALOG, "org.apache.iceberg.spark.SparkCatalog");
+            }
+        }
     }
 
     /** Called after the data files are written and before the commit; a test hook (a writer dying there). */
@@ -187,22 +211,29 @@ public final class DatasetTable {
         for (int attempt = 1; ; attempt++) {
             table.refresh();
             List<String> committed = classes();
+            long base = currentSnapshotId();
             if (!extendsIndex(classes, committed)) {
                 throw new ClassIndexConflictException("dataset table " + location + ": another writer committed "
-                        + "class index " + committed + " (snapshot " + currentSnapshotId() + ") while this one "
-                        + "assigned " + classes + "; nothing committed, run again to index the new classes after "
-                        + "the committed ones");
+                        + "class index " + committed + " (snapshot " + base + ") while this one assigned "
+                        + classes + "; nothing committed, run again to index the new classes after the committed ones");
             }
             Transaction txn = table.newTransaction();
             txn.updateProperties().set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
-            AppendFiles append = txn.newAppend();
-            files.forEach(append::appendFile);
-            append.set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
+            // An overwrite that removes nothing: an append that fails validation when any data file was committed
+            // after `base`. Iceberg re-runs the validation when it rebases the transaction on newer metadata at
+            // commit, so the class check above and the commit are one compare-and-swap.
+            OverwriteFiles add = txn.newOverwrite().conflictDetectionFilter(Expressions.alwaysTrue())
+                    .validateNoConflictingData();
+            if (base >= 0) {
+                add.validateFromSnapshot(base);
+            }
+            files.forEach(add::addFile);
+            add.set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
             try {
                 txn.commitTransaction();
                 table.refresh();
                 return currentSnapshotId();
-            } catch (CommitFailedException e) {
+            } catch (ValidationException | CommitFailedException e) {
                 if (attempt >= COMMIT_ATTEMPTS) {
                     throw new IllegalStateException("dataset table " + location + ": commit failed " + attempt
                             + " times against concurrent writers; nothing committed", e);
