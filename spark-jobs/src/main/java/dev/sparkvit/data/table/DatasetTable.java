@@ -71,6 +71,8 @@ public final class DatasetTable {
 
     private final Table table;
     private final String location;
+    /** Test hook: runs after the class check of each commit attempt, before the commit. */
+    private Runnable afterCheck = () -> { };
 
     private DatasetTable(Table table, String location) {
         this.table = table;
@@ -95,6 +97,12 @@ public final class DatasetTable {
     /** Opens the table at {@code location}. */
     public static DatasetTable open(Configuration conf, String location) {
         return new DatasetTable(new HadoopTables(conf).load(location), location);
+    }
+
+    /** For tests: {@code hook} runs after each attempt's class check and before its commit. */
+    DatasetTable afterClassCheck(Runnable hook) {
+        this.afterCheck = hook;
+        return this;
     }
 
     public String location() {
@@ -217,22 +225,24 @@ public final class DatasetTable {
                         + "class index " + committed + " (snapshot " + base + ") while this one assigned "
                         + classes + "; nothing committed, run again to index the new classes after the committed ones");
             }
-            Transaction txn = table.newTransaction();
-            txn.updateProperties().set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
-            // An overwrite that removes nothing: an append that fails validation when any data file was committed
-            // after `base`. Iceberg re-runs the validation when it rebases the transaction on newer metadata at
-            // commit, so the class check above and the commit are one compare-and-swap.
-            OverwriteFiles add = txn.newOverwrite().conflictDetectionFilter(Expressions.alwaysTrue())
-                    .validateNoConflictingData();
-            if (base >= 0) {
-                add.validateFromSnapshot(base);
-            }
-            files.forEach(add::addFile);
-            add.set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
+            afterCheck.run();
             try {
+                Transaction txn = table.newTransaction();
+                txn.updateProperties().set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
+                // An overwrite that removes nothing: an append that fails validation when any data file was
+                // committed after `base` (here already, when the transaction starts from newer metadata, or when
+                // Iceberg rebases it at commit), so the class check above and the commit are one compare-and-swap.
+                OverwriteFiles add = txn.newOverwrite().conflictDetectionFilter(Expressions.alwaysTrue())
+                        .validateNoConflictingData();
+                if (base >= 0) {
+                    add.validateFromSnapshot(base);
+                }
+                files.forEach(add::addFile);
+                add.set(CLASSES, classesJson).set(MANIFEST, figuresJson).commit();
                 txn.commitTransaction();
+                long committedId = txn.table().currentSnapshot().snapshotId(); // not a later writer's
                 table.refresh();
-                return currentSnapshotId();
+                return committedId;
             } catch (ValidationException | CommitFailedException e) {
                 if (attempt >= COMMIT_ATTEMPTS) {
                     throw new IllegalStateException("dataset table " + location + ": commit failed " + attempt

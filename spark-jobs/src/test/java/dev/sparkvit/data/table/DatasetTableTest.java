@@ -199,6 +199,41 @@ class DatasetTableTest {
         }
     }
 
+    /**
+     * The class check and the commit are one compare-and-swap: writer B passes its check against [cat], then, before
+     * B commits, writer A commits [cat, newA]. B's commit fails Iceberg's validation, B checks again, sees the index
+     * overtaken and fails with nothing committed; a third writer whose index extends A's then commits on top.
+     */
+    @Test
+    void aCommitBetweenTheClassCheckAndTheCommitIsCaught(@TempDir Path tmp) {
+        SparkSession spark = SharedSpark.session();
+        String location = tmp.resolve("ds").toString();
+        DatasetTable t = DatasetTable.create(new Configuration(), location);
+        t.append(rows("cat", 0, 3, 1), List.of("cat"), Map.of("stored", 3L));
+        Dataset<Row> na = rows("newA", 1, 2, 1);
+        Dataset<Row> nb = rows("newB", 1, 2, 1);
+        DatasetTable a = DatasetTable.open(new Configuration(), location);
+        DatasetTable b = DatasetTable.open(new Configuration(), location);
+        int[] checks = {0};
+        b.afterClassCheck(() -> {
+            if (checks[0]++ == 0) {
+                a.append(na, List.of("cat", "newA"), Map.of("stored", 2L));
+            }
+        });
+        ClassIndexConflictException e = assertThrows(ClassIndexConflictException.class,
+                () -> b.append(nb, List.of("cat", "newB"), Map.of("stored", 2L)));
+        assertEquals(1, checks[0], "the second attempt's check fails before its hook");
+        assertTrue(e.getMessage().contains("[cat, newA]"), e.getMessage());
+        t.refresh();
+        assertEquals(List.of("cat", "newA"), t.classes());
+        assertEquals(2, count(t.table().snapshots()));
+        assertEquals(union(contents(rows("cat", 0, 3, 1)), contents(na)), contents(t.read(spark)));
+
+        Dataset<Row> nc = rows("newC", 2, 2, 1);
+        t.append(nc, List.of("cat", "newA", "newC"), Map.of("stored", 2L));
+        assertEquals(List.of("cat", "newA", "newC"), t.refresh().classes());
+    }
+
     @FunctionalInterface
     interface Writer {
         long write(DatasetTable w) throws Exception;
