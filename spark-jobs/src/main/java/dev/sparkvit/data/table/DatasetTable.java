@@ -25,6 +25,7 @@ import org.apache.iceberg.Transaction;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.hadoop.HadoopFileIO;
@@ -47,12 +48,14 @@ import org.apache.spark.sql.SparkSession;
  * committed), then one commit adds them and sets the table properties {@value #CLASSES} (the class index, a JSON
  * array, position = label index) and {@value #MANIFEST} (the run's figures, a JSON object); the same two values go
  * into the new snapshot's summary, so an older snapshot still names the classes and figures of its own commit. A
- * failure before the commit leaves the table at its previous snapshot: the written files are never referenced.
+ * failure before the commit leaves the table at its previous snapshot: the written files are never referenced, and
+ * are deleted when the failure is an exception (a killed writer leaves them as invisible orphans).
  *
  * <p>Concurrency is optimistic and re-validated by sparkvit. Iceberg alone would rebase a transaction on newer
  * metadata and replay this writer's class index over another's (measured: two writers both given index 3 both
- * committed). So each attempt refreshes the table, checks that the writer's class index extends the committed one
- * (every label index the writer used still names the same class), and commits the files as an overwrite that
+ * committed). So each attempt refreshes the table, checks that the writer's class index and the committed one agree
+ * (one is a prefix of the other: every label index either used still names the same class; the longer is
+ * committed), and commits the files as an overwrite that
  * removes nothing and fails validation when any data file was committed after the snapshot it checked. On that
  * failure it checks again against the newer snapshot: a writer that added no conflicting classes is committed on
  * top; one whose class index was overtaken fails with {@link ClassIndexConflictException} and changes nothing.
@@ -208,23 +211,41 @@ public final class DatasetTable {
         }
         List<DataFile> files = write(rows);
         try {
+            return commit(files, classes, figures, hook);
+        } catch (CommitStateUnknownException e) {
+            throw e; // the files may be committed: never delete them
+        } catch (RuntimeException e) {
+            for (DataFile f : files) { // not committed: nothing references them (best effort; kill -9 leaves them)
+                try {
+                    table.io().deleteFile(f.path().toString());
+                } catch (RuntimeException ignored) {
+                    // an orphan, invisible to readers
+                }
+            }
+            throw e;
+        }
+    }
+
+    private long commit(List<DataFile> files, List<String> classes, Map<String, Long> figures, BeforeCommit hook) {
+        try {
             hook.run(files);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        String classesJson = json(classes);
         String figuresJson = json(figures);
         for (int attempt = 1; ; attempt++) {
             table.refresh();
             List<String> committed = classes();
             long base = currentSnapshotId();
-            if (!extendsIndex(classes, committed)) {
+            List<String> merged = merge(classes, committed);
+            if (merged == null) {
                 throw new ClassIndexConflictException("dataset table " + location + ": another writer committed "
                         + "class index " + committed + " (snapshot " + base + ") while this one assigned "
                         + classes + "; nothing committed, run again to index the new classes after the committed ones");
             }
+            String classesJson = json(merged);
             afterCheck.run();
             try {
                 Transaction txn = table.newTransaction();
@@ -252,9 +273,15 @@ public final class DatasetTable {
         }
     }
 
-    /** Whether every index of {@code committed} names the same class in {@code writer}'s index. */
-    static boolean extendsIndex(List<String> writer, List<String> committed) {
-        return writer.size() >= committed.size() && writer.subList(0, committed.size()).equals(committed);
+    /**
+     * The class index after committing a writer's rows on top of {@code committed}: the longer of the two when one
+     * is a prefix of the other (every label index the writer used names the same class, and no committed index
+     * moves), otherwise null (a conflict).
+     */
+    static List<String> merge(List<String> writer, List<String> committed) {
+        List<String> shorter = writer.size() <= committed.size() ? writer : committed;
+        List<String> longer = shorter == writer ? committed : writer;
+        return longer.subList(0, shorter.size()).equals(shorter) ? List.copyOf(longer) : null;
     }
 
     /** Writes each partition of {@code rows} as one Parquet data file under the table's data folder; no commit. */

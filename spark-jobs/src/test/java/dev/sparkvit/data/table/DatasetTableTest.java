@@ -131,6 +131,8 @@ class DatasetTableTest {
                 }));
         assertEquals("killed before commit", e.getMessage());
         assertEquals(2, filesWritten[0], "the data files were written");
+        assertEquals(List.of((long) count(t.refresh().table().newScan().planFiles())), dataFiles(tmp.resolve("ds")),
+                "and deleted after the failure");
 
         DatasetTable reader = DatasetTable.open(new Configuration(), t.location());
         assertEquals(s1, reader.currentSnapshotId());
@@ -138,6 +140,15 @@ class DatasetTableTest {
         assertEquals(contents(first), contents(reader.read(spark)));
         assertEquals(List.of("cat"), reader.classes());
         assertEquals(Map.of("stored", 6L), reader.manifest());
+    }
+
+    /** The number of Parquet files under the table's data folder, as a one-element list (for the message). */
+    private static List<Long> dataFiles(Path table) {
+        try (var files = java.nio.file.Files.walk(table.resolve("data"))) {
+            return List.of(files.filter(f -> f.toString().endsWith(".parquet")).count());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static int count(Iterable<?> it) {
@@ -197,6 +208,8 @@ class DatasetTableTest {
         for (String v : contents(t.read(spark)).values()) {
             assertEquals(t.classes().get(Integer.parseInt(v.split(" ")[0])), v.split(" ")[1]);
         }
+        assertEquals(List.of((long) count(t.table().newScan().planFiles())), dataFiles(tmp.resolve("ds")),
+                "the loser's files are deleted");
     }
 
     /**
@@ -318,10 +331,12 @@ class DatasetTableTest {
     }
 
     @Test
-    void aWriterIndexExtendsTheCommittedOneOnlyWhenEveryCommittedIndexKeepsItsClass() {
-        assertTrue(DatasetTable.extendsIndex(List.of("a", "b"), List.of("a", "b")));
-        assertTrue(DatasetTable.extendsIndex(List.of("a", "b", "c"), List.of("a", "b")));
-        assertFalse(DatasetTable.extendsIndex(List.of("a", "b", "c"), List.of("a", "b", "d")));
-        assertFalse(DatasetTable.extendsIndex(List.of("a"), List.of("a", "b")));
+    void classIndexesMergeWhenOneIsAPrefixOfTheOther() {
+        assertEquals(List.of("a", "b"), DatasetTable.merge(List.of("a", "b"), List.of("a", "b")));
+        assertEquals(List.of("a", "b", "c"), DatasetTable.merge(List.of("a", "b", "c"), List.of("a", "b")));
+        assertEquals(List.of("a", "b", "c"), DatasetTable.merge(List.of("a"), List.of("a", "b", "c")));
+        assertEquals(List.of("a"), DatasetTable.merge(List.of(), List.of("a")));
+        assertEquals(null, DatasetTable.merge(List.of("a", "b", "c"), List.of("a", "b", "d")));
+        assertEquals(null, DatasetTable.merge(List.of("b"), List.of("a", "b")));
     }
 }
