@@ -175,6 +175,29 @@ ADVISORIES = {
     "hive-exec": [(r".*", "Hive CVEs (e.g. CVE-2021-34538) [M]: Hive is never started; not used")],
     "scala-library": [(r"2\.12\.15", "CVE-2022-36944 is Scala 2.13 only [M]: none for 2.12.15")],
 }
+# Libraries shaded inside iceberg-spark-runtime-3.1_2.12 1.0.0 (docs/DATASETS.md): they parse only what the
+# table's own writers wrote (metadata JSON, Avro manifests, Parquet data files under the dataset folder, which is
+# trusted like the rest of a dataset, §Files read from users).
+ICEBERG_SHADED = "Iceberg's shaded copy, reading the table's own metadata and files (trusted dataset folder)"
+ADVISORIES["avro"].append((r"1\.10\.2", "CVE-2023-39410, CVE-2024-47561 [M]: " + ICEBERG_SHADED + ": Avro "
+                           "manifests; not reachable from users' inputs"))
+ADVISORIES["jackson-databind"].append((r"2\.11\.4", "CVE-2020-36518, CVE-2022-42003/42004 [M]: " + ICEBERG_SHADED
+                                       + ": table metadata JSON, no default typing; not reachable from users' inputs"))
+ADVISORIES["jackson-core"].append((r"2\.11\.4", "CVE-2025-52999 (nesting) [M]: " + ICEBERG_SHADED
+                                   + "; not reachable from users' inputs"))
+ADVISORIES["guava"].append((r"31\.0\.1-jre", "CVE-2023-2976 (temporary files) [M]: " + ICEBERG_SHADED
+                            + "; temp-file APIs unused"))
+ADVISORIES["aircompressor"].append((r"0\.21", "CVE-2025-67721 [S, details not confirmed here]: ORC codecs; "
+                                    "sparkvit's tables are Parquet; not reachable"))
+ADVISORIES["netty-common"] = [(r"4\.1\.68\.Final", "CVE-2024-47535 (Windows environment file) [M]: NOT shaded: "
+                               "io.netty.util classes in Iceberg's jar duplicate Spark's netty-all 4.1.51 (Spark's "
+                               "come first on every classpath, docs/DATASETS.md); not reachable on Linux")]
+ADVISORIES["netty-buffer"] = [(r"4\.1\.68\.Final", "none known [M]: shaded, used by Arrow's vectorized reads")]
+ADVISORIES["parquet-avro"] = [(r"1\.12\.3", "CVE-2025-30065, CVE-2025-46762 (schema in a crafted file "
+                               "instantiates classes) [M]: " + ICEBERG_SHADED + "; Iceberg reads Parquet through its "
+                               "own readers, not parquet-avro's; not reachable")]
+ADVISORIES["parquet-hadoop"].append((r"1\.12\.3", "none known [M] (1.10.1's CVE-2021-41561 is fixed in 1.12.2): "
+                                     + ICEBERG_SHADED))
 for name in ("spark-core_2.12",):
     ADVISORIES[name] = [(r"3\.1\.3", SPARK_313)]
 for name in ("jackson-core-asl",):
