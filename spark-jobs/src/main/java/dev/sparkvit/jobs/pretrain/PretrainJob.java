@@ -46,6 +46,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -247,24 +248,13 @@ public final class PretrainJob {
                 float[] losses = training.lossHistory();
                 float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
                         - epochStartIteration)), losses.length);
-                LinearProbe.Result probe = null;
-                if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
-                    spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
-                    probe = LinearProbe.run(spark, averagedCopy(ema, config, head), settings.dataset(), normalize);
-                    spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
-                }
-                if (last) {
-                    pretrained = probe;
-                }
                 // images this process trained in the epoch (a resumed run joins an epoch part-way)
                 long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
-                double cosine = collapse.projectionCosine(vit);
-                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe,
-                        cosine, collapse.chance());
-                String collapsed = collapse.warning(epoch, monitor.history().get(monitor.history().size() - 1)
-                        .meanLoss(), cosine);
-                if (collapsed != null) {
-                    warn(collapsed);
+                LinearProbe.Result probe = endEpoch(spark, epoch, last, () -> averagedCopy(ema, config, head),
+                        "SimCLR with DistriOptimizer", normalize, vit, monitor, collapse,
+                        new EpochFigures(epochLosses, epochSeconds, epochImages, next));
+                if (last) {
+                    pretrained = probe;
                 }
                 epochStartIteration = next;
                 epochSeconds = 0;
@@ -459,24 +449,12 @@ public final class PretrainJob {
                     for (int k = 0; k < epochLosses.length; k++) {
                         epochLosses[k] = losses.get(losses.size() - epochLosses.length + k);
                     }
-                    LinearProbe.Result probe = null;
-                    if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
-                        spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1),
-                                false);
-                        probe = LinearProbe.run(spark, liveCopy(vit, config, head), settings.dataset(), normalize);
-                        spark.sparkContext().setJobGroup("pretrain:train", "SimCLR on barrier execution", false);
-                    }
+                    long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
+                    LinearProbe.Result probe = endEpoch(spark, epoch, last, () -> liveCopy(vit, config, head),
+                            "SimCLR on barrier execution", normalize, vit, monitor, collapse,
+                            new EpochFigures(epochLosses, epochSeconds, epochImages, next));
                     if (last) {
                         pretrained = probe;
-                    }
-                    long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
-                    double cosine = collapse.projectionCosine(vit);
-                    monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, vit.layerScaleStats(), probe,
-                            cosine, collapse.chance());
-                    String collapsed = collapse.warning(epoch, monitor.history().get(monitor.history().size() - 1)
-                            .meanLoss(), cosine);
-                    if (collapsed != null) {
-                        warn(collapsed);
                     }
                     epochStartIteration = next;
                     epochSeconds = 0;
@@ -524,6 +502,36 @@ public final class PretrainJob {
 
     /** The optimiser-state group name of a barrier-engine checkpoint: one method over the whole flat buffer. */
     static final String BARRIER_GROUP = "barrier:all";
+
+    /** What an epoch's line reports: its losses, seconds, the images this process trained, the iteration it ends at. */
+    private record EpochFigures(float[] losses, double seconds, long images, long iteration) {
+    }
+
+    /**
+     * The work at an epoch's end, the same on both engines: the linear probe when due (on the encoder
+     * {@code encoder} gives), the epoch line, curves and TensorBoard scalars, and the collapse warning.
+     *
+     * @return the probe's result, or null when none was due
+     */
+    private LinearProbe.Result endEpoch(SparkSession spark, int epoch, boolean last,
+            Supplier<VisionTransformer> encoder, String trainingGroup, Normalize normalize, VisionTransformer vit,
+            PretrainMonitor monitor, CollapseMonitor collapse, EpochFigures figures) {
+        LinearProbe.Result probe = null;
+        if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
+            spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
+            probe = LinearProbe.run(spark, encoder.get(), settings.dataset(), normalize);
+            spark.sparkContext().setJobGroup("pretrain:train", trainingGroup, false);
+        }
+        double cosine = collapse.projectionCosine(vit);
+        monitor.epoch(epoch, figures.losses(), figures.seconds(), figures.images(), figures.iteration(),
+                vit.layerScaleStats(), probe, cosine, collapse.chance());
+        String collapsed = collapse.warning(epoch, monitor.history().get(monitor.history().size() - 1).meanLoss(),
+                cosine);
+        if (collapsed != null) {
+            warn(collapsed);
+        }
+        return probe;
+    }
 
     /**
      * A barrier segment's end as a checkpoint: its weights (already in {@code vit}) as the live and the EMA weights
