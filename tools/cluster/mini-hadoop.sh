@@ -23,7 +23,8 @@ DIR="$(mkdir -p "$2" && cd "$2" && pwd)"
 CLASSES="$SPARKVIT_ROOT/cluster-test/target/classes"
 CLASSPATH_FILE="$SPARKVIT_ROOT/cluster-test/target/classpath.txt"
 
-running() { [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; }
+# shellcheck source=tools/cluster/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$DIR/ready"; }
 
 start() {
@@ -38,30 +39,16 @@ start() {
     -cp "$CLASSES:$(cat "$CLASSPATH_FILE")" dev.sparkvit.cluster.MiniHadoop "$DIR/conf" "$DIR/work" \
     "${SPARKVIT_MINI_NODE_MB:-4096}" >"$DIR/mini-hadoop.log" 2>&1 </dev/null) &
   echo $! >"$DIR/pid"
-  local waited=0
-  until grep -q '^mini-hadoop: ready ' "$DIR/mini-hadoop.log" 2>/dev/null; do
-    if ! running; then tail -n 30 "$DIR/mini-hadoop.log" >&2; die "the mini clusters did not start (log: $DIR/mini-hadoop.log)"; fi
-    ((waited++ < 1200)) || { stop; die "not up within 120 s (log: $DIR/mini-hadoop.log)"; }
-    sleep 0.1
-  done
+  local waited
+  waited="$(await_up 120 "$DIR/mini-hadoop.log" "the mini clusters" \
+    grep -q '^mini-hadoop: ready ' "$DIR/mini-hadoop.log")"
   grep '^mini-hadoop: ready ' "$DIR/mini-hadoop.log" | head -n 1 >"$DIR/ready"
   log "up in $((waited / 10)) s: $(cat "$DIR/ready")"
 }
 
-stop() {
-  running || { log "not running in $DIR"; rm -f "$DIR/pid"; return 0; }
-  local pid waited=0
-  pid="$(cat "$DIR/pid")"
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((waited++ < 300)); do sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$DIR/pid"
-  log "stopped (pid $pid)"
-}
-
 case "$ACTION" in
   start) start ;;
-  stop) stop ;;
+  stop) stop 30 ;;
   env)
     running && [[ -f "$DIR/ready" ]] || die "not running in $DIR"
     printf 'export HADOOP_CONF_DIR=%q\n' "$DIR/conf"

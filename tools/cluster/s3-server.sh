@@ -23,7 +23,8 @@ usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2;
 ACTION="$1"
 DIR="$(mkdir -p "$2" && cd "$2" && pwd)"
 
-running() { [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; }
+# shellcheck source=tools/cluster/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemon.sh"
 
 install_moto() {
   if [[ -x "$VENV/bin/moto_server" ]] \
@@ -39,34 +40,19 @@ install_moto() {
 start() {
   running && die "already running in $DIR (pid $(cat "$DIR/pid")); stop it first"
   install_moto
-  local port waited=0
+  local port waited
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   rm -f "$DIR/pid" "$DIR/endpoint"
   setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$DIR/s3-server.log" 2>&1 </dev/null &
   echo $! >"$DIR/pid"
-  until curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; do
-    if ! running; then tail -n 20 "$DIR/s3-server.log" >&2; die "moto_server did not start (log: $DIR/s3-server.log)"; fi
-    ((waited++ < 300)) || { stop; die "moto_server not answering within 30 s (log: $DIR/s3-server.log)"; }
-    sleep 0.1
-  done
+  waited="$(await_up 30 "$DIR/s3-server.log" moto_server curl -fsS --max-time 1 -o /dev/null "http://127.0.0.1:$port/")"
   printf 'http://127.0.0.1:%s\n' "$port" >"$DIR/endpoint"
   log "up in $((waited / 10)) s at http://127.0.0.1:$port (pid $(cat "$DIR/pid"))"
 }
 
-stop() {
-  running || { log "not running in $DIR"; rm -f "$DIR/pid"; return 0; }
-  local pid waited=0
-  pid="$(cat "$DIR/pid")"
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && ((waited++ < 100)); do sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$DIR/pid"
-  log "stopped (pid $pid)"
-}
-
 case "$ACTION" in
   start) start ;;
-  stop) stop ;;
+  stop) stop 10 ;;
   env)
     running && [[ -f "$DIR/endpoint" ]] || die "not running in $DIR"
     printf 'export SPARKVIT_S3_ENDPOINT=%q\n' "$(cat "$DIR/endpoint")"
