@@ -32,8 +32,16 @@ import org.slf4j.LoggerFactory;
  *       ends the exchange (one barrier, its blocks removed) and throws at the same iteration; the driver gets the
  *       exception back ({@link #nonFinite});</li>
  *   <li>clips the gradient to the global norm when it exceeds the bound (the same division on every task);</li>
+ *   <li>with {@link #weightDecay}, decays the decayed ranges of the weights ({@link DecoupledWeightDecay}: multiplied
+ *       by {@code 1 - lr_t * wd}, biases and norms excluded as the ranges say), then</li>
  *   <li>applies the optimiser method.</li>
  * </ol>
+ * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
+ * of {@link EmaContainer}): before each iteration's forward it folds in the weights as they are then (after the
+ * previous iteration's update), as the container does in DistriOptimizer's forward; the weights after a run's last
+ * update are folded once more by the caller ({@link Ema#folded}), as the product does at the end of training. Only
+ * task 0 folds: the weights are bit-identical on every task at every iteration (same start, same updates; the
+ * driver checks the final hashes), so every task's average would be the same bits, and only task 0 returns it.
  * At the end task 0 returns the weights, the optimiser state, and every iteration's loss and norm; the other tasks
  * return only a hash of their weights and optimiser state, which the driver checks against task 0's (the replicas
  * never exchange weights: they stay identical because they start identical and apply identical updates).
@@ -45,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
  *
- * <p>Not yet (docs/ENGINE.md): EMA, FreezeOut groups (one parameter group, one method), LARS, gradient accumulation,
+ * <p>Not yet (docs/ENGINE.md): FreezeOut groups (one parameter group, one method), LARS, gradient accumulation,
  * skipping non-finite steps, TensorBoard, restarts, several replicas per task, BatchNorm synchronisation.
  */
 public final class BarrierSegment implements AutoCloseable {
@@ -59,13 +67,57 @@ public final class BarrierSegment implements AutoCloseable {
 
     /**
      * Where a segment starts: {@code iteration} iterations are done (0-based index of its first), the flat weights
-     * (the model's {@code getParameters()} order) and the optimiser's state after them.
+     * (the model's {@code getParameters()} order) and the optimiser's state after them, and the EMA of the weights
+     * ({@code ema}, flat, null when there is none yet) with its update count.
      */
-    public record Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer)
-            implements Serializable {
+    public record Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer, float[] ema,
+            long emaUpdates) implements Serializable {
+        /** A start without an EMA (a segment with {@link #ema} on then starts the average from the weights). */
+        public Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer) {
+            this(iteration, weights, optimizer, null, 0);
+        }
+
         /** The start of a run: the model's weights and the method's state as they are now. */
         public static Start of(AbstractModule<?, ?, Float> model, OptimMethod<Float> method, long iteration) {
             return new Start(iteration, Tensors.toArray(model.getParameters()._1()), state(method));
+        }
+    }
+
+    /**
+     * The EMA of the flat weights, exactly {@link EmaContainer}'s: update k (1-based) is
+     * {@code ema = d * ema + (1 - d) * w} in float, with {@code d = decay}, or with warmup
+     * {@code min(decay, (1 + k) / (10 + k))} (timm's ModelEmaV2), computed as the container computes it.
+     */
+    public record Ema(double decay, boolean warmup) implements Serializable {
+        public Ema {
+            if (!(decay >= 0 && decay < 1)) {
+                throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + decay);
+            }
+        }
+
+        /** The decay of the update after {@code updates} updates ({@link EmaContainer#nextDecay}). */
+        public float decayAfter(long updates) {
+            double k = (float) updates + 1; // the container counts in a float tensor
+            return (float) (warmup ? Math.min(decay, (1 + k) / (10 + k)) : decay);
+        }
+
+        /** Folds {@code weights[offset ...]} into {@code average}, the update after {@code updates} updates. */
+        public void fold(float[] average, long updates, float[] weights, int offset) {
+            float d = decayAfter(updates);
+            for (int i = 0; i < average.length; i++) {
+                average[i] = d * average[i] + (1 - d) * weights[offset + i];
+            }
+        }
+
+        /** A copy of {@code average} with {@code weights} folded in (the final fold at the end of training). */
+        public float[] folded(float[] average, long updates, float[] weights) {
+            if (average.length != weights.length) {
+                throw new IllegalArgumentException("an EMA of " + average.length + " values cannot fold "
+                        + weights.length + " weights");
+            }
+            float[] copy = average.clone();
+            fold(copy, updates, weights, 0);
+            return copy;
         }
     }
 
@@ -76,13 +128,15 @@ public final class BarrierSegment implements AutoCloseable {
      * @param losses the global batch's loss of every iteration
      * @param norms the global L2 norm of every iteration's gradient, before clipping
      * @param negativesPerView for a contrastive loss, the negatives each view met (2B - 2); -1 otherwise
+     * @param ema the EMA of the weights after {@code emaUpdates} folds (the start's when the segment keeps none;
+     *     null without one); the weights of the last update are not folded in yet (class comment)
      */
     public record Result(long firstIteration, int iterations, int tasks, float[] weights,
             PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
-            Timing timing) {
+            Timing timing, float[] ema, long emaUpdates) {
         /** The start of the segment that continues this one. */
         public Start next() {
-            return new Start(firstIteration + iterations, weights, optimizer);
+            return new Start(firstIteration + iterations, weights, optimizer, ema, emaUpdates);
         }
     }
 
@@ -103,7 +157,8 @@ public final class BarrierSegment implements AutoCloseable {
     /** What one task returns: task 0 everything, the others hashes only. */
     record TaskOutcome(int task, long weightsHash, long optimizerHash, float[] weights,
             PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
-            long[] iterationNanos, long[] phaseNanos, String[] phaseNames) implements Serializable {
+            long[] iterationNanos, long[] phaseNanos, String[] phaseNames, float[] ema, long emaUpdates)
+            implements Serializable {
     }
 
     private final EpochDataSet<?> data;
@@ -116,6 +171,8 @@ public final class BarrierSegment implements AutoCloseable {
     private final int tasks;
     private final long iterationsPerEpoch;
     private double clipNorm;
+    private DecoupledWeightDecay weightDecay;
+    private Ema ema;
 
     /**
      * @param model the model as the driver built it (broadcast once; each task trains its own copy, whose weights
@@ -158,6 +215,21 @@ public final class BarrierSegment implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Decoupled weight decay before every update (class comment); its ranges are positions in the model's flat
+     * buffer and its rates follow the 0-based iteration, as under DistriOptimizer. Null: none.
+     */
+    public BarrierSegment weightDecay(DecoupledWeightDecay decay) {
+        this.weightDecay = decay;
+        return this;
+    }
+
+    /** Keeps the EMA of the weights on task 0 (class comment). Null: none (a start's average is carried as is). */
+    public BarrierSegment ema(Ema average) {
+        this.ema = average;
+        return this;
+    }
+
     /** T, the barrier tasks of every segment: the data's partitions. */
     public int tasks() {
         return tasks;
@@ -186,6 +258,14 @@ public final class BarrierSegment implements AutoCloseable {
                     + "the end of epoch " + (epoch + 1) + " (" + iterationsPerEpoch + " iterations an epoch): a "
                     + "segment ends at its epoch's end at the latest");
         }
+        if (ema != null && start.ema() == null && first != 0) {
+            throw new IllegalArgumentException("a segment keeping the EMA starts at iteration 0 or from a start "
+                    + "that carries the average, not at iteration " + first + " without one");
+        }
+        if (start.ema() != null && start.ema().length != start.weights().length) {
+            throw new IllegalArgumentException("the start's EMA has " + start.ema().length + " values, its weights "
+                    + start.weights().length);
+        }
         data.startAt(epoch, inEpoch * globalBatch);
         if (inEpoch == 0) {
             data.shuffle(); // startAt leaves an epoch's start one epoch behind, for DistriOptimizer's first shuffle
@@ -197,8 +277,10 @@ public final class BarrierSegment implements AutoCloseable {
         Loss lossFactory = loss;
         OptimMethod<Float> template = method;
         double clip = clipNorm;
+        DecoupledWeightDecay decay = weightDecay;
+        Ema average = ema;
         BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
-                startBroadcast.value(), template, lossFactory, clip, epoch, iterations, partition);
+                startBroadcast.value(), template, lossFactory, clip, decay, average, epoch, iterations, partition);
         long started = System.nanoTime();
         List<TaskOutcome> outcomes;
         try {
@@ -228,7 +310,8 @@ public final class BarrierSegment implements AutoCloseable {
         }
         Result result = new Result(first, iterations, outcomes.size(), zero.weights(), zero.optimizer(),
                 zero.losses(), zero.norms(), zero.negativesPerView(), new Timing(seconds, zero.iterationNanos(),
-                        phases));
+                        phases), ema != null ? zero.ema() : start.ema(), ema != null ? zero.emaUpdates()
+                        : start.emaUpdates());
         LOG.info("segment: iterations {} to {} of global batch {} on {} barrier tasks{} in {} s (median {} ms an "
                         + "iteration), last loss {}", first + 1, first + iterations, globalBatch, outcomes.size(),
                 zero.negativesPerView() >= 0 ? ", " + zero.negativesPerView() + " negatives per view" : "",
@@ -245,8 +328,8 @@ public final class BarrierSegment implements AutoCloseable {
 
     /** One task's segment (class comment). */
     private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start,
-            OptimMethod<Float> template, Loss lossFactory, double clip, int epoch, int iterations,
-            Iterator<MiniBatch<Float>> partition) {
+            OptimMethod<Float> template, Loss lossFactory, double clip, DecoupledWeightDecay decay, Ema ema,
+            int epoch, int iterations, Iterator<MiniBatch<Float>> partition) {
         // a copy per task: in local mode the tasks share the broadcast's object
         AbstractModule<Activity, Activity, Float> replica = shared.cloneModule();
         Tensor<Float> weights = replica.getParameters()._1();
@@ -259,6 +342,13 @@ public final class BarrierSegment implements AutoCloseable {
         ((StatefulOptimMethod) method).restore(start.optimizer().step(), start.optimizer().buffers());
 
         DataParallelStep step = DataParallelStep.current(replica, lossFactory.create(), method, "segment");
+        // the EMA on task 0 only (class comment); a start without one begins it from its weights, as EmaContainer
+        float[] average = ema == null || step.task() != 0 ? null
+                : (start.ema() != null ? start.ema() : start.weights()).clone();
+        long emaUpdates = start.ema() != null ? start.emaUpdates() : 0;
+        Tensor<Float> live = replica.getParameters()._1(); // the buffer the step updates
+        float[] weightData = Tensors.data(live);
+        int weightOffset = Tensors.offset(live);
         double[] losses = new double[iterations];
         double[] norms = new double[iterations];
         long[] iterationNanos = new long[iterations];
@@ -273,6 +363,10 @@ public final class BarrierSegment implements AutoCloseable {
                         + (iteration + 1));
             }
             MiniBatch<Float> batch = partition.next();
+            if (average != null) { // the weights after the previous update, as EmaContainer's forward folds them
+                ema.fold(average, emaUpdates, weightData, weightOffset);
+                emaUpdates++;
+            }
             Activity input = batch.getInput();
             Tensor<Float> target = batch.getTarget() == null ? null : batch.getTarget().toTensor(FloatTypes.NUMERIC);
             long t1 = System.nanoTime();
@@ -289,6 +383,9 @@ public final class BarrierSegment implements AutoCloseable {
             }
             if (clip > 0 && result.gradientNorm() > clip) {
                 step.divideGradient(result.gradientNorm() / clip);
+            }
+            if (decay != null) {
+                decay.apply(live, 0, iteration); // decay, then the update: torch.optim.AdamW's order
             }
             long t3 = System.nanoTime();
             step.update(result.loss());
@@ -323,10 +420,10 @@ public final class BarrierSegment implements AutoCloseable {
         long[] phaseNanos = nanos.stream().mapToLong(Long::longValue).toArray();
         if (step.task() == 0) {
             return new TaskOutcome(0, weightsHash, optimizerHash, step.weights(), state, losses, norms, negatives,
-                    iterationNanos, phaseNanos, names.toArray(new String[0]));
+                    iterationNanos, phaseNanos, names.toArray(new String[0]), average, emaUpdates);
         }
         return new TaskOutcome(step.task(), weightsHash, optimizerHash, null, null, null, null, negatives, null,
-                null, null);
+                null, null, null, 0);
     }
 
     static PartitionedOptimizerState.GroupState state(OptimMethod<Float> method) {

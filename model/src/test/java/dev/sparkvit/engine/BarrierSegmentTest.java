@@ -3,6 +3,7 @@ package dev.sparkvit.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,6 +102,167 @@ class BarrierSegmentTest {
             return "losses " + Arrays.toString(losses) + ", buffers " + whole.optimizer().buffers().keySet()
                     + ", segments " + seconds(whole) + " s, " + seconds(first) + " + " + seconds(second) + " s";
         }
+    }
+
+    /** The iteration-dependent rate of the decay tests: AdamW's and the decay's (its index must line up). */
+    private static final DecoupledWeightDecay.Rate RATE = i -> 1e-3 * (1 + i);
+    private static final double WEIGHT_DECAY = 0.3;
+    private static final BarrierSegment.Ema EMA = new BarrierSegment.Ema(0.9, true);
+
+    /** AdamW without coupled decay on {@link #RATE}, as PretrainOptimizers builds it (decay is the processor's). */
+    private static dev.sparkvit.model.optim.AdamW adamw() {
+        return dev.sparkvit.model.optim.AdamW.of(RATE::at, 0);
+    }
+
+    /** Decoupled decay of every tensor of more than one dimension (biases and norms excluded), at {@link #RATE}. */
+    private static DecoupledWeightDecay decayOf(AbstractModule<Activity, Activity, Float> model) {
+        model.getParameters();
+        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
+        for (com.intel.analytics.bigdl.dllib.tensor.Tensor<Float> w : model.parameters()._1()) {
+            if (w.nDimension() > 1) {
+                ranges.add(DecoupledWeightDecay.rangeOf(w, RATE));
+            }
+        }
+        return new DecoupledWeightDecay(WEIGHT_DECAY, ranges);
+    }
+
+    /**
+     * Decoupled weight decay and the EMA (decay 0.9 with warmup) on 2 tasks, with AdamW and clipping, against one
+     * replica on the driver trained on the whole batches with the product's pieces: the same
+     * {@link DecoupledWeightDecay} before each update and an {@link EmaContainer} around the replica folding before
+     * each forward, then once after the last update.
+     */
+    @Test
+    void weightDecayAndEmaEqualOneReplica() {
+        JavaSparkContext sc = SharedSpark.context();
+        BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
+        int batch = 8;
+        int iterations = 5;
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, 41, 2, -1, -1);
+
+        // one replica on the driver over the same global batches (BarrierSegmentCheck.reference, with decay and EMA)
+        List<List<com.intel.analytics.bigdl.dllib.feature.dataset.Sample<Float>>> partitions =
+                data.data(false).toJavaRDD().glom().collect();
+        int slice = batch / partitions.size();
+        AbstractModule<Activity, Activity, Float> replica = BarrierSegmentCheck.model(kind);
+        scala.Tuple2<com.intel.analytics.bigdl.dllib.tensor.Tensor<Float>,
+                com.intel.analytics.bigdl.dllib.tensor.Tensor<Float>> flat = replica.getParameters();
+        float[] initial = Tensors.toArray(flat._1());
+        EmaContainer average = new EmaContainer(replica, EMA.decay(), EMA.warmup());
+        replica.training();
+        DecoupledWeightDecay referenceDecay = decayOf(replica);
+        dev.sparkvit.model.optim.AdamW referenceMethod = adamw();
+        var criterion = BarrierSegmentCheck.crossEntropy();
+        var toBatch = com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$.MODULE$.apply(batch,
+                scala.Option.empty(), scala.Option.empty(), scala.Option.apply((Object) 1), true, FloatTypes.TAG,
+                FloatTypes.NUMERIC);
+        for (int k = 0; k < iterations; k++) {
+            List<com.intel.analytics.bigdl.dllib.feature.dataset.Sample<Float>> whole = new ArrayList<>();
+            for (var partition : partitions) {
+                for (int j = 0; j < slice; j++) {
+                    whole.add(partition.get((k * slice + j) % partition.size()));
+                }
+            }
+            var miniBatch = toBatch.apply(scala.collection.JavaConverters.asScalaIterator(whole.iterator())).next();
+            average.update(); // EmaContainer's forward: the weights after the previous update
+            replica.zeroGradParameters();
+            Activity input = miniBatch.getInput();
+            var target = miniBatch.getTarget().toTensor(FloatTypes.NUMERIC);
+            var output = replica.forward(input).toTensor(FloatTypes.NUMERIC);
+            float value = criterion.forward(output, target);
+            replica.backward(input, criterion.backward(output, target));
+            var gradients = flat._2();
+            double norm = BarrierSegmentCheck.norm(Tensors.toArray(gradients));
+            if (norm > CLIP) {
+                gradients.div((float) (norm / CLIP));
+            }
+            referenceDecay.apply(flat._1(), 0, k);
+            referenceMethod.optimize(w -> new scala.Tuple2<>(value, gradients), flat._1());
+        }
+        float[] referenceWeights = Tensors.toArray(flat._1());
+        float[] referenceEmaBefore = concat(average.averagedWeights());
+        average.update(); // the product's final fold, at the end of training
+        float[] referenceEma = concat(average.averagedWeights());
+
+        AbstractModule<Activity, Activity, Float> model = BarrierSegmentCheck.model(kind);
+        dev.sparkvit.model.optim.AdamW method = adamw();
+        try (BarrierSegment segment = new BarrierSegment(model, data, batch, BarrierSegmentCheck.loss(kind), method)
+                .clipGradientNorm(CLIP).weightDecay(decayOf(model)).ema(EMA)) {
+            BarrierSegment.Start start = BarrierSegment.Start.of(model, method, 0);
+            assertArrayEquals(initial, start.weights(), 0f, "the same initial weights");
+            BarrierSegment.Result whole = segment.run(start, iterations);
+            assertEquals(iterations, whole.emaUpdates());
+            float[] ema = EMA.folded(whole.ema(), whole.emaUpdates(), whole.weights());
+            double weightError = BarrierSegmentCheck.relative(whole.weights(), referenceWeights);
+            double emaBeforeError = BarrierSegmentCheck.relative(whole.ema(), referenceEmaBefore);
+            double emaError = BarrierSegmentCheck.relative(ema, referenceEma);
+            assertTrue(weightError <= BarrierSegmentCheck.RELATIVE, "weights off by relative " + weightError);
+            assertTrue(emaBeforeError <= 1e-6, "EMA (5 folds) off by relative " + emaBeforeError);
+            // the final fold takes in the final weights, which carry the weights' own error (AdamW's first steps
+            // divide by sqrt(v): tiny gradient elements amplify summation-order differences), so it is held to the
+            // weights' tolerance; the fold itself is EmaContainer's bit for bit: the container restored to the
+            // segment's average and count, with the segment's weights, folds to the same bits
+            assertTrue(emaError <= BarrierSegmentCheck.RELATIVE, "EMA (6 folds) off by relative " + emaError);
+            AbstractModule<Activity, Activity, Float> holder = BarrierSegmentCheck.model(kind);
+            var holderFlat = holder.getParameters()._1();
+            EmaContainer container = new EmaContainer(holder, EMA.decay(), EMA.warmup());
+            container.restore(split(whole.ema(), container.averagedWeights()), whole.emaUpdates());
+            System.arraycopy(whole.weights(), 0, Tensors.data(holderFlat), Tensors.offset(holderFlat),
+                    whole.weights().length);
+            container.update();
+            assertTrue(Arrays.equals(ema, concat(container.averagedWeights())), "the final fold and EmaContainer's");
+            // the decay and the EMA did something: without decay the weights differ far beyond the tolerance, and
+            // the average is not the live weights
+            BarrierSegment.Result undecayed;
+            try (BarrierSegment plain = new BarrierSegment(model, data, batch, BarrierSegmentCheck.loss(kind),
+                    method).clipGradientNorm(CLIP)) {
+                undecayed = plain.run(start, iterations);
+            }
+            assertNull(undecayed.ema());
+            double decayEffect = BarrierSegmentCheck.relative(undecayed.weights(), referenceWeights);
+            double emaLag = BarrierSegmentCheck.relative(ema, whole.weights());
+            assertTrue(decayEffect > 100 * BarrierSegmentCheck.RELATIVE, "decay effect " + decayEffect);
+            assertTrue(emaLag > 1e-4, "EMA against the live weights " + emaLag);
+
+            // 3 + 2 = 5 bit for bit, the EMA and its count included
+            BarrierSegment.Result first = segment.run(start, 3);
+            BarrierSegment.Result second = segment.run(first.next(), 2);
+            assertEquals(3, first.emaUpdates());
+            assertEquals(5, second.emaUpdates());
+            assertTrue(Arrays.equals(whole.weights(), second.weights()), "weights after 3 + 2 and after 5");
+            assertTrue(Arrays.equals(whole.ema(), second.ema()), "EMA after 3 + 2 and after 5");
+            whole.optimizer().buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
+                    second.optimizer().buffers().get(name)), "optimiser buffer " + name));
+            System.out.println(String.format(java.util.Locale.ROOT, "BarrierSegmentTest: weight decay %.2g (%d "
+                    + "ranges) and EMA %s on 2 tasks, AdamW, clipping: relative error against one replica: weights "
+                    + "%.2e, EMA %.2e (5 folds) and %.2e (with the final fold, bit for bit EmaContainer's fold); without decay the weights differ by "
+                    + "%.2e, the EMA from the live weights by %.2e; 3 + 2 = 5 bit for bit (weights, moments, EMA); "
+                    + "segments %s s, %s + %s s", WEIGHT_DECAY, decayOf(model).ranges().size(), EMA, weightError,
+                    emaBeforeError, emaError, decayEffect, emaLag, seconds(whole), seconds(first), seconds(second)));
+        }
+    }
+
+    private static List<float[]> split(float[] flat,
+            List<com.intel.analytics.bigdl.dllib.tensor.Tensor<Float>> like) {
+        List<float[]> out = new ArrayList<>();
+        int at = 0;
+        for (var t : like) {
+            out.add(Arrays.copyOfRange(flat, at, at + t.nElement()));
+            at += t.nElement();
+        }
+        return out;
+    }
+
+    private static float[] concat(List<com.intel.analytics.bigdl.dllib.tensor.Tensor<Float>> tensors) {
+        int n = tensors.stream().mapToInt(t -> t.nElement()).sum();
+        float[] out = new float[n];
+        int at = 0;
+        for (var t : tensors) {
+            float[] values = Tensors.toArray(t);
+            System.arraycopy(values, 0, out, at, values.length);
+            at += values.length;
+        }
+        return out;
     }
 
     /**
