@@ -23,19 +23,11 @@ public final class BarrierPretraining {
             return lines;
         }
         String source = settings.source();
-        if (settings.emaDecay() != 0) {
-            lines.add(line(source, "training.ema.decay", settings.emaDecay(), "set 0: the EMA is not folded inside "
-                    + "the barrier tasks; the saved and probed weights are then the live ones"));
-        }
         if (settings.freezeOut().enabled()) {
             lines.add(line(source, "training.freezeout.enabled", true, "one optimiser over all parameters"));
         }
         if (settings.optimizer().equals("lars")) {
             lines.add(line(source, "training.optimizer", "lars", "adamw or sgd"));
-        }
-        if (settings.weightDecay() != 0) {
-            lines.add(line(source, "training.weight_decay", settings.weightDecay(), "set 0: decoupled decay is a "
-                    + "processor on the gradient the segment does not run"));
         }
         if (settings.nonFinite().skip()) {
             lines.add(line(source, "training.non_finite", "skip", "stop"));

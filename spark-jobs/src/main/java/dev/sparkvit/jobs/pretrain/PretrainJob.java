@@ -19,6 +19,7 @@ import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.losses.BarrierNtXent;
 import dev.sparkvit.model.losses.GlobalNtXent;
+import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
@@ -377,8 +378,12 @@ public final class PretrainJob {
                 return List.of();
             }
         };
+        // decoupled decay of the decayed parameters on their group's schedule and the EMA, as on DistriOptimizer
+        BarrierSegment.Ema average = new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup());
+        DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
+                RunState.decayRanges(vit, optimizers.schedules()));
         try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, method)
-                .clipGradientNorm(settings.clipGradNorm())) {
+                .clipGradientNorm(settings.clipGradNorm()).weightDecay(decay).ema(average)) {
             Tensor<Float> flat = model.getParameters()._1();
             BarrierSegment.Start start;
             if (checkpoint != null) {
@@ -387,7 +392,8 @@ public final class PretrainJob {
                     throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
                             + checkpoint.progress().iterations() + " holds no optimiser state of the barrier engine");
                 }
-                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state);
+                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state,
+                        flatEma(checkpoint, vit, flat), checkpoint.emaUpdates());
                 console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                         total, checkpoint.progress().epoch() + 1);
             } else {
@@ -429,6 +435,10 @@ public final class PretrainJob {
                             + " negatives per view, not 2B - 2 = " + negatives);
                 }
                 start = result.next();
+                if (next == total) { // fold in the final weights, as the DistriOptimizer path does at the end
+                    start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
+                            average.folded(start.ema(), start.emaUpdates(), start.weights()), start.emaUpdates() + 1);
+                }
                 System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
                         result.weights().length);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -450,7 +460,8 @@ public final class PretrainJob {
                         epochLosses[k] = losses.get(losses.size() - epochLosses.length + k);
                     }
                     long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
-                    LinearProbe.Result probe = endEpoch(spark, epoch, last, () -> liveCopy(vit, config, head),
+                    float[] emaNow = start.ema();
+                    LinearProbe.Result probe = endEpoch(spark, epoch, last, () -> emaCopy(emaNow, vit, config, head),
                             "SimCLR on barrier execution", normalize, vit, monitor, collapse,
                             new EpochFigures(epochLosses, epochSeconds, epochImages, next));
                     if (last) {
@@ -461,7 +472,7 @@ public final class PretrainJob {
                 }
                 carriedEpochs = monitor.history();
                 if (segments.checkpointDue(next)) {
-                    Path written = store.write(barrierSnapshot(result, vit, perEpoch));
+                    Path written = store.write(barrierSnapshot(start, vit, perEpoch));
                     folder.publish();
                     LOG.info("stage pretrain: checkpoint {}", folder.describe(written));
                 }
@@ -476,16 +487,15 @@ public final class PretrainJob {
             }
             LOG.info("stage pretrain: {} iterations on the barrier engine ({} in this process, {} s)", total,
                     total - firstIteration, String.format("%.1f", (System.nanoTime() - started) / 1e9));
-            VisionTransformer trained = liveCopy(vit, config, head);
+            VisionTransformer trained = emaCopy(start.ema(), vit, config, head);
             spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
             if (pretrained == null) { // resumed from the final checkpoint
                 pretrained = LinearProbe.run(spark, trained, settings.dataset(), normalize);
             }
             LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
-            LOG.info("stage probe: encoder {}; random encoder {}", pretrained, random);
+            LOG.info("stage probe: EMA encoder {}; random encoder {}", pretrained, random);
             Path curves = output.resolve("pretrain-curves.png");
             monitor.writeCurves(curves, random, collapse.chance());
-            // training.ema.decay is 0 on this engine: the EMA is the live weights, saved under the usual name
             Path weights = output.resolve("pretrained-ema.safetensors");
             try {
                 VitWeights.save(trained, weights, Map.of("preset", settings.preset(), "seed",
@@ -534,20 +544,60 @@ public final class PretrainJob {
     }
 
     /**
-     * A barrier segment's end as a checkpoint: its weights (already in {@code vit}) as the live and the EMA weights
-     * (decay 0), its optimiser state, and the progress its iteration implies.
+     * A barrier segment's end as a checkpoint: the start of the next segment, its weights (already in {@code vit})
+     * as the live weights, its EMA and fold count, its optimiser state, and the progress its iteration implies.
      */
-    private TrainingCheckpoint barrierSnapshot(BarrierSegment.Result result, VisionTransformer vit, long perEpoch) {
-        long iterations = result.firstIteration() + result.iterations();
+    private TrainingCheckpoint barrierSnapshot(BarrierSegment.Start next, VisionTransformer vit, long perEpoch) {
+        long iterations = next.iteration();
         Map<String, dev.sparkvit.model.io.NamedTensor> weights = new java.util.LinkedHashMap<>();
+        Map<String, dev.sparkvit.model.io.NamedTensor> ema = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            weights.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(entry.getValue()),
-                    Tensors.toArray(entry.getValue())));
+            Tensor<Float> tensor = entry.getValue();
+            weights.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(tensor),
+                    Tensors.toArray(tensor)));
+            int at = tensor.storageOffset() - 1; // its place in the flat buffer (compacted)
+            ema.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(tensor),
+                    Arrays.copyOfRange(next.ema(), at, at + tensor.nElement())));
         }
         DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
                 (int) (iterations / perEpoch), iterations % perEpoch * settings.batchSize());
-        return new TrainingCheckpoint(progress, weights, weights, iterations, Map.of(BARRIER_GROUP,
-                result.optimizer()), settings.fingerprint());
+        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), Map.of(BARRIER_GROUP,
+                next.optimizer()), settings.fingerprint());
+    }
+
+    /** A checkpoint's EMA in the flat order of {@code flat}, the compacted buffer {@code vit}'s tensors view. */
+    private static float[] flatEma(TrainingCheckpoint checkpoint, VisionTransformer vit, Tensor<Float> flat) {
+        float[] ema = new float[Tensors.size(flat)];
+        int covered = 0;
+        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
+            Tensor<Float> tensor = entry.getValue();
+            dev.sparkvit.model.io.NamedTensor stored = checkpoint.ema().get(entry.getKey());
+            if (stored == null || !Arrays.equals(stored.shape(), Tensors.shape(tensor))) {
+                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
+                        + checkpoint.progress().iterations() + " lacks an EMA " + entry.getKey() + " of shape "
+                        + Arrays.toString(Tensors.shape(tensor)));
+            }
+            System.arraycopy(stored.values(), 0, ema, tensor.storageOffset() - 1,
+                    tensor.nElement());
+            covered += tensor.nElement();
+        }
+        if (covered != ema.length) {
+            throw new IllegalStateException("the named parameters cover " + covered + " of " + ema.length
+                    + " flat weights");
+        }
+        return ema;
+    }
+
+    /** A copy of the model carrying the flat EMA {@code ema} (the order of {@code vit}'s compacted buffer). */
+    private static VisionTransformer emaCopy(float[] ema, VisionTransformer vit, VitConfig config, Head head) {
+        VisionTransformer copy = VisionTransformer.of(config, head, 0);
+        java.util.Iterator<Tensor<Float>> live = vit.namedParameters().values().iterator();
+        for (Tensor<Float> weight : copy.namedParameters().values()) {
+            Tensor<Float> source = live.next();
+            int at = source.storageOffset() - 1;
+            weight.copy(Tensors.of(Arrays.copyOfRange(ema, at, at + source.nElement()), Tensors.shape(source)));
+        }
+        return copy;
     }
 
     /** Puts a checkpoint's live weights into the model. */
@@ -562,16 +612,6 @@ public final class PretrainJob {
             }
             entry.getValue().copy(Tensors.of(live.values(), shape));
         }
-    }
-
-    /** A copy of the model with the live weights, for probes and the saved result. */
-    private static VisionTransformer liveCopy(VisionTransformer vit, VitConfig config, Head head) {
-        VisionTransformer copy = VisionTransformer.of(config, head, 0);
-        java.util.Iterator<Tensor<Float>> live = vit.namedParameters().values().iterator();
-        for (Tensor<Float> weight : copy.namedParameters().values()) {
-            weight.copy(live.next());
-        }
-        return copy;
     }
 
     /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data), before a restart. */

@@ -50,12 +50,15 @@ class PretrainBarrierTest {
                 .execute(SharedSpark.session());
     }
 
-    /** 2 epochs of batch 8 on the barrier engine, a checkpoint every 2 iterations, nothing it refuses. */
+    /**
+     * 2 epochs of batch 8 on the barrier engine, a checkpoint every 2 iterations, nothing it refuses; the shipped
+     * weight decay (0.05, decoupled) and EMA (0.999 with warmup).
+     */
     static PretrainSettings settings(String out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
                 "data.img_size=16", "output_dir=" + out, "training.engine=barrier", "training.epochs=2",
                 "training.batch_size=8", "training.learning_rate=0.002", "training.warmup_epochs=1",
-                "training.weight_decay=0", "training.clip_grad_norm=1.0", "training.ema.decay=0",
+                "training.clip_grad_norm=1.0",
                 "training.checkpoint.every_iterations=2", "temperature=0.2", "projection_dim=16",
                 "projection_norm=none"));
         sets.addAll(List.of(more));
@@ -83,9 +86,37 @@ class PretrainBarrierTest {
                 "first line: " + first);
         assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
         assertTrue(Files.exists(result.weights()) && Files.exists(result.curves()), text);
-        try (var checkpoints = Files.list(tmp.resolve("checkpoints"))) {
-            assertTrue(checkpoints.anyMatch(p -> p.getFileName().toString().startsWith("iter-")), "no checkpoint");
+        PretrainSettings settings = settings(tmp.toString());
+        assertEquals(0.05, settings.weightDecay(), "the shipped weight decay");
+        assertEquals(0.999, settings.emaDecay(), "the shipped EMA decay");
+        assertTrue(settings.emaWarmup());
+        List<dev.sparkvit.checkpoint.TrainingCheckpoint> checkpoints = new ArrayList<>();
+        try (var folders = Files.list(tmp.resolve("checkpoints"))) {
+            folders.filter(p -> p.getFileName().toString().startsWith("iter-"))
+                    .forEach(p -> checkpoints.add(dev.sparkvit.checkpoint.CheckpointStore.read(p)));
         }
+        assertTrue(!checkpoints.isEmpty(), "no checkpoint");
+        // the last checkpoint holds the real EMA (every iteration's weights and the final ones folded in), and the
+        // saved pretrained-ema weights are it, not the live weights
+        var last = checkpoints.stream().max(java.util.Comparator.comparingLong(c -> c.progress().iterations()))
+                .orElseThrow();
+        long total = result.iterationLosses().length;
+        assertEquals(total, last.progress().iterations());
+        assertEquals(total + 1, last.emaUpdates(), "one fold before each iteration and the final one");
+        Map<String, NamedTensor> saved = SafeTensors.read(result.weights()).tensors();
+        int compared = 0;
+        int differing = 0;
+        for (Map.Entry<String, NamedTensor> entry : saved.entrySet()) {
+            NamedTensor ema = last.ema().get(entry.getKey());
+            if (ema == null) {
+                continue;
+            }
+            compared++;
+            assertArrayEquals(ema.values(), entry.getValue().values(), entry.getKey() + ": saved and checkpoint EMA");
+            differing += Arrays.equals(ema.values(), last.weights().get(entry.getKey()).values()) ? 0 : 1;
+        }
+        assertTrue(compared > 0 && differing == compared, differing + " of " + compared
+                + " saved tensors differ from the live weights");
         try (var events = Files.walk(tmp.resolve("tensorboard"))) {
             assertTrue(events.anyMatch(p -> p.getFileName().toString().contains("tfevents")), "no TensorBoard events");
         }
@@ -125,10 +156,8 @@ class PretrainBarrierTest {
     /** Every unsupported setting: one line naming the key and value, before anything runs. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "training.ema.decay=0.999 | training.ema.decay = 0.999",
         "training.freezeout.enabled=true | training.freezeout.enabled = true",
         "training.optimizer=lars | training.optimizer = lars",
-        "training.weight_decay=0.05 | training.weight_decay = 0.05",
         "training.non_finite=skip | training.non_finite = skip",
         "projection_norm=batch | projection_norm = batch",
     })
