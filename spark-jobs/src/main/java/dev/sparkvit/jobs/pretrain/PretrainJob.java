@@ -137,15 +137,7 @@ public final class PretrainJob {
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
         // 32-px preset a 1,024-token model that ran out of heap on its first iteration
         VitConfig config = settings.model().config();
-        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
-                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
-        if (sizeNote != null && !attempt.restarted()) {
-            if (sizeNote.warning()) {
-                warn(sizeNote.line());
-            } else {
-                console.println(sizeNote.line());
-            }
-        }
+        sayImageSize(manifest, attempt);
         Normalize normalize = StoredImages.normalization(manifest);
         int replicas = DistributedTraining.replicaCount();
         if (settings.batchSize() % replicas != 0) {
@@ -314,15 +306,7 @@ public final class PretrainJob {
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         VitConfig config = settings.model().config();
-        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
-                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
-        if (sizeNote != null && !attempt.restarted()) {
-            if (sizeNote.warning()) {
-                warn(sizeNote.line());
-            } else {
-                console.println(sizeNote.line());
-            }
-        }
+        sayImageSize(manifest, attempt);
         Normalize normalize = StoredImages.normalization(manifest);
         int tasks = DistributedTraining.replicaCount(); // one barrier task per core, one data partition each
         BarrierPretraining.requireLayout(settings, tasks, spark.sparkContext().defaultParallelism());
@@ -512,6 +496,19 @@ public final class PretrainJob {
 
     /** The optimiser-state group name of a barrier-engine checkpoint: one method over the whole flat buffer. */
     static final String BARRIER_GROUP = "barrier:all";
+
+    /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
+    private void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
+        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
+                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
+        if (sizeNote != null && !attempt.restarted()) {
+            if (sizeNote.warning()) {
+                warn(sizeNote.line());
+            } else {
+                console.println(sizeNote.line());
+            }
+        }
+    }
 
     /** What an epoch's line reports: its losses, seconds, the images this process trained, the iteration it ends at. */
     private record EpochFigures(float[] losses, double seconds, long images, long iteration) {
