@@ -44,9 +44,9 @@ final class GifReader {
             at += size + 1;
         }
         byte[] codes = data.toByteArray();
-        // Encoders differ on when the code width grows (as the table reaches 2^n entries, or one code later, as
-        // ImageIO's writer does): each reading either ends cleanly (end code or end of data) with a count, or meets
-        // a code it cannot follow (-1, undecided). A valid stream counts in full under one of them.
+        // The code width grows as the table reaches 2^n entries (ImageIO's writer, GifReaderTest); a stream that
+        // widens one code later is read as well. Each reading either ends cleanly (end code or end of data) with a
+        // count, or meets a code it cannot follow (-1, undecided). A valid stream counts in full under one of them.
         return Math.max(lzwPixels(codes, minCodeSize, enough, 0), lzwPixels(codes, minCodeSize, enough, 1));
     }
 
@@ -75,12 +75,14 @@ final class GifReader {
         int previous = -1;
         long pixels = 0;
         long bits = (long) data.length * 8;
-        for (long bit = 0; bit + codeSize <= bits && pixels < enough; bit += codeSize) {
+        long bit = 0;
+        while (bit + codeSize <= bits && pixels < enough) {
             int code = 0;
             for (int k = 0; k < codeSize; k++) {
                 long b = bit + k;
                 code |= ((data[(int) (b >>> 3)] >> (b & 7)) & 1) << k;
             }
+            bit += codeSize; // the width this code was read at, before a clear or the table's growth changes it
             if (code == clear) {
                 next = clear + 2;
                 codeSize = minCodeSize + 1;

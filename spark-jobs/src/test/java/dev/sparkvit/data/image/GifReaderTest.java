@@ -143,13 +143,50 @@ class GifReaderTest {
         return pixels;
     }
 
+    /** Noise fills the table several times over: the widths 9 to 12 and the clears in between are all read. */
+    @Test
+    void aStreamOfEitherWidthConventionCountsEveryPixel() {
+        for (int late : new int[] {0, 1}) {
+            int[] pixels = noise(300 * 200, 256, 11 + late);
+            byte[] gif = file(300, 200, 8, lzw(pixels, 8, late));
+            assertEquals(300 * 200, GifReader.firstFramePixels(gif, Long.MAX_VALUE), "late " + late);
+        }
+        int[] runs = new int[120 * 90]; // long strings: the count is of pixels, not of codes
+        for (int i = 0; i < runs.length; i++) {
+            runs[i] = (i / 97) % 4;
+        }
+        assertEquals(runs.length, GifReader.firstFramePixels(file(120, 90, 2, lzw(runs, 2, 0)), Long.MAX_VALUE));
+    }
+
+    /**
+     * ImageIO's writer clears the table at 12-bit codes on large noisy frames. The code after each clear used to be
+     * read at the wrong bit offset (the loop advanced by the width after the clear, not the width of the clear), so
+     * such valid frames counted as undecided (-1) or, when the misread codes happened to hold an end code, short.
+     */
+    @Test
+    void largeImageIoGifsWithTableClearsCountEveryPixel() throws IOException {
+        for (int[] size : new int[][] {{300, 200}, {1000, 700}}) {
+            BufferedImage image = new BufferedImage(size[0], size[1], BufferedImage.TYPE_BYTE_INDEXED);
+            Random random = new Random(size[0]);
+            for (int y = 0; y < size[1]; y++) {
+                for (int x = 0; x < size[0]; x++) {
+                    image.getRaster().setSample(x, y, 0, random.nextInt(256));
+                }
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            assertTrue(ImageIO.write(image, "gif", out));
+            assertEquals((long) size[0] * size[1], GifReader.firstFramePixels(out.toByteArray(), Long.MAX_VALUE),
+                    size[0] + "x" + size[1]);
+        }
+    }
+
     /** The encoder above writes real GIFs: ImageIO reads its usual-convention files back to the same pixels. */
     @Test
     void theHandBuiltFilesAreGifsImageIoDecodes() throws IOException {
-        int[] pixels = noise(64 * 48, 256, 3);
-        BufferedImage read = ImageIO.read(new ByteArrayInputStream(file(64, 48, 8, lzw(pixels, 8, 0))));
+        int[] pixels = noise(300 * 200, 256, 3); // the table fills and is cleared several times
+        BufferedImage read = ImageIO.read(new ByteArrayInputStream(file(300, 200, 8, lzw(pixels, 8, 0))));
         int[] gray = new int[pixels.length];
-        read.getRaster().getSamples(0, 0, 64, 48, 0, gray);
+        read.getRaster().getSamples(0, 0, 300, 200, 0, gray);
         assertArrayEquals(pixels, gray); // the samples of a palette image are its indices
     }
 
