@@ -7,7 +7,10 @@
     heading of that file (GitHub's anchors: lower case, punctuation dropped, spaces as hyphens);
   - every quoted section reference in the repository's text files, `docs/PAGE.md, "Heading"` or
     `README, "Heading"` (also with "section" or "sections" before the quote), names a heading of that page, or an
-    emphasised label opening one of its paragraphs (the quote is the heading or the start of it).
+    emphasised label opening one of its paragraphs (the quote is the heading or the start of it);
+  - the demo's summary lines quoted in README.md and docs/RESULTS.md (`sparkvit demo: ...`, the probe and
+    accuracy lines, `HTML report: ...`) have the shape `cli/DemoCommand.java` prints, so the quoted output stays
+    true to the program.
 
   tools/docs-check.py          check; exit 1 with one line per problem
 """
@@ -49,6 +52,47 @@ def anchor(heading):
     text = re.sub(r"`|\*|_(?=\W)|(?<=\W)_", "", heading).lower()
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
+
+
+DEMO_COMMAND = os.path.join("spark-jobs", "src", "main", "java", "dev", "sparkvit", "cli", "DemoCommand.java")
+DEMO_LINE = re.compile(r"^(sparkvit demo: |  linear-probe val accuracy|HTML report: |  \S.* accuracy [0-9.]+  macro-F1 )")
+
+
+def demo_formats():
+    """The demo's summary lines as regular expressions, from DemoCommand's string literals: a literal followed by
+    `+` is a prefix; printf conversions match numbers and padded names."""
+    with open(os.path.join(ROOT, DEMO_COMMAND), encoding="utf-8") as f:
+        java = f.read()
+    formats = []
+    for literal, concatenated in re.findall(r'"((?:[^"\\]|\\.)*)"(\s*\+)?', java):
+        if not DEMO_LINE.match(literal.replace("%-22s ", "x ").replace("%.3f", "0.5")):
+            continue
+        pattern = re.escape(literal.replace("%n", ""))
+        pattern = pattern.replace(re.escape("%.3f"), r"-?[0-9]+\.[0-9]{3}").replace(re.escape("%d"), r"[0-9]+")
+        pattern = pattern.replace(re.escape("%-22s"), r".{22}")
+        formats.append(re.compile("^" + pattern + ("" if concatenated else "$")))
+    return formats
+
+
+def demo_output_problems():
+    formats = demo_formats()
+    if not formats:
+        return [f"{DEMO_COMMAND}: no demo summary format found (the check needs updating with the command)"]
+    problems = []
+    for rel in ("README.md", os.path.join("docs", "RESULTS.md")):
+        quoted = 0
+        fence = False
+        with open(os.path.join(ROOT, rel), encoding="utf-8") as f:
+            for number, line in enumerate(f.read().splitlines(), 1):
+                if line.startswith("```"):
+                    fence = not fence
+                elif fence and DEMO_LINE.match(line):
+                    quoted += 1
+                    if not any(p.match(line) for p in formats):
+                        problems.append(f"{rel}:{number}: demo output not printed by {DEMO_COMMAND}: {line.strip()}")
+        if quoted == 0:
+            problems.append(f"{rel}: quotes no demo summary line")
+    return problems
 
 
 def text_files():
@@ -110,11 +154,12 @@ def main():
                 if not any(h.startswith(quote) or h.strip("`") == quote for h in headings(page, labels=True)):
                     problems.append(f'{rel}:{number}: {reference} has no heading "{quote}"')
 
+    problems.extend(demo_output_problems())
     for problem in problems:
         print("docs-check: " + problem, file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"docs-check: README.md {size} bytes (limit {README_LIMIT}), links and section references resolve")
+    print(f"docs-check: README.md {size} bytes (limit {README_LIMIT}), links, section references and demo output hold")
 
 
 if __name__ == "__main__":
