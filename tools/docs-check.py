@@ -8,6 +8,8 @@
   - every quoted section reference in the repository's text files, `docs/PAGE.md, "Heading"` or
     `README, "Heading"` (also with "section" or "sections" before the quote), names a heading of that page, or an
     emphasised label opening one of its paragraphs (the quote is the heading or the start of it);
+  - every test a page names (`NameTest`, `NameTest.method`, `NameTest#prefix*`, `NameTest.prefix…`) exists, so
+    the tests cited as proof are real;
   - the demo's summary lines quoted in README.md and docs/RESULTS.md (`sparkvit demo: ...`, the probe and
     accuracy lines, `HTML report: ...`) have the shape `cli/DemoCommand.java` prints, so the quoted output stays
     true to the program.
@@ -95,6 +97,30 @@ def demo_output_problems():
     return problems
 
 
+TEST_CLASS = re.compile(r"\b([A-Z][A-Za-z0-9]*Test)\b(?:[.#]([a-z][A-Za-z0-9]*)(…|\*)?)?")
+
+
+def test_reference_problems(pages):
+    sources = {}
+    for base, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        for name in files:
+            if name.endswith("Test.java"):
+                with open(os.path.join(base, name), encoding="utf-8") as f:
+                    sources[name[:-5]] = sources.get(name[:-5], "") + f.read()
+    problems = []
+    for page in pages:
+        rel = os.path.relpath(page, ROOT)
+        with open(page, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                for cls, method, truncated in TEST_CLASS.findall(line):
+                    if cls not in sources:
+                        problems.append(f"{rel}:{number}: names test {cls}, which does not exist")
+                    elif method and not re.search(r"\bvoid " + method + ("" if truncated else r"\("), sources[cls]):
+                        problems.append(f"{rel}:{number}: names {cls}.{method}{truncated}, which {cls} has not")
+    return problems
+
+
 def text_files():
     for base, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
@@ -154,12 +180,13 @@ def main():
                 if not any(h.startswith(quote) or h.strip("`") == quote for h in headings(page, labels=True)):
                     problems.append(f'{rel}:{number}: {reference} has no heading "{quote}"')
 
+    problems.extend(test_reference_problems(pages))
     problems.extend(demo_output_problems())
     for problem in problems:
         print("docs-check: " + problem, file=sys.stderr)
     if problems:
         sys.exit(1)
-    print(f"docs-check: README.md {size} bytes (limit {README_LIMIT}), links, section references and demo output hold")
+    print(f"docs-check: README.md {size} bytes (limit {README_LIMIT}), links, section references, tests named and demo output hold")
 
 
 if __name__ == "__main__":
