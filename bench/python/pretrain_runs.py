@@ -8,6 +8,11 @@ left out of throughput (JIT, caching). Standard library only.
 
   pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone] [--preset P]
   pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5] [--preset P]
+  pretrain_runs.py engines   --dataset DS --work DIR --json OUT [--epochs 4] [--preset P]
+
+engines (issue 21): the same pretraining with training.engine: distri (DistriOptimizer) and barrier (one barrier job
+per segment, global NT-Xent), each on local[1] and local[2]; iterations/s = each epoch's img/s / training.batch_size
+(64, conf/pretrain.yaml).
 
 --preset sets model.preset (default the shipped vit_nano_patch4_32); several runs of this script append to one JSON
 when --append is given.
@@ -135,9 +140,31 @@ def freezeout(args):
             "measurements": results}
 
 
+def engines(args):
+    batch = 64  # conf/pretrain.yaml's training.batch_size, not overridden here
+    results = []
+    for engine in ("distri", "barrier"):
+        for master, replicas in (("local[1]", 1), ("local[2]", 2)):
+            out = os.path.join(args.work, f"engines-{args.preset}-{engine}-local-{replicas}")
+            rates, _, _, wall = run_pretrain(LOCAL, ["--master", master], args.dataset, out, args.epochs,
+                                             [f"model.preset={args.preset}", f"training.engine={engine}"],
+                                             reuse=args.reuse)
+            its = [round(r / batch, 4) for r in rates[1:]]
+            print(f"engines {args.preset} {engine} {master}: {its} iterations/s (epochs 2-{args.epochs})", flush=True)
+            results.append(measurement("SimCLR pretraining", f"{engine} {master}", replicas, "iterations/s",
+                                       {"model": args.preset, "engine": engine, "master": master, "batch": batch,
+                                        "epochs": args.epochs, "wall_s": None if wall is None else round(wall, 1)},
+                                       its))
+    return {"benchmark": "engines", "source": "sparkvit",
+            "notes": {"what": "conf/pretrain.yaml on the demo dataset (batch 64), training.engine distri and "
+                              "barrier on local[1] and local[2]; samples are the epochs after the first, "
+                              "iterations/s = img/s / 64"},
+            "measurements": results}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["scaling", "freezeout"])
+    parser.add_argument("what", choices=["scaling", "freezeout", "engines"])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--json", required=True)
@@ -157,6 +184,9 @@ def main():
     if args.what == "scaling":
         args.epochs = args.epochs or 4
         result = scaling(args)
+    elif args.what == "engines":
+        args.epochs = args.epochs or 4
+        result = engines(args)
     else:
         args.epochs = args.epochs or 10
         result = freezeout(args)
