@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Breaks async-profiler's collapsed stacks (one line per stack, thread name first, sample count last; 1 ms per
-sample at tools/profile/ingest-profile.sh's interval) down by thread and by part of an ingest job.
+sample at bench/profile/ingest-profile.sh's interval) down by thread and by part of an ingest job.
 
     collapsed_breakdown.py STACKS --runs N
 

@@ -11,7 +11,7 @@ import one.profiler.AsyncProfiler;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The ingest job run again and again in one local[1] JVM, the later runs under async-profiler (tools/profile/
+ * The ingest job run again and again in one local[1] JVM, the later runs under async-profiler (bench/profile/
  * ingest-profile.sh runs it). Args: INPUTS (comma-separated folders, taken in turn) WARMUPS RUNS LIBASYNCPROFILER
  * OUT (collapsed stacks, one line per stack, thread name first) SCRATCH. Prints wall and process CPU per run.
  */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Where the CPU of an end-to-end ingest goes: the ingest job run WARMUPS + RUNS times in one local[1] JVM, the last
 # RUNS under async-profiler (CPU samples every 1 ms of every thread, Java and native: JIT compiler, GC, libjpeg-turbo),
-# then a breakdown by thread and by part of the job (tools/profile/collapsed_breakdown.py).
+# then a breakdown by thread and by part of the job (bench/profile/collapsed_breakdown.py).
 #
-#   tools/profile/ingest-profile.sh INPUTS [WARMUPS] [RUNS]
+#   bench/profile/ingest-profile.sh INPUTS [WARMUPS] [RUNS]
 #
 # INPUTS: image folders, comma-separated, ingested in turn (for example out/bench/data/inputs,out/bench/data/inputs-500
 # after `make bench` or `submit/sparkvit bench data --work out/bench/data`). Defaults: 16 warm-up runs, 8 profiled.
@@ -31,6 +31,6 @@ export SPARK_LOCAL_IP=127.0.0.1
 java $OPENS -Dlog4j.configuration="file:$ROOT/conf/log4j.properties" \
   -Dlog4j.configurationFile="$ROOT/conf/log4j2.properties" \
   -cp "$JAR:$(cat "$ROOT/spark-jobs/target/classpath.txt"):$CACHE/async-profiler.jar" \
-  "$ROOT/tools/profile/IngestLoop.java" "$INPUTS" "$WARMUPS" "$RUNS" "$CACHE/linux-x64/libasyncProfiler.so" \
+  "$ROOT/bench/profile/IngestLoop.java" "$INPUTS" "$WARMUPS" "$RUNS" "$CACHE/linux-x64/libasyncProfiler.so" \
   "$STACKS" "$OUT/scratch" 2> "$OUT/ingest-profile.log" | tee "$OUT/ingest-runs.txt"
-python3 "$ROOT/tools/profile/collapsed_breakdown.py" "$STACKS" --runs "$RUNS"
+python3 "$ROOT/bench/profile/collapsed_breakdown.py" "$STACKS" --runs "$RUNS"
