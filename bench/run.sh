@@ -107,11 +107,14 @@ fi # BENCH_ONLY
 # vit_nano and vit_tiny (32 px), local[1] and local[2]; iterations/s
 if [[ -z "$ONLY" || "$ONLY" == engines ]]; then
   say "5b. engines: training.engine barrier and distri, local[1] and local[2]"
-  [[ -d "$WORK/demo/dataset" ]] || $SV bench dataset --output "$WORK/demo" >/dev/null
+  # quick: 40 images per class (a few iterations of 64 per epoch), 2 epochs: checks the pipeline in minutes
+  ENGINE_DATA="$WORK/demo" SMALL=()
+  if [[ "$QUICK" == 1 ]]; then ENGINE_DATA="$WORK/demo-small" SMALL=(--images-per-class 40); fi
+  [[ -d "$ENGINE_DATA/dataset" ]] || $SV bench dataset --output "$ENGINE_DATA" "${SMALL[@]}" >/dev/null
   for spec in vit_nano_patch4_32:4 vit_tiny_patch4_32:3; do
     IFS=: read -r preset epochs <<< "$spec"
     [[ "$QUICK" == 1 ]] && epochs=2
-    python3 bench/python/pretrain_runs.py engines --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
+    python3 bench/python/pretrain_runs.py engines --dataset "$ENGINE_DATA/dataset" --work "$WORK/runs" \
       --json "$OUT/engines.json" --append --preset "$preset" --epochs "$epochs" ${BENCH_REUSE:+--reuse}
   done
 fi
