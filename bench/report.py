@@ -228,7 +228,10 @@ def section_engines(ms, out):
     models = sorted({k[0] for k in cell})
 
     def value(m):
-        return "-" if m is None else f"{m['median']:.3f} ({spread(m) if len(m['samples']) > 1 else 'one epoch'})"
+        if m is None:
+            return "-"
+        s = m["samples"]
+        return f"{m['median']:.3f} ({f'{min(s):.3f}-{max(s):.3f}' if len(s) > 1 else 'one epoch'})"
 
     for model in models:
         for engine in ("distri", "barrier"):
