@@ -143,8 +143,12 @@ def freezeout(args):
 def engines(args):
     batch = 64  # conf/pretrain.yaml's training.batch_size, not overridden here
     results = []
-    for engine in ("distri", "barrier"):
-        for master, replicas in (("local[1]", 1), ("local[2]", 2)):
+    # interleaved (local[1]: distri, barrier; then local[2]) so a machine whose speed drifts during the run
+    # biases the engine ratio less; --engines / --masters run a subset (the rest can come from --reuse logs)
+    for master, replicas in (("local[1]", 1), ("local[2]", 2)):
+        for engine in ("distri", "barrier"):
+            if engine not in args.engines.split(",") or master not in args.masters.split(","):
+                continue
             out = os.path.join(args.work, f"engines-{args.preset}-{engine}-local-{replicas}")
             rates, _, _, wall = run_pretrain(LOCAL, ["--master", master], args.dataset, out, args.epochs,
                                              [f"model.preset={args.preset}", f"training.engine={engine}"],
@@ -172,6 +176,8 @@ def main():
     parser.add_argument("--standalone", action="store_true", help="also 1 and 2 executors on the standalone cluster")
     parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
     parser.add_argument("--preset", default="vit_nano_patch4_32", help="model.preset of every run")
+    parser.add_argument("--engines", default="distri,barrier", help="engines: training.engine values to run")
+    parser.add_argument("--masters", default="local[1],local[2]", help="engines: local masters to run")
     parser.add_argument("--append", action="store_true", help="add the measurements to an existing --json file")
     parser.add_argument("--executor-memory", help="heap of each standalone executor (spark-submit.sh --executor-memory)")
     parser.add_argument("--reuse", action="store_true",
