@@ -12,7 +12,7 @@ left out of throughput (JIT, caching). Standard library only.
 
 engines (issue 21): the same pretraining with training.engine: distri (DistriOptimizer) and barrier (one barrier job
 per segment, global NT-Xent), each on local[1] and local[2]; iterations/s = each epoch's img/s / training.batch_size
-(64, conf/pretrain.yaml).
+(64, conf/pretrain.yaml); projection_norm none for both (the barrier engine refuses the BatchNorm head so far).
 
 --preset sets model.preset (default the shipped vit_nano_patch4_32); several runs of this script append to one JSON
 when --append is given.
@@ -142,6 +142,8 @@ def freezeout(args):
 
 def engines(args):
     batch = 64  # conf/pretrain.yaml's training.batch_size, not overridden here
+    # projection_norm none for both: the barrier engine refuses the BatchNorm projection head (per task) so far, and
+    # both engines must do the same work
     results = []
     # interleaved (local[1]: distri, barrier; then local[2]) so a machine whose speed drifts during the run
     # biases the engine ratio less; --engines / --masters run a subset (the rest can come from --reuse logs)
@@ -151,7 +153,8 @@ def engines(args):
                 continue
             out = os.path.join(args.work, f"engines-{args.preset}-{engine}-local-{replicas}")
             rates, _, _, wall = run_pretrain(LOCAL, ["--master", master], args.dataset, out, args.epochs,
-                                             [f"model.preset={args.preset}", f"training.engine={engine}"],
+                                             [f"model.preset={args.preset}", f"training.engine={engine}",
+                                              "projection_norm=none"],
                                              reuse=args.reuse)
             its = [round(r / batch, 4) for r in rates[1:]]
             print(f"engines {args.preset} {engine} {master}: {its} iterations/s (epochs 2-{args.epochs})", flush=True)
@@ -160,8 +163,8 @@ def engines(args):
                                         "epochs": args.epochs, "wall_s": None if wall is None else round(wall, 1)},
                                        its))
     return {"benchmark": "engines", "source": "sparkvit",
-            "notes": {"what": "conf/pretrain.yaml on the demo dataset (batch 64), training.engine distri and "
-                              "barrier on local[1] and local[2]; samples are the epochs after the first, "
+            "notes": {"what": "conf/pretrain.yaml on the demo dataset (batch 64, projection_norm none), "
+                              "training.engine distri and barrier on local[1] and local[2]; samples are the epochs after the first, "
                               "iterations/s = img/s / 64"},
             "measurements": results}
 
