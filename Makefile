@@ -116,6 +116,8 @@ reliability-doc:
 security-doc:
 	python3 tools/dependency-inventory.py --write docs/SECURITY.md
 
-# Benchmarks (docs/BENCHMARKS.md): not part of make test. BENCH_QUICK=1 checks the pipeline in a few minutes.
+# Benchmarks (docs/BENCHMARKS.md): not part of make test. They run from the bench module's jar
+# (bench/target/sparkvit-bench.jar, which build makes beside the product jar; submit/sparkvit bench ...).
+# BENCH_QUICK=1 checks the pipeline; BENCH_ONLY=digits|engines runs one section.
 bench: build
 	bench/run.sh

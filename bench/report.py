@@ -2,7 +2,7 @@
 """Merges the JSON of one `make bench` run into bench/results.json and renders docs/BENCHMARKS.md's generated part
 (tables, targets) and its plots (docs/bench/*.png).
 
-Every input file has the schema of dev.sparkvit.jobs.bench.BenchResults:
+Every input file has the schema of dev.sparkvit.bench.BenchResults (the bench module):
   {"benchmark", "source": "sparkvit" | "reference", "notes", "measurements": [{name, impl, threads, unit, params,
    samples, median}]}
 Rates are higher-is-better. A sparkvit measurement and a reference one are compared when they have the same
@@ -212,6 +212,41 @@ def section_scaling(ms, out):
             results.append((f"{model}, {kind}", up))
     out.append("")
     return results
+
+
+def section_engines(ms, out):
+    """Issue 21: the product's pretrain on the barrier engine beside DistriOptimizer, local[1] and local[2], same run."""
+    e = [m for m in ms if m["benchmark"] == "engines"]
+    if not e:
+        return
+    out.append("### 5b. Engines: barrier execution against DistriOptimizer (the product's `pretrain`, issue 21)\n")
+    out.append("| model | engine | local[1] iterations/s | local[2] iterations/s | local[2] / local[1] |")
+    out.append("|---|---|---|---|---|")
+    cell = {}
+    for m in e:
+        cell[(m["params"]["model"], m["params"]["engine"], m["threads"])] = m
+    models = sorted({k[0] for k in cell})
+
+    def value(m):
+        if m is None:
+            return "-"
+        s = m["samples"]
+        return f"{m['median']:.3f} ({f'{min(s):.3f}-{max(s):.3f}' if len(s) > 1 else 'one epoch'})"
+
+    for model in models:
+        for engine in ("distri", "barrier"):
+            one, two = cell.get((model, engine, 1)), cell.get((model, engine, 2))
+            up = two["median"] / one["median"] if one and two else None
+            out.append(f"| {model} | {engine} | {value(one)} | {value(two)} | "
+                       f"{'-' if up is None else f'{up:.2f}x'} |")
+        ratios = []
+        for threads in (1, 2):
+            d, b = cell.get((model, "distri", threads)), cell.get((model, "barrier", threads))
+            ratios.append(f"{b['median'] / d['median']:.2f}x" if d and b else "-")
+        out.append(f"| {model} | barrier / distri | {ratios[0]} | {ratios[1]} | |")
+    out.append("")
+    out.append("Iterations/s = each epoch's images/s / 64 (the global batch), the epochs after the first; medians. "
+               "Issue 21's target for local[2] / local[1] is 1.8x.\n")
 
 
 def section_freezeout(ms, out):
@@ -446,6 +481,7 @@ def main():
     augment = [row for row in per_core if "pair" in row[1]["name"].lower()]
     ingest = [row for row in per_core if "ingest" in row[1]["name"].lower()]
     scaling = section_scaling(ms, out)
+    section_engines(ms, out)
     freezeout = section_freezeout(ms, out)
     section_digits(ms, out)
     out += targets_table(vit, augment, ingest, scaling, freezeout)

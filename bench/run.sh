@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make bench: every benchmark of docs/BENCHMARKS.md in one run, sparkvit and its peers side by side, then the
-# report (bench/results.json, docs/BENCHMARKS.md, docs/bench/*.png). Needs `make build` first (the Makefile does it).
+# report (bench/results.json, docs/BENCHMARKS.md, docs/bench/*.png). Needs `make build` first (the Makefile does it):
+# the benchmarks run from the bench module's jar (bench/target/sparkvit-bench.jar, `submit/sparkvit bench ...`), the
+# product's own runs (ingest, pretrain) from the product jar.
 # BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting.
-# BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); the report carries every other section
-# over from bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
+# BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); BENCH_ONLY=engines: only section 5b (the
+# barrier engine against DistriOptimizer); the report carries every other section over from bench/results.json and
+# says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
 # BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
 # (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
@@ -31,7 +34,8 @@ submit/openblas.sh || true   # Debian's OpenBLAS for the GEMM comparison; MKL-on
 rm -rf "$OUT"; mkdir -p "$OUT"
 if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
 ONLY="${BENCH_ONLY:-}"
-[[ -z "$ONLY" || "$ONLY" == digits ]] || { echo "bench: BENCH_ONLY=$ONLY: only 'digits' is known" >&2; exit 2; }
+[[ -z "$ONLY" || "$ONLY" == digits || "$ONLY" == engines ]] \
+  || { echo "bench: BENCH_ONLY=$ONLY: only 'digits' and 'engines' are known" >&2; exit 2; }
 
 if [[ -z "$ONLY" ]]; then
 
@@ -99,6 +103,23 @@ fi
 
 fi # BENCH_ONLY
 
+# ---- 5b. Engines (issue 21): the product's pretrain on the barrier engine and on DistriOptimizer, side by side, on
+# vit_nano and vit_tiny (32 px), local[1] and local[2]; iterations/s
+if [[ -z "$ONLY" || "$ONLY" == engines ]]; then
+  say "5b. engines: training.engine barrier and distri, local[1] and local[2]"
+  # quick: 40 images per class (a few iterations of 64 per epoch), 2 epochs: checks the pipeline in minutes
+  ENGINE_DATA="$WORK/demo" SMALL=()
+  if [[ "$QUICK" == 1 ]]; then ENGINE_DATA="$WORK/demo-small" SMALL=(--images-per-class 40); fi
+  [[ -d "$ENGINE_DATA/dataset" ]] || $SV bench dataset --output "$ENGINE_DATA" "${SMALL[@]}" >/dev/null
+  for spec in vit_nano_patch4_32:4 vit_tiny_patch4_32:3; do
+    IFS=: read -r preset epochs <<< "$spec"
+    [[ "$QUICK" == 1 ]] && epochs=2
+    python3 bench/python/pretrain_runs.py engines --dataset "$ENGINE_DATA/dataset" --work "$WORK/runs" \
+      --json "$OUT/engines.json" --append --preset "$preset" --epochs "$epochs" ${BENCH_REUSE:+--reuse}
+  done
+fi
+
+if [[ -z "$ONLY" || "$ONLY" == digits ]]; then
 # ---- 7. Real data: scikit-learn's digits through ingest, pretrain, probe, finetune (from SSL and from scratch) and
 # evaluate with the shipped configs, beside a PyTorch/timm reference of the same recipe on the same split and two
 # scikit-learn baselines (the images are written from scikit-learn's bundled copy: nothing is downloaded)
@@ -122,6 +143,7 @@ python3 bench/python/digits_runs.py --dataset "$DIGITS/dataset" --work "$DIGITS/
   --json "$OUT/digits-sparkvit.json" "${DIGITS_SETS[@]}"
 "$PY" bench/python/digits_ref.py --dataset "$DIGITS/dataset" --json "$DIGITS/reference.json" "${REF[@]}"
 python3 bench/python/digits_bench.py --reference "$DIGITS/reference.json" --json "$OUT/digits-reference.json"
+fi # digits
 
 say "report"
 CARRY=(); [[ -n "$ONLY" ]] && CARRY=(--carry bench/results.json)

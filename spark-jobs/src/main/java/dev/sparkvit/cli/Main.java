@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, PretrainCommand.class,
                 FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class, LinearProbeCommand.class,
                 RetrainCommand.class,
-                ModelSummaryCommand.class, BenchCommand.class,
+                ModelSummaryCommand.class, Main.NotInThisJar.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -36,7 +36,15 @@ public final class Main implements Runnable {
      * {@link ExitCodes#NON_FINITE} and a one-line message; anything else with {@link ExitCodes#INTERNAL}.
      */
     static CommandLine commandLine() {
-        return new CommandLine(new Main())
+        return withExitCodes(new CommandLine(new Main()));
+    }
+
+    /**
+     * {@code commandLine} with this CLI's exit codes and one-line messages (see {@link #commandLine()}); public for
+     * other entry points over the same jobs (the bench module's {@code sparkvit bench}).
+     */
+    public static CommandLine withExitCodes(CommandLine cli) {
+        return cli
                 .setExecutionExceptionHandler((error, commandLine, parseResult) -> {
                     if (error instanceof IllegalArgumentException) {
                         commandLine.getErr().println("sparkvit: " + error.getMessage());
@@ -95,5 +103,26 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         CommandLine.usage(this, System.out);
+    }
+
+    /**
+     * {@code sparkvit bench ...} run from the product jar alone: the benchmarks live in the bench module's jar
+     * (bench/target/sparkvit-bench.jar), which submit/sparkvit puts in front of this one; one line saying so.
+     */
+    @Command(name = "bench", hidden = true, description = "Benchmarks: not in the product jar (make bench).")
+    static final class NotInThisJar implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Unmatched
+        java.util.List<String> ignored;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            spec.commandLine().getErr().println("sparkvit: benchmarks are not in the product jar: run them with "
+                    + "`make bench` or `submit/sparkvit bench ...` after `make build` (bench/target/sparkvit-bench.jar"
+                    + "; docs/BENCHMARKS.md)");
+            return ExitCodes.BAD_INPUT;
+        }
     }
 }

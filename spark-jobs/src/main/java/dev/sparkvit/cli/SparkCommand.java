@@ -7,11 +7,13 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Option;
 
-/** Options and session start-up shared by the commands that run Spark jobs. */
-abstract class SparkCommand {
+/**
+ * Options and session start-up shared by the commands that run Spark jobs (public for the bench module's commands).
+ */
+public abstract class SparkCommand {
     @Option(names = "--master", defaultValue = "local[2]",
             description = "Spark master when not launched by spark-submit (default: ${DEFAULT-VALUE}).")
-    String master;
+    protected String master;
 
     /**
      * A local master must name at least one thread (Spark's own error comes with a stack trace from inside the
@@ -46,7 +48,7 @@ abstract class SparkCommand {
         return conf;
     }
 
-    SparkSession startSpark(String appName) {
+    protected SparkSession startSpark(String appName) {
         // Chooses and logs this JVM's GEMM backend before Spark starts, so a bad sparkvit.blas / SPARKVIT_BLAS fails
         // at once; each executor JVM chooses its own from its own settings (docs/ENGINE.md, "BLAS backend"). The
         // same for MKL's code path (sparkvit.mkl.cpu), which must be chosen before MKL first computes.

@@ -34,11 +34,20 @@ class MainTest {
     }
 
     @Test
-    void gemmBenchWithAnUnknownBackendIsBadInputNamingIt() {
+    void benchFromTheProductJarIsBadInputSayingWhereBenchmarksAre() {
         StringWriter err = new StringWriter();
-        int code = run(err, new StringWriter(), "bench", "gemm", "--sizes", "8", "--backends", "mkl,cublas");
+        int code = run(err, new StringWriter(), "bench", "gemm", "--sizes", "8");
         assertEquals(ExitCodes.BAD_INPUT, code);
-        assertTrue(err.toString().contains("--backends: unknown backend 'cublas'"), err.toString());
+        assertEquals(1, err.toString().lines().count(), err.toString());
+        assertTrue(err.toString().contains("benchmarks are not in the product jar")
+                && err.toString().contains("make bench"), err.toString());
+    }
+
+    @Test
+    void helpDoesNotListBench() {
+        StringWriter out = new StringWriter();
+        assertEquals(ExitCodes.OK, run(new StringWriter(), out, "--help"));
+        assertTrue(!out.toString().contains("bench"), out.toString());
     }
 
     @Test
@@ -56,15 +65,6 @@ class MainTest {
         StringWriter err = new StringWriter();
         assertEquals(ExitCodes.BAD_INPUT, run(err, new StringWriter(), "model-summary", "--preset", "vit_huge"));
         assertTrue(err.toString().contains("known presets"), err.toString());
-    }
-
-    @Test
-    void benchDataRejectsBadSizesBeforeStarting() {
-        StringWriter err = new StringWriter();
-        assertEquals(ExitCodes.BAD_INPUT, run(err, new StringWriter(), "bench", "data", "--sizes", "32,4"));
-        assertTrue(err.toString().contains("--sizes"), err.toString());
-        assertEquals(ExitCodes.BAD_INPUT, run(new StringWriter(), new StringWriter(), "bench", "data",
-                "--local-cores", "0"));
     }
 
     @Test
