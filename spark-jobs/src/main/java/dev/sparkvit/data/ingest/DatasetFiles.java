@@ -64,6 +64,31 @@ final class DatasetFiles {
         writeJson(StoredImageSchema.MANIFEST_FILE, manifest);
     }
 
+    /** The manifest as the table commits it (a JSON object). */
+    static String json(Manifest manifest) {
+        try {
+            return new ObjectMapper().writeValueAsString(manifest);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A manifest committed with the table, within the limits of a dataset JSON file. */
+    static Manifest manifest(String json) throws IOException {
+        byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length > MAX_JSON_BYTES) {
+            throw new IOException("the manifest is " + bytes.length + " bytes, larger than the " + MAX_JSON_BYTES
+                    + " a dataset's manifest can be");
+        }
+        dev.sparkvit.model.io.JsonLimits.check(bytes);
+        return JSON.readValue(bytes, Manifest.class);
+    }
+
+    /** Deletes a file or folder of the dataset (recursively); false when it was not there. */
+    boolean delete(String child) throws IOException {
+        return fs.delete(resolve(child), true);
+    }
+
     Manifest readManifest() throws IOException {
         Path file = resolve(StoredImageSchema.MANIFEST_FILE);
         return JSON.readValue(checkedJson(file), Manifest.class);
