@@ -27,6 +27,23 @@ public final class StoredImages {
     }
 
     /**
+     * Whether {@code datasetDir} holds a dataset: a dataset table with a committed ingest, or the folder format of an
+     * earlier sparkvit (which the readers and ingest then refuse with {@link #folderFormat}).
+     */
+    public static boolean isDataset(org.apache.hadoop.conf.Configuration conf, String datasetDir) {
+        try {
+            DatasetFiles files = new DatasetFiles(datasetDir, conf);
+            String location = files.root().toString();
+            if (DatasetTable.exists(conf, location)) {
+                return DatasetTable.open(conf, location).currentSnapshotId() >= 0;
+            }
+            return files.exists(StoredImageSchema.MANIFEST_FILE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read dataset " + datasetDir, e);
+        }
+    }
+
+    /**
      * Why {@code datasetDir} is not a dataset ("does not exist", "is not a dataset: it has no table ...", the
      * folder format), or null when it is one or is not a local path; read before Spark starts.
      */
@@ -150,8 +167,42 @@ public final class StoredImages {
             throw new IllegalArgumentException("dataset " + datasetDir + " holds no images (its input had no "
                     + "valid image)");
         }
+        checkDataFiles(spark.sparkContext().hadoopConfiguration(), datasetDir, table, snapshot);
         Dataset<Row> images = table.images(spark, snapshot);
         return split == null ? images : images.filter(col("split").equalTo(split));
+    }
+
+    /**
+     * Every data file of the snapshot's images must be Parquet with the table's columns: the magic at both ends and a
+     * footer naming the stored image columns. Spark reads them inside tasks, where a damaged file ended the job with
+     * a stack trace; this reads each footer (a few KB) on the driver, one per data file (files are sized by bytes,
+     * so their number grows with the dataset's bytes / 256 MiB).
+     */
+    static void checkDataFiles(org.apache.hadoop.conf.Configuration conf, String datasetDir, DatasetTable table,
+            long snapshot) {
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.FileScanTask> tasks = table.table().newScan()
+                .useSnapshot(snapshot).filter(org.apache.iceberg.expressions.Expressions.equal(DatasetTable.KIND,
+                        DatasetTable.IMAGE)).planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks) {
+                org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(task.file().path().toString());
+                org.apache.parquet.schema.MessageType schema;
+                try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader
+                        .open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
+                    schema = reader.getFooter().getFileMetaData().getSchema();
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalArgumentException("dataset " + datasetDir + ": data file " + file
+                            + " is damaged or not Parquet (" + oneLine(e.getMessage()) + ")", e);
+                }
+                for (org.apache.spark.sql.types.StructField expected : StoredImageSchema.IMAGES.fields()) {
+                    if (!schema.containsField(expected.name())) {
+                        throw new IllegalArgumentException("dataset " + datasetDir + ": data file " + file
+                                + " is not a stored image table: it lacks column '" + expected.name() + "'");
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static long committedImages(DatasetTable table, long snapshot) {

@@ -336,6 +336,9 @@ public final class DatasetTable {
      *     commits on top of any compatible snapshot (the class check alone)
      */
     public long append(Rows rows, List<String> classes, String manifestJson, long expectedBase, BeforeCommit hook) {
+        if (rows.images() == null && rows.quarantine() == null && rows.duplicates() == null) {
+            return commit(List.of(), classes, manifestJson, expectedBase, hook); // no rows: no Spark job
+        }
         Dataset<Row> all = null;
         for (Dataset<Row> part : List.of(
                 rows.images() == null ? empty() : asTableRows(rows.images(), IMAGE, StoredImageSchema.IMAGES),

@@ -28,7 +28,8 @@ public final class EmbeddedDataset {
         int written = new SyntheticImageFolder(imageSize, imagesPerClass, seed).writeTo(rawDir);
         LOG.info("stage generate: {} images of {}x{} in {} classes under {}", written, imageSize, imageSize,
                 SyntheticImageFolder.CLASSES.size(), rawDir);
-        boolean existing = Files.exists(datasetDir.resolve(StoredImageSchema.MANIFEST_FILE));
+        boolean existing = dev.sparkvit.data.ingest.StoredImages.isDataset(new org.apache.hadoop.conf.Configuration(),
+                datasetDir.toString());
         return new IngestJob(IngestSettings.defaults(rawDir.toString(), datasetDir.toString())
                 .withStoredSize(imageSize).withIncremental(existing)).execute(spark);
     }

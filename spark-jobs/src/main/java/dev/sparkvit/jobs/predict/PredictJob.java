@@ -294,8 +294,7 @@ public final class PredictJob {
             if (!fs.exists(root)) {
                 throw new ConfigException("--input " + input + " does not exist");
             }
-            return fs.exists(new Path(root, StoredImageSchema.MANIFEST_FILE))
-                    && fs.exists(new Path(root, StoredImageSchema.IMAGES_DIR));
+            return StoredImages.isDataset(hadoop, input);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + input, e);
         }

@@ -97,7 +97,7 @@ public final class RetrainJob {
 
     private Result run(SparkSession spark, ModelRegistry registry, FolderLock lock) {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
-        boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
+        boolean exists = StoredImages.isDataset(spark.sparkContext().hadoopConfiguration(), settings.dataset());
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
                 .withStoredSize(settings.storedSize()).withIncremental(exists),
                 line -> console.println("retrain: " + line))
