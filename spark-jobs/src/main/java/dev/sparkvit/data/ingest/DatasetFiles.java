@@ -11,7 +11,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** The small JSON files of a dataset (class index, manifest), read and written through the Hadoop client. */
+/**
+ * The JSON of a dataset: the manifest as the table commits it ({@link #json}, {@link #manifest}), and the class index
+ * and manifest files of the folder format (before issue 22; read by {@link DatasetMigration}), read and written
+ * through the Hadoop client.
+ */
 final class DatasetFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** A manifest or class index of 100,000 classes is a few MB; anything larger is not one of ours. */

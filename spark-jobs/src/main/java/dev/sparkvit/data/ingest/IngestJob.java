@@ -17,7 +17,6 @@ import dev.sparkvit.lock.LockSubject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -55,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * paths work alike), the reading done on the executors one file at a time, so that one unreadable or malformed file
  * becomes a quarantine row instead of a failed job. The listing does not use Spark's {@code binaryFile} source:
  * it silently drops zero-length files (and sockets), which would leave input files unaccounted for. Stages run under named Spark job
- * groups ({@code ingest:list}, {@code ingest:decode}, {@code ingest:write}, {@code ingest:manifest}).
+ * groups ({@code ingest:list}, {@code ingest:decode}, {@code ingest:manifest}, {@code ingest:write}). A run is one
+ * commit of the dataset's table ({@link DatasetTable}: its rows, quarantine and duplicate records, class index and
+ * manifest) on top of the snapshot it read; files already known are found by a join against that snapshot.
  */
 public final class IngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -194,8 +194,17 @@ public final class IngestJob {
             }
         }
         boolean table = output != null && java.nio.file.Files.isDirectory(output.resolve("metadata"));
-        if (table && !settings.incremental() && DatasetTable.open(new Configuration(), output.toString())
-                .currentSnapshotId() >= 0) {
+        long snapshot = -1;
+        if (table) {
+            try {
+                snapshot = DatasetTable.open(new Configuration(), output.toString()).currentSnapshotId();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " has a metadata/ folder "
+                        + "that is no readable dataset table (" + e.getMessage().lines().findFirst().orElse("")
+                        + "); choose a new or empty output folder");
+            }
+        }
+        if (table && !settings.incremental() && snapshot >= 0) {
             throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
                     + "(its table); use --incremental to add new files to it, or choose a new output folder");
         }

@@ -4,8 +4,6 @@ import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.ingest.StoredImageSchema;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;

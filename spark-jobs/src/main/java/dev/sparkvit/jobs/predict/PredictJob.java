@@ -5,7 +5,6 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.RawImages;
-import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.inference.BatchInference;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
