@@ -350,6 +350,10 @@ public final class IngestJob {
         try {
             return write(spark, sc, settings, table, base, root, inputFiles, counted, storedCount, classes, stored,
                     quarantine, duplicates, outcomes, ranks, lock);
+        } catch (org.apache.hadoop.fs.FSError e) { // the local file system's write failure (a full disk), an Error
+            LOG.error("writing dataset {} failed", settings.output(), e);
+            throw new dev.sparkvit.storage.WriteFailedException("cannot write dataset " + settings.output() + ": "
+                    + dev.sparkvit.storage.IoCause.of(e), e);
         } catch (Exception e) { // Spark's SparkException is checked, and thrown undeclared from Scala
             if (e instanceof IllegalStateException || !hasIoCause(e)) {
                 throw e;
