@@ -350,6 +350,9 @@ public final class IngestJob {
         try {
             return write(spark, sc, settings, table, base, root, inputFiles, counted, storedCount, classes, stored,
                     quarantine, duplicates, outcomes, ranks, lock);
+        } catch (dev.sparkvit.data.table.ClassIndexConflictException e) {
+            // another writer committed since this run read the table (its lock was taken over): nothing committed
+            throw new LockHeldException(e.getMessage());
         } catch (org.apache.hadoop.fs.FSError e) { // the local file system's write failure (a full disk), an Error
             LOG.error("writing dataset {} failed", settings.output(), e);
             throw new dev.sparkvit.storage.WriteFailedException("cannot write dataset " + settings.output() + ": "

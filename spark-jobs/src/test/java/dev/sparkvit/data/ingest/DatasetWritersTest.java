@@ -186,6 +186,34 @@ class DatasetWritersTest {
     }
 
     @Test
+    void aCommitByAnotherWriterAfterThisRunReadTheTableStopsItWithOneLineAndNothingOfItIsCommitted()
+            throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "cat", 2, 1);
+        Path added = tmp.resolve("added");
+        images(added, "newA", 2, 3);
+        Path dataset = tmp.resolve("ds");
+        ingest(base, dataset, false, new ArrayList<>());
+        long[] other = {-1};
+        // a writer that took the lock over (its holder looked dead) and committed while this run decoded
+        IngestJob.beforeCommit = () -> {
+            dev.sparkvit.data.table.DatasetTable t = StoredTables.table(dataset);
+            other[0] = t.append(new dev.sparkvit.data.table.DatasetTable.Rows(null, null, null), t.classes(),
+                    t.manifestJson(), t.currentSnapshotId(), written -> { });
+        };
+        LockHeldException e = assertThrows(LockHeldException.class,
+                () -> ingest(added, dataset, true, new ArrayList<>()));
+        IngestJob.beforeCommit = () -> { };
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("another writer committed snapshot " + other[0] + " after this run read "
+                + "snapshot ") && e.getMessage().endsWith("nothing committed, run again"), e.getMessage());
+        assertEquals(other[0], StoredTables.snapshot(dataset), "the other writer's snapshot, not this run's");
+        assertEquals(List.of("cat"), classes(dataset));
+        assertEquals(-3, indexOf(dataset, "newA"), "no row of the stopped run");
+        assertConsistent(dataset);
+    }
+
+    @Test
     void aLeftoverLockOfAKilledFirstRunDoesNotMakeTheFolderANonDataset() throws IOException {
         Path base = tmp.resolve("base");
         images(base, "cat", 2, 1);
