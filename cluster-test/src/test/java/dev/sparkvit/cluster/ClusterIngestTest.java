@@ -46,7 +46,12 @@ class ClusterIngestTest {
         Commands.Result r = submit.run(name, "client", "ingest", "--input", input, "--output", output);
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.stdout().contains("dataset: " + output + " (" + images + " images)"), r.output());
-        JsonNode manifest = new ObjectMapper().readTree(servers.read(output + "/manifest.json"));
+        // the manifest committed with the dataset table's current snapshot (Hadoop catalog: version-hint.text)
+        String version = servers.read(output + "/metadata/version-hint.text").trim();
+        JsonNode metadata = new ObjectMapper().readTree(servers.read(output + "/metadata/v" + version
+                + ".metadata.json"));
+        JsonNode manifest = new ObjectMapper().readTree(metadata.path("properties").path("sparkvit.manifest")
+                .asText());
         assertEquals(images, manifest.path("images").asLong(), manifest.toString());
         assertEquals(images, manifest.path("last_run").path("stored").asLong(), manifest.toString());
         assertEquals(SyntheticImageFolder.CLASSES.size(), manifest.path("classes").size(), manifest.toString());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.data.SyntheticImageFolder;
+import dev.sparkvit.data.table.PlantedDatasets;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -32,16 +33,14 @@ class UserMistakesTest {
         raw = tmp.resolve("raw");
         new SyntheticImageFolder(16, 2, 7).writeTo(raw);
         // what ingest writes for an empty input folder
-        emptyDataset = Files.createDirectories(tmp.resolve("empty-dataset"));
-        Files.writeString(emptyDataset.resolve("manifest.json"), "{\"stored_size\":32,\"labelled\":true,"
+        emptyDataset = PlantedDatasets.plant(tmp.resolve("empty-dataset"), "{\"stored_size\":32,\"labelled\":true,"
                 + "\"classes\":[],\"images\":0,\"counts\":{},\"channel_mean\":[0,0,0],\"channel_std\":[0,0,0],"
-                + "\"quarantined_by_reason\":{},\"duplicates\":0,\"last_run\":null}");
-        Files.writeString(emptyDataset.resolve("classes.json"), "{\"classes\":[]}");
+                + "\"quarantined_by_reason\":{},\"duplicates\":0,\"last_run\":null}", java.util.List.of());
         // a manifest that counts training images (the checks before Spark read no shard)
-        counted = Files.createDirectories(tmp.resolve("counted-dataset"));
-        Files.writeString(counted.resolve("manifest.json"), "{\"stored_size\":32,\"labelled\":true,"
+        counted = PlantedDatasets.plant(tmp.resolve("counted-dataset"), "{\"stored_size\":32,\"labelled\":true,"
                 + "\"classes\":[\"a\"],\"images\":3,\"counts\":{\"a\":{\"train\":3}},\"channel_mean\":[0,0,0],"
-                + "\"channel_std\":[1,1,1],\"quarantined_by_reason\":{},\"duplicates\":0,\"last_run\":null}");
+                + "\"channel_std\":[1,1,1],\"quarantined_by_reason\":{},\"duplicates\":0,\"last_run\":null}",
+                java.util.List.of("a"));
         aFile = Files.writeString(tmp.resolve("a-file"), "not a folder");
     }
 
@@ -152,7 +151,7 @@ class UserMistakesTest {
         assertOneLine("partial", new String[] {"ingest", "--input", raw.toString(), "--output", partial.toString()},
                 partial + " holds classes.json but no manifest.json");
         assertOneLine("dataset", new String[] {"ingest", "--input", raw.toString(), "--output", counted.toString()},
-                counted + " already holds a dataset (its manifest.json)");
+                counted + " already holds a dataset (its table)");
     }
 
     @Test

@@ -10,7 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Whether every stored image's {@code label_index} names its own class in {@code classes.json}. Two ingests into one
+ * Whether every stored image's {@code label_index} names its own class in the class index. Two ingests into one
  * dataset at once, or one killed after its shards were committed, could (before the dataset lock, and the class
  * index written before the rows) leave rows whose index names no class, or another class: fine-tuning then ended in
  * an ArrayIndexOutOfBoundsException, or trained on wrong labels. Such a dataset cannot be repaired from its rows
@@ -46,23 +46,23 @@ public final class ClassIndexCheck {
                 missing.merge(p.index(), p.rows(), Long::sum);
             } else if (!classes.get(p.index()).equals(p.label())) {
                 return p.rows() + " stored images of class '" + p.label() + "' have label_index " + p.index()
-                        + ", which " + StoredImageSchema.CLASSES_FILE + " gives to '" + classes.get(p.index()) + "'";
+                        + ", which the class index gives to '" + classes.get(p.index()) + "'";
             }
         }
         if (missing.isEmpty()) {
             return null;
         }
         long rows = missing.values().stream().mapToLong(Long::longValue).sum();
-        return rows + " stored images have label_index " + missing.keySet() + ", which "
-                + StoredImageSchema.CLASSES_FILE + " (" + classes.size() + " classes) does not name";
+        return rows + " stored images have label_index " + missing.keySet() + ", which the class index ("
+                + classes.size() + " classes) does not name";
     }
 
     /** The one-line refusal of a dataset whose rows name a missing or wrong class. */
     static IllegalArgumentException damaged(String dataset, String problem) {
         return new IllegalArgumentException("dataset " + dataset + " is damaged: " + problem + " (left by an "
                 + "ingest that was killed, or ran at the same time as another, in a sparkvit without the dataset "
-                + "lock); its labels cannot be trusted: ingest its images again into a new folder (sparkvit ingest "
-                + "--input ROOT --output NEW_FOLDER)");
+                + "lock, or written by another program); its labels cannot be trusted: ingest its images again into "
+                + "a new folder (sparkvit ingest --input ROOT --output NEW_FOLDER)");
     }
 
     /**

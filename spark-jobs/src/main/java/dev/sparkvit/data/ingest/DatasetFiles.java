@@ -11,7 +11,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** The small JSON files of a dataset (class index, manifest), read and written through the Hadoop client. */
+/**
+ * The JSON of a dataset: the manifest as the table commits it ({@link #json}, {@link #manifest}), and the class index
+ * and manifest files of the folder format (before issue 22; read by {@link DatasetMigration}), read and written
+ * through the Hadoop client.
+ */
 final class DatasetFiles {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** A manifest or class index of 100,000 classes is a few MB; anything larger is not one of ours. */
@@ -62,6 +66,31 @@ final class DatasetFiles {
 
     void writeManifest(Manifest manifest) throws IOException {
         writeJson(StoredImageSchema.MANIFEST_FILE, manifest);
+    }
+
+    /** The manifest as the table commits it (a JSON object). */
+    static String json(Manifest manifest) {
+        try {
+            return new ObjectMapper().writeValueAsString(manifest);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** A manifest committed with the table, within the limits of a dataset JSON file. */
+    static Manifest manifest(String json) throws IOException {
+        byte[] bytes = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length > MAX_JSON_BYTES) {
+            throw new IOException("the manifest is " + bytes.length + " bytes, larger than the " + MAX_JSON_BYTES
+                    + " a dataset's manifest can be");
+        }
+        dev.sparkvit.model.io.JsonLimits.check(bytes);
+        return JSON.readValue(bytes, Manifest.class);
+    }
+
+    /** Deletes a file or folder of the dataset (recursively); false when it was not there. */
+    boolean delete(String child) throws IOException {
+        return fs.delete(resolve(child), true);
     }
 
     Manifest readManifest() throws IOException {

@@ -80,6 +80,22 @@ final class FileProcessor implements Serializable {
         return new Outcome(path, length, null, null, seen ? null : reason, seen ? null : detail, seen);
     }
 
+    /**
+     * The key an earlier run remembers this file by ({@code IngestJob}'s join against the table): the SHA-256 of its
+     * bytes, or {@link #pathKey} when it is rejected before it can be hashed (no class folder, too large,
+     * unreadable).
+     */
+    String key(String path, long length, boolean noClassFolder) {
+        if (noClassFolder || length > maxFileBytes) {
+            return pathKey(path);
+        }
+        try {
+            return sha256(read(path, length));
+        } catch (IOException | RuntimeException e) {
+            return pathKey(path);
+        }
+    }
+
     Outcome process(String path, long length) {
         if (length > maxFileBytes) {
             return reject(path, length, RejectReason.TOO_LARGE,

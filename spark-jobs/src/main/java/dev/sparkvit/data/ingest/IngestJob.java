@@ -10,13 +10,13 @@ import static org.apache.spark.sql.functions.row_number;
 
 import dev.sparkvit.data.image.Decoders;
 import dev.sparkvit.data.image.RejectReason;
+import dev.sparkvit.data.table.DatasetTable;
 import dev.sparkvit.lock.FolderLock;
 import dev.sparkvit.lock.LockHeldException;
 import dev.sparkvit.lock.LockSubject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +38,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -54,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * paths work alike), the reading done on the executors one file at a time, so that one unreadable or malformed file
  * becomes a quarantine row instead of a failed job. The listing does not use Spark's {@code binaryFile} source:
  * it silently drops zero-length files (and sockets), which would leave input files unaccounted for. Stages run under named Spark job
- * groups ({@code ingest:list}, {@code ingest:decode}, {@code ingest:write}, {@code ingest:manifest}).
+ * groups ({@code ingest:list}, {@code ingest:decode}, {@code ingest:manifest}, {@code ingest:write}). A run is one
+ * commit of the dataset's table ({@link DatasetTable}: its rows, quarantine and duplicate records, class index and
+ * manifest) on top of the snapshot it read; files already known are found by a join against that snapshot.
  */
 public final class IngestJob {
     private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
@@ -79,10 +80,10 @@ public final class IngestJob {
     private static final String PRESENT = "present";
 
     /**
-     * Runs right after the new shards are committed, before anything else is written; tests replace it with one that
-     * throws, to leave the dataset as a run killed at that moment would.
+     * Runs after the run's data files are written and before its commit; tests replace it with one that throws, to
+     * leave the dataset as a run killed at that moment would.
      */
-    static volatile Runnable afterShards = () -> { };
+    static volatile Runnable beforeCommit = () -> { };
 
     private final IngestSettings settings;
     private final Consumer<String> say;
@@ -192,7 +193,26 @@ public final class IngestJob {
                         + "quarantined) on every run; choose an output outside the input");
             }
         }
-        if (output != null && !settings.incremental() && java.nio.file.Files.isDirectory(output)) {
+        boolean table = output != null && java.nio.file.Files.isDirectory(output.resolve("metadata"));
+        long snapshot = -1;
+        if (table) {
+            try {
+                snapshot = DatasetTable.open(new Configuration(), output.toString()).currentSnapshotId();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(outputName + " " + settings.output() + " has a metadata/ folder "
+                        + "that is no readable dataset table (" + e.getMessage().lines().findFirst().orElse("")
+                        + "); choose a new or empty output folder");
+            }
+        }
+        if (table && !settings.incremental() && snapshot >= 0) {
+            throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
+                    + "(its table); use --incremental to add new files to it, or choose a new output folder");
+        }
+        if (output != null && !table && settings.incremental()
+                && java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))) {
+            throw new IllegalArgumentException(StoredImages.folderFormat(settings.output()));
+        }
+        if (output != null && !table && !settings.incremental() && java.nio.file.Files.isDirectory(output)) {
             if (java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))) {
                 throw new IllegalArgumentException(outputName + " " + settings.output() + " already holds a dataset "
                         + "(its " + StoredImageSchema.MANIFEST_FILE + "); use --incremental to add new files to it, or "
@@ -211,7 +231,7 @@ public final class IngestJob {
                         + "interrupted ingest, or another program's files); choose a new or empty output folder");
             }
         }
-        if (output != null && settings.incremental() && java.nio.file.Files.isDirectory(output)
+        if (output != null && !table && settings.incremental() && java.nio.file.Files.isDirectory(output)
                 && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.MANIFEST_FILE))
                 && !java.nio.file.Files.exists(output.resolve(StoredImageSchema.IMAGES_DIR))) {
             boolean empty;
@@ -239,17 +259,22 @@ public final class IngestJob {
             throw new IllegalArgumentException("the lock " + lock.location() + " is not dataset " + settings.output()
                     + "'s");
         }
-        boolean existing = dataset.exists(StoredImageSchema.IMAGES_DIR) || dataset.exists(StoredImageSchema.MANIFEST_FILE);
+        String location = dataset.root().toString();
+        boolean hasTable = DatasetTable.exists(hadoop, location);
+        if (!hasTable && (dataset.exists(StoredImageSchema.MANIFEST_FILE)
+                || dataset.exists(StoredImageSchema.IMAGES_DIR))) {
+            throw new IllegalArgumentException(StoredImages.folderFormat(settings.output()));
+        }
+        // a table with no snapshot is a first run killed before its commit: nothing of it is visible
+        DatasetTable table = hasTable ? DatasetTable.open(hadoop, location) : null;
+        long base = table == null ? -1 : table.currentSnapshotId();
+        boolean existing = base >= 0;
         if (existing && !settings.incremental()) {
             throw new IllegalArgumentException("output " + settings.output() + " already holds a dataset; use "
                     + "--incremental to add new files to it, or choose a new output folder");
         }
         String root = qualifiedRoot(hadoop);
         Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work
-        // under the lock, before anything new is read: a dataset an interrupted run left between two states is
-        // repaired by this run's manifest (recomputed from the stored rows); damaged class indexes stop it here
-        String between = existing ? DatasetRepair.inspect(spark, dataset, settings.output(), dataset.readClasses())
-                : null;
 
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
         List<Row> files = listFiles(hadoop);
@@ -265,8 +290,6 @@ public final class IngestJob {
                 .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false));
         LOG.info("stage list: {} files under {}", inputFiles, root);
 
-        Set<String> known = existing ? knownHashes(spark, dataset) : Set.of();
-        Broadcast<Set<String>> knownBroadcast = sc.broadcast(known);
         LongAccumulator processed = sc.sc().longAccumulator("ingest.files");
         // Broadcast, not captured: a captured Hadoop configuration (about 1,000 properties) was serialized into every
         // stage reading the outcomes' lineage and read back in every task, about 0.15 s of CPU per ingest.
@@ -276,10 +299,12 @@ public final class IngestJob {
         double train = settings.trainFraction();
         double val = settings.valFraction();
 
+        Dataset<Row> toProcess = existing
+                ? withKnown(spark, listing, table, base, processor, root, labelled, tasks)
+                : listing.withColumn("present", lit(false)).withColumn("key", lit(null).cast(DataTypes.StringType));
         sc.setJobGroup("ingest:decode", "read, validate, decode and resize " + inputFiles + " files", false);
-        JavaRDD<Row> outcomeRows = listing.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows ->
-                outcomes(rows, processor.value().withKnownHashes(knownBroadcast.value()), root, labelled, train, val,
-                        processed));
+        JavaRDD<Row> outcomeRows = toProcess.javaRDD().mapPartitions((FlatMapFunction<Iterator<Row>, Row>) rows ->
+                outcomes(rows, processor.value(), root, labelled, train, val, processed));
         Dataset<Row> outcomes = spark.createDataFrame(outcomeRows, OUTCOMES).persist(StorageLevel.MEMORY_AND_DISK());
         StatusCounts counted;
         try (ProgressLog ignored = new ProgressLog(processed, inputFiles)) {
@@ -307,7 +332,7 @@ public final class IngestJob {
                 .select(col("path").as("source_path"), col("reason"), col("detail"), col("length"), col("hash"));
 
         // One job gives both the labels of the new images and how many there are.
-        List<String> classes = dataset.readClasses();
+        List<String> classes = existing ? new ArrayList<>(table.classes(base)) : new ArrayList<>();
         Set<String> newLabels = new TreeSet<>();
         long storedCount = 0;
         for (Row r : winners.groupBy("label").count().collectAsList()) {
@@ -323,20 +348,15 @@ public final class IngestJob {
         Dataset<Row> stored = storedRows(kept, classes, labelled);
 
         try {
-            if (labelled && (!newLabels.isEmpty() || !dataset.exists(StoredImageSchema.CLASSES_FILE))) {
-                // the class index first: no committed row may ever name an index classes.json does not hold (new
-                // classes are appended, so the indexes of stored rows stay valid if this run dies after it)
-                lock.ensureHeld();
-                dataset.writeClasses(classes);
-            }
-            IngestResult result = write(spark, sc, dataset, settings, root, inputFiles, counted, storedCount,
-                    classes, stored, quarantine, duplicates, outcomes, ranks, lock);
-            if (between != null) {
-                say.accept("repaired dataset " + settings.output() + ", left between two states by an interrupted "
-                        + "run (" + between + "): " + StoredImageSchema.MANIFEST_FILE + " recomputed from the stored "
-                        + "rows (" + result.manifest().images() + " images)");
-            }
-            return result;
+            return write(spark, sc, settings, table, base, root, inputFiles, counted, storedCount, classes, stored,
+                    quarantine, duplicates, outcomes, ranks, lock);
+        } catch (dev.sparkvit.data.table.ClassIndexConflictException e) {
+            // another writer committed since this run read the table (its lock was taken over): nothing committed
+            throw new LockHeldException(e.getMessage());
+        } catch (org.apache.hadoop.fs.FSError e) { // the local file system's write failure (a full disk), an Error
+            LOG.error("writing dataset {} failed", settings.output(), e);
+            throw new dev.sparkvit.storage.WriteFailedException("cannot write dataset " + settings.output() + ": "
+                    + dev.sparkvit.storage.IoCause.of(e), e);
         } catch (Exception e) { // Spark's SparkException is checked, and thrown undeclared from Scala
             if (e instanceof IllegalStateException || !hasIoCause(e)) {
                 throw e;
@@ -358,52 +378,77 @@ public final class IngestJob {
         return false;
     }
 
-    private static IngestResult write(SparkSession spark, JavaSparkContext sc, DatasetFiles dataset,
-            IngestSettings settings, String root, long inputFiles, StatusCounts counted, long storedCount,
-            List<String> classes, Dataset<Row> stored, Dataset<Row> quarantine, Dataset<Row> duplicates,
-            Dataset<Row> outcomes, Dataset<Row> ranks, FolderLock lock) throws IOException {
-        sc.setJobGroup("ingest:write", "write Parquet shards, quarantine and duplicates", false);
+    /**
+     * Commits the run's rows, quarantine and duplicate records, class index and manifest as one snapshot of the
+     * dataset's table ({@link DatasetTable#append}), on top of snapshot {@code base} only: a run that finds nothing
+     * new commits nothing.
+     */
+    private IngestResult write(SparkSession spark, JavaSparkContext sc, IngestSettings settings, DatasetTable table,
+            long base, String root, long inputFiles, StatusCounts counted, long storedCount, List<String> classes,
+            Dataset<Row> stored, Dataset<Row> quarantine, Dataset<Row> duplicates, Dataset<Row> outcomes,
+            Dataset<Row> ranks, FolderLock lock) throws IOException {
         long duplicateCount = counted.decoded() - storedCount;
         long quarantinedCount = counted.rejected();
         long presentCount = counted.present();
-        // Only non-empty tables are appended, so a run that finds nothing new writes nothing.
-        lock.ensureHeld();
-        if (storedCount > 0) {
-            stored.repartition(settings.shards()).write().mode(SaveMode.Append)
-                    .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
-            afterShards.run();
-        }
-        if (quarantinedCount > 0) {
-            quarantine.coalesce(1).write().mode(SaveMode.Append)
-                    .parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString());
-        }
-        if (duplicateCount > 0) {
-            duplicates.coalesce(1).write().mode(SaveMode.Append)
-                    .parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR).toString());
-        }
         Map<String, Long> rejects = counted.rejectsByReason();
-        outcomes.unpersist();
-        ranks.unpersist();
-
         long accounted = storedCount + duplicateCount + quarantinedCount + presentCount;
         if (accounted != inputFiles) {
             throw new IllegalStateException("ingest lost track of files: " + inputFiles + " listed but " + accounted
                     + " accounted for (stored " + storedCount + ", duplicates " + duplicateCount + ", quarantined "
                     + quarantinedCount + ", already present " + presentCount + ")");
         }
-        LOG.info("stage write: {} stored, {} duplicates, {} quarantined {}, {} already present", storedCount,
-                duplicateCount, quarantinedCount, rejects, presentCount);
-
-        sc.setJobGroup("ingest:manifest", "recompute dataset statistics", false);
-        Manifest manifest = ManifestBuilder.build(spark, dataset, settings, classes,
-                new Manifest.LastRun(root, settings.incremental(), inputFiles, storedCount, duplicateCount,
-                        quarantinedCount, presentCount, rejects));
-        lock.ensureHeld();
-        dataset.writeManifest(manifest);
+        Manifest.LastRun lastRun = new Manifest.LastRun(root, settings.incremental(), inputFiles, storedCount,
+                duplicateCount, quarantinedCount, presentCount, rejects);
+        Manifest manifest;
+        if (base >= 0 && storedCount + duplicateCount + quarantinedCount == 0) {
+            Manifest committed = DatasetFiles.manifest(table.manifestJson(base));
+            manifest = new Manifest(committed.storedSize(), committed.labelled(), committed.classes(),
+                    committed.images(), committed.counts(), committed.channelMean(), committed.channelStd(),
+                    committed.quarantinedByReason(), committed.duplicates(), lastRun);
+            LOG.info("stage write: nothing new ({} already present); nothing committed", presentCount);
+        } else {
+            sc.setJobGroup("ingest:manifest", "compute the dataset's statistics", false);
+            Dataset<Row> images = storedCount > 0 ? stored : null;
+            Dataset<Row> quarantined = quarantinedCount > 0 ? quarantine : null;
+            Dataset<Row> duplicated = duplicateCount > 0 ? duplicates : null;
+            manifest = ManifestBuilder.build(settings, classes, lastRun,
+                    plus(table == null ? null : table.images(spark, base), images, spark, StoredImageSchema.IMAGES),
+                    plus(table == null ? null : table.quarantine(spark, base), quarantined, spark,
+                            StoredImageSchema.QUARANTINE),
+                    plus(table == null ? null : table.duplicates(spark, base), duplicated, spark,
+                            StoredImageSchema.DUPLICATES));
+            sc.setJobGroup("ingest:write", "write and commit the images, quarantine and duplicates", false);
+            lock.ensureHeld();
+            DatasetTable target = table != null ? table : DatasetTable.create(sc.hadoopConfiguration(),
+                    new DatasetFiles(settings.output(), sc.hadoopConfiguration()).root().toString());
+            long snapshot = target.append(new DatasetTable.Rows(
+                    images == null ? null : images.repartition(settings.shards()),
+                    quarantined == null ? null : quarantined.coalesce(1),
+                    duplicated == null ? null : duplicated.coalesce(1)), classes, DatasetFiles.json(manifest), base,
+                    written -> {
+                        lock.ensureHeld();
+                        beforeCommit.run();
+                    });
+            LOG.info("stage write: snapshot {}: {} stored, {} duplicates, {} quarantined {}, {} already present",
+                    snapshot, storedCount, duplicateCount, quarantinedCount, rejects, presentCount);
+        }
+        outcomes.unpersist();
+        ranks.unpersist();
         LOG.info("stage manifest: {} images in the dataset, channel mean {} std {}", manifest.images(),
                 java.util.Arrays.toString(manifest.channelMean()), java.util.Arrays.toString(manifest.channelStd()));
         return new IngestResult(inputFiles, storedCount, duplicateCount, quarantinedCount, presentCount, rejects,
                 manifest);
+    }
+
+    /** The committed rows of a kind plus this run's new ones (either may be null: none). */
+    private static Dataset<Row> plus(Dataset<Row> committed, Dataset<Row> added, SparkSession spark,
+            StructType schema) {
+        Dataset<Row> a = added == null ? null : added.select(java.util.Arrays.stream(schema.fieldNames())
+                .map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+        if (committed == null) {
+            return a != null ? a : spark.createDataFrame(List.<Row>of(), schema);
+        }
+        return a == null ? committed : committed.union(a);
     }
 
     /** (path, length) of every file under the input root, recursively, in path order. */
@@ -449,7 +494,11 @@ public final class IngestJob {
                 Row row = rows.next();
                 String path = row.getString(0);
                 String label = labelOf(root, path, labelled);
-                FileProcessor.Outcome o = labelled && label == null
+                String key = row.isNullAt(3) ? null : row.getString(3);
+                FileProcessor.Outcome o = row.getBoolean(2)
+                        ? new FileProcessor.Outcome(path, row.getLong(1), key == null || key.startsWith(
+                                FileProcessor.pathKey("")) ? null : key, null, null, null, true)
+                        : labelled && label == null
                         ? processor.reject(path, row.getLong(1), RejectReason.NO_CLASS_FOLDER,
                                 "file is directly under the input root; ImageFolder layout needs root/<class>/<file>")
                         : processor.process(path, row.getLong(1));
@@ -516,31 +565,37 @@ public final class IngestJob {
                 col("hash"));
     }
 
+    /** The listing's rows, (path, length), with their key ({@link FileProcessor#key}) and whether it is known. */
+    private static final StructType KEYED = new StructType()
+            .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false)
+            .add("key", DataTypes.StringType, false);
+
     /**
-     * Hashes of every file the dataset has already stored, quarantined (except {@code retry_later}: decoding ran out of
-     * memory) or recorded as a duplicate, plus the paths
-     * ({@link FileProcessor#pathKey}) of quarantined files that could not be hashed (unreadable, too large).
+     * The listing with columns {@code present} (an earlier run stored, quarantined or recorded the file's content,
+     * or quarantined its path before hashing it) and {@code key}: each file is read and hashed on the executors,
+     * then left-joined with the keys of snapshot {@code base} (a distributed join; no set of hashes on the driver).
+     * A quarantine record of {@code retry_later} (decoding ran out of memory) is no known verdict: tried again.
      */
-    private static Set<String> knownHashes(SparkSession spark, DatasetFiles dataset) throws IOException {
-        Set<String> known = new HashSet<>();
-        Map<String, StructType> tables = Map.of(StoredImageSchema.IMAGES_DIR, StoredImageSchema.IMAGES,
-                StoredImageSchema.QUARANTINE_DIR, StoredImageSchema.QUARANTINE, StoredImageSchema.DUPLICATES_DIR,
-                StoredImageSchema.DUPLICATES);
-        for (Map.Entry<String, StructType> table : tables.entrySet()) {
-            if (dataset.exists(table.getKey())) {
-                Dataset<Row> rows = spark.read().schema(table.getValue()).parquet(dataset.resolve(table.getKey())
-                        .toString());
-                if (table.getKey().equals(StoredImageSchema.QUARANTINE_DIR)) {
-                    // a file that ran out of memory while decoding is no known verdict: the next run tries it again
-                    rows = rows.filter(col("reason").isNull().or(col("reason").notEqual(
-                            RejectReason.RETRY_LATER.label())));
-                }
-                for (Row r : rows.select("hash", "source_path").collectAsList()) {
-                    known.add(r.isNullAt(0) ? FileProcessor.pathKey(r.getString(1)) : r.getString(0));
-                }
-            }
-        }
-        return known;
+    private static Dataset<Row> withKnown(SparkSession spark, Dataset<Row> listing, DatasetTable table, long base,
+            Broadcast<FileProcessor> processor, String root, boolean labelled, int tasks) {
+        JavaRDD<Row> keyed = listing.javaRDD().map(row -> {
+            String path = row.getString(0);
+            boolean noClassFolder = labelled && labelOf(root, path, true) == null;
+            return RowFactory.create(path, row.getLong(1), processor.value().key(path, row.getLong(1),
+                    noClassFolder));
+        });
+        Dataset<Row> files = spark.createDataFrame(keyed, KEYED);
+        Dataset<Row> quarantine = table.quarantine(spark, base);
+        Dataset<Row> known = table.images(spark, base).select(col("hash").as("known"))
+                .union(table.duplicates(spark, base).select(col("hash").as("known")))
+                .union(quarantine.filter(col("reason").isNull().or(col("reason").notEqual(
+                        RejectReason.RETRY_LATER.label())))
+                        .select(coalesce(col("hash"), org.apache.spark.sql.functions.concat(lit(
+                                FileProcessor.pathKey("")), col("source_path"))).as("known")))
+                .distinct();
+        return files.join(known, files.col("key").equalTo(known.col("known")), "left")
+                .select(col("path"), col("length"), col("known").isNotNull().as("present"), col("key"))
+                .repartition(tasks);
     }
 
     /** Logs "n/total files processed" every ten seconds while a stage runs. */

@@ -1,6 +1,5 @@
 package dev.sparkvit.data.ingest;
 
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -10,7 +9,6 @@ import java.util.TreeMap;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Recomputes the manifest from the dataset's tables, so it always describes everything stored so far. The image
@@ -24,16 +22,14 @@ final class ManifestBuilder {
     private ManifestBuilder() {
     }
 
-    static Manifest build(SparkSession spark, DatasetFiles dataset, IngestSettings settings, List<String> classes,
-            Manifest.LastRun lastRun) throws IOException {
+    /**
+     * The manifest of a dataset whose stored images, quarantine and duplicate records are the given tables (the
+     * committed snapshot's plus this run's new rows).
+     */
+    static Manifest build(IngestSettings settings, List<String> classes, Manifest.LastRun lastRun,
+            Dataset<Row> images, Dataset<Row> quarantine, Dataset<Row> duplicates) {
         Map<String, Map<String, Long>> counts = new TreeMap<>();
         long total = 0;
-        if (!dataset.exists(StoredImageSchema.IMAGES_DIR)) {
-            return new Manifest(settings.storedSize(), settings.labelled(), classes, 0, counts, new double[3],
-                    new double[3], quarantined(spark, dataset), duplicates(spark, dataset), lastRun);
-        }
-        Dataset<Row> images = spark.read().schema(StoredImageSchema.IMAGES)
-                .parquet(dataset.resolve(StoredImageSchema.IMAGES_DIR).toString());
         Summary summary = summarise(images);
         for (Map.Entry<List<String>, Long> e : summary.counts().entrySet()) {
             String label = e.getKey().get(0) == null ? UNLABELLED : e.getKey().get(0);
@@ -48,25 +44,16 @@ final class ManifestBuilder {
             std[c] = sums[0] == 0 ? 0 : Math.sqrt(Math.max(0, sums[4 + c] / sums[0] - mean[c] * mean[c]));
         }
         return new Manifest(settings.storedSize(), settings.labelled(), classes, total, counts, mean, std,
-                quarantined(spark, dataset), duplicates(spark, dataset), lastRun);
+                quarantined(quarantine), duplicates.count(), lastRun);
     }
 
-    static Map<String, Long> quarantined(SparkSession spark, DatasetFiles dataset) throws IOException {
+    /** Quarantined files by reason. */
+    static Map<String, Long> quarantined(Dataset<Row> quarantine) {
         Map<String, Long> byReason = new TreeMap<>();
-        if (dataset.exists(StoredImageSchema.QUARANTINE_DIR)) {
-            for (Row r : spark.read().schema(StoredImageSchema.QUARANTINE)
-                    .parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString())
-                    .groupBy("reason").count().collectAsList()) {
-                byReason.put(r.getString(0), r.getLong(1));
-            }
+        for (Row r : quarantine.groupBy("reason").count().collectAsList()) {
+            byReason.put(r.getString(0), r.getLong(1));
         }
         return byReason;
-    }
-
-    static long duplicates(SparkSession spark, DatasetFiles dataset) throws IOException {
-        return !dataset.exists(StoredImageSchema.DUPLICATES_DIR) ? 0 : spark.read()
-                .schema(StoredImageSchema.DUPLICATES).parquet(dataset.resolve(StoredImageSchema.DUPLICATES_DIR)
-                        .toString()).count();
     }
 
     /**

@@ -4,12 +4,12 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.RgbImage;
+import dev.sparkvit.data.table.DatasetTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructField;
 
 /** Reads an ingested dataset, checking its schema before any work starts. */
 public final class StoredImages {
@@ -17,8 +17,35 @@ public final class StoredImages {
     }
 
     /**
-     * Why {@code datasetDir} is not a dataset ("does not exist", "is not a dataset: it has no manifest.json ..."), or
-     * null when it is one or is not a local path; read before Spark starts.
+     * The one line refusing a dataset in the folder format of sparkvit before issue 22 (Parquet folders,
+     * classes.json and manifest.json, no table), naming the command that migrates it.
+     */
+    public static String folderFormat(String datasetDir) {
+        return "dataset " + datasetDir + " is in the folder format of an earlier sparkvit (" + StoredImageSchema
+                .MANIFEST_FILE + ", " + StoredImageSchema.IMAGES_DIR + "/); migrate it once into a table with: "
+                + "sparkvit migrate --dataset " + datasetDir;
+    }
+
+    /**
+     * Whether {@code datasetDir} holds a dataset: a dataset table with a committed ingest, or the folder format of an
+     * earlier sparkvit (which the readers and ingest then refuse with {@link #folderFormat}).
+     */
+    public static boolean isDataset(org.apache.hadoop.conf.Configuration conf, String datasetDir) {
+        try {
+            DatasetFiles files = new DatasetFiles(datasetDir, conf);
+            String location = files.root().toString();
+            if (DatasetTable.exists(conf, location)) {
+                return DatasetTable.open(conf, location).currentSnapshotId() >= 0;
+            }
+            return files.exists(StoredImageSchema.MANIFEST_FILE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read dataset " + datasetDir, e);
+        }
+    }
+
+    /**
+     * Why {@code datasetDir} is not a dataset ("does not exist", "is not a dataset: it has no table ...", the
+     * folder format), or null when it is one or is not a local path; read before Spark starts.
      */
     public static String datasetProblem(String datasetDir) {
         java.nio.file.Path dir = dev.sparkvit.config.PathChecks.local(datasetDir);
@@ -31,9 +58,14 @@ public final class StoredImages {
         if (!java.nio.file.Files.isDirectory(dir)) {
             return "is a file, not a dataset folder";
         }
-        if (!java.nio.file.Files.isRegularFile(dir.resolve(StoredImageSchema.MANIFEST_FILE))) {
-            return "is not a dataset: it has no " + StoredImageSchema.MANIFEST_FILE + " (run sparkvit ingest on an "
-                    + "image folder first)";
+        boolean table = java.nio.file.Files.isDirectory(dir.resolve("metadata"));
+        if (!table && java.nio.file.Files.isRegularFile(dir.resolve(StoredImageSchema.MANIFEST_FILE))) {
+            return "is in the folder format of an earlier sparkvit; migrate it once into a table with: sparkvit "
+                    + "migrate --dataset " + datasetDir;
+        }
+        if (!table) {
+            return "is not a dataset: it has no dataset table (metadata/) nor " + StoredImageSchema.MANIFEST_FILE
+                    + " (run sparkvit ingest on an image folder first)";
         }
         return null;
     }
@@ -51,12 +83,60 @@ public final class StoredImages {
         if (dev.sparkvit.config.PathChecks.local(datasetDir) == null) {
             return null;
         }
+        return committedManifest(what, datasetDir, new org.apache.hadoop.conf.Configuration());
+    }
+
+    /** The manifest of the dataset table's current snapshot. */
+    private static Manifest committedManifest(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
+        DatasetTable table = table(what, datasetDir, conf);
         try {
-            return new DatasetFiles(datasetDir, new org.apache.hadoop.conf.Configuration()).readManifest();
-        } catch (IOException e) {
-            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read its "
-                    + StoredImageSchema.MANIFEST_FILE + ": " + oneLine(e.getMessage()), e);
+            return DatasetFiles.manifest(table.manifestJson(table.currentSnapshotId()));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read the manifest of its table: "
+                    + oneLine(e.getMessage()), e);
         }
+    }
+
+    /**
+     * The dataset's table, at a committed snapshot.
+     *
+     * @throws IllegalArgumentException one line when there is no table (or the folder format), or no ingest has
+     *     committed to it yet
+     */
+    static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
+        String location;
+        boolean folderFormat;
+        try {
+            DatasetFiles files = new DatasetFiles(datasetDir, conf);
+            location = files.root().toString();
+            if (DatasetTable.exists(conf, location)) {
+                folderFormat = false;
+            } else {
+                folderFormat = files.exists(StoredImageSchema.MANIFEST_FILE);
+                if (!folderFormat) {
+                    throw new IllegalArgumentException(what + " " + datasetDir + " is not a dataset: it has no "
+                            + "dataset table (run sparkvit ingest first)");
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read it: " + oneLine(
+                    e.getMessage()), e);
+        }
+        if (folderFormat) {
+            throw new IllegalArgumentException(folderFormat(datasetDir));
+        }
+        DatasetTable table;
+        try {
+            table = DatasetTable.open(conf, location);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read its table: " + oneLine(
+                    e.getMessage()), e);
+        }
+        if (table.currentSnapshotId() < 0) {
+            throw new IllegalArgumentException(what + " " + datasetDir + " is not a dataset yet: no ingest has "
+                    + "committed to its table (run sparkvit ingest first)");
+        }
+        return table;
     }
 
     /** Images of {@code split} the manifest counts, over all classes. */
@@ -77,96 +157,69 @@ public final class StoredImages {
     }
 
     /**
-     * Every Parquet shard of the image table must be one: the magic at both ends and a footer whose schema has the
-     * stored image columns. Spark reads one footer for the schema and the others inside tasks, where a damaged or
-     * foreign shard ended the job with a stack trace; this reads each footer (a few KB) on the driver.
+     * The stored images of {@code split} ("train", "val", "test", or null for all): the dataset table's current
+     * snapshot (schema {@link StoredImageSchema#IMAGES}).
      */
-    static void checkShards(org.apache.hadoop.conf.Configuration conf, String datasetDir, String imagesPath) {
-        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(imagesPath);
-        org.apache.hadoop.fs.FileStatus[] files;
-        try {
-            org.apache.hadoop.fs.FileSystem fs = dir.getFileSystem(conf);
-            if (!fs.exists(dir)) {
-                return;
-            }
-            files = fs.listStatus(dir, p -> !p.getName().startsWith("_") && !p.getName().startsWith("."));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("dataset " + datasetDir + ": cannot list " + imagesPath + ": "
-                    + oneLine(e.getMessage()), e);
-        }
-        for (org.apache.hadoop.fs.FileStatus file : files) {
-            if (!file.isFile()) {
-                continue;
-            }
-            org.apache.parquet.schema.MessageType schema;
-            try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader.open(
-                    org.apache.parquet.hadoop.util.HadoopInputFile.fromStatus(file, conf))) {
-                schema = reader.getFooter().getFileMetaData().getSchema();
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("dataset " + datasetDir + ": shard " + file.getPath()
-                        + " is damaged or not Parquet (" + oneLine(e.getMessage()) + ")", e);
-            }
-            for (StructField expected : StoredImageSchema.IMAGES.fields()) {
-                if (!schema.containsField(expected.name())) {
-                    throw new IllegalArgumentException("dataset " + datasetDir + ": shard " + file.getPath()
-                            + " is not a stored image table: it lacks column '" + expected.name() + "'");
-                }
-            }
-        }
-    }
-
-    /** The stored images of {@code split} ("train", "val", "test", or null for all). */
     public static Dataset<Row> read(SparkSession spark, String datasetDir, String split) {
-        String path = datasetDir.replaceAll("/+$", "") + "/" + StoredImageSchema.IMAGES_DIR;
-        org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
-        try {
-            org.apache.hadoop.fs.Path images = new org.apache.hadoop.fs.Path(path);
-            if (images.getFileSystem(conf).exists(new org.apache.hadoop.fs.Path(datasetDir))
-                    && images.getFileSystem(conf).exists(new org.apache.hadoop.fs.Path(datasetDir,
-                            StoredImageSchema.MANIFEST_FILE))
-                    && !images.getFileSystem(conf).exists(images)) {
-                throw new IllegalArgumentException("dataset " + datasetDir + " holds no images (its input had no "
-                        + "valid image)");
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("dataset " + datasetDir + ": cannot read " + path + ": "
-                    + oneLine(e.getMessage()), e);
+        DatasetTable table = table("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
+        long snapshot = table.currentSnapshotId();
+        if (committedImages(table, snapshot) == 0) {
+            throw new IllegalArgumentException("dataset " + datasetDir + " holds no images (its input had no "
+                    + "valid image)");
         }
-        checkShards(conf, datasetDir, path);
-        Dataset<Row> images;
-        try {
-            images = spark.read().parquet(path);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("dataset " + datasetDir + " has no readable image table at " + path
-                    + " (run sparkvit ingest first): " + e.getMessage(), e);
-        }
-        for (StructField expected : StoredImageSchema.IMAGES.fields()) {
-            boolean found = false;
-            for (StructField actual : images.schema().fields()) {
-                found |= actual.name().equals(expected.name()) && actual.dataType().equals(expected.dataType());
-            }
-            if (!found) {
-                throw new IllegalArgumentException("dataset " + datasetDir + ": image table lacks column '"
-                        + expected.name() + "' of type " + expected.dataType().simpleString());
-            }
-        }
+        checkDataFiles(spark.sparkContext().hadoopConfiguration(), datasetDir, table, snapshot);
+        Dataset<Row> images = table.images(spark, snapshot);
         return split == null ? images : images.filter(col("split").equalTo(split));
     }
 
-    /** The manifest of a dataset. */
+    /**
+     * Every data file of the snapshot's images must be Parquet with the table's columns: the magic at both ends and a
+     * footer naming the stored image columns. Spark reads them inside tasks, where a damaged file ended the job with
+     * a stack trace; this reads each footer (a few KB) on the driver, one per data file (files are sized by bytes,
+     * so their number grows with the dataset's bytes / 256 MiB).
+     */
+    static void checkDataFiles(org.apache.hadoop.conf.Configuration conf, String datasetDir, DatasetTable table,
+            long snapshot) {
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.FileScanTask> tasks = table.table().newScan()
+                .useSnapshot(snapshot).filter(org.apache.iceberg.expressions.Expressions.equal(DatasetTable.KIND,
+                        DatasetTable.IMAGE)).planFiles()) {
+            for (org.apache.iceberg.FileScanTask task : tasks) {
+                org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(task.file().path().toString());
+                org.apache.parquet.schema.MessageType schema;
+                try (org.apache.parquet.hadoop.ParquetFileReader reader = org.apache.parquet.hadoop.ParquetFileReader
+                        .open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(file, conf))) {
+                    schema = reader.getFooter().getFileMetaData().getSchema();
+                } catch (IOException | RuntimeException e) {
+                    throw new IllegalArgumentException("dataset " + datasetDir + ": data file " + file
+                            + " is damaged or not Parquet (" + oneLine(e.getMessage()) + ")", e);
+                }
+                for (org.apache.spark.sql.types.StructField expected : StoredImageSchema.IMAGES.fields()) {
+                    if (!schema.containsField(expected.name())) {
+                        throw new IllegalArgumentException("dataset " + datasetDir + ": data file " + file
+                                + " is not a stored image table: it lacks column '" + expected.name() + "'");
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long committedImages(DatasetTable table, long snapshot) {
+        try {
+            return DatasetFiles.manifest(table.manifestJson(snapshot)).images();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The manifest of a dataset (its table's current snapshot). */
     public static Manifest manifest(SparkSession spark, String datasetDir) {
         String problem = datasetProblem(datasetDir);
         if (problem != null) {
             throw new IllegalArgumentException("dataset " + datasetDir + " " + problem);
         }
-        try {
-            return new DatasetFiles(datasetDir, spark.sparkContext().hadoopConfiguration()).readManifest();
-        } catch (java.io.FileNotFoundException e) {
-            throw new IllegalArgumentException("dataset " + datasetDir + " is not a dataset: it has no "
-                    + StoredImageSchema.MANIFEST_FILE + " (run sparkvit ingest first)", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the manifest of dataset " + datasetDir, e);
-        }
+        return committedManifest("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
     }
 
     /**

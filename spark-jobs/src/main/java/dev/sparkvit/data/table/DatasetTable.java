@@ -39,6 +39,11 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The stored images of a dataset as an Iceberg table on a folder (local path or {@code hdfs://}; the Hadoop table
@@ -71,6 +76,8 @@ public final class DatasetTable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int COMMIT_ATTEMPTS = 20;
+    /** Data file size a write aims at unless the table sets {@code write.target-file-size-bytes}: 256 MiB. */
+    public static final long TARGET_FILE_BYTES = 256L << 20;
 
     private final Table table;
     private final String location;
@@ -82,9 +89,75 @@ public final class DatasetTable {
         this.location = location;
     }
 
-    /** The Iceberg schema of {@link StoredImageSchema#IMAGES} (non-nullable fields are required). */
+    /** Column naming which of the dataset's record kinds a row is: {@value #IMAGE}, {@value #QUARANTINED}, {@value #DUPLICATE}. */
+    public static final String KIND = "kind";
+    public static final String IMAGE = "image";
+    public static final String QUARANTINED = "quarantine";
+    public static final String DUPLICATE = "duplicate";
+
+    /**
+     * The table's rows: a {@value #KIND} column, then the columns of {@link StoredImageSchema#IMAGES},
+     * {@link StoredImageSchema#QUARANTINE} and {@link StoredImageSchema#DUPLICATES} (each once, all nullable: a row
+     * fills those of its kind). The three record kinds are one table so that one commit holds all of a run; every
+     * data file holds one kind, so a read of one kind skips the others' files by their column bounds.
+     */
+    public static final StructType TABLE = tableSchema();
+
+    private static StructType tableSchema() {
+        StructType t = new StructType().add(KIND, DataTypes.StringType, false);
+        for (StructType part : List.of(StoredImageSchema.IMAGES, StoredImageSchema.QUARANTINE,
+                StoredImageSchema.DUPLICATES)) {
+            for (StructField f : part.fields()) {
+                if (!java.util.Arrays.asList(t.fieldNames()).contains(f.name())) {
+                    t = t.add(f.name(), f.dataType(), true);
+                }
+            }
+        }
+        return t;
+    }
+
+    /** The Iceberg schema of {@link #TABLE}. */
     public static Schema schema() {
-        return SparkSchemaUtil.convert(StoredImageSchema.IMAGES);
+        return SparkSchemaUtil.convert(TABLE);
+    }
+
+    /** {@code rows} of one kind (schema {@code of}: a subset of {@link #TABLE}'s columns) as table rows. */
+    static Dataset<Row> asTableRows(Dataset<Row> rows, String kind, StructType of) {
+        if (!sameColumns(rows.schema(), of)) {
+            throw new IllegalArgumentException(kind + " rows do not have the schema " + of.simpleString() + ": "
+                    + rows.schema().simpleString());
+        }
+        List<Column> cols = new java.util.ArrayList<>();
+        for (StructField f : TABLE.fields()) {
+            cols.add(f.name().equals(KIND) ? functions.lit(kind).as(KIND)
+                    : java.util.Arrays.asList(of.fieldNames()).contains(f.name()) ? functions.col(f.name())
+                    : functions.lit(null).cast(f.dataType()).as(f.name()));
+        }
+        return rows.select(cols.toArray(new Column[0]));
+    }
+
+    /** Same column names and types in the same order (nullability aside). */
+    private static boolean sameColumns(StructType a, StructType b) {
+        if (a.fields().length != b.fields().length) {
+            return false;
+        }
+        for (int i = 0; i < a.fields().length; i++) {
+            if (!a.fields()[i].name().equals(b.fields()[i].name())
+                    || !a.fields()[i].dataType().equals(b.fields()[i].dataType())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The rows of one kind in the columns of {@code of}. */
+    static Dataset<Row> ofKind(Dataset<Row> table, String kind, StructType of) {
+        return table.filter(functions.col(KIND).equalTo(kind)).select(java.util.Arrays.stream(of.fieldNames())
+                .map(functions::col).toArray(Column[]::new));
+    }
+
+    /** What one commit adds: stored images, quarantined files and duplicates (each may be null: none). */
+    public record Rows(Dataset<Row> images, Dataset<Row> quarantine, Dataset<Row> duplicates) {
     }
 
     /** Creates an empty table at {@code location} with an empty class index; fails when one exists there. */
@@ -133,9 +206,14 @@ public final class DatasetTable {
         return parseClasses(table.properties().get(CLASSES));
     }
 
-    /** The committed figures (current table properties). */
+    /** The committed figures (current table properties) as flat numbers. */
     public Map<String, Long> manifest() {
-        return parseFigures(table.properties().get(MANIFEST));
+        return parseFigures(manifestJson());
+    }
+
+    /** The committed manifest (current table properties), a JSON object. */
+    public String manifestJson() {
+        return table.properties().getOrDefault(MANIFEST, "{}");
     }
 
     /** The class index committed with snapshot {@code snapshotId}. */
@@ -145,7 +223,22 @@ public final class DatasetTable {
 
     /** The figures committed with snapshot {@code snapshotId}. */
     public Map<String, Long> manifest(long snapshotId) {
-        return parseFigures(snapshot(snapshotId).summary().get(MANIFEST));
+        return parseFigures(manifestJson(snapshotId));
+    }
+
+    /** The manifest committed with snapshot {@code snapshotId}, a JSON object. */
+    public String manifestJson(long snapshotId) {
+        return snapshot(snapshotId).summary().get(MANIFEST);
+    }
+
+    /** Whether {@code location} holds an Iceberg table (committed or not). */
+    public static boolean exists(Configuration conf, String location) {
+        try {
+            org.apache.hadoop.fs.Path metadata = new org.apache.hadoop.fs.Path(location, "metadata");
+            return metadata.getFileSystem(conf).exists(metadata) && new HadoopTables(conf).exists(location);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private Snapshot snapshot(long snapshotId) {
@@ -156,14 +249,40 @@ public final class DatasetTable {
         return s;
     }
 
-    /** The rows of the current snapshot, read by Spark. */
+    /** The stored images of the current snapshot (schema {@link StoredImageSchema#IMAGES}, nullable), read by Spark. */
     public Dataset<Row> read(SparkSession spark) {
+        return ofKind(all(spark), IMAGE, StoredImageSchema.IMAGES);
+    }
+
+    /** The stored images of snapshot {@code snapshotId} exactly (time travel), read by Spark. */
+    public Dataset<Row> read(SparkSession spark, long snapshotId) {
+        return ofKind(all(spark, snapshotId), IMAGE, StoredImageSchema.IMAGES);
+    }
+
+    /** The quarantined files of snapshot {@code snapshotId} (-1: none), schema {@link StoredImageSchema#QUARANTINE}. */
+    public Dataset<Row> quarantine(SparkSession spark, long snapshotId) {
+        return ofKind(all(spark, snapshotId), QUARANTINED, StoredImageSchema.QUARANTINE);
+    }
+
+    /** The duplicates of snapshot {@code snapshotId} (-1: none), schema {@link StoredImageSchema#DUPLICATES}. */
+    public Dataset<Row> duplicates(SparkSession spark, long snapshotId) {
+        return ofKind(all(spark, snapshotId), DUPLICATE, StoredImageSchema.DUPLICATES);
+    }
+
+    /** The images of snapshot {@code snapshotId}, or none when it is -1 (a table without commits). */
+    public Dataset<Row> images(SparkSession spark, long snapshotId) {
+        return ofKind(all(spark, snapshotId), IMAGE, StoredImageSchema.IMAGES);
+    }
+
+    private Dataset<Row> all(SparkSession spark) {
         pathCatalog(spark);
         return spark.read().format("iceberg").load(location);
     }
 
-    /** The rows of snapshot {@code snapshotId} exactly (time travel), read by Spark. */
-    public Dataset<Row> read(SparkSession spark, long snapshotId) {
+    private Dataset<Row> all(SparkSession spark, long snapshotId) {
+        if (snapshotId < 0) {
+            return spark.createDataFrame(List.<Row>of(), TABLE);
+        }
         snapshot(snapshotId);
         pathCatalog(spark);
         return spark.read().format("iceberg").option("snapshot-id", snapshotId).load(location);
@@ -205,13 +324,33 @@ public final class DatasetTable {
 
     /** {@link #append(Dataset, List, Map)} with a hook run between writing the files and committing. */
     public long append(Dataset<Row> rows, List<String> classes, Map<String, Long> figures, BeforeCommit hook) {
-        if (!rows.schema().equals(StoredImageSchema.IMAGES)) {
-            throw new IllegalArgumentException("rows do not have the stored-image schema: " + rows.schema()
-                    .simpleString());
+        return append(new Rows(rows, null, null), classes, json(figures), -2, hook);
+    }
+
+    /**
+     * Writes the images, quarantine and duplicate rows and commits them with {@code classes} and
+     * {@code manifestJson} as one snapshot; returns its id.
+     *
+     * @param expectedBase the snapshot the caller computed {@code manifestJson} from: when the table moved past it
+     *     (another writer committed), nothing is committed and {@link ClassIndexConflictException} names both; -2
+     *     commits on top of any compatible snapshot (the class check alone)
+     */
+    public long append(Rows rows, List<String> classes, String manifestJson, long expectedBase, BeforeCommit hook) {
+        if (rows.images() == null && rows.quarantine() == null && rows.duplicates() == null) {
+            return commit(List.of(), classes, manifestJson, expectedBase, hook); // no rows: no Spark job
         }
-        List<DataFile> files = write(rows);
+        Dataset<Row> all = null;
+        for (Dataset<Row> part : List.of(
+                rows.images() == null ? empty() : asTableRows(rows.images(), IMAGE, StoredImageSchema.IMAGES),
+                rows.quarantine() == null ? empty()
+                        : asTableRows(rows.quarantine(), QUARANTINED, StoredImageSchema.QUARANTINE),
+                rows.duplicates() == null ? empty()
+                        : asTableRows(rows.duplicates(), DUPLICATE, StoredImageSchema.DUPLICATES))) {
+            all = all == null ? part : all.union(part);
+        }
+        List<DataFile> files = write(all);
         try {
-            return commit(files, classes, figures, hook);
+            return commit(files, classes, manifestJson, expectedBase, hook);
         } catch (CommitStateUnknownException e) {
             throw e; // the files may be committed: never delete them
         } catch (RuntimeException e) {
@@ -226,7 +365,12 @@ public final class DatasetTable {
         }
     }
 
-    private long commit(List<DataFile> files, List<String> classes, Map<String, Long> figures, BeforeCommit hook) {
+    private static Dataset<Row> empty() {
+        return SparkSession.active().createDataFrame(List.<Row>of(), TABLE);
+    }
+
+    private long commit(List<DataFile> files, List<String> classes, String figuresJson, long expectedBase,
+            BeforeCommit hook) {
         try {
             hook.run(files);
         } catch (RuntimeException e) {
@@ -234,11 +378,15 @@ public final class DatasetTable {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        String figuresJson = json(figures);
         for (int attempt = 1; ; attempt++) {
             table.refresh();
             List<String> committed = classes();
             long base = currentSnapshotId();
+            if (expectedBase != -2 && base != expectedBase) {
+                throw new ClassIndexConflictException("dataset table " + location + ": another writer committed "
+                        + "snapshot " + base + " after this run read snapshot " + expectedBase + "; nothing committed, "
+                        + "run again");
+            }
             List<String> merged = merge(classes, committed);
             if (merged == null) {
                 throw new ClassIndexConflictException("dataset table " + location + ": another writer committed "
@@ -285,6 +433,10 @@ public final class DatasetTable {
     }
 
     /** Writes each partition of {@code rows} as one Parquet data file under the table's data folder; no commit. */
+    /**
+     * Writes each partition of {@code rows} as Parquet data files under the table's data folder, a new file when one
+     * reaches the table's {@code write.target-file-size-bytes} ({@link #TARGET_FILE_BYTES} unless set); no commit.
+     */
     private List<DataFile> write(Dataset<Row> rows) {
         Schema schema = table.schema();
         PartitionSpec spec = table.spec();
@@ -292,8 +444,10 @@ public final class DatasetTable {
         if (!(io instanceof HadoopFileIO)) {
             throw new IllegalStateException("expected a Hadoop file IO, got " + io.getClass().getName());
         }
+        long target = Long.parseLong(table.properties().getOrDefault(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+                String.valueOf(TARGET_FILE_BYTES)));
         String prefix = table.locationProvider().newDataLocation(UUID.randomUUID().toString());
-        FlatMapFunction<Iterator<Row>, DataFile> task = new WriteTask(schema, spec, io, prefix);
+        FlatMapFunction<Iterator<Row>, DataFile> task = new WriteTask(schema, spec, io, prefix, target);
         return rows.toJavaRDD().mapPartitions(task).collect();
     }
 
@@ -303,28 +457,34 @@ public final class DatasetTable {
         private final PartitionSpec spec;
         private final FileIO io;
         private final String prefix;
+        private final long targetBytes;
 
-        WriteTask(Schema schema, PartitionSpec spec, FileIO io, String prefix) {
+        WriteTask(Schema schema, PartitionSpec spec, FileIO io, String prefix, long targetBytes) {
             this.schema = schema;
             this.spec = spec;
             this.io = io;
             this.prefix = prefix;
+            this.targetBytes = targetBytes;
+        }
+
+        private DataWriter<org.apache.iceberg.data.Record> open(int file) throws IOException {
+            org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+            String path = prefix + "-" + tc.partitionId() + "-" + tc.attemptNumber() + "-" + file + ".parquet";
+            return Parquet.writeData(io.newOutputFile(path)).schema(schema).withSpec(spec)
+                    .createWriterFunc(GenericParquetWriter::buildWriter).overwrite().build();
         }
 
         @Override
         public Iterator<DataFile> call(Iterator<Row> rows) throws IOException {
-            if (!rows.hasNext()) {
-                return Collections.emptyIterator();
-            }
-            org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
-            String path = prefix + "-" + tc.partitionId() + "-" + tc.attemptNumber() + ".parquet";
-            DataWriter<org.apache.iceberg.data.Record> writer = Parquet.writeData(io.newOutputFile(path))
-                    .schema(schema).withSpec(spec).createWriterFunc(GenericParquetWriter::buildWriter).overwrite()
-                    .build();
+            List<DataFile> done = new java.util.ArrayList<>();
             GenericRecord template = GenericRecord.create(schema);
             List<Types.NestedField> fields = schema.columns();
-            try (writer) {
+            DataWriter<org.apache.iceberg.data.Record> writer = null;
+            try {
                 while (rows.hasNext()) {
+                    if (writer == null) {
+                        writer = open(done.size());
+                    }
                     Row row = rows.next();
                     GenericRecord rec = template.copy();
                     for (int i = 0; i < fields.size(); i++) {
@@ -332,9 +492,21 @@ public final class DatasetTable {
                         rec.set(i, v instanceof byte[] b ? ByteBuffer.wrap(b) : v);
                     }
                     writer.write(rec);
+                    if (writer.length() >= targetBytes) {
+                        writer.close();
+                        done.add(writer.toDataFile());
+                        writer = null;
+                    }
+                }
+            } finally {
+                if (writer != null) {
+                    writer.close();
                 }
             }
-            return List.of(writer.toDataFile()).iterator();
+            if (writer != null) {
+                done.add(writer.toDataFile());
+            }
+            return done.iterator();
         }
     }
 

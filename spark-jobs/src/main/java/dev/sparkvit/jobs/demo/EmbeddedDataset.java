@@ -4,8 +4,6 @@ import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.ingest.StoredImageSchema;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -28,7 +26,8 @@ public final class EmbeddedDataset {
         int written = new SyntheticImageFolder(imageSize, imagesPerClass, seed).writeTo(rawDir);
         LOG.info("stage generate: {} images of {}x{} in {} classes under {}", written, imageSize, imageSize,
                 SyntheticImageFolder.CLASSES.size(), rawDir);
-        boolean existing = Files.exists(datasetDir.resolve(StoredImageSchema.MANIFEST_FILE));
+        boolean existing = dev.sparkvit.data.ingest.StoredImages.isDataset(new org.apache.hadoop.conf.Configuration(),
+                datasetDir.toString());
         return new IngestJob(IngestSettings.defaults(rawDir.toString(), datasetDir.toString())
                 .withStoredSize(imageSize).withIncremental(existing)).execute(spark);
     }

@@ -5,7 +5,6 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.RawImages;
-import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.inference.BatchInference;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
@@ -294,8 +293,7 @@ public final class PredictJob {
             if (!fs.exists(root)) {
                 throw new ConfigException("--input " + input + " does not exist");
             }
-            return fs.exists(new Path(root, StoredImageSchema.MANIFEST_FILE))
-                    && fs.exists(new Path(root, StoredImageSchema.IMAGES_DIR));
+            return StoredImages.isDataset(hadoop, input);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + input, e);
         }

@@ -5,7 +5,6 @@ import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.ingest.StoredImageSchema;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
@@ -15,9 +14,7 @@ import dev.sparkvit.jobs.finetune.FinetuneJob;
 import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.lock.FolderLock;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +94,7 @@ public final class RetrainJob {
 
     private Result run(SparkSession spark, ModelRegistry registry, FolderLock lock) {
         spark.sparkContext().setJobGroup("retrain:ingest", "incremental ingest of " + settings.input(), false);
-        boolean exists = exists(spark, settings.dataset() + "/" + StoredImageSchema.MANIFEST_FILE);
+        boolean exists = StoredImages.isDataset(spark.sparkContext().hadoopConfiguration(), settings.dataset());
         IngestResult ingest = new IngestJob(IngestSettings.defaults(settings.input(), settings.dataset())
                 .withStoredSize(settings.storedSize()).withIncremental(exists),
                 line -> console.println("retrain: " + line))
@@ -228,15 +225,6 @@ public final class RetrainJob {
 
     private double score(ClassificationMetrics metrics) {
         return settings.metric().equals("accuracy") ? metrics.accuracy() : metrics.macroF1();
-    }
-
-    private static boolean exists(SparkSession spark, String path) {
-        try {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-            return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot check " + path, e);
-        }
     }
 
     /**

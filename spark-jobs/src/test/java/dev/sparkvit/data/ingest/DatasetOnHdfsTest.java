@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The dataset lock and the atomic replace of the side files on a real HDFS (MiniDFSCluster): a writer while the
  * lock is held and live stops with one line naming its holder and lease, a lock whose lease expired is taken over
- * and said so, classes.json is replaced with the new class appended, and nothing temporary is left.
+ * and said so, the table's commit holds the new class appended, and only the table (metadata/, data/) is left.
  */
 @ExtendWith(SharedSpark.class)
 class DatasetOnHdfsTest {
@@ -83,13 +83,15 @@ class DatasetOnHdfsTest {
             assertTrue(said.get(0).startsWith("took over the dataset lock " + dataset + "/.lock of an ingest or "
                     + "retrain run that is no longer running (pid 4242 on elsewhere"), said.get(0));
 
-            assertEquals(List.of("cat", "dog", "newA"), new DatasetFiles(dataset, hdfs.conf()).readClasses());
+            assertEquals(List.of("cat", "dog", "newA"), StoredTables.table(dataset, hdfs.conf()).classes());
+            assertEquals(6, StoredTables.manifest(dataset, hdfs.conf()).images());
+            assertEquals(2, StoredTables.table(dataset, hdfs.conf()).table().history().size(), "two commits");
             assertEquals(List.of("cat", "dog", "newA"), added.manifest().classes());
             List<String> names = new ArrayList<>();
             for (FileStatus s : fs.listStatus(new org.apache.hadoop.fs.Path(dataset))) {
                 names.add(s.getPath().getName());
             }
-            assertEquals(List.of("classes.json", "images", "manifest.json"), names.stream().sorted().toList(),
+            assertEquals(List.of("data", "metadata"), names.stream().sorted().toList(),
                     "the lock released, no temporary file left");
         }
     }

@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A dataset on a real S3-compatible server (moto_server through Hadoop 3.2's S3A, {@link MotoS3}): the dataset lock
  * by write, settle, verify has exactly one winner among racing runs, an expired lock is taken over by exactly one,
  * classes.json replaced with one PUT is never missing for a reader, ingest (then an incremental run) into s3a://
- * writes the images and class index right while a concurrent writer is refused with the lock line, and a lock write
+ * commits the images and class index to the dataset table right (Hadoop catalog: under the lock, each commit is
+ * one new metadata object) while a concurrent writer is refused with the lock line, and a lock write
  * slower than the settle delay (the protocol's assumption broken) leaves no two holders.
  */
 @ExtendWith(SharedSpark.class)
@@ -258,11 +259,11 @@ class DatasetOnS3Test {
             assertEquals(3, added.stored());
             assertTrue(said.isEmpty(), said.toString());
 
-            List<String> classes = new DatasetFiles(dataset, sparkConf).readClasses();
+            List<String> classes = StoredTables.table(dataset, sparkConf).classes();
             assertEquals(List.of("cat", "dog", "newA"), classes);
             assertEquals(classes, added.manifest().classes());
             Map<String, Long> counts = new TreeMap<>();
-            for (Row r : SharedSpark.session().read().parquet(dataset + "/" + StoredImageSchema.IMAGES_DIR)
+            for (Row r : StoredImages.read(SharedSpark.session(), dataset, null)
                     .select("label", "label_index").collectAsList()) {
                 assertEquals(classes.indexOf(r.getString(0)), r.getInt(1), "label index of " + r);
                 counts.merge(r.getString(0), 1L, Long::sum);
@@ -273,7 +274,7 @@ class DatasetOnS3Test {
             for (FileStatus s : fs.listStatus(new org.apache.hadoop.fs.Path(dataset))) {
                 names.add(s.getPath().getName());
             }
-            assertEquals(List.of("classes.json", "images", "manifest.json"), names.stream().sorted().toList(),
+            assertEquals(List.of("data", "metadata"), names.stream().sorted().toList(),
                     "the lock released, no temporary file left");
         } finally {
             s3.settings().keySet().forEach(sparkConf::unset);

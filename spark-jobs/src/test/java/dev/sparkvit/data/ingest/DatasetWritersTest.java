@@ -34,7 +34,7 @@ class DatasetWritersTest {
 
     @AfterEach
     void noKill() {
-        IngestJob.afterShards = () -> { };
+        IngestJob.beforeCommit = () -> { };
     }
 
     /** {@code n} noise images under root/cls, distinct for each (class, seed). */
@@ -55,14 +55,14 @@ class DatasetWritersTest {
     }
 
     private static List<String> classes(Path dataset) throws IOException {
-        return new DatasetFiles(dataset.toString(), new Configuration()).readClasses();
+        return StoredTables.classes(dataset);
     }
 
     private static List<ClassIndexCheck.Pair> pairs(Path dataset) {
-        return ClassIndexCheck.pairs(SharedSpark.session().read().parquet(dataset.resolve("images").toString()));
+        return ClassIndexCheck.pairs(StoredTables.images(dataset));
     }
 
-    /** Every stored row's label_index names its own label in classes.json. */
+    /** Every stored row's label_index names its own label in the committed class index. */
     private static void assertConsistent(Path dataset) throws IOException {
         assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "rows " + pairs(dataset)
                 + " vs classes " + classes(dataset));
@@ -98,7 +98,7 @@ class DatasetWritersTest {
             LockHeldException e = assertThrows(LockHeldException.class,
                     () -> ingest(bikesCars, dataset, false, said));
             assertHeldLine(e, dataset);
-            assertFalse(Files.exists(dataset.resolve("images")) || Files.exists(dataset.resolve("classes.json")));
+            assertFalse(Files.exists(dataset.resolve("metadata")) || Files.exists(dataset.resolve("data")));
             new IngestJob(first, said::add).execute(SharedSpark.session(), held);
         }
         assertEquals(List.of("cat", "dog"), classes(dataset));
@@ -137,7 +137,7 @@ class DatasetWritersTest {
     }
 
     @Test
-    void aRunKilledRightAfterItsShardsLeavesNoRowWithoutItsClassAndTheNextRunRepairsTheManifest()
+    void aRunFailingAfterItsDataFilesBeforeItsCommitLeavesThePreviousSnapshotAndTheNextRunCommitsItAll()
             throws IOException {
         Path base = tmp.resolve("base");
         images(base, "cat", 3, 1);
@@ -148,24 +148,26 @@ class DatasetWritersTest {
         Path dataset = tmp.resolve("ds");
         List<String> said = new ArrayList<>();
         ingest(base, dataset, false, said);
+        long before = StoredTables.snapshot(dataset);
+        String manifestBefore = StoredTables.table(dataset).manifestJson();
 
-        IngestJob.afterShards = () -> {
-            throw new IllegalStateException("killed right after the shards were committed");
+        IngestJob.beforeCommit = () -> {
+            throw new IllegalStateException("dies after its data files were written, before its commit");
         };
         assertThrows(IllegalStateException.class, () -> ingest(added, dataset, true, said));
-        IngestJob.afterShards = () -> { };
-        // the state a kill -9 there leaves: new rows committed, manifest.json the previous run's
-        assertEquals(10, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum());
-        assertEquals(6, new DatasetFiles(dataset.toString(), new Configuration()).readManifest().images());
-        assertEquals(List.of("cat", "dog", "newA"), classes(dataset), "the class index came first");
+        IngestJob.beforeCommit = () -> { };
+        // before issue 22 the rows were visible here and manifest.json the previous run's; now nothing of the run
+        assertEquals(before, StoredTables.snapshot(dataset));
+        assertEquals(6, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum());
+        assertEquals(0, StoredTables.quarantine(dataset).count());
+        assertEquals(manifestBefore, StoredTables.table(dataset).manifestJson());
+        assertEquals(List.of("cat", "dog"), classes(dataset));
         assertConsistent(dataset);
 
-        IngestResult repaired = ingest(added, dataset, true, said);
-        assertEquals(1, said.size(), said.toString());
-        assertTrue(said.get(0).startsWith("repaired dataset " + dataset + ", left between two states by an "
-                + "interrupted run (manifest.json counted 6 images {cat=3, dog=3}, the stored rows are 10 {cat=3, "
-                + "dog=3, newA=4}): manifest.json recomputed from the stored rows (10 images)"), said.get(0));
-        assertEquals(4, repaired.alreadyPresent(), "the killed run's images");
+        IngestResult next = ingest(added, dataset, true, said);
+        assertEquals(List.of(), said, "nothing to repair");
+        assertEquals(0, next.alreadyPresent(), "the failed run left nothing that counts as present");
+        assertEquals(4, next.stored());
 
         Path all = tmp.resolve("all");
         images(all, "cat", 3, 1);
@@ -173,44 +175,42 @@ class DatasetWritersTest {
         images(all, "newA", 4, 5);
         BadFiles.write(all.resolve("newA/broken.png"), "not an image".getBytes());
         Manifest clean = ingest(all, tmp.resolve("clean"), false, said).manifest();
-        Manifest after = repaired.manifest();
+        Manifest after = StoredTables.manifest(dataset);
         assertEquals(clean.classes(), after.classes());
         assertEquals(clean.images(), after.images());
         assertEquals(clean.counts(), after.counts());
         assertEquals(clean.quarantinedByReason(), after.quarantinedByReason());
         assertArrayEquals(clean.channelMean(), after.channelMean(), 1e-9);
         assertArrayEquals(clean.channelStd(), after.channelStd(), 1e-9);
-        assertEquals(1, said.size(), "a clean dataset needs no repair");
+        assertConsistent(dataset);
     }
 
     @Test
-    void rowsNamingAClassTheIndexDoesNotHoldStopAnIncrementalRunWithOneLine() throws IOException {
+    void aCommitByAnotherWriterAfterThisRunReadTheTableStopsItWithOneLineAndNothingOfItIsCommitted()
+            throws IOException {
         Path base = tmp.resolve("base");
-        images(base, "bike", 2, 1);
         images(base, "cat", 2, 1);
-        images(base, "dog", 2, 1);
+        Path added = tmp.resolve("added");
+        images(added, "newA", 2, 3);
         Path dataset = tmp.resolve("ds");
         ingest(base, dataset, false, new ArrayList<>());
-        // what the old code left: a killed run's rows at index 2, its class never written to classes.json
-        new DatasetFiles(dataset.toString(), new Configuration()).writeClasses(List.of("bike", "cat"));
-        byte[] manifest = Files.readAllBytes(dataset.resolve("manifest.json"));
-        Path more = tmp.resolve("more");
-        images(more, "eel", 2, 9);
-
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ingest(more, dataset, true, new ArrayList<>()));
-        assertEquals("dataset " + dataset + " is damaged: 2 stored images have label_index [2], which classes.json "
-                + "(2 classes) does not name (left by an ingest that was killed, or ran at the same time as another, "
-                + "in a sparkvit without the dataset lock); its labels cannot be trusted: ingest its images again "
-                + "into a new folder (sparkvit ingest --input ROOT --output NEW_FOLDER)", e.getMessage());
-        assertEquals(6, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum(), "nothing added");
-        assertArrayEquals(manifest, Files.readAllBytes(dataset.resolve("manifest.json")));
-
-        // bike rows at index 0 of [cat, dog]: what two concurrent ingests of disjoint classes left
-        new DatasetFiles(dataset.toString(), new Configuration()).writeClasses(List.of("cat", "dog", "bike"));
-        e = assertThrows(IllegalArgumentException.class, () -> ingest(more, dataset, true, new ArrayList<>()));
-        assertTrue(e.getMessage().startsWith("dataset " + dataset + " is damaged: 2 stored images of class 'bike' "
-                + "have label_index 0, which classes.json gives to 'cat'"), e.getMessage());
+        long[] other = {-1};
+        // a writer that took the lock over (its holder looked dead) and committed while this run decoded
+        IngestJob.beforeCommit = () -> {
+            dev.sparkvit.data.table.DatasetTable t = StoredTables.table(dataset);
+            other[0] = t.append(new dev.sparkvit.data.table.DatasetTable.Rows(null, null, null), t.classes(),
+                    t.manifestJson(), t.currentSnapshotId(), written -> { });
+        };
+        LockHeldException e = assertThrows(LockHeldException.class,
+                () -> ingest(added, dataset, true, new ArrayList<>()));
+        IngestJob.beforeCommit = () -> { };
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().contains("another writer committed snapshot " + other[0] + " after this run read "
+                + "snapshot ") && e.getMessage().endsWith("nothing committed, run again"), e.getMessage());
+        assertEquals(other[0], StoredTables.snapshot(dataset), "the other writer's snapshot, not this run's");
+        assertEquals(List.of("cat"), classes(dataset));
+        assertEquals(-3, indexOf(dataset, "newA"), "no row of the stopped run");
+        assertConsistent(dataset);
     }
 
     @Test

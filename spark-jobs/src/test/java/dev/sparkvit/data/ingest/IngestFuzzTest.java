@@ -138,11 +138,12 @@ class IngestFuzzTest {
     }
 
     private static List<Row> table(IngestSettings settings, String dir, String... columns) {
-        Path table = Path.of(settings.output()).resolve(dir);
-        if (!Files.exists(table)) {
-            return List.of();
-        }
-        return SharedSpark.session().read().parquet(table.toString()).selectExpr(columns).collectAsList();
+        org.apache.spark.sql.Dataset<Row> rows = switch (dir) {
+            case StoredImageSchema.IMAGES_DIR -> StoredTables.images(settings.output());
+            case StoredImageSchema.DUPLICATES_DIR -> StoredTables.duplicates(settings.output());
+            default -> StoredTables.quarantine(settings.output());
+        };
+        return rows.selectExpr(columns).collectAsList();
     }
 
     /**

@@ -39,7 +39,7 @@ class IngestJobTest {
 
     private static Map<String, String> quarantineReasons(Path dataset) {
         Map<String, String> reasons = new HashMap<>();
-        for (Row r : SharedSpark.session().read().parquet(dataset.resolve("quarantine").toString())
+        for (Row r : StoredTables.quarantine(dataset)
                 .select("source_path", "reason").collectAsList()) {
             String path = r.getString(0);
             reasons.put(path.substring(path.lastIndexOf('/') + 1), r.getString(1));
@@ -65,7 +65,7 @@ class IngestJobTest {
                 "notes.jpg", "not_an_image", "bomb.png", "too_large", "tiny.png", "too_small",
                 "socket.png", "unreadable", "stray.png", "no_class_folder"), quarantineReasons(output));
 
-        Dataset<Row> images = SharedSpark.session().read().parquet(output.resolve("images").toString());
+        Dataset<Row> images = StoredTables.images(output);
         assertEquals(good, images.count());
         assertEquals(good, images.select("hash").distinct().count(), "each content stored once");
         Row one = images.filter("source_path like '%disc_00001.png'").first();
@@ -83,8 +83,7 @@ class IngestJobTest {
             assertTrue(manifest.channelMean()[c] > 0 && manifest.channelMean()[c] < 1, "mean in (0, 1)");
             assertTrue(manifest.channelStd()[c] > 0, "std positive");
         }
-        Manifest reread = new DatasetFiles(output.toString(), SharedSpark.context().hadoopConfiguration())
-                .readManifest();
+        Manifest reread = StoredTables.manifest(output);
         assertEquals(manifest.images(), reread.images());
         assertEquals(manifest.classes(), reread.classes());
     }
@@ -96,14 +95,16 @@ class IngestJobTest {
         Path output = tmp.resolve("dataset");
         IngestSettings settings = IngestSettings.defaults(input.toString(), output.toString()).withStoredSize(16);
         new IngestJob(settings).execute(SharedSpark.session());
-        List<Path> before = files(output.resolve("images"));
+        List<Path> before = files(output);
+        long snapshot = StoredTables.snapshot(output);
 
         IngestResult again = new IngestJob(settings.withIncremental(true)).execute(SharedSpark.session());
         assertEquals(0, again.stored());
         assertEquals(0, again.quarantined());
         assertEquals(0, again.duplicates());
         assertEquals(again.inputFiles(), again.alreadyPresent());
-        assertEquals(before, files(output.resolve("images")), "no new Parquet files");
+        assertEquals(before, files(output), "no new file: no data file, no metadata");
+        assertEquals(snapshot, StoredTables.snapshot(output), "nothing committed");
         assertEquals(good, again.manifest().images());
 
         new SyntheticImageFolder(24, 7, 42).writeTo(input); // one more image per class
@@ -135,7 +136,7 @@ class IngestJobTest {
     private static void checkManifest(Manifest manifest, Path output) {
         Map<String, Map<String, Long>> counts = new java.util.TreeMap<>();
         double[] sums = new double[7];
-        for (Row r : SharedSpark.session().read().parquet(output.resolve("images").toString())
+        for (Row r : StoredTables.images(output)
                 .select("label", "label_index", "split", "pixels").collectAsList()) {
             assertEquals(manifest.classes().indexOf(r.getString(0)), r.getInt(1), "label index of " + r.getString(0));
             counts.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>()).merge(r.getString(2), 1L,

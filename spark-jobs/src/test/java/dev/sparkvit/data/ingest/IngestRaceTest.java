@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * with SIGKILL right after its new shards appear (issue 20, defect 0). Before the dataset lock both racers exited 0:
  * disjoint classes cat/dog and bike/car gave classes.json [cat, dog] with bike rows at label_index 0, and two
  * incremental runs adding newA and newB both gave their class index 2. Now one runs and the other exits 4 with the
- * lock line, at once; the killed run's lock is taken over by the next run, which repairs the manifest. Slow (seven
+ * lock line, at once; a run killed as its data files appear leaves the table at the previous snapshot or the new one,
+ * and its lock is taken over by the next run. Slow (seven
  * JVMs with Spark): {@code make reliability}.
  */
 @Reliability
@@ -71,19 +72,20 @@ class IngestRaceTest {
     }
 
     private static List<String> classes(Path dataset) throws IOException {
-        return new DatasetFiles(dataset.toString(), new Configuration()).readClasses();
+        return StoredTables.classes(dataset);
     }
 
     private static List<ClassIndexCheck.Pair> pairs(Path dataset) {
-        return ClassIndexCheck.pairs(SharedSpark.session().read().parquet(dataset.resolve("images").toString()));
+        return ClassIndexCheck.pairs(StoredTables.images(dataset));
     }
 
     private static long rows(Path dataset) {
         return pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum();
     }
 
+    /** Data files written so far, committed or not. */
     private static long shards(Path dataset) throws IOException {
-        Path images = dataset.resolve("images");
+        Path images = dataset.resolve("data");
         if (!Files.isDirectory(images)) {
             return 0;
         }
@@ -125,10 +127,11 @@ class IngestRaceTest {
         assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "distinct, valid indexes");
         assertEquals(14, rows(dataset));
 
-        // SIGKILL as soon as the new shards appear
+        // SIGKILL as soon as the new data files appear: the commit follows them
         Path newC = tmp.resolve("newC");
         images(newC, "newC", 40, 7);
         long before = shards(dataset);
+        long snapshotBefore = StoredTables.snapshot(dataset);
         Child killed = ingest(tmp, "killed", newC, dataset, true);
         while (killed.process().isAlive() && shards(dataset) == before) {
             Thread.sleep(5);
@@ -136,26 +139,22 @@ class IngestRaceTest {
         killed.process().destroyForcibly().waitFor();
         assertTrue(Files.exists(dataset.resolve(".lock")), "the killed run's lock is left behind");
         assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)), "no row without its class");
-        long stale = new DatasetFiles(dataset.toString(), new Configuration()).readManifest().images();
         long stored = rows(dataset);
+        boolean committed = StoredTables.snapshot(dataset) != snapshotBefore;
+        assertEquals(committed ? 54 : 14, stored, "all of the run or none of it");
+        assertEquals(stored, StoredTables.manifest(dataset).images(), "the manifest committed with the rows");
 
         Child next = ingest(tmp, "after-kill", newC, dataset, true);
         assertEquals(0, next.exit(10), next.output());
         String out = next.stdout();
         assertTrue(out.contains("sparkvit ingest: took over the dataset lock " + dataset.resolve(".lock") + " of an "
                 + "ingest or retrain run that is no longer running (pid " + killed.process().pid()), out);
-        if (stale != stored) {
-            assertTrue(out.contains("sparkvit ingest: repaired dataset " + dataset + ", left between two states by "
-                    + "an interrupted run (manifest.json counted " + stale + " images"), out);
-        } else {
-            System.out.println("IngestRaceTest: the kill landed after the manifest was written; no repair needed");
-        }
-        Manifest manifest = new DatasetFiles(dataset.toString(), new Configuration()).readManifest();
+        assertTrue(out.contains((committed ? 40 : 0) + " already present"), out);
+        Manifest manifest = StoredTables.manifest(dataset);
         assertEquals(54, manifest.images());
         assertEquals(54, rows(dataset));
         assertEquals(40L, manifest.counts().get("newC").values().stream().mapToLong(Long::longValue).sum());
         assertNull(ClassIndexCheck.problem(classes(dataset), pairs(dataset)));
-        System.out.println("IngestRaceTest: killed with " + (stored - 14) + " of 40 new rows committed, manifest "
-                + "then counted " + stale);
+        System.out.println("IngestRaceTest: killed " + (committed ? "after" : "before") + " its commit");
     }
 }

@@ -55,7 +55,7 @@ class NonUtf8NamesTest {
 
         assertEquals(0, result.quarantined(), "nothing quarantined: " + result.rejectsByReason());
         Map<String, String> stored = new TreeMap<>();
-        for (Row r : SharedSpark.session().read().parquet(output.resolve("images").toString())
+        for (Row r : StoredTables.images(output)
                 .select("source_path", "hash", "label").collectAsList()) {
             stored.put(r.getString(0), r.getString(1) + " " + r.getString(2));
         }

@@ -35,10 +35,13 @@ class RetryLaterTest {
         Files.createDirectories(large.getParent());
         byte[] bytes = BadFiles.encode(BadFiles.noise(40, 40, 9), "png");
         Files.write(large, bytes);
-        SharedSpark.session().createDataFrame(List.of(RowFactory.create("file:" + large, "retry_later",
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> retry = SharedSpark.session().createDataFrame(
+                List.of(RowFactory.create("file:" + large, "retry_later",
                 "decoding its 40x40 pixels ran out of memory", (long) bytes.length, FileProcessor.sha256(bytes))),
-                StoredImageSchema.QUARANTINE).write().mode(SaveMode.Append)
-                .parquet(dataset.resolve(StoredImageSchema.QUARANTINE_DIR).toString());
+                StoredImageSchema.QUARANTINE);
+        dev.sparkvit.data.table.DatasetTable table = StoredTables.table(dataset);
+        table.append(new dev.sparkvit.data.table.DatasetTable.Rows(null, retry, null), table.classes(),
+                table.manifestJson(), table.currentSnapshotId(), written -> { });
 
         IngestResult again = new IngestJob(IngestSettings.defaults(second.toString(), dataset.toString())
                 .withStoredSize(16).withIncremental(true)).execute(SharedSpark.session());

@@ -122,7 +122,7 @@ class RetrainJobTest {
             assertTrue(!held.getMessage().contains("\n"), held.getMessage());
             assertTrue(Files.exists(manual.file()), "the manual run's lock is left alone");
         }
-        assertTrue(!Files.exists(dataset.resolve("images")), "the retrain ingested nothing");
+        assertTrue(!Files.exists(dataset.resolve("metadata")), "the retrain ingested nothing (no table)");
         assertEquals(List.of(), new ModelRegistry(tmp.resolve("registry")).versions());
         assertTrue(!Files.exists(tmp.resolve("registry").resolve(".lock")), "the registry lock is released");
         assertEquals(List.of(), said);
