@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -157,8 +158,8 @@ final class LayoutExactness {
                     DataParallelStepCheck.method(), "exactness");
             DataParallelStep.Result result = step.forwardBackward(mine.input(),
                     kind == Kind.CROSS_ENTROPY ? mine.target() : null);
-            TaskResult out = new TaskResult(step.task(), org.apache.spark.SparkEnv.get().executorId(), new Measured(result.loss(), step.gradient()),
-                    result.negativesPerView());
+            TaskResult out = new TaskResult(step.task(), SparkEnv.get().executorId(),
+                    new Measured(result.loss(), step.gradient()), result.negativesPerView());
             step.close();
             return out;
         }, TaskResult.class);
@@ -196,8 +197,8 @@ final class LayoutExactness {
             Layout layout = distributed(sc, kind, tasks);
             Measured actual = layout.measured();
             Difference difference = Difference.of(actual, reference);
-            String line = String.format(Locale.ROOT, "%s %s T=%d B=%d (executors %s): loss %.9f (one replica %.9f), relative "
-                    + "difference: loss %.2e, gradient %.2e (L2 over %d parameters)", name, kind, tasks, BATCH,
+            String line = String.format(Locale.ROOT, "%s %s T=%d B=%d (executors %s): loss %.9f (one replica %.9f), "
+                    + "relative difference: loss %.2e, gradient %.2e (L2 over %d parameters)", name, kind, tasks, BATCH,
                     layout.executors(), actual.loss(), reference.loss(), difference.loss(), difference.gradient(),
                     reference.gradient().length);
             if (!difference.within(RELATIVE)) {
