@@ -187,7 +187,8 @@ final class LayoutExactness {
 
     /**
      * Both losses on {@code tasks} tasks of {@code sc} against the reference: one line each,
-     * {@code OK <layout> <kind> T=<tasks> loss <l> (one replica <l>) relative loss <e> gradient <e>}; throws
+     * {@code OK <name> <kind> T=<tasks> B=8 (executors [<each task's executor id>]): loss <l> (one replica <l>),
+     * relative difference: loss <e>, gradient <e> ...}; throws
      * {@link AssertionError} (with the numbers) when a difference exceeds {@link #RELATIVE}.
      */
     static List<String> check(JavaSparkContext sc, String name, int tasks) {

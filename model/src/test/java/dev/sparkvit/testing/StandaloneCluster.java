@@ -27,9 +27,6 @@ import java.util.stream.Stream;
  * driver in a test's own JVM reaches it with {@link #masterUrl()} and {@link #applicationJars} in {@code spark.jars}.
  */
 public final class StandaloneCluster implements AutoCloseable {
-    /** The repository root (Surefire runs each module's tests in its folder). */
-    public static final Path ROOT = Path.of("").toAbsolutePath().getParent();
-
     private final Path logs;
     private final Map<String, String> env = new LinkedHashMap<>();
     private final int port;
@@ -195,24 +192,18 @@ public final class StandaloneCluster implements AutoCloseable {
     }
 
     /**
-     * Runs {@code command} from the repository root with {@code env} added to this JVM's environment and
-     * {@code SPARK_LOCAL_IP=127.0.0.1}, output in {@code logs/name.out|err}; killed after {@code minutes}.
+     * Runs {@code command} ({@link RepoProcesses#start}) and waits for it; killed, and an {@link AssertionError},
+     * after {@code minutes}.
      */
     public static Run run(Path logs, String name, List<String> command, Map<String, String> env, long minutes)
             throws Exception {
-        Files.createDirectories(logs);
-        Path out = logs.resolve(name + ".out");
-        Path err = logs.resolve(name + ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile());
-        builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        builder.environment().putAll(env);
-        Process process = builder.start();
+        RepoProcesses.Started started = RepoProcesses.start(logs, name, command, env);
+        Process process = started.process();
         if (!process.waitFor(minutes, TimeUnit.MINUTES)) {
             process.destroyForcibly().waitFor();
-            throw new AssertionError(name + " still running after " + minutes + " minutes: " + Files.readString(out)
-                    + Files.readString(err));
+            throw new AssertionError(name + " still running after " + minutes + " minutes: "
+                    + Files.readString(started.out()) + Files.readString(started.err()));
         }
-        return new Run(process.exitValue(), out, err);
+        return new Run(process.exitValue(), started.out(), started.err());
     }
 }
