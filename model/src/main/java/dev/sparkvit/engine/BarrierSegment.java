@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  *       {@link EpochBatches} (DLlib's SampleToMiniBatch) from the {@link EpochDataSet}'s endless per-partition
  *       stream;</li>
  *   <li>runs {@link DataParallelStep#forwardBackward}: forward, the global batch's loss, backward, the gradient
- *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same;</li>
+ *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same.
+ *       The forward's random numbers (drop-path) are keyed by {@link #seed}, the iteration and the rows' places in
+ *       the global batch ({@link StepContext.Draws}), so they depend on the segment's {@link Start} only;</li>
  *   <li>stops on a non-finite loss or norm with a {@link NonFiniteTrainingException} naming the iteration, before
  *       anything of it reaches the weights or the optimiser state: every task sees the same numbers, so every task
  *       ends the exchange (one barrier, its blocks removed) and throws at the same iteration; the driver gets the
@@ -54,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
  *
  * <p>Not yet (docs/ENGINE.md): FreezeOut groups (one parameter group, one method), LARS, gradient accumulation,
- * skipping non-finite steps, TensorBoard, restarts, several replicas per task, BatchNorm synchronisation.
+ * skipping non-finite steps, TensorBoard, restarts, several replicas per task.
  */
 public final class BarrierSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarrierSegment.class);
@@ -173,6 +175,7 @@ public final class BarrierSegment implements AutoCloseable {
     private double clipNorm;
     private DecoupledWeightDecay weightDecay;
     private Ema ema;
+    private long seed = Seeds.DEFAULT;
 
     /**
      * @param model the model as the driver built it (broadcast once; each task trains its own copy, whose weights
@@ -230,6 +233,15 @@ public final class BarrierSegment implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The run's seed, the first part of every iteration's random key ({@link StepContext.Draws}: seed, iteration,
+     * the task's slice of the global batch), which drop-path draws from. Default {@link Seeds#DEFAULT}.
+     */
+    public BarrierSegment seed(long runSeed) {
+        this.seed = runSeed;
+        return this;
+    }
+
     /** T, the barrier tasks of every segment: the data's partitions. */
     public int tasks() {
         return tasks;
@@ -279,8 +291,11 @@ public final class BarrierSegment implements AutoCloseable {
         double clip = clipNorm;
         DecoupledWeightDecay decay = weightDecay;
         Ema average = ema;
+        long runSeed = seed;
+        int batchSize = globalBatch;
         BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
-                startBroadcast.value(), template, lossFactory, clip, decay, average, epoch, iterations, partition);
+                startBroadcast.value(), template, lossFactory, clip, decay, average, epoch, iterations, partition,
+                runSeed, batchSize);
         long started = System.nanoTime();
         List<TaskOutcome> outcomes;
         try {
@@ -329,7 +344,7 @@ public final class BarrierSegment implements AutoCloseable {
     /** One task's segment (class comment). */
     private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start,
             OptimMethod<Float> template, Loss lossFactory, double clip, DecoupledWeightDecay decay, Ema ema,
-            int epoch, int iterations, Iterator<MiniBatch<Float>> partition) {
+            int epoch, int iterations, Iterator<MiniBatch<Float>> partition, long seed, int globalBatch) {
         // a copy per task: in local mode the tasks share the broadcast's object
         AbstractModule<Activity, Activity, Float> replica = shared.cloneModule();
         Tensor<Float> weights = replica.getParameters()._1();
@@ -346,6 +361,7 @@ public final class BarrierSegment implements AutoCloseable {
         float[] average = ema == null || step.task() != 0 ? null
                 : (start.ema() != null ? start.ema() : start.weights()).clone();
         long emaUpdates = start.ema() != null ? start.emaUpdates() : 0;
+        int slice = globalBatch / step.tasks(); // the tasks' slices stacked in task order make the global batch
         Tensor<Float> live = replica.getParameters()._1(); // the buffer the step updates
         float[] weightData = Tensors.data(live);
         int weightOffset = Tensors.offset(live);
@@ -370,7 +386,8 @@ public final class BarrierSegment implements AutoCloseable {
             Activity input = batch.getInput();
             Tensor<Float> target = batch.getTarget() == null ? null : batch.getTarget().toTensor(FloatTypes.NUMERIC);
             long t1 = System.nanoTime();
-            DataParallelStep.Result result = step.forwardBackward(input, target);
+            StepContext.Draws draws = new StepContext.Draws(seed, iteration, step.task() * slice, slice, globalBatch);
+            DataParallelStep.Result result = step.forwardBackward(input, target, draws);
             long t2 = System.nanoTime();
             if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradientNorm())) {
                 // every task has the same loss and norm bits: all stop here, before the update. They end the

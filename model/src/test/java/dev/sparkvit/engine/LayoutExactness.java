@@ -125,7 +125,7 @@ final class LayoutExactness {
     /** One replica (the same seed's weights) on the whole batch: its loss and flat gradient. */
     static Measured reference(Kind kind) {
         Batch batch = Batch.of(kind);
-        AbstractModule<Activity, Activity, Float> replica = DataParallelStepCheck.model(kind);
+        AbstractModule<Activity, Activity, Float> replica = DataParallelStepCheck.model(kind, false);
         Tensor<Float> gradients = replica.getParameters()._2();
         replica.training();
         replica.zeroGradParameters();
@@ -154,7 +154,7 @@ final class LayoutExactness {
             DataParallelStep.SliceLoss loss = kind == Kind.CROSS_ENTROPY
                     ? DataParallelStep.meanOverGlobalBatch(crossEntropy())
                     : BarrierNtXent.sliceLoss(new GlobalNtXent(NtXentLoss.DEFAULT_TEMPERATURE));
-            DataParallelStep step = DataParallelStep.current(DataParallelStepCheck.model(kind), loss,
+            DataParallelStep step = DataParallelStep.current(DataParallelStepCheck.model(kind, true), loss,
                     DataParallelStepCheck.method(), "exactness");
             DataParallelStep.Result result = step.forwardBackward(mine.input(),
                     kind == Kind.CROSS_ENTROPY ? mine.target() : null);

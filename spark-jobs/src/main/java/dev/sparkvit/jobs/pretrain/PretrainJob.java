@@ -328,7 +328,8 @@ public final class PretrainJob {
                 perEpoch, 1, total);
         int negatives = 2 * settings.batchSize() - 2;
 
-        Head head = Head.projection(settings.projectionDim(), false); // projection_norm: none (BarrierPretraining)
+        // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
+        Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
         VisionTransformer vit = VisionTransformer.of(config, head, settings.seed());
         VisionTransformer initial = VisionTransformer.encoderOnly(config, settings.seed());
         Sequential<Float> twoViews = Layers.sequential("simclr");
@@ -368,7 +369,7 @@ public final class PretrainJob {
         DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
                 RunState.decayRanges(vit, optimizers.schedules()));
         try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, method)
-                .clipGradientNorm(settings.clipGradNorm()).weightDecay(decay).ema(average)) {
+                .clipGradientNorm(settings.clipGradNorm()).weightDecay(decay).ema(average).seed(settings.seed())) {
             Tensor<Float> flat = model.getParameters()._1();
             BarrierSegment.Start start;
             if (checkpoint != null) {
