@@ -45,21 +45,6 @@ public final class BarrierPretraining {
         }
     }
 
-    /**
-     * Refuses a layout the barrier stage cannot run: a global batch not divisible by its {@code tasks} (one per data
-     * partition), or more tasks than the {@code slots} free for them at once (a barrier stage waits for all).
-     */
-    static void requireLayout(PretrainSettings settings, int tasks, int slots) {
-        if (tasks > slots) {
-            throw new ConfigException(line(settings.source(), "cluster", tasks + " tasks on " + slots + " free task "
-                    + "slots", "a barrier stage needs a slot for every task at once"));
-        }
-        if (settings.batchSize() % tasks != 0) {
-            throw new ConfigException(line(settings.source(), "training.batch_size", settings.batchSize(),
-                    "a multiple of the " + tasks + " barrier tasks"));
-        }
-    }
-
     private static String line(String source, String key, Object value, String instead) {
         return source + ": " + key + " = " + value + " is not supported with training.engine: barrier yet ("
                 + instead + ")";

@@ -27,6 +27,7 @@ import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.train.BarrierPreflight;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingDivergedException;
@@ -308,8 +309,8 @@ public final class PretrainJob {
         VitConfig config = settings.model().config();
         sayImageSize(manifest, attempt);
         Normalize normalize = StoredImages.normalization(manifest);
-        int tasks = DistributedTraining.replicaCount(); // one barrier task per core, one data partition each
-        BarrierPretraining.requireLayout(settings, tasks, spark.sparkContext().defaultParallelism());
+        // one barrier task per core, one data partition each; barrier mode's constraints checked (one line, exit 2)
+        int tasks = BarrierPreflight.tasks(settings.source(), settings.batchSize(), spark.sparkContext());
         dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
                 2 * settings.batchSize() / tasks);
 

@@ -175,21 +175,6 @@ class PretrainBarrierTest {
     }
 
     @Test
-    void aLayoutTheBarrierStageCannotRunIsRefused() {
-        PretrainSettings settings = settings("/tmp/unused", "training.batch_size=9");
-        assertTrue(BarrierPretraining.unsupported(settings).isEmpty());
-        ConfigException batch = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireLayout(settings, 2, 2));
-        assertTrue(batch.getMessage().startsWith("test.yaml: training.batch_size = 9 is not supported with "
-                + "training.engine: barrier yet"), batch.getMessage());
-        ConfigException slots = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireLayout(settings("/tmp/unused"), 4, 2));
-        assertTrue(slots.getMessage().contains("4 tasks on 2 free task slots is not supported with training.engine: "
-                + "barrier yet"), slots.getMessage());
-        BarrierPretraining.requireLayout(settings("/tmp/unused"), 2, 2);
-    }
-
-    @Test
     void theEngineIsInTheFingerprintOnlyWhenItIsBarrier() {
         assertEquals("barrier", settings("/tmp/unused").fingerprint().get("engine"));
         assertNull(settings("/tmp/unused", "training.engine=distri").fingerprint().get("engine"));

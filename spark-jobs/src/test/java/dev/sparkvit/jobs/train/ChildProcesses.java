@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.train;
 
 import dev.sparkvit.testing.ChildJvm;
+import dev.sparkvit.testing.RepoProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ChildProcesses {
     /** The repository root (Surefire runs the tests in spark-jobs/). */
-    static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+    static final Path ROOT = RepoProcesses.ROOT;
 
     private ChildProcesses() {
     }
@@ -52,14 +53,8 @@ public final class ChildProcesses {
 
     /** A command run from the repository root with {@code env} added to this JVM's environment. */
     static Child start(Path logs, String name, List<String> command, Map<String, String> env) throws IOException {
-        Files.createDirectories(logs);
-        Path out = logs.resolve(name + ".out");
-        Path err = logs.resolve(name + ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile()).redirectOutput(out.toFile())
-                .redirectError(err.toFile());
-        builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        builder.environment().putAll(env);
-        return new Child(builder.start(), out, err);
+        RepoProcesses.Started started = RepoProcesses.start(logs, name, command, env);
+        return new Child(started.process(), started.out(), started.err());
     }
 
     /** SHA-256 of a file, hex. */

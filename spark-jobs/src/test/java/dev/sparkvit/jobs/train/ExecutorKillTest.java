@@ -9,14 +9,12 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.testing.Reliability;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.StandaloneCluster;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,96 +41,16 @@ class ExecutorKillTest {
     private static final Pattern LOSS = Pattern.compile("epoch 4/4  loss ([0-9.]+) .*");
     private static final Pattern PROBE = Pattern.compile("pretrained \\(EMA\\) probe accuracy: pooled ([0-9.]+), .*");
 
-    /** The master, two workers and their ports; every script of submit/ gets the same environment. */
-    private static final class Cluster implements AutoCloseable {
-        private final Path logs;
-        private final Map<String, String> env = new LinkedHashMap<>();
-        private final int port;
-
-        Cluster(Path dir, String sparkHome) throws IOException {
-            this.logs = dir.resolve("logs");
-            int[] ports = freePorts();
-            this.port = ports[0];
-            env.put("SPARKVIT_CACHE", dir.resolve("cache").toString()); // daemon state, work folders, submitted jars
-            env.put("SPARK_HOME", sparkHome);
-            env.put("SPARKVIT_MASTER_PORT", String.valueOf(ports[0]));
-            env.put("SPARKVIT_MASTER_UI_PORT", String.valueOf(ports[1]));
-            env.put("SPARKVIT_MASTER_UI", "http://127.0.0.1:" + ports[1]);
-            env.put("SPARKVIT_WORKER_PORT_BASE", String.valueOf(ports[2]));
-            env.put("SPARKVIT_WORKER_UI_PORT_BASE", String.valueOf(ports[3]));
-            env.put("SPARKVIT_WORKER_MEMORY", "1536m");
+    /** A pretraining run submitted to {@code cluster} with the launcher: 2 executors of 1 core. */
+    private static ChildProcesses.Child pretrain(StandaloneCluster cluster, String name, Path output, String... sets)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of("submit/spark-submit.sh", "--master", cluster.masterUrl(),
+                "--executors", "2", "--executor-memory", "1g", "--", "pretrain", "--config", "conf/pretrain.yaml",
+                "--set", "output_dir=" + output));
+        for (String set : sets) {
+            command.addAll(List.of("--set", set));
         }
-
-        /** Master, master UI, and two bases whose next two ports are free. */
-        private static int[] freePorts() throws IOException {
-            Random random = new Random();
-            for (int tries = 0; tries < 200; tries++) {
-                int base = 20_000 + random.nextInt(20_000);
-                int[] wanted = {base, base + 1, base + 10, base + 13, base + 11, base + 12, base + 14, base + 15};
-                boolean free = true;
-                for (int p : wanted) {
-                    try (ServerSocket socket = new ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
-                        socket.setReuseAddress(true);
-                    } catch (IOException taken) {
-                        free = false;
-                        break;
-                    }
-                }
-                if (free) {
-                    return new int[] {base, base + 1, base + 10, base + 13};
-                }
-            }
-            throw new IOException("no free ports for the test cluster");
-        }
-
-        Path state() {
-            return Path.of(env.get("SPARKVIT_CACHE")).resolve("standalone");
-        }
-
-        void up() throws Exception {
-            ChildProcesses.Child up = ChildProcesses.start(logs, "cluster-up", List.of("submit/standalone.sh", "up"),
-                    env);
-            assertEquals(0, up.exit(5), up.output());
-        }
-
-        ChildProcesses.Child pretrain(String name, Path output, String... sets) throws IOException {
-            List<String> command = new ArrayList<>(List.of("submit/spark-submit.sh", "--master",
-                    "spark://127.0.0.1:" + port, "--executors", "2", "--executor-memory", "1g", "--", "pretrain",
-                    "--config", "conf/pretrain.yaml", "--set", "output_dir=" + output));
-            for (String set : sets) {
-                command.addAll(List.of("--set", set));
-            }
-            return ChildProcesses.start(logs, name, command, env);
-        }
-
-        @Override
-        public void close() throws Exception {
-            ChildProcesses.Child down = ChildProcesses.start(logs, "cluster-down", List.of("submit/standalone.sh",
-                    "down"), env);
-            down.exit(5);
-            // a worker stops its executors when it stops; make sure no executor of this cluster survives it
-            for (long pid : executorPids(state().toString())) {
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            }
-        }
-    }
-
-    /** Pids of executor JVMs whose command line holds {@code text} (the app id, or the cluster's state folder). */
-    private static List<Long> executorPids(String text) throws IOException {
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String cmd = new String(Files.readAllBytes(proc.resolve("cmdline"))).replace('\0', ' ');
-                    if (cmd.contains("CoarseGrainedExecutorBackend") && cmd.contains(text)) {
-                        pids.add(Long.parseLong(proc.getFileName().toString()));
-                    }
-                } catch (IOException gone) {
-                    // exited while listed
-                }
-            }
-        }
-        return pids;
+        return ChildProcesses.start(cluster.logs(), name, command, cluster.env());
     }
 
     /** Application ids that have a work folder under the cluster's workers. */
@@ -167,10 +85,7 @@ class ExecutorKillTest {
         String dataset = tmp.resolve("ds").toString();
         new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(32))
                 .execute(SharedSpark.session());
-        ChildProcesses.Child dist = ChildProcesses.start(tmp.resolve("logs"), "spark-dist",
-                List.of("submit/spark-dist.sh"), Map.of());
-        assertEquals(0, dist.exit(20), dist.output());
-        String sparkHome = dist.stdout().strip().lines().reduce((a, b) -> b).orElseThrow();
+        String sparkHome = StandaloneCluster.sparkHome(tmp.resolve("logs"));
 
         // 4 epochs of 11 iterations, checkpoints every 3 (some mid-epoch), probe at the end
         String[] sets = {"data.dataset=" + dataset, "training.epochs=4", "training.warmup_epochs=1",
@@ -178,15 +93,15 @@ class ExecutorKillTest {
             "training.probe_every_epochs=0"};
         long seed = System.nanoTime();
         Random random = new Random(seed);
-        try (Cluster cluster = new Cluster(tmp.resolve("cluster"), sparkHome)) {
+        try (StandaloneCluster cluster = new StandaloneCluster(tmp.resolve("cluster"), sparkHome)) {
             cluster.up();
             Path reference = tmp.resolve("reference");
-            ChildProcesses.Child whole = cluster.pretrain("reference", reference, sets);
+            ChildProcesses.Child whole = pretrain(cluster, "reference", reference, sets);
             assertEquals(0, whole.exit(15), whole.output());
 
             Path killed = tmp.resolve("killed");
             List<String> before = applications(cluster.state());
-            ChildProcesses.Child run = cluster.pretrain("killed", killed, sets);
+            ChildProcesses.Child run = pretrain(cluster, "killed", killed, sets);
             Path after = killed.resolve("checkpoints").resolve("iter-000000015");
             long deadline = System.nanoTime() + 10L * 60 * 1_000_000_000;
             while (!Files.isDirectory(after) && run.process().isAlive() && System.nanoTime() < deadline) {
@@ -198,7 +113,7 @@ class ExecutorKillTest {
             List<String> apps = applications(cluster.state());
             apps.removeAll(before);
             assertEquals(1, apps.size(), "one new application: " + apps);
-            List<Long> executors = executorPids("--app-id " + apps.get(0));
+            List<Long> executors = StandaloneCluster.executorPids("--app-id " + apps.get(0));
             assertEquals(2, executors.size(), "two executors of " + apps.get(0));
             long victim = executors.get(random.nextInt(2));
             assertTrue(ProcessHandle.of(victim).orElseThrow().destroyForcibly(), "SIGKILL sent");
@@ -219,7 +134,7 @@ class ExecutorKillTest {
             System.out.println("executor kill: " + restart.group());
 
             Path other = tmp.resolve("seed7");
-            ChildProcesses.Child noise = cluster.pretrain("seed7", other, append(sets, "training.seed=7"));
+            ChildProcesses.Child noise = pretrain(cluster, "seed7", other, append(sets, "training.seed=7"));
             assertEquals(0, noise.exit(15), noise.output());
 
             String ref = whole.stdout();
