@@ -11,6 +11,7 @@ import dev.sparkvit.engine.FloatCriterion;
 import dev.sparkvit.engine.FloatTypes;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.TestTensors;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,29 +135,12 @@ class GlobalBatchLossTest {
         assertEquals(gradient.length, at, "the slices cover the batch");
         String where = name + (soft ? " (soft targets)" : " (hard labels)") + " split " + Arrays.toString(SPLIT);
         double lossError = Math.abs(outcomes.get(0).loss() - expectedLoss) / Math.abs(expectedLoss);
-        double gradientError = distance(gradient, expectedGradient) / norm(expectedGradient);
+        double gradientError = TestTensors.relativeL2(gradient, expectedGradient);
         assertTrue(lossError <= RELATIVE && gradientError <= RELATIVE, where + ": loss " + outcomes.get(0).loss()
                 + " (whole batch " + expectedLoss + "), off by relative " + lossError + "; gradient off by relative "
                 + gradientError);
         return String.format(Locale.ROOT, "%s: loss %.6f = whole batch %.6f (relative %.1e), gradient relative L2 "
                 + "%.1e", where, outcomes.get(0).loss(), expectedLoss, lossError, gradientError);
-    }
-
-    private static double distance(float[] a, float[] b) {
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            sum += d * d;
-        }
-        return Math.sqrt(sum);
-    }
-
-    private static double norm(float[] a) {
-        double sum = 0;
-        for (float v : a) {
-            sum += (double) v * v;
-        }
-        return Math.sqrt(sum);
     }
 
     /**
