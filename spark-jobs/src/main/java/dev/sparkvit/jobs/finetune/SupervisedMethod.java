@@ -7,6 +7,7 @@ import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.DataParallelStep;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
+import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.MemoryUse;
 import dev.sparkvit.jobs.train.TrainingMethod;
 import dev.sparkvit.jobs.train.TrainingRestarts;
@@ -81,7 +82,8 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);
         Head head = Head.classifier(prepared.classes().size());
         return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, schedule.perEpoch(),
-                schedule.total(), loss, method, optimizers.weightDecay(vit, settings.weightDecay()));
+                schedule.total(), loss, Map.of(BarrierTraining.GROUP, method),
+                optimizers.weightDecay(vit, settings.weightDecay()));
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.MemoryUse;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingConfig;
@@ -112,8 +113,8 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
         DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
                 RunState.decayRanges(vit, optimizers.schedules()));
-        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, perEpoch, total, loss, method,
-                decay);
+        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, perEpoch, total, loss,
+                Map.of(BarrierTraining.GROUP, method), decay);
     }
 
     @Override

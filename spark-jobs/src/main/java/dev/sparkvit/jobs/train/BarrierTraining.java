@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.train;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import dev.sparkvit.checkpoint.CheckpointStore;
@@ -119,8 +120,13 @@ public final class BarrierTraining {
                 return List.of(); // training.non_finite: skip is refused (BarrierRefusals)
             }
         };
+        OptimMethod<Float> optimiser = model.methods().get(GROUP);
+        if (optimiser == null || model.methods().size() != 1) {
+            throw new IllegalArgumentException("the barrier segment takes one method over all parameters (group "
+                    + GROUP + "), not the groups " + model.methods().keySet());
+        }
         try (BarrierSegment segment = new BarrierSegment(trained, model.data(), run.batchSize(), model.loss(),
-                model.method()).clipGradientNorm(run.clipGradNorm()).weightDecay(model.weightDecay())
+                optimiser).clipGradientNorm(run.clipGradNorm()).weightDecay(model.weightDecay())
                 .ema(run.ema())) {
             long perEpoch = model.iterationsPerEpoch();
             long total = model.totalIterations();
@@ -140,7 +146,7 @@ public final class BarrierTraining {
                 console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                         total, checkpoint.progress().epoch() + 1);
             } else {
-                start = BarrierSegment.Start.of(trained, model.method(), 0);
+                start = BarrierSegment.Start.of(trained, optimiser, 0);
             }
             method.started(start.iteration(), scalars, tasks);
 

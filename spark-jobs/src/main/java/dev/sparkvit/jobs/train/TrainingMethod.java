@@ -45,12 +45,13 @@ public interface TrainingMethod<R> {
      * @param data the training samples, one partition per barrier task
      * @param iterationsPerEpoch ceil(images / B)
      * @param totalIterations the run's iterations
-     * @param method one optimiser over the whole flat buffer (until parameter groups reach the segment)
+     * @param methods the optimiser of every parameter group by name; one today, under {@link BarrierTraining#GROUP}, over
+ *     the whole flat buffer (the segment takes one method until parameter groups reach it; then a method per group)
      * @param weightDecay decoupled weight decay of the decayed ranges (null: none)
      */
     record Model(VisionTransformer vit, AbstractModule<Activity, Activity, Float> trained,
             Supplier<VisionTransformer> blank, EpochDataSet<?> data, long iterationsPerEpoch, long totalIterations,
-            BarrierSegment.Loss loss, OptimMethod<Float> method, DecoupledWeightDecay weightDecay) {
+            BarrierSegment.Loss loss, Map<String, OptimMethod<Float>> methods, DecoupledWeightDecay weightDecay) {
     }
 
     /**

@@ -11,15 +11,8 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.ingest.IngestJob;
-import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
-import dev.sparkvit.model.io.VitWeights;
-import dev.sparkvit.model.vit.VisionTransformer;
-import dev.sparkvit.model.vit.VitConfig;
-import dev.sparkvit.model.vit.VitPresets;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -47,7 +40,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 @ExtendWith(SharedSpark.class)
 class FinetuneBarrierTest {
-    private static final VitConfig CONFIG = VitPresets.get("vit_nano_patch4_32").withImgSize(16);
     @TempDir
     static Path shared;
     private static String dataset;
@@ -55,13 +47,9 @@ class FinetuneBarrierTest {
 
     @BeforeAll
     static void ingest() throws Exception {
-        Path raw = shared.resolve("raw");
-        new SyntheticImageFolder(16, 12, 4).writeTo(raw);
-        dataset = shared.resolve("ds").toString();
-        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
-                .execute(SharedSpark.session());
-        ssl = shared.resolve("ssl.safetensors");
-        VitWeights.save(VisionTransformer.simclr(CONFIG, 32, 7), ssl, Map.of("preset", "vit_nano_patch4_32"));
+        FinetuneFixture fixture = FinetuneFixture.create(shared);
+        dataset = fixture.dataset();
+        ssl = fixture.ssl();
     }
 
     /** 2 epochs of batch 8 on the barrier engine, a checkpoint every 3 iterations, nothing it refuses. */
