@@ -11,6 +11,7 @@ import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.jobs.train.BarrierRefusals;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.testing.SharedSpark;
@@ -165,28 +166,29 @@ class PretrainBarrierTest {
     void anUnsupportedSettingIsRefusedInOneLine(String set, String named) {
         PretrainSettings settings = settings("/tmp/unused", set);
         ConfigException refused = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireSupported(settings));
+                () -> settings.barrierRefusals().require());
         String message = refused.getMessage();
         assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
         assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
                 message);
         // the same setting with DistriOptimizer is fine
-        assertTrue(BarrierPretraining.unsupported(settings("/tmp/unused", set, "training.engine=distri")).isEmpty());
+        assertTrue(settings("/tmp/unused", set, "training.engine=distri").barrierRefusals().lines().isEmpty());
     }
 
     @Test
     void aLayoutTheBarrierStageCannotRunIsRefused() {
         PretrainSettings settings = settings("/tmp/unused", "training.batch_size=9");
-        assertTrue(BarrierPretraining.unsupported(settings).isEmpty());
+        assertTrue(settings.barrierRefusals().lines().isEmpty());
         ConfigException batch = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireLayout(settings, 2, 2));
+                () -> BarrierRefusals.requireLayout(settings.source(), "training.batch_size", settings.batchSize(), 2,
+                        2));
         assertTrue(batch.getMessage().startsWith("test.yaml: training.batch_size = 9 is not supported with "
                 + "training.engine: barrier yet"), batch.getMessage());
         ConfigException slots = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireLayout(settings("/tmp/unused"), 4, 2));
+                () -> BarrierRefusals.requireLayout("test.yaml", "training.batch_size", 8, 4, 2));
         assertTrue(slots.getMessage().contains("4 tasks on 2 free task slots is not supported with training.engine: "
                 + "barrier yet"), slots.getMessage());
-        BarrierPretraining.requireLayout(settings("/tmp/unused"), 2, 2);
+        BarrierRefusals.requireLayout("test.yaml", "training.batch_size", 8, 2, 2);
     }
 
     @Test

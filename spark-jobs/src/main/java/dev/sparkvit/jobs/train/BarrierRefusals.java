@@ -1,0 +1,92 @@
+package dev.sparkvit.jobs.train;
+
+import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.engine.NonFinitePolicy;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What {@code training.engine: barrier} ({@link BarrierTraining}) does not support yet, in either training job,
+ * refused before training with one line naming the key and its value: never silently ignored. Each job lists its
+ * settings through the checks that apply to it ({@code PretrainSettings.barrierRefusals()},
+ * {@code FinetuneSettings.barrierRefusals()}); docs/ENGINE.md lists what the segment still lacks.
+ */
+public final class BarrierRefusals {
+    private final String source;
+    private final boolean barrier;
+    private final List<String> lines = new ArrayList<>();
+
+    private BarrierRefusals(String source, boolean barrier) {
+        this.source = source;
+        this.barrier = barrier;
+    }
+
+    /** The checks of a run read from {@code source}; none refuse anything unless {@code barrier}. */
+    public static BarrierRefusals of(String source, boolean barrier) {
+        return new BarrierRefusals(source, barrier);
+    }
+
+    /** {@code training.freezeout.enabled}: FreezeOut needs per-group methods. */
+    public BarrierRefusals freezeOut(boolean enabled) {
+        return refuseIf(enabled, "training.freezeout.enabled", true, "one optimiser over all parameters");
+    }
+
+    /** {@code training.optimizer}: LARS needs per-layer trust ratios. */
+    public BarrierRefusals optimizer(String optimizer) {
+        return refuseIf(optimizer.equals("lars"), "training.optimizer", optimizer, "adamw or sgd");
+    }
+
+    /** {@code training.non_finite}: skipping a step is not implemented in the segment. */
+    public BarrierRefusals nonFinite(NonFinitePolicy policy) {
+        return refuseIf(policy.skip(), "training.non_finite", "skip", "stop");
+    }
+
+    /** {@code training.layer_decay}: a learning rate per layer needs per-group methods. */
+    public BarrierRefusals layerDecay(double decay) {
+        return refuseIf(decay != 1, "training.layer_decay", decay, "1: one optimiser over all parameters");
+    }
+
+    /** {@code training.gradient_accumulation_steps}: the segment makes one optimiser step per batch. */
+    public BarrierRefusals accumulation(int steps) {
+        return refuseIf(steps > 1, "training.gradient_accumulation_steps", steps, "1");
+    }
+
+    /** Every refused setting, one line each (empty when the run can train on the barrier engine, or on distri). */
+    public List<String> lines() {
+        return List.copyOf(lines);
+    }
+
+    /** Refuses the first refused setting, if any. */
+    public void require() {
+        if (!lines.isEmpty()) {
+            throw new ConfigException(lines.get(0));
+        }
+    }
+
+    /**
+     * Refuses a layout the barrier stage cannot run: a global batch ({@code batchKey} = {@code batch}) not divisible
+     * by its {@code tasks} (one per data partition), or more tasks than the {@code slots} free for them at once (a
+     * barrier stage waits for all).
+     */
+    public static void requireLayout(String source, String batchKey, int batch, int tasks, int slots) {
+        if (tasks > slots) {
+            throw new ConfigException(line(source, "cluster", tasks + " tasks on " + slots + " free task slots",
+                    "a barrier stage needs a slot for every task at once"));
+        }
+        if (batch % tasks != 0) {
+            throw new ConfigException(line(source, batchKey, batch, "a multiple of the " + tasks + " barrier tasks"));
+        }
+    }
+
+    private BarrierRefusals refuseIf(boolean refused, String key, Object value, String instead) {
+        if (barrier && refused) {
+            lines.add(line(source, key, value, instead));
+        }
+        return this;
+    }
+
+    private static String line(String source, String key, Object value, String instead) {
+        return source + ": " + key + " = " + value + " is not supported with training.engine: barrier yet ("
+                + instead + ")";
+    }
+}
