@@ -23,15 +23,7 @@ public final class BarrierPretraining {
             return lines;
         }
         String source = settings.source();
-        if (settings.freezeOut().enabled()) {
-            lines.add(line(source, "training.freezeout.enabled", true, "one optimiser over all parameters"));
-        }
-        if (settings.optimizer().equals("lars")) {
-            lines.add(line(source, "training.optimizer", "lars", "adamw or sgd"));
-        }
-        if (settings.nonFinite().skip()) {
-            lines.add(line(source, "training.non_finite", "skip", "stop"));
-        }
+        // FreezeOut, LARS and training.non_finite: skip run on it as on DistriOptimizer (BarrierSegment)
         if (settings.projectionBatchNorm()) {
             lines.add(line(source, "projection_norm", "batch", "set none: each task's BatchNorm would normalise its "
                     + "own slice, not the global batch"));

@@ -11,7 +11,6 @@ import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import dev.sparkvit.engine.BarrierSegment;
@@ -19,7 +18,6 @@ import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.losses.BarrierNtXent;
 import dev.sparkvit.model.losses.GlobalNtXent;
-import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
@@ -127,11 +125,6 @@ public final class PretrainJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        if (checkpoint != null && checkpoint.optimizer().containsKey(BARRIER_GROUP)) {
-            // the fingerprint holds the engine only when it is barrier, so requireSameRun cannot see this change
-            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
-                    + "changed: engine barrier -> distri (set training.engine: barrier)");
-        }
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
@@ -165,9 +158,7 @@ public final class PretrainJob {
                 perEpoch, 1, total);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
-        FreezeOutSchedule freezeOut = fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(),
-                total, warmup, settings.learningRate(), fo.scaleLr()) : null;
+        FreezeOutSchedule freezeOut = freezeOut(config, total, warmup);
         Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm());
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
@@ -328,7 +319,9 @@ public final class PretrainJob {
         int negatives = 2 * settings.batchSize() - 2;
 
         Head head = Head.projection(settings.projectionDim(), false); // projection_norm: none (BarrierPretraining)
-        VisionTransformer vit = VisionTransformer.of(config, head, settings.seed());
+        FreezeOutSchedule freezeOut = freezeOut(config, total, warmup);
+        VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
+                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
         VisionTransformer initial = VisionTransformer.encoderOnly(config, settings.seed());
         Sequential<Float> twoViews = Layers.sequential("simclr");
         twoViews.add(Layers.joinBatch());
@@ -340,9 +333,9 @@ public final class PretrainJob {
         if (checkpoint != null) {
             restoreLive(checkpoint, vit);
         }
-        PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, null, warmup, total);
-        // no FreezeOut: every group has the same schedule, so one method over the whole flat buffer is the same
-        OptimMethod<Float> method = optimizers.method(vit.parameterGroups().get(0).name());
+        // the DistriOptimizer path's groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
+        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(model, vit);
         double temperature = settings.temperature();
         BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
 
@@ -351,6 +344,7 @@ public final class PretrainJob {
             DistributedTraining.waitForAFreshEventFileName(events.resolve(RUN_NAME).resolve("train"));
         }
         TrainSummary summary = new TrainSummary(events.toString(), RUN_NAME);
+        List<Long> skipped = new java.util.ArrayList<>(); // the run's skipped iterations (epoch losses leave them out)
         PretrainMonitor.Scalars scalars = new PretrainMonitor.Scalars() {
             @Override
             public void scalar(String tag, double value, long step) {
@@ -359,37 +353,40 @@ public final class PretrainJob {
 
             @Override
             public List<Long> skippedIterations() {
-                return List.of();
+                return skipped;
             }
         };
-        // decoupled decay of the decayed parameters on their group's schedule and the EMA, as on DistriOptimizer
+        java.util.function.Consumer<dev.sparkvit.engine.NonFiniteStep> reportSkip = NonFiniteSteps.reporter(RUN_NAME,
+                (tag, value, step) -> summary.addScalar(tag, (float) value, step), console, total,
+                settings.nonFinite());
         BarrierSegment.Ema average = new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup());
-        DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
-                RunState.decayRanges(vit, optimizers.schedules()));
-        try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, method)
-                .clipGradientNorm(settings.clipGradNorm()).weightDecay(decay).ema(average)) {
+        try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, optimizers.methods(),
+                slices).clipGradientNorm(settings.clipGradNorm()).nonFinite(settings.nonFinite()).ema(average)
+                .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))) {
             Tensor<Float> flat = model.getParameters()._1();
             BarrierSegment.Start start;
             if (checkpoint != null) {
-                PartitionedOptimizerState.GroupState state = checkpoint.optimizer().get(BARRIER_GROUP);
-                if (state == null) {
+                if (!checkpoint.optimizer().keySet().equals(slices.keySet())) {
                     throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
-                            + checkpoint.progress().iterations() + " holds no optimiser state of the barrier engine");
+                            + checkpoint.progress().iterations() + " holds the optimiser state of groups "
+                            + checkpoint.optimizer().keySet() + ", this model has " + slices.keySet());
                 }
-                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state,
-                        flatEma(checkpoint, vit, flat), checkpoint.emaUpdates());
+                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat),
+                        checkpoint.optimizer(), flatEma(checkpoint, vit, flat), checkpoint.emaUpdates(),
+                        checkpoint.emaSkipsNextFold(), checkpoint.skippedIterations());
+                skipped.addAll(checkpoint.skippedIterations());
                 console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                         total, checkpoint.progress().epoch() + 1);
             } else {
-                start = BarrierSegment.Start.of(model, method, 0);
+                start = BarrierSegment.Start.of(model, optimizers.methods(), 0);
             }
             // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
             CollapseMonitor collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head,
                     settings.batchSize(), Math.max(2, settings.warmupEpochs()));
             console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
                     + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
-                    + "FreezeOut off%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
-                    collapse.chance(), VitVariant.of(config));
+                    + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
+                    collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
             LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
                     + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
 
@@ -419,9 +416,17 @@ public final class PretrainJob {
                             + " negatives per view, not 2B - 2 = " + negatives);
                 }
                 start = result.next();
+                for (long s : result.skippedHere()) { // each skipped step's line and scalar, as the guard reports it
+                    skipped.add(s);
+                    reportSkip.accept(new dev.sparkvit.engine.NonFiniteStep(s, (int) (s / perEpoch),
+                            result.losses()[(int) (s - done)], result.norms()[(int) (s - done)], skipped.size()));
+                }
                 if (next == total) { // fold in the final weights, as the DistriOptimizer path does at the end
+                    // (unless the last step was skipped: its weights are folded in already, as EmaContainer.update)
                     start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
-                            average.folded(start.ema(), start.emaUpdates(), start.weights()), start.emaUpdates() + 1);
+                            start.emaSkipsNextFold() ? start.ema() : average.folded(start.ema(), start.emaUpdates(),
+                                    start.weights()), start.emaUpdates() + (start.emaSkipsNextFold() ? 0 : 1), false,
+                            start.skipped());
                 }
                 System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
                         result.weights().length);
@@ -494,8 +499,12 @@ public final class PretrainJob {
         }
     }
 
-    /** The optimiser-state group name of a barrier-engine checkpoint: one method over the whole flat buffer. */
-    static final String BARRIER_GROUP = "barrier:all";
+    /** The run's FreezeOut schedule, or null when off; the same on both engines. */
+    private FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
+        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        return fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(), total, warmup,
+                settings.learningRate(), fo.scaleLr()) : null;
+    }
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
     private void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
@@ -558,8 +567,8 @@ public final class PretrainJob {
         }
         DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
                 (int) (iterations / perEpoch), iterations % perEpoch * settings.batchSize());
-        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), Map.of(BARRIER_GROUP,
-                next.optimizer()), settings.fingerprint());
+        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), next.optimizer(),
+                settings.fingerprint(), next.emaSkipsNextFold(), next.skipped());
     }
 
     /** A checkpoint's EMA in the flat order of {@code flat}, the compacted buffer {@code vit}'s tensors view. */
