@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *   <li>clips the gradient to the global norm when it exceeds the bound (the same division on every task);</li>
  *   <li>with {@link #weightDecay}, decays the decayed ranges of the weights ({@link DecoupledWeightDecay}: multiplied
  *       by {@code 1 - lr_t * wd}, biases and norms excluded as the ranges say), then</li>
- *   <li>applies the optimiser method.</li>
+ *   <li>applies every parameter group's optimiser method to its slice ({@link ParameterGroups}).</li>
  * </ol>
  * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
  * of {@link EmaContainer}): before each iteration's forward it folds in the weights as they are then (after the

@@ -25,7 +25,8 @@ import scala.Tuple2;
  *   <li>g_t is multiplied by T and {@link BarrierAllReduce#averageInPlace} replaces it by the average over the tasks,
  *       that is the sum: every task now holds the gradient one replica would compute on the whole batch, bit-identical
  *       on every task, and its global L2 norm;</li>
- *   <li>the optimiser method updates the weights with that gradient.</li>
+ *   <li>the optimiser updates the weights with that gradient: one method over the whole buffer, or one per
+ *       parameter group on its slice ({@link ParameterGroups}).</li>
  * </ol>
  *
  * <p><b>Invariant</b>: the weights of every task are bit-identical after every call, without any weight exchange,

@@ -285,9 +285,10 @@ public final class PretrainJob {
     /**
      * One attempt on the barrier engine ({@code training.engine: barrier}): the run's segments (checkpoint, probe and
      * epoch ends, as {@link Segments} cuts them) each trained by one {@link BarrierSegment} stage, global NT-Xent
-     * over the whole batch (2B - 2 negatives per view), one optimiser over all parameters. A segment's returned
-     * weights and optimiser state are what the checkpoint holds, and a resume starts the next segment from them, so a
-     * resumed run ends bit-identical to an uninterrupted one. {@link BarrierPretraining} refused every setting this
+     * over the whole batch (2B - 2 negatives per view), the DistriOptimizer path's parameter groups, FreezeOut,
+     * processor (decay or LARS) and non-finite policy. A segment's returned weights and every group's optimiser state
+     * are what the checkpoint holds, and a resume starts the next segment from them, so a resumed run ends
+     * bit-identical to an uninterrupted one. {@link BarrierPretraining} refused every setting this
      * path does not support before the attempt.
      */
     private PretrainResult barrierAttempt(SparkSession spark, RunFolder folder, CheckpointStore store,
