@@ -18,7 +18,7 @@ export PATH := $(JAVA_HOME)/bin:$(PATH)
 
 help:
 	@echo "make demo   generate the embedded dataset, ingest it, SimCLR-pretrain a ViT, print probe accuracy"
-	@echo "make test   build and run the whole test suite (Maven, then make launcher-test)"
+	@echo "make test   build and run the whole test suite (Maven, then make launcher-test and the doc checks)"
 	@echo "make launcher-test   dry-run tests of submit/spark-submit.sh: local, standalone, YARN, Kubernetes (needs make build)"
 	@echo "make build  compile and package (spark-jobs/target/sparkvit.jar)"
 	@echo "make parity regenerate the PyTorch/timm parity fixtures and check both directions (downloads CPU torch)"
@@ -48,6 +48,7 @@ test: bootstrap
 	tools/launcher-test.sh
 	python3 tools/dependency-inventory.py --check docs/SECURITY.md
 	python3 tools/reliability-summary.py --check docs/RELIABILITY.md
+	python3 tools/docs-check.py
 
 # No cluster, no network beyond loopback, no Spark download: SPARK_HOME is a stand-in (tools/launcher-test.sh).
 launcher-test:

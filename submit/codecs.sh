@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the native libraries sparkvit's image decoding uses when they load (README, "The data pipeline";
+# Installs the native libraries sparkvit's image decoding uses when they load (docs/USER-GUIDE.md, "Decoding";
 # dev.sparkvit.data.image.Decoders): libjpeg-turbo's TurboJPEG library (Debian's libturbojpeg0, Ubuntu's
 # libturbojpeg), the SIMD JPEG decoder Pillow uses, and libdeflate (libdeflate0), whole-buffer inflate for PNG.
 # Does nothing when they are present; installs the missing ones with apt-get when run as root (`make bootstrap` runs

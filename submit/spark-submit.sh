@@ -210,8 +210,8 @@ case "$MASTER" in
   *) bad "unsupported master '$MASTER' (spark://HOST:PORT, yarn, k8s://..., local[N])" ;;
 esac
 RESOURCE_CONF+=(--conf spark.dynamicAllocation.enabled=false)
-# The GEMM backend and MKL code-path choices (docs/ENGINE.md, BLAS backend) and the image decoders (README, "The data
-# pipeline") reach executors, and a driver not started from this shell.
+# The GEMM backend and MKL code-path choices (docs/ENGINE.md, BLAS backend) and the image decoders
+# (docs/USER-GUIDE.md, "Decoding") reach executors, and a driver not started from this shell.
 for var in SPARKVIT_BLAS SPARKVIT_OPENBLAS_LIBRARY SPARKVIT_MKL_CPU SPARKVIT_DECODERS; do
   [[ -z "${!var:-}" ]] || RESOURCE_CONF+=(--conf "spark.executorEnv.$var=${!var}"
     --conf "spark.yarn.appMasterEnv.$var=${!var}" --conf "spark.kubernetes.driverEnv.$var=${!var}")

@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  *       {@link EpochBatches} (DLlib's SampleToMiniBatch) from the {@link EpochDataSet}'s endless per-partition
  *       stream;</li>
  *   <li>runs {@link DataParallelStep#forwardBackward}: forward, the global batch's loss, backward, the gradient
- *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same;</li>
+ *       exchange; every task then holds the whole batch's gradient and its global L2 norm, bit for bit the same.
+ *       The forward's random numbers (drop-path) are keyed by {@link #seed}, the iteration and the rows' places in
+ *       the global batch ({@link StepContext.Draws}), so they depend on the segment's {@link Start} only;</li>
  *   <li>stops on a non-finite loss or norm with a {@link NonFiniteTrainingException} naming the iteration, before
  *       anything of it reaches the weights or the optimiser state: every task sees the same numbers, so every task
  *       ends the exchange (one barrier, its blocks removed) and throws at the same iteration; the driver gets the
@@ -60,8 +62,7 @@ import org.slf4j.LoggerFactory;
  * module of the replica, the ViT encoder, is told the iteration before each forward, so its frozen prefix's backward
  * is skipped in every task) work as on DistriOptimizer's path.
  *
- * <p>Not yet (docs/ENGINE.md): restarts after a lost executor tested, several replicas per task, BatchNorm
- * synchronisation.
+ * <p>Not yet (docs/ENGINE.md): restarts after a lost executor tested, several replicas per task.
  */
 public final class BarrierSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarrierSegment.class);
@@ -202,7 +203,8 @@ public final class BarrierSegment implements AutoCloseable {
 
     /** What every task needs besides the start: the segment's settings. */
     private record Settings(ParameterGroups groups, Loss loss, double clip, DecoupledWeightDecay decay,
-            LarsAdaptation lars, Ema ema, NonFinitePolicy policy, int epoch, int iterations) implements Serializable {
+            LarsAdaptation lars, Ema ema, NonFinitePolicy policy, int epoch, int iterations, long seed,
+            int globalBatch) implements Serializable {
     }
 
     private final EpochDataSet<?> data;
@@ -219,6 +221,7 @@ public final class BarrierSegment implements AutoCloseable {
     private LarsAdaptation lars;
     private NonFinitePolicy nonFinite = NonFinitePolicy.stop();
     private Ema ema;
+    private long seed = Seeds.DEFAULT;
 
     /**
      * @param model the model as the driver built it (broadcast once; each task trains its own copy, whose weights
@@ -326,6 +329,15 @@ public final class BarrierSegment implements AutoCloseable {
         return this;
     }
 
+    /**
+     * The run's seed, the first part of every iteration's random key ({@link StepContext.Draws}: seed, iteration,
+     * the task's slice of the global batch), which drop-path draws from. Default {@link Seeds#DEFAULT}.
+     */
+    public BarrierSegment seed(long runSeed) {
+        this.seed = runSeed;
+        return this;
+    }
+
     /** T, the barrier tasks of every segment: the data's partitions. */
     public int tasks() {
         return tasks;
@@ -371,7 +383,7 @@ public final class BarrierSegment implements AutoCloseable {
         Broadcast<Start> startBroadcast = sc.broadcast(start);
         Broadcast<AbstractModule<Activity, Activity, Float>> modelBroadcast = model;
         Settings settings = new Settings(groups, loss, clipNorm, weightDecay, lars, ema, nonFinite, epoch,
-                iterations);
+                iterations, seed, globalBatch);
         BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
                 startBroadcast.value(), settings, partition);
         long started = System.nanoTime();
@@ -458,6 +470,9 @@ public final class BarrierSegment implements AutoCloseable {
         boolean skipFold = start.emaSkipsNextFold();
         List<Long> skipped = new java.util.ArrayList<>(start.skipped());
         int skippedBefore = skipped.size();
+        long seed = settings.seed();
+        int globalBatch = settings.globalBatch();
+        int slice = globalBatch / step.tasks(); // the tasks' slices stacked in task order make the global batch
         Tensor<Float> live = step.liveWeights(); // the buffer the step updates
         float[] weightData = Tensors.data(live);
         int weightOffset = Tensors.offset(live);
@@ -491,7 +506,8 @@ public final class BarrierSegment implements AutoCloseable {
             Activity input = batch.getInput();
             Tensor<Float> target = batch.getTarget() == null ? null : batch.getTarget().toTensor(FloatTypes.NUMERIC);
             long t1 = System.nanoTime();
-            DataParallelStep.Result result = step.forwardBackward(input, target);
+            StepContext.Draws draws = new StepContext.Draws(seed, iteration, step.task() * slice, slice, globalBatch);
+            DataParallelStep.Result result = step.forwardBackward(input, target, draws);
             long t2 = System.nanoTime();
             // every task has the same loss and norm bits, so every task reaches the same verdict
             NonFiniteStep seen = new NonFiniteStep(iteration, epoch, result.loss(), result.gradientNorm(),

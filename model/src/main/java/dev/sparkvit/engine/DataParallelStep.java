@@ -33,14 +33,15 @@ import scala.Tuple2;
  * because they start bit-identical (checked by {@link #verifyIdenticalWeights()} when the step is created), every
  * task applies the same deterministic method to the same bits of gradient, and every method's state starts the same
  * (a fresh or equally restored method per task). The method must not depend on anything task-specific (no random
- * numbers, no thread-count-dependent reductions). Anything random in the forward pass (dropout, drop-path) is
- * per-task and breaks only exactness, not the invariant: the test models have none.
+ * numbers, no thread-count-dependent reductions). Forward and backward run in a {@link StepContext}: drop-path
+ * draws from the key it is given ({@link #forwardBackward(Activity, Tensor, StepContext.Draws)}: seed, iteration and
+ * the rows' places in the global batch), so its masks are one replica's on the whole batch.
  *
  * <p><b>Exact, and not</b>: the gradient equals one replica's on the whole batch up to float summation order
  * (measured within relative 1.1e-6 in L2 norm, {@code DataParallelStepTest}), when the loss is a sum or mean over
- * samples, or NT-Xent through {@code BarrierNtXent}. Layers that mix samples inside the model are not: a BatchNorm
- * (SimCLR's projection head has one) normalises each slice with its own batch statistics, which differ from the
- * whole batch's; a synchronised BatchNorm is still to build (docs/ENGINE.md).
+ * samples, or NT-Xent through {@code BarrierNtXent}. Layers that mix samples inside the model must synchronise:
+ * {@code model.layers.SyncBatchNorm} gathers the global batch's statistics through the context; a plain
+ * {@code BatchNorm} normalises each slice with its own statistics, which differ from the whole batch's.
  *
  * <p>Not thread-safe; every task of the stage must call {@link #iterate} the same number of times, then
  * {@link #close()}. Slices may differ in size between tasks; an empty slice is not supported yet.
@@ -161,13 +162,23 @@ public final class DataParallelStep implements AutoCloseable {
      * alike.
      */
     public Result forwardBackward(Activity input, Tensor<Float> target) {
+        return forwardBackward(input, target, null);
+    }
+
+    /**
+     * {@link #forwardBackward(Activity, Tensor)} with the iteration's random key: forward and backward run in a
+     * {@link StepContext} holding the stage's all-gather (SyncBatchNorm) and {@code draws} (drop-path; null: the
+     * layers draw as outside a step).
+     */
+    public Result forwardBackward(Activity input, Tensor<Float> target, StepContext.Draws draws) {
         long start = System.nanoTime();
         model.zeroGradParameters();
-        Tensor<Float> output = model.forward(input).toTensor(FloatTypes.NUMERIC);
+        StepContext context = new StepContext(gather::doubles, draws);
+        Tensor<Float> output = context.run(() -> model.forward(input).toTensor(FloatTypes.NUMERIC));
         long forwardDone = System.nanoTime();
         Outcome outcome = loss.apply(output, target, gather);
         long lossDone = System.nanoTime();
-        model.backward(input, outcome.outputGradient());
+        context.run(() -> model.backward(input, outcome.outputGradient()));
         long backwardDone = System.nanoTime();
 
         float[] g = flatGradient();

@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import dev.sparkvit.model.optim.SgdMomentum;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.testing.ChildJvm;
 import dev.sparkvit.testing.SharedSpark;
 import java.nio.file.Files;
@@ -70,14 +73,39 @@ class BarrierSegmentTest {
                 + "losses, norms): SGD " + sgd + "; AdamW " + adamw);
     }
 
+    /**
+     * The same with SimCLR's head's BatchNorm synchronised and drop-path (rate 0.5 in the last of 2 blocks): the
+     * tasks' all-gathers inside forward and backward and the draws keyed by (seed, iteration, row) keep a segment a
+     * function of its start; another run seed draws other masks (so drop-path acts and the seed reaches it).
+     */
+    @Test
+    void syncBatchNormAndDropPathTwoSegmentsEqualOneBitForBit() {
+        BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.NT_XENT;
+        Sequential<Float> twoViews = Layers.sequential("simclr");
+        twoViews.add(Layers.joinBatch());
+        twoViews.add(VisionTransformer.of(DataParallelStepCheck.config().withDropPathRate(0.5),
+                Head.projection(DataParallelStepCheck.PROJECTION, true, true), DataParallelStepCheck.MODEL_SEED)
+                .module());
+        @SuppressWarnings("unchecked")
+        AbstractModule<Activity, Activity, Float> model =
+                (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, Float>) twoViews;
+        String line = threePlusTwo(kind, model, 40, BarrierSegmentCheck.method(), CLIP, 5);
+        System.out.println("BarrierSegmentTest: SyncBatchNorm and drop-path, 3 + 2 iterations equal 5 bit for bit: "
+                + line);
+    }
+
     private static String threePlusTwo(com.intel.analytics.bigdl.dllib.optim.OptimMethod<Float> method,
             double clip) {
-        JavaSparkContext sc = SharedSpark.context();
         BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
-        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, 41, 2, -1, -1);
-        AbstractModule<Activity, Activity, Float> model = BarrierSegmentCheck.model(kind);
+        return threePlusTwo(kind, BarrierSegmentCheck.model(kind), 41, method, clip, Seeds.DEFAULT);
+    }
+
+    private static String threePlusTwo(BarrierSegmentCheck.Kind kind, AbstractModule<Activity, Activity, Float> model,
+            int images, com.intel.analytics.bigdl.dllib.optim.OptimMethod<Float> method, double clip, long seed) {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, kind, images, 2, -1, -1);
         try (BarrierSegment segment = new BarrierSegment(model, data, 8, BarrierSegmentCheck.loss(kind), method)
-                .clipGradientNorm(clip)) {
+                .clipGradientNorm(clip).seed(seed)) {
             BarrierSegment.Start start = BarrierSegment.Start.of(model, method, 0);
             BarrierSegment.Result whole = segment.run(start, 5);
             BarrierSegment.Result first = segment.run(start, 3);
@@ -99,6 +127,10 @@ class BarrierSegmentTest {
             assertArrayEquals(whole.norms(), norms, 0.0, "norms");
             // and the same segment again from the same start: the same bits (nothing carried on the executors)
             assertTrue(Arrays.equals(whole.weights(), segment.run(start, 5).weights()), "a repeated segment");
+            if (seed != Seeds.DEFAULT) { // another seed: other drop-path masks, other weights
+                assertFalse(Arrays.equals(whole.weights(), segment.seed(Seeds.DEFAULT).run(start, 5).weights()),
+                        "another run seed must draw other drop-path masks");
+            }
             return "losses " + Arrays.toString(losses) + ", buffers " + whole.optimizer().get(BarrierSegment.WHOLE).buffers().keySet()
                     + ", segments " + seconds(whole) + " s, " + seconds(first) + " + " + seconds(second) + " s";
         }

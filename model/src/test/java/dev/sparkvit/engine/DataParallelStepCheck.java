@@ -32,7 +32,10 @@ import scala.Tuple2;
  * a slice of each of three global batches and train three iterations of SGD with momentum; the driver trains one
  * replica on the whole batches and compares. Cross-entropy (DLlib's {@code CrossEntropyCriterion}, a mean over the
  * batch) on a classifier, and NT-Xent ({@link BarrierNtXent#sliceLoss} against {@link NtXentLoss}) on a projection
- * head <em>without</em> BatchNorm (per-slice batch statistics are not the whole batch's: docs/ENGINE.md).
+ * head <em>without</em> BatchNorm (per-slice batch statistics are not the whole batch's: docs/ENGINE.md); NT-Xent with
+ * the head's BatchNorm synchronised ({@code SyncBatchNorm} in the tasks against the plain {@code BatchNorm} in the
+ * replica); NT-Xent with drop-path (rate 0.5 in the last block), the tasks drawing from their
+ * {@link StepContext.Draws} and the replica from the whole batch's key.
  *
  * <p>Checked: every task reports the same loss and gradient norm bits every iteration, holds the same gradient bits
  * after the first exchange and the same weight bits after the last iteration; the first iteration's gradient, every
@@ -56,14 +59,36 @@ final class DataParallelStepCheck {
     /**
      * The losses checked, and two controls that must fail the check: {@code CROSS_ENTROPY_SLICE_MEANS} averages the
      * slices' mean-loss gradients (each task's weighted 1 / T instead of n_t / B: wrong for uneven slices), and
-     * {@code NT_XENT_BATCHNORM} puts SimCLR's BatchNorm in the projection head (per-slice batch statistics).
+     * {@code NT_XENT_BATCHNORM} puts SimCLR's BatchNorm in the projection head (per-slice batch statistics);
+     * {@code NT_XENT_DROP_PATH_OTHER_SEED}: the replica draws its drop-path masks from another seed than the tasks
+     * (the masks matter: the check is not blind to them).
      */
-    enum Kind { CROSS_ENTROPY, NT_XENT, CROSS_ENTROPY_SLICE_MEANS, NT_XENT_BATCHNORM;
+    enum Kind { CROSS_ENTROPY, NT_XENT, CROSS_ENTROPY_SLICE_MEANS, NT_XENT_BATCHNORM, NT_XENT_SYNC_BATCHNORM,
+        NT_XENT_DROP_PATH, NT_XENT_DROP_PATH_OTHER_SEED;
 
         boolean crossEntropy() {
             return this == CROSS_ENTROPY || this == CROSS_ENTROPY_SLICE_MEANS;
         }
+
+        boolean dropPath() {
+            return this == NT_XENT_DROP_PATH || this == NT_XENT_DROP_PATH_OTHER_SEED;
+        }
+
+        /** The kind's name in {@link #main}'s arguments. */
+        static Kind of(String name) {
+            return switch (name) {
+                case "ce" -> CROSS_ENTROPY;
+                case "ntxent" -> NT_XENT;
+                case "syncbn" -> NT_XENT_SYNC_BATCHNORM;
+                case "droppath" -> NT_XENT_DROP_PATH;
+                default -> throw new IllegalArgumentException("unknown check " + name);
+            };
+        }
     }
+
+    /** The run's seed of the drop-path draws. */
+    static final long DRAW_SEED = 21;
+    static final double DROP_PATH = 0.5;
 
     /** One task's slices of every iteration: images (n x 3 x S x S, for NT-Xent 2n: first views, then second). */
     record TaskData(float[][] images, float[][] labels) implements Serializable {
@@ -78,12 +103,20 @@ final class DataParallelStepCheck {
         return new VitConfig(SIZE, 4, 3, 64, 2, 4, 2.0, 0.0, false, 0.0, TokenPooling.Mode.CLASS_TOKEN);
     }
 
-    @SuppressWarnings("unchecked")
+    /** The model of the barrier tasks. */
     static AbstractModule<Activity, Activity, Float> model(Kind kind) {
+        return model(kind, true);
+    }
+
+    /** The model of the tasks, or ({@code inTasks} false) of the one replica: its BatchNorm is the plain one. */
+    @SuppressWarnings("unchecked")
+    static AbstractModule<Activity, Activity, Float> model(Kind kind, boolean inTasks) {
+        boolean batchNorm = kind == Kind.NT_XENT_BATCHNORM || kind == Kind.NT_XENT_SYNC_BATCHNORM;
+        VitConfig config = kind.dropPath() ? config().withDropPathRate(DROP_PATH) : config();
         VisionTransformer vit = kind.crossEntropy()
-                ? VisionTransformer.classifier(config(), CLASSES, MODEL_SEED)
-                : VisionTransformer.of(config(), Head.projection(PROJECTION, kind == Kind.NT_XENT_BATCHNORM),
-                        MODEL_SEED);
+                ? VisionTransformer.classifier(config, CLASSES, MODEL_SEED)
+                : VisionTransformer.of(config, Head.projection(PROJECTION, batchNorm,
+                        inTasks && kind == Kind.NT_XENT_SYNC_BATCHNORM), MODEL_SEED);
         return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, Float>) vit.module();
     }
 
@@ -139,11 +172,14 @@ final class DataParallelStepCheck {
             double[] losses = new double[ITERATIONS];
             double[] norms = new double[ITERATIONS];
             float[] firstGradient = null;
+            int offset = Arrays.stream(split, 0, step.task()).sum();
             for (int k = 0; k < ITERATIONS; k++) {
                 int rows = mine.images()[k].length / image;
                 Tensor<Float> input = Tensors.of(mine.images()[k], rows, 3, SIZE, SIZE);
                 Tensor<Float> target = kind.crossEntropy() ? Tensors.of(mine.labels()[k], rows) : null;
-                DataParallelStep.Result result = step.iterate(input, target);
+                StepContext.Draws draws = new StepContext.Draws(DRAW_SEED, k, offset, split[step.task()], batch);
+                DataParallelStep.Result result = step.forwardBackward(input, target, draws);
+                step.update(result.loss());
                 losses[k] = result.loss();
                 norms[k] = result.gradientNorm();
                 if (k == 0) {
@@ -159,7 +195,7 @@ final class DataParallelStepCheck {
         double stageSeconds = (System.nanoTime() - started) / 1e9;
 
         // one replica on the whole batches
-        AbstractModule<Activity, Activity, Float> replica = model(kind);
+        AbstractModule<Activity, Activity, Float> replica = model(kind, false);
         Tuple2<Tensor<Float>, Tensor<Float>> flat = replica.getParameters();
         float[] initial = Tensors.toArray(flat._1());
         replica.training();
@@ -173,10 +209,13 @@ final class DataParallelStepCheck {
             Tensor<Float> input = Tensors.of(whole[k].clone(), views * batch, 3, SIZE, SIZE);
             Tensor<Float> target = kind.crossEntropy() ? Tensors.of(wholeLabels[k].clone(), batch)
                     : Tensors.zeros(1);
-            Tensor<Float> output = replica.forward(input).toTensor(FloatTypes.NUMERIC);
+            // the whole batch's draws (no all-gather: one replica)
+            StepContext context = new StepContext(null, StepContext.Draws.wholeBatch(
+                    kind == Kind.NT_XENT_DROP_PATH_OTHER_SEED ? DRAW_SEED + 1 : DRAW_SEED, k, batch));
+            Tensor<Float> output = context.run(() -> replica.forward(input).toTensor(FloatTypes.NUMERIC));
             float value = criterion.forward(output, target);
             losses[k] = value;
-            replica.backward(input, criterion.backward(output, target));
+            context.run(() -> replica.backward(input, criterion.backward(output, target)));
             if (k == 0) {
                 firstGradient = Tensors.toArray(flat._2());
             }
@@ -266,7 +305,8 @@ final class DataParallelStepCheck {
     }
 
     /**
-     * {@code cores kind:split...}: runs each check (kind {@code ce} or {@code ntxent}, split as images per task, e.g.
+     * {@code cores kind:split...}: runs each check (kind {@code ce}, {@code ntxent}, {@code syncbn} or
+     * {@code droppath}, split as images per task, e.g.
      * {@code ce:1,2,3,4}) on a {@code local[cores]} session of its own; one line per check, non-zero exit on failure.
      */
     public static void main(String[] args) {
@@ -276,7 +316,7 @@ final class DataParallelStepCheck {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.sparkContext());
             for (int i = 1; i < args.length; i++) {
                 String[] spec = args[i].split(":");
-                Kind kind = spec[0].equals("ce") ? Kind.CROSS_ENTROPY : Kind.NT_XENT;
+                Kind kind = Kind.of(spec[0]);
                 int[] split = Arrays.stream(spec[1].split(",")).mapToInt(Integer::parseInt).toArray();
                 System.out.println("OK " + run(sc, kind, split, 300 + i));
             }

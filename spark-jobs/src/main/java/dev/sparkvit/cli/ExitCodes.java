@@ -1,6 +1,6 @@
 package dev.sparkvit.cli;
 
-/** Process exit codes of the {@code sparkvit} command, as documented in the README. */
+/** Process exit codes of the {@code sparkvit} command, as documented in docs/USER-GUIDE.md, "Exit codes". */
 public final class ExitCodes {
     /** The command did what was asked. */
     public static final int OK = 0;

@@ -78,18 +78,6 @@ class UserMistakesTest {
     }
 
     @Test
-    void pretrainOnTheBarrierEngineRefusesWhatItDoesNotSupportBeforeSparkStarts() {
-        // conf/pretrain.yaml's EMA and weight decay are supported; its projection_norm: batch is not
-        // LARS is supported since the segment has parameter groups and processors: the refusal names BatchNorm
-        assertOneLine("barrier with LARS", pretrain("data.dataset=" + counted, "output_dir=" + tmp.resolve("p6"),
-                "training.engine=barrier", "training.optimizer=lars"), "projection_norm = batch is not supported "
-                + "with training.engine: barrier yet");
-        assertOneLine("barrier with BatchNorm", pretrain("data.dataset=" + counted, "output_dir=" + tmp.resolve("p7"),
-                "training.engine=barrier"), "projection_norm = batch is not supported with training.engine: barrier "
-                + "yet");
-    }
-
-    @Test
     void pretrainOnADatasetWithoutImagesSaysSo() {
         assertOneLine("0 images", pretrain("data.dataset=" + emptyDataset, "output_dir=" + tmp.resolve("p2")),
                 "data.dataset", emptyDataset.toString(), "no training images");

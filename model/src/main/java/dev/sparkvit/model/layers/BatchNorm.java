@@ -12,9 +12,13 @@ import java.util.Arrays;
  * evaluation mode too and keeps no running estimates: it serves SimCLR's projection head (Chen et al. 2020), which
  * only ever sees training batches and is dropped after pretraining, so the layer holds no state besides its
  * parameters and a checkpoint is the whole model. Under data parallelism each replica normalises its own rows, as
- * unsynchronised BatchNorm does. Sums run in double: the rows are few and a feature's mean can dwarf its spread.
+ * unsynchronised BatchNorm does ({@link SyncBatchNorm} normalises over the global batch instead). Sums run in
+ * double: the rows are few and a feature's mean can dwarf its spread.
+ *
+ * <p>The batch the statistics span is {@link #statistics}'s and {@link #gradientSums}'s choice (this class: the
+ * input's rows); everything else is shared with {@link SyncBatchNorm}.
  */
-public final class BatchNorm extends FloatModule {
+public class BatchNorm extends FloatModule {
     private static final long serialVersionUID = 1L;
     /** torch's BatchNorm1d epsilon. */
     public static final double DEFAULT_EPS = 1e-5;
@@ -23,6 +27,7 @@ public final class BatchNorm extends FloatModule {
     private final double eps;
     private transient double[] mean;
     private transient double[] rstd;
+    private transient long count;
 
     public BatchNorm(int dim) {
         this(dim, DEFAULT_EPS);
@@ -41,18 +46,70 @@ public final class BatchNorm extends FloatModule {
         addParameter("bias", Tensors.zeros(dim), true);
     }
 
-    private int rows(Tensor<Float> x) {
+    /** The features per row. */
+    protected final int dim() {
+        return dim;
+    }
+
+    /** The input's rows; refuses anything but (rows, dim) with at least {@code minimum} rows. */
+    private int rows(Tensor<Float> x, int minimum) {
         int[] shape = Tensors.shape(x);
-        if (shape.length != 2 || shape[1] != dim || shape[0] < 2) {
-            throw new IllegalArgumentException("BatchNorm(dim=" + dim + ") got input of shape "
-                    + Arrays.toString(shape) + "; it takes (rows, " + dim + ") with at least 2 rows");
+        if (shape.length != 2 || shape[1] != dim || shape[0] < minimum) {
+            throw new IllegalArgumentException(this + " got input of shape " + Arrays.toString(shape)
+                    + "; it takes (rows, " + dim + ") with at least " + minimum + " row" + (minimum == 1 ? "" : "s"));
         }
         return shape[0];
     }
 
+    /** The fewest rows an input may have: 2, a variance needs them (a synchronised batch counts all tasks' rows). */
+    protected int minimumRows() {
+        return 2;
+    }
+
+    /**
+     * The batch statistics for {@code rows} rows of {@code dim} floats at {@code xs[xo]}: this class, the rows' own
+     * mean and biased variance (two passes in double).
+     */
+    protected Statistics statistics(float[] xs, int xo, int rows) {
+        double[] m = new double[dim];
+        double[] var = new double[dim];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < dim; c++) {
+                m[c] += xs[xo + r * dim + c];
+            }
+        }
+        for (int c = 0; c < dim; c++) {
+            m[c] /= rows;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < dim; c++) {
+                double d = xs[xo + r * dim + c] - m[c];
+                var[c] += d * d;
+            }
+        }
+        for (int c = 0; c < dim; c++) {
+            var[c] /= rows;
+        }
+        return new Statistics(m, var, rows);
+    }
+
+    /**
+     * The per-channel sums backward needs over the batch the statistics spanned, from this input's
+     * {@code sumG = sum dy} and {@code sumGXhat = sum dy * xhat}: this class, the local sums as they are.
+     */
+    protected double[][] gradientSums(double[] sumG, double[] sumGXhat) {
+        return new double[][] {sumG, sumGXhat};
+    }
+
+    /**
+     * Mean and biased variance per channel over {@code count} rows.
+     */
+    protected record Statistics(double[] mean, double[] variance, long count) {
+    }
+
     @Override
     public Tensor<Float> updateOutput(Tensor<Float> input) {
-        int rows = rows(input);
+        int rows = rows(input, minimumRows());
         Tensor<Float> x = Tensors.contiguous(input);
         Tensor<Float> y = outputTensor().resizeAs(x);
         float[] xs = Tensors.data(x);
@@ -63,25 +120,16 @@ public final class BatchNorm extends FloatModule {
         int wo = Tensors.offset(weight(0));
         float[] b = Tensors.data(weight(1));
         int bo = Tensors.offset(weight(1));
-        mean = new double[dim];
+        Statistics stats = statistics(xs, xo, rows);
+        if (stats.count() < 2) {
+            throw new IllegalArgumentException(this + " normalises a batch of " + stats.count() + " row; it needs at "
+                    + "least 2");
+        }
+        mean = stats.mean();
+        count = stats.count();
         rstd = new double[dim];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < dim; c++) {
-                mean[c] += xs[xo + r * dim + c];
-            }
-        }
-        double[] var = new double[dim];
         for (int c = 0; c < dim; c++) {
-            mean[c] /= rows;
-        }
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < dim; c++) {
-                double d = xs[xo + r * dim + c] - mean[c];
-                var[c] += d * d;
-            }
-        }
-        for (int c = 0; c < dim; c++) {
-            rstd[c] = 1.0 / Math.sqrt(var[c] / rows + eps);
+            rstd[c] = 1.0 / Math.sqrt(stats.variance()[c] + eps);
         }
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < dim; c++) {
@@ -93,7 +141,7 @@ public final class BatchNorm extends FloatModule {
 
     @Override
     public Tensor<Float> updateGradInput(Tensor<Float> input, Tensor<Float> gradOutput) {
-        int rows = rows(input);
+        int rows = rows(input, 1);
         Tensor<Float> x = Tensors.contiguous(input);
         Tensor<Float> g = Tensors.contiguous(gradOutput);
         Tensor<Float> dx = gradInputTensor().resizeAs(x);
@@ -105,20 +153,23 @@ public final class BatchNorm extends FloatModule {
         int dof = Tensors.offset(dx);
         float[] w = Tensors.data(weight(0));
         int wo = Tensors.offset(weight(0));
-        double[] sumG = new double[dim];
-        double[] sumGXhat = new double[dim];
+        double[] localG = new double[dim];
+        double[] localGXhat = new double[dim];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < dim; c++) {
                 double gc = gs[go + r * dim + c];
-                sumG[c] += gc;
-                sumGXhat[c] += gc * (xs[xo + r * dim + c] - mean[c]) * rstd[c];
+                localG[c] += gc;
+                localGXhat[c] += gc * (xs[xo + r * dim + c] - mean[c]) * rstd[c];
             }
         }
+        double[][] sums = gradientSums(localG, localGXhat);
+        double[] sumG = sums[0];
+        double[] sumGXhat = sums[1];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < dim; c++) {
                 double xhat = (xs[xo + r * dim + c] - mean[c]) * rstd[c];
                 ds[dof + r * dim + c] = (float) (w[wo + c] * rstd[c]
-                        * (gs[go + r * dim + c] - sumG[c] / rows - xhat * sumGXhat[c] / rows));
+                        * (gs[go + r * dim + c] - sumG[c] / count - xhat * sumGXhat[c] / count));
             }
         }
         return dx;
@@ -131,7 +182,7 @@ public final class BatchNorm extends FloatModule {
         if (scaleW == 0f && scaleB == 0f) {
             return;
         }
-        int rows = rows(input);
+        int rows = rows(input, 1);
         Tensor<Float> x = Tensors.contiguous(input);
         Tensor<Float> g = Tensors.contiguous(gradOutput);
         float[] xs = Tensors.data(x);
@@ -142,6 +193,7 @@ public final class BatchNorm extends FloatModule {
         int gwo = Tensors.offset(gradient(0));
         float[] gb = Tensors.data(gradient(1));
         int gbo = Tensors.offset(gradient(1));
+        // this input's rows only: under data parallelism the gradient exchange sums the tasks' parts
         for (int c = 0; c < dim; c++) {
             double sw = 0;
             double sb = 0;

@@ -2,6 +2,7 @@ package dev.sparkvit.model.layers;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatModule;
+import dev.sparkvit.engine.StepContext;
 import dev.sparkvit.engine.Tensors;
 
 /**
@@ -9,10 +10,14 @@ import dev.sparkvit.engine.Tensors;
  * output is zeroed with probability {@code rate} and the kept ones are scaled by {@code 1 / (1 - rate)}; in
  * evaluation it is the identity. Built only when the rate is positive.
  *
- * <p>The keep/drop draw of a sample is a hash of its branch output and the layer's salt, not a generator's next
- * value: DLlib runs replicas on pooled threads, so per-thread generators made runs irreproducible, and a counter
- * would not survive a resume. The branch output changes with the weights and the augmented input at every step, so
- * the draws are fresh at every step, and the same run (or a resumed one) draws the same masks.
+ * <p>No generator's next value is drawn: DLlib runs replicas on pooled threads, so per-thread generators made runs
+ * irreproducible, and a counter would not survive a resume. Inside a barrier task's step ({@link StepContext} with
+ * {@link StepContext.Draws}, set by {@code engine.DataParallelStep} for {@code engine.BarrierSegment}) a sample's
+ * draw is a hash of the run's seed, the iteration, the sample's row in the <em>global</em> batch and the layer's
+ * salt: the masks are those of one replica on the whole batch, whatever the tasks, and a segment run again from the
+ * same start (a resume) draws the same ones. Elsewhere (DistriOptimizer) it is a hash of the sample's branch output
+ * and the salt: the branch output changes with the weights and the augmented input at every step, so the draws are
+ * fresh at every step, and the same run (or a resumed one) draws the same masks.
  */
 public final class DropPath extends FloatModule {
     private static final long serialVersionUID = 1L;
@@ -47,8 +52,12 @@ public final class DropPath extends FloatModule {
         float keep = (float) (1.0 - rate);
         float[] ys = Tensors.data(y);
         int yo = Tensors.offset(y);
+        StepContext context = StepContext.current();
+        StepContext.Draws draws = context == null ? null : context.draws();
         for (int b = 0; b < batch; b++) {
-            sampleScale[b] = uniform(ys, yo + b * per, per, salt) < keep ? 1f / keep : 0f;
+            double u = draws != null ? draws.uniform(draws.globalRow(b, batch), salt)
+                    : uniform(ys, yo + b * per, per, salt);
+            sampleScale[b] = u < keep ? 1f / keep : 0f;
             for (int i = 0; i < per; i++) {
                 ys[yo + b * per + i] *= sampleScale[b];
             }

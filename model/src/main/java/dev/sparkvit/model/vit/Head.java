@@ -6,8 +6,10 @@ package dev.sparkvit.model.vit;
  * @param kind none (features only), a linear classifier, or the SimCLR projection head
  * @param outputs classes, or projection dimension; 0 for none
  * @param batchNorm for the projection head: a {@link dev.sparkvit.model.layers.BatchNorm} after its hidden layer
+ * @param synchronised that BatchNorm as {@link dev.sparkvit.model.layers.SyncBatchNorm}: statistics of the global
+ *     batch in a barrier step (training.engine: barrier), the plain one elsewhere
  */
-public record Head(Kind kind, int outputs, boolean batchNorm) {
+public record Head(Kind kind, int outputs, boolean batchNorm, boolean synchronised) {
     /** The head types. */
     public enum Kind {
         /** The encoder alone: (B, embedDim) features. */
@@ -31,12 +33,20 @@ public record Head(Kind kind, int outputs, boolean batchNorm) {
         if (batchNorm && kind != Kind.PROJECTION) {
             throw new IllegalArgumentException("only the projection head has a BatchNorm");
         }
+        if (synchronised && !batchNorm) {
+            throw new IllegalArgumentException("only a head with a BatchNorm can synchronise it");
+        }
         if (kind == Kind.NONE ? outputs != 0 : outputs <= 0) {
             throw new IllegalArgumentException(kind == Kind.CLASSIFIER
                     ? "number of classes must be positive, got " + outputs
                     : kind == Kind.PROJECTION ? "projection_dim must be positive, got " + outputs
                     : "an encoder without head has no outputs");
         }
+    }
+
+    /** A head whose BatchNorm (if any) is not synchronised. */
+    public Head(Kind kind, int outputs, boolean batchNorm) {
+        this(kind, outputs, batchNorm, false);
     }
 
     public static Head none() {
@@ -54,5 +64,14 @@ public record Head(Kind kind, int outputs, boolean batchNorm) {
 
     public static Head projection(int projectionDim, boolean batchNorm) {
         return new Head(Kind.PROJECTION, projectionDim, batchNorm);
+    }
+
+    /**
+     * The projection head with or without its BatchNorm, {@code synchronised} over the global batch of a barrier
+     * step ({@link dev.sparkvit.model.layers.SyncBatchNorm}: the same names and weights, the plain BatchNorm's bits
+     * outside one).
+     */
+    public static Head projection(int projectionDim, boolean batchNorm, boolean synchronised) {
+        return new Head(Kind.PROJECTION, projectionDim, batchNorm, batchNorm && synchronised);
     }
 }

@@ -8,6 +8,7 @@ import dev.sparkvit.engine.FloatModule;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.layers.BatchNorm;
+import dev.sparkvit.model.layers.SyncBatchNorm;
 import dev.sparkvit.model.layers.ClassToken;
 import dev.sparkvit.model.layers.DropPath;
 import dev.sparkvit.model.layers.Gelu;
@@ -179,7 +180,8 @@ public final class VisionTransformer {
                 Sequential<Float> projection = Layers.sequential("projection");
                 projection.add(named(new TokenLinear(config.embedDim(), config.embedDim()), "projection.fc1"));
                 if (head.batchNorm()) {
-                    projection.add(named(new BatchNorm(config.embedDim()), "projection.bn1"));
+                    projection.add(named(head.synchronised() ? new SyncBatchNorm(config.embedDim())
+                            : new BatchNorm(config.embedDim()), "projection.bn1"));
                 }
                 projection.add(Layers.relu().setName("projection.act"));
                 projection.add(named(new TokenLinear(config.embedDim(), head.outputs()), "projection.fc2"));

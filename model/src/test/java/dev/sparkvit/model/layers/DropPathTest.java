@@ -1,11 +1,15 @@
 package dev.sparkvit.model.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.engine.StepContext;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.testing.TestTensors;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -48,6 +52,56 @@ class DropPathTest {
         assertEquals(java.util.Arrays.toString(first), java.util.Arrays.toString(run(new DropPath(0.5, 1), x)));
         float[] otherSalt = run(new DropPath(0.5, 2), x);
         assertTrue(!java.util.Arrays.equals(first, otherSalt), "another salt must draw other masks");
+    }
+
+    /**
+     * Inside a step the masks are keyed by (seed, iteration, global row, salt): a batch split over tasks, each with its
+     * slice's key, draws the masks of one replica holding the whole batch, for a SimCLR batch (two views as blocks of
+     * rows); the draws ignore the values, and another iteration or seed draws other masks.
+     */
+    @Test
+    void stepDrawsAreTheWholeBatchsWhateverTheSplit() {
+        int batch = 40;
+        Tensor<Float> views = TestTensors.randn(new Random(5), 1.0, 2 * batch, 3);
+        float[] whole = draw(views, StepContext.Draws.wholeBatch(9, 4, batch));
+        int[] split = {7, 13, 20};
+        float[] joined = new float[2 * batch * 3];
+        int first = 0;
+        for (int n : split) {
+            Tensor<Float> slice = Tensors.zeros(2 * n, 3);
+            slice.narrow(1, 1, n).copy(views.narrow(1, first + 1, n));
+            slice.narrow(1, n + 1, n).copy(views.narrow(1, batch + first + 1, n));
+            float[] part = draw(slice, new StepContext.Draws(9, 4, first, n, batch));
+            System.arraycopy(part, 0, joined, first * 3, n * 3);
+            System.arraycopy(part, n * 3, joined, (batch + first) * 3, n * 3);
+            first += n;
+        }
+        assertArrayEquals(whole, joined, 0f, "three tasks' masks are one replica's");
+        assertArrayEquals(mask(whole), mask(draw(views.clone().mul(2f), StepContext.Draws.wholeBatch(9, 4, batch))),
+                "the draws do not depend on the values");
+        assertTrue(!Arrays.equals(mask(whole), mask(draw(views, StepContext.Draws.wholeBatch(9, 5, batch)))),
+                "another iteration draws other masks");
+        assertTrue(!Arrays.equals(mask(whole), mask(draw(views, StepContext.Draws.wholeBatch(10, 4, batch)))),
+                "another seed draws other masks");
+        IllegalStateException ragged = assertThrows(IllegalStateException.class,
+                () -> new StepContext(null, new StepContext.Draws(9, 4, 0, 2, batch)).run(() -> {
+                    DropPath dropPath = new DropPath(0.5, 3);
+                    dropPath.training();
+                    return dropPath.updateOutput(Tensors.zeros(5, 3));
+                }));
+        assertTrue(ragged.getMessage().contains("not whole blocks"), ragged.getMessage());
+    }
+
+    private static float[] draw(Tensor<Float> x, StepContext.Draws draws) {
+        return new StepContext(null, draws).run(() -> run(new DropPath(0.5, 3), x));
+    }
+
+    private static boolean[] mask(float[] y) {
+        boolean[] kept = new boolean[y.length];
+        for (int i = 0; i < y.length; i++) {
+            kept[i] = y[i] != 0;
+        }
+        return kept;
     }
 
     @Test

@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.engine.StepContext;
+import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.testing.GradientCheck;
 import dev.sparkvit.testing.TestTensors;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -54,6 +57,48 @@ class LayerGradientTest {
         Tensor<Float> x = randn(7, 9, 5);
         x.add(3f);
         assertGradients(new BatchNorm(5), x, 17);
+    }
+
+    /**
+     * SyncBatchNorm synchronised with a second task whose slice (7 rows) is held fixed: the loss is this task's part,
+     * so the other task's {@code sum dy} and {@code sum dy * xhat} are 0 and its statistics are constants; the
+     * exchange answers with them (task order: this task first). The check differentiates through the global mean and
+     * variance, which this task's rows share with the other's.
+     */
+    @Test
+    void syncBatchNormOverTwoTasks() {
+        int dim = 5;
+        Tensor<Float> x = randn(8, 4, dim);
+        x.add(3f);
+        Tensor<Float> other = randn(9, 7, dim);
+        other.add(2.5f);
+        float[] os = Tensors.toArray(other);
+        double[] otherStats = new double[2 * dim + 1];
+        otherStats[0] = 7;
+        for (int c = 0; c < dim; c++) {
+            double mean = 0;
+            for (int r = 0; r < 7; r++) {
+                mean += os[r * dim + c] / 7.0;
+            }
+            double m2 = 0;
+            for (int r = 0; r < 7; r++) {
+                m2 += (os[r * dim + c] - mean) * (os[r * dim + c] - mean);
+            }
+            otherStats[1 + c] = mean;
+            otherStats[1 + dim + c] = m2;
+        }
+        int[] calls = new int[2];
+        StepContext.Gather twoTasks = mine -> {
+            calls[mine.length == 2 * dim + 1 ? 0 : 1]++;
+            return new double[][] {mine, mine.length == 2 * dim + 1 ? otherStats : new double[2 * dim]};
+        };
+        SyncBatchNorm bn = new SyncBatchNorm(dim);
+        bn.training();
+        new StepContext(twoTasks, null).run(() -> {
+            assertGradients(bn, x, 18);
+            return null;
+        });
+        assertTrue(calls[0] > 0 && calls[1] > 0, "forward and backward gathered: " + Arrays.toString(calls));
     }
 
     @Test

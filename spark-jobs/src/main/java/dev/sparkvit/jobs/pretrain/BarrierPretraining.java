@@ -7,7 +7,9 @@ import java.util.List;
 /**
  * What {@code training.engine: barrier} (issue 21's engine: {@code engine.BarrierSegment}, global NT-Xent, no
  * DistriOptimizer) does not support yet, refused before training with one line naming the key and its value: never
- * silently ignored. docs/ENGINE.md lists what the segment still lacks.
+ * silently ignored. docs/ENGINE.md lists what the segment still lacks. Supported since: {@code projection_norm: batch}
+ * (the head's BatchNorm is {@code SyncBatchNorm}, statistics of the global batch) and drop-path (draws keyed by the
+ * run's seed, the iteration and the row's place in the global batch).
  */
 public final class BarrierPretraining {
     private BarrierPretraining() {
@@ -22,17 +24,9 @@ public final class BarrierPretraining {
         if (!settings.barrier()) {
             return lines;
         }
-        String source = settings.source();
-        // FreezeOut, LARS and training.non_finite: skip run on it as on DistriOptimizer (BarrierSegment)
-        if (settings.projectionBatchNorm()) {
-            lines.add(line(source, "projection_norm", "batch", "set none: each task's BatchNorm would normalise its "
-                    + "own slice, not the global batch"));
-        }
-        double dropPath = settings.model().config().dropPathRate();
-        if (dropPath > 0) {
-            lines.add(line(source, "model.preset", settings.preset() + " (drop_path_rate " + dropPath + ")",
-                    "a preset without drop-path: per-task random numbers are not reproducible yet"));
-        }
+        // FreezeOut, LARS and training.non_finite: skip run on it as on DistriOptimizer (BarrierSegment's parameter
+        // groups, processors and non-finite policy); projection_norm: batch and drop-path too (SyncBatchNorm, keyed
+        // draws). Nothing of PretrainSettings is refused today; the layout is checked once Spark is up.
         return lines;
     }
 

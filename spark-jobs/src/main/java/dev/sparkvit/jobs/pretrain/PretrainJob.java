@@ -319,7 +319,8 @@ public final class PretrainJob {
                 perEpoch, 1, total);
         int negatives = 2 * settings.batchSize() - 2;
 
-        Head head = Head.projection(settings.projectionDim(), false); // projection_norm: none (BarrierPretraining)
+        // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
+        Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
         FreezeOutSchedule freezeOut = freezeOut(config, total, warmup);
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
@@ -363,7 +364,8 @@ public final class PretrainJob {
         BarrierSegment.Ema average = new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup());
         try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, optimizers.methods(),
                 slices).clipGradientNorm(settings.clipGradNorm()).nonFinite(settings.nonFinite()).ema(average)
-                .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))) {
+                .parameterProcessor(optimizers.processor(vit, settings.weightDecay(), settings.larsEta()))
+                .seed(settings.seed())) {
             Tensor<Float> flat = model.getParameters()._1();
             BarrierSegment.Start start;
             if (checkpoint != null) {

@@ -99,7 +99,7 @@ class FastDecodersTest {
                 assertTrue(header.convertible());
                 RgbImage decoded = session.decode(file, header.width(), header.height());
                 assertNotNull(decoded, "libjpeg-turbo takes a valid " + header);
-                assertArrayEquals(ImageDecoder.viaColorModel(expected).pixels(), decoded.pixels(), header.toString());
+                assertArrayEquals(RgbConversion.viaColorModel(expected).pixels(), decoded.pixels(), header.toString());
             }
             assertArrayEquals(IMAGEIO.decode(file).image().pixels(), turbo.decode(file).image().pixels());
         }
@@ -396,7 +396,7 @@ class FastDecodersTest {
             int[] used = filtersAndChunks(file, header);
             filters |= used[0];
             maxChunks = Math.max(maxChunks, used[1]);
-            byte[] pixels = ImageDecoder.viaColorModel(expected).pixels();
+            byte[] pixels = RgbConversion.viaColorModel(expected).pixels();
             RgbImage inflater = PngReader.decode(file, header, false);
             assertNotNull(inflater, header.toString());
             assertArrayEquals(pixels, inflater.pixels(), header + " with java.util.zip");

@@ -50,7 +50,7 @@ class ImageDecoderTest {
             for (boolean noise : new boolean[] {true, false}) {
                 byte[] gif = gif(size[0], size[1], size[0] * 31L + size[1], noise);
                 long pixels = (long) size[0] * size[1];
-                long counted = ImageDecoder.gifFirstFramePixels(gif, Long.MAX_VALUE);
+                long counted = GifReader.firstFramePixels(gif, Long.MAX_VALUE);
                 if (pixels <= 64 * 48) {
                     assertEquals(pixels, counted, size[0] + "x" + size[1]);
                 } else {
@@ -172,8 +172,8 @@ class ImageDecoderTest {
             BufferedImage.TYPE_USHORT_565_RGB};
         for (int type : types) {
             BufferedImage image = noise(type, 13, 7, type);
-            byte[] expected = isGray(image) ? graySamples(image) : ImageDecoder.viaColorModel(image).pixels();
-            assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels(), "type " + type);
+            byte[] expected = isGray(image) ? graySamples(image) : RgbConversion.viaColorModel(image).pixels();
+            assertArrayEquals(expected, RgbConversion.toRgb(image).pixels(), "type " + type);
         }
     }
 
@@ -188,7 +188,7 @@ class ImageDecoderTest {
             BufferedImage read = ImageIO.read(new java.io.ByteArrayInputStream(file));
             DecodeResult decoded = decoder.decode(file);
             assertTrue(decoded.accepted(), decoded.detail());
-            assertArrayEquals(isGray(read) ? graySamples(read) : ImageDecoder.viaColorModel(read).pixels(),
+            assertArrayEquals(isGray(read) ? graySamples(read) : RgbConversion.viaColorModel(read).pixels(),
                     decoded.image().pixels());
         }
     }
@@ -202,16 +202,16 @@ class ImageDecoderTest {
                         new int[] {0, 1, 2}, null), false, null);
         byte[] data = ((java.awt.image.DataBufferByte) rgb.getRaster().getDataBuffer()).getData();
         new Random(6).nextBytes(data);
-        byte[] expected = ImageDecoder.viaColorModel(rgb).pixels();
-        assertArrayEquals(expected, ImageDecoder.toRgb(rgb).pixels());
-        assertTrue(ImageDecoder.toRgb(rgb).pixels() == data, "PNG's RGB layout is used as it is");
+        byte[] expected = RgbConversion.viaColorModel(rgb).pixels();
+        assertArrayEquals(expected, RgbConversion.toRgb(rgb).pixels());
+        assertTrue(RgbConversion.toRgb(rgb).pixels() == data, "PNG's RGB layout is used as it is");
     }
 
     @Test
     void aSubimageIsReadFromItsOwnCorner() {
         BufferedImage image = noise(BufferedImage.TYPE_3BYTE_BGR, 20, 12, 5).getSubimage(3, 2, 9, 6);
-        byte[] expected = ImageDecoder.viaColorModel(image).pixels();
-        assertArrayEquals(expected, ImageDecoder.toRgb(image).pixels());
+        byte[] expected = RgbConversion.viaColorModel(image).pixels();
+        assertArrayEquals(expected, RgbConversion.toRgb(image).pixels());
     }
 
     /**

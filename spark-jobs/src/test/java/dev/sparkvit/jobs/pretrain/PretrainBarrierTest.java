@@ -53,15 +53,14 @@ class PretrainBarrierTest {
 
     /**
      * 2 epochs of batch 8 on the barrier engine, a checkpoint every 2 iterations, nothing it refuses; the shipped
-     * weight decay (0.05, decoupled) and EMA (0.999 with warmup).
+     * weight decay (0.05, decoupled), EMA (0.999 with warmup) and projection_norm (batch: SyncBatchNorm).
      */
     static PretrainSettings settings(String out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
                 "data.img_size=16", "output_dir=" + out, "training.engine=barrier", "training.epochs=2",
                 "training.batch_size=8", "training.learning_rate=0.002", "training.warmup_epochs=1",
                 "training.clip_grad_norm=1.0",
-                "training.checkpoint.every_iterations=2", "temperature=0.2", "projection_dim=16",
-                "projection_norm=none"));
+                "training.checkpoint.every_iterations=2", "temperature=0.2", "projection_dim=16"));
         sets.addAll(List.of(more));
         return PretrainConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
     }
@@ -97,6 +96,7 @@ class PretrainBarrierTest {
         assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
         assertTrue(Files.exists(result.weights()) && Files.exists(result.curves()), text);
         PretrainSettings settings = settings(tmp.toString());
+        assertTrue(settings.projectionBatchNorm(), "the shipped projection_norm: batch");
         assertEquals(0.05, settings.weightDecay(), "the shipped weight decay");
         assertEquals(0.999, settings.emaDecay(), "the shipped EMA decay");
         assertTrue(settings.emaWarmup());
@@ -110,6 +110,8 @@ class PretrainBarrierTest {
         // saved pretrained-ema weights are it, not the live weights
         var last = checkpoints.stream().max(java.util.Comparator.comparingLong(c -> c.progress().iterations()))
                 .orElseThrow();
+        assertTrue(last.weights().keySet().stream().anyMatch(n -> n.contains("bn1")),
+                "the projection head's BatchNorm is trained: " + last.weights().keySet());
         long total = result.iterationLosses().length;
         assertEquals(total, last.progress().iterations());
         assertEquals(total + 1, last.emaUpdates(), "one fold before each iteration and the final one");
@@ -203,28 +205,15 @@ class PretrainBarrierTest {
         System.out.printf("barrier pretrain with FreezeOut, LARS and a skipped step: resumed bit for bit%n%s", text);
     }
 
-    /** FreezeOut, LARS and skipping: accepted on the barrier engine (refused before BarrierSegment had them). */
+    /**
+     * FreezeOut, LARS and skipping (and the head's BatchNorm, SyncBatchNorm): accepted on the barrier engine (each was
+     * refused before the segment had it; nothing of the settings is refused now).
+     */
     @ParameterizedTest
-    @CsvSource(value = {"training.freezeout.enabled=true", "training.optimizer=lars", "training.non_finite=skip"})
+    @CsvSource(value = {"training.freezeout.enabled=true", "training.optimizer=lars", "training.non_finite=skip",
+        "projection_norm=batch"})
     void whatTheSegmentNowHasIsAccepted(String set) {
         assertEquals(List.of(), BarrierPretraining.unsupported(settings("/tmp/unused", set)));
-    }
-
-    /** Every unsupported setting: one line naming the key and value, before anything runs. */
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "projection_norm=batch | projection_norm = batch",
-    })
-    void anUnsupportedSettingIsRefusedInOneLine(String set, String named) {
-        PretrainSettings settings = settings("/tmp/unused", set);
-        ConfigException refused = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireSupported(settings));
-        String message = refused.getMessage();
-        assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
-        assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
-                message);
-        // the same setting with DistriOptimizer is fine
-        assertTrue(BarrierPretraining.unsupported(settings("/tmp/unused", set, "training.engine=distri")).isEmpty());
     }
 
     @Test
