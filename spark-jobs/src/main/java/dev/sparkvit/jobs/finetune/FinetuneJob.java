@@ -127,7 +127,6 @@ public final class FinetuneJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        BarrierTraining.requireNotBarrier(checkpoint, settings.source());
         Prepared prepared = prepare(spark, attempt);
         VitConfig config = prepared.config();
         int replicas = DistributedTraining.replicaCount();

@@ -250,8 +250,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
      * the auto keys are resolved ({@link #resolved}): drop-path's rate may come from the recipe.
      */
     public BarrierRefusals barrierRefusals() {
-        return BarrierRefusals.of(source, barrier()).freezeOut(freezeOut.enabled()).nonFinite(nonFinite)
-                .layerDecay(layerDecay).accumulation(accumulationSteps);
+        return BarrierRefusals.of(source, barrier()).accumulation(accumulationSteps);
     }
 
     /** The model preset's name. */

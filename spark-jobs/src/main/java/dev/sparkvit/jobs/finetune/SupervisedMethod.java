@@ -2,16 +2,15 @@ package dev.sparkvit.jobs.finetune;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.DataParallelStep;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
-import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.MemoryUse;
 import dev.sparkvit.jobs.train.TrainingMethod;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
@@ -72,18 +71,17 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         val = job.validationSplit(spark);
         images = data.size();
         schedule = job.schedule(images);
-        vit = job.classifier(spark, prepared, null, resuming, val); // FreezeOut refused on barrier
+        FreezeOutSchedule freezeOut = job.freezeOut(config.depth(), schedule.totalSteps(), schedule.warmupSteps());
+        vit = job.classifier(spark, prepared, freezeOut, resuming, val);
         AbstractModule<Activity, Activity, Float> model = job.wrapped(vit.module());
-        model.getParameters(); // compact: decay ranges are positions in the flat buffer
-        optimizers = new FinetuneOptimizers(settings, vit, null, schedule.warmupSteps(), schedule.totalSteps());
-        // layer_decay 1 and no FreezeOut (refused otherwise): every group has the same schedule, one method is the same
-        OptimMethod<Float> method = optimizers.method(vit.parameterGroups().get(0).name());
+        model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
+        // the DistriOptimizer path's groups: layer decay's and FreezeOut's schedules, accumulation behind each method
+        optimizers = new FinetuneOptimizers(settings, vit, freezeOut, schedule.warmupSteps(), schedule.totalSteps());
         FloatCriterion criterion = job.criterion(prepared.counts());
         BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);
         Head head = Head.classifier(prepared.classes().size());
         return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, schedule.perEpoch(),
-                schedule.total(), loss, Map.of(BarrierTraining.GROUP, method),
-                optimizers.weightDecay(vit, settings.weightDecay()));
+                schedule.total(), loss, optimizers.methods(), optimizers.weightDecay(vit, settings.weightDecay()));
     }
 
     @Override
@@ -97,7 +95,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public void segment(long from, long to, double seconds, BarrierSegment.Result result) {
-        monitor.segment(from, to, seconds, optimizers.schedules(), 1);
+        monitor.segment(from, to, seconds, optimizers.schedules(), settings.accumulationSteps());
         job.carry(monitor);
     }
 

@@ -11,7 +11,6 @@ import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import dev.sparkvit.engine.BarrierSegment;
@@ -19,7 +18,6 @@ import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.losses.BarrierNtXent;
 import dev.sparkvit.model.losses.GlobalNtXent;
-import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
@@ -71,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * {@code training.non_finite: skip}, is skipped exactly and reported.
  *
  * <p>With {@code training.engine: barrier} the run trains on issue 21's engine instead: {@link SimClrMethod} (global
- * NT-Xent with 2B - 2 negatives per view) on the loop both jobs share, {@link BarrierTraining}; what it does not
- * support yet is refused before training ({@link PretrainSettings#barrierRefusals}).
+ * NT-Xent with 2B - 2 negatives per view) on the loop both jobs share, {@link BarrierTraining}, with the same
+ * groups, FreezeOut, LARS, skip policy, SyncBatchNorm head and EMA.
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
@@ -108,7 +106,6 @@ public final class PretrainJob {
     }
 
     public PretrainResult execute(SparkSession spark) {
-        settings.barrierRefusals().require(); // before anything is read or written
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
@@ -130,7 +127,6 @@ public final class PretrainJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        BarrierTraining.requireNotBarrier(checkpoint, settings.source());
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
@@ -164,9 +160,7 @@ public final class PretrainJob {
                 perEpoch, 1, total);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
-        FreezeOutSchedule freezeOut = fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(),
-                total, warmup, settings.learningRate(), fo.scaleLr()) : null;
+        FreezeOutSchedule freezeOut = freezeOut(config, total, warmup);
         Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm());
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
@@ -322,6 +316,13 @@ public final class PretrainJob {
     @SuppressWarnings("unchecked")
     AbstractModule<Activity, Activity, Float> wrapped(AbstractModule<?, ?, Float> module) {
         return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
+    }
+
+    /** The run's FreezeOut schedule, or null when off; the same on both engines. */
+    FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
+        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        return fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(), total, warmup,
+                settings.learningRate(), fo.scaleLr()) : null;
     }
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */

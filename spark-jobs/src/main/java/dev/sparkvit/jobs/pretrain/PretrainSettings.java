@@ -1,6 +1,5 @@
 package dev.sparkvit.jobs.pretrain;
 
-import dev.sparkvit.jobs.train.BarrierRefusals;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
@@ -42,7 +41,7 @@ import java.util.Objects;
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
  * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's barrier-execution engine: global
- *     NT-Xent over the whole batch, {@link dev.sparkvit.jobs.train.BarrierTraining}; {@link #barrierRefusals})
+ *     NT-Xent over the whole batch, {@link dev.sparkvit.jobs.train.BarrierTraining})
  * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
@@ -121,12 +120,6 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
     /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
     public boolean barrier() {
         return engine.equals(TrainingConfig.BARRIER);
-    }
-
-    /** What the barrier engine does not support yet among these settings (nothing refused for distri). */
-    public BarrierRefusals barrierRefusals() {
-        return BarrierRefusals.of(source, barrier()).freezeOut(freezeOut.enabled()).optimizer(optimizer)
-                .nonFinite(nonFinite);
     }
 
     /** The model preset's name. */

@@ -3,26 +3,23 @@ package dev.sparkvit.jobs.pretrain;
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
 import dev.sparkvit.engine.BarrierSegment;
-import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
 import dev.sparkvit.jobs.probe.LinearProbe;
-import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.MemoryUse;
-import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.jobs.train.TrainingMethod;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.model.losses.BarrierNtXent;
 import dev.sparkvit.model.losses.GlobalNtXent;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
@@ -37,9 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * SimCLR pretraining as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): both views
- * of each image joined into one batch, global NT-Xent over the whole batch (2B - 2 negatives per view), one optimiser
- * over all parameters, the linear probe and the collapse check at epoch ends, the EMA encoder saved at the end. What
- * the barrier engine does not support yet was refused before ({@link PretrainSettings#barrierRefusals}).
+ * of each image joined into one batch, global NT-Xent over the whole batch (2B - 2 negatives per view), the
+ * DistriOptimizer path's parameter groups (FreezeOut's schedules) and processor (decoupled decay or LARS), the linear
+ * probe and the collapse check at epoch ends, the EMA encoder saved at the end.
  */
 final class SimClrMethod implements TrainingMethod<PretrainResult> {
     private static final Logger LOG = LoggerFactory.getLogger(SimClrMethod.class);
@@ -56,6 +53,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
     private VisionTransformer vit;
     private VisionTransformer initial;
     private PretrainOptimizers optimizers;
+    private FreezeOutSchedule freezeOut;
     private CollapseMonitor collapse;
     private PretrainMonitor monitor;
     private long images;
@@ -100,22 +98,21 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
 
         // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
         head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
-        vit = VisionTransformer.of(config, head, settings.seed());
+        freezeOut = job.freezeOut(config, total, warmup);
+        vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
+                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
         initial = VisionTransformer.encoderOnly(config, settings.seed());
         Sequential<Float> twoViews = Layers.sequential("simclr");
         twoViews.add(Layers.joinBatch());
         twoViews.add(vit.module());
         AbstractModule<Activity, Activity, Float> model = job.wrapped(twoViews);
-        model.getParameters(); // compact: decay ranges are positions in the flat buffer
-        optimizers = new PretrainOptimizers(settings, vit, null, warmup, total);
-        // no FreezeOut: every group has the same schedule, so one method over the whole flat buffer is the same
-        OptimMethod<Float> method = optimizers.method(vit.parameterGroups().get(0).name());
+        model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
+        // the DistriOptimizer path's groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         double temperature = settings.temperature();
         BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
-        DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
-                RunState.decayRanges(vit, optimizers.schedules()));
         return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, perEpoch, total, loss,
-                Map.of(BarrierTraining.GROUP, method), decay);
+                optimizers.methods(), optimizers.processor(vit, settings.weightDecay(), settings.larsEta()));
     }
 
     @Override
@@ -125,8 +122,8 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
                 Math.max(2, settings.warmupEpochs()));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
                 + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
-                + "FreezeOut off%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
-                collapse.chance(), VitVariant.of(config));
+                + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
+                collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
         LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
                 + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
         spark.sparkContext().setJobGroup("pretrain:train", GROUP, false);

@@ -1,15 +1,14 @@
 package dev.sparkvit.jobs.train;
 
 import dev.sparkvit.config.ConfigException;
-import dev.sparkvit.engine.NonFinitePolicy;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What {@code training.engine: barrier} ({@link BarrierTraining}) does not support yet, in either training job,
  * refused before training with one line naming the key and its value: never silently ignored. Each job lists its
- * settings through the checks that apply to it ({@code PretrainSettings.barrierRefusals()},
- * {@code FinetuneSettings.barrierRefusals()}); docs/ENGINE.md lists what the segment still lacks.
+ * settings through the checks that apply to it ({@code FinetuneSettings.barrierRefusals()}; pretraining has
+ * nothing left to refuse); docs/ENGINE.md lists what the segment still lacks.
  */
 public final class BarrierRefusals {
     private final String source;
@@ -26,27 +25,10 @@ public final class BarrierRefusals {
         return new BarrierRefusals(source, barrier);
     }
 
-    /** {@code training.freezeout.enabled}: FreezeOut needs per-group methods. */
-    public BarrierRefusals freezeOut(boolean enabled) {
-        return refuseIf(enabled, "training.freezeout.enabled", true, "one optimiser over all parameters");
-    }
-
-    /** {@code training.optimizer}: LARS needs per-layer trust ratios. */
-    public BarrierRefusals optimizer(String optimizer) {
-        return refuseIf(optimizer.equals("lars"), "training.optimizer", optimizer, "adamw or sgd");
-    }
-
-    /** {@code training.non_finite}: skipping a step is not implemented in the segment. */
-    public BarrierRefusals nonFinite(NonFinitePolicy policy) {
-        return refuseIf(policy.skip(), "training.non_finite", "skip", "stop");
-    }
-
-    /** {@code training.layer_decay}: a learning rate per layer needs per-group methods. */
-    public BarrierRefusals layerDecay(double decay) {
-        return refuseIf(decay != 1, "training.layer_decay", decay, "1: one optimiser over all parameters");
-    }
-
-    /** {@code training.gradient_accumulation_steps}: the segment makes one optimiser step per batch. */
+    /**
+     * {@code training.gradient_accumulation_steps}: the segment's methods accumulate (BarrierSegmentGroupsTest), but
+     * its EMA folds every micro-batch where the DistriOptimizer path's folds every optimiser step.
+     */
     public BarrierRefusals accumulation(int steps) {
         return refuseIf(steps > 1, "training.gradient_accumulation_steps", steps, "1");
     }

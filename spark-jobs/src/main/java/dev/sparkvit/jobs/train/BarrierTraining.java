@@ -2,15 +2,14 @@ package dev.sparkvit.jobs.train;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
-import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.NonFiniteStep;
 import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
@@ -40,23 +39,22 @@ import org.slf4j.LoggerFactory;
  *   <li>the layout: one barrier task per model replica (executors x cores), the global batch a multiple of them, a
  *       free slot for each ({@link BarrierRefusals#requireLayout});</li>
  *   <li>segments as {@link Segments} cuts them (checkpoints, epoch ends), each one {@link BarrierSegment} stage with
- *       clipping, decoupled weight decay and the EMA; a non-finite loss or gradient stops the run
- *       ({@link NonFiniteSteps#stopped}); a segment is checked against the attempt's executors before anything of
+ *       the method's parameter groups (one optimiser each, FreezeOut's schedules), clipping, the processor (decoupled
+ *       weight decay or LARS) and the EMA; a non-finite loss or gradient stops the run
+ *       ({@link NonFiniteSteps#stopped}) or, with {@code training.non_finite: skip}, is skipped and reported
+ *       ({@link NonFiniteSteps#reporter}); a segment is checked against the attempt's executors before anything of
  *       it is written;</li>
  *   <li>TensorBoard's {@code Loss}, {@code gradient_norm} (per iteration) and {@code Throughput} (per segment), and
  *       the method's own scalars through {@link TrainingScalars};</li>
  *   <li>the method's epoch-end work, with the EMA's weights on demand; the EMA's final fold after the last
  *       iteration (as the DistriOptimizer path's {@code ema.update()});</li>
- *   <li>checkpoints ({@link #snapshot}): the live weights and the EMA by name, the fold count, the optimiser state
- *       under {@link #GROUP}, the progress the iteration implies. A resumed run ends bit-identical to an
+ *   <li>checkpoints ({@link #snapshot}): the live weights and the EMA by name, the fold count, every group's optimiser
+ *       state by name, the skipped iterations, the progress the iteration implies. A resumed run ends bit-identical to an
  *       uninterrupted one: a segment's data position and every number it starts from come from its start alone.</li>
  * </ol>
  */
 public final class BarrierTraining {
     private static final Logger LOG = LoggerFactory.getLogger(BarrierTraining.class);
-
-    /** The optimiser-state group name of a barrier checkpoint: one method over the whole flat buffer. */
-    public static final String GROUP = "barrier:all";
 
     private final PrintStream console;
     private final Consumer<String> warn;
@@ -75,17 +73,6 @@ public final class BarrierTraining {
     public BarrierTraining stopAfter(long iteration) {
         this.stopAfter = iteration;
         return this;
-    }
-
-    /**
-     * Refuses to continue a barrier run's checkpoint on DistriOptimizer: the fingerprint holds the engine only when it
-     * is barrier, so {@link RunState#requireSameRun} cannot see this change.
-     */
-    public static void requireNotBarrier(TrainingCheckpoint checkpoint, String source) {
-        if (checkpoint != null && checkpoint.optimizer().containsKey(GROUP)) {
-            throw new ConfigException(source + ": --resume needs the settings the run started with; changed: engine "
-                    + "barrier -> distri (set training.engine: barrier)");
-        }
     }
 
     /** One attempt of {@code method}'s run (class comment). */
@@ -109,6 +96,7 @@ public final class BarrierTraining {
             DistributedTraining.waitForAFreshEventFileName(events.resolve(run.name()).resolve("train"));
         }
         TrainSummary summary = new TrainSummary(events.toString(), run.name());
+        List<Long> skipped = new ArrayList<>(); // the run's skipped iterations (epoch losses leave them out)
         TrainingScalars scalars = new TrainingScalars() {
             @Override
             public void scalar(String tag, double value, long step) {
@@ -117,17 +105,17 @@ public final class BarrierTraining {
 
             @Override
             public List<Long> skippedIterations() {
-                return List.of(); // training.non_finite: skip is refused (BarrierRefusals)
+                return skipped;
             }
         };
-        OptimMethod<Float> optimiser = model.methods().get(GROUP);
-        if (optimiser == null || model.methods().size() != 1) {
-            throw new IllegalArgumentException("the barrier segment takes one method over all parameters (group "
-                    + GROUP + "), not the groups " + model.methods().keySet());
-        }
+        Consumer<NonFiniteStep> reportSkip = NonFiniteSteps.reporter(run.name(),
+                (tag, value, step) -> summary.addScalar(tag, (float) value, step), console, model.totalIterations(),
+                run.nonFinite());
+        // the DistriOptimizer path's parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(trained, vit);
         try (BarrierSegment segment = new BarrierSegment(trained, model.data(), run.batchSize(), model.loss(),
-                optimiser).clipGradientNorm(run.clipGradNorm()).weightDecay(model.weightDecay())
-                .ema(run.ema()).seed(run.seed())) {
+                model.methods(), slices).clipGradientNorm(run.clipGradNorm()).nonFinite(run.nonFinite())
+                .parameterProcessor(model.processor()).ema(run.ema()).seed(run.seed())) {
             long perEpoch = model.iterationsPerEpoch();
             long total = model.totalIterations();
             if (segment.iterationsPerEpoch() != perEpoch) {
@@ -136,17 +124,19 @@ public final class BarrierTraining {
             }
             BarrierSegment.Start start;
             if (checkpoint != null) {
-                PartitionedOptimizerState.GroupState state = checkpoint.optimizer().get(GROUP);
-                if (state == null) {
+                if (!checkpoint.optimizer().keySet().equals(slices.keySet())) {
                     throw new CorruptCheckpointException("checkpoint of iteration "
-                            + checkpoint.progress().iterations() + " holds no optimiser state of the barrier engine");
+                            + checkpoint.progress().iterations() + " holds the optimiser state of groups "
+                            + checkpoint.optimizer().keySet() + ", this model has " + slices.keySet());
                 }
-                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state,
-                        flatEma(checkpoint, vit, flat), checkpoint.emaUpdates());
+                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat),
+                        checkpoint.optimizer(), flatEma(checkpoint, vit, flat), checkpoint.emaUpdates(),
+                        checkpoint.emaSkipsNextFold(), checkpoint.skippedIterations());
+                skipped.addAll(checkpoint.skippedIterations());
                 console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
                         total, checkpoint.progress().epoch() + 1);
             } else {
-                start = BarrierSegment.Start.of(trained, optimiser, 0);
+                start = BarrierSegment.Start.of(trained, model.methods(), 0);
             }
             method.started(start.iteration(), scalars, tasks);
 
@@ -168,10 +158,17 @@ public final class BarrierTraining {
                 }
                 attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
                 start = result.next();
-                if (next == total && start.ema() != null) { // fold in the final weights, as the distri path does
+                for (long s : result.skippedHere()) { // each skipped step's line and scalar, as the guard reports it
+                    skipped.add(s);
+                    reportSkip.accept(new NonFiniteStep(s, (int) (s / perEpoch), result.losses()[(int) (s - done)],
+                            result.norms()[(int) (s - done)], skipped.size()));
+                }
+                if (next == total && start.ema() != null && !start.emaSkipsNextFold()) {
+                    // fold in the final weights, as the distri path does (unless the last step was skipped: its
+                    // weights are folded in already, as EmaContainer.update)
                     start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
                             run.ema().folded(start.ema(), start.emaUpdates(), start.weights()),
-                            start.emaUpdates() + 1);
+                            start.emaUpdates() + 1, false, start.skipped());
                 }
                 System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
                         result.weights().length);
@@ -240,8 +237,8 @@ public final class BarrierTraining {
         }
         DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
                 (int) (iterations / perEpoch), iterations % perEpoch * run.batchSize());
-        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), Map.of(GROUP, next.optimizer()),
-                run.fingerprint());
+        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), next.optimizer(), run.fingerprint(),
+                next.emaSkipsNextFold(), next.skipped());
     }
 
     /** A checkpoint's EMA in the flat order of {@code flat}, the compacted buffer {@code vit}'s tensors view. */

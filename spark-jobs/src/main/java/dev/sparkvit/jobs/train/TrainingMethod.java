@@ -5,7 +5,7 @@ import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.engine.BarrierSegment;
-import dev.sparkvit.engine.DecoupledWeightDecay;
+import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.vit.VisionTransformer;
@@ -46,13 +46,14 @@ public interface TrainingMethod<R> {
      * @param data the training samples, one partition per barrier task
      * @param iterationsPerEpoch ceil(images / B)
      * @param totalIterations the run's iterations
-     * @param methods the optimiser of every parameter group by name; one today, under {@link BarrierTraining#GROUP}, over
- *     the whole flat buffer (the segment takes one method until parameter groups reach it; then a method per group)
-     * @param weightDecay decoupled weight decay of the decayed ranges (null: none)
+     * @param methods a fresh optimiser for every parameter group of {@code vit}, by group name (the DistriOptimizer
+     *     path's: FreezeOut's and layer decay's schedules, gradient accumulation behind {@code GradientAccumulation})
+     * @param processor what runs on the exchanged gradient before the methods: decoupled weight decay of the
+     *     decayed ranges, or LARS (null: none)
      */
     record Model(VisionTransformer vit, AbstractModule<Activity, Activity, Float> trained,
             Supplier<VisionTransformer> blank, EpochDataSet<?> data, long iterationsPerEpoch, long totalIterations,
-            BarrierSegment.Loss loss, Map<String, OptimMethod<Float>> methods, DecoupledWeightDecay weightDecay) {
+            BarrierSegment.Loss loss, Map<String, OptimMethod<Float>> methods, ParameterProcessor processor) {
     }
 
     /**
