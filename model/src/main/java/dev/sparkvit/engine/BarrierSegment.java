@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   <li>clips the gradient to the global norm when it exceeds the bound (the same division on every task);</li>
  *   <li>with {@link #weightDecay}, decays the decayed ranges of the weights ({@link DecoupledWeightDecay}: multiplied
  *       by {@code 1 - lr_t * wd}, biases and norms excluded as the ranges say), then</li>
- *   <li>applies the optimiser method.</li>
+ *   <li>applies every parameter group's optimiser method to its slice ({@link ParameterGroups}).</li>
  * </ol>
  * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
  * of {@link EmaContainer}): before each iteration's forward it folds in the weights as they are then (after the
@@ -55,8 +55,14 @@ import org.slf4j.LoggerFactory;
  * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
  *
- * <p>Not yet (docs/ENGINE.md): FreezeOut groups (one parameter group, one method), LARS, gradient accumulation,
- * skipping non-finite steps, TensorBoard, restarts, several replicas per task.
+ * <p>Parameter groups ({@link ParameterGroups}: one method per group over its slice, on its own schedule, as
+ * DistriOptimizer's per-submodule methods), LARS ({@link #parameterProcessor}: trust ratios from the exchanged
+ * gradient), gradient accumulation ({@link GradientAccumulation} methods: an iteration is a micro-batch, as on
+ * DistriOptimizer), skipping non-finite steps ({@link #nonFinite}) and FreezeOut (every {@link IterationAware}
+ * module of the replica, the ViT encoder, is told the iteration before each forward, so its frozen prefix's backward
+ * is skipped in every task) work as on DistriOptimizer's path.
+ *
+ * <p>Not yet (docs/ENGINE.md): restarts after a lost executor tested, several replicas per task.
  */
 public final class BarrierSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarrierSegment.class);
@@ -72,18 +78,40 @@ public final class BarrierSegment implements AutoCloseable {
      * (the model's {@code getParameters()} order) and the optimiser's state after them, and the EMA of the weights
      * ({@code ema}, flat, null when there is none yet) with its update count.
      */
-    public record Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer, float[] ema,
-            long emaUpdates) implements Serializable {
+    public record Start(long iteration, float[] weights, Map<String, PartitionedOptimizerState.GroupState> optimizer,
+            float[] ema, long emaUpdates, boolean emaSkipsNextFold, List<Long> skipped) implements Serializable {
+        public Start {
+            optimizer = new LinkedHashMap<>(optimizer);
+            skipped = List.copyOf(skipped);
+        }
+
+        /** A start of a run that skipped no step. */
+        public Start(long iteration, float[] weights, Map<String, PartitionedOptimizerState.GroupState> optimizer,
+                float[] ema, long emaUpdates) {
+            this(iteration, weights, optimizer, ema, emaUpdates, false, List.of());
+        }
+
         /** A start without an EMA (a segment with {@link #ema} on then starts the average from the weights). */
-        public Start(long iteration, float[] weights, PartitionedOptimizerState.GroupState optimizer) {
+        public Start(long iteration, float[] weights, Map<String, PartitionedOptimizerState.GroupState> optimizer) {
             this(iteration, weights, optimizer, null, 0);
         }
 
-        /** The start of a run: the model's weights and the method's state as they are now. */
+        /** The start of a run with one method over the whole buffer (group {@link #WHOLE}). */
         public static Start of(AbstractModule<?, ?, Float> model, OptimMethod<Float> method, long iteration) {
-            return new Start(iteration, Tensors.toArray(model.getParameters()._1()), state(method));
+            return of(model, Map.of(WHOLE, method), iteration);
+        }
+
+        /** The start of a run: the model's weights and every group's method state as they are now. */
+        public static Start of(AbstractModule<?, ?, Float> model, Map<String, OptimMethod<Float>> methods,
+                long iteration) {
+            Map<String, PartitionedOptimizerState.GroupState> states = new LinkedHashMap<>();
+            methods.forEach((name, method) -> states.put(name, state(method)));
+            return new Start(iteration, Tensors.toArray(model.getParameters()._1()), states);
         }
     }
+
+    /** The group name of a segment built with one method over the whole flat buffer. */
+    public static final String WHOLE = "all";
 
     /**
      * The EMA of the flat weights, exactly {@link EmaContainer}'s: update k (1-based) is
@@ -130,15 +158,25 @@ public final class BarrierSegment implements AutoCloseable {
      * @param losses the global batch's loss of every iteration
      * @param norms the global L2 norm of every iteration's gradient, before clipping
      * @param negativesPerView for a contrastive loss, the negatives each view met (2B - 2); -1 otherwise
+     * @param optimizer every parameter group's optimiser state, by group name
      * @param ema the EMA of the weights after {@code emaUpdates} folds (the start's when the segment keeps none;
      *     null without one); the weights of the last update are not folded in yet (class comment)
+     * @param emaSkipsNextFold the segment's last step was dropped (non-finite), so the next fold does not happen
+     * @param skipped the iterations (0-based) the run skipped as non-finite so far: the start's and this segment's
      */
     public record Result(long firstIteration, int iterations, int tasks, float[] weights,
-            PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
-            Timing timing, float[] ema, long emaUpdates) {
+            Map<String, PartitionedOptimizerState.GroupState> optimizer, double[] losses, double[] norms,
+            int negativesPerView, Timing timing, float[] ema, long emaUpdates, boolean emaSkipsNextFold,
+            List<Long> skipped) {
         /** The start of the segment that continues this one. */
         public Start next() {
-            return new Start(firstIteration + iterations, weights, optimizer, ema, emaUpdates);
+            return new Start(firstIteration + iterations, weights, optimizer, ema, emaUpdates, emaSkipsNextFold,
+                    skipped);
+        }
+
+        /** The iterations of this segment that were skipped as non-finite (0-based, in order). */
+        public List<Long> skippedHere() {
+            return skipped.stream().filter(i -> i >= firstIteration).toList();
         }
     }
 
@@ -158,9 +196,15 @@ public final class BarrierSegment implements AutoCloseable {
 
     /** What one task returns: task 0 everything, the others hashes only. */
     record TaskOutcome(int task, long weightsHash, long optimizerHash, float[] weights,
-            PartitionedOptimizerState.GroupState optimizer, double[] losses, double[] norms, int negativesPerView,
-            long[] iterationNanos, long[] phaseNanos, String[] phaseNames, float[] ema, long emaUpdates)
-            implements Serializable {
+            Map<String, PartitionedOptimizerState.GroupState> optimizer, double[] losses, double[] norms,
+            int negativesPerView, long[] iterationNanos, long[] phaseNanos, String[] phaseNames, float[] ema,
+            long emaUpdates, boolean emaSkipsNextFold, long[] skipped) implements Serializable {
+    }
+
+    /** What every task needs besides the start: the segment's settings. */
+    private record Settings(ParameterGroups groups, Loss loss, double clip, DecoupledWeightDecay decay,
+            LarsAdaptation lars, Ema ema, NonFinitePolicy policy, int epoch, int iterations, long seed,
+            int globalBatch) implements Serializable {
     }
 
     private final EpochDataSet<?> data;
@@ -168,12 +212,14 @@ public final class BarrierSegment implements AutoCloseable {
     private final JavaSparkContext sc;
     private final Broadcast<AbstractModule<Activity, Activity, Float>> model;
     private final Loss loss;
-    private final OptimMethod<Float> method;
+    private final ParameterGroups groups;
     private final int globalBatch;
     private final int tasks;
     private final long iterationsPerEpoch;
     private double clipNorm;
     private DecoupledWeightDecay weightDecay;
+    private LarsAdaptation lars;
+    private NonFinitePolicy nonFinite = NonFinitePolicy.stop();
     private Ema ema;
     private long seed = Seeds.DEFAULT;
 
@@ -184,15 +230,30 @@ public final class BarrierSegment implements AutoCloseable {
      * @param globalBatch B, a multiple of the partitions (each task takes B / T samples per iteration)
      * @param loss the global batch's loss ({@code DataParallelStep.meanOverGlobalBatch},
      *     {@code BarrierNtXent.sliceLoss})
-     * @param method the optimiser method, a {@link StatefulOptimMethod}; each task gets a copy, whose state each
-     *     segment restores from its {@link Start}
+     * @param method the optimiser method over the whole flat buffer (group {@link #WHOLE}), a
+     *     {@link StatefulOptimMethod}; each task gets a copy, whose state each segment restores from its {@link Start}
      */
     public BarrierSegment(AbstractModule<Activity, Activity, Float> model, EpochDataSet<?> data, int globalBatch,
             Loss loss, OptimMethod<Float> method) {
-        if (!(method instanceof StatefulOptimMethod)) {
-            throw new IllegalArgumentException("the optimisation method " + method + " cannot hand its state from "
-                    + "one segment to the next: use one of sparkvit's (SgdMomentum, AdamW)");
-        }
+        this(model, data, globalBatch, loss, Map.of(WHOLE, method), Map.of(WHOLE,
+                new PartitionedOptimizerState.Slice(0, model.getParameters()._1().nElement())));
+    }
+
+    /**
+     * A segment whose optimiser is one method per parameter group, as DistriOptimizer's per-submodule methods
+     * ({@link ParameterGroups}): each group's method updates only its slice of the flat weights, with its slice of the
+     * exchanged gradient, on its own schedule; a {@link Start}'s and {@link Result}'s optimiser state is keyed by
+     * group name.
+     *
+     * @param methods group name to method ({@link StatefulOptimMethod}s, possibly {@link GradientAccumulation}s of
+     *     one step count); each task gets copies
+     * @param slices group name to its slice of the model's (compacted) flat buffer
+     *     ({@link PartitionedOptimizerState#slices}); the slices must cover the buffer without overlap
+     */
+    public BarrierSegment(AbstractModule<Activity, Activity, Float> model, EpochDataSet<?> data, int globalBatch,
+            Loss loss, Map<String, OptimMethod<Float>> methods,
+            Map<String, PartitionedOptimizerState.Slice> slices) {
+        this.groups = ParameterGroups.of(methods, slices, model.getParameters()._1().nElement());
         this.tasks = data.originRDD().getNumPartitions();
         if (globalBatch < tasks || globalBatch % tasks != 0) {
             throw new IllegalArgumentException("the global batch " + globalBatch + " must be a multiple of the "
@@ -206,7 +267,6 @@ public final class BarrierSegment implements AutoCloseable {
         model.getParameters(); // compact once: the flat order the weights of every Start follow
         this.model = sc.broadcast(model);
         this.loss = loss;
-        this.method = method.clone();
     }
 
     /** Clips every iteration's gradient to this global L2 norm (0: no clipping). */
@@ -225,6 +285,42 @@ public final class BarrierSegment implements AutoCloseable {
     public BarrierSegment weightDecay(DecoupledWeightDecay decay) {
         this.weightDecay = decay;
         return this;
+    }
+
+    /**
+     * What runs on the exchanged gradient before the methods: the same processor object as the DistriOptimizer path
+     * gets ({@code PretrainOptimizers.processor}): a {@link DecoupledWeightDecay} ({@link #weightDecay}) or a
+     * {@link LarsAdaptation} (trust ratios from the whole exchanged gradient, which every task holds: no extra
+     * exchange). Null: none.
+     */
+    public BarrierSegment parameterProcessor(com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor
+            processor) {
+        if (processor == null || processor instanceof DecoupledWeightDecay) {
+            this.weightDecay = (DecoupledWeightDecay) processor;
+            this.lars = null;
+        } else if (processor instanceof LarsAdaptation adaptation) {
+            this.lars = adaptation;
+            this.weightDecay = null;
+        } else {
+            throw new IllegalArgumentException("the barrier segment runs decoupled weight decay or LARS, not "
+                    + processor.getClass().getName());
+        }
+        return this;
+    }
+
+    /**
+     * What a non-finite loss or gradient norm does ({@link NonFinitePolicy}; default stop). With skip, every task
+     * skips the same iteration (it sees the same loss and norm): no update, no decay, no EMA fold of its weights,
+     * as {@link NonFiniteGuard} on DistriOptimizer; the run's bound counts the start's skips too.
+     */
+    public BarrierSegment nonFinite(NonFinitePolicy policy) {
+        this.nonFinite = java.util.Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
+    /** The optimiser's parameter groups (group name to slice, in flat order) and their accumulation. */
+    public ParameterGroups groups() {
+        return groups;
     }
 
     /** Keeps the EMA of the weights on task 0 (class comment). Null: none (a start's average is carried as is). */
@@ -286,16 +382,10 @@ public final class BarrierSegment implements AutoCloseable {
 
         Broadcast<Start> startBroadcast = sc.broadcast(start);
         Broadcast<AbstractModule<Activity, Activity, Float>> modelBroadcast = model;
-        Loss lossFactory = loss;
-        OptimMethod<Float> template = method;
-        double clip = clipNorm;
-        DecoupledWeightDecay decay = weightDecay;
-        Ema average = ema;
-        long runSeed = seed;
-        int batchSize = globalBatch;
+        Settings settings = new Settings(groups, loss, clipNorm, weightDecay, lars, ema, nonFinite, epoch,
+                iterations, seed, globalBatch);
         BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
-                startBroadcast.value(), template, lossFactory, clip, decay, average, epoch, iterations, partition,
-                runSeed, batchSize);
+                startBroadcast.value(), settings, partition);
         long started = System.nanoTime();
         List<TaskOutcome> outcomes;
         try {
@@ -323,10 +413,20 @@ public final class BarrierSegment implements AutoCloseable {
         for (int i = 0; i < zero.phaseNames().length; i++) {
             phases.put(zero.phaseNames()[i], zero.phaseNanos()[i]);
         }
+        List<Long> skipped = new java.util.ArrayList<>(start.skipped());
+        for (long s : zero.skipped()) {
+            skipped.add(s);
+        }
+        if (zero.skipped().length > 0) {
+            LOG.warn("segment: skipped iterations {} as non-finite ({} of at most {} in the run)",
+                    Arrays.toString(Arrays.stream(zero.skipped()).map(i -> i + 1).toArray()), skipped.size(),
+                    nonFinite.maxSkipped());
+        }
         Result result = new Result(first, iterations, outcomes.size(), zero.weights(), zero.optimizer(),
                 zero.losses(), zero.norms(), zero.negativesPerView(), new Timing(seconds, zero.iterationNanos(),
                         phases), ema != null ? zero.ema() : start.ema(), ema != null ? zero.emaUpdates()
-                        : start.emaUpdates());
+                        : start.emaUpdates(), ema != null ? zero.emaSkipsNextFold() : start.emaSkipsNextFold(),
+                skipped);
         LOG.info("segment: iterations {} to {} of global batch {} on {} barrier tasks{} in {} s (median {} ms an "
                         + "iteration), last loss {}", first + 1, first + iterations, globalBatch, outcomes.size(),
                 zero.negativesPerView() >= 0 ? ", " + zero.negativesPerView() + " negatives per view" : "",
@@ -342,9 +442,8 @@ public final class BarrierSegment implements AutoCloseable {
     }
 
     /** One task's segment (class comment). */
-    private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start,
-            OptimMethod<Float> template, Loss lossFactory, double clip, DecoupledWeightDecay decay, Ema ema,
-            int epoch, int iterations, Iterator<MiniBatch<Float>> partition, long seed, int globalBatch) {
+    private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start, Settings settings,
+            Iterator<MiniBatch<Float>> partition) {
         // a copy per task: in local mode the tasks share the broadcast's object
         AbstractModule<Activity, Activity, Float> replica = shared.cloneModule();
         Tensor<Float> weights = replica.getParameters()._1();
@@ -353,16 +452,28 @@ public final class BarrierSegment implements AutoCloseable {
                     + "model has " + Tensors.size(weights));
         }
         System.arraycopy(start.weights(), 0, Tensors.data(weights), Tensors.offset(weights), start.weights().length);
-        OptimMethod<Float> method = template.clone();
-        ((StatefulOptimMethod) method).restore(start.optimizer().step(), start.optimizer().buffers());
+        ParameterGroups groups = settings.groups().copy();
+        groups.restore(start.optimizer());
+        List<IterationAware> counters = new java.util.ArrayList<>();
+        iterationAware(replica, counters);
+        Ema ema = settings.ema();
+        NonFinitePolicy policy = settings.policy();
+        int stepEvery = groups.stepEvery();
+        int epoch = settings.epoch();
+        int iterations = settings.iterations();
 
-        DataParallelStep step = DataParallelStep.current(replica, lossFactory.create(), method, "segment");
+        DataParallelStep step = DataParallelStep.current(replica, settings.loss().create(), groups, "segment");
         // the EMA on task 0 only (class comment); a start without one begins it from its weights, as EmaContainer
         float[] average = ema == null || step.task() != 0 ? null
                 : (start.ema() != null ? start.ema() : start.weights()).clone();
         long emaUpdates = start.ema() != null ? start.emaUpdates() : 0;
+        boolean skipFold = start.emaSkipsNextFold();
+        List<Long> skipped = new java.util.ArrayList<>(start.skipped());
+        int skippedBefore = skipped.size();
+        long seed = settings.seed();
+        int globalBatch = settings.globalBatch();
         int slice = globalBatch / step.tasks(); // the tasks' slices stacked in task order make the global batch
-        Tensor<Float> live = replica.getParameters()._1(); // the buffer the step updates
+        Tensor<Float> live = step.liveWeights(); // the buffer the step updates
         float[] weightData = Tensors.data(live);
         int weightOffset = Tensors.offset(live);
         double[] losses = new double[iterations];
@@ -379,9 +490,18 @@ public final class BarrierSegment implements AutoCloseable {
                         + (iteration + 1));
             }
             MiniBatch<Float> batch = partition.next();
-            if (average != null) { // the weights after the previous update, as EmaContainer's forward folds them
-                ema.fold(average, emaUpdates, weightData, weightOffset);
-                emaUpdates++;
+            for (IterationAware counter : counters) {
+                counter.setIteration(iteration); // FreezeOut's frozen prefix, as DistriOptimizer's path sets it
+            }
+            if (ema != null) { // the weights after the previous update, as EmaContainer's forward folds them
+                if (skipFold) {
+                    skipFold = false; // a dropped step's weights: already folded in (EmaContainer.skipNextFold)
+                } else {
+                    if (average != null) {
+                        ema.fold(average, emaUpdates, weightData, weightOffset);
+                    }
+                    emaUpdates++;
+                }
             }
             Activity input = batch.getInput();
             Tensor<Float> target = batch.getTarget() == null ? null : batch.getTarget().toTensor(FloatTypes.NUMERIC);
@@ -389,23 +509,38 @@ public final class BarrierSegment implements AutoCloseable {
             StepContext.Draws draws = new StepContext.Draws(seed, iteration, step.task() * slice, slice, globalBatch);
             DataParallelStep.Result result = step.forwardBackward(input, target, draws);
             long t2 = System.nanoTime();
-            if (!Double.isFinite(result.loss()) || !Double.isFinite(result.gradientNorm())) {
-                // every task has the same loss and norm bits: all stop here, before the update. They end the
-                // exchange together first (a barrier, then their blocks removed): a task throwing at once would
-                // remove its sum block while another task may still be reading it, and that task would fail with
-                // "block ... is on no executor" instead of this message
+            // every task has the same loss and norm bits, so every task reaches the same verdict
+            NonFiniteStep seen = new NonFiniteStep(iteration, epoch, result.loss(), result.gradientNorm(),
+                    skipped.size());
+            StepVerdict verdict;
+            try {
+                verdict = NonFiniteGuard.decide(policy, stepEvery, seen,
+                        NonFiniteGuard.groupHasSkip(skipped, iteration, stepEvery));
+            } catch (NonFiniteTrainingException stop) {
+                // all stop here, before the update. They end the exchange together first (a barrier, then their
+                // blocks removed): a task throwing at once would remove its sum block while another task may still
+                // be reading it, and that task would fail with "block ... is on no executor" instead of this message
                 step.close();
-                throw new NonFiniteTrainingException(new NonFiniteStep(iteration, epoch, result.loss(),
-                        result.gradientNorm(), 0), 0);
+                throw stop;
             }
-            if (clip > 0 && result.gradientNorm() > clip) {
-                step.divideGradient(result.gradientNorm() / clip);
+            if (!NonFiniteGuard.finite(seen)) {
+                skipped.add(iteration);
             }
-            if (decay != null) {
-                decay.apply(live, 0, iteration); // decay, then the update: torch.optim.AdamW's order
+            if (verdict == StepVerdict.APPLY) {
+                if (settings.clip() > 0 && result.gradientNorm() > settings.clip()) {
+                    step.divideGradient(result.gradientNorm() / settings.clip());
+                }
+                if (settings.lars() != null) {
+                    settings.lars().adaptWhole(live, step.liveGradients()); // the exchanged gradient: no exchange
+                }
+                if (settings.decay() != null) {
+                    settings.decay().apply(live, 0, iteration); // decay, then the update: torch.optim.AdamW's order
+                }
+            } else if (verdict == StepVerdict.DROP_STEP) {
+                skipFold = true; // the weights stay: the next fold would take them in twice
             }
             long t3 = System.nanoTime();
-            step.update(result.loss());
+            step.update(result.loss(), verdict);
             losses[k] = result.loss();
             norms[k] = result.gradientNorm();
             negatives = result.negativesPerView();
@@ -415,9 +550,9 @@ public final class BarrierSegment implements AutoCloseable {
         }
         step.close();
 
-        PartitionedOptimizerState.GroupState state = state(method);
+        Map<String, PartitionedOptimizerState.GroupState> state = groups.state();
         long weightsHash = step.weightsHash();
-        long optimizerHash = hash(state);
+        long optimizerHash = groups.hash();
         List<String> names = new java.util.ArrayList<>();
         List<Long> nanos = new java.util.ArrayList<>();
         names.add("data");
@@ -435,12 +570,28 @@ public final class BarrierSegment implements AutoCloseable {
             nanos.add(exchangePhases[i]);
         }
         long[] phaseNanos = nanos.stream().mapToLong(Long::longValue).toArray();
+        long[] skippedHere = skipped.subList(skippedBefore, skipped.size()).stream().mapToLong(Long::longValue)
+                .toArray();
         if (step.task() == 0) {
             return new TaskOutcome(0, weightsHash, optimizerHash, step.weights(), state, losses, norms, negatives,
-                    iterationNanos, phaseNanos, names.toArray(new String[0]), average, emaUpdates);
+                    iterationNanos, phaseNanos, names.toArray(new String[0]), average, emaUpdates, skipFold,
+                    skippedHere);
         }
         return new TaskOutcome(step.task(), weightsHash, optimizerHash, null, null, null, null, negatives, null,
-                null, null, null, 0);
+                null, null, null, 0, skipFold, skippedHere);
+    }
+
+    /** Every {@link IterationAware} module of {@code module}'s tree. */
+    private static void iterationAware(AbstractModule<?, ?, ?> module, List<IterationAware> found) {
+        if (module instanceof IterationAware aware) {
+            found.add(aware);
+        }
+        if (module instanceof com.intel.analytics.bigdl.dllib.nn.Container<?, ?, ?> container) {
+            scala.collection.Iterator<? extends AbstractModule<?, ?, ?>> children = container.modules().iterator();
+            while (children.hasNext()) {
+                iterationAware(children.next(), found);
+            }
+        }
     }
 
     static PartitionedOptimizerState.GroupState state(OptimMethod<Float> method) {
@@ -450,22 +601,12 @@ public final class BarrierSegment implements AutoCloseable {
         return new PartitionedOptimizerState.GroupState(stateful.step(), new LinkedHashMap<>(stateful.buffers()));
     }
 
-    /** A 64-bit hash of a state's step, buffer names and bits, in the buffers' (fixed) order. */
-    static long hash(PartitionedOptimizerState.GroupState state) {
-        long h = 0xcbf29ce484222325L ^ state.step();
-        for (Map.Entry<String, float[]> buffer : new java.util.TreeMap<>(state.buffers()).entrySet()) {
-            h = (h ^ buffer.getKey().hashCode()) * 0x100000001b3L;
-            for (float v : buffer.getValue()) {
-                h = (h ^ Float.floatToRawIntBits(v)) * 0x100000001b3L;
-            }
-        }
-        return h;
-    }
-
     private static final java.util.regex.Pattern NON_FINITE = java.util.regex.Pattern.compile(
             NonFiniteTrainingException.class.getName().replace(".", "\\.") + ": (non-finite ([^\\n]*) at iteration "
                     + "(\\d+)[^\\n]*)");
     private static final java.util.regex.Pattern LOSS = java.util.regex.Pattern.compile("(?:^|[ (])loss ([^,) ]+)");
+    private static final java.util.regex.Pattern SKIPPED = java.util.regex.Pattern.compile(
+            "\\) after (\\d+) skipped steps");
     private static final java.util.regex.Pattern NORM = java.util.regex.Pattern.compile("gradient norm ([^,) ]+)");
 
     /**
@@ -487,10 +628,12 @@ public final class BarrierSegment implements AutoCloseable {
         String what = line.group(2);
         java.util.regex.Matcher loss = LOSS.matcher(what);
         java.util.regex.Matcher norm = NORM.matcher(what);
+        java.util.regex.Matcher after = SKIPPED.matcher(line.group(1));
+        int skippedBefore = after.find() ? Integer.parseInt(after.group(1)) : 0;
         NonFiniteStep step = new NonFiniteStep(Long.parseLong(line.group(3)) - 1, epoch,
                 loss.find() ? Double.parseDouble(loss.group(1)) : Double.NaN,
-                norm.find() ? Double.parseDouble(norm.group(1)) : Double.NaN, 0);
-        NonFiniteTrainingException rebuilt = new NonFiniteTrainingException(step, 0);
+                norm.find() ? Double.parseDouble(norm.group(1)) : Double.NaN, skippedBefore);
+        NonFiniteTrainingException rebuilt = new NonFiniteTrainingException(step, skippedBefore);
         rebuilt.initCause(failure);
         return rebuilt;
     }

@@ -8,7 +8,6 @@ import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.apache.spark.BarrierTaskContext;
-import scala.Function1;
 import scala.Tuple2;
 
 /**
@@ -26,7 +25,8 @@ import scala.Tuple2;
  *   <li>g_t is multiplied by T and {@link BarrierAllReduce#averageInPlace} replaces it by the average over the tasks,
  *       that is the sum: every task now holds the gradient one replica would compute on the whole batch, bit-identical
  *       on every task, and its global L2 norm;</li>
- *   <li>the optimiser method updates the weights with that gradient.</li>
+ *   <li>the optimiser updates the weights with that gradient: one method over the whole buffer, or one per
+ *       parameter group on its slice ({@link ParameterGroups}).</li>
  * </ol>
  *
  * <p><b>Invariant</b>: the weights of every task are bit-identical after every call, without any weight exchange,
@@ -84,7 +84,7 @@ public final class DataParallelStep implements AutoCloseable {
     static final String[] PHASES = {"forward", "loss", "backward", "exchange", "update"};
 
     private final AbstractModule<Activity, Activity, Float> model;
-    private final OptimMethod<Float> method;
+    private final ParameterGroups groups;
     private final SliceLoss loss;
     private final BarrierAllGather gather;
     private final BarrierAllReduce exchange;
@@ -95,9 +95,9 @@ public final class DataParallelStep implements AutoCloseable {
     private final long[] phaseNanos = new long[PHASES.length];
 
     private DataParallelStep(BarrierTaskContext context, AbstractModule<Activity, Activity, Float> model,
-            SliceLoss loss, OptimMethod<Float> method, String tag) {
+            SliceLoss loss, ParameterGroups groups, String tag) {
         this.model = model;
-        this.method = method;
+        this.groups = groups;
         this.loss = loss;
         this.gather = new BarrierAllGather(context);
         this.exchange = new BarrierAllReduce(context, tag, false);
@@ -105,6 +105,10 @@ public final class DataParallelStep implements AutoCloseable {
         Tuple2<Tensor<Float>, Tensor<Float>> flat = model.getParameters();
         this.weights = flat._1();
         this.gradients = flat._2();
+        if (groups.flatSize() != Tensors.size(weights)) {
+            throw new IllegalArgumentException("the optimiser's parameter groups cover " + groups.flatSize()
+                    + " elements, the model has " + Tensors.size(weights));
+        }
         model.training();
         verifyIdenticalWeights();
     }
@@ -117,7 +121,17 @@ public final class DataParallelStep implements AutoCloseable {
      */
     public static DataParallelStep current(AbstractModule<Activity, Activity, Float> model, SliceLoss loss,
             OptimMethod<Float> method, String tag) {
-        return new DataParallelStep(BarrierTaskContext.get(), model, loss, method, tag);
+        return current(model, loss, ParameterGroups.whole("all", method, Tensors.size(model.getParameters()._1())),
+                tag);
+    }
+
+    /**
+     * Like {@link #current(AbstractModule, SliceLoss, OptimMethod, String)} with one method per parameter group
+     * ({@link ParameterGroups}, this task's own instances), each updating its slice of the flat buffer.
+     */
+    public static DataParallelStep current(AbstractModule<Activity, Activity, Float> model, SliceLoss loss,
+            ParameterGroups groups, String tag) {
+        return new DataParallelStep(BarrierTaskContext.get(), model, loss, groups, tag);
     }
 
     /** This task's index, its partition id. */
@@ -191,13 +205,32 @@ public final class DataParallelStep implements AutoCloseable {
         gradients.div((float) divisor);
     }
 
-    /** Step 5 of {@link #iterate}: the optimiser method's update with the exchanged gradient. */
+    /**
+     * Step 5 of {@link #iterate}: every parameter group's method updates its slice with its slice of the exchanged
+     * gradient.
+     */
     public void update(double lossValue) {
+        update(lossValue, StepVerdict.APPLY);
+    }
+
+    /**
+     * Step 5 under the non-finite rules' verdict ({@link StepVerdict}): a discarded gradient or a dropped step
+     * changes no weight or moment, and the methods count the call as DistriOptimizer's path does.
+     */
+    public void update(double lossValue, StepVerdict verdict) {
         long start = System.nanoTime();
-        float reported = (float) lossValue;
-        Function1<Tensor<Float>, Tuple2<Float, Tensor<Float>>> feval = w -> new Tuple2<>(reported, gradients);
-        method.optimize(feval, weights);
+        groups.update(weights, gradients, (float) lossValue, verdict);
         phaseNanos[4] += System.nanoTime() - start;
+    }
+
+    /** The replica's flat weights (the live buffer, for processors that act on the whole of it). */
+    Tensor<Float> liveWeights() {
+        return weights;
+    }
+
+    /** The replica's flat gradient (after {@link #forwardBackward}: the whole batch's). */
+    Tensor<Float> liveGradients() {
+        return gradients;
     }
 
     /** Nanoseconds spent in each of {@link #PHASES} over all iterations so far (measurements). */

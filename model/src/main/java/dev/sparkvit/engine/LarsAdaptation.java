@@ -85,9 +85,16 @@ public final class LarsAdaptation implements ParameterProcessor {
     @SuppressWarnings("unchecked")
     public <T> void processParameters(AbstractModule<Activity, Activity, T> model, Table state,
             TensorNumericMath.TensorNumeric<T> ev) {
-        Tensor<Float> w = (Tensor<Float>) (Tensor<?>) model.getParameters()._1();
-        Tensor<Float> g = (Tensor<Float>) (Tensor<?>) model.getParameters()._2();
-        adapt(w, g, 0, sums(w, g, 0, tensors));
+        adaptWhole((Tensor<Float>) (Tensor<?>) model.getParameters()._1(),
+                (Tensor<Float>) (Tensor<?>) model.getParameters()._2());
+    }
+
+    /**
+     * LARS on a replica holding the whole flat buffer and the whole (exchanged) gradient, as in a
+     * {@link BarrierSegment} task: every tensor's norms from its own elements, no extra exchange.
+     */
+    public void adaptWhole(Tensor<Float> weights, Tensor<Float> gradients) {
+        adapt(weights, gradients, 0, sums(weights, gradients, 0, tensors));
     }
 
     /** Per tensor: sum of w*w, g*g and w*g over the part of it inside this chunk. */

@@ -108,7 +108,7 @@ public final class NonFiniteGuard implements ParameterProcessor {
         return (iteration + 1) % stepEvery == 0 && groupHasSkip(skipped, iteration, stepEvery);
     }
 
-    private static boolean groupHasSkip(List<Long> skipped, long iteration, int stepEvery) {
+    static boolean groupHasSkip(List<Long> skipped, long iteration, int stepEvery) {
         long group = iteration / stepEvery;
         for (long s : skipped) {
             if (s / stepEvery == group) {
@@ -177,6 +177,11 @@ public final class NonFiniteGuard implements ParameterProcessor {
      * @param groupHasSkip whether an earlier micro-batch of its accumulation group was skipped
      */
     private StepVerdict decide(NonFiniteStep seen, boolean groupHasSkip) {
+        return decide(policy, stepEvery, seen, groupHasSkip);
+    }
+
+    /** {@link #decide(NonFiniteStep, boolean)} for any loop (also {@link BarrierSegment}'s tasks). */
+    static StepVerdict decide(NonFinitePolicy policy, int stepEvery, NonFiniteStep seen, boolean groupHasSkip) {
         boolean groupEnd = (seen.iteration() + 1) % stepEvery == 0;
         if (finite(seen)) {
             return groupEnd && groupHasSkip ? StepVerdict.DROP_STEP : StepVerdict.APPLY;
@@ -189,7 +194,7 @@ public final class NonFiniteGuard implements ParameterProcessor {
         return groupEnd ? StepVerdict.DROP_STEP : StepVerdict.DISCARD_GRADIENT;
     }
 
-    private static boolean finite(NonFiniteStep step) {
+    static boolean finite(NonFiniteStep step) {
         return Double.isFinite(step.loss()) && Double.isFinite(step.gradientNorm());
     }
 

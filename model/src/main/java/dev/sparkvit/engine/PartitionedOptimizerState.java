@@ -21,7 +21,7 @@ public final class PartitionedOptimizerState {
     }
 
     /** A group's contiguous elements {@code [start, start + length)} of the flat buffer (0-based). */
-    public record Slice(int start, int length) {
+    public record Slice(int start, int length) implements java.io.Serializable {
     }
 
     /** The history of one group: steps taken and its buffers over the whole group (empty before any step). */

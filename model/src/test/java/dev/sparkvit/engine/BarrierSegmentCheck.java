@@ -168,7 +168,7 @@ final class BarrierSegmentCheck {
         String where = kind + " on " + tasks + " tasks, " + images + " images, batch " + batch;
         assertEquals(tasks, result.tasks(), where);
         assertEquals(iterations, result.losses().length, where);
-        assertEquals(iterations, result.optimizer().step(), where + ": optimiser steps");
+        assertEquals(iterations, result.optimizer().get(BarrierSegment.WHOLE).step(), where + ": optimiser steps");
         double weightError = relative(result.weights(), reference.weights());
         double update = distance(reference.weights(), reference.initial());
         double lossError = 0;

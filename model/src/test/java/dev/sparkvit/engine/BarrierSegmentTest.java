@@ -111,12 +111,12 @@ class BarrierSegmentTest {
             BarrierSegment.Result first = segment.run(start, 3);
             BarrierSegment.Result second = segment.run(first.next(), 2);
             assertEquals(3, second.firstIteration());
-            assertEquals(5, second.optimizer().step());
+            assertEquals(5, second.optimizer().get(BarrierSegment.WHOLE).step());
             assertTrue(Arrays.equals(whole.weights(), second.weights()), "weights after 3 + 2 and after 5");
-            assertFalse(whole.optimizer().buffers().isEmpty());
-            assertEquals(whole.optimizer().buffers().keySet(), second.optimizer().buffers().keySet());
-            whole.optimizer().buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
-                    second.optimizer().buffers().get(name)), "optimiser buffer " + name));
+            assertFalse(whole.optimizer().get(BarrierSegment.WHOLE).buffers().isEmpty());
+            assertEquals(whole.optimizer().get(BarrierSegment.WHOLE).buffers().keySet(), second.optimizer().get(BarrierSegment.WHOLE).buffers().keySet());
+            whole.optimizer().get(BarrierSegment.WHOLE).buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
+                    second.optimizer().get(BarrierSegment.WHOLE).buffers().get(name)), "optimiser buffer " + name));
             double[] losses = new double[5];
             double[] norms = new double[5];
             System.arraycopy(first.losses(), 0, losses, 0, 3);
@@ -131,7 +131,7 @@ class BarrierSegmentTest {
                 assertFalse(Arrays.equals(whole.weights(), segment.seed(Seeds.DEFAULT).run(start, 5).weights()),
                         "another run seed must draw other drop-path masks");
             }
-            return "losses " + Arrays.toString(losses) + ", buffers " + whole.optimizer().buffers().keySet()
+            return "losses " + Arrays.toString(losses) + ", buffers " + whole.optimizer().get(BarrierSegment.WHOLE).buffers().keySet()
                     + ", segments " + seconds(whole) + " s, " + seconds(first) + " + " + seconds(second) + " s";
         }
     }
@@ -263,8 +263,8 @@ class BarrierSegmentTest {
             assertEquals(5, second.emaUpdates());
             assertTrue(Arrays.equals(whole.weights(), second.weights()), "weights after 3 + 2 and after 5");
             assertTrue(Arrays.equals(whole.ema(), second.ema()), "EMA after 3 + 2 and after 5");
-            whole.optimizer().buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
-                    second.optimizer().buffers().get(name)), "optimiser buffer " + name));
+            whole.optimizer().get(BarrierSegment.WHOLE).buffers().forEach((name, values) -> assertTrue(Arrays.equals(values,
+                    second.optimizer().get(BarrierSegment.WHOLE).buffers().get(name)), "optimiser buffer " + name));
             System.out.println(String.format(java.util.Locale.ROOT, "BarrierSegmentTest: weight decay %.2g (%d "
                     + "ranges) and EMA %s on 2 tasks, AdamW, clipping: relative error against one replica: weights "
                     + "%.2e, EMA %.2e (5 folds) and %.2e (with the final fold, bit for bit EmaContainer's fold); without decay the weights differ by "

@@ -19,7 +19,8 @@ import scala.reflect.ClassTag$;
  * Every replica counts its own training forwards in a tensor that DLlib ships as an extra parameter, so the count
  * survives DistriOptimizer's segments (replicas are re-cloned from the driver model at every {@code optimize()}).
  */
-public final class InjectedFault extends Container<Activity, Activity, Float> {
+public final class InjectedFault extends Container<Activity, Activity, Float>
+        implements dev.sparkvit.engine.IterationAware {
     private static final long serialVersionUID = 1L;
 
     /** What goes wrong at a faulty iteration. */
@@ -57,6 +58,12 @@ public final class InjectedFault extends Container<Activity, Activity, Float> {
 
     private AbstractModule<Activity, Activity, Float> model() {
         return modules().apply(0);
+    }
+
+    /** The barrier loop tells every task's copy the iteration ({@code engine.BarrierSegment}): count from it. */
+    @Override
+    public void setIteration(long iteration) {
+        forwards.setValue(1, (float) iteration);
     }
 
     @Override

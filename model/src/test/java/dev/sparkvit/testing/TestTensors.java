@@ -48,4 +48,19 @@ public final class TestTensors {
         }
         return max;
     }
+
+    /** {@code |a - b|_2 / |b|_2} over two flat vectors of the same length (the relative L2 error of {@code a}). */
+    public static double relativeL2(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("lengths differ: " + a.length + " vs " + b.length);
+        }
+        double difference = 0;
+        double norm = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = (double) a[i] - b[i];
+            difference += d * d;
+            norm += (double) b[i] * b[i];
+        }
+        return Math.sqrt(difference) / Math.sqrt(norm);
+    }
 }

@@ -26,7 +26,6 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         // validated before Spark starts: a wrong key or value costs no cluster time
         dev.sparkvit.config.YamlConfig yaml = options.load(List.of());
         PretrainSettings settings = PretrainConfig.read(yaml);
-        dev.sparkvit.jobs.pretrain.BarrierPretraining.requireSupported(settings); // training.engine: barrier
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {

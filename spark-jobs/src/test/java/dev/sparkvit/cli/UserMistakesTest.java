@@ -77,14 +77,6 @@ class UserMistakesTest {
     }
 
     @Test
-    void pretrainOnTheBarrierEngineRefusesWhatItDoesNotSupportBeforeSparkStarts() {
-        // conf/pretrain.yaml's EMA, weight decay and projection_norm: batch (SyncBatchNorm) are supported
-        assertOneLine("barrier with LARS", pretrain("data.dataset=" + counted, "output_dir=" + tmp.resolve("p6"),
-                "training.engine=barrier", "training.optimizer=lars"), "training.optimizer = lars is not supported "
-                + "with training.engine: barrier yet");
-    }
-
-    @Test
     void pretrainOnADatasetWithoutImagesSaysSo() {
         assertOneLine("0 images", pretrain("data.dataset=" + emptyDataset, "output_dir=" + tmp.resolve("p2")),
                 "data.dataset", emptyDataset.toString(), "no training images");

@@ -4,6 +4,7 @@ import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatContainer;
+import dev.sparkvit.engine.IterationAware;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.util.List;
 
@@ -14,7 +15,7 @@ import java.util.List;
  * iteration on every replica) to know the iteration; {@link #setIteration} restores it on resume. Without a
  * schedule it behaves exactly like a Sequential.
  */
-public final class Encoder extends FloatContainer {
+public final class Encoder extends FloatContainer implements IterationAware {
     private static final long serialVersionUID = 1L;
 
     private final FreezeOutSchedule freezeOut;
@@ -33,7 +34,8 @@ public final class Encoder extends FloatContainer {
         return trainingForwards;
     }
 
-    /** Sets the iteration counter, for a run resumed from a checkpoint. */
+    /** Sets the iteration counter, for a run resumed from a checkpoint (and by the barrier loop every iteration). */
+    @Override
     public void setIteration(long iteration) {
         this.trainingForwards = iteration;
     }

@@ -68,6 +68,7 @@ public final class FinetuneConfig {
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
+        String engine = TrainingConfig.engine(training);
         FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
                 training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
         boolean tta = training.flag("use_tta", true);
@@ -127,7 +128,7 @@ public final class FinetuneConfig {
         return new FinetuneSettings(dataset, labelFraction, output, modelChoice,
                 ssl == null ? null : dev.sparkvit.storage.Locations.absolute(ssl), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
-                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null);
+                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, engine, yaml.file(), auto, null);
     }
 
     /** The value set in the config, or (null: auto) the recipe's provisional one, noting the key as auto. */

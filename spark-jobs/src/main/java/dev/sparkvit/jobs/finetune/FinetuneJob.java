@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.finetune;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
@@ -24,10 +25,12 @@ import dev.sparkvit.jobs.inference.TtaViews;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
+import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.jobs.train.TrainingRestarts;
+import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.model.losses.ClassWeights;
 import dev.sparkvit.model.losses.CrossEntropyLoss;
 import dev.sparkvit.model.losses.FocalLoss;
@@ -45,6 +48,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -64,7 +68,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class FinetuneJob {
     private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
-    private static final String RUN_NAME = "finetune";
+    static final String RUN_NAME = "finetune";
 
     /** As configured until {@link #execute} resolves the auto keys for the dataset ({@link FinetuneRecipe}). */
     private FinetuneSettings settings;
@@ -74,7 +78,7 @@ public final class FinetuneJob {
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
     /** The current attempt's training, data and validation split, released when it fails. */
     private DistributedTraining attemptTraining;
-    private EpochDataSet<Row> attemptData;
+    private EpochDataSet<?> attemptData;
     private Dataset<Row> attemptVal;
     /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
     private List<FinetuneMonitor.Epoch> carriedEpochs = List.of();
@@ -100,25 +104,161 @@ public final class FinetuneJob {
     public FinetuneResult execute(SparkSession spark) {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         settings = settings.resolvedFor(manifest, DistributedTraining.replicaCount());
+        settings.barrierRefusals().require(); // once auto keys are resolved, before anything is written
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> attempt(spark, folder, store, start), this::abandonAttempt));
+                resume, console, start -> settings.barrier() ? new BarrierTraining(console, this::warn)
+                        .stopAfter(stopAfter).attempt(spark, folder, store, start, new SupervisedMethod(this, settings,
+                                spark, folder.local()))
+                        : attempt(spark, folder, store, start), this::abandonAttempt));
     }
 
     /**
-     * One attempt: the whole run, or its continuation from the newest valid checkpoint (after --resume or a restart).
-     * Every segment is checked against the attempt's executors before anything of it is written.
+     * One attempt on DistriOptimizer: the whole run, or its continuation from the newest valid checkpoint (after
+     * --resume or a restart). Every segment is checked against the attempt's executors before anything of it is
+     * written.
      */
     private FinetuneResult attempt(SparkSession spark, RunFolder folder, CheckpointStore store,
             TrainingRestarts.Start attempt) {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
+        Prepared prepared = prepare(spark, attempt);
+        VitConfig config = prepared.config();
+        int replicas = DistributedTraining.replicaCount();
+        int micro = settings.microBatch();
+        if (micro % replicas != 0) {
+            throw new ConfigException(settings.source() + ": training.batch_size = " + settings.batchSize()
+                    + (settings.accumulationSteps() > 1 ? " / training.gradient_accumulation_steps = "
+                    + settings.accumulationSteps() + " = " + micro : "") + " is not a multiple of the " + replicas
+                    + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
+                    + " cores)");
+        }
+        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                micro / replicas);
+        int partitions = BigDlEngine.nodeNumber();
+        EpochDataSet<Row> data = trainingData(spark, prepared, partitions, Math.max(1, micro / partitions));
+        Dataset<Row> val = validationSplit(spark);
+        long images = data.size();
+        int k = settings.accumulationSteps();
+        Schedule schedule = schedule(images);
+        long perEpoch = schedule.perEpoch();
+        long total = schedule.total();
 
+        FreezeOutSchedule freezeOut = freezeOut(config.depth(), schedule.totalSteps(), schedule.warmupSteps());
+        VisionTransformer vit = classifier(spark, prepared, freezeOut, checkpoint != null, val);
+        Head head = Head.classifier(prepared.classes().size());
+        EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
+                settings.ema().warmup(), k);
+        ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
+        int flatSize = ema.getParameters()._1().nElement();
+        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
+
+        FinetuneOptimizers optimizers = new FinetuneOptimizers(settings, vit, freezeOut, schedule.warmupSteps(),
+                schedule.totalSteps());
+        DistributedTraining training = DistributedTraining.of(ema, data, criterion(prepared.counts()), micro)
+                .optimMethods(optimizers.methods())
+                .clipGradientNorm(settings.clipGradNorm())
+                .nonFinite(settings.nonFinite())
+                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
+                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null || attempt.restarted());
+        attemptTraining = training;
+        training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
+        if (checkpoint != null) {
+            RunState.restore(checkpoint, vit, ema);
+            training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
+                    flatSize, partitions, optimizers::method), checkpoint.skippedIterations());
+            console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
+                    total, checkpoint.progress().epoch() + 1);
+        }
+        describe(prepared, images, schedule, vit, replicas + " replicas");
+
+        spark.sparkContext().setJobGroup("finetune:train", DISTRI_GROUP, false);
+        Map<String, String> meta = metadata();
+        long done = training.progress().iterations();
+        FinetuneMonitor monitor = monitor(TrainingScalars.of(training), total, perEpoch, done);
+        long firstIteration = done;
+        long epochStartIteration = done - training.progress().recordsInEpoch() / micro;
+        double epochSeconds = 0;
+        Validation last = null;
+        Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
+        while (done < total && done < stopAfter) {
+            long next = segments.next(done);
+            vit.encoder().setIteration(done);
+            long t0 = System.nanoTime();
+            try {
+                training.trainUntil(next);
+            } catch (NonFiniteTrainingException stop) {
+                training.close();
+                val.unpersist();
+                throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
+            }
+            attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            epochSeconds += seconds;
+            monitor.segment(done, next, seconds, optimizers.schedules(), k);
+            DistributedTraining.Progress progress = training.progress();
+            if (segments.epochEnd(next)) {
+                int epoch = (int) (next / perEpoch) - 1;
+                if (next == total && total % k == 0) {
+                    ema.update(); // fold in the weights of the last step (each step's were folded by the next forward)
+                }
+                float[] losses = training.lossHistory();
+                float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
+                        - epochStartIteration)), losses.length);
+                long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * micro;
+                last = endEpoch(spark, epoch, vit, () -> averaged(ema, config, head), val, prepared, meta, monitor,
+                        epochLosses, epochSeconds, epochImages, next, DISTRI_GROUP);
+                epochStartIteration = next;
+                epochSeconds = 0;
+            }
+            carriedEpochs = monitor.history();
+            if (segments.checkpointDue(next)) {
+                TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
+                        settings.fingerprint());
+                // the optimiser state was just gathered from the executors: it is the trained one only if none died
+                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
+                Path written = store.write(snapshot);
+                folder.publish();
+                LOG.info("stage finetune: checkpoint {}", folder.describe(written));
+            }
+            done = next;
+        }
+        float[] losses = training.lossHistory();
+        training.close();
+        val.unpersist();
+        if (done < total) {
+            return new FinetuneResult(losses, null, null, null, null, null, monitor.history());
+        }
+        return finished(output, losses, vit, averaged(ema, config, head), prepared, meta, monitor, last);
+    }
+
+    /** The training group of DistriOptimizer's Spark jobs. */
+    private static final String DISTRI_GROUP = "fine-tuning with DistriOptimizer";
+
+    /**
+     * What both engines read before building the model: the classes, the architecture (the SSL encoder's, loaded
+     * once, or the preset's), the normalisation, the labelled train rows and their class counts, and how the run
+     * starts ("from scratch", "from FILE").
+     */
+    record Prepared(List<String> classes, VitConfig config, Normalize normalize, Dataset<Row> trainRows,
+            long[] counts, VisionTransformer ssl, String start) {
+    }
+
+    /** The iterations of a run of {@code images} training images: per epoch, in all, and in optimiser steps. */
+    record Schedule(long perEpoch, long total, long totalSteps, long warmupSteps) {
+    }
+
+    /** The live and (when on) EMA weights' validation at an epoch's end. */
+    record Validation(ClassificationMetrics live, ClassificationMetrics ema) {
+    }
+
+    /** Reads and checks the dataset, the SSL encoder and the train rows ({@link Prepared}). */
+    Prepared prepare(SparkSession spark, TrainingRestarts.Start attempt) {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         List<String> classes = manifest.classes();
         if (!manifest.labelled() || classes.size() < 2) {
@@ -157,17 +297,6 @@ public final class FinetuneJob {
             }
         }
         Normalize normalize = StoredImages.normalization(manifest);
-        int replicas = DistributedTraining.replicaCount();
-        int micro = settings.microBatch();
-        if (micro % replicas != 0) {
-            throw new ConfigException(settings.source() + ": training.batch_size = " + settings.batchSize()
-                    + (settings.accumulationSteps() > 1 ? " / training.gradient_accumulation_steps = "
-                    + settings.accumulationSteps() + " = " + micro : "") + " is not a multiple of the " + replicas
-                    + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
-                    + " cores)");
-        }
-        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
-                micro / replicas);
         Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
         if (java.util.Arrays.stream(counts).sum() == 0) {
@@ -187,18 +316,36 @@ public final class FinetuneJob {
                     < 1 ? " at data.label_fraction = " + settings.labelFraction() : "") + " (the model never learns "
                     + "them): " + shortList(empty));
         }
+        return new Prepared(classes, config, normalize, trainRows, counts, ssl,
+                settings.fromScratch() ? "from scratch" : "from " + settings.sslCheckpoint());
+    }
 
+    /**
+     * The training samples in {@code partitions} partitions, augmented and mixed on the executors in groups of
+     * {@code mixGroup} consecutive samples of a partition (one replica's part of a batch).
+     */
+    EpochDataSet<Row> trainingData(SparkSession spark, Prepared prepared, int partitions, int mixGroup) {
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
-        int partitions = BigDlEngine.nodeNumber();
-        TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(), size, normalize),
-                classes.size(), settings.mixup(), Math.max(1, micro / partitions), settings.seed());
-        EpochDataSet<Row> data = EpochDataSet.sequenced(trainRows.orderBy("id").selectExpr(TrainingSamples.COLUMNS)
-                .javaRDD(), partitions, samples, settings.seed());
+        TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(),
+                prepared.config().imgSize(), prepared.normalize()), prepared.classes().size(), settings.mixup(),
+                mixGroup, settings.seed());
+        EpochDataSet<Row> data = EpochDataSet.sequenced(prepared.trainRows().orderBy("id")
+                .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
         attemptData = data;
+        return data;
+    }
+
+    /** The validation split, cached for the attempt. */
+    Dataset<Row> validationSplit(SparkSession spark) {
         Dataset<Row> val = StoredImages.read(spark, settings.dataset(), "val").cache();
         attemptVal = val;
-        long images = data.size();
+        return val;
+    }
+
+    /** The run's iterations for {@code images} training images ({@link Schedule}). */
+    Schedule schedule(long images) {
         int k = settings.accumulationSteps();
+        int micro = settings.microBatch();
         long perEpoch = (images + micro - 1) / micro;
         long total = settings.epochs() * perEpoch;
         long totalSteps = total / k;
@@ -206,138 +353,111 @@ public final class FinetuneJob {
             throw new ConfigException(settings.source() + ": " + total + " micro-batches make no optimiser step of "
                     + k + "; lower training.gradient_accumulation_steps or raise training.epochs");
         }
-        long warmupSteps = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(),
-                settings.warmupEpochs(), perEpoch, k, totalSteps);
+        return new Schedule(perEpoch, total, totalSteps, dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(
+                settings.source(), settings.warmupEpochs(), perEpoch, k, totalSteps));
+    }
 
-        FreezeOutSchedule freezeOut = freezeOut(config.depth(), totalSteps, warmupSteps);
-        Head head = Head.classifier(classes.size());
+    /**
+     * The classifier the run trains: the SSL encoder's weights (or fresh ones) under a new head; on a fresh run with
+     * head_init: linear_probe, the head fitted on the frozen encoder's features (LP-FT).
+     */
+    VisionTransformer classifier(SparkSession spark, Prepared prepared, FreezeOutSchedule freezeOut,
+            boolean resuming, Dataset<Row> val) {
+        VitConfig config = prepared.config();
+        int classes = prepared.classes().size();
+        Head head = Head.classifier(classes);
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
-        String start = "from scratch";
-        if (!settings.fromScratch()) {
-            copyEncoder(vit, ssl);
-            start = "from " + settings.sslCheckpoint();
+        if (prepared.ssl() != null) {
+            copyEncoder(vit, prepared.ssl());
         }
-        if (checkpoint == null && settings.headInit().equals("linear_probe")) {
+        if (!resuming && settings.headInit().equals("linear_probe")) {
             spark.sparkContext().setJobGroup("finetune:head", "fit the head on frozen features (LP-FT)", false);
-            LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, trainRows, val, normalize,
-                    classes.size());
+            LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, prepared.trainRows(), val,
+                    prepared.normalize(), classes);
             Map<String, Tensor<Float>> named = vit.namedParameters();
-            named.get("head.weight").copy(Tensors.of(fit.weight(), classes.size(), config.embedDim()));
-            named.get("head.bias").copy(Tensors.of(fit.bias(), classes.size()));
+            named.get("head.weight").copy(Tensors.of(fit.weight(), classes, config.embedDim()));
+            named.get("head.bias").copy(Tensors.of(fit.bias(), classes));
             console.printf("head: logistic regression on the frozen encoder's features (L2 %s, chosen by val "
                     + "cross-entropy %.3f, %s): train accuracy %.3f, val %.3f%n", fit.regParam(), fit.valLoss(),
                     fit.solver(), fit.trainAccuracy(), fit.valAccuracy());
         }
-        EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
-                settings.ema().warmup(), k);
-        ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
-        int flatSize = ema.getParameters()._1().nElement();
-        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
+        return vit;
+    }
 
-        FinetuneOptimizers optimizers = new FinetuneOptimizers(settings, vit, freezeOut, warmupSteps, totalSteps);
-        DistributedTraining training = DistributedTraining.of(ema, data, criterion(counts), micro)
-                .optimMethods(optimizers.methods())
-                .clipGradientNorm(settings.clipGradNorm())
-                .nonFinite(settings.nonFinite())
-                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
-                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null || attempt.restarted());
-        attemptTraining = training;
-        training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
-        if (checkpoint != null) {
-            RunState.restore(checkpoint, vit, ema);
-            training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
-                    flatSize, partitions, optimizers::method), checkpoint.skippedIterations());
-            console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
-                    total, checkpoint.progress().epoch() + 1);
-        }
-        LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images, total,
-                micro, totalSteps, settings.batchSize(), start, vit);
+    /** The run's console line and log line; {@code on}: what trains it ("4 replicas", "2 barrier tasks ..."). */
+    void describe(Prepared prepared, long images, Schedule schedule, VisionTransformer vit, String on) {
+        int k = settings.accumulationSteps();
+        LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images,
+                schedule.total(), settings.microBatch(), schedule.totalSteps(), settings.batchSize(),
+                prepared.start(), vit);
         String fraction = settings.labelFraction() < 1 ? " (label fraction " + settings.labelFraction() + ")" : "";
-        console.printf("finetune %s: %d images%s, %d classes, %d epochs of %d iterations, batch %d%s on %d replicas, "
-                        + "layer decay %s, %s loss%s%n", start, images, fraction, classes.size(), settings.epochs(),
-                perEpoch, settings.batchSize(), k > 1 ? " (" + k + " micro-batches of " + micro + ")" : "", replicas,
-                settings.layerDecay(), settings.loss().type(), settings.mixup().enabled() ? ", mixup/cutmix" : "");
+        console.printf("finetune %s: %d images%s, %d classes, %d epochs of %d iterations, batch %d%s on %s, "
+                        + "layer decay %s, %s loss%s%n", prepared.start(), images, fraction, prepared.classes().size(),
+                settings.epochs(), schedule.perEpoch(), settings.batchSize(), k > 1 ? " (" + k + " micro-batches of "
+                        + settings.microBatch() + ")" : "", on, settings.layerDecay(), settings.loss().type(),
+                settings.mixup().enabled() ? ", mixup/cutmix" : "");
+    }
 
-        spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);
-        Map<String, String> meta = metadata();
-        long done = training.progress().iterations();
-        FinetuneMonitor monitor = new FinetuneMonitor(training, console, settings.epochs(), total,
+    /** The run's monitor, continuing the epochs an earlier attempt of this process finished up to {@code done}. */
+    FinetuneMonitor monitor(TrainingScalars scalars, long total, long perEpoch, long done) {
+        return new FinetuneMonitor(scalars, console, settings.epochs(), total,
                 RunState.epochsUpTo(carriedEpochs, FinetuneMonitor.Epoch::epoch, perEpoch, done));
-        long firstIteration = done;
-        long epochStartIteration = done - training.progress().recordsInEpoch() / micro;
-        double epochSeconds = 0;
-        ClassificationMetrics finalLive = null;
-        ClassificationMetrics finalEma = null;
-        Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
-        while (done < total && done < stopAfter) {
-            long next = segments.next(done);
-            vit.encoder().setIteration(done);
-            long t0 = System.nanoTime();
-            try {
-                training.trainUntil(next);
-            } catch (NonFiniteTrainingException stop) {
-                training.close();
-                val.unpersist();
-                throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
-            }
-            attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            epochSeconds += seconds;
-            monitor.segment(done, next, seconds, optimizers.schedules(), k);
-            DistributedTraining.Progress progress = training.progress();
-            if (segments.epochEnd(next)) {
-                int epoch = (int) (next / perEpoch) - 1;
-                if (next == total && total % k == 0) {
-                    ema.update(); // fold in the weights of the last step (each step's were folded by the next forward)
-                }
-                float[] losses = training.lossHistory();
-                float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
-                        - epochStartIteration)), losses.length);
-                spark.sparkContext().setJobGroup("finetune:validate", "validation, epoch " + (epoch + 1), false);
-                finalLive = validate(spark, ClassifierWeights.of(settings.preset(), vit, classes, meta), val,
-                        normalize, classes);
-                finalEma = settings.ema().enabled() ? validate(spark, ClassifierWeights.of(settings.preset(),
-                        averaged(ema, config, head), classes, meta), val, normalize, classes) : null;
-                spark.sparkContext().setJobGroup("finetune:train", "fine-tuning with DistriOptimizer", false);
-                long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * micro;
-                monitor.epoch(epoch, epochLosses, epochSeconds, epochImages, next, finalLive, finalEma);
-                epochStartIteration = next;
-                epochSeconds = 0;
-            }
-            carriedEpochs = monitor.history();
-            if (segments.checkpointDue(next)) {
-                TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
-                        settings.fingerprint());
-                // the optimiser state was just gathered from the executors: it is the trained one only if none died
-                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
-                Path written = store.write(snapshot);
-                folder.publish();
-                LOG.info("stage finetune: checkpoint {}", folder.describe(written));
-            }
-            done = next;
-        }
-        float[] losses = training.lossHistory();
-        training.close();
-        val.unpersist();
-        if (done < total) {
-            return new FinetuneResult(losses, null, null, null, null, null, monitor.history());
-        }
+    }
+
+    /** Keeps the epochs finished so far for a restarted attempt's curves. */
+    void carry(FinetuneMonitor monitor) {
+        carriedEpochs = monitor.history();
+    }
+
+    /**
+     * The work at an epoch's end, the same on both engines: validation of the live weights ({@code vit}) and, when
+     * the EMA is on, of the EMA's ({@code ema} makes them), then the epoch line and scalars.
+     */
+    Validation endEpoch(SparkSession spark, int epoch, VisionTransformer vit, Supplier<VisionTransformer> ema,
+            Dataset<Row> val, Prepared prepared, Map<String, String> meta, FinetuneMonitor monitor, float[] losses,
+            double seconds, long images, long iteration, String trainingGroup) {
+        List<String> classes = prepared.classes();
+        spark.sparkContext().setJobGroup("finetune:validate", "validation, epoch " + (epoch + 1), false);
+        ClassificationMetrics live = validate(spark, ClassifierWeights.of(settings.preset(), vit, classes, meta), val,
+                prepared.normalize(), classes);
+        ClassificationMetrics averaged = settings.ema().enabled() ? validate(spark, ClassifierWeights.of(
+                settings.preset(), ema.get(), classes, meta), val, prepared.normalize(), classes) : null;
+        spark.sparkContext().setJobGroup("finetune:train", trainingGroup, false);
+        monitor.epoch(epoch, losses, seconds, images, iteration, live, averaged);
+        return new Validation(live, averaged);
+    }
+
+    /**
+     * The end of a complete run, on either engine: finetuned.safetensors (live), finetuned-ema.safetensors (when the
+     * EMA is on), the curves; {@code last} is the last epoch's validation (null when resumed from the final
+     * checkpoint).
+     */
+    FinetuneResult finished(Path output, float[] losses, VisionTransformer vit, VisionTransformer ema,
+            Prepared prepared, Map<String, String> meta, FinetuneMonitor monitor, Validation last) {
+        List<String> classes = prepared.classes();
         Path liveFile = output.resolve("finetuned.safetensors");
         ClassifierWeights.of(settings.preset(), vit, classes, with(meta, "kind", "finetune-live")).save(liveFile);
         Path emaFile = null;
         if (settings.ema().enabled()) {
             emaFile = output.resolve("finetuned-ema.safetensors");
-            ClassifierWeights.of(settings.preset(), averaged(ema, config, head), classes,
-                    with(meta, "kind", "finetune-ema")).save(emaFile);
+            ClassifierWeights.of(settings.preset(), ema, classes, with(meta, "kind", "finetune-ema")).save(emaFile);
         }
         Path curves = output.resolve("finetune-curves.png");
         if (!monitor.history().isEmpty()) {
             monitor.writeCurves(curves);
         }
+        ClassificationMetrics finalLive = last == null ? null : last.live();
+        ClassificationMetrics finalEma = last == null ? null : last.ema();
         LOG.info("stage finetune: done; val accuracy live {}, EMA {}", finalLive == null ? "-" : finalLive.accuracy(),
                 finalEma == null ? "-" : finalEma.accuracy());
         return new FinetuneResult(losses, finalLive, finalEma, liveFile, emaFile, curves, monitor.history());
+    }
+
+    /** The classifier's module as tests wrap it (fault injection). */
+    @SuppressWarnings("unchecked")
+    AbstractModule<Activity, Activity, Float> wrapped(AbstractModule<?, ?, Float> module) {
+        return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
     }
 
     /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data, the val split). */
@@ -376,7 +496,7 @@ public final class FinetuneJob {
         return counts;
     }
 
-    private FloatCriterion criterion(long[] counts) {
+    FloatCriterion criterion(long[] counts) {
         FinetuneSettings.Loss loss = settings.loss();
         float[] weights = loss.classWeights().equals("balanced") ? balanced(counts, "training.class_weights") : null;
         float[] alpha = loss.focalAlpha().equals("balanced") ? normalisedAlpha(balanced(counts,
@@ -433,7 +553,7 @@ public final class FinetuneJob {
         return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
     }
 
-    private Map<String, String> metadata() {
+    Map<String, String> metadata() {
         Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
         meta.put("dataset", settings.dataset());
         meta.put("tta_views", String.join(",", settings.tta()));
@@ -448,7 +568,7 @@ public final class FinetuneJob {
     }
 
     /** FreezeOut's schedule (in optimiser steps), or null when off. */
-    private FreezeOutSchedule freezeOut(int depth, long totalSteps, long warmupSteps) {
+    FreezeOutSchedule freezeOut(int depth, long totalSteps, long warmupSteps) {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
                 settings.learningRate(), fo.scaleLr()) : null;

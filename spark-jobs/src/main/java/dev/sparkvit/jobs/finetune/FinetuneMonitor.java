@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
@@ -22,7 +23,7 @@ final class FinetuneMonitor {
             ClassificationMetrics ema) {
     }
 
-    private final DistributedTraining training;
+    private final TrainingScalars training;
     private final PrintStream console;
     private final int epochs;
     private final long totalIterations;
@@ -31,11 +32,11 @@ final class FinetuneMonitor {
     private long trainedIterations;
 
     FinetuneMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations) {
-        this(training, console, epochs, totalIterations, List.of());
+        this(TrainingScalars.of(training), console, epochs, totalIterations, List.of());
     }
 
     /** With the epochs an earlier attempt of this process finished (a restart continues its history). */
-    FinetuneMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations,
+    FinetuneMonitor(TrainingScalars training, PrintStream console, int epochs, long totalIterations,
             List<Epoch> earlier) {
         history.addAll(earlier);
         this.training = training;

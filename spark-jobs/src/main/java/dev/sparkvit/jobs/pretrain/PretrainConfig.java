@@ -41,8 +41,7 @@ public final class PretrainConfig {
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
-        String engine = training.choice("engine", PretrainSettings.DISTRI, PretrainSettings.DISTRI,
-                PretrainSettings.BARRIER);
+        String engine = TrainingConfig.engine(training);
         ConfigSection freeze = training.section("freezeout");
         PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
                 freeze.number("t0", 0.8, 0, true, 1),

@@ -11,7 +11,6 @@ import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import com.intel.analytics.bigdl.dllib.visualization.TrainSummary;
 import dev.sparkvit.engine.BarrierSegment;
@@ -19,7 +18,6 @@ import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.losses.BarrierNtXent;
 import dev.sparkvit.model.losses.GlobalNtXent;
-import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
@@ -27,7 +25,7 @@ import dev.sparkvit.engine.Layers;
 import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.jobs.probe.LinearProbe;
-import dev.sparkvit.jobs.train.BarrierPreflight;
+import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingDivergedException;
@@ -70,13 +68,13 @@ import org.slf4j.LoggerFactory;
  * ({@link TrainingDivergedException}, nothing written after the newest checkpoint) or, with
  * {@code training.non_finite: skip}, is skipped exactly and reported.
  *
- * <p>With {@code training.engine: barrier} the same segments train on issue 21's engine instead
- * ({@code barrierAttempt}: global NT-Xent with 2B - 2 negatives per view); what it does not support yet is refused
- * before training ({@link BarrierPretraining}).
+ * <p>With {@code training.engine: barrier} the run trains on issue 21's engine instead: {@link SimClrMethod} (global
+ * NT-Xent with 2B - 2 negatives per view) on the loop both jobs share, {@link BarrierTraining}, with the same
+ * groups, FreezeOut, LARS, skip policy, SyncBatchNorm head and EMA.
  */
 public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
-    private static final String RUN_NAME = "pretrain";
+    static final String RUN_NAME = "pretrain";
 
     private final PretrainSettings settings;
     private final boolean resume;
@@ -85,7 +83,7 @@ public final class PretrainJob {
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
     /** The current attempt's training and data, released when it fails. */
     private DistributedTraining attemptTraining;
-    private EpochDataSet<Row> attemptData;
+    private EpochDataSet<?> attemptData;
     /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
     private List<PretrainMonitor.Epoch> carriedEpochs = List.of();
 
@@ -108,13 +106,14 @@ public final class PretrainJob {
     }
 
     public PretrainResult execute(SparkSession spark) {
-        BarrierPretraining.requireSupported(settings); // before anything is read or written
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> settings.barrier() ? barrierAttempt(spark, folder, store, start)
+                resume, console, start -> settings.barrier() ? new BarrierTraining(console, this::warn)
+                        .stopAfter(stopAfter).attempt(spark, folder, store, start, new SimClrMethod(this, settings,
+                                spark, folder.local(), console))
                         : attempt(spark, folder, store, start), this::abandonAttempt));
     }
 
@@ -128,11 +127,6 @@ public final class PretrainJob {
         Path output = folder.local();
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        if (checkpoint != null && checkpoint.optimizer().containsKey(BARRIER_GROUP)) {
-            // the fingerprint holds the engine only when it is barrier, so requireSameRun cannot see this change
-            throw new ConfigException(settings.source() + ": --resume needs the settings the run started with; "
-                    + "changed: engine barrier -> distri (set training.engine: barrier)");
-        }
 
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         // the model's image size is the preset's (or data.img_size), never the dataset's: a 128-px dataset made the
@@ -166,9 +160,7 @@ public final class PretrainJob {
                 perEpoch, 1, total);
         int negatives = NtXentLoss.negativesPerAnchor(settings.batchSize() / replicas);
 
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
-        FreezeOutSchedule freezeOut = fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(),
-                total, warmup, settings.learningRate(), fo.scaleLr()) : null;
+        FreezeOutSchedule freezeOut = freezeOut(config, total, warmup);
         Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm());
         VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
                 : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
@@ -209,8 +201,7 @@ public final class PretrainJob {
 
         spark.sparkContext().setJobGroup("pretrain:train", "SimCLR with DistriOptimizer", false);
         long done = training.progress().iterations();
-        PretrainMonitor monitor = new PretrainMonitor(training, console, settings.epochs(), total,
-                RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
+        PretrainMonitor monitor = monitor(dev.sparkvit.jobs.train.TrainingScalars.of(training), total, perEpoch, done);
         long firstIteration = done;
         LinearProbe.Result pretrained = null;
         long epochStartIteration = done - training.progress().recordsInEpoch() / settings.batchSize();
@@ -273,234 +264,69 @@ public final class PretrainJob {
         }
         LOG.info("stage pretrain: {} iterations ({} in this process, {} s), loss {} -> {}", losses.length,
                 total - firstIteration, String.format("%.1f", seconds), losses[0], losses[losses.length - 1]);
-        VisionTransformer averaged = averagedCopy(ema, config, head);
-        spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
-        if (pretrained == null) { // resumed from the final checkpoint
-            pretrained = LinearProbe.run(spark, averaged, settings.dataset(), normalize);
-        }
-        LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
-        LOG.info("stage probe: EMA encoder {}; random encoder {}", pretrained, random);
-        Path curves = output.resolve("pretrain-curves.png");
-        monitor.writeCurves(curves, random, collapse.chance());
-        Path weights = output.resolve("pretrained-ema.safetensors");
-        try {
-            VitWeights.save(averaged, weights, Map.of("preset", settings.preset(), "seed",
-                    String.valueOf(settings.seed()), "config", config.toString(), "kind", "simclr-ema"));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + weights, e);
-        }
-        return new PretrainResult(losses, negatives, pretrained, random, weights, curves, monitor.history());
+        return finished(spark, output, losses, negatives, pretrained, averagedCopy(ema, config, head), initial,
+                normalize, monitor, collapse, Map.of());
     }
 
     /**
-     * One attempt on the barrier engine ({@code training.engine: barrier}): the run's segments (checkpoint, probe and
-     * epoch ends, as {@link Segments} cuts them) each trained by one {@link BarrierSegment} stage, global NT-Xent
-     * over the whole batch (2B - 2 negatives per view), one optimiser over all parameters. A segment's returned
-     * weights and optimiser state are what the checkpoint holds, and a resume starts the next segment from them, so a
-     * resumed run ends bit-identical to an uninterrupted one. {@link BarrierPretraining} refused every setting this
-     * path does not support before the attempt.
+     * The end of a complete run, on either engine: the final probe of the EMA encoder {@code averaged} (unless the
+     * last epoch's end ran it: {@code pretrained}), the random encoder's, the curves and pretrained-ema.safetensors
+     * (with {@code extra} metadata).
      */
-    private PretrainResult barrierAttempt(SparkSession spark, RunFolder folder, CheckpointStore store,
-            TrainingRestarts.Start attempt) {
-        Path output = folder.local();
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
-                settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
-        VitConfig config = settings.model().config();
-        sayImageSize(manifest, attempt);
-        Normalize normalize = StoredImages.normalization(manifest);
-        // one barrier task per core, one data partition each; barrier mode's constraints checked (one line, exit 2)
-        int tasks = BarrierPreflight.tasks(settings.source(), settings.batchSize(), spark.sparkContext());
-        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
-                2 * settings.batchSize() / tasks);
-
-        spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
-        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize),
-                settings.seed());
-        EpochDataSet<Row> data = new EpochDataSet<>(StoredImages.read(spark, settings.dataset(), "train")
-                .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
-                (epoch, row) -> pairs.sample(row, epoch), settings.seed());
-        attemptData = data;
-        long images = data.size();
-        long perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
-        long total = settings.epochs() * perEpoch;
-        long warmup = dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(),
-                perEpoch, 1, total);
-        int negatives = 2 * settings.batchSize() - 2;
-
-        // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
-        Head head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
-        VisionTransformer vit = VisionTransformer.of(config, head, settings.seed());
-        VisionTransformer initial = VisionTransformer.encoderOnly(config, settings.seed());
-        Sequential<Float> twoViews = Layers.sequential("simclr");
-        twoViews.add(Layers.joinBatch());
-        twoViews.add(vit.module());
-        @SuppressWarnings("unchecked")
-        AbstractModule<Activity, Activity, Float> model = (AbstractModule<Activity, Activity, Float>)
-                (AbstractModule<?, ?, ?>) wrapModel.apply(twoViews);
-        model.getParameters(); // compact: the flat order of every segment's weights
-        if (checkpoint != null) {
-            restoreLive(checkpoint, vit);
+    PretrainResult finished(SparkSession spark, Path output, float[] losses, int negatives,
+            LinearProbe.Result pretrained, VisionTransformer averaged, VisionTransformer initial, Normalize normalize,
+            PretrainMonitor monitor, CollapseMonitor collapse, Map<String, String> extra) {
+        spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
+        LinearProbe.Result probe = pretrained != null ? pretrained // else resumed from the final checkpoint
+                : LinearProbe.run(spark, averaged, settings.dataset(), normalize);
+        LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
+        LOG.info("stage probe: EMA encoder {}; random encoder {}", probe, random);
+        Path curves = output.resolve("pretrain-curves.png");
+        monitor.writeCurves(curves, random, collapse.chance());
+        Path weights = output.resolve("pretrained-ema.safetensors");
+        Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("preset", settings.preset(), "seed",
+                String.valueOf(settings.seed()), "config", averaged.config().toString(), "kind", "simclr-ema"));
+        meta.putAll(extra);
+        try {
+            VitWeights.save(averaged, weights, meta);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + weights, e);
         }
-        PretrainOptimizers optimizers = new PretrainOptimizers(settings, vit, null, warmup, total);
-        // no FreezeOut: every group has the same schedule, so one method over the whole flat buffer is the same
-        OptimMethod<Float> method = optimizers.method(vit.parameterGroups().get(0).name());
-        double temperature = settings.temperature();
-        BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
-
-        Path events = output.resolve("tensorboard");
-        if (checkpoint != null || attempt.restarted()) {
-            DistributedTraining.waitForAFreshEventFileName(events.resolve(RUN_NAME).resolve("train"));
-        }
-        TrainSummary summary = new TrainSummary(events.toString(), RUN_NAME);
-        PretrainMonitor.Scalars scalars = new PretrainMonitor.Scalars() {
-            @Override
-            public void scalar(String tag, double value, long step) {
-                summary.addScalar(tag, (float) value, step);
-            }
-
-            @Override
-            public List<Long> skippedIterations() {
-                return List.of();
-            }
-        };
-        // decoupled decay of the decayed parameters on their group's schedule and the EMA, as on DistriOptimizer
-        BarrierSegment.Ema average = new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup());
-        DecoupledWeightDecay decay = new DecoupledWeightDecay(settings.weightDecay(),
-                RunState.decayRanges(vit, optimizers.schedules()));
-        try (BarrierSegment segment = new BarrierSegment(model, data, settings.batchSize(), loss, method)
-                .clipGradientNorm(settings.clipGradNorm()).weightDecay(decay).ema(average).seed(settings.seed())) {
-            Tensor<Float> flat = model.getParameters()._1();
-            BarrierSegment.Start start;
-            if (checkpoint != null) {
-                PartitionedOptimizerState.GroupState state = checkpoint.optimizer().get(BARRIER_GROUP);
-                if (state == null) {
-                    throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
-                            + checkpoint.progress().iterations() + " holds no optimiser state of the barrier engine");
-                }
-                start = new BarrierSegment.Start(checkpoint.progress().iterations(), Tensors.toArray(flat), state,
-                        flatEma(checkpoint, vit, flat), checkpoint.emaUpdates());
-                console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
-                        total, checkpoint.progress().epoch() + 1);
-            } else {
-                start = BarrierSegment.Start.of(model, method, 0);
-            }
-            // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
-            CollapseMonitor collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head,
-                    settings.batchSize(), Math.max(2, settings.warmupEpochs()));
-            console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
-                    + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
-                    + "FreezeOut off%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
-                    collapse.chance(), VitVariant.of(config));
-            LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
-                    + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
-
-            spark.sparkContext().setJobGroup("pretrain:train", "SimCLR on barrier execution", false);
-            long done = start.iteration();
-            PretrainMonitor monitor = new PretrainMonitor(scalars, console, settings.epochs(), total,
-                    RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
-            long firstIteration = done;
-            List<Float> losses = new java.util.ArrayList<>();
-            LinearProbe.Result pretrained = null;
-            long epochStartIteration = done - done % perEpoch;
-            double epochSeconds = 0;
-            long started = System.nanoTime();
-            Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
-            while (done < total && done < stopAfter) {
-                long next = segments.next(done);
-                long t0 = System.nanoTime();
-                BarrierSegment.Result result;
-                try {
-                    result = segment.run(start, (int) (next - done));
-                } catch (NonFiniteTrainingException stop) { // the summary is closed below
-                    throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
-                }
-                attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
-                if (result.negativesPerView() != negatives) {
-                    throw new IllegalStateException("the segment met " + result.negativesPerView()
-                            + " negatives per view, not 2B - 2 = " + negatives);
-                }
-                start = result.next();
-                if (next == total) { // fold in the final weights, as the DistriOptimizer path does at the end
-                    start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
-                            average.folded(start.ema(), start.emaUpdates(), start.weights()), start.emaUpdates() + 1);
-                }
-                System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
-                        result.weights().length);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                epochSeconds += seconds;
-                for (int k = 0; k < result.iterations(); k++) {
-                    long step = done + k + 1;
-                    losses.add((float) result.losses()[k]);
-                    summary.addScalar("Loss", (float) result.losses()[k], step);
-                    summary.addScalar("gradient_norm", (float) result.norms()[k], step);
-                }
-                summary.addScalar("Throughput", (float) (result.iterations() * settings.batchSize() / seconds),
-                        next);
-                monitor.segment(done, next, seconds, optimizers.schedules());
-                if (segments.epochEnd(next)) {
-                    int epoch = (int) (next / perEpoch) - 1;
-                    boolean last = next == total;
-                    float[] epochLosses = new float[(int) (next - Math.max(epochStartIteration, firstIteration))];
-                    for (int k = 0; k < epochLosses.length; k++) {
-                        epochLosses[k] = losses.get(losses.size() - epochLosses.length + k);
-                    }
-                    long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * settings.batchSize();
-                    float[] emaNow = start.ema();
-                    LinearProbe.Result probe = endEpoch(spark, epoch, last, () -> emaCopy(emaNow, vit, config, head),
-                            "SimCLR on barrier execution", normalize, vit, monitor, collapse,
-                            new EpochFigures(epochLosses, epochSeconds, epochImages, next));
-                    if (last) {
-                        pretrained = probe;
-                    }
-                    epochStartIteration = next;
-                    epochSeconds = 0;
-                }
-                carriedEpochs = monitor.history();
-                if (segments.checkpointDue(next)) {
-                    Path written = store.write(barrierSnapshot(start, vit, perEpoch));
-                    folder.publish();
-                    LOG.info("stage pretrain: checkpoint {}", folder.describe(written));
-                }
-                done = next;
-            }
-            float[] history = new float[losses.size()];
-            for (int k = 0; k < history.length; k++) {
-                history[k] = losses.get(k);
-            }
-            if (done < total) {
-                return new PretrainResult(history, negatives, null, null, null, null, monitor.history());
-            }
-            LOG.info("stage pretrain: {} iterations on the barrier engine ({} in this process, {} s)", total,
-                    total - firstIteration, String.format("%.1f", (System.nanoTime() - started) / 1e9));
-            VisionTransformer trained = emaCopy(start.ema(), vit, config, head);
-            spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
-            if (pretrained == null) { // resumed from the final checkpoint
-                pretrained = LinearProbe.run(spark, trained, settings.dataset(), normalize);
-            }
-            LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
-            LOG.info("stage probe: EMA encoder {}; random encoder {}", pretrained, random);
-            Path curves = output.resolve("pretrain-curves.png");
-            monitor.writeCurves(curves, random, collapse.chance());
-            Path weights = output.resolve("pretrained-ema.safetensors");
-            try {
-                VitWeights.save(trained, weights, Map.of("preset", settings.preset(), "seed",
-                        String.valueOf(settings.seed()), "config", config.toString(), "kind", "simclr-ema",
-                        "engine", PretrainSettings.BARRIER));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + weights, e);
-            }
-            return new PretrainResult(history, negatives, pretrained, random, weights, curves, monitor.history());
-        } finally {
-            summary.close();
-        }
+        return new PretrainResult(losses, negatives, probe, random, weights, curves, monitor.history());
     }
 
-    /** The optimiser-state group name of a barrier-engine checkpoint: one method over the whole flat buffer. */
-    static final String BARRIER_GROUP = "barrier:all";
+    /** The run's monitor, continuing the epochs an earlier attempt of this process finished up to {@code done}. */
+    PretrainMonitor monitor(dev.sparkvit.jobs.train.TrainingScalars scalars, long total, long perEpoch, long done) {
+        return new PretrainMonitor(scalars, console, settings.epochs(), total,
+                RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
+    }
+
+    /** Keeps the epochs finished so far for a restarted attempt's curves. */
+    void carry(PretrainMonitor monitor) {
+        carriedEpochs = monitor.history();
+    }
+
+    /** The attempt's epoch data, released if the attempt fails. */
+    <E> EpochDataSet<E> attemptData(EpochDataSet<E> data) {
+        attemptData = data;
+        return data;
+    }
+
+    /** The SimCLR module as tests wrap it (fault injection). */
+    @SuppressWarnings("unchecked")
+    AbstractModule<Activity, Activity, Float> wrapped(AbstractModule<?, ?, Float> module) {
+        return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
+    }
+
+    /** The run's FreezeOut schedule, or null when off; the same on both engines. */
+    FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
+        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        return fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(), total, warmup,
+                settings.learningRate(), fo.scaleLr()) : null;
+    }
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
-    private void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
+    void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
         dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
                 .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
         if (sizeNote != null && !attempt.restarted()) {
@@ -513,7 +339,7 @@ public final class PretrainJob {
     }
 
     /** What an epoch's line reports: its losses, seconds, the images this process trained, the iteration it ends at. */
-    private record EpochFigures(float[] losses, double seconds, long images, long iteration) {
+    record EpochFigures(float[] losses, double seconds, long images, long iteration) {
     }
 
     /**
@@ -522,7 +348,7 @@ public final class PretrainJob {
      *
      * @return the probe's result, or null when none was due
      */
-    private LinearProbe.Result endEpoch(SparkSession spark, int epoch, boolean last,
+    LinearProbe.Result endEpoch(SparkSession spark, int epoch, boolean last,
             Supplier<VisionTransformer> encoder, String trainingGroup, Normalize normalize, VisionTransformer vit,
             PretrainMonitor monitor, CollapseMonitor collapse, EpochFigures figures) {
         LinearProbe.Result probe = null;
@@ -540,77 +366,6 @@ public final class PretrainJob {
             warn(collapsed);
         }
         return probe;
-    }
-
-    /**
-     * A barrier segment's end as a checkpoint: the start of the next segment, its weights (already in {@code vit})
-     * as the live weights, its EMA and fold count, its optimiser state, and the progress its iteration implies.
-     */
-    private TrainingCheckpoint barrierSnapshot(BarrierSegment.Start next, VisionTransformer vit, long perEpoch) {
-        long iterations = next.iteration();
-        Map<String, dev.sparkvit.model.io.NamedTensor> weights = new java.util.LinkedHashMap<>();
-        Map<String, dev.sparkvit.model.io.NamedTensor> ema = new java.util.LinkedHashMap<>();
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            Tensor<Float> tensor = entry.getValue();
-            weights.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(tensor),
-                    Tensors.toArray(tensor)));
-            int at = tensor.storageOffset() - 1; // its place in the flat buffer (compacted)
-            ema.put(entry.getKey(), new dev.sparkvit.model.io.NamedTensor(Tensors.shape(tensor),
-                    Arrays.copyOfRange(next.ema(), at, at + tensor.nElement())));
-        }
-        DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
-                (int) (iterations / perEpoch), iterations % perEpoch * settings.batchSize());
-        return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), Map.of(BARRIER_GROUP,
-                next.optimizer()), settings.fingerprint());
-    }
-
-    /** A checkpoint's EMA in the flat order of {@code flat}, the compacted buffer {@code vit}'s tensors view. */
-    private static float[] flatEma(TrainingCheckpoint checkpoint, VisionTransformer vit, Tensor<Float> flat) {
-        float[] ema = new float[Tensors.size(flat)];
-        int covered = 0;
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            Tensor<Float> tensor = entry.getValue();
-            dev.sparkvit.model.io.NamedTensor stored = checkpoint.ema().get(entry.getKey());
-            if (stored == null || !Arrays.equals(stored.shape(), Tensors.shape(tensor))) {
-                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
-                        + checkpoint.progress().iterations() + " lacks an EMA " + entry.getKey() + " of shape "
-                        + Arrays.toString(Tensors.shape(tensor)));
-            }
-            System.arraycopy(stored.values(), 0, ema, tensor.storageOffset() - 1,
-                    tensor.nElement());
-            covered += tensor.nElement();
-        }
-        if (covered != ema.length) {
-            throw new IllegalStateException("the named parameters cover " + covered + " of " + ema.length
-                    + " flat weights");
-        }
-        return ema;
-    }
-
-    /** A copy of the model carrying the flat EMA {@code ema} (the order of {@code vit}'s compacted buffer). */
-    private static VisionTransformer emaCopy(float[] ema, VisionTransformer vit, VitConfig config, Head head) {
-        VisionTransformer copy = VisionTransformer.of(config, head, 0);
-        java.util.Iterator<Tensor<Float>> live = vit.namedParameters().values().iterator();
-        for (Tensor<Float> weight : copy.namedParameters().values()) {
-            Tensor<Float> source = live.next();
-            int at = source.storageOffset() - 1;
-            weight.copy(Tensors.of(Arrays.copyOfRange(ema, at, at + source.nElement()), Tensors.shape(source)));
-        }
-        return copy;
-    }
-
-    /** Puts a checkpoint's live weights into the model. */
-    private static void restoreLive(TrainingCheckpoint checkpoint, VisionTransformer vit) {
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            dev.sparkvit.model.io.NamedTensor live = checkpoint.weights().get(entry.getKey());
-            int[] shape = Tensors.shape(entry.getValue());
-            if (live == null || !Arrays.equals(live.shape(), shape)) {
-                throw new dev.sparkvit.checkpoint.CorruptCheckpointException("checkpoint of iteration "
-                        + checkpoint.progress().iterations() + " lacks a " + entry.getKey() + " of shape "
-                        + Arrays.toString(shape));
-            }
-            entry.getValue().copy(Tensors.of(live.values(), shape));
-        }
     }
 
     /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data), before a restart. */

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
@@ -23,28 +24,7 @@ final class PretrainMonitor {
             double projectionCosine) {
     }
 
-    /** Where the scalars go, and the iterations skipped as non-finite: DLlib's summary of either engine. */
-    interface Scalars {
-        void scalar(String tag, double value, long step);
-
-        List<Long> skippedIterations();
-
-        static Scalars of(DistributedTraining training) {
-            return new Scalars() {
-                @Override
-                public void scalar(String tag, double value, long step) {
-                    training.scalar(tag, value, step);
-                }
-
-                @Override
-                public List<Long> skippedIterations() {
-                    return training.skippedIterations();
-                }
-            };
-        }
-    }
-
-    private final Scalars training;
+    private final TrainingScalars training;
     private final PrintStream console;
     private final int epochs;
     private final long totalIterations;
@@ -59,11 +39,11 @@ final class PretrainMonitor {
     /** With the epochs an earlier attempt of this process finished (a restart continues its history). */
     PretrainMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations,
             List<Epoch> earlier) {
-        this(Scalars.of(training), console, epochs, totalIterations, earlier);
+        this(TrainingScalars.of(training), console, epochs, totalIterations, earlier);
     }
 
     /** With any sink of scalars (the barrier engine's summary). */
-    PretrainMonitor(Scalars training, PrintStream console, int epochs, long totalIterations, List<Epoch> earlier) {
+    PretrainMonitor(TrainingScalars training, PrintStream console, int epochs, long totalIterations, List<Epoch> earlier) {
         history.addAll(earlier);
         this.training = training;
         this.console = console;

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
+import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
@@ -40,7 +41,7 @@ import java.util.Objects;
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
  * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's barrier-execution engine: global
- *     NT-Xent over the whole batch, {@link BarrierPretraining})
+ *     NT-Xent over the whole batch, {@link dev.sparkvit.jobs.train.BarrierTraining})
  * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
@@ -55,10 +56,6 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         public static final FreezeOut OFF = new FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false);
     }
 
-    /** {@code training.engine} values. */
-    public static final String DISTRI = "distri";
-    public static final String BARRIER = "barrier";
-
     public PretrainSettings {
         Objects.requireNonNull(dataset, "dataset");
         Objects.requireNonNull(outputDir, "outputDir");
@@ -67,7 +64,7 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         Objects.requireNonNull(nonFinite, "nonFinite");
         Objects.requireNonNull(restarts, "restarts");
         Objects.requireNonNull(engine, "engine");
-        require(engine.equals(DISTRI) || engine.equals(BARRIER), "training.engine", engine, "distri or barrier",
+        require(engine.equals(TrainingConfig.DISTRI) || engine.equals(TrainingConfig.BARRIER), "training.engine", engine, "distri or barrier",
                 source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
@@ -114,7 +111,7 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         run.put("freezeout", freezeOut.toString());
         run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
         run.put("seed", String.valueOf(seed));
-        if (!engine.equals(DISTRI)) { // absent for distri: checkpoints written before the key existed still resume
+        if (!engine.equals(TrainingConfig.DISTRI)) { // absent for distri: checkpoints written before the key existed still resume
             run.put("engine", engine);
         }
         return run;
@@ -122,7 +119,7 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
 
     /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
     public boolean barrier() {
-        return engine.equals(BARRIER);
+        return engine.equals(TrainingConfig.BARRIER);
     }
 
     /** The model preset's name. */

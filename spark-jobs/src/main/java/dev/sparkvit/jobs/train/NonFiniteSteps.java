@@ -22,14 +22,26 @@ public final class NonFiniteSteps {
     private NonFiniteSteps() {
     }
 
+    /** Where a reporter writes its scalar: the run's TensorBoard events. */
+    @FunctionalInterface
+    public interface Scalar {
+        void add(String tag, double value, long step);
+    }
+
     /** Reports a skipped step as it happens: one console line and the scalar {@value #SKIPPED_SCALAR}. */
     public static Consumer<NonFiniteStep> reporter(String job, DistributedTraining training, PrintStream console,
+            long totalIterations, NonFinitePolicy policy) {
+        return reporter(job, training::scalar, console, totalIterations, policy);
+    }
+
+    /** {@link #reporter(String, DistributedTraining, PrintStream, long, NonFinitePolicy)} into any event file. */
+    public static Consumer<NonFiniteStep> reporter(String job, Scalar scalar, PrintStream console,
             long totalIterations, NonFinitePolicy policy) {
         return step -> {
             console.printf("%s: iteration %d/%d (epoch %d): non-finite %s; step skipped (%d of at most %d, "
                     + "training.max_skipped_steps)%n", job, step.iteration() + 1, totalIterations, step.epoch() + 1,
                     step.describe(), step.skippedSoFar(), policy.maxSkipped());
-            training.scalar(SKIPPED_SCALAR, step.skippedSoFar(), step.iteration() + 1);
+            scalar.add(SKIPPED_SCALAR, step.skippedSoFar(), step.iteration() + 1);
         };
     }
 

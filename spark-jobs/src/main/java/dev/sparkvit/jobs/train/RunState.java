@@ -158,12 +158,26 @@ public final class RunState {
         return epochs.stream().filter(e -> (number.applyAsInt(e) + 1L) * perEpoch <= done).toList();
     }
 
+    /**
+     * Fingerprint keys added after checkpoints existed, with the value a fingerprint without the key means: a key
+     * missing on either side (an older checkpoint, or a run that leaves it at its default) is compared as this value,
+     * so changing it either way is seen ({@code engine}: a distri checkpoint resumed on barrier, or the reverse).
+     */
+    static final Map<String, String> FINGERPRINT_DEFAULTS = Map.of("engine", "distri");
+
     /** Refuses a resume whose settings differ from the checkpoint's, listing what changed. */
     public static void requireSameRun(String source, Map<String, String> now, Map<String, String> saved) {
         List<String> changed = new ArrayList<>();
         now.forEach((key, value) -> {
-            if (!value.equals(saved.get(key))) {
-                changed.add(key + " " + saved.get(key) + " -> " + value);
+            String before = saved.getOrDefault(key, FINGERPRINT_DEFAULTS.get(key));
+            if (!value.equals(before)) {
+                changed.add(key + " " + before + " -> " + value);
+            }
+        });
+        FINGERPRINT_DEFAULTS.forEach((key, value) -> {
+            String before = saved.get(key);
+            if (!now.containsKey(key) && before != null && !before.equals(value)) {
+                changed.add(key + " " + before + " -> " + value);
             }
         });
         if (!changed.isEmpty()) {

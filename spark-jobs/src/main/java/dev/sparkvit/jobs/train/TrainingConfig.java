@@ -144,6 +144,18 @@ public final class TrainingConfig {
         return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
     }
 
+    /** {@code training.engine} values: DistriOptimizer (the default), or issue 21's barrier-execution engine. */
+    public static final String DISTRI = "distri";
+    public static final String BARRIER = "barrier";
+
+    /**
+     * {@code training.engine} (distri, the default, or barrier): the engine both training jobs train on; with
+     * barrier, {@link BarrierTraining} runs the loop and {@link BarrierRefusals} names what it does not support yet.
+     */
+    public static String engine(ConfigSection training) {
+        return training.choice("engine", DISTRI, DISTRI, BARRIER);
+    }
+
     /**
      * {@code training.max_restarts} (0 to 100, default 2; 0 = a lost executor ends the run as before) and
      * {@code training.restart_wait_seconds} (1 to 86400, default 300): how often a run whose executor was lost

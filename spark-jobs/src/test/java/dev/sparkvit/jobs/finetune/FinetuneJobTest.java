@@ -8,19 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.ingest.IngestJob;
-import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
-import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
-import dev.sparkvit.model.vit.VitPresets;
 import dev.sparkvit.testing.SharedSpark;
 import dev.sparkvit.testing.SparkTaskFault;
 import java.io.ByteArrayOutputStream;
@@ -45,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(SharedSpark.class)
 class FinetuneJobTest {
-    private static final VitConfig CONFIG = VitPresets.get("vit_nano_patch4_32").withImgSize(16);
+    private static final VitConfig CONFIG = FinetuneFixture.CONFIG;
     @TempDir
     static Path shared;
     private static String dataset;
@@ -53,14 +48,9 @@ class FinetuneJobTest {
 
     @BeforeAll
     static void ingestAndPretend() throws Exception {
-        Path raw = shared.resolve("raw");
-        new SyntheticImageFolder(16, 12, 4).writeTo(raw);
-        dataset = shared.resolve("ds").toString();
-        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
-                .execute(SharedSpark.session());
-        // an "SSL" encoder: any weights other than the fine-tuning model's own initialisation will do
-        ssl = shared.resolve("ssl.safetensors");
-        VitWeights.save(VisionTransformer.simclr(CONFIG, 32, 7), ssl, Map.of("preset", "vit_nano_patch4_32"));
+        FinetuneFixture fixture = FinetuneFixture.create(shared);
+        dataset = fixture.dataset();
+        ssl = fixture.ssl();
     }
 
     /** 2 epochs of batch 16 in 2 micro-batches of 8, checkpoint every 3 iterations. */

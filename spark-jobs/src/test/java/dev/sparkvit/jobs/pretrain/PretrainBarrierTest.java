@@ -13,6 +13,7 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.testing.InjectedFault;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,8 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code training.engine: barrier}: the pretraining job on {@code engine.BarrierSegment} (global NT-Xent, 2B - 2
@@ -66,7 +65,16 @@ class PretrainBarrierTest {
 
     private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter,
             ByteArrayOutputStream console) {
+        return run(settings, resume, stopAfter, console, new long[0]);
+    }
+
+    /** {@code nanAt}: 0-based iterations with a NaN input in every task's slice ({@link InjectedFault}). */
+    private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter,
+            ByteArrayOutputStream console, long[] nanAt) {
         PretrainJob job = new PretrainJob(settings, resume, new PrintStream(console, true));
+        if (nanAt.length > 0) {
+            job.wrapModel(model -> new InjectedFault(model, InjectedFault.Kind.NAN_INPUT, nanAt));
+        }
         if (stopAfter > 0) {
             job.stopAfter(stopAfter);
         }
@@ -155,23 +163,44 @@ class PretrainBarrierTest {
         assertTrue(distri.getMessage().contains("changed: engine barrier -> distri"), distri.getMessage());
     }
 
-    /** Every unsupported setting: one line naming the key and value, before anything runs. */
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "training.freezeout.enabled=true | training.freezeout.enabled = true",
-        "training.optimizer=lars | training.optimizer = lars",
-        "training.non_finite=skip | training.non_finite = skip",
-    })
-    void anUnsupportedSettingIsRefusedInOneLine(String set, String named) {
-        PretrainSettings settings = settings("/tmp/unused", set);
-        ConfigException refused = assertThrows(ConfigException.class,
-                () -> BarrierPretraining.requireSupported(settings));
-        String message = refused.getMessage();
-        assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
-        assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
-                message);
-        // the same setting with DistriOptimizer is fine
-        assertTrue(BarrierPretraining.unsupported(settings("/tmp/unused", set, "training.engine=distri")).isEmpty());
+    /**
+     * FreezeOut (per-block schedules, the frozen prefix's backward skipped in every task), LARS on the exchanged
+     * gradient and training.non_finite: skip, together on the barrier engine with a NaN input at iteration 4: the run
+     * skips that step (its console line, the checkpoints' skipped list), and a run stopped after the checkpoint of
+     * iteration 2 and resumed ends with the uninterrupted run's weights bit for bit.
+     */
+    @Test
+    void freezeOutLarsAndSkippingRunAndResumeBitForBit(@TempDir Path tmp) throws Exception {
+        String[] recipe = {"training.freezeout.enabled=true", "training.freezeout.t0=0.9", "training.optimizer=lars",
+            "training.learning_rate=0.5", "training.non_finite=skip", "training.max_skipped_steps=2"};
+        long[] nanAt = {3};
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PretrainResult whole = run(settings(tmp.resolve("whole").toString(), recipe), false, 0, console, nanAt);
+        String text = console.toString();
+        assertTrue(text.lines().findFirst().orElse("").contains("FreezeOut on"), text);
+        assertTrue(text.contains("pretrain: iteration 4/24 (epoch 1): non-finite") && text.contains("step skipped "
+                + "(1 of at most 2"), text);
+        String parts = tmp.resolve("parts").toString();
+        assertNull(run(settings(parts, recipe), false, 2, new ByteArrayOutputStream(), nanAt).weights());
+        ByteArrayOutputStream resumedConsole = new ByteArrayOutputStream();
+        PretrainResult resumed = run(settings(parts, recipe), true, 0, resumedConsole, nanAt);
+        assertTrue(resumedConsole.toString().contains("resuming from iteration 2"), resumedConsole.toString());
+        Map<String, NamedTensor> expected = SafeTensors.read(whole.weights()).tensors();
+        Map<String, NamedTensor> actual = SafeTensors.read(resumed.weights()).tensors();
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).values(), actual.get(name).values(), name + " differs");
+        }
+        var last = dev.sparkvit.checkpoint.CheckpointStore.read(Files.list(Path.of(parts, "checkpoints"))
+                .filter(p -> p.getFileName().toString().startsWith("iter-"))
+                .max(java.util.Comparator.comparing(p -> Long.parseLong(p.getFileName().toString().substring(5))))
+                .orElseThrow());
+        assertEquals(List.of(3L), last.skippedIterations());
+        // every group's optimiser state by name, as the DistriOptimizer path's checkpoints hold it
+        assertTrue(last.optimizer().keySet().containsAll(List.of("stem", "blocks.0", "neck")),
+                last.optimizer().keySet().toString());
+        assertEquals(24 + 1 - 1, last.emaUpdates(), "a fold before each iteration and the final one, minus the skip's");
+        System.out.printf("barrier pretrain with FreezeOut, LARS and a skipped step: resumed bit for bit%n%s", text);
     }
 
     @Test

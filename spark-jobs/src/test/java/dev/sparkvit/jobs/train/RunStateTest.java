@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
+import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.model.io.NamedTensor;
 import java.nio.file.Files;
@@ -86,5 +87,26 @@ class RunStateTest {
                 checkpoint, vit, new dev.sparkvit.engine.EmaContainer(vit.module(), 0.9, false)));
         assertEquals("checkpoint of iteration 6: head.weight has shape [64, 3], this model's is [3, 64]",
                 e.getMessage());
+    }
+
+    /**
+     * The engine key: a DistriOptimizer run's fingerprint leaves it out (its default, distri), so a missing key on
+     * either side compares as distri, and a resume across engines is refused both ways (no special case in the jobs).
+     */
+    @Test
+    void aMissingFingerprintKeyIsItsDefaultSoAnEngineChangeIsSeenBothWays() {
+        Map<String, String> distri = Map.of("seed", "1");
+        Map<String, String> barrier = Map.of("seed", "1", "engine", "barrier");
+        ConfigException toBarrier = assertThrows(ConfigException.class,
+                () -> RunState.requireSameRun("run.yaml", barrier, distri));
+        assertEquals("run.yaml: --resume needs the settings the run started with; changed: engine distri -> barrier",
+                toBarrier.getMessage());
+        ConfigException toDistri = assertThrows(ConfigException.class,
+                () -> RunState.requireSameRun("run.yaml", distri, barrier));
+        assertEquals("run.yaml: --resume needs the settings the run started with; changed: engine barrier -> distri",
+                toDistri.getMessage());
+        RunState.requireSameRun("run.yaml", distri, distri);
+        RunState.requireSameRun("run.yaml", barrier, barrier);
+        RunState.requireSameRun("run.yaml", distri, Map.of("seed", "1", "engine", "distri"));
     }
 }

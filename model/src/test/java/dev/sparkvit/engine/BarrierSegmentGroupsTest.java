@@ -1,0 +1,497 @@
+package dev.sparkvit.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
+import com.intel.analytics.bigdl.dllib.feature.dataset.Sample;
+import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch;
+import com.intel.analytics.bigdl.dllib.feature.dataset.SampleToMiniBatch$;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
+import com.intel.analytics.bigdl.dllib.tensor.Tensor;
+import dev.sparkvit.model.optim.AdamW;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.optim.SgdMomentum;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.ParameterGroup;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.testing.SharedSpark;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import scala.Option;
+import scala.Tuple2;
+import scala.collection.JavaConverters;
+
+/**
+ * {@link BarrierSegment} with what DistriOptimizer's path has beyond one method: parameter groups on their own rates,
+ * FreezeOut (the frozen prefix's backward skipped in every task), LARS on the exchanged gradient, gradient
+ * accumulation and skipping non-finite steps. Each runs on local[2] (2 tasks, 41 images) against one replica trained
+ * on the driver on the same global batches with the same methods (a fresh set: the reference never shares an object
+ * with the segment), within relative 1e-5 of the weights; each also checks that the feature changed the result far
+ * beyond that tolerance (a control without it), so that the comparison cannot pass by doing nothing.
+ */
+@ExtendWith(SharedSpark.class)
+class BarrierSegmentGroupsTest {
+    private static final int BATCH = 8;
+    private static final int IMAGES = 41;
+    private static final long SEED = 7;
+    private static final double CLIP = 0.5;
+    private static final BarrierSegmentCheck.Kind KIND = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
+
+    /** A method factory per group: every call a fresh method (segment and reference never share one). */
+    private interface Methods extends Function<String, OptimMethod<Float>>, java.io.Serializable {
+    }
+
+    /** Three kinds of methods on different rates: the stem, each block and the rest differ. */
+    private static final Methods GROUP_RATES = group -> group.equals("stem")
+            ? new SgdMomentum(i -> 0.2, 0.9, false)
+            : group.startsWith("blocks.") ? AdamW.of(i -> 1e-3 * (1 + Integer.parseInt(group.substring(7))), 0)
+            : new SgdMomentum(i -> 0.01 * (1 + i), 0.5, true);
+
+    private static final Methods ONE_RATE = group -> new SgdMomentum(i -> 0.05, 0.9, false);
+
+    private static VisionTransformer vit(FreezeOutSchedule freezeOut) {
+        return freezeOut == null ? VisionTransformer.classifier(DataParallelStepCheck.config(),
+                BarrierSegmentCheck.CLASSES, SEED) : VisionTransformer.withFreezeOut(DataParallelStepCheck.config(),
+                Head.classifier(BarrierSegmentCheck.CLASSES), SEED, freezeOut);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static AbstractModule<Activity, Activity, Float> module(VisionTransformer vit) {
+        AbstractModule<Activity, Activity, Float> module =
+                (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, Float>) vit.module();
+        module.getParameters();
+        return module;
+    }
+
+    private static Map<String, PartitionedOptimizerState.Slice> slices(VisionTransformer vit) {
+        Map<String, AbstractModule<?, ?, Float>> modules = new LinkedHashMap<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            modules.put(group.name(), group.module());
+        }
+        return PartitionedOptimizerState.slices(vit.module(), modules);
+    }
+
+    private static Map<String, OptimMethod<Float>> methods(VisionTransformer vit, Function<String,
+            OptimMethod<Float>> factory) {
+        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
+        for (ParameterGroup group : vit.parameterGroups()) {
+            methods.put(group.name(), factory.apply(group.name()));
+        }
+        return methods;
+    }
+
+    /** LARS over every tensor of more than one dimension, as PretrainOptimizers adapts the decayed ones. */
+    private static LarsAdaptation lars(AbstractModule<Activity, Activity, Float> model) {
+        List<DecoupledWeightDecay.Range> ranges = new ArrayList<>();
+        for (Tensor<Float> w : model.parameters()._1()) {
+            if (w.nDimension() > 1) {
+                ranges.add(DecoupledWeightDecay.rangeOf(w, i -> 0));
+            }
+        }
+        return new LarsAdaptation(0.02, 1e-3, ranges);
+    }
+
+    /** What one replica on the driver did. */
+    private record Reference(float[] weights, float[] initial, double[] losses, float[] ema, long emaUpdates,
+            List<Long> skipped) {
+    }
+
+    /** How the driver's replica trains; null fields are off. */
+    private record Recipe(FreezeOutSchedule freezeOut, Methods methods, Function<Methods, Methods> wrap,
+            boolean lars, BarrierSegment.Ema ema, boolean skipNonFinite, double clip) {
+        Methods effective() {
+            return wrap == null ? methods : wrap.apply(methods);
+        }
+    }
+
+    /**
+     * One replica over the global batches the segment's tasks take (partition t's next B / T samples, stacked in
+     * task order), with the recipe's groups, clipping at {@link #CLIP}, LARS, EMA and the non-finite skip written
+     * out here: each group's method steps on its own slice ({@code narrow}) of the flat weights and gradient.
+     */
+    private static Reference reference(EpochDataSet<Integer> data, int iterations, Recipe recipe) {
+        List<List<Sample<Float>>> partitions = data.data(false).toJavaRDD().glom().collect();
+        int slice = BATCH / partitions.size();
+        VisionTransformer vit = vit(recipe.freezeOut());
+        AbstractModule<Activity, Activity, Float> replica = module(vit);
+        Tuple2<Tensor<Float>, Tensor<Float>> flat = replica.getParameters();
+        float[] initial = Tensors.toArray(flat._1());
+        EmaContainer average = recipe.ema() == null ? null
+                : new EmaContainer(replica, recipe.ema().decay(), recipe.ema().warmup());
+        replica.training();
+        Map<String, OptimMethod<Float>> methods = methods(vit, recipe.effective());
+        Map<String, PartitionedOptimizerState.Slice> slices = slices(vit);
+        LarsAdaptation lars = recipe.lars() ? lars(replica) : null;
+        var criterion = BarrierSegmentCheck.crossEntropy();
+        SampleToMiniBatch<Float> toBatch = SampleToMiniBatch$.MODULE$.apply(BATCH, Option.empty(), Option.empty(),
+                Option.apply((Object) 1), true, FloatTypes.TAG, FloatTypes.NUMERIC);
+        double[] losses = new double[iterations];
+        List<Long> skipped = new ArrayList<>();
+        for (int k = 0; k < iterations; k++) {
+            List<Sample<Float>> whole = new ArrayList<>();
+            for (List<Sample<Float>> partition : partitions) {
+                for (int j = 0; j < slice; j++) {
+                    whole.add(partition.get((k * slice + j) % partition.size()));
+                }
+            }
+            MiniBatch<Float> batch = toBatch.apply(JavaConverters.asScalaIterator(whole.iterator())).next();
+            if (average != null) {
+                average.update(); // EmaContainer's forward: the weights after the previous update
+            }
+            vit.encoder().setIteration(k); // as DistriOptimizer's path sets it
+            replica.zeroGradParameters();
+            Activity input = batch.getInput();
+            Tensor<Float> target = batch.getTarget().toTensor(FloatTypes.NUMERIC);
+            Tensor<Float> output = replica.forward(input).toTensor(FloatTypes.NUMERIC);
+            float value = criterion.forward(output, target);
+            replica.backward(input, criterion.backward(output, target));
+            Tensor<Float> gradients = flat._2();
+            double norm = BarrierSegmentCheck.norm(Tensors.toArray(gradients));
+            losses[k] = value;
+            boolean finite = Double.isFinite(value) && Double.isFinite(norm);
+            if (!finite) {
+                assertTrue(recipe.skipNonFinite(), "a non-finite iteration " + k + " in a run that does not skip");
+                skipped.add((long) k);
+                for (OptimMethod<Float> method : methods.values()) {
+                    ((FloatOptimMethod) method).verdict(StepVerdict.DROP_STEP); // no change; the count moves on
+                }
+                if (average != null) {
+                    average.skipNextFold();
+                }
+            } else {
+                if (recipe.clip() > 0 && norm > recipe.clip()) {
+                    gradients.div((float) (norm / recipe.clip()));
+                }
+                if (lars != null) {
+                    lars.processParameters(replica, null, FloatTypes.NUMERIC); // DLlib's local-processor call
+                }
+            }
+            for (Map.Entry<String, OptimMethod<Float>> group : methods.entrySet()) {
+                PartitionedOptimizerState.Slice s = slices.get(group.getKey());
+                Tensor<Float> w = flat._1().narrow(1, s.start() + 1, s.length());
+                Tensor<Float> g = gradients.narrow(1, s.start() + 1, s.length());
+                group.getValue().optimize(x -> new Tuple2<>(value, g), w);
+            }
+        }
+        float[] ema = null;
+        long emaUpdates = 0;
+        if (average != null) {
+            ema = new float[initial.length];
+            int at = 0;
+            for (Tensor<Float> t : average.averagedWeights()) {
+                float[] values = Tensors.toArray(t);
+                System.arraycopy(values, 0, ema, at, values.length);
+                at += values.length;
+            }
+            emaUpdates = average.updateCount();
+        }
+        return new Reference(Tensors.toArray(flat._1()), initial, losses, ema, emaUpdates, skipped);
+    }
+
+    /** The segment built as the recipe says, over a fresh model of the recipe. */
+    private record Built(BarrierSegment segment, BarrierSegment.Start start) implements AutoCloseable {
+        @Override
+        public void close() {
+            segment.close();
+        }
+    }
+
+    private static Built segment(EpochDataSet<Integer> data, Recipe recipe) {
+        VisionTransformer vit = vit(recipe.freezeOut());
+        AbstractModule<Activity, Activity, Float> model = module(vit);
+        Map<String, OptimMethod<Float>> methods = methods(vit, recipe.effective());
+        BarrierSegment segment = new BarrierSegment(model, data, BATCH, BarrierSegmentCheck.loss(KIND), methods,
+                slices(vit)).clipGradientNorm(recipe.clip()).ema(recipe.ema());
+        if (recipe.lars()) {
+            segment.parameterProcessor(lars(model));
+        }
+        if (recipe.skipNonFinite()) {
+            segment.nonFinite(NonFinitePolicy.skip(2));
+        }
+        return new Built(segment, BarrierSegment.Start.of(model, methods, 0));
+    }
+
+    private static String compare(String what, BarrierSegment.Result result, Reference reference,
+            Reference control) {
+        double error = BarrierSegmentCheck.relative(result.weights(), reference.weights());
+        double update = BarrierSegmentCheck.distance(reference.weights(), reference.initial());
+        double effect = BarrierSegmentCheck.relative(control.weights(), reference.weights());
+        assertTrue(update > 0, what + ": the weights did not move");
+        assertTrue(error <= BarrierSegmentCheck.RELATIVE, what + ": weights off by relative " + error);
+        assertTrue(effect > 100 * BarrierSegmentCheck.RELATIVE, what + ": without it the weights differ by only "
+                + effect);
+        for (int k = 0; k < result.losses().length; k++) {
+            double expected = reference.losses()[(int) result.firstIteration() + k];
+            if (Double.isFinite(expected)) {
+                double lossError = Math.abs(result.losses()[k] - expected) / expected;
+                assertTrue(lossError <= BarrierSegmentCheck.LOSS_RELATIVE, what + ": loss of iteration "
+                        + (result.firstIteration() + k) + " " + result.losses()[k] + ", one replica " + expected);
+            }
+        }
+        return String.format(Locale.ROOT, "%s: weights within relative %.2e of one replica's (%.2e of the update), "
+                + "%.2e without it; stage %.2f s", what, error, BarrierSegmentCheck.distance(result.weights(),
+                reference.weights()) / update, effect, result.timing().stageSeconds());
+    }
+
+    private static void assertSameBits(BarrierSegment.Result whole, BarrierSegment.Result split, String what) {
+        assertTrue(Arrays.equals(whole.weights(), split.weights()), what + ": weights");
+        assertEquals(whole.optimizer().keySet(), split.optimizer().keySet(), what + ": groups");
+        whole.optimizer().forEach((group, state) -> {
+            PartitionedOptimizerState.GroupState other = split.optimizer().get(group);
+            assertEquals(state.step(), other.step(), what + ": steps of " + group);
+            assertEquals(state.buffers().keySet(), other.buffers().keySet(), what + ": buffers of " + group);
+            state.buffers().forEach((name, values) -> assertTrue(Arrays.equals(values, other.buffers().get(name)),
+                    what + ": " + group + " " + name));
+        });
+        assertTrue(Arrays.equals(whole.ema(), split.ema()), what + ": EMA");
+        assertEquals(whole.emaUpdates(), split.emaUpdates(), what + ": EMA folds");
+        assertEquals(whole.skipped(), split.skipped(), what + ": skipped");
+    }
+
+    /**
+     * The product's groups (stem, blocks.0, blocks.1, neck, head) with three kinds of methods on different rates
+     * equal one replica stepping each group's method on its slice; 3 + 2 = 5 bit for bit, each group's state kept by
+     * name; one method for all groups (the control) lands elsewhere.
+     */
+    @Test
+    void parameterGroupsWithTheirOwnRatesEqualOneReplica() {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, IMAGES, 2, -1, -1);
+        Recipe recipe = new Recipe(null, GROUP_RATES, null, false, null, false, CLIP);
+        Reference reference = reference(data, 5, recipe);
+        Reference control = reference(data, 5, new Recipe(null, ONE_RATE, null, false, null, false, CLIP));
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            assertEquals(List.of("stem", "blocks.0", "blocks.1", "neck", "head"),
+                    List.copyOf(segment.groups().names()));
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 5);
+            String line = compare("5 groups, 3 kinds of methods", whole, reference, control);
+            assertEquals(segment.groups().names(), whole.optimizer().keySet());
+            whole.optimizer().values().forEach(state -> assertEquals(5, state.step()));
+            BarrierSegment.Result first = segment.run(start, 3);
+            BarrierSegment.Result second = segment.run(first.next(), 2);
+            assertSameBits(whole, second, "3 + 2 and 5 with groups");
+            System.out.println("BarrierSegmentGroupsTest: " + line + "; 3 + 2 = 5 bit for bit (weights, every "
+                    + "group's steps and buffers)");
+        }
+    }
+
+    /**
+     * FreezeOut: blocks of depth 2 with t0 = 0.5 (linear) over 6 iterations: the stem and block 0 freeze at iteration
+     * 3. The groups' SGD has a constant non-zero rate and no momentum, so a frozen group that still got a gradient
+     * would move: its weights stay bit for bit from iteration 3 on in the segment (its backward was skipped in every
+     * task; the control without FreezeOut moves them), the rest moves, and the whole equals one replica whose encoder
+     * is told the iteration as DistriOptimizer's path tells it. 3 + 3 = 6 bit for bit.
+     */
+    @Test
+    void freezeOutSkipsTheFrozenPrefixInEveryTask() {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, 48, 2, -1, -1);
+        FreezeOutSchedule schedule = new FreezeOutSchedule(2, 0.5, FreezeOutSchedule.Scaling.LINEAR, 6, 0, 0.05,
+                false);
+        assertEquals(3, schedule.frozenAfterIteration(0));
+        Methods plain = group -> new SgdMomentum(i -> 0.05, 0, false);
+        Recipe recipe = new Recipe(schedule, plain, null, false, null, false, CLIP);
+        Reference reference = reference(data, 6, recipe);
+        Reference control = reference(data, 6, new Recipe(null, plain, null, false, null, false, CLIP));
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result first = segment.run(start, 3);
+            BarrierSegment.Result second = segment.run(first.next(), 3);
+            String line = compare("FreezeOut (stem and block 0 frozen from iteration 4)", second, reference,
+                    control);
+            Map<String, PartitionedOptimizerState.Slice> slices = segment.groups().slices();
+            for (String group : List.of("stem", "blocks.0")) {
+                PartitionedOptimizerState.Slice s = slices.get(group);
+                assertTrue(Arrays.equals(slice(first.weights(), s), slice(second.weights(), s)),
+                        group + " moved while frozen");
+                assertFalse(Arrays.equals(slice(first.weights(), s), slice(start.weights(), s)),
+                        group + " did not train before it froze");
+                assertFalse(Arrays.equals(slice(second.weights(), s), slice(control.weights(), s)),
+                        group + ": the control without FreezeOut should move it on");
+            }
+            for (String group : List.of("blocks.1", "neck", "head")) {
+                PartitionedOptimizerState.Slice s = slices.get(group);
+                assertFalse(Arrays.equals(slice(first.weights(), s), slice(second.weights(), s)),
+                        group + " did not train after iteration 3");
+            }
+            BarrierSegment.Result whole = segment.run(start, 6);
+            assertSameBits(whole, second, "3 + 3 and 6 with FreezeOut");
+            System.out.println("BarrierSegmentGroupsTest: " + line + "; stem and blocks.0 bit for bit unchanged over "
+                    + "iterations 4-6 at rate 0.05 (no gradient: backward skipped), the other groups moved; 3 + 3 = 6 "
+                    + "bit for bit");
+        }
+    }
+
+    private static float[] slice(float[] flat, PartitionedOptimizerState.Slice s) {
+        return Arrays.copyOfRange(flat, s.start(), s.start() + s.length());
+    }
+
+    /**
+     * LARS (trust ratios per tensor from the whole exchanged gradient, coupled decay) in front of SGD with momentum
+     * per group equals one replica with DLlib's local-processor call of the same {@link LarsAdaptation}; without LARS
+     * the weights land elsewhere.
+     */
+    @Test
+    void larsOnTheExchangedGradientEqualsOneReplica() {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, IMAGES, 2, -1, -1);
+        Methods sgd = group -> new SgdMomentum(i -> 0.5, 0.9, false);
+        Recipe recipe = new Recipe(null, sgd, null, true, null, false, CLIP);
+        Reference reference = reference(data, 5, recipe);
+        Reference control = reference(data, 5, new Recipe(null, sgd, null, false, null, false, CLIP));
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 5);
+            String line = compare("LARS", whole, reference, control);
+            BarrierSegment.Result first = segment.run(start, 2);
+            assertSameBits(whole, segment.run(first.next(), 3), "2 + 3 and 5 with LARS");
+            System.out.println("BarrierSegmentGroupsTest: " + line + "; 2 + 3 = 5 bit for bit");
+        }
+    }
+
+    /**
+     * Gradient accumulation of 2 micro-batches (each iteration one global batch, as on DistriOptimizer) with two
+     * kinds of methods, no clipping: equals one replica with the same {@link GradientAccumulation} methods, and one replica stepping
+     * the inner methods once on the union of each pair of global batches (batch 16); 3 + 1 = 4 bit for bit (the
+     * segment boundary falls inside an accumulation group: the accumulated sum travels in the state).
+     */
+    @Test
+    void gradientAccumulationEqualsTheUnionOfItsMicroBatches() {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, IMAGES, 2, -1, -1);
+        Methods inner = group -> group.startsWith("blocks.") ? new SgdMomentum(i -> 0.1, 0.9, false)
+                : new SgdMomentum(i -> 0.03, 0.5, false);
+        Function<Methods, Methods> accumulate = m -> group -> new GradientAccumulation<>((SgdMomentum) m.apply(group),
+                2);
+        Recipe recipe = new Recipe(null, inner, accumulate, false, null, false, 0);
+        Reference reference = reference(data, 4, recipe);
+        Reference control = reference(data, 4, new Recipe(null, inner, null, false, null, false, 0));
+        float[] union = union(data, 2, inner);
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            assertEquals(2, segment.groups().stepEvery());
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 4);
+            String line = compare("accumulation of 2", whole, reference, control);
+            double unionError = BarrierSegmentCheck.relative(whole.weights(), union);
+            assertTrue(unionError <= BarrierSegmentCheck.RELATIVE, "against 2 steps on the unions: " + unionError);
+            BarrierSegment.Result first = segment.run(start, 3);
+            assertTrue(first.optimizer().get("head").buffers().containsKey("accumulated_grad"));
+            assertSameBits(whole, segment.run(first.next(), 1), "3 + 1 and 4 with accumulation");
+            System.out.println("BarrierSegmentGroupsTest: " + line + String.format(Locale.ROOT, "; %.2e from 2 "
+                    + "steps on the unions of 2 global batches (batch 16); 3 + 1 = 4 bit for bit", unionError));
+        }
+    }
+
+    /** One replica taking one step of the inner methods per {@code pairs} pair of global batches, on their union. */
+    private static float[] union(EpochDataSet<Integer> data, int pairs, Methods inner) {
+        List<List<Sample<Float>>> partitions = data.data(false).toJavaRDD().glom().collect();
+        int slice = BATCH / partitions.size();
+        VisionTransformer vit = vit(null);
+        AbstractModule<Activity, Activity, Float> replica = module(vit);
+        Tuple2<Tensor<Float>, Tensor<Float>> flat = replica.getParameters();
+        replica.training();
+        Map<String, OptimMethod<Float>> methods = methods(vit, inner);
+        Map<String, PartitionedOptimizerState.Slice> slices = slices(vit);
+        var criterion = BarrierSegmentCheck.crossEntropy();
+        SampleToMiniBatch<Float> toBatch = SampleToMiniBatch$.MODULE$.apply(2 * BATCH, Option.empty(),
+                Option.empty(), Option.apply((Object) 1), true, FloatTypes.TAG, FloatTypes.NUMERIC);
+        for (int p = 0; p < pairs; p++) {
+            List<Sample<Float>> both = new ArrayList<>();
+            for (int k = 2 * p; k < 2 * p + 2; k++) {
+                for (List<Sample<Float>> partition : partitions) {
+                    for (int j = 0; j < slice; j++) {
+                        both.add(partition.get((k * slice + j) % partition.size()));
+                    }
+                }
+            }
+            MiniBatch<Float> batch = toBatch.apply(JavaConverters.asScalaIterator(both.iterator())).next();
+            replica.zeroGradParameters();
+            Tensor<Float> target = batch.getTarget().toTensor(FloatTypes.NUMERIC);
+            Tensor<Float> output = replica.forward(batch.getInput()).toTensor(FloatTypes.NUMERIC);
+            float value = criterion.forward(output, target);
+            replica.backward(batch.getInput(), criterion.backward(output, target));
+            Tensor<Float> gradients = flat._2();
+            for (Map.Entry<String, OptimMethod<Float>> group : methods.entrySet()) {
+                PartitionedOptimizerState.Slice s = slices.get(group.getKey());
+                Tensor<Float> w = flat._1().narrow(1, s.start() + 1, s.length());
+                Tensor<Float> g = gradients.narrow(1, s.start() + 1, s.length());
+                group.getValue().optimize(x -> new Tuple2<>(value, g), w);
+            }
+        }
+        return Tensors.toArray(flat._1());
+    }
+
+    /**
+     * {@code training.non_finite: skip}: a NaN pixel in task 1's sample of iteration 4 makes its loss and norm NaN on
+     * both tasks; both skip it (no update, no decay, no EMA fold of its weights: EmaContainer's skipNextFold) and go
+     * on. The weights and EMA equal one replica's without that update, the result lists iteration 3 (0-based), the
+     * EMA has 4 folds for 5 iterations, and 4 + 1 = 5 bit for bit (the pending skipped fold crosses the segments).
+     * A run whose bound is used up stops there with the count in its message.
+     */
+    @Test
+    void aSkippedNonFiniteStepEqualsTheRunWithoutItsUpdate() {
+        JavaSparkContext sc = SharedSpark.context();
+        int slice = BATCH / 2;
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, 40, 2, 1, 3L * slice + 1);
+        BarrierSegment.Ema ema = new BarrierSegment.Ema(0.9, true);
+        Recipe recipe = new Recipe(null, GROUP_RATES, null, false, ema, true, CLIP);
+        Reference reference = reference(data, 5, recipe);
+        assertEquals(List.of(3L), reference.skipped());
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 5);
+            assertEquals(List.of(3L), whole.skipped());
+            assertEquals(List.of(3L), whole.skippedHere());
+            assertTrue(Double.isNaN(whole.losses()[3]) && Double.isNaN(whole.norms()[3]));
+            whole.optimizer().values().forEach(state -> assertEquals(5, state.step(), "a skipped step counts"));
+            // the control: the same data and methods with the poisoned iteration's update applied is impossible
+            // (NaN weights), so the effect is against the run of 5 clean iterations on unpoisoned data
+            Reference clean = reference(BarrierSegmentCheck.data(sc, KIND, 40, 2, -1, -1), 5,
+                    new Recipe(null, GROUP_RATES, null, false, ema, false, CLIP));
+            String line = compare("skip of iteration 4", whole, reference, clean);
+            assertEquals(4, whole.emaUpdates(), "the skipped step's weights are not folded in again");
+            assertEquals(reference.emaUpdates(), whole.emaUpdates());
+            double emaError = BarrierSegmentCheck.relative(whole.ema(), reference.ema());
+            assertTrue(emaError <= BarrierSegmentCheck.RELATIVE, "EMA off by relative " + emaError);
+
+            BarrierSegment.Result first = segment.run(start, 4);
+            assertTrue(first.emaSkipsNextFold(), "the skipped last iteration's fold is pending");
+            assertEquals(List.of(3L), first.skipped());
+            BarrierSegment.Result second = segment.run(first.next(), 1);
+            assertEquals(List.of(), second.skippedHere());
+            assertSameBits(whole, second, "4 + 1 and 5 with a skipped step");
+
+            // the bound (2) counts the start's skips: with two already skipped, iteration 4 stops the run
+            BarrierSegment.Start used = new BarrierSegment.Start(0, start.weights(), start.optimizer(), null, 0,
+                    false, List.of(100L, 101L));
+            NonFiniteTrainingException stop = assertThrows(NonFiniteTrainingException.class,
+                    () -> segment.run(used, 5));
+            assertEquals(3, stop.step().iteration());
+            assertEquals(2, stop.skippedBefore(), stop.getMessage());
+            assertTrue(stop.getMessage().startsWith("non-finite loss NaN, gradient norm NaN at iteration 4 (epoch 1) "
+                    + "after 2 skipped steps"), stop.getMessage());
+            System.out.println("BarrierSegmentGroupsTest: " + line + String.format(Locale.ROOT, "; EMA within "
+                    + "%.2e, 4 folds for 5 iterations; 4 + 1 = 5 bit for bit; with the bound used up: %s", emaError,
+                    stop.getMessage()));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.sparkvit.jobs.finetune;
+
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import dev.sparkvit.engine.BarrierSegment;
+import dev.sparkvit.engine.DataParallelStep;
+import dev.sparkvit.engine.EpochDataSet;
+import dev.sparkvit.engine.FloatCriterion;
+import dev.sparkvit.jobs.train.MemoryUse;
+import dev.sparkvit.jobs.train.TrainingMethod;
+import dev.sparkvit.jobs.train.TrainingRestarts;
+import dev.sparkvit.jobs.train.TrainingScalars;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Supervised fine-tuning as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): the
+ * classifier FinetuneJob builds (SSL encoder, LP-FT head), augmented and mixed samples (mixed within each task's
+ * slice of the batch), the configured criterion as the mean over the global batch
+ * ({@link DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so
+ * the loss and gradient are one replica's on the whole batch), one AdamW over all parameters, validation of the live
+ * and EMA weights at every epoch's end, both classifiers written at the end. What the barrier engine does not support
+ * yet was refused before ({@link FinetuneSettings#barrierRefusals}).
+ */
+final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
+    private static final String GROUP = "fine-tuning on barrier execution";
+
+    private final FinetuneJob job;
+    private final FinetuneSettings settings;
+    private final SparkSession spark;
+    private final Path output;
+    private FinetuneJob.Prepared prepared;
+    private FinetuneJob.Schedule schedule;
+    private FinetuneOptimizers optimizers;
+    private VisionTransformer vit;
+    private Dataset<Row> val;
+    private Map<String, String> meta;
+    private FinetuneMonitor monitor;
+    private FinetuneJob.Validation last;
+    private long images;
+
+    SupervisedMethod(FinetuneJob job, FinetuneSettings settings, SparkSession spark, Path output) {
+        this.job = job;
+        this.settings = settings;
+        this.spark = spark;
+        this.output = output;
+    }
+
+    @Override
+    public Run run() {
+        // the EMA is kept (and checkpointed) as on DistriOptimizer; training.use_ema decides whether it is validated
+        return new Run(FinetuneJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
+                settings.batchSize(), settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
+                new BarrierSegment.Ema(settings.ema().decay(), settings.ema().warmup()), settings.seed());
+    }
+
+    @Override
+    public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
+        prepared = job.prepare(spark, attempt);
+        VitConfig config = prepared.config();
+        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), settings.batchSize() / tasks);
+        // one partition per task; mixup and cutmix mix within a task's slice of the batch
+        EpochDataSet<Row> data = job.trainingData(spark, prepared, tasks, settings.batchSize() / tasks);
+        val = job.validationSplit(spark);
+        images = data.size();
+        schedule = job.schedule(images);
+        FreezeOutSchedule freezeOut = job.freezeOut(config.depth(), schedule.totalSteps(), schedule.warmupSteps());
+        vit = job.classifier(spark, prepared, freezeOut, resuming, val);
+        AbstractModule<Activity, Activity, Float> model = job.wrapped(vit.module());
+        model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
+        // the DistriOptimizer path's groups: layer decay's and FreezeOut's schedules, accumulation behind each method
+        optimizers = new FinetuneOptimizers(settings, vit, freezeOut, schedule.warmupSteps(), schedule.totalSteps());
+        FloatCriterion criterion = job.criterion(prepared.counts());
+        BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);
+        Head head = Head.classifier(prepared.classes().size());
+        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, schedule.perEpoch(),
+                schedule.total(), loss, optimizers.methods(), optimizers.weightDecay(vit, settings.weightDecay()));
+    }
+
+    @Override
+    public void started(long iteration, TrainingScalars scalars, int tasks) {
+        job.describe(prepared, images, schedule, vit, tasks + " barrier tasks (training.engine: barrier, the loss of "
+                + "the global batch)");
+        spark.sparkContext().setJobGroup("finetune:train", GROUP, false);
+        meta = job.metadata();
+        monitor = job.monitor(scalars, schedule.total(), schedule.perEpoch(), iteration);
+    }
+
+    @Override
+    public void segment(long from, long to, double seconds, BarrierSegment.Result result) {
+        monitor.segment(from, to, seconds, optimizers.schedules(), settings.accumulationSteps());
+        job.carry(monitor);
+    }
+
+    @Override
+    public void epochEnd(EpochEnd end) {
+        last = job.endEpoch(spark, end.epoch(), vit, end.ema(), val, prepared, meta, monitor, end.losses(),
+                end.seconds(), end.images(), end.iteration(), GROUP);
+        job.carry(monitor);
+    }
+
+    @Override
+    public FinetuneResult finish(Finish finish) {
+        val.unpersist();
+        if (!finish.complete()) {
+            return new FinetuneResult(finish.losses(), null, null, null, null, null, monitor.history());
+        }
+        return job.finished(output, finish.losses(), vit, finish.ema().get(), prepared, meta, monitor, last);
+    }
+}

@@ -1,0 +1,162 @@
+package dev.sparkvit.jobs.pretrain;
+
+import com.intel.analytics.bigdl.dllib.nn.Sequential;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
+import dev.sparkvit.data.augment.Augmentations;
+import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.data.pairs.PairGenerator;
+import dev.sparkvit.engine.BarrierSegment;
+import dev.sparkvit.engine.EpochDataSet;
+import dev.sparkvit.engine.Layers;
+import dev.sparkvit.jobs.probe.LinearProbe;
+import dev.sparkvit.jobs.train.MemoryUse;
+import dev.sparkvit.jobs.train.TrainingConfig;
+import dev.sparkvit.jobs.train.TrainingMethod;
+import dev.sparkvit.jobs.train.TrainingRestarts;
+import dev.sparkvit.jobs.train.TrainingScalars;
+import dev.sparkvit.model.losses.BarrierNtXent;
+import dev.sparkvit.model.losses.GlobalNtXent;
+import dev.sparkvit.model.optim.FreezeOutSchedule;
+import dev.sparkvit.model.vit.Head;
+import dev.sparkvit.model.vit.VisionTransformer;
+import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.model.vit.VitVariant;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SimCLR pretraining as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): both views
+ * of each image joined into one batch, global NT-Xent over the whole batch (2B - 2 negatives per view), the
+ * DistriOptimizer path's parameter groups (FreezeOut's schedules) and processor (decoupled decay or LARS), the linear
+ * probe and the collapse check at epoch ends, the EMA encoder saved at the end.
+ */
+final class SimClrMethod implements TrainingMethod<PretrainResult> {
+    private static final Logger LOG = LoggerFactory.getLogger(SimClrMethod.class);
+    private static final String GROUP = "SimCLR on barrier execution";
+
+    private final PretrainJob job;
+    private final PretrainSettings settings;
+    private final SparkSession spark;
+    private final Path output;
+    private final PrintStream console;
+    private VitConfig config;
+    private Head head;
+    private Normalize normalize;
+    private VisionTransformer vit;
+    private VisionTransformer initial;
+    private PretrainOptimizers optimizers;
+    private FreezeOutSchedule freezeOut;
+    private CollapseMonitor collapse;
+    private PretrainMonitor monitor;
+    private long images;
+    private long perEpoch;
+    private long total;
+    private int negatives;
+    private LinearProbe.Result pretrained;
+
+    SimClrMethod(PretrainJob job, PretrainSettings settings, SparkSession spark, Path output, PrintStream console) {
+        this.job = job;
+        this.settings = settings;
+        this.spark = spark;
+        this.output = output;
+        this.console = console;
+    }
+
+    @Override
+    public Run run() {
+        return new Run(PretrainJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
+                settings.batchSize(), settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
+                new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup()), settings.seed());
+    }
+
+    @Override
+    public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
+        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        config = settings.model().config();
+        job.sayImageSize(manifest, attempt);
+        normalize = StoredImages.normalization(manifest);
+        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), 2 * settings.batchSize() / tasks);
+
+        spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
+        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.seed());
+        EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, settings.dataset(),
+                "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
+                (epoch, row) -> pairs.sample(row, epoch), settings.seed()));
+        images = data.size();
+        perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
+        total = settings.epochs() * perEpoch;
+        long warmup = TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(), perEpoch, 1, total);
+        negatives = 2 * settings.batchSize() - 2;
+
+        // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
+        head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
+        freezeOut = job.freezeOut(config, total, warmup);
+        vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
+                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
+        initial = VisionTransformer.encoderOnly(config, settings.seed());
+        Sequential<Float> twoViews = Layers.sequential("simclr");
+        twoViews.add(Layers.joinBatch());
+        twoViews.add(vit.module());
+        AbstractModule<Activity, Activity, Float> model = job.wrapped(twoViews);
+        model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
+        // the DistriOptimizer path's groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
+        double temperature = settings.temperature();
+        BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
+        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, perEpoch, total, loss,
+                optimizers.methods(), optimizers.processor(vit, settings.weightDecay(), settings.larsEta()));
+    }
+
+    @Override
+    public void started(long iteration, TrainingScalars scalars, int tasks) {
+        // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
+        collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head, settings.batchSize(),
+                Math.max(2, settings.warmupEpochs()));
+        console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
+                + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
+                + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
+                collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
+        LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
+                + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
+        spark.sparkContext().setJobGroup("pretrain:train", GROUP, false);
+        monitor = job.monitor(scalars, total, perEpoch, iteration);
+    }
+
+    @Override
+    public void segment(long from, long to, double seconds, BarrierSegment.Result result) {
+        if (result.negativesPerView() != negatives) {
+            throw new IllegalStateException("the segment met " + result.negativesPerView()
+                    + " negatives per view, not 2B - 2 = " + negatives);
+        }
+        monitor.segment(from, to, seconds, optimizers.schedules());
+        job.carry(monitor);
+    }
+
+    @Override
+    public void epochEnd(EpochEnd end) {
+        LinearProbe.Result probe = job.endEpoch(spark, end.epoch(), end.last(), end.ema(), GROUP, normalize, vit,
+                monitor, collapse, new PretrainJob.EpochFigures(end.losses(), end.seconds(), end.images(),
+                        end.iteration()));
+        if (end.last()) {
+            pretrained = probe;
+        }
+        job.carry(monitor);
+    }
+
+    @Override
+    public PretrainResult finish(Finish finish) {
+        if (!finish.complete()) {
+            return new PretrainResult(finish.losses(), negatives, null, null, null, null, monitor.history());
+        }
+        return job.finished(spark, output, finish.losses(), negatives, pretrained, finish.ema().get(), initial,
+                normalize, monitor, collapse, Map.of("engine", TrainingConfig.BARRIER));
+    }
+}
