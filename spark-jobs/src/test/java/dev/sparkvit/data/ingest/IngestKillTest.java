@@ -1,10 +1,11 @@
 package dev.sparkvit.data.ingest;
 
+import static dev.sparkvit.data.ingest.IngestChildren.images;
+import static dev.sparkvit.data.ingest.IngestChildren.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.jobs.train.ChildProcesses;
 import dev.sparkvit.jobs.train.ChildProcesses.Child;
 import dev.sparkvit.testing.Reliability;
 import dev.sparkvit.testing.SharedSpark;
@@ -29,23 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Reliability
 @ExtendWith(SharedSpark.class)
 class IngestKillTest {
-
-    private static void images(Path root, String cls, int n, int seed) throws IOException {
-        for (int i = 0; i < n; i++) {
-            BadFiles.write(root.resolve(cls).resolve(cls + i + ".png"),
-                    BadFiles.encode(BadFiles.noise(16, 16, seed * 1000L + i), "png"));
-        }
-    }
-
-    private static Child ingest(Path tmp, String name, Path input, Path dataset, boolean incremental)
-            throws IOException {
-        List<String> args = new ArrayList<>(List.of("ingest", "--input", input.toString(), "--output",
-                dataset.toString(), "--stored-size", "8"));
-        if (incremental) {
-            args.add("--incremental");
-        }
-        return ChildProcesses.sparkvit(tmp.resolve("logs"), name, args);
-    }
 
     private static List<String> files(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {

@@ -1,17 +1,17 @@
 package dev.sparkvit.data.ingest;
 
+import static dev.sparkvit.data.ingest.IngestChildren.images;
+import static dev.sparkvit.data.ingest.IngestChildren.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.jobs.train.ChildProcesses;
 import dev.sparkvit.jobs.train.ChildProcesses.Child;
 import dev.sparkvit.testing.Reliability;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -32,23 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Reliability
 @ExtendWith(SharedSpark.class)
 class IngestRaceTest {
-
-    private static void images(Path root, String cls, int n, int seed) throws IOException {
-        for (int i = 0; i < n; i++) {
-            BadFiles.write(root.resolve(cls).resolve(cls + i + ".png"),
-                    BadFiles.encode(BadFiles.noise(16, 16, seed * 1000L + i), "png"));
-        }
-    }
-
-    private static Child ingest(Path tmp, String name, Path input, Path dataset, boolean incremental)
-            throws IOException {
-        List<String> args = new ArrayList<>(List.of("ingest", "--input", input.toString(), "--output",
-                dataset.toString(), "--stored-size", "8"));
-        if (incremental) {
-            args.add("--incremental");
-        }
-        return ChildProcesses.sparkvit(tmp.resolve("logs"), name, args);
-    }
 
     /** Both started together; the loser (exit 4) must exit while the winner still runs. Returns [winner, loser]. */
     private static List<Child> race(Child a, Child b) throws Exception {

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneFixture.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,7 +16,6 @@ import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.testing.SharedSpark;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,15 +63,6 @@ class FinetuneBarrierTest {
                 "evaluation.tta_views=[identity]"));
         sets.addAll(List.of(more));
         return FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
-    }
-
-    private static FinetuneResult run(FinetuneSettings settings, boolean resume, long stopAfter,
-            ByteArrayOutputStream console) {
-        FinetuneJob job = new FinetuneJob(settings, resume, new PrintStream(console, true));
-        if (stopAfter > 0) {
-            job.stopAfter(stopAfter);
-        }
-        return job.execute(SharedSpark.session());
     }
 
     @Test

@@ -30,4 +30,14 @@ record FinetuneFixture(String dataset, Path ssl) {
         VitWeights.save(VisionTransformer.simclr(CONFIG, 32, 7), ssl, Map.of("preset", "vit_nano_patch4_32"));
         return new FinetuneFixture(dataset, ssl);
     }
+
+    /** Runs the job with {@code settings} on the shared session, stopping after {@code stopAfter} (0: never). */
+    static FinetuneResult run(FinetuneSettings settings, boolean resume, long stopAfter,
+            java.io.ByteArrayOutputStream console) {
+        FinetuneJob job = new FinetuneJob(settings, resume, new java.io.PrintStream(console, true));
+        if (stopAfter > 0) {
+            job.stopAfter(stopAfter);
+        }
+        return job.execute(SharedSpark.session());
+    }
 }

@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneFixture.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,15 +64,6 @@ class FinetuneJobTest {
                 "evaluation.tta_views=[identity, flip]"));
         sets.addAll(List.of(more));
         return FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
-    }
-
-    private static FinetuneResult run(FinetuneSettings settings, boolean resume, long stopAfter,
-            ByteArrayOutputStream console) {
-        FinetuneJob job = new FinetuneJob(settings, resume, new PrintStream(console, true));
-        if (stopAfter > 0) {
-            job.stopAfter(stopAfter);
-        }
-        return job.execute(SharedSpark.session());
     }
 
     @Test
