@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A segment of training iterations in one Spark job (issue 21, fourth block: the loop's core; pretraining uses it
- * with training.engine: barrier). {@link #run} starts one barrier stage ({@link BarrierStage}) of T tasks, one per partition of the training
+ * A segment of training iterations in one Spark job (issue 21: the loop's core; both training jobs' barrier loop,
+ * {@code jobs.train.BarrierTraining}, runs one per segment with training.engine: barrier). {@link #run} starts one barrier stage ({@link BarrierStage}) of T tasks, one per partition of the training
  * data, in which every task, for each of the segment's iterations:
  * <ol>
  *   <li>takes its slice of the global batch: the next B / T samples of its partition, batched by

@@ -25,7 +25,7 @@ import org.apache.spark.sql.SparkSession;
  * classifier FinetuneJob builds (SSL encoder, LP-FT head), augmented and mixed samples (mixed within each task's
  * slice of the batch), the configured criterion as the mean over the global batch
  * ({@link DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so
- * the loss and gradient are one replica's on the whole batch), one AdamW over all parameters, validation of the live
+ * the loss and gradient are one replica's on the whole batch), FinetuneOptimizers' AdamW per parameter group (layer decay, FreezeOut) and decoupled decay, validation of the live
  * and EMA weights at every epoch's end, both classifiers written at the end. What the barrier engine does not support
  * yet was refused before ({@link FinetuneSettings#barrierRefusals}).
  */
