@@ -22,12 +22,13 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Supervised fine-tuning as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): the
- * classifier FinetuneJob builds (SSL encoder, LP-FT head), augmented and mixed samples (mixed within each task's
- * slice of the batch), the configured criterion as the mean over the global batch
- * ({@link DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so
- * the loss and gradient are one replica's on the whole batch), FinetuneOptimizers' AdamW per parameter group (layer decay, FreezeOut) and decoupled decay, validation of the live
- * and EMA weights at every epoch's end, both classifiers written at the end. What the barrier engine does not support
- * yet was refused before ({@link FinetuneSettings#barrierRefusals}).
+ * classifier FinetuneJob builds (SSL encoder, LP-FT head), augmented and mixed samples (mixed within each task's slice
+ * of the batch), the configured criterion as the mean over the global batch ({@link
+ * DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so the loss
+ * and gradient are one replica's on the whole batch), FinetuneOptimizers' AdamW per parameter group (layer decay,
+ * FreezeOut) and decoupled decay, validation of the live and EMA weights at every epoch's end, both classifiers
+ * written at the end. What the barrier engine does not support yet was refused before ({@link
+ * FinetuneSettings#barrierRefusals}).
  */
 final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
     private static final String GROUP = "fine-tuning on barrier execution";
