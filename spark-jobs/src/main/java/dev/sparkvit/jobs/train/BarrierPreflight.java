@@ -8,8 +8,8 @@ import org.apache.spark.SparkContext;
 /**
  * Barrier execution's constraints, checked once Spark is up and before a {@code training.engine: barrier} run trains
  * (pretraining and fine-tuning, through {@link BarrierTraining}): each violation is one line naming the key and its
- * value ({@link ConfigException}, exit 2), where Spark would otherwise fail the first segment's stage, or wait for slots
- * that never come. The engine runs one barrier task per executor core, each holding one data partition, and a
+ * value ({@link ConfigException}, exit 2), where Spark would otherwise fail the first segment's stage, or wait for
+ * slots that never come. The engine runs one barrier task per executor core, each holding one data partition, and a
  * barrier stage starts only when every task has a slot at once (docs/CLUSTER.md, "Barrier mode").
  */
 public final class BarrierPreflight {
