@@ -54,6 +54,22 @@ public final class ConfigSection {
         return child;
     }
 
+    /**
+     * Rejects a key that was renamed: when {@code oldKey} is written in this section (even as null), one line naming
+     * where it was written, the old key and {@code newKey} (the full new name), e.g.
+     * {@code job.yaml:12: training.ema_decay is now training.ema.decay}; from {@code --set}, the job file and the
+     * option: {@code job.yaml: training.ema_decay (--set training.ema_decay) is now training.ema.decay}.
+     */
+    public void renamed(String oldKey, String newKey) {
+        YamlConfig.Value value = values.get(oldKey);
+        if (value == null && !values.containsKey(oldKey)) {
+            return;
+        }
+        boolean set = value != null && value.line() == 0;
+        throw new ConfigException((set ? file + ": " : where(value)) + prefix + oldKey
+                + (set ? " (" + value.origin() + ")" : "") + " is now " + newKey);
+    }
+
     public boolean has(String key) {
         YamlConfig.Value value = values.get(key);
         return value != null && value.value() != null;

@@ -161,4 +161,13 @@ class UserMistakesTest {
                 raw.resolve("dataset").toString()}, "--output " + raw.resolve("dataset") + " lies inside --input");
         assertEquals(false, Files.exists(raw.resolve("dataset")), "nothing written");
     }
+
+    @Test
+    void finetuneWithAnOldEmaKeyNamesTheNewOne() {
+        Path job = CONF.resolve("finetune.yaml");
+        assertOneLine("old ema key", new String[] {"finetune", "--config", job.toString(), "--set",
+            "data.dataset=" + counted, "--set", "model.ssl_pretrained_path=null", "--set", "output_dir="
+            + tmp.resolve("f1"), "--set", "training.use_ema=false"}, job.toString(),
+                "training.use_ema (--set training.use_ema) is now training.ema.enabled");
+    }
 }

@@ -117,4 +117,13 @@ class PretrainConfigErrorsTest {
         assertTrue(unknown.contains("--set training.epoch") && unknown.contains("unknown key training.epoch"),
                 unknown);
     }
+
+    @Test
+    void theFlatEmaSpellingsAreOneLineNamingTheNestedKey() throws IOException {
+        String file = tmp.resolve("pretrain.yaml").toString();
+        assertEquals(file + ":4: training.ema_decay is now training.ema.decay",
+                error("data:\n  dataset: DS\ntraining:\n  ema_decay: 0.99\n"));
+        assertEquals(file + ":4: training.ema_warmup is now training.ema.warmup",
+                error("data:\n  dataset: DS\ntraining:\n  ema_warmup: true\n"));
+    }
 }

@@ -69,8 +69,10 @@ public final class FinetuneConfig {
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         String engine = TrainingConfig.engine(training);
-        FinetuneSettings.Ema ema = new FinetuneSettings.Ema(training.flag("use_ema", true),
-                training.number("ema_decay", 0.9999, 0, false, 0.9999999), training.flag("ema_warmup", true));
+        training.renamed("use_ema", "training.ema.enabled");
+        ConfigSection emaSection = TrainingConfig.emaSection(training);
+        FinetuneSettings.Ema ema = new FinetuneSettings.Ema(emaSection.flag("enabled", true),
+                TrainingConfig.emaDecay(emaSection, 0.9999), TrainingConfig.emaWarmup(emaSection));
         boolean tta = training.flag("use_tta", true);
         Boolean mixup = training.flagOrAuto("use_mixup");
         double mixupAlpha = training.number("mixup_alpha", 0.8, 0, true, 100);

@@ -134,7 +134,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
                 "none or balanced", source);
         require(List.of("none", "balanced").contains(loss.classWeights()), "training.class_weights",
                 loss.classWeights(), "none or balanced", source);
-        require(ema.decay() >= 0 && ema.decay() < 1, "training.ema_decay", ema.decay(), "in [0, 1)", source);
+        require(ema.decay() >= 0 && ema.decay() < 1, "training.ema.decay", ema.decay(), "in [0, 1)", source);
         require(!freezeOut.enabled() || accumulationSteps == 1, "training.freezeout.enabled", true,
                 "false with training.gradient_accumulation_steps > 1 (FreezeOut counts optimiser steps per "
                         + "forward)", source);

@@ -56,7 +56,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public Run run() {
-        // the EMA is kept (and checkpointed) as on DistriOptimizer; training.use_ema decides whether it is validated
+        // the EMA is kept (and checkpointed) as on DistriOptimizer; training.ema.enabled decides whether it is validated
         return new Run(FinetuneJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
                 settings.batchSize(), settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
                 new BarrierSegment.Ema(settings.ema().decay(), settings.ema().warmup()), settings.seed());

@@ -48,9 +48,9 @@ public final class PretrainConfig {
                 FreezeOutSchedule.Scaling.valueOf(freeze.choice("scaling", "cubic", "linear", "squared", "cubic")
                         .toUpperCase(Locale.ROOT)),
                 freeze.flag("scale_lr", false));
-        ConfigSection ema = training.section("ema");
-        double emaDecay = ema.number("decay", 0.999, 0, false, 0.9999999);
-        boolean emaWarmup = ema.flag("warmup", true);
+        ConfigSection ema = TrainingConfig.emaSection(training);
+        double emaDecay = TrainingConfig.emaDecay(ema, 0.999);
+        boolean emaWarmup = TrainingConfig.emaWarmup(ema);
         ConfigSection checkpoint = training.section("checkpoint");
         int every = checkpoint.integer("every_iterations", 0, 0, Integer.MAX_VALUE);
         int keep = checkpoint.integer("keep", 3, 1, 1000);

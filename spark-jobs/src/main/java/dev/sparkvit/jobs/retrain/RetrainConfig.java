@@ -69,7 +69,7 @@ public final class RetrainConfig {
                     + ": " + e.getMessage());
         }
         if (variant.startsWith("ema") && !checked.ema().enabled()) {
-            throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.use_ema in "
+            throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.ema.enabled in "
                     + finetune + " (or finetune_set)");
         }
         if (variant.endsWith("+tta") && checked.tta().equals(List.of("identity"))) {

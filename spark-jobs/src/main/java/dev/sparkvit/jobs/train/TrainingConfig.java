@@ -144,6 +144,28 @@ public final class TrainingConfig {
         return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
     }
 
+    /**
+     * The {@code training.ema} section both jobs read (issue 23: one shape for both): its keys {@code decay} and
+     * {@code warmup} are read by {@link #emaDecay} and {@link #emaWarmup}; fine-tuning adds {@code enabled}. The
+     * flat spellings fine-tuning used before ({@code training.ema_decay}, {@code training.ema_warmup}) are one line
+     * naming the new key.
+     */
+    public static ConfigSection emaSection(ConfigSection training) {
+        training.renamed("ema_decay", "training.ema.decay");
+        training.renamed("ema_warmup", "training.ema.warmup");
+        return training.section("ema");
+    }
+
+    /** {@code training.ema.decay}: the decay of the weight average, in [0, 1) ({@code fallback} by default). */
+    public static double emaDecay(ConfigSection ema, double fallback) {
+        return ema.number("decay", fallback, 0, false, 0.9999999);
+    }
+
+    /** {@code training.ema.warmup} (default true): timm's warmup of the decay, min(decay, (1 + k) / (10 + k)). */
+    public static boolean emaWarmup(ConfigSection ema) {
+        return ema.flag("warmup", true);
+    }
+
     /** {@code training.engine} values: DistriOptimizer (the default), or issue 21's barrier-execution engine. */
     public static final String DISTRI = "distri";
     public static final String BARRIER = "barrier";

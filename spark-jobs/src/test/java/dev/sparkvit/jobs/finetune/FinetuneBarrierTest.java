@@ -58,7 +58,7 @@ class FinetuneBarrierTest {
                 "data.img_size=16", "output_dir=" + out, "model.ssl_pretrained_path=" + (ssl == null ? "null" : ssl),
                 "model.drop_path_rate=0", "training.engine=barrier", "training.epochs=2", "training.batch_size=8",
                 "training.layer_decay=1", "training.learning_rate=0.002", "training.warmup_epochs=1",
-                "training.ema_decay=0.99", "training.class_weights=balanced", "training.focal_alpha=balanced",
+                "training.ema.decay=0.99", "training.class_weights=balanced", "training.focal_alpha=balanced",
                 "training.use_mixup=true", "training.use_cutmix=true", "training.checkpoint.every_iterations=3",
                 "evaluation.tta_views=[identity]"));
         sets.addAll(List.of(more));

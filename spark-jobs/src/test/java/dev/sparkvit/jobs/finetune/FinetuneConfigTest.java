@@ -157,4 +157,35 @@ class FinetuneConfigTest {
                 "not a folder");
         assertMentions(error("training:\n  epochs: 3\n"), "data.dataset is required");
     }
+
+    @Test
+    void theEmaKeysHaveThePretrainingShape() throws IOException {
+        FinetuneSettings s = read("data:\n  dataset: DS\ntraining:\n  ema:\n    enabled: false\n    decay: 0.99\n"
+                + "    warmup: false\n");
+        assertEquals(new FinetuneSettings.Ema(false, 0.99, false), s.ema());
+        assertMentions(error("data:\n  dataset: DS\ntraining:\n  ema:\n    decay: 1.0\n"), "finetune.yaml:5",
+                "training.ema.decay = 1.0");
+        // the fingerprint keeps the text checkpoints written with the old keys hold, so they still resume
+        FinetuneSettings shipped = FinetuneConfig.read(YamlConfig.load(SHIPPED).with(List.of("data.dataset=" + tmp,
+                "model.ssl_pretrained_path=null"))).resolved(1_000, 2);
+        assertEquals("Ema[enabled=true, decay=0.9999, warmup=true]", shipped.fingerprint().get("ema"));
+    }
+
+    @Test
+    void eachOldEmaSpellingIsOneLineNamingTheNewKey() throws IOException {
+        String file = tmp.resolve("finetune.yaml").toString();
+        assertEquals(file + ":4: training.ema_decay is now training.ema.decay",
+                error("data:\n  dataset: DS\ntraining:\n  ema_decay: 0.999\n"));
+        assertEquals(file + ":4: training.ema_warmup is now training.ema.warmup",
+                error("data:\n  dataset: DS\ntraining:\n  ema_warmup: false\n"));
+        assertEquals(file + ":5: training.use_ema is now training.ema.enabled",
+                error("data:\n  dataset: DS\ntraining:\n  epochs: 3\n  use_ema: false\n"));
+        // also when written as null, and from --set (the job file and the option named)
+        assertEquals(file + ":4: training.use_ema is now training.ema.enabled",
+                error("data:\n  dataset: DS\ntraining:\n  use_ema:\n"));
+        ConfigException set = assertThrows(ConfigException.class,
+                () -> read("data:\n  dataset: DS\n", "training.ema_decay=0.99"));
+        assertEquals(file + ": training.ema_decay (--set training.ema_decay) is now training.ema.decay",
+                set.getMessage());
+    }
 }

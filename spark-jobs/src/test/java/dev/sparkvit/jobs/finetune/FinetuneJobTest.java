@@ -59,7 +59,7 @@ class FinetuneJobTest {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
                 "model.ssl_pretrained_path=" + ssl, "model.drop_path_rate=0.1", "training.epochs=2",
                 "training.batch_size=16", "training.gradient_accumulation_steps=2", "training.learning_rate=0.002",
-                "training.warmup_epochs=1", "training.ema_decay=0.99", "training.class_weights=balanced",
+                "training.warmup_epochs=1", "training.ema.decay=0.99", "training.class_weights=balanced",
                 "training.focal_alpha=balanced", "training.checkpoint.every_iterations=3",
                 "evaluation.tta_views=[identity, flip]"));
         sets.addAll(List.of(more));

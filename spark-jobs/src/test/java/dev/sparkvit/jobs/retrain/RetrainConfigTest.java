@@ -106,10 +106,10 @@ class RetrainConfigTest {
 
     @Test
     void aGateOnAVariantTheRunWillNotProduceIsRejected() {
-        rejects("finetune_set: [training.use_ema=false]\n", "gate.variant = (default)", "training.use_ema");
+        rejects("finetune_set: [training.ema.enabled=false]\n", "gate.variant = (default)", "training.ema.enabled");
         rejects("finetune_set: [training.use_tta=false]\ngate:\n  variant: live+tta\n", "gate.variant = live+tta",
                 "training.use_tta");
-        assertEquals("live", read("finetune_set: [training.use_ema=false, training.use_tta=false]\ngate:\n"
+        assertEquals("live", read("finetune_set: [training.ema.enabled=false, training.use_tta=false]\ngate:\n"
                 + "  variant: live\n").variant());
     }
 
