@@ -39,7 +39,7 @@ class ExecutorKillTest {
             + "after (.+?) \\(.*\\); continuing from checkpoint (\\S+/iter-0*(\\d+)) once 2 executor\\(s\\) are registered");
     /** The end of the loss curve: the last epoch's mean loss. */
     private static final Pattern LOSS = Pattern.compile("epoch 4/4  loss ([0-9.]+) .*");
-    private static final Pattern PROBE = Pattern.compile("pretrained \\(EMA\\) probe accuracy: pooled ([0-9.]+), .*");
+    private static final Pattern PROBE = Pattern.compile("pretrained \\(EMA\\) probe accuracy: pooled ([0-9.]+)[ ,].*");
 
     /** A pretraining run submitted to {@code cluster} with the launcher: 2 executors of 1 core. */
     private static ChildProcesses.Child pretrain(StandaloneCluster cluster, String name, Path output, String... sets)
