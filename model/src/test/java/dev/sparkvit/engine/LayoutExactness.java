@@ -1,5 +1,6 @@
 package dev.sparkvit.engine;
 
+import dev.sparkvit.testing.TestTensors;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractCriterion;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
@@ -102,19 +103,9 @@ final class LayoutExactness {
         }
     }
 
-    /** {@code |a - b|_2 / |b|_2}, in double; the arrays must have the same length. */
+    /** {@code |a - b|_2 / |b|_2}, in double ({@link TestTensors#relativeL2}). */
     static double relativeL2(float[] actual, float[] expected) {
-        if (actual.length != expected.length) {
-            throw new IllegalArgumentException(actual.length + " numbers against " + expected.length);
-        }
-        double difference = 0;
-        double norm = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double d = (double) actual[i] - expected[i];
-            difference += d * d;
-            norm += (double) expected[i] * expected[i];
-        }
-        return Math.sqrt(difference) / Math.sqrt(norm);
+        return TestTensors.relativeL2(actual, expected);
     }
 
     @SuppressWarnings("unchecked")
