@@ -8,7 +8,7 @@
 # One change to the distribution: jars/scala-{library,reflect,compiler}-2.12.10.jar are replaced by 2.12.15 (SHA-256
 # pinned; from the local Maven repository when it has them, else Maven Central). With Spark's own 2.12.10, Java 17
 # fails to deserialize Scala lambdas ("IllegalArgumentException: too many arguments" from
-# LambdaMetafactory.altMetafactory, fixed in Scala 2.12.15), which every DistriOptimizer job does; see
+# LambdaMetafactory.altMetafactory, fixed in Scala 2.12.15), which DLlib's and Spark's closures do; see
 # docs/ENGINE.md. scala-reflect and scala-compiler are swapped too because the three are released together and
 # scala-reflect/scala-compiler call internals of the scala-library of their own version. The originals are moved
 # to jars-scala-2.12.10/ next to jars/.

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A segment of training iterations in one Spark job (issue 21: the loop's core; both training jobs' barrier loop,
- * {@code jobs.train.BarrierTraining}, runs one per segment with training.engine: barrier). {@link #run} starts one
+ * {@code jobs.train.BarrierTraining}, runs one per segment). {@link #run} starts one
  * barrier stage ({@link BarrierStage}) of T tasks, one per partition of the training data, in which every task, for
  * each of the segment's iterations:
  * <ol>

@@ -55,4 +55,9 @@ public final class BigDlEngine {
     public static int coreNumber() {
         return Engine$.MODULE$.coreNumber();
     }
+
+    /** Model replicas: executors x cores, one barrier task each ({@code BarrierSegment}). */
+    public static int replicas() {
+        return nodeNumber() * coreNumber();
+    }
 }

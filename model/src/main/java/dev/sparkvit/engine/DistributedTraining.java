@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.rdd.RDD;
 import scala.collection.JavaConverters;
-import scala.Tuple3;
 
 /**
  * Synchronous data-parallel training with DLlib's DistriOptimizer, from Java.
@@ -213,37 +212,9 @@ public final class DistributedTraining {
         return this;
     }
 
-    /**
-     * DLlib names an event file {@code bigdl.tfevents.<epoch seconds>.<host>} and opens it with truncation, so a second
-     * writer in the same folder within the same second (a resumed run after a short one) would erase the first's
-     * events (docs/ENGINE.md). Waits until the clock has passed every existing file's second.
-     */
+    /** {@link EventFileNames#waitForAFreshName}. */
     public static void waitForAFreshEventFileName(Path folder) {
-        long newest = -1;
-        if (java.nio.file.Files.isDirectory(folder)) {
-            try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(folder)) {
-                for (Path file : (Iterable<Path>) files::iterator) {
-                    String[] parts = file.getFileName().toString().split("\\.");
-                    if (parts.length >= 3 && parts[0].equals("bigdl") && parts[1].equals("tfevents")) {
-                        try {
-                            newest = Math.max(newest, Long.parseLong(parts[2]));
-                        } catch (NumberFormatException ignored) {
-                            // not one of DLlib's names
-                        }
-                    }
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot list " + folder, e);
-            }
-        }
-        while (System.currentTimeMillis() / 1000 <= newest) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a fresh event file name", e);
-            }
-        }
+        EventFileNames.waitForAFreshName(folder);
     }
 
     /**

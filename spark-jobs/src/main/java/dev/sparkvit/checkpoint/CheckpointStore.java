@@ -1,6 +1,6 @@
 package dev.sparkvit.checkpoint;
 
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.NonFiniteValuesException;
@@ -259,7 +259,7 @@ public final class CheckpointStore {
         if (epoch > Integer.MAX_VALUE) {
             throw new CorruptCheckpointException("checkpoint file " + data + " records epoch " + epoch);
         }
-        DistributedTraining.Progress progress = new DistributedTraining.Progress(iteration, (int) epoch,
+        TrainingProgress progress = new TrainingProgress(iteration, (int) epoch,
                 number(meta, "records_in_epoch", data));
         List<Long> skipped = new ArrayList<>();
         String skippedText = meta.getOrDefault("skipped_iterations", "");

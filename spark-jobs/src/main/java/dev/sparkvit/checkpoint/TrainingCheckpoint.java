@@ -1,6 +1,6 @@
 package dev.sparkvit.checkpoint;
 
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
 import java.util.List;
@@ -21,7 +21,7 @@ import java.util.Map;
  *     (of the same weights) does not happen
  * @param skippedIterations iterations (0-based) the run skipped as non-finite so far, in order
  */
-public record TrainingCheckpoint(DistributedTraining.Progress progress, Map<String, NamedTensor> weights,
+public record TrainingCheckpoint(TrainingProgress progress, Map<String, NamedTensor> weights,
         Map<String, NamedTensor> ema, long emaUpdates, Map<String, PartitionedOptimizerState.GroupState> optimizer,
         Map<String, String> run, boolean emaSkipsNextFold, List<Long> skippedIterations) {
     public TrainingCheckpoint {
@@ -29,7 +29,7 @@ public record TrainingCheckpoint(DistributedTraining.Progress progress, Map<Stri
     }
 
     /** A checkpoint of a run that skipped no step. */
-    public TrainingCheckpoint(DistributedTraining.Progress progress, Map<String, NamedTensor> weights,
+    public TrainingCheckpoint(TrainingProgress progress, Map<String, NamedTensor> weights,
             Map<String, NamedTensor> ema, long emaUpdates, Map<String, PartitionedOptimizerState.GroupState> optimizer,
             Map<String, String> run) {
         this(progress, weights, ema, emaUpdates, optimizer, run, false, List.of());

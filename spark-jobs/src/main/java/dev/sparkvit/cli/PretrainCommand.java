@@ -12,7 +12,8 @@ import picocli.CommandLine.Mixin;
 
 /** {@code sparkvit pretrain}: SimCLR pretraining from a YAML config, then a linear probe. */
 @Command(name = "pretrain", mixinStandardHelpOptions = true,
-        description = "SimCLR pretraining of the ViT on an ingested dataset (DistriOptimizer, NT-Xent, AdamW or SGD, "
+        description = "SimCLR pretraining of the ViT on an ingested dataset (global NT-Xent on Spark barrier "
+                + "execution, AdamW, SGD or LARS, "
                 + "EMA, optional FreezeOut, checkpoints), then a linear probe of the EMA encoder against a random one.")
 final class PretrainCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
@@ -31,7 +32,7 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         try {
             PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);
             float[] losses = r.iterationLosses();
-            if (losses.length == 0) { // training.engine: barrier resumed from the final checkpoint
+            if (losses.length == 0) { // resumed from the final checkpoint
                 System.out.printf("sparkvit pretrain: no iteration left to train (%d negatives per view)%n",
                         r.negativesPerAnchor());
             } else {

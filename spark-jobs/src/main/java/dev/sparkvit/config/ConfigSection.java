@@ -61,13 +61,26 @@ public final class ConfigSection {
      * option: {@code job.yaml: training.ema_decay (--set training.ema_decay) is now training.ema.decay}.
      */
     public void renamed(String oldKey, String newKey) {
-        YamlConfig.Value value = values.get(oldKey);
-        if (value == null && !values.containsKey(oldKey)) {
+        rejectWritten(oldKey, " is now " + newKey);
+    }
+
+    /**
+     * Rejects a key that no longer exists: when {@code key} is written in this section (even as null), one line naming
+     * where, the key and {@code instead}, e.g. {@code job.yaml:30: training.engine was removed: ...}.
+     */
+    public void removed(String key, String instead) {
+        rejectWritten(key, " was removed: " + instead);
+    }
+
+    /** One line naming where {@code key} was written, then {@code verdict}; nothing when it is not written. */
+    private void rejectWritten(String key, String verdict) {
+        YamlConfig.Value value = values.get(key);
+        if (value == null && !values.containsKey(key)) {
             return;
         }
         boolean set = value != null && value.line() == 0;
-        throw new ConfigException((set ? file + ": " : where(value)) + prefix + oldKey
-                + (set ? " (" + value.origin() + ")" : "") + " is now " + newKey);
+        throw new ConfigException((set ? file + ": " : where(value)) + prefix + key
+                + (set ? " (" + value.origin() + ")" : "") + verdict);
     }
 
     public boolean has(String key) {

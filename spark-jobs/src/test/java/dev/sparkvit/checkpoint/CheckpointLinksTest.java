@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
 import java.io.IOException;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointLinksTest {
 
     private static TrainingCheckpoint checkpoint(long iteration) {
-        return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 1, 8),
+        return new TrainingCheckpoint(new TrainingProgress(iteration, 1, 8),
                 Map.of("w", new NamedTensor(new int[] {2}, new float[] {1, iteration})),
                 Map.of("w", new NamedTensor(new int[] {2}, new float[] {1, 2})), iteration,
                 Map.of("head", new PartitionedOptimizerState.GroupState(iteration, Map.of())), Map.of("seed", "1"));

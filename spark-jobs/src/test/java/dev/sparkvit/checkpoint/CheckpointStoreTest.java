@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
 import java.io.IOException;
@@ -26,7 +26,7 @@ class CheckpointStoreTest {
 
     /** A checkpoint of {@code iteration} whose EMA update count is {@code emaUpdates} (to tell two apart). */
     static TrainingCheckpoint checkpoint(long iteration, long emaUpdates) {
-        return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 1, 32),
+        return new TrainingCheckpoint(new TrainingProgress(iteration, 1, 32),
                 Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {1, 2, 3, iteration})),
                 Map.of("w", new NamedTensor(new int[] {2, 2}, new float[] {0.5f, 1, 1.5f, 2})), emaUpdates,
                 Map.of("blocks.0", new PartitionedOptimizerState.GroupState(iteration,
@@ -43,7 +43,7 @@ class CheckpointStoreTest {
         }
         assertEquals(2, store.list().size(), "the oldest beyond keep=2 is pruned");
         TrainingCheckpoint back = store.latest().orElseThrow();
-        assertEquals(new DistributedTraining.Progress(15, 1, 32), back.progress());
+        assertEquals(new TrainingProgress(15, 1, 32), back.progress());
         assertArrayEquals(new float[] {1, 2, 3, 15}, back.weights().get("w").values());
         assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, back.ema().get("w").values());
         assertEquals(15, back.emaUpdates());

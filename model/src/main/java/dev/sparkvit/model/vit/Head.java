@@ -7,7 +7,7 @@ package dev.sparkvit.model.vit;
  * @param outputs classes, or projection dimension; 0 for none
  * @param batchNorm for the projection head: a {@link dev.sparkvit.model.layers.BatchNorm} after its hidden layer
  * @param synchronised that BatchNorm as {@link dev.sparkvit.model.layers.SyncBatchNorm}: statistics of the global
- *     batch in a barrier step (training.engine: barrier), the plain one elsewhere
+ *     batch in a barrier step, the plain one elsewhere (a single-process forward)
  */
 public record Head(Kind kind, int outputs, boolean batchNorm, boolean synchronised) {
     /** The head types. */

@@ -12,7 +12,6 @@ import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -68,7 +67,7 @@ public final class FinetuneConfig {
         NonFinitePolicy nonFinite = TrainingConfig.nonFinite(training);
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
-        String engine = TrainingConfig.engine(training);
+        TrainingConfig.engineRemoved(training);
         training.renamed("use_ema", "training.ema.enabled");
         ConfigSection emaSection = TrainingConfig.emaSection(training);
         FinetuneSettings.Ema ema = new FinetuneSettings.Ema(emaSection.flag("enabled", true),
@@ -130,7 +129,7 @@ public final class FinetuneConfig {
         return new FinetuneSettings(dataset, labelFraction, output, modelChoice,
                 ssl == null ? null : dev.sparkvit.storage.Locations.absolute(ssl), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
-                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, engine, yaml.file(), auto, null);
+                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null);
     }
 
     /** The value set in the config, or (null: auto) the recipe's provisional one, noting the key as auto. */

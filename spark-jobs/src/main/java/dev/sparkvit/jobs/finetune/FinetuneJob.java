@@ -4,19 +4,15 @@ import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.BigDlEngine;
-import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
-import dev.sparkvit.engine.NonFiniteTrainingException;
-import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.SplitScores;
@@ -26,9 +22,7 @@ import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
 import dev.sparkvit.jobs.train.BarrierTraining;
-import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.jobs.train.RunState;
-import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.model.losses.ClassWeights;
@@ -57,7 +51,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Supervised fine-tuning of the ViT on an ingested, labelled dataset with DistriOptimizer (the training guide's
+ * Supervised fine-tuning of the ViT on an ingested, labelled dataset (the training guide's
  * phase 2): the SSL checkpoint's encoder (its projection head dropped) under a new linear classifier, or a fresh
  * model for the from-scratch baseline; drop_path; AdamW per parameter group with layer-wise learning-rate decay on
  * warmup + cosine; mixup and cutmix within each micro-batch on the executors; cross-entropy with label smoothing,
@@ -77,7 +71,6 @@ public final class FinetuneJob {
     private long stopAfter = Long.MAX_VALUE;
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
     /** The current attempt's training, data and validation split, released when it fails. */
-    private DistributedTraining attemptTraining;
     private EpochDataSet<?> attemptData;
     private Dataset<Row> attemptVal;
     /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
@@ -103,7 +96,7 @@ public final class FinetuneJob {
 
     public FinetuneResult execute(SparkSession spark) {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
-        settings = settings.resolvedFor(manifest, DistributedTraining.replicaCount());
+        settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
         settings.barrierRefusals().require(); // once auto keys are resolved, before anything is written
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
@@ -111,137 +104,13 @@ public final class FinetuneJob {
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> settings.barrier() ? new BarrierTraining(console, this::warn)
-                        .stopAfter(stopAfter).attempt(spark, folder, store, start, new SupervisedMethod(this, settings,
-                                spark, folder.local()))
-                        : attempt(spark, folder, store, start), this::abandonAttempt));
+                resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
+                        .attempt(spark, folder, store, start, new SupervisedMethod(this, settings, spark,
+                                folder.local())), this::abandonAttempt));
     }
 
     /**
-     * One attempt on DistriOptimizer: the whole run, or its continuation from the newest valid checkpoint (after
-     * --resume or a restart). Every segment is checked against the attempt's executors before anything of it is
-     * written.
-     */
-    private FinetuneResult attempt(SparkSession spark, RunFolder folder, CheckpointStore store,
-            TrainingRestarts.Start attempt) {
-        Path output = folder.local();
-        TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
-                settings.source(), settings.fingerprint(), settings.onCorrupt(), this::warn);
-        Prepared prepared = prepare(spark, attempt);
-        VitConfig config = prepared.config();
-        int replicas = DistributedTraining.replicaCount();
-        int micro = settings.microBatch();
-        if (micro % replicas != 0) {
-            throw new ConfigException(settings.source() + ": training.batch_size = " + settings.batchSize()
-                    + (settings.accumulationSteps() > 1 ? " / training.gradient_accumulation_steps = "
-                    + settings.accumulationSteps() + " = " + micro : "") + " is not a multiple of the " + replicas
-                    + " model replicas (" + BigDlEngine.nodeNumber() + " executors x " + BigDlEngine.coreNumber()
-                    + " cores)");
-        }
-        dev.sparkvit.jobs.train.MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
-                micro / replicas);
-        int partitions = BigDlEngine.nodeNumber();
-        EpochDataSet<Row> data = trainingData(spark, prepared, partitions, Math.max(1, micro / partitions));
-        Dataset<Row> val = validationSplit(spark);
-        long images = data.size();
-        int k = settings.accumulationSteps();
-        Schedule schedule = schedule(images);
-        long perEpoch = schedule.perEpoch();
-        long total = schedule.total();
-
-        FreezeOutSchedule freezeOut = freezeOut(config.depth(), schedule.totalSteps(), schedule.warmupSteps());
-        VisionTransformer vit = classifier(spark, prepared, freezeOut, checkpoint != null, val);
-        Head head = Head.classifier(prepared.classes().size());
-        EmaContainer ema = new EmaContainer(wrapModel.apply(vit.module()), settings.ema().decay(),
-                settings.ema().warmup(), k);
-        ema.getParameters(); // compact now: decay ranges and group slices are positions in the flat buffer
-        int flatSize = ema.getParameters()._1().nElement();
-        Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(ema, vit);
-
-        FinetuneOptimizers optimizers = new FinetuneOptimizers(settings, vit, freezeOut, schedule.warmupSteps(),
-                schedule.totalSteps());
-        DistributedTraining training = DistributedTraining.of(ema, data, criterion(prepared.counts()), micro)
-                .optimMethods(optimizers.methods())
-                .clipGradientNorm(settings.clipGradNorm())
-                .nonFinite(settings.nonFinite())
-                .parameterProcessor(optimizers.weightDecay(vit, settings.weightDecay()))
-                .summary(output.resolve("tensorboard"), RUN_NAME, checkpoint != null || attempt.restarted());
-        attemptTraining = training;
-        training.onSkippedStep(NonFiniteSteps.reporter(RUN_NAME, training, console, total, settings.nonFinite()));
-        if (checkpoint != null) {
-            RunState.restore(checkpoint, vit, ema);
-            training.resume(checkpoint.progress(), PartitionedOptimizerState.scatter(checkpoint.optimizer(), slices,
-                    flatSize, partitions, optimizers::method), checkpoint.skippedIterations());
-            console.printf("resuming from iteration %d of %d (epoch %d)%n", checkpoint.progress().iterations(),
-                    total, checkpoint.progress().epoch() + 1);
-        }
-        describe(prepared, images, schedule, vit, replicas + " replicas");
-
-        spark.sparkContext().setJobGroup("finetune:train", DISTRI_GROUP, false);
-        Map<String, String> meta = metadata();
-        long done = training.progress().iterations();
-        FinetuneMonitor monitor = monitor(TrainingScalars.of(training), total, perEpoch, done);
-        long firstIteration = done;
-        long epochStartIteration = done - training.progress().recordsInEpoch() / micro;
-        double epochSeconds = 0;
-        Validation last = null;
-        Segments segments = new Segments(perEpoch, total, settings.checkpointEvery());
-        while (done < total && done < stopAfter) {
-            long next = segments.next(done);
-            vit.encoder().setIteration(done);
-            long t0 = System.nanoTime();
-            try {
-                training.trainUntil(next);
-            } catch (NonFiniteTrainingException stop) {
-                training.close();
-                val.unpersist();
-                throw NonFiniteSteps.stopped(RUN_NAME, stop, total, settings.nonFinite(), store);
-            }
-            attempt.executors().requireIntact("during iterations " + (done + 1) + " to " + next);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            epochSeconds += seconds;
-            monitor.segment(done, next, seconds, optimizers.schedules(), k);
-            DistributedTraining.Progress progress = training.progress();
-            if (segments.epochEnd(next)) {
-                int epoch = (int) (next / perEpoch) - 1;
-                if (next == total && total % k == 0) {
-                    ema.update(); // fold in the weights of the last step (each step's were folded by the next forward)
-                }
-                float[] losses = training.lossHistory();
-                float[] epochLosses = Arrays.copyOfRange(losses, (int) Math.max(0, losses.length - (next
-                        - epochStartIteration)), losses.length);
-                long epochImages = (next - Math.max(epochStartIteration, firstIteration)) * micro;
-                last = endEpoch(spark, epoch, vit, () -> averaged(ema, config, head), val, prepared, meta, monitor,
-                        epochLosses, epochSeconds, epochImages, next, DISTRI_GROUP);
-                epochStartIteration = next;
-                epochSeconds = 0;
-            }
-            carriedEpochs = monitor.history();
-            if (segments.checkpointDue(next)) {
-                TrainingCheckpoint snapshot = RunState.snapshot(progress, vit, ema, training, slices, flatSize,
-                        settings.fingerprint());
-                // the optimiser state was just gathered from the executors: it is the trained one only if none died
-                attempt.executors().requireIntact("by the time the checkpoint of iteration " + next + " was gathered");
-                Path written = store.write(snapshot);
-                folder.publish();
-                LOG.info("stage finetune: checkpoint {}", folder.describe(written));
-            }
-            done = next;
-        }
-        float[] losses = training.lossHistory();
-        training.close();
-        val.unpersist();
-        if (done < total) {
-            return new FinetuneResult(losses, null, null, null, null, null, monitor.history());
-        }
-        return finished(output, losses, vit, averaged(ema, config, head), prepared, meta, monitor, last);
-    }
-
-    /** The training group of DistriOptimizer's Spark jobs. */
-    private static final String DISTRI_GROUP = "fine-tuning with DistriOptimizer";
-
-    /**
-     * What both engines read before building the model: the classes, the architecture (the SSL encoder's, loaded
+     * What the run reads before building the model: the classes, the architecture (the SSL encoder's, loaded
      * once, or the preset's), the normalisation, the labelled train rows and their class counts, and how the run
      * starts ("from scratch", "from FILE").
      */
@@ -411,7 +280,7 @@ public final class FinetuneJob {
     }
 
     /**
-     * The work at an epoch's end, the same on both engines: validation of the live weights ({@code vit}) and, when
+     * The work at an epoch's end: validation of the live weights ({@code vit}) and, when
      * the EMA is on, of the EMA's ({@code ema} makes them), then the epoch line and scalars.
      */
     Validation endEpoch(SparkSession spark, int epoch, VisionTransformer vit, Supplier<VisionTransformer> ema,
@@ -429,7 +298,7 @@ public final class FinetuneJob {
     }
 
     /**
-     * The end of a complete run, on either engine: finetuned.safetensors (live), finetuned-ema.safetensors (when the
+     * The end of a complete run: finetuned.safetensors (live), finetuned-ema.safetensors (when the
      * EMA is on), the curves; {@code last} is the last epoch's validation (null when resumed from the final
      * checkpoint).
      */
@@ -460,12 +329,8 @@ public final class FinetuneJob {
         return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
     }
 
-    /** Frees what a failed attempt cached (DLlib's replicas and methods, the epoch data, the val split). */
+    /** Frees what a failed attempt cached (the epoch data, the val split). */
     private void abandonAttempt() {
-        if (attemptTraining != null) {
-            attemptTraining.abandon();
-            attemptTraining = null;
-        }
         if (attemptData != null) {
             attemptData.originRDD().unpersist(false);
             attemptData = null;

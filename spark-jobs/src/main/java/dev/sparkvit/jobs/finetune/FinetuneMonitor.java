@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
 import dev.sparkvit.jobs.train.TrainingScalars;
-import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.model.optim.LearningRateSchedule;
@@ -30,10 +29,6 @@ final class FinetuneMonitor {
     private final List<Epoch> history = new ArrayList<>();
     private double trainedSeconds;
     private long trainedIterations;
-
-    FinetuneMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations) {
-        this(TrainingScalars.of(training), console, epochs, totalIterations, List.of());
-    }
 
     /** With the epochs an earlier attempt of this process finished (a restart continues its history). */
     FinetuneMonitor(TrainingScalars training, PrintStream console, int epochs, long totalIterations,

@@ -1,14 +1,13 @@
 package dev.sparkvit.jobs.finetune;
 
 import dev.sparkvit.jobs.train.BarrierRefusals;
-import dev.sparkvit.jobs.train.TrainingConfig;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,8 +49,6 @@ import java.util.Set;
  * @param keepCheckpoints newest checkpoints kept
  * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param seed the one seed of the head, augmentation, mixing and order
- * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's engine: {@link
- *     dev.sparkvit.jobs.train.BarrierTraining} with {@link SupervisedMethod}; {@link #barrierRefusals})
  * @param source where the settings came from, for messages
  * @param auto the keys of {@link #AUTO_KEYS} the config leaves to the recipe; until {@link #resolved} their fields
  *     hold the small recipe's values
@@ -62,7 +59,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
         NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
-        String engine, String source, Set<String> auto, FinetuneRecipe recipe) {
+        String source, Set<String> auto, FinetuneRecipe recipe) {
 
     /** Keys that may be {@code auto}: chosen by the train split's size ({@link FinetuneRecipe}). */
     public static final List<String> AUTO_KEYS = List.of("training.batch_size", "training.learning_rate",
@@ -102,8 +99,6 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
         tta = List.copyOf(tta);
         Objects.requireNonNull(nonFinite, "nonFinite");
         Objects.requireNonNull(restarts, "restarts");
-        require(TrainingConfig.DISTRI.equals(engine) || TrainingConfig.BARRIER.equals(engine), "training.engine",
-                engine, "distri or barrier", source);
         require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",
@@ -149,7 +144,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
         ConfigException.require(ok, key, value, expected, source);
     }
 
-    /** Images per micro-batch (what DistriOptimizer trains on at once). */
+    /** Images per micro-batch (one iteration; an optimiser step takes accumulation_steps of them). */
     public int microBatch() {
         return batchSize / accumulationSteps;
     }
@@ -176,7 +171,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
                 layerDecay, auto.contains("training.weight_decay") ? r.weightDecay() : weightDecay,
                 auto.contains("training.warmup_epochs") ? r.warmupEpochs(epochs) : warmupEpochs, clipGradNorm,
                 nonFinite, restarts, auto.contains("augmentations.severity") ? r.severity() : severity, mixing, loss,
-                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, engine, source, auto, r);
+                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, source, auto, r);
     }
 
     /** Train images the run uses: the manifest's train split times {@code data.label_fraction}, rounded. */
@@ -234,15 +229,8 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
         if (recipe != null) {
             run.put("recipe", recipe.scale().toString());
         }
-        if (barrier()) { // absent for distri: checkpoints written before the key existed still resume
-            run.put("engine", engine);
-        }
+        run.put("engine", RunState.ENGINE);
         return run;
-    }
-
-    /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
-    public boolean barrier() {
-        return TrainingConfig.BARRIER.equals(engine);
     }
 
     /**
@@ -250,7 +238,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
      * the auto keys are resolved ({@link #resolved}): drop-path's rate may come from the recipe.
      */
     public BarrierRefusals barrierRefusals() {
-        return BarrierRefusals.of(source, barrier()).accumulation(accumulationSteps);
+        return BarrierRefusals.of(source, true).accumulation(accumulationSteps);
     }
 
     /** The model preset's name. */

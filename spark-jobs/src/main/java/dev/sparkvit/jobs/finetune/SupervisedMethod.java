@@ -21,7 +21,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Supervised fine-tuning as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): the
+ * Supervised fine-tuning as a {@link TrainingMethod} of the barrier loop ({@link dev.sparkvit.jobs.train.BarrierTraining}): the
  * classifier FinetuneJob builds (SSL encoder, LP-FT head), augmented and mixed samples (mixed within each task's slice
  * of the batch), the configured criterion as the mean over the global batch ({@link
  * DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so the loss
@@ -87,8 +87,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public void started(long iteration, TrainingScalars scalars, int tasks) {
-        job.describe(prepared, images, schedule, vit, tasks + " barrier tasks (training.engine: barrier, the loss of "
-                + "the global batch)");
+        job.describe(prepared, images, schedule, vit, tasks + " barrier tasks (the loss of the global batch)");
         spark.sparkContext().setJobGroup("finetune:train", GROUP, false);
         meta = job.metadata();
         monitor = job.monitor(scalars, schedule.total(), schedule.perEpoch(), iteration);

@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.pretrain;
 
 import dev.sparkvit.jobs.train.TrainingScalars;
-import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.NonFiniteSteps;
 import dev.sparkvit.model.optim.LearningRateSchedule;
@@ -32,17 +31,7 @@ final class PretrainMonitor {
     private double trainedSeconds;
     private long trainedIterations;
 
-    PretrainMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations) {
-        this(training, console, epochs, totalIterations, List.of());
-    }
-
     /** With the epochs an earlier attempt of this process finished (a restart continues its history). */
-    PretrainMonitor(DistributedTraining training, PrintStream console, int epochs, long totalIterations,
-            List<Epoch> earlier) {
-        this(TrainingScalars.of(training), console, epochs, totalIterations, earlier);
-    }
-
-    /** With any sink of scalars (the barrier engine's summary). */
     PretrainMonitor(TrainingScalars training, PrintStream console, int epochs, long totalIterations, List<Epoch> earlier) {
         history.addAll(earlier);
         this.training = training;

@@ -1,13 +1,12 @@
 package dev.sparkvit.jobs.pretrain;
 
-import dev.sparkvit.jobs.train.TrainingConfig;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -40,8 +39,6 @@ import java.util.Objects;
  * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
- * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's barrier-execution engine: global
- *     NT-Xent over the whole batch, {@link dev.sparkvit.jobs.train.BarrierTraining})
  * @param source where the settings came from, for messages
  */
 public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
@@ -49,7 +46,7 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim,
         boolean projectionBatchNorm, FreezeOut freezeOut,
         double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
-        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String engine, String source) {
+        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
 
     /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
     public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
@@ -63,9 +60,6 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         Objects.requireNonNull(onCorrupt, "onCorrupt");
         Objects.requireNonNull(nonFinite, "nonFinite");
         Objects.requireNonNull(restarts, "restarts");
-        Objects.requireNonNull(engine, "engine");
-        require(engine.equals(TrainingConfig.DISTRI) || engine.equals(TrainingConfig.BARRIER), "training.engine", engine, "distri or barrier",
-                source);
         require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
         require(batchSize >= 2, "training.batch_size", batchSize, "at least 2", source);
         require(optimizer.equals("adamw") || optimizer.equals("sgd") || optimizer.equals("lars"),
@@ -111,15 +105,8 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         run.put("freezeout", freezeOut.toString());
         run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
         run.put("seed", String.valueOf(seed));
-        if (!engine.equals(TrainingConfig.DISTRI)) { // absent for distri: checkpoints written before the key existed still resume
-            run.put("engine", engine);
-        }
+        run.put("engine", RunState.ENGINE);
         return run;
-    }
-
-    /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
-    public boolean barrier() {
-        return engine.equals(TrainingConfig.BARRIER);
     }
 
     /** The model preset's name. */

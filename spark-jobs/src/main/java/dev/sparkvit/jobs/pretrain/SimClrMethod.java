@@ -14,6 +14,7 @@ import dev.sparkvit.engine.Layers;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.MemoryUse;
 import dev.sparkvit.jobs.train.TrainingConfig;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingMethod;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
@@ -33,9 +34,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SimCLR pretraining as a {@link TrainingMethod} of the barrier loop ({@code training.engine: barrier}): both views
+ * SimCLR pretraining as a {@link TrainingMethod} of the barrier loop ({@link dev.sparkvit.jobs.train.BarrierTraining}): both views
  * of each image joined into one batch, global NT-Xent over the whole batch (2B - 2 negatives per view), the
- * DistriOptimizer path's parameter groups (FreezeOut's schedules) and processor (decoupled decay or LARS), the linear
+ * parameter groups (FreezeOut's schedules) and processor (decoupled decay or LARS), the linear
  * probe and the collapse check at epoch ends, the EMA encoder saved at the end.
  */
 final class SimClrMethod implements TrainingMethod<PretrainResult> {
@@ -107,7 +108,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         twoViews.add(vit.module());
         AbstractModule<Activity, Activity, Float> model = job.wrapped(twoViews);
         model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
-        // the DistriOptimizer path's groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        // the parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
         optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         double temperature = settings.temperature();
         BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
@@ -121,7 +122,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head, settings.batchSize(),
                 Math.max(2, settings.warmupEpochs()));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
-                + "(training.engine: barrier, global NT-Xent: %d negatives per view, chance %.4f), %s, "
+                + "(global NT-Xent: %d negatives per view, chance %.4f), %s, "
                 + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
                 collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
         LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
@@ -157,6 +158,6 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
             return new PretrainResult(finish.losses(), negatives, null, null, null, null, monitor.history());
         }
         return job.finished(spark, output, finish.losses(), negatives, pretrained, finish.ema().get(), initial,
-                normalize, monitor, collapse, Map.of("engine", TrainingConfig.BARRIER));
+                normalize, monitor, collapse, Map.of("engine", RunState.ENGINE));
     }
 }

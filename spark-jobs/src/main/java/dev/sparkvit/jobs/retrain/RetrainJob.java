@@ -6,7 +6,7 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
 import dev.sparkvit.jobs.finetune.FinetuneConfig;
@@ -105,7 +105,7 @@ public final class RetrainJob {
 
         FinetuneSettings base = finetuneSettings(null, settings.workDir().resolve("pending"));
         Map<String, String> resolved = new LinkedHashMap<>(base.resolvedFor(ingest.manifest(),
-                DistributedTraining.replicaCount()).fingerprint());
+                BigDlEngine.replicas()).fingerprint());
         resolved.remove("ssl_pretrained_path"); // the warm start follows production; it is not part of the run key
         String code = CodeVersion.current();
         String key = sha256(fingerprint + "\n" + resolved + "\n" + code);

@@ -6,7 +6,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 
 /**
- * Barrier execution's constraints, checked once Spark is up and before a {@code training.engine: barrier} run trains
+ * Barrier execution's constraints, checked once Spark is up and before a run trains
  * (pretraining and fine-tuning, through {@link BarrierTraining}): each violation is one line naming the key and its
  * value ({@link ConfigException}, exit 2), where Spark would otherwise fail the first segment's stage, or wait for
  * slots that never come. The engine runs one barrier task per executor core, each holding one data partition, and a
@@ -57,18 +57,18 @@ public final class BarrierPreflight {
     public static void require(String source, int batchSize, Layout layout) {
         int tasks = layout.tasks();
         if (layout.dynamicAllocation()) {
-            throw new ConfigException(source + ": training.engine: barrier cannot run with "
+            throw new ConfigException(source + ": training cannot run with "
                     + "spark.dynamicAllocation.enabled = true (a barrier stage needs a fixed set of executors with a "
                     + "slot for every task at once; set it to false)");
         }
         if (layout.taskCpus() != 1 && layout.slots() < tasks) {
-            throw new ConfigException(source + ": training.engine: barrier cannot run with spark.task.cpus = "
+            throw new ConfigException(source + ": training cannot run with spark.task.cpus = "
                     + layout.taskCpus() + ": it leaves " + layout.slots() + " task slot(s) (" + layout.executors()
                     + " executor(s) x " + layout.coresPerExecutor() + " core(s) / " + layout.taskCpus() + ") for the "
                     + tasks + " barrier tasks, one per core (set spark.task.cpus to 1)");
         }
         if (layout.registeredCores() < tasks) {
-            throw new ConfigException(source + ": training.engine: barrier cannot run " + tasks + " tasks ("
+            throw new ConfigException(source + ": training cannot run " + tasks + " tasks ("
                     + layout.executors() + " executor(s) x " + layout.coresPerExecutor() + " core(s)) on "
                     + layout.registeredCores() + " free task slots (a barrier stage needs a slot for every task at "
                     + "once)");

@@ -8,7 +8,8 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.engine.BarrierSegment;
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.EventFileNames;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.NonFiniteStep;
 import dev.sparkvit.engine.NonFiniteTrainingException;
 import dev.sparkvit.engine.PartitionedOptimizerState;
@@ -31,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training loop of {@code training.engine: barrier}, one for both jobs (issue 21): a {@link TrainingMethod}
+ * The training loop, one for both jobs: a {@link TrainingMethod}
  * supplies what differs, the loop does the rest for one attempt of {@link TrainingRestarts}.
  * <ol>
  *   <li>the starting point: a fresh run, or the newest valid checkpoint ({@link RunState#startingPoint}) whose live
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *   <li>TensorBoard's {@code Loss}, {@code gradient_norm} (per iteration) and {@code Throughput} (per segment), and
  *       the method's own scalars through {@link TrainingScalars};</li>
  *   <li>the method's epoch-end work, with the EMA's weights on demand; the EMA's final fold after the last
- *       iteration (as the DistriOptimizer path's {@code ema.update()});</li>
+ *       iteration (as {@code EmaContainer.update()} defines it);</li>
  *   <li>checkpoints ({@link #snapshot}): the live weights and the EMA by name, the fold count, every group's optimiser
  *       state by name, the skipped iterations, the progress the iteration implies. A resumed run ends bit-identical to an
  *       uninterrupted one: a segment's data position and every number it starts from come from its start alone.</li>
@@ -92,7 +93,7 @@ public final class BarrierTraining {
         }
         Path events = folder.local().resolve("tensorboard");
         if (checkpoint != null || attempt.restarted()) {
-            DistributedTraining.waitForAFreshEventFileName(events.resolve(run.name()).resolve("train"));
+            EventFileNames.waitForAFreshName(events.resolve(run.name()).resolve("train"));
         }
         TrainSummary summary = new TrainSummary(events.toString(), run.name());
         List<Long> skipped = new ArrayList<>(); // the run's skipped iterations (epoch losses leave them out)
@@ -110,7 +111,7 @@ public final class BarrierTraining {
         Consumer<NonFiniteStep> reportSkip = NonFiniteSteps.reporter(run.name(),
                 (tag, value, step) -> summary.addScalar(tag, (float) value, step), console, model.totalIterations(),
                 run.nonFinite());
-        // the DistriOptimizer path's parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
+        // the method's parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
         Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(trained, vit);
         try (BarrierSegment segment = new BarrierSegment(trained, model.data(), run.batchSize(), model.loss(),
                 model.methods(), slices).clipGradientNorm(run.clipGradNorm()).nonFinite(run.nonFinite())
@@ -163,7 +164,7 @@ public final class BarrierTraining {
                             result.norms()[(int) (s - done)], skipped.size()));
                 }
                 if (next == total && start.ema() != null && !start.emaSkipsNextFold()) {
-                    // fold in the final weights, as the distri path does (unless the last step was skipped: its
+                    // fold in the final weights (unless the last step was skipped: its
                     // weights are folded in already, as EmaContainer.update)
                     start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
                             run.ema().folded(start.ema(), start.emaUpdates(), start.weights()),
@@ -234,7 +235,7 @@ public final class BarrierTraining {
             ema.put(entry.getKey(), new NamedTensor(Tensors.shape(tensor),
                     Arrays.copyOfRange(next.ema(), at, at + tensor.nElement())));
         }
-        DistributedTraining.Progress progress = new DistributedTraining.Progress(iterations,
+        TrainingProgress progress = new TrainingProgress(iterations,
                 (int) (iterations / perEpoch), iterations % perEpoch * run.batchSize());
         return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), next.optimizer(), run.fingerprint(),
                 next.emaSkipsNextFold(), next.skipped());

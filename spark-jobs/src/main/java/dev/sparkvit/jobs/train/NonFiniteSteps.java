@@ -1,7 +1,6 @@
 package dev.sparkvit.jobs.train;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.engine.NonFiniteStep;
 import dev.sparkvit.engine.NonFiniteTrainingException;
@@ -29,12 +28,6 @@ public final class NonFiniteSteps {
     }
 
     /** Reports a skipped step as it happens: one console line and the scalar {@value #SKIPPED_SCALAR}. */
-    public static Consumer<NonFiniteStep> reporter(String job, DistributedTraining training, PrintStream console,
-            long totalIterations, NonFinitePolicy policy) {
-        return reporter(job, training::scalar, console, totalIterations, policy);
-    }
-
-    /** {@link #reporter(String, DistributedTraining, PrintStream, long, NonFinitePolicy)} into any event file. */
     public static Consumer<NonFiniteStep> reporter(String job, Scalar scalar, PrintStream console,
             long totalIterations, NonFinitePolicy policy) {
         return step -> {

@@ -10,11 +10,10 @@ import java.util.Optional;
  * where the distributed training state was lost, not those the same inputs would repeat. Restartable:
  * <ul>
  *   <li>an executor the attempt started with is gone ({@link ExecutorWatch#lost()}), whatever the exception said:
- *       its replicas, optimiser state and parameter blocks went with it;
- *   <li>the failure names lost executor state: Spark's {@code ExecutorLostFailure} or {@code FetchFailed} (task and
- *       stage retries did not get past it), or DLlib's messages for missing parameter blocks ("AllReduceParameter
- *       is not initialized", "Didn't find weight block"), which is what a task sees after the executor holding them
- *       died.
+ *       its barrier task and exchange blocks went with it;
+ *   <li>the failure names lost executor state: Spark's {@code ExecutorLostFailure} or {@code FetchFailed}, or the
+ *       exchange's "block ... is on no executor" ({@code engine.FloatBlocks}), which is what a barrier task sees
+ *       when the executor holding a block it reads has died.
  * </ul>
  * Never restartable: a non-finite loss or gradient ({@link NonFiniteTrainingException}; the guard's stop is a
  * decision, and the same data would stop again), a stopped SparkContext (only a new driver can continue: use
@@ -23,7 +22,7 @@ import java.util.Optional;
  */
 public final class RestartableFailure {
     private static final List<String> LOST_STATE = List.of("ExecutorLostFailure", "FetchFailed",
-            "AllReduceParameter is not initialized", "Didn't find weight block");
+            "is on no executor");
     private static final List<String> DRIVER_GONE = List.of("stopped SparkContext", "SparkContext was shut down");
 
     private RestartableFailure() {

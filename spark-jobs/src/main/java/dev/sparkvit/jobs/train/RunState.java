@@ -7,7 +7,6 @@ import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.DecoupledWeightDecay;
-import dev.sparkvit.engine.DistributedTraining;
 import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
@@ -15,7 +14,6 @@ import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.optim.LearningRateSchedule;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,23 +70,6 @@ public final class RunState {
             modules.put(group.name(), group.module());
         }
         return PartitionedOptimizerState.slices(model, modules);
-    }
-
-    /** The checkpoint of the current state. */
-    public static TrainingCheckpoint snapshot(DistributedTraining.Progress progress, VisionTransformer vit,
-            EmaContainer ema, DistributedTraining training, Map<String, PartitionedOptimizerState.Slice> slices,
-            int flatSize, Map<String, String> fingerprint) {
-        Map<String, NamedTensor> weights = new LinkedHashMap<>();
-        Map<String, NamedTensor> average = new LinkedHashMap<>();
-        List<Tensor<Float>> averaged = ema.averagedWeights();
-        int i = 0;
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            weights.put(entry.getKey(), named(entry.getValue()));
-            average.put(entry.getKey(), named(averaged.get(i++)));
-        }
-        return new TrainingCheckpoint(progress, weights, average, ema.updateCount(),
-                PartitionedOptimizerState.gather(training.partitionMethods(), slices, flatSize), fingerprint,
-                ema.skipsNextFold(), training.skippedIterations());
     }
 
     /**
@@ -159,24 +140,22 @@ public final class RunState {
     }
 
     /**
-     * Fingerprint keys added after checkpoints existed, with the value a fingerprint without the key means: a key
-     * missing on either side (an older checkpoint, or a run that leaves it at its default) is compared as this value,
-     * so changing it either way is seen ({@code engine}: a distri checkpoint resumed on barrier, or the reverse).
+     * The engine every run's fingerprint names. A fingerprint without the key is a checkpoint of DLlib's
+     * DistriOptimizer, the engine before this one, which cannot continue here (its EMA and optimiser state are laid
+     * out per partition).
      */
-    static final Map<String, String> FINGERPRINT_DEFAULTS = Map.of("engine", "distri");
+    public static final String ENGINE = "barrier";
 
     /** Refuses a resume whose settings differ from the checkpoint's, listing what changed. */
     public static void requireSameRun(String source, Map<String, String> now, Map<String, String> saved) {
+        if (!saved.containsKey("engine")) {
+            throw new ConfigException(source + ": --resume: the checkpoint was written by the DistriOptimizer engine, "
+                    + "which sparkvit no longer has; start the run again without --resume");
+        }
         List<String> changed = new ArrayList<>();
         now.forEach((key, value) -> {
-            String before = saved.getOrDefault(key, FINGERPRINT_DEFAULTS.get(key));
-            if (!value.equals(before)) {
-                changed.add(key + " " + before + " -> " + value);
-            }
-        });
-        FINGERPRINT_DEFAULTS.forEach((key, value) -> {
             String before = saved.get(key);
-            if (!now.containsKey(key) && before != null && !before.equals(value)) {
+            if (!value.equals(before)) {
                 changed.add(key + " " + before + " -> " + value);
             }
         });

@@ -166,16 +166,12 @@ public final class TrainingConfig {
         return ema.flag("warmup", true);
     }
 
-    /** {@code training.engine} values: DistriOptimizer (the default), or issue 21's barrier-execution engine. */
-    public static final String DISTRI = "distri";
-    public static final String BARRIER = "barrier";
-
     /**
-     * {@code training.engine} (distri, the default, or barrier): the engine both training jobs train on; with
-     * barrier, {@link BarrierTraining} runs the loop and {@link BarrierRefusals} names what it does not support yet.
+     * {@code training.engine} chose between DLlib's DistriOptimizer and the barrier engine; both jobs now train on
+     * the barrier engine ({@link BarrierTraining}) only, and a config that still sets the key gets one line.
      */
-    public static String engine(ConfigSection training) {
-        return training.choice("engine", DISTRI, DISTRI, BARRIER);
+    public static void engineRemoved(ConfigSection training) {
+        training.removed("engine", "both training jobs train on the barrier engine; delete the key");
     }
 
     /**

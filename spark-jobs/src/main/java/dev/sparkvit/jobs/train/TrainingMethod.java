@@ -46,8 +46,7 @@ public interface TrainingMethod<R> {
      * @param data the training samples, one partition per barrier task
      * @param iterationsPerEpoch ceil(images / B)
      * @param totalIterations the run's iterations
-     * @param methods a fresh optimiser for every parameter group of {@code vit}, by group name (the DistriOptimizer
-     *     path's: FreezeOut's and layer decay's schedules, gradient accumulation behind {@code GradientAccumulation})
+     * @param methods a fresh optimiser for every parameter group of {@code vit}, by group name (FreezeOut's and layer decay's schedules, gradient accumulation behind {@code GradientAccumulation})
      * @param processor what runs on the exchanged gradient before the methods: decoupled weight decay of the
      *     decayed ranges, or LARS (null: none)
      */

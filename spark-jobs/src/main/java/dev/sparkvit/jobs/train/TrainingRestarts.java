@@ -12,9 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training jobs' retry from checkpoint. DLlib's DistriOptimizer retries a failed iteration only when its own
- * checkpoint path is set (and then restarts the optimiser history from zero; docs/ENGINE.md); sparkvit writes its own
- * checkpoints, so without this a lost executor ends the run. Here an attempt that fails in a way a restart cures
+ * The training jobs' retry from checkpoint. A lost executor fails the segment's barrier stage as a whole (Spark does
+ * not retry a barrier stage's task alone), so without this it ends the run. Here an attempt that fails in a way a restart cures
  * ({@link RestartableFailure}) is followed, up to {@link RestartPolicy#maxRestarts()} times, by a new attempt built
  * from the newest valid checkpoint exactly as {@code --resume} builds one (weights, EMA, optimiser moments, data
  * position), after the cluster has as many executors again as DLlib's Engine counted. Each restart prints one line

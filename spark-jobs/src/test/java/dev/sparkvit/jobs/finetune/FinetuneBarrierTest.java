@@ -31,7 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@code training.engine: barrier} in fine-tuning: the job on the barrier loop ({@code jobs.train.BarrierTraining}
+ * Fine-tuning on the barrier loop ({@code jobs.train.BarrierTraining}
  * with {@link SupervisedMethod}) on local[2] (2 barrier tasks), with the combined loss, balanced class weights and
  * focal alpha, mixup and cutmix, LP-FT head, clipping, decoupled weight decay and the EMA; validation of the live
  * and EMA weights every epoch, both classifiers written, TensorBoard events, checkpoints; a run stopped at its
@@ -56,7 +56,7 @@ class FinetuneBarrierTest {
     static FinetuneSettings settings(Path out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
                 "data.img_size=16", "output_dir=" + out, "model.ssl_pretrained_path=" + (ssl == null ? "null" : ssl),
-                "model.drop_path_rate=0", "training.engine=barrier", "training.epochs=2", "training.batch_size=8",
+                "model.drop_path_rate=0", "training.epochs=2", "training.batch_size=8",
                 "training.layer_decay=1", "training.learning_rate=0.002", "training.warmup_epochs=1",
                 "training.ema.decay=0.99", "training.class_weights=balanced", "training.focal_alpha=balanced",
                 "training.use_mixup=true", "training.use_cutmix=true", "training.checkpoint.every_iterations=3",
@@ -71,7 +71,7 @@ class FinetuneBarrierTest {
         long started = System.nanoTime();
         FinetuneResult result = run(settings(tmp), false, 0, console);
         String text = console.toString();
-        assertTrue(text.contains("on 2 barrier tasks (training.engine: barrier") && text.contains("combined loss, "
+        assertTrue(text.contains("on 2 barrier tasks (the loss of the global batch") && text.contains("combined loss, "
                 + "mixup/cutmix") && text.contains("head: logistic regression"), text);
         assertTrue(text.contains("epoch 1/2") && text.contains("epoch 2/2") && text.contains("EMA acc"), text);
         assertEquals(2, result.history().size(), text);
@@ -135,10 +135,6 @@ class FinetuneBarrierTest {
         }
         assertEquals(whole.live().accuracy(), resumed.live().accuracy());
         assertEquals(whole.ema().meanLoss(), resumed.ema().meanLoss());
-        // its checkpoints resume on the barrier engine only
-        ConfigException distri = assertThrows(ConfigException.class,
-                () -> run(settings(parts, "training.engine=distri"), true, 0, ignored));
-        assertTrue(distri.getMessage().contains("changed: engine barrier -> distri"), distri.getMessage());
     }
 
     /** The one unsupported setting: one line naming the key and value, before anything runs. */
@@ -153,9 +149,6 @@ class FinetuneBarrierTest {
         assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
         assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
                 message);
-        // the same setting with DistriOptimizer is fine
-        assertTrue(settings(Path.of("/tmp/unused"), set, "training.engine=distri").barrierRefusals().lines()
-                .isEmpty());
     }
 
     /** What the segment has since its parameter groups (layer decay, FreezeOut) and skip policy: accepted. */
@@ -174,13 +167,13 @@ class FinetuneBarrierTest {
         assertTrue(settings(Path.of("/tmp/unused"), "model.drop_path_rate=0.1").barrierRefusals().lines().isEmpty());
     }
 
+    /** The engine is in every fingerprint, as pretraining's; the key that chose it is gone (one line). */
     @Test
-    void theEngineKeyIsTheOneOfPretrainingAndInTheFingerprintOnlyWhenBarrier() {
+    void theEngineIsInTheFingerprintAndItsKeyIsRemoved() {
         assertEquals("barrier", settings(Path.of("/tmp/unused")).resolved(89, 2).fingerprint().get("engine"));
-        assertNull(settings(Path.of("/tmp/unused"), "training.engine=distri").resolved(89, 2).fingerprint()
-                .get("engine"));
-        ConfigException wrong = assertThrows(ConfigException.class,
-                () -> settings(Path.of("/tmp/unused"), "training.engine=horovod"));
-        assertTrue(wrong.getMessage().contains("training.engine"), wrong.getMessage());
+        ConfigException removed = assertThrows(ConfigException.class,
+                () -> settings(Path.of("/tmp/unused"), "training.engine=distri"));
+        assertTrue(removed.getMessage().endsWith("training.engine (--set training.engine) was removed: both "
+                + "training jobs train on the barrier engine; delete the key"), removed.getMessage());
     }
 }

@@ -156,15 +156,15 @@ class FinetuneJobTest {
     }
 
     @Test
-    void aRestartAfterLostParameterBlocksMidAccumulationEndsWithTheUninterruptedWeights(@TempDir Path tmp)
+    void aRestartAfterALostExchangePeerMidAccumulationEndsWithTheUninterruptedWeights(@TempDir Path tmp)
             throws Exception {
         FinetuneResult whole = run(settings(tmp.resolve("whole")), false, 0, new ByteArrayOutputStream());
-        // the blocks go in iteration 5 (index 4); the newest checkpoint, iter-3, is between two micro-batches of a step
+        // the peer goes in iteration 5 (index 4); the newest checkpoint, iter-3, is between two micro-batches of a step
         String key = UUID.randomUUID().toString();
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         FinetuneResult restarted = new FinetuneJob(settings(tmp.resolve("restarted")), false,
                 new PrintStream(console, true)).wrapModel(model -> new SparkTaskFault(model,
-                        SparkTaskFault.Kind.LOSE_PARAMETER_BLOCKS, 4, key, 1))
+                        SparkTaskFault.Kind.LOSE_EXCHANGE_PEER, 4, key, 1))
                 .execute(SharedSpark.session());
         assertEquals(1, SparkTaskFault.fired(key));
         List<String> restarts = console.toString().lines().filter(l -> l.startsWith("finetune: restart ")).toList();

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code training.engine: barrier}: the pretraining job on {@code engine.BarrierSegment} (global NT-Xent, 2B - 2
+ * The pretraining job on {@code engine.BarrierSegment} (global NT-Xent, 2B - 2
  * negatives per view) on local[2], checkpoints and a resume that ends bit-identical to an uninterrupted run, and the
  * one-line refusal of every setting that engine does not support yet.
  */
@@ -55,7 +55,7 @@ class PretrainBarrierTest {
      */
     static PretrainSettings settings(String out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
-                "data.img_size=16", "output_dir=" + out, "training.engine=barrier", "training.epochs=2",
+                "data.img_size=16", "output_dir=" + out, "training.epochs=2",
                 "training.batch_size=8", "training.learning_rate=0.002", "training.warmup_epochs=1",
                 "training.clip_grad_norm=1.0",
                 "training.checkpoint.every_iterations=2", "temperature=0.2", "projection_dim=16"));
@@ -88,7 +88,7 @@ class PretrainBarrierTest {
         PretrainResult result = run(settings(tmp.toString()), false, 0, console);
         String text = console.toString();
         String first = text.lines().findFirst().orElse("");
-        assertTrue(first.contains("training.engine: barrier") && first.contains("14 negatives per view")
+        assertTrue(first.contains("global NT-Xent: 14 negatives per view")
                 && first.contains("on 2 barrier tasks") && first.contains(String.format("chance %.4f", Math.log(15))),
                 "first line: " + first);
         assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
@@ -157,10 +157,6 @@ class PretrainBarrierTest {
         float[] tail = Arrays.copyOfRange(whole.iterationLosses(), 2, whole.iterationLosses().length);
         assertArrayEquals(tail, resumed.iterationLosses(), "the resumed iterations' losses");
         assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
-        // its checkpoints resume on the barrier engine only, and a DistriOptimizer run's never on it
-        ConfigException distri = assertThrows(ConfigException.class,
-                () -> run(settings(parts, "training.engine=distri"), true, 0, ignored));
-        assertTrue(distri.getMessage().contains("changed: engine barrier -> distri"), distri.getMessage());
     }
 
     /**
@@ -203,10 +199,15 @@ class PretrainBarrierTest {
         System.out.printf("barrier pretrain with FreezeOut, LARS and a skipped step: resumed bit for bit%n%s", text);
     }
 
+    /** The engine is in every fingerprint; the key that chose it is gone, and setting it is one line. */
     @Test
-    void theEngineIsInTheFingerprintOnlyWhenItIsBarrier() {
+    void theEngineIsInTheFingerprintAndItsKeyIsRemoved() {
         assertEquals("barrier", settings("/tmp/unused").fingerprint().get("engine"));
-        assertNull(settings("/tmp/unused", "training.engine=distri").fingerprint().get("engine"));
-        assertThrows(ConfigException.class, () -> settings("/tmp/unused", "training.engine=horovod"));
+        for (String engine : List.of("distri", "barrier")) {
+            ConfigException removed = assertThrows(ConfigException.class,
+                    () -> settings("/tmp/unused", "training.engine=" + engine));
+            assertEquals("test.yaml: training.engine (--set training.engine) was removed: both training jobs train "
+                    + "on the barrier engine; delete the key", removed.getMessage());
+        }
     }
 }

@@ -31,9 +31,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The retry from checkpoint (training.max_restarts) with real Spark failures on local[2]: DLlib's parameter blocks are
- * removed from the BlockManager in a training task, as the death of the executor holding them does
- * ({@link SparkTaskFault}), and the next Spark job of the iteration fails in DLlib. The run restarts in the same driver
+ * The retry from checkpoint (training.max_restarts) with real Spark failures on local[2]: a barrier task fails as one
+ * does when the executor holding an exchange block has died ({@link SparkTaskFault}), and the segment's barrier stage
+ * fails as a whole. The run restarts in the same driver
  * from the newest checkpoint and ends bit-identical to an uninterrupted run; the restarts are bounded; a failure a
  * restart cannot cure (a task that throws, a non-finite loss) is not retried. The run: one epoch of 6 iterations,
  * batch 16, checkpoints every 2 iterations.
@@ -75,7 +75,7 @@ class PretrainRestartTest {
         }
         try {
             return new Run(job.execute(SharedSpark.session()), console.toString());
-        } catch (Exception e) { // DLlib's InvalidOperationException is checked, and thrown through Scala
+        } catch (Exception e) { // Spark's SparkException is thrown through Scala, unchecked
             throw new FailedRun(console.toString(), e);
         }
     }
@@ -96,15 +96,15 @@ class PretrainRestartTest {
     }
 
     @Test
-    void lostParameterBlocksRestartFromTheNewestCheckpointAndEndBitIdenticalToTheUninterruptedRun(@TempDir Path tmp)
+    void aLostExchangePeerRestartsFromTheNewestCheckpointAndEndsBitIdenticalToTheUninterruptedRun(@TempDir Path tmp)
             throws Exception {
         Run reference = run(settings(tmp.resolve("clean")), null, 0, null, 0);
         assertEquals(List.of(), restartLines(reference.console()));
 
-        // the blocks go in iteration 5 (index 4): checkpoints iter-2 and iter-4 exist, iteration 5 never completes
+        // the peer goes in iteration 5 (index 4): checkpoints iter-2 and iter-4 exist, iteration 5 never completes
         String key = UUID.randomUUID().toString();
         Path out = tmp.resolve("restarted");
-        Run restarted = run(settings(out), SparkTaskFault.Kind.LOSE_PARAMETER_BLOCKS, 4, key, 1);
+        Run restarted = run(settings(out), SparkTaskFault.Kind.LOSE_EXCHANGE_PEER, 4, key, 1);
         assertEquals(1, SparkTaskFault.fired(key));
         List<String> lines = restartLines(restarted.console());
         assertEquals(1, lines.size(), restarted.console());
@@ -131,23 +131,23 @@ class PretrainRestartTest {
 
     @Test
     void restartsAreBoundedByMaxRestartsAndZeroFailsAtOnce(@TempDir Path tmp) {
-        // the blocks go in the second iteration of every attempt: each restart (from iter-2 or from 0) meets it again
+        // the peer goes in the second iteration of every attempt: each restart (from iter-2 or from 0) meets it again
         String key = UUID.randomUUID().toString();
         FailedRun bounded = assertThrows(FailedRun.class, () -> run(settings(tmp.resolve("bounded"),
-                "training.max_restarts=1"), SparkTaskFault.Kind.LOSE_PARAMETER_BLOCKS, 1, key, 100));
+                "training.max_restarts=1"), SparkTaskFault.Kind.LOSE_EXCHANGE_PEER, 1, key, 100));
         assertEquals(2, SparkTaskFault.fired(key), "the first attempt and one restart");
         assertEquals(1, restartLines(bounded.console).size(), bounded.console);
         assertTrue(restartLines(bounded.console).get(0).contains("no checkpoint yet: starting again from iteration 0"),
                 bounded.console);
-        assertTrue(bounded.console.contains("pretrain: lost executor state (AllReduceParameter is not initialized) ("),
+        assertTrue(bounded.console.contains("pretrain: lost executor state (is on no executor) ("),
                 bounded.console);
         assertTrue(bounded.console.contains("; no restart left after 1 (training.max_restarts = 1); --resume "
                 + "continues from the newest checkpoint"), bounded.console);
-        assertTrue(bounded.getCause().getMessage().contains("AllReduceParameter is not initialized"));
+        assertTrue(bounded.getCause().getMessage().contains("is on no executor"), bounded.getCause().getMessage());
 
         String none = UUID.randomUUID().toString();
         FailedRun zero = assertThrows(FailedRun.class, () -> run(settings(tmp.resolve("zero"),
-                "training.max_restarts=0"), SparkTaskFault.Kind.LOSE_PARAMETER_BLOCKS, 1, none, 100));
+                "training.max_restarts=0"), SparkTaskFault.Kind.LOSE_EXCHANGE_PEER, 1, none, 100));
         assertEquals(1, SparkTaskFault.fired(none));
         assertEquals(List.of(), restartLines(zero.console));
         assertTrue(zero.console.contains("; no restart (training.max_restarts = 0); --resume continues from the "

@@ -40,7 +40,7 @@ class BarrierPreflightTest {
     @Test
     void dynamicAllocationIsRefused() {
         String message = refused(64, new Layout(2, 2, 4, 1, true));
-        assertEquals("run.yaml: training.engine: barrier cannot run with spark.dynamicAllocation.enabled = true (a "
+        assertEquals("run.yaml: training cannot run with spark.dynamicAllocation.enabled = true (a "
                 + "barrier stage needs a fixed set of executors with a slot for every task at once; set it to false)",
                 message);
     }
@@ -48,7 +48,7 @@ class BarrierPreflightTest {
     @Test
     void aTaskCpusThatLeavesFewerSlotsIsRefused() {
         String message = refused(64, new Layout(2, 2, 4, 2, false));
-        assertEquals("run.yaml: training.engine: barrier cannot run with spark.task.cpus = 2: it leaves 2 task "
+        assertEquals("run.yaml: training cannot run with spark.task.cpus = 2: it leaves 2 task "
                 + "slot(s) (2 executor(s) x 2 core(s) / 2) for the 4 barrier tasks, one per core (set spark.task.cpus "
                 + "to 1)", message);
         // executors of 3 cores with 2 cpus a task: 1 slot each
@@ -59,7 +59,7 @@ class BarrierPreflightTest {
     @Test
     void fewerFreeSlotsThanTasksIsRefused() {
         String message = refused(64, new Layout(2, 2, 3, 1, false));
-        assertEquals("run.yaml: training.engine: barrier cannot run 4 tasks (2 executor(s) x 2 core(s)) on 3 free task "
+        assertEquals("run.yaml: training cannot run 4 tasks (2 executor(s) x 2 core(s)) on 3 free task "
                 + "slots (a barrier stage needs a slot for every task at once)", message);
     }
 

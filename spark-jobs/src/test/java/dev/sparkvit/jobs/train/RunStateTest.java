@@ -8,7 +8,7 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.model.io.NamedTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +24,7 @@ class RunStateTest {
 
     private static TrainingCheckpoint checkpoint(long iteration) {
         NamedTensor w = new NamedTensor(new int[] {2}, new float[] {1, iteration});
-        return new TrainingCheckpoint(new DistributedTraining.Progress(iteration, 0, 0), Map.of("w", w),
+        return new TrainingCheckpoint(new TrainingProgress(iteration, 0, 0), Map.of("w", w),
                 Map.of("w", w), iteration, Map.of(), RUN);
     }
 
@@ -81,7 +81,7 @@ class RunStateTest {
                 dev.sparkvit.engine.Tensors.shape(t), dev.sparkvit.engine.Tensors.toArray(t))));
         NamedTensor head = weights.get("head.weight");
         weights.put("head.weight", new NamedTensor(new int[] {head.shape()[1], head.shape()[0]}, head.values()));
-        TrainingCheckpoint checkpoint = new TrainingCheckpoint(new DistributedTraining.Progress(6, 0, 0), weights,
+        TrainingCheckpoint checkpoint = new TrainingCheckpoint(new TrainingProgress(6, 0, 0), weights,
                 weights, 6, Map.of(), RUN);
         CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.restore(
                 checkpoint, vit, new dev.sparkvit.engine.EmaContainer(vit.module(), 0.9, false)));
@@ -90,23 +90,20 @@ class RunStateTest {
     }
 
     /**
-     * The engine key: a DistriOptimizer run's fingerprint leaves it out (its default, distri), so a missing key on
-     * either side compares as distri, and a resume across engines is refused both ways (no special case in the jobs).
+     * A DistriOptimizer run's fingerprint has no engine key (DLlib's engine, removed): its checkpoints are refused in
+     * one line saying so; a barrier run's resume.
      */
     @Test
-    void aMissingFingerprintKeyIsItsDefaultSoAnEngineChangeIsSeenBothWays() {
-        Map<String, String> distri = Map.of("seed", "1");
-        Map<String, String> barrier = Map.of("seed", "1", "engine", "barrier");
-        ConfigException toBarrier = assertThrows(ConfigException.class,
-                () -> RunState.requireSameRun("run.yaml", barrier, distri));
-        assertEquals("run.yaml: --resume needs the settings the run started with; changed: engine distri -> barrier",
-                toBarrier.getMessage());
-        ConfigException toDistri = assertThrows(ConfigException.class,
-                () -> RunState.requireSameRun("run.yaml", distri, barrier));
-        assertEquals("run.yaml: --resume needs the settings the run started with; changed: engine barrier -> distri",
-                toDistri.getMessage());
-        RunState.requireSameRun("run.yaml", distri, distri);
+    void aDistriOptimizerCheckpointIsRefusedInOneLine() {
+        Map<String, String> barrier = Map.of("seed", "1", "engine", RunState.ENGINE);
+        ConfigException distri = assertThrows(ConfigException.class,
+                () -> RunState.requireSameRun("run.yaml", barrier, Map.of("seed", "1")));
+        assertEquals("run.yaml: --resume: the checkpoint was written by the DistriOptimizer engine, which sparkvit no "
+                + "longer has; start the run again without --resume", distri.getMessage());
         RunState.requireSameRun("run.yaml", barrier, barrier);
-        RunState.requireSameRun("run.yaml", distri, Map.of("seed", "1", "engine", "distri"));
+        ConfigException seed = assertThrows(ConfigException.class, () -> RunState.requireSameRun("run.yaml",
+                barrier, Map.of("seed", "2", "engine", RunState.ENGINE)));
+        assertEquals("run.yaml: --resume needs the settings the run started with; changed: seed 2 -> 1",
+                seed.getMessage());
     }
 }
