@@ -216,7 +216,7 @@ class EmaContainerTest {
         forwards(wrong, second, 3, total);
         double difference = 0;
         for (int p = 0; p < expected.length; p++) {
-            difference = Math.max(difference, DistributedTrainingTest.maxAbsDifference(expected[p],
+            difference = Math.max(difference, dev.sparkvit.testing.TestTensors.maxAbsDiff(expected[p],
                     Tensors.toArray(wrong.averagedWeights().get(p))));
         }
         assertTrue(difference > 1e-3, "the two-argument restore assumes one forward per update: " + difference);

@@ -51,7 +51,7 @@ class EngineDefectsTest {
                 .optimize();
 
         float[][] after = ModuleParameters.snapshot(model);
-        assertTrue(DistributedTrainingTest.maxAbsDifference(before[0], after[0]) > 1e-4f, "Linear trains");
+        assertTrue(dev.sparkvit.testing.TestTensors.maxAbsDiff(before[0], after[0]) > 1e-4f, "Linear trains");
         assertArrayEquals(before[2], after[2], "LayerNorm weight unchanged (defect 1)");
         assertArrayEquals(before[3], after[3], "LayerNorm bias unchanged (defect 1)");
     }

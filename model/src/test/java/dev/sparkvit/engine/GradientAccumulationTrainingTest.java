@@ -67,7 +67,7 @@ class GradientAccumulationTrainingTest {
     private static double maxDifference(float[][] a, float[][] b) {
         double max = 0;
         for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, DistributedTrainingTest.maxAbsDifference(a[i], b[i]));
+            max = Math.max(max, dev.sparkvit.testing.TestTensors.maxAbsDiff(a[i], b[i]));
         }
         return max;
     }

@@ -51,7 +51,7 @@ class GradientClippingTest {
         for (int i = 0; i < ours.weights().length; i++) {
             assertArrayEquals(dllib.weights()[i], ours.weights()[i], "tensor " + i);
         }
-        assertTrue(DistributedTrainingTest.maxAbsDifference(unclipped.weights()[0], ours.weights()[0]) > 1e-4f,
+        assertTrue(dev.sparkvit.testing.TestTensors.maxAbsDiff(unclipped.weights()[0], ours.weights()[0]) > 1e-4f,
                 "clipping changed nothing: the test's gradients are not above the clip norm");
 
         String forward = "reduce at DistriOptimizer.scala";

@@ -161,7 +161,7 @@ class NonFiniteTrainingTest {
     private static double maxDifference(State a, State b) {
         double max = 0;
         for (int i = 0; i < a.weights().length; i++) {
-            max = Math.max(max, DistributedTrainingTest.maxAbsDifference(a.weights()[i], b.weights()[i]));
+            max = Math.max(max, dev.sparkvit.testing.TestTensors.maxAbsDiff(a.weights()[i], b.weights()[i]));
         }
         return max;
     }
