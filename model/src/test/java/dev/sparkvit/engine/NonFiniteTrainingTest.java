@@ -15,6 +15,7 @@ import dev.sparkvit.model.optim.SgdMomentum;
 import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.testing.InjectedFault;
 import dev.sparkvit.testing.NanLossAt;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
 import dev.sparkvit.testing.TestTensors;
 import java.util.Arrays;

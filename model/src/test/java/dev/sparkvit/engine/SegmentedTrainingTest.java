@@ -10,6 +10,7 @@ import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.SgdMomentum;
 import dev.sparkvit.model.optim.WarmupCosine;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
 import dev.sparkvit.testing.TestTensors;
 import java.util.ArrayList;
