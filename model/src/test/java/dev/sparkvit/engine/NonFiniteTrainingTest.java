@@ -291,6 +291,28 @@ class NonFiniteTrainingTest {
     }
 
     /**
+     * The guard and clipping cost no Spark job: every segment is one barrier job, whether it clips, skips steps (at 2
+     * and 5, in both segments) or neither.
+     */
+    @Test
+    void theGuardAndClippingAddNoJob() {
+        List<List<String>> jobs = new java.util.ArrayList<>();
+        for (boolean guarded : new boolean[] {false, true}) {
+            try (Setup run = setup(1, m -> new InjectedFault(m, InjectedFault.Kind.NAN_INPUT,
+                    guarded ? new long[] {2, 5} : new long[0]))) {
+                run.segment().clipGradientNorm(guarded ? 0.5 : 0).nonFinite(guarded ? NonFinitePolicy.skip(2)
+                        : NonFinitePolicy.stop());
+                BarrierSegment.Result[] end = new BarrierSegment.Result[1];
+                jobs.add(SparkJobNames.of(SharedSpark.context().sc(),
+                        () -> end[0] = BarrierRuns.stops(run.segment(), run.start(), 3, 8)));
+                assertEquals(guarded ? List.of(2L, 5L) : List.of(), end[0].skipped());
+            }
+        }
+        assertEquals(3, jobs.get(0).size(), "one job per segment (3, 1 and 4 iterations): " + jobs.get(0));
+        assertEquals(jobs.get(0), jobs.get(1), "the guarded, clipped run starts the jobs of a plain one");
+    }
+
+    /**
      * Skip at 3, a checkpoint at 4 (the start serialized and read back), resumed in a fresh segment whose fault is at
      * 6: the start's skip counts against the bound of 1, so 6 stops the run.
      */
