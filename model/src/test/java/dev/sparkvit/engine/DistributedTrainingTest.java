@@ -116,7 +116,8 @@ class DistributedTrainingTest {
             VisionTransformer vit = VisionTransformer.classifier(config, 3, 21);
             EmaContainer average = new EmaContainer(vit.module(), decay, false);
             if (k > 0) {
-                DistributedTraining.of(average, RandomImages.epochDataSet(32, 8, 3, 3), Criteria.crossEntropy(), 8)
+                DistributedTraining.of(average, RandomImages.epochDataSet(32, 8, 3, 3, BigDlEngine.nodeNumber()),
+                        Criteria.crossEntropy(), 8)
                         .optimMethod(OptimMethods.sgd(0.1, 0.0))
                         .compression("fp16")
                         .endWhen(Triggers.maxIteration(k))

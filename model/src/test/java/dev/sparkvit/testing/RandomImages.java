@@ -1,6 +1,5 @@
 package dev.sparkvit.testing;
 
-import dev.sparkvit.engine.BigDlEngine;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Samples;
 import java.util.ArrayList;
@@ -12,12 +11,10 @@ public final class RandomImages {
     private RandomImages() {
     }
 
-    /** {@code count} images (3, size, size) with labels 1..classes, rebuilt per epoch, in a seeded order. */
-    public static EpochDataSet<Integer> epochDataSet(int count, int size, int classes, long seed) {
-        return epochDataSet(count, size, classes, seed, BigDlEngine.nodeNumber());
-    }
-
-    /** The same images in {@code partitions} partitions (a barrier segment runs one task per partition). */
+    /**
+     * {@code count} images (3, size, size) with labels 1..classes, rebuilt per epoch, in a seeded order, in
+     * {@code partitions} partitions (a barrier segment runs one task per partition).
+     */
     public static EpochDataSet<Integer> epochDataSet(int count, int size, int classes, long seed, int partitions) {
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {
