@@ -127,8 +127,8 @@ class NonFiniteTrainingTest {
 
     /**
      * A NaN output at iteration 6 (0-based; epoch 2's second) stops the segment of epoch 2 there, with the one-line
-     * message; its start (iteration 4) stays valid: iterations 5 and 6 run from it with finite losses, the last good
-     * state. Nothing of the exchange is left behind.
+     * message; its start (iteration 4) stays valid: iterations 4 and 5 run from it to the last good state, bit for bit
+     * the state of a run without the fault after 6 iterations. Nothing of the exchange is left behind.
      */
     @Test
     void stopEndsTrainingAtTheFaultyIterationBeforeItsUpdate() {
@@ -150,6 +150,9 @@ class NonFiniteTrainingTest {
             float[] weights = good.weights();
             assertTrue(java.util.stream.IntStream.range(0, weights.length).allMatch(i -> Float.isFinite(weights[i])),
                     "the last good weights are finite");
+            try (Setup clean = setup(1, m -> m)) {
+                assertSameState(BarrierRuns.until(clean.segment(), clean.start(), 6), good);
+            }
         }
     }
 
