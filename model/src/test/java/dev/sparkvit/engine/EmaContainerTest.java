@@ -8,21 +8,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.intel.analytics.bigdl.dllib.nn.Linear;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.model.layers.TokenPooling;
+import dev.sparkvit.model.optim.SgdMomentum;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.RandomImages;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.TestTensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The EMA under DistriOptimizer equals the closed form computed from the sequence of live weights. The live weights
- * after k iterations come from separate runs of k iterations, which are bit-identical prefixes of one another
- * (EpochDataSet makes DistriOptimizer deterministic). With an interval k (gradient accumulation) the average folds
- * in the weights on training forwards {@code t % k == 0} only, and a restored average, update count and forward count
- * continue exactly as the uninterrupted container.
+ * The EMA of the barrier engine ({@link BarrierSegment.Ema}, EmaContainer's definition kept on task 0) equals the
+ * closed form computed from the sequence of live weights. The live weights after k iterations come from segments of k
+ * iterations from the same start, which are bit-identical prefixes of one another (a segment is a function of its
+ * start). The container itself: with an interval k (gradient accumulation) the average folds in the weights on
+ * training forwards {@code t % k == 0} only, and a restored average, update count and forward count continue exactly
+ * as the uninterrupted container.
  */
 @ExtendWith(SharedSpark.class)
 class EmaContainerTest {
@@ -31,75 +36,51 @@ class EmaContainerTest {
     private static final float DECAY = 0.6f;
     private static final int T = 4;
 
-    private record Run(List<float[]> live, List<float[]> ema, long updates) {
+    /**
+     * {@code {largest difference, largest move}}: between {@code ema} and the closed form over {@code live} (the flat
+     * weights after 0..T iterations: ema_0 = w_0, ema_k = d ema_{k-1} + (1 - d) w_k, in float), and between
+     * {@code ema} and the initial weights.
+     */
+    static double[] closedFormError(List<float[]> live, float decay, float[] ema) {
+        float[] expected = live.get(0).clone();
+        for (int k = 1; k < live.size(); k++) {
+            float[] w = live.get(k);
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = decay * expected[i] + (1 - decay) * w[i];
+            }
+        }
+        return new double[] {TestTensors.maxAbsDiff(expected, ema), TestTensors.maxAbsDiff(ema, live.get(0))};
     }
 
-    private static Run train(int iterations, String compression) {
+    @Test
+    void emaEqualsTheClosedFormOfTheLiveWeights() {
         VisionTransformer vit = VisionTransformer.classifier(CONFIG, 3, 21);
-        EmaContainer ema = new EmaContainer(vit.module(), DECAY, false);
-        EpochDataSet<Integer> data = RandomImages.epochDataSet(32, 8, 3, 3);
-        if (iterations > 0) {
-            DistributedTraining.of(ema, data, Criteria.crossEntropy(), 8)
-                    .optimMethod(OptimMethods.sgd(0.1, 0.0))
-                    .compression(compression)
-                    .endWhen(Triggers.maxIteration(iterations))
-                    .optimize();
+        SgdMomentum sgd = new SgdMomentum(i -> 0.1, 0.0, false);
+        BarrierSegment.Ema average = new BarrierSegment.Ema(DECAY, false);
+        BarrierSegment.Start start = BarrierSegment.Start.of(vit.module(), sgd, 0);
+        List<float[]> live = new ArrayList<>();
+        live.add(start.weights());
+        BarrierSegment.Result run;
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(vit.module()),
+                RandomImages.epochDataSet(32, 8, 3, 3, SharedSpark.CORES), 8, BarrierRuns.crossEntropy(), sgd)
+                .ema(average)) {
+            for (int k = 1; k <= T; k++) {
+                live.add(segment.run(start, k).weights());
+            }
+            run = segment.run(start, T);
         }
-        ema.update(); // fold in the final weights on the driver
-        return new Run(copies(ModuleParameters.weights(vit.module())), copies(ema.averagedWeights()),
-                ema.updateCount());
+        assertTrue(Arrays.equals(live.get(T), run.weights()), "a segment of T repeats itself bit for bit");
+        float[] ema = average.folded(run.ema(), run.emaUpdates(), run.weights()); // the final fold, as the jobs do
+        assertEquals(T, run.emaUpdates(), "one update per iteration, before the final one on the driver");
+        double[] result = closedFormError(live, DECAY, ema);
+        assertTrue(result[1] > 1e-4, "the average moved away from the initial weights: " + result[1]);
+        assertTrue(result[0] < 1e-6, "EMA differs from the closed form by " + result[0]);
     }
 
     private static List<float[]> copies(List<Tensor<Float>> tensors) {
         List<float[]> out = new ArrayList<>();
         tensors.forEach(t -> out.add(Tensors.toArray(t)));
         return out;
-    }
-
-    /** Largest difference between the EMA of a run and the closed form over the live weights of 0..T iterations. */
-    private static double[] closedFormError(String compression) {
-        List<List<float[]>> live = new ArrayList<>();
-        for (int k = 0; k <= T; k++) {
-            live.add(train(k, compression).live());
-        }
-        Run run = train(T, compression);
-        assertEquals(T + 1, run.updates(), "one update per iteration plus the final one on the driver");
-        // ema_0 = w_0 ; ema_k = d ema_{k-1} + (1 - d) w_k
-        double maxError = 0;
-        double maxMove = 0;
-        for (int p = 0; p < run.ema().size(); p++) {
-            float[] expected = live.get(0).get(p).clone();
-            for (int k = 1; k <= T; k++) {
-                float[] w = live.get(k).get(p);
-                for (int i = 0; i < expected.length; i++) {
-                    expected[i] = DECAY * expected[i] + (1 - DECAY) * w[i];
-                }
-            }
-            float[] actual = run.ema().get(p);
-            for (int i = 0; i < expected.length; i++) {
-                maxError = Math.max(maxError, Math.abs(expected[i] - actual[i]));
-                maxMove = Math.max(maxMove, Math.abs(actual[i] - live.get(0).get(p)[i]));
-            }
-        }
-        return new double[] {maxError, maxMove};
-    }
-
-    @Test
-    void emaEqualsTheClosedFormOfTheLiveWeights() {
-        double[] result = closedFormError("none");
-        assertTrue(result[1] > 1e-4, "the average moved away from the initial weights: " + result[1]);
-        assertTrue(result[0] < 1e-6, "EMA differs from the closed form by " + result[0]);
-    }
-
-    /**
-     * Engine fact (docs/ENGINE.md): with DLlib's default "fp16" compression the replicas compute on weights truncated
-     * to 16 bits, so the EMA they keep is off the float32 closed form by about 1e-3. If this starts failing, DLlib
-     * changed how it ships weights.
-     */
-    @Test
-    void dllibDefaultCompressionShowsReplicasTruncatedWeights() {
-        double[] result = closedFormError("fp16");
-        assertTrue(result[0] > 1e-4, "expected truncation error, got " + result[0]);
     }
 
     /** The live weights a training forward t sees in the interval tests: distinct for every t. */
@@ -216,7 +197,7 @@ class EmaContainerTest {
         forwards(wrong, second, 3, total);
         double difference = 0;
         for (int p = 0; p < expected.length; p++) {
-            difference = Math.max(difference, DistributedTrainingTest.maxAbsDifference(expected[p],
+            difference = Math.max(difference, TestTensors.maxAbsDiff(expected[p],
                     Tensors.toArray(wrong.averagedWeights().get(p))));
         }
         assertTrue(difference > 1e-3, "the two-argument restore assumes one forward per update: " + difference);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.intel.analytics.bigdl.dllib.feature.dataset.MiniBatch;
+import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import dev.sparkvit.model.optim.AdamW;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,9 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * DistriOptimizer counts its training set once per {@code optimize()}; sparkvit's epoch batches answer that count from
- * the cached elements, so training builds exactly the samples it trains on (before: one more pass over the whole
- * dataset, augmentation and all, per segment).
+ * DLlib's dataset API counts the training set through the batches ({@code data(false)}); sparkvit's epoch batches
+ * answer that count from the cached elements, so training builds exactly the samples it trains on (under
+ * DistriOptimizer a count once per {@code optimize()} used to cost one more pass over the whole dataset, augmentation
+ * and all, per segment): the barrier segments build exactly their iterations' samples.
  */
 @ExtendWith(SharedSpark.class)
 class EpochBatchesTest {
@@ -27,7 +30,7 @@ class EpochBatchesTest {
         for (int i = 0; i < SAMPLES; i++) {
             ids.add(i);
         }
-        return new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2), BigDlEngine.nodeNumber(), (epoch, id) -> {
+        return new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2), SharedSpark.CORES, (epoch, id) -> {
             built.add(1);
             float[] x = new float[FEATURES];
             x[id % FEATURES] = id % 2 == 0 ? 1f : -1f;
@@ -38,7 +41,7 @@ class EpochBatchesTest {
     @Test
     void countingBuildsNoSample() {
         LongAccumulator built = SharedSpark.context().sc().longAccumulator("samples built");
-        EpochBatches batches = new EpochBatches(counted(built), 8, BigDlEngine.nodeNumber());
+        EpochBatches batches = new EpochBatches(counted(built), 8, SharedSpark.CORES);
         int records = batches.data(false).toJavaRDD().map(MiniBatch::size).reduce(Integer::sum);
         assertEquals(SAMPLES, records);
         assertEquals(0, built.value());
@@ -51,12 +54,15 @@ class EpochBatchesTest {
     void trainingBuildsOnlyTheSamplesItTrainsOn() {
         LongAccumulator built = SharedSpark.context().sc().longAccumulator("samples built");
         int batch = 8;
-        long iterations = 7; // crosses an epoch end (5 iterations per epoch) and runs two segments
-        DistributedTraining training = DistributedTraining.of(SegmentedTrainingTest.model(), counted(built),
-                        Criteria.classNll(), batch)
-                .optimMethod(AdamW.of(i -> 0.01, 0.0));
-        training.trainUntil(3);
-        training.trainUntil(iterations);
+        long iterations = 7; // crosses an epoch end (5 iterations per epoch) in three segments: 3, 2, 2
+        Sequential<Float> model = SegmentedTrainingTest.model();
+        AdamW adamW = AdamW.of(i -> 0.01, 0.0);
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(model), counted(built), batch,
+                BarrierRuns.classNll(), adamW)) {
+            assertEquals(5, segment.iterationsPerEpoch());
+            assertEquals(iterations, BarrierRuns.stops(segment, BarrierSegment.Start.of(model, adamW, 0), 3,
+                    iterations).next().iteration());
+        }
         assertEquals(iterations * batch, built.value());
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.LearningRateSchedule;
+import dev.sparkvit.testing.TestTensors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -119,10 +120,10 @@ class GradientAccumulationTest {
         for (float[] wrong : new float[][] {sum(g1, g2), g1, g2}) {
             Tensor<Float> other = parameters();
             adamW(SCHEDULE).optimize(new Fixed(wrong), other);
-            assertTrue(DistributedTrainingTest.maxAbsDifference(expected, Tensors.toArray(other)) > 1e-4f,
+            assertTrue(TestTensors.maxAbsDiff(expected, Tensors.toArray(other)) > 1e-4f,
                     "a step on another gradient must land elsewhere");
         }
-        assertTrue(DistributedTrainingTest.maxAbsDifference(initial, expected) > 1e-3f, "the step moved the weights");
+        assertTrue(TestTensors.maxAbsDiff(initial, expected) > 1e-3f, "the step moved the weights");
     }
 
     private static float[] sum(float[] a, float[] b) {
@@ -194,7 +195,7 @@ class GradientAccumulationTest {
         Tensor<Float> whole = parameters();
         run(new GradientAccumulation<>(adamW(SCHEDULE), 2), whole, 0, total);
         float[] expected = Tensors.toArray(whole);
-        assertTrue(DistributedTrainingTest.maxAbsDifference(expected, Tensors.toArray(parameters())) > 1e-3f);
+        assertTrue(TestTensors.maxAbsDiff(expected, Tensors.toArray(parameters())) > 1e-3f);
 
         // 1: inside the first group (no AdamW state yet); 4: right after two steps; 5: inside a group after two steps
         for (int stop : new int[] {1, 4, 5}) {
@@ -230,7 +231,7 @@ class GradientAccumulationTest {
         GradientAccumulation<AdamW> second = new GradientAccumulation<>(adamW(SCHEDULE), 2);
         second.restore(first.step(), buffers);
         run(second, p, 1, 4);
-        assertTrue(DistributedTrainingTest.maxAbsDifference(Tensors.toArray(whole), Tensors.toArray(p)) > 1e-5f);
+        assertTrue(TestTensors.maxAbsDiff(Tensors.toArray(whole), Tensors.toArray(p)) > 1e-5f);
     }
 
     @Test

@@ -8,7 +8,9 @@ import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.LearningRateSchedule;
 import dev.sparkvit.model.optim.WarmupCosine;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.TestTensors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Under DistriOptimizer (local[2]: one partition, two replicas), per-group {@link GradientAccumulation} of AdamW over 2
- * micro-batches of 16 with {@link DecoupledWeightDecay#everySteps} gives the weights of plain per-group AdamW on
- * batches of 32 with plain decoupled decay, to float rounding: each iteration reads the next records of the
- * partition's stream (EpochDataSet), so two consecutive micro-batches are exactly one batch of 32, and the mean of
- * their mean-loss gradients is the batch's. Controls show the comparison discriminates: plain AdamW on batches of 16,
- * and accumulation with decay on every micro-batch, both land elsewhere.
+ * On the barrier engine (local[2]: 2 tasks), per-group {@link GradientAccumulation} of AdamW over 2 micro-batches of
+ * 16 with {@link DecoupledWeightDecay#everySteps} gives the weights of plain per-group AdamW on batches of 32 with
+ * plain decoupled decay, to float rounding: each iteration reads the next records of every partition's stream
+ * (EpochDataSet), so two consecutive micro-batches are exactly one batch of 32, and the mean of their mean-loss
+ * gradients is the batch's. Controls show the comparison discriminates: plain AdamW on batches of 16, and accumulation
+ * with decay on every micro-batch, both land elsewhere.
  */
 @ExtendWith(SharedSpark.class)
 class GradientAccumulationTrainingTest {
@@ -50,56 +52,54 @@ class GradientAccumulationTrainingTest {
                 DecoupledWeightDecay.rangeOf(weights.get(2), FC2::rate)));
     }
 
-    private record Run(float[][] weights, DistributedTraining training) {
-    }
-
-    private static Run train(int batch, long iterations, Function<AdamW, OptimMethod<Float>> wrap,
+    private static BarrierSegment.Result train(int batch, long iterations, Function<AdamW, OptimMethod<Float>> wrap,
             Function<DecoupledWeightDecay, DecoupledWeightDecay> decayed) {
         Sequential<Float> model = SegmentedTrainingTest.model();
-        DistributedTraining training = DistributedTraining.of(model, SegmentedTrainingTest.data(), Criteria.classNll(),
-                batch)
-                .optimMethods(methods(wrap))
-                .parameterProcessor(decayed.apply(decay(model)));
-        training.trainUntil(iterations);
-        return new Run(ModuleParameters.snapshot(model), training);
-    }
-
-    private static double maxDifference(float[][] a, float[][] b) {
-        double max = 0;
-        for (int i = 0; i < a.length; i++) {
-            max = Math.max(max, DistributedTrainingTest.maxAbsDifference(a[i], b[i]));
+        Map<String, OptimMethod<Float>> methods = methods(wrap);
+        model.getParameters();
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(model), SegmentedTrainingTest.data(),
+                batch, BarrierRuns.classNll(), methods, PartitionedOptimizerState.slices(model,
+                SegmentedTrainingTest.groups(model))).weightDecay(decayed.apply(decay(model)))) {
+            assertEquals(iterations, 2 * segment.iterationsPerEpoch(), "two epochs");
+            return BarrierRuns.until(segment, BarrierSegment.Start.of(model, methods, 0), iterations);
         }
-        return max;
     }
 
     @Test
     void accumulatingTwoMicroBatchesEqualsTheBatchOfBoth() {
-        float[][] initial = ModuleParameters.snapshot(SegmentedTrainingTest.model());
-        Run whole = train(BATCH, STEPS, m -> m, d -> d);
-        Run accumulated = train(MICRO, 2L * STEPS, m -> new GradientAccumulation<>(m, 2), d -> d.everySteps(2));
+        float[] initial = BarrierSegment.Start.of(SegmentedTrainingTest.model(), AdamW.of(FC1, 0.0), 0).weights();
+        BarrierSegment.Result whole = train(BATCH, STEPS, m -> m, d -> d);
+        BarrierSegment.Result accumulated = train(MICRO, 2L * STEPS, m -> new GradientAccumulation<>(m, 2),
+                d -> d.everySteps(2));
 
-        assertEquals(new DistributedTraining.Progress(STEPS, 2, 0), whole.training().progress());
-        assertEquals(new DistributedTraining.Progress(2L * STEPS, 2, 0), accumulated.training().progress(),
-                "both runs read exactly two epochs");
-        for (Map<String, OptimMethod<Float>> partition : accumulated.training().partitionMethods()) {
-            for (OptimMethod<Float> method : partition.values()) {
-                GradientAccumulation<?> wrapped = (GradientAccumulation<?>) method;
-                assertEquals(2L * STEPS, wrapped.step(), "one call per micro-batch");
-                assertEquals(STEPS, wrapped.inner().step(), "one AdamW step per two micro-batches");
-            }
+        assertEquals(STEPS, whole.next().iteration());
+        assertEquals(2L * STEPS, accumulated.next().iteration(), "both runs read exactly two epochs");
+        for (String group : List.of("fc1", "fc2")) {
+            PartitionedOptimizerState.GroupState state = accumulated.optimizer().get(group);
+            assertEquals(2L * STEPS, state.step(), "one call per micro-batch");
+            GradientAccumulation<AdamW> restored = new GradientAccumulation<>(AdamW.of(FC1, 0.0), 2);
+            restored.restore(state.step(), state.buffers());
+            assertEquals(STEPS, restored.inner().step(), "one AdamW step per two micro-batches");
+            assertEquals(STEPS, whole.optimizer().get(group).step());
+            // the inner moments are the whole batch's, to float rounding: AdamW stepped on the same gradients
+            whole.optimizer().get(group).buffers().forEach((name, values) -> {
+                double error = TestTensors.relativeL2(state.buffers().get(name), values);
+                assertTrue(error < 1e-4, group + " " + name + " off the whole batch's by relative " + error);
+            });
         }
 
-        double moved = maxDifference(initial, accumulated.weights());
+        double moved = TestTensors.maxAbsDiff(initial, accumulated.weights());
         assertTrue(moved > 1e-2, "training with accumulation moved the weights by " + moved);
-        double difference = maxDifference(whole.weights(), accumulated.weights());
+        double difference = TestTensors.maxAbsDiff(whole.weights(), accumulated.weights());
         assertTrue(difference < 1e-5, "accumulated micro-batches differ from the whole batch by " + difference);
 
         // controls: the tolerance is far below what a wrong schedule of steps or of decay would produce
-        Run small = train(MICRO, 2L * STEPS, m -> m, d -> d);
-        double smallDifference = maxDifference(whole.weights(), small.weights());
+        BarrierSegment.Result small = train(MICRO, 2L * STEPS, m -> m, d -> d);
+        double smallDifference = TestTensors.maxAbsDiff(whole.weights(), small.weights());
         assertTrue(smallDifference > 1e-3, "plain AdamW on batches of 16 differs by only " + smallDifference);
-        Run decayEveryCall = train(MICRO, 2L * STEPS, m -> new GradientAccumulation<>(m, 2), d -> d);
-        double decayDifference = maxDifference(whole.weights(), decayEveryCall.weights());
+        BarrierSegment.Result decayEveryCall = train(MICRO, 2L * STEPS, m -> new GradientAccumulation<>(m, 2),
+                d -> d);
+        double decayDifference = TestTensors.maxAbsDiff(whole.weights(), decayEveryCall.weights());
         assertTrue(decayDifference > 1e-4, "decay on every micro-batch differs by only " + decayDifference);
     }
 }

@@ -8,6 +8,7 @@ import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.testing.InjectedFault;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.TestTensors;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,7 +36,7 @@ class NonFiniteGuardJobsTest {
     private static Run train(NonFinitePolicy guard, double clip, long... faults) {
         Sequential<Float> model = SegmentedTrainingTest.model();
         DistributedTraining training = DistributedTraining.of(new InjectedFault(model, InjectedFault.Kind.NAN_INPUT,
-                        faults), SegmentedTrainingTest.data(), Criteria.classNll(), 16)
+                        faults), SegmentedTrainingTest.data(BigDlEngine.nodeNumber()), Criteria.classNll(), 16)
                 .optimMethod(AdamW.of(i -> 0.05, 0.0))
                 .clipGradientNorm(clip);
         if (guard != null) {
@@ -70,7 +71,7 @@ class NonFiniteGuardJobsTest {
         for (int i = 0; i < clipped.weights().length; i++) {
             assertArrayEquals(clipped.weights()[i], guarded.weights()[i], "tensor " + i);
         }
-        assertTrue(DistributedTrainingTest.maxAbsDifference(plain.weights()[0], guarded.weights()[0]) > 1e-4f,
+        assertTrue(TestTensors.maxAbsDiff(plain.weights()[0], guarded.weights()[0]) > 1e-4f,
                 "clipping changed nothing: the test's gradients are not above the clip norm");
     }
 

@@ -1,6 +1,5 @@
 package dev.sparkvit.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,8 +10,11 @@ import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.SgdMomentum;
 import dev.sparkvit.model.optim.WarmupCosine;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
+import dev.sparkvit.testing.TestTensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,8 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Training in segments, and resuming from gathered state, reproduces an uninterrupted run bit for bit: per-group AdamW
- * and SGD moments, iteration, epoch and data position, with decoupled weight decay and gradient clipping on.
+ * Training in barrier segments ({@link BarrierSegment}, 2 tasks on local[2]), and resuming from a serialized start in
+ * a fresh segment over a fresh model and data set, reproduces an uninterrupted run bit for bit: per-group AdamW and
+ * SGD moments and step counts, iteration, epoch and data position (segments ending mid-epoch, at an epoch's end and
+ * one before the end), with decoupled weight decay and gradient clipping on.
  */
 @ExtendWith(SharedSpark.class)
 class SegmentedTrainingTest {
@@ -45,12 +49,18 @@ class SegmentedTrainingTest {
         return model;
     }
 
+    /** 64 samples of two classes, rebuilt per epoch, in 2 partitions: one per barrier task on local[2]. */
     static EpochDataSet<Integer> data() {
+        return data(SharedSpark.CORES);
+    }
+
+    /** The same samples in {@code partitions} partitions. */
+    static EpochDataSet<Integer> data(int partitions) {
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < SAMPLES; i++) {
             ids.add(i);
         }
-        return new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2), BigDlEngine.nodeNumber(), (epoch, id) -> {
+        return new EpochDataSet<>(SharedSpark.context().parallelize(ids, 2), partitions, (epoch, id) -> {
             Random random = new Random(id * 1009L + epoch);
             float[] x = new float[FEATURES];
             for (int j = 0; j < FEATURES; j++) {
@@ -60,26 +70,7 @@ class SegmentedTrainingTest {
         }, 7);
     }
 
-    private static OptimMethod<Float> method(String group) {
-        return group.equals("fc1") ? AdamW.of(new WarmupCosine(0.05, 2, TOTAL, 0.0), 0.0)
-                : new SgdMomentum(new WarmupCosine(0.1, 2, TOTAL, 0.0), 0.9, false);
-    }
-
-    private static DistributedTraining training(Sequential<Float> model) {
-        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
-        methods.put("fc1", method("fc1"));
-        methods.put("fc2", method("fc2"));
-        model.getParameters();
-        List<DecoupledWeightDecay.Range> decayed = List.of(
-                DecoupledWeightDecay.rangeOf(ModuleParameters.weights(model).get(0), i -> 0.05),
-                DecoupledWeightDecay.rangeOf(ModuleParameters.weights(model).get(2), i -> 0.1));
-        return DistributedTraining.of(model, data(), Criteria.classNll(), BATCH)
-                .optimMethods(methods)
-                .clipGradientNorm(0.5)
-                .parameterProcessor(new DecoupledWeightDecay(0.1, decayed));
-    }
-
-    private static Map<String, AbstractModule<?, ?, Float>> groups(Sequential<Float> model) {
+    static Map<String, AbstractModule<?, ?, Float>> groups(Sequential<Float> model) {
         Map<String, AbstractModule<?, ?, Float>> groups = new LinkedHashMap<>();
         for (String name : List.of("fc1", "fc2")) {
             groups.put(name, model.apply(name).get());
@@ -87,65 +78,91 @@ class SegmentedTrainingTest {
         return groups;
     }
 
-    private static float[][] segmented(long... stops) {
-        Sequential<Float> model = model();
-        DistributedTraining training = training(model);
-        for (long stop : stops) {
-            training.trainUntil(stop);
+    private static OptimMethod<Float> method(String group) {
+        return group.equals("fc1") ? AdamW.of(new WarmupCosine(0.05, 2, TOTAL, 0.0), 0.0)
+                : new SgdMomentum(new WarmupCosine(0.1, 2, TOTAL, 0.0), 0.9, false);
+    }
+
+    /** A fresh run: per-group AdamW (fc1) and SGD (fc2), decoupled decay of both weight matrices, clipping at 0.5. */
+    private record Run(Sequential<Float> model, BarrierSegment segment, BarrierSegment.Start start) {
+    }
+
+    private static Run run(Sequential<Float> model) {
+        Map<String, OptimMethod<Float>> methods = new LinkedHashMap<>();
+        methods.put("fc1", method("fc1"));
+        methods.put("fc2", method("fc2"));
+        model.getParameters();
+        List<DecoupledWeightDecay.Range> decayed = List.of(
+                DecoupledWeightDecay.rangeOf(ModuleParameters.weights(model).get(0), i -> 0.05),
+                DecoupledWeightDecay.rangeOf(ModuleParameters.weights(model).get(2), i -> 0.1));
+        BarrierSegment segment = new BarrierSegment(BarrierRuns.module(model), data(), BATCH,
+                BarrierRuns.classNll(), methods, PartitionedOptimizerState.slices(model, groups(model)))
+                .clipGradientNorm(0.5)
+                .weightDecay(new DecoupledWeightDecay(0.1, decayed));
+        return new Run(model, segment, BarrierSegment.Start.of(model, methods, 0));
+    }
+
+    private static BarrierSegment.Result segmented(long... stops) {
+        Run run = run(model());
+        try (BarrierSegment segment = run.segment()) {
+            BarrierSegment.Result end = BarrierRuns.stops(segment, run.start(), stops);
+            assertEquals(TOTAL, end.next().iteration());
+            return end;
         }
-        assertEquals(new DistributedTraining.Progress(TOTAL, 2, 2 * BATCH), training.progress());
-        return ModuleParameters.snapshot(model);
+    }
+
+    static void assertSameState(BarrierSegment.Result expected, BarrierSegment.Result actual, String what) {
+        assertTrue(Arrays.equals(expected.weights(), actual.weights()), what + ": weights");
+        assertEquals(expected.optimizer().keySet(), actual.optimizer().keySet(), what + ": groups");
+        expected.optimizer().forEach((group, state) -> {
+            PartitionedOptimizerState.GroupState other = actual.optimizer().get(group);
+            assertEquals(state.step(), other.step(), what + ": steps of " + group);
+            assertEquals(state.buffers().keySet(), other.buffers().keySet(), what + ": buffers of " + group);
+            state.buffers().forEach((name, values) -> assertTrue(Arrays.equals(values, other.buffers().get(name)),
+                    what + ": " + group + " " + name));
+        });
     }
 
     @Test
     void segmentsAtAnyIterationGiveTheUninterruptedWeights() {
-        ParameterBlocks.releaseHere(); // what earlier tests' failed trainings left in this JVM
-        float[][] before = ModuleParameters.snapshot(model());
-        float[][] once = segmented(TOTAL);
-        for (int i = 0; i < once.length; i++) {
-            assertTrue(DistributedTrainingTest.maxAbsDifference(before[i], once[i]) > 1e-3f, "tensor " + i);
+        Sequential<Float> initial = model();
+        List<float[]> before = ModuleParameters.weights(initial).stream().map(Tensors::toArray).toList();
+        BarrierSegment.Result once = segmented(TOTAL); // one segment per epoch: 4, 4, 2
+        List<float[]> after = BarrierRuns.tensors(initial, once.weights());
+        assertEquals(4, after.size(), "two Linear layers, weight and bias each");
+        for (int i = 0; i < after.size(); i++) {
+            assertTrue(TestTensors.maxAbsDiff(before.get(i), after.get(i)) > 1e-3, "tensor " + i + " did not train");
         }
+        once.optimizer().values().forEach(state -> assertEquals(TOTAL, state.step()));
         // 3: mid-epoch; 4: exactly at the end of the first epoch; 9: one before the end
-        float[][] pieces = segmented(3, 4, 9, TOTAL);
-        for (int i = 0; i < once.length; i++) {
-            assertArrayEquals(once[i], pieces[i], "tensor " + i + " differs after segmented training");
-        }
-        // no segment leaves its model replicas cached (DLlib does, with reserveOptim)
-        long replicaCaches = scala.collection.JavaConverters.mapAsJavaMap(SharedSpark.context().sc()
-                .getPersistentRDDs()).values().stream().filter(r -> "Thread Model RDD".equals(r.name())).count();
-        assertEquals(0, replicaCaches, "cached model replicas left behind by segments");
-        // nor DLlib's parameter blocks (each segment's AllReduceParameter puts new ones, locked, never removed)
-        long parameterBlocks = org.apache.spark.SparkEnv.get().blockManager().getMatchingBlockIds(
-                (scala.Function1<org.apache.spark.storage.BlockId, Object>) id -> ParameterBlocks.NAME.matcher(
-                        id.name()).matches()).size();
-        assertEquals(0, parameterBlocks, "AllReduceParameter blocks left behind by segments");
+        assertSameState(once, segmented(3, 4, 9, TOTAL), "segments 3, 4, 9, 10 against 4, 8, 10");
+        // no segment leaves a block of its exchange behind
+        BarrierAllReduceCheck.assertNoBlockOnAnyExecutor(SharedSpark.context(), SharedSpark.CORES,
+                "after segmented training");
     }
 
+    /**
+     * The start of iteration 4 (an epoch's end) and of 6 (mid-epoch), serialized and read back, continues in a fresh
+     * segment over a fresh model whose own weights are random (the start alone carries the state) and a fresh data
+     * set: the end is bit for bit the uninterrupted run's.
+     */
     @Test
-    void resumingFromGatheredStateGivesTheUninterruptedWeights() {
-        float[][] once = segmented(TOTAL);
+    void resumingFromASerializedStartGivesTheUninterruptedWeights() {
+        BarrierSegment.Result once = segmented(TOTAL);
         for (long stop : new long[] {4, 6}) {
-            Sequential<Float> first = model();
-            DistributedTraining interrupted = training(first);
-            interrupted.trainUntil(stop);
-            DistributedTraining.Progress progress = interrupted.progress();
-            int flat = first.getParameters()._1().nElement();
-            Map<String, PartitionedOptimizerState.Slice> slices = PartitionedOptimizerState.slices(first, groups(first));
-            Map<String, PartitionedOptimizerState.GroupState> states =
-                    PartitionedOptimizerState.gather(interrupted.partitionMethods(), slices, flat);
-            float[][] weights = ModuleParameters.snapshot(first);
-
-            Sequential<Float> second = model();
-            List<com.intel.analytics.bigdl.dllib.tensor.Tensor<Float>> target = ModuleParameters.weights(second);
-            for (int i = 0; i < weights.length; i++) {
-                target.get(i).copy(Tensors.of(weights[i], Tensors.shape(target.get(i))));
+            BarrierSegment.Start checkpoint;
+            Run first = run(model());
+            try (BarrierSegment segment = first.segment()) {
+                checkpoint = BarrierRuns.copy(BarrierRuns.until(segment, first.start(), stop).next());
             }
-            DistributedTraining resumed = training(second).resume(progress, PartitionedOptimizerState.scatter(states,
-                    slices, flat, BigDlEngine.nodeNumber(), SegmentedTrainingTest::method));
-            resumed.trainUntil(TOTAL);
-            float[][] end = ModuleParameters.snapshot(second);
-            for (int i = 0; i < once.length; i++) {
-                assertArrayEquals(once[i], end[i], "tensor " + i + " differs after resuming at iteration " + stop);
+            assertEquals(stop, checkpoint.iteration());
+            Sequential<Float> other = model();
+            TestTensors.randomizeParameters(other, new Random(stop), 0, 1);
+            Run second = run(other);
+            assertTrue(TestTensors.maxAbsDiff(second.start().weights(), checkpoint.weights()) > 0.1,
+                    "the fresh model's own weights differ from the checkpoint's");
+            try (BarrierSegment segment = second.segment()) {
+                assertSameState(once, BarrierRuns.until(segment, checkpoint, TOTAL), "resumed at " + stop);
             }
         }
     }
@@ -153,21 +170,21 @@ class SegmentedTrainingTest {
     @Test
     void clippingBoundsTheStepByTheGlobalNorm() {
         Sequential<Float> model = model();
-        float[][] before = ModuleParameters.snapshot(model);
         double clip = 1e-3;
-        DistributedTraining.of(model, data(), Criteria.classNll(), BATCH)
-                .optimMethod(new SgdMomentum(i -> 1.0, 0.0, false))
-                .clipGradientNorm(clip)
-                .endWhen(Triggers.maxIteration(1))
-                .optimize();
-        float[][] after = ModuleParameters.snapshot(model);
-        double squares = 0;
-        for (int i = 0; i < after.length; i++) {
-            for (int j = 0; j < after[i].length; j++) {
-                double step = after[i][j] - before[i][j];
-                squares += step * step;
-            }
+        SgdMomentum sgd = new SgdMomentum(i -> 1.0, 0.0, false);
+        BarrierSegment.Start start = BarrierSegment.Start.of(model, sgd, 0);
+        BarrierSegment.Result result;
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(model), data(), BATCH,
+                BarrierRuns.classNll(), sgd).clipGradientNorm(clip)) {
+            result = segment.run(start, 1);
         }
+        double squares = 0;
+        for (int i = 0; i < start.weights().length; i++) {
+            double step = result.weights()[i] - start.weights()[i];
+            squares += step * step;
+        }
+        assertTrue(result.norms()[0] > 100 * clip, "the gradient's norm " + result.norms()[0] + " is not above the "
+                + "bound: clipping would not act");
         // with rate 1 and no momentum the step is the clipped gradient itself
         assertEquals(clip, Math.sqrt(squares), clip * 1e-3);
     }

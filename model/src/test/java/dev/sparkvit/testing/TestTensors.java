@@ -37,8 +37,11 @@ public final class TestTensors {
 
     /** Largest absolute element difference of two tensors of the same size. */
     public static double maxAbsDiff(Tensor<Float> a, Tensor<Float> b) {
-        float[] x = Tensors.toArray(a);
-        float[] y = Tensors.toArray(b);
+        return maxAbsDiff(Tensors.toArray(a), Tensors.toArray(b));
+    }
+
+    /** Largest absolute element difference of two flat vectors of the same length. */
+    public static double maxAbsDiff(float[] x, float[] y) {
         if (x.length != y.length) {
             throw new IllegalArgumentException("sizes differ: " + x.length + " vs " + y.length);
         }

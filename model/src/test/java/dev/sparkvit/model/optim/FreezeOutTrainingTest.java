@@ -5,16 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
-import dev.sparkvit.engine.Criteria;
-import dev.sparkvit.engine.DistributedTraining;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EpochDataSet;
+import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
-import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.ParameterGroup;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.RandomImages;
 import dev.sparkvit.testing.SharedSpark;
 import java.util.LinkedHashMap;
@@ -23,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * FreezeOut under DistriOptimizer: block 0 and the stem stop changing exactly at their iteration. Two runs from the
- * same seed, one ending at block 0's freezing iteration and one going on to T, must leave block 0 and the stem
- * bit-for-bit equal, while the last block keeps training.
+ * FreezeOut on the barrier engine (2 tasks on local[2], a segment per epoch of 6 iterations): block 0 and the stem
+ * stop changing exactly at their iteration. Two runs from the same seed, one ending at block 0's freezing iteration
+ * and one going on to T, must leave block 0 and the stem bit-for-bit equal, while the last block keeps training.
  */
 @ExtendWith(SharedSpark.class)
 class FreezeOutTrainingTest {
@@ -46,11 +47,14 @@ class FreezeOutTrainingTest {
             };
             methods.put(group.name(), AdamW.of(schedule, 0.01));
         }
-        EpochDataSet<Integer> data = RandomImages.epochDataSet(48, 8, 3, 5);
-        DistributedTraining.of(vit.module(), data, Criteria.crossEntropy(), 8)
-                .optimMethods(methods)
-                .endWhen(Triggers.maxIteration((int) iterations))
-                .optimize();
+        EpochDataSet<Integer> data = RandomImages.epochDataSet(48, 8, 3, 5, SharedSpark.CORES);
+        Map<String, AbstractModule<?, ?, Float>> modules = new LinkedHashMap<>();
+        vit.parameterGroups().forEach(group -> modules.put(group.name(), group.module()));
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(vit.module()), data, 8,
+                BarrierRuns.crossEntropy(), methods, PartitionedOptimizerState.slices(vit.module(), modules))) {
+            BarrierRuns.load(vit.module(), BarrierRuns.until(segment, BarrierSegment.Start.of(vit.module(), methods,
+                    0), iterations).weights());
+        }
         Map<String, float[]> values = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> values.put(name, Tensors.toArray(tensor)));
         return values;
@@ -78,8 +82,8 @@ class FreezeOutTrainingTest {
     }
 
     /**
-     * Reproducibility: DistriOptimizer fed by EpochDataSet (seeded order, no random offsets) gives bit-identical
-     * weights for the same seed, here in local[2] with two replicas per iteration.
+     * Reproducibility: barrier segments fed by EpochDataSet (seeded order) give bit-identical weights for the same
+     * seed, here in local[2] with two tasks per iteration.
      */
     @Test
     void theSameSeedGivesBitIdenticalWeights() {
