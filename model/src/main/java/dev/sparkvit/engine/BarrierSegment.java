@@ -289,23 +289,13 @@ public final class BarrierSegment implements AutoCloseable {
     }
 
     /**
-     * What runs on the exchanged gradient before the methods: the same processor object as the DistriOptimizer path
-     * gets ({@code PretrainOptimizers.processor}): a {@link DecoupledWeightDecay} ({@link #weightDecay}) or a
-     * {@link LarsAdaptation} (trust ratios from the whole exchanged gradient, which every task holds: no extra
-     * exchange). Null: none.
+     * What runs on the exchanged gradient before the methods ({@code PretrainOptimizers.processor}): a
+     * {@link DecoupledWeightDecay} ({@link #weightDecay}) or a {@link LarsAdaptation} (trust ratios from the whole
+     * exchanged gradient, which every task holds: no extra exchange). Null: none.
      */
-    public BarrierSegment parameterProcessor(com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor
-            processor) {
-        if (processor == null || processor instanceof DecoupledWeightDecay) {
-            this.weightDecay = (DecoupledWeightDecay) processor;
-            this.lars = null;
-        } else if (processor instanceof LarsAdaptation adaptation) {
-            this.lars = adaptation;
-            this.weightDecay = null;
-        } else {
-            throw new IllegalArgumentException("the barrier segment runs decoupled weight decay or LARS, not "
-                    + processor.getClass().getName());
-        }
+    public BarrierSegment parameterProcessor(GradientProcessor processor) {
+        this.weightDecay = processor instanceof DecoupledWeightDecay decay ? decay : null;
+        this.lars = processor instanceof LarsAdaptation adaptation ? adaptation : null;
         return this;
     }
 

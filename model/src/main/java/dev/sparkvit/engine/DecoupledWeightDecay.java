@@ -1,27 +1,18 @@
 package dev.sparkvit.engine;
 
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.DistriOptimizer;
-import com.intel.analytics.bigdl.dllib.optim.parameters.AllReduceParameter;
-import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
-import com.intel.analytics.bigdl.dllib.tensor.TensorNumericMath;
-import com.intel.analytics.bigdl.dllib.utils.Table;
 import java.io.Serializable;
 import java.util.List;
 
 /**
- * Decoupled weight decay (Loshchilov and Hutter 2019) of chosen parameters, as a DLlib parameter processor: before
- * the optimisation methods step, every decayed element is multiplied by {@code 1 - lr_t * wd}, where lr_t is its
- * group's scheduled rate at this iteration; elements outside the ranges (biases, norms, embeddings, LayerScale
- * gammas) are never decayed. This is where the no-weight-decay set lives under DistriOptimizer: an optimisation
- * method only sees its slice of a partition's chunk, without offset, so it cannot tell which elements it holds
- * (docs/ENGINE.md); a processor sees the partition's global range. A group whose rate is 0 (frozen by FreezeOut) is
- * not decayed either. The order matches {@code torch.optim.AdamW}: decay, then the update. A step dropped by
- * {@link NonFiniteGuard} is not decayed.
+ * Decoupled weight decay (Loshchilov and Hutter 2019) of chosen parameters: before the optimisation methods step,
+ * every decayed element is multiplied by {@code 1 - lr_t * wd}, where lr_t is its group's scheduled rate at this
+ * iteration; elements outside the ranges (biases, norms, embeddings, LayerScale gammas) are never decayed: the
+ * no-weight-decay set lives here, as ranges of the flat buffer. A group whose rate is 0 (frozen by FreezeOut) is not
+ * decayed either. The order matches {@code torch.optim.AdamW}: decay, then the update. A step dropped by
+ * {@link NonFiniteGuard} is not decayed ({@link BarrierSegment} does not call it then).
  */
-public final class DecoupledWeightDecay implements ParameterProcessor {
+public final class DecoupledWeightDecay implements GradientProcessor {
     private static final long serialVersionUID = 1L;
 
     /** A learning rate as a function of the 0-based iteration. */
@@ -82,29 +73,6 @@ public final class DecoupledWeightDecay implements ParameterProcessor {
 
     public double weightDecay() {
         return weightDecay;
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> void processParameters(AllReduceParameter<T> parameters, DistriOptimizer.Cache<T> cache, Table state,
-            TensorNumericMath.TensorNumeric<T> ev) {
-        if (NonFiniteGuard.verdict(state) == StepVerdict.DROP_STEP) {
-            return; // the step is dropped: its decay too
-        }
-        scala.Tuple2<Object, Object> local = parameters.localPartitionRange();
-        int start = (Integer) local._1() - 1; // DLlib's offsets are 1-based
-        apply((Tensor<Float>) (Tensor<?>) parameters.weightPartition(), start, iteration(state));
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> void processParameters(AbstractModule<Activity, Activity, T> model, Table state,
-            TensorNumericMath.TensorNumeric<T> ev) {
-        apply((Tensor<Float>) (Tensor<?>) model.getParameters()._1(), 0, iteration(state));
-    }
-
-    private static long iteration(Table state) {
-        return ((Number) state.apply("neval")).longValue() - 1;
     }
 
     /** Decays the elements of {@code chunk}, which holds flat elements {@code [chunkStart, chunkStart + n)}. */

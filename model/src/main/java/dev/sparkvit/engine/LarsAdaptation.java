@@ -1,31 +1,17 @@
 package dev.sparkvit.engine;
 
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import com.intel.analytics.bigdl.dllib.optim.DistriOptimizer;
-import com.intel.analytics.bigdl.dllib.optim.Metrics;
-import com.intel.analytics.bigdl.dllib.optim.parameters.AllReduceParameter;
-import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
-import com.intel.analytics.bigdl.dllib.tensor.TensorNumericMath;
-import com.intel.analytics.bigdl.dllib.utils.Table;
-import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.rdd.RDD;
 
 /**
- * LARS (You, Gitman and Ginsburg 2017; the SimCLR recipe) as a DLlib parameter processor, in front of SGD with
- * momentum: for every adapted parameter tensor (weights; biases, norms, embeddings and gammas are left alone, as in
- * SimCLR) the gradient becomes {@code trust * (g + wd * w)} with {@code trust = eta * |w| / |g + wd * w|}; other
- * tensors keep their plain gradient and get no decay. The norms are per tensor over the whole model, while a tensor
- * may span several partitions' chunks: an extra Spark job per iteration sums {@code w.w}, {@code g.g} and
- * {@code w.g} of each tensor's piece on every partition (after gradient aggregation, as DLlib's L2-norm clipping
- * does), and the update job scales each piece with the global numbers.
+ * LARS (You, Gitman and Ginsburg 2017; the SimCLR recipe) in front of SGD with momentum: for every adapted parameter
+ * tensor (weights; biases, norms, embeddings and gammas are left alone, as in SimCLR) the gradient becomes
+ * {@code trust * (g + wd * w)} with {@code trust = eta * |w| / |g + wd * w|}; other tensors keep their plain gradient
+ * and get no decay. Every barrier task holds the whole exchanged gradient, so the per-tensor norms need no exchange
+ * ({@link #adaptWhole}).
  */
-public final class LarsAdaptation implements ParameterProcessor {
+public final class LarsAdaptation implements GradientProcessor {
     private static final long serialVersionUID = 1L;
-    private static final String SUMS = "sparkvit.lars.sums";
 
     private final double eta;
     private final double weightDecay;
@@ -44,49 +30,6 @@ public final class LarsAdaptation implements ParameterProcessor {
         this.eta = eta;
         this.weightDecay = weightDecay;
         this.tensors = tensors.toArray(new DecoupledWeightDecay.Range[0]);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> void collectGlobalData(RDD<DistriOptimizer.Cache<T>> models, AllReduceParameter<T> parameters,
-            Metrics metrics, Table state, TensorNumericMath.TensorNumeric<T> ev) {
-        int finished = ((Number) state.apply("numFinishedModel")).intValue();
-        boolean aggregated = (Boolean) state.apply("isGradientUpdated");
-        DecoupledWeightDecay.Range[] ranges = tensors;
-        JavaRDD<double[]> partial = models.toJavaRDD().mapPartitions((Iterator<DistriOptimizer.Cache<T>> it) -> {
-            if (!aggregated) {
-                parameters.aggregateGradientPartition(finished);
-            }
-            int start = (Integer) parameters.localPartitionRange()._1() - 1;
-            return List.of(sums((Tensor<Float>) (Tensor<?>) parameters.weightPartition(),
-                    (Tensor<Float>) (Tensor<?>) parameters.gradientPartition(), start, ranges)).iterator();
-        });
-        double[] total = partial.reduce((a, b) -> {
-            double[] c = new double[a.length];
-            for (int i = 0; i < a.length; i++) {
-                c[i] = a[i] + b[i];
-            }
-            return c;
-        });
-        state.update("isGradientUpdated", true);
-        state.update(SUMS, total);
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> void processParameters(AllReduceParameter<T> parameters, DistriOptimizer.Cache<T> cache, Table state,
-            TensorNumericMath.TensorNumeric<T> ev) {
-        int start = (Integer) parameters.localPartitionRange()._1() - 1;
-        adapt((Tensor<Float>) (Tensor<?>) parameters.weightPartition(),
-                (Tensor<Float>) (Tensor<?>) parameters.gradientPartition(), start, (double[]) state.apply(SUMS));
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T> void processParameters(AbstractModule<Activity, Activity, T> model, Table state,
-            TensorNumericMath.TensorNumeric<T> ev) {
-        adaptWhole((Tensor<Float>) (Tensor<?>) model.getParameters()._1(),
-                (Tensor<Float>) (Tensor<?>) model.getParameters()._2());
     }
 
     /**

@@ -176,7 +176,7 @@ class BarrierSegmentGroupsTest {
                     gradients.div((float) (norm / recipe.clip()));
                 }
                 if (lars != null) {
-                    lars.processParameters(replica, null, FloatTypes.NUMERIC); // DLlib's local-processor call
+                    lars.adaptWhole(flat._1(), gradients); // as every barrier task does
                 }
             }
             for (Map.Entry<String, OptimMethod<Float>> group : methods.entrySet()) {

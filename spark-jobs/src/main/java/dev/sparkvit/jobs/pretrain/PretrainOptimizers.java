@@ -1,7 +1,7 @@
 package dev.sparkvit.jobs.pretrain;
 
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
-import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import dev.sparkvit.engine.GradientProcessor;
 import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.LarsAdaptation;
 import dev.sparkvit.jobs.train.RunState;
@@ -65,7 +65,7 @@ final class PretrainOptimizers implements Serializable {
      * tensors) for "lars", decoupled weight decay otherwise. Call after the training model's parameters were
      * compacted (storage offsets are positions in the flat buffer).
      */
-    ParameterProcessor processor(VisionTransformer vit, double weightDecay, double larsEta) {
+    GradientProcessor processor(VisionTransformer vit, double weightDecay, double larsEta) {
         DecoupledWeightDecay decay = weightDecay(vit, weightDecay);
         return optimizer.equals("lars") ? new LarsAdaptation(larsEta, weightDecay, decay.ranges()) : decay;
     }

@@ -5,7 +5,7 @@ import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.engine.BarrierSegment;
-import com.intel.analytics.bigdl.dllib.optim.parameters.ParameterProcessor;
+import dev.sparkvit.engine.GradientProcessor;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.vit.VisionTransformer;
@@ -52,7 +52,7 @@ public interface TrainingMethod<R> {
      */
     record Model(VisionTransformer vit, AbstractModule<Activity, Activity, Float> trained,
             Supplier<VisionTransformer> blank, EpochDataSet<?> data, long iterationsPerEpoch, long totalIterations,
-            BarrierSegment.Loss loss, Map<String, OptimMethod<Float>> methods, ParameterProcessor processor) {
+            BarrierSegment.Loss loss, Map<String, OptimMethod<Float>> methods, GradientProcessor processor) {
     }
 
     /**

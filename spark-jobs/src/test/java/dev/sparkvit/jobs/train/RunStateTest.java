@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Where a resumed run starts when its newest checkpoint is corrupt: on_corrupt fail and previous. */
 class RunStateTest {
-    private static final Map<String, String> RUN = Map.of("seed", "42");
+    private static final Map<String, String> RUN = Map.of("seed", "42", "engine", RunState.ENGINE);
 
     private static TrainingCheckpoint checkpoint(long iteration) {
         NamedTensor w = new NamedTensor(new int[] {2}, new float[] {1, iteration});
