@@ -1,6 +1,5 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.jobs.train.BarrierRefusals;
 import dev.sparkvit.jobs.train.TrainingConfig;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
@@ -51,7 +50,7 @@ import java.util.Set;
  * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
  * @param seed the one seed of the head, augmentation, mixing and order
  * @param engine "distri" (DistriOptimizer, the default) or "barrier" (issue 21's engine: {@link
- *     dev.sparkvit.jobs.train.BarrierTraining} with {@link SupervisedMethod}; {@link #barrierRefusals})
+ *     dev.sparkvit.jobs.train.BarrierTraining} with {@link SupervisedMethod})
  * @param source where the settings came from, for messages
  * @param auto the keys of {@link #AUTO_KEYS} the config leaves to the recipe; until {@link #resolved} their fields
  *     hold the small recipe's values
@@ -243,14 +242,6 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
     /** Whether the run trains on the barrier-execution engine ({@code training.engine: barrier}). */
     public boolean barrier() {
         return TrainingConfig.BARRIER.equals(engine);
-    }
-
-    /**
-     * What the barrier engine does not support yet among these settings (nothing refused for distri); check it once
-     * the auto keys are resolved ({@link #resolved}): drop-path's rate may come from the recipe.
-     */
-    public BarrierRefusals barrierRefusals() {
-        return BarrierRefusals.of(source, barrier()).accumulation(accumulationSteps);
     }
 
     /** The model preset's name. */

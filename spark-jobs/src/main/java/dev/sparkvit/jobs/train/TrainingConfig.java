@@ -172,7 +172,7 @@ public final class TrainingConfig {
 
     /**
      * {@code training.engine} (distri, the default, or barrier): the engine both training jobs train on; with
-     * barrier, {@link BarrierTraining} runs the loop and {@link BarrierRefusals} names what it does not support yet.
+     * barrier, {@link BarrierTraining} runs the loop.
      */
     public static String engine(ConfigSection training) {
         return training.choice("engine", DISTRI, DISTRI, BARRIER);

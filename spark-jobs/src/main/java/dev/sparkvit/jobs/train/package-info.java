@@ -4,8 +4,8 @@
  * a checkpoint ({@link RunState}), segments between checkpoints ({@link Segments}), restarts after a lost executor
  * ({@link TrainingRestarts}, {@link RestartableFailure}, {@link RestartPolicy}) and the reporting of non-finite steps
  * ({@link NonFiniteSteps}, {@link TrainingDivergedException}), and the one training loop of
- * {@code training.engine: barrier} ({@link BarrierTraining}, plugged with a {@link TrainingMethod} per job, what it
- * refuses in {@link BarrierRefusals}, monitoring through {@link TrainingScalars}). Depends on {@link dev.sparkvit.engine},
+ * {@code training.engine: barrier} ({@link BarrierTraining}, plugged with a {@link TrainingMethod} per job,
+ * monitoring through {@link TrainingScalars}). Depends on {@link dev.sparkvit.engine},
  * {@link dev.sparkvit.checkpoint}, {@link dev.sparkvit.config}, storage, data.ingest and the model packages; only the training jobs and
  * the CLI use it, and it must not import any job.
  */
