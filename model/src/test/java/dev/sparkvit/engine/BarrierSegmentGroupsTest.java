@@ -545,17 +545,7 @@ class BarrierSegmentGroupsTest {
             BarrierSegment segment = built.segment();
             BarrierSegment.Start start = built.start();
             BarrierSegment.Result whole = segment.run(start, 6);
-            double weightError = BarrierSegmentCheck.relative(whole.weights(), reference.weights());
-            assertTrue(weightError <= BarrierSegmentCheck.RELATIVE, "weights off by relative " + weightError);
-            assertEquals(3, reference.emaUpdates());
-            assertEquals(3, whole.emaUpdates(), "one fold per optimiser step");
-            double emaError = BarrierSegmentCheck.relative(whole.ema(), reference.ema());
-            assertTrue(emaError <= EMA_RELATIVE, "EMA off by relative " + emaError);
-            BarrierSegment.Start end = whole.next().withFinalFold(ema);
-            assertEquals(reference.finalEmaUpdates(), end.emaUpdates());
-            assertEquals(4, end.emaUpdates());
-            double finalError = BarrierSegmentCheck.relative(end.ema(), reference.finalEma());
-            assertTrue(finalError <= EMA_RELATIVE, "EMA with the final fold off by relative " + finalError);
+            double[] errors = emaAgainst(whole, reference, ema, 3, 4);
 
             BarrierSegment.Result first = segment.run(start, 3);
             assertSameBits(whole, segment.run(first.next(), 3), "3 + 3 and 6 with accumulation and the EMA");
@@ -576,7 +566,7 @@ class BarrierSegmentGroupsTest {
                     + "accumulation of 2, 6 iterations: relative error against EmaContainer(interval 2) %.2e (3 "
                     + "folds), %.2e with the final fold (4), %.2e after 3 iterations (no final fold inside a group); "
                     + "weights %.2e; 3 + 3 = 6 bit for bit; folding every micro-batch (the control) %.2e away",
-                    emaError, finalError, threeError, weightError, control));
+                    errors[1], errors[2], threeError, errors[0], control));
         }
     }
 
@@ -602,16 +592,7 @@ class BarrierSegmentGroupsTest {
             BarrierSegment.Start start = built.start();
             BarrierSegment.Result whole = segment.run(start, 6);
             assertEquals(List.of(2L), whole.skipped());
-            double weightError = BarrierSegmentCheck.relative(whole.weights(), reference.weights());
-            assertTrue(weightError <= BarrierSegmentCheck.RELATIVE, "weights off by relative " + weightError);
-            assertEquals(2, reference.emaUpdates());
-            assertEquals(2, whole.emaUpdates(), "the dropped step's weights are not folded in again");
-            double emaError = BarrierSegmentCheck.relative(whole.ema(), reference.ema());
-            assertTrue(emaError <= EMA_RELATIVE, "EMA off by relative " + emaError);
-            BarrierSegment.Start end = whole.next().withFinalFold(ema);
-            assertEquals(3, end.emaUpdates());
-            double finalError = BarrierSegmentCheck.relative(end.ema(), reference.finalEma());
-            assertTrue(finalError <= EMA_RELATIVE, "EMA with the final fold off by relative " + finalError);
+            double[] errors = emaAgainst(whole, reference, ema, 2, 3); // the dropped step's weights not folded again
 
             BarrierSegment.Result first = segment.run(start, 3);
             assertEquals(List.of(2L), first.skippedHere());
@@ -621,9 +602,29 @@ class BarrierSegmentGroupsTest {
             assertSameBits(whole, segment.run(four.next(), 2), "4 + 2 with a pending skipped fold");
             System.out.println("BarrierSegmentGroupsTest: " + String.format(Locale.ROOT, "a NaN micro-batch at "
                     + "iteration 3 under accumulation of 2 with the EMA: weights %.2e, EMA %.2e (2 folds), %.2e with "
-                    + "the final fold, against one replica; 3 + 3 and 4 + 2 = 6 bit for bit", weightError, emaError,
-                    finalError));
+                    + "the final fold, against one replica; 3 + 3 and 4 + 2 = 6 bit for bit", errors[0], errors[1],
+                    errors[2]));
         }
+    }
+
+    /**
+     * {@code whole}'s weights, EMA ({@code folds} folds) and EMA with the final fold ({@code finalFolds}) against one
+     * replica's: their relative errors, each within its bound.
+     */
+    private static double[] emaAgainst(BarrierSegment.Result whole, Reference reference, BarrierSegment.Ema ema,
+            long folds, long finalFolds) {
+        double weightError = BarrierSegmentCheck.relative(whole.weights(), reference.weights());
+        assertTrue(weightError <= BarrierSegmentCheck.RELATIVE, "weights off by relative " + weightError);
+        assertEquals(folds, reference.emaUpdates());
+        assertEquals(folds, whole.emaUpdates(), "EMA folds");
+        double emaError = BarrierSegmentCheck.relative(whole.ema(), reference.ema());
+        assertTrue(emaError <= EMA_RELATIVE, "EMA off by relative " + emaError);
+        BarrierSegment.Start end = whole.next().withFinalFold(ema);
+        assertEquals(finalFolds, reference.finalEmaUpdates());
+        assertEquals(finalFolds, end.emaUpdates(), "EMA folds with the final one");
+        double finalError = BarrierSegmentCheck.relative(end.ema(), reference.finalEma());
+        assertTrue(finalError <= EMA_RELATIVE, "EMA with the final fold off by relative " + finalError);
+        return new double[] {weightError, emaError, finalError};
     }
 
     /**
