@@ -51,7 +51,7 @@ public interface TrainingMethod<R> {
      * @param blank a fresh ViT of the same architecture, to carry the EMA ({@code VisionTransformer.of(config,
      *     head, 0)})
      * @param data the training samples, one partition per barrier task
-     * @param iterationsPerEpoch ceil(images / B)
+     * @param iterationsPerEpoch ceil(images / {@link Run#iterationBatch()})
      * @param totalIterations the run's iterations
      * @param methods a fresh optimiser for every parameter group of {@code vit}, by group name (the DistriOptimizer
      *     path's: FreezeOut's and layer decay's schedules, gradient accumulation behind {@code GradientAccumulation})
