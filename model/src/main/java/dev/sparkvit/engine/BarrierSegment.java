@@ -40,9 +40,11 @@ import org.slf4j.LoggerFactory;
  *   <li>applies every parameter group's optimiser method to its slice ({@link ParameterGroups}).</li>
  * </ol>
  * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
- * of {@link EmaContainer}): before each iteration's forward it folds in the weights as they are then (after the
- * previous iteration's update), as the container does in DistriOptimizer's forward; the weights after a run's last
- * update are folded once more by the caller ({@link Ema#folded}), as the product does at the end of training. Only
+ * of {@link EmaContainer}): before the forward of each iteration that starts an optimiser step (every iteration,
+ * or under accumulation of k micro-batches the iterations {@code t % k == 0}: {@link Ema#foldsBefore}) it folds in
+ * the weights as they are then (after the previous step), as the container does in DistriOptimizer's forward; the
+ * weights after a run's last step are folded once more by the caller ({@link Start#withFinalFold}), as the product
+ * does at the end of training. Only
  * task 0 folds: the weights are bit-identical on every task at every iteration (same start, same updates; the
  * driver checks the final hashes), so every task's average would be the same bits, and only task 0 returns it.
  * At the end task 0 returns the weights, the optimiser state, and every iteration's loss and norm; the other tasks
@@ -92,6 +94,23 @@ public final class BarrierSegment implements AutoCloseable {
             this(iteration, weights, optimizer, ema, emaUpdates, false, List.of());
         }
 
+        /**
+         * This start, the end of a run, with the final fold of the weights of its last step, as the DistriOptimizer
+         * path's final {@link EmaContainer#update()}, which fine-tuning calls when the run ends at a step's end: a
+         * fold when {@code average} would fold before iteration {@link #iteration} ({@link Ema#foldsBefore}); none
+         * when the run ends inside an accumulation group (that partial group took no step: the last step's weights
+         * were folded before it); a pending dropped step's fold ({@link #emaSkipsNextFold}) consumed instead of done.
+         * This start itself without an average.
+         */
+        public Start withFinalFold(Ema average) {
+            if (average == null || ema == null || !average.foldsBefore(iteration)) {
+                return this;
+            }
+            return emaSkipsNextFold ? new Start(iteration, weights, optimizer, ema, emaUpdates, false, skipped)
+                    : new Start(iteration, weights, optimizer, average.folded(ema, emaUpdates, weights),
+                            emaUpdates + 1, false, skipped);
+        }
+
         /** A start without an EMA (a segment with {@link #ema} on then starts the average from the weights). */
         public Start(long iteration, float[] weights, Map<String, PartitionedOptimizerState.GroupState> optimizer) {
             this(iteration, weights, optimizer, null, 0);
@@ -117,13 +136,31 @@ public final class BarrierSegment implements AutoCloseable {
     /**
      * The EMA of the flat weights, exactly {@link EmaContainer}'s: update k (1-based) is
      * {@code ema = d * ema + (1 - d) * w} in float, with {@code d = decay}, or with warmup
-     * {@code min(decay, (1 + k) / (10 + k))} (timm's ModelEmaV2), computed as the container computes it.
+     * {@code min(decay, (1 + k) / (10 + k))} (timm's ModelEmaV2), computed as the container computes it. With
+     * {@code interval} k (the micro-batches of an optimiser step under {@link GradientAccumulation}) it folds before
+     * iterations {@code t % k == 0} only (0-based, global), once per step, as the container with that interval.
      */
-    public record Ema(double decay, boolean warmup) implements Serializable {
+    public record Ema(double decay, boolean warmup, int interval) implements Serializable {
         public Ema {
             if (!(decay >= 0 && decay < 1)) {
                 throw new IllegalArgumentException("EMA decay must be in [0, 1), got " + decay);
             }
+            if (interval < 1) {
+                throw new IllegalArgumentException("EMA interval must be at least 1, got " + interval);
+            }
+        }
+
+        /** An EMA that folds before every iteration (no accumulation). */
+        public Ema(double decay, boolean warmup) {
+            this(decay, warmup, 1);
+        }
+
+        /**
+         * Whether the fold before 0-based iteration {@code iteration} happens (the first iteration of a step): it
+         * depends on the global iteration only, so a segment may start anywhere in an accumulation group.
+         */
+        public boolean foldsBefore(long iteration) {
+            return iteration % interval == 0;
         }
 
         /** The decay of the update after {@code updates} updates ({@link EmaContainer#nextDecay}). */
@@ -484,7 +521,8 @@ public final class BarrierSegment implements AutoCloseable {
             for (IterationAware counter : counters) {
                 counter.setIteration(iteration); // FreezeOut's frozen prefix, as DistriOptimizer's path sets it
             }
-            if (ema != null) { // the weights after the previous update, as EmaContainer's forward folds them
+            if (ema != null && ema.foldsBefore(iteration)) { // the weights after the previous step, as
+                // EmaContainer's forward folds them
                 if (skipFold) {
                     skipFold = false; // a dropped step's weights: already folded in (EmaContainer.skipNextFold)
                 } else {

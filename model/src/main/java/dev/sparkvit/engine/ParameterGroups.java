@@ -13,11 +13,9 @@ import scala.Tuple2;
 /**
  * The optimiser of a replica that holds the whole flat parameter buffer (a {@link BarrierSegment} task): one
  * method per named parameter group, each updating only its slice of the flat weights with its slice of the gradient
- * and keeping its own schedule and history, as DistriOptimizer's per-submodule methods do
- * ({@code DistributedTraining.optimMethods}, slices from {@link PartitionedOptimizerState#slices}). The slices must
- * tile the buffer (every parameter in exactly one group, as DistriOptimizer requires). Every group's history is a
- * {@link PartitionedOptimizerState.GroupState} over its whole slice, keyed by group name: the form the
- * DistriOptimizer path's checkpoints hold too.
+ * and keeping its own schedule and history (slices from {@link PartitionedOptimizerState#slices}). The slices must
+ * tile the buffer (every parameter in exactly one group). Every group's history is a
+ * {@link PartitionedOptimizerState.GroupState} over its whole slice, keyed by group name: the form checkpoints hold.
  */
 public final class ParameterGroups implements Serializable {
     private static final long serialVersionUID = 1L;

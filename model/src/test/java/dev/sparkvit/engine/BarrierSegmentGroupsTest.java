@@ -49,6 +49,8 @@ class BarrierSegmentGroupsTest {
     private static final long SEED = 7;
     private static final double CLIP = 0.5;
     private static final BarrierSegmentCheck.Kind KIND = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
+    /** The EMA's bound against one replica's EmaContainer. */
+    private static final double EMA_RELATIVE = 1e-6;
 
     /** A method factory per group: every call a fresh method (segment and reference never share one). */
     private interface Methods extends Function<String, OptimMethod<Float>>, java.io.Serializable {
@@ -61,6 +63,14 @@ class BarrierSegmentGroupsTest {
             : new SgdMomentum(i -> 0.01 * (1 + i), 0.5, true);
 
     private static final Methods ONE_RATE = group -> new SgdMomentum(i -> 0.05, 0.9, false);
+
+    /** The accumulation tests' inner methods: two kinds of SGD. */
+    private static final Methods INNER = group -> group.startsWith("blocks.") ? new SgdMomentum(i -> 0.1, 0.9, false)
+            : new SgdMomentum(i -> 0.03, 0.5, false);
+
+    /** Each method behind a {@link GradientAccumulation} of 2 micro-batches. */
+    private static final Function<Methods, Methods> ACCUMULATE_2 = m -> group -> new GradientAccumulation<>(
+            (SgdMomentum) m.apply(group), 2);
 
     private static VisionTransformer vit(FreezeOutSchedule freezeOut) {
         return freezeOut == null ? VisionTransformer.classifier(DataParallelStepCheck.config(),
@@ -104,9 +114,12 @@ class BarrierSegmentGroupsTest {
         return new LarsAdaptation(0.02, 1e-3, ranges);
     }
 
-    /** What one replica on the driver did. */
+    /**
+     * What one replica on the driver did; {@code finalEma} is its EMA after the DistriOptimizer path's final
+     * {@code ema.update()}, which fine-tuning calls when the run ends at a step's end (iterations % k == 0).
+     */
     private record Reference(float[] weights, float[] initial, double[] losses, float[] ema, long emaUpdates,
-            List<Long> skipped) {
+            List<Long> skipped, float[] finalEma, long finalEmaUpdates) {
     }
 
     /** How the driver's replica trains; null fields are off. */
@@ -119,8 +132,10 @@ class BarrierSegmentGroupsTest {
 
     /**
      * One replica over the global batches the segment's tasks take (partition t's next B / T samples, stacked in
-     * task order), with the recipe's groups, clipping at {@link #CLIP}, LARS, EMA and the non-finite skip written
-     * out here: each group's method steps on its own slice ({@code narrow}) of the flat weights and gradient.
+     * task order), with the recipe's groups, clipping at {@link #CLIP}, LARS, EMA and the non-finite skip as the
+     * DistriOptimizer path has them: each group's method steps on its own slice ({@code narrow}) of the flat weights
+     * and gradient, the forward runs through an {@link EmaContainer} of the recipe's interval (its training forward
+     * folds), and each iteration's verdict is {@link NonFiniteGuard}'s.
      */
     private static Reference reference(EpochDataSet<Integer> data, int iterations, Recipe recipe) {
         List<List<Sample<Float>>> partitions = data.data(false).toJavaRDD().glom().collect();
@@ -130,9 +145,13 @@ class BarrierSegmentGroupsTest {
         Tuple2<Tensor<Float>, Tensor<Float>> flat = replica.getParameters();
         float[] initial = Tensors.toArray(flat._1());
         EmaContainer average = recipe.ema() == null ? null
-                : new EmaContainer(replica, recipe.ema().decay(), recipe.ema().warmup());
-        replica.training();
+                : new EmaContainer(replica, recipe.ema().decay(), recipe.ema().warmup(), recipe.ema().interval());
+        AbstractModule<Activity, Activity, Float> forward = average != null ? average : replica;
+        forward.training();
         Map<String, OptimMethod<Float>> methods = methods(vit, recipe.effective());
+        int stepEvery = methods.values().iterator().next() instanceof GradientAccumulation<?> accumulation
+                ? accumulation.steps() : 1;
+        NonFinitePolicy policy = recipe.skipNonFinite() ? NonFinitePolicy.skip(2) : NonFinitePolicy.stop();
         Map<String, PartitionedOptimizerState.Slice> slices = slices(vit);
         LarsAdaptation lars = recipe.lars() ? lars(replica) : null;
         var criterion = BarrierSegmentCheck.crossEntropy();
@@ -148,27 +167,28 @@ class BarrierSegmentGroupsTest {
                 }
             }
             MiniBatch<Float> batch = toBatch.apply(JavaConverters.asScalaIterator(whole.iterator())).next();
-            if (average != null) {
-                average.update(); // EmaContainer's forward: the weights after the previous update
-            }
             vit.encoder().setIteration(k); // as DistriOptimizer's path sets it
             replica.zeroGradParameters();
             Activity input = batch.getInput();
             Tensor<Float> target = batch.getTarget().toTensor(FloatTypes.NUMERIC);
-            Tensor<Float> output = replica.forward(input).toTensor(FloatTypes.NUMERIC);
+            // through the EMA container: its forward folds in the weights after the previous step (k % interval == 0)
+            Tensor<Float> output = forward.forward(input).toTensor(FloatTypes.NUMERIC);
             float value = criterion.forward(output, target);
             replica.backward(input, criterion.backward(output, target));
             Tensor<Float> gradients = flat._2();
             double norm = BarrierSegmentCheck.norm(Tensors.toArray(gradients));
             losses[k] = value;
-            boolean finite = Double.isFinite(value) && Double.isFinite(norm);
-            if (!finite) {
-                assertTrue(recipe.skipNonFinite(), "a non-finite iteration " + k + " in a run that does not skip");
+            NonFiniteStep seen = new NonFiniteStep(k, 0, value, norm, skipped.size());
+            StepVerdict verdict = NonFiniteGuard.decide(policy, stepEvery, seen,
+                    NonFiniteGuard.groupHasSkip(skipped, k, stepEvery));
+            if (!NonFiniteGuard.finite(seen)) {
                 skipped.add((long) k);
+            }
+            if (verdict != StepVerdict.APPLY) {
                 for (OptimMethod<Float> method : methods.values()) {
-                    ((FloatOptimMethod) method).verdict(StepVerdict.DROP_STEP); // no change; the count moves on
+                    ((FloatOptimMethod) method).verdict(verdict); // gradient left out, or the group's step dropped
                 }
-                if (average != null) {
+                if (verdict == StepVerdict.DROP_STEP && average != null) {
                     average.skipNextFold();
                 }
             } else {
@@ -188,17 +208,31 @@ class BarrierSegmentGroupsTest {
         }
         float[] ema = null;
         long emaUpdates = 0;
+        float[] finalEma = null;
+        long finalEmaUpdates = 0;
         if (average != null) {
-            ema = new float[initial.length];
-            int at = 0;
-            for (Tensor<Float> t : average.averagedWeights()) {
-                float[] values = Tensors.toArray(t);
-                System.arraycopy(values, 0, ema, at, values.length);
-                at += values.length;
-            }
+            ema = flat(average);
             emaUpdates = average.updateCount();
+            if (iterations % recipe.ema().interval() == 0) {
+                average.update();
+            }
+            finalEma = flat(average);
+            finalEmaUpdates = average.updateCount();
         }
-        return new Reference(Tensors.toArray(flat._1()), initial, losses, ema, emaUpdates, skipped);
+        return new Reference(Tensors.toArray(flat._1()), initial, losses, ema, emaUpdates, skipped, finalEma,
+                finalEmaUpdates);
+    }
+
+    /** The container's average as one flat array (the model's flat order). */
+    private static float[] flat(EmaContainer average) {
+        List<float[]> parts = average.averagedWeights().stream().map(Tensors::toArray).toList();
+        float[] all = new float[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
     }
 
     /** The segment built as the recipe says, over a fresh model of the recipe. */
@@ -376,14 +410,10 @@ class BarrierSegmentGroupsTest {
     void gradientAccumulationEqualsTheUnionOfItsMicroBatches() {
         JavaSparkContext sc = SharedSpark.context();
         EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, IMAGES, 2, -1, -1);
-        Methods inner = group -> group.startsWith("blocks.") ? new SgdMomentum(i -> 0.1, 0.9, false)
-                : new SgdMomentum(i -> 0.03, 0.5, false);
-        Function<Methods, Methods> accumulate = m -> group -> new GradientAccumulation<>((SgdMomentum) m.apply(group),
-                2);
-        Recipe recipe = new Recipe(null, inner, accumulate, false, null, false, 0);
+        Recipe recipe = new Recipe(null, INNER, ACCUMULATE_2, false, null, false, 0);
         Reference reference = reference(data, 4, recipe);
-        Reference control = reference(data, 4, new Recipe(null, inner, null, false, null, false, 0));
-        float[] union = union(data, 2, inner);
+        Reference control = reference(data, 4, new Recipe(null, INNER, null, false, null, false, 0));
+        float[] union = union(data, 2, INNER);
         try (Built built = segment(data, recipe)) {
             BarrierSegment segment = built.segment();
             assertEquals(2, segment.groups().stepEvery());
@@ -493,5 +523,128 @@ class BarrierSegmentGroupsTest {
                     + "%.2e, 4 folds for 5 iterations; 4 + 1 = 5 bit for bit; with the bound used up: %s", emaError,
                     stop.getMessage()));
         }
+    }
+
+    /**
+     * The EMA under accumulation of 2 micro-batches (interval 2) folds once per optimiser step, before the forwards
+     * of iterations 0, 2, 4: over 6 iterations on 2 tasks it equals one replica's {@link EmaContainer} of interval 2
+     * within relative 1e-6 (3 folds; the final fold after 6 iterations, {@link BarrierSegment.Start#withFinalFold}, its
+     * {@code update()}: 4), 3 + 3 = 6 bit for bit (the boundary inside a group), and after 3 iterations (inside a
+     * group) the final fold is none, as the DistriOptimizer path's. The control, the fold before every micro-batch
+     * (interval 1, what the segment did before it had an interval), lands far from it.
+     */
+    @Test
+    void theEmaFoldsOncePerAccumulatedStep() {
+        JavaSparkContext sc = SharedSpark.context();
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, 48, 2, -1, -1);
+        BarrierSegment.Ema ema = new BarrierSegment.Ema(0.9, true, 2);
+        Recipe recipe = new Recipe(null, INNER, ACCUMULATE_2, false, ema, false, CLIP);
+        Reference reference = reference(data, 6, recipe);
+        Reference three = reference(data, 3, recipe);
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 6);
+            double[] errors = emaAgainst(whole, reference, ema, 3, 4);
+
+            BarrierSegment.Result first = segment.run(start, 3);
+            assertSameBits(whole, segment.run(first.next(), 3), "3 + 3 and 6 with accumulation and the EMA");
+            assertEquals(2, first.emaUpdates());
+            BarrierSegment.Start inside = first.next().withFinalFold(ema);
+            assertTrue(Arrays.equals(first.ema(), inside.ema()) && inside.emaUpdates() == 2,
+                    "a run ending inside a group took no step since its last fold");
+            assertEquals(three.finalEmaUpdates(), inside.emaUpdates());
+            double threeError = BarrierSegmentCheck.relative(inside.ema(), three.finalEma());
+            assertTrue(threeError <= EMA_RELATIVE, "after 3 iterations the EMA is off by relative " + threeError);
+
+            BarrierSegment.Result everyIteration = segment.ema(new BarrierSegment.Ema(0.9, true)).run(start, 6);
+            assertEquals(6, everyIteration.emaUpdates());
+            assertTrue(Arrays.equals(whole.weights(), everyIteration.weights()), "the EMA does not touch the weights");
+            double control = BarrierSegmentCheck.relative(everyIteration.ema(), reference.ema());
+            assertTrue(control > 100 * EMA_RELATIVE, "folding every micro-batch differs by only " + control);
+            System.out.println("BarrierSegmentGroupsTest: " + String.format(Locale.ROOT, "EMA of interval 2 under "
+                    + "accumulation of 2, 6 iterations: relative error against EmaContainer(interval 2) %.2e (3 "
+                    + "folds), %.2e with the final fold (4), %.2e after 3 iterations (no final fold inside a group); "
+                    + "weights %.2e; 3 + 3 = 6 bit for bit; folding every micro-batch (the control) %.2e away",
+                    errors[1], errors[2], threeError, errors[0], control));
+        }
+    }
+
+    /**
+     * {@code training.non_finite: skip} inside an accumulation group with the EMA: a NaN pixel in task 1's sample of
+     * iteration 3 (0-based 2, a group's first micro-batch) is left out of the sum, the group's step is dropped at
+     * iteration 3, and the fold before iteration 4, which would take in the unchanged weights again, does not happen
+     * (2 folds for 6 iterations; the final fold then happens: 3). Weights and EMA equal one replica's with
+     * EmaContainer(interval 2) and NonFiniteGuard's verdicts; 3 + 3 (the boundary between the skipped micro-batch and
+     * its group's dropped step) and 4 + 2 (the pending skipped fold carried) = 6 bit for bit.
+     */
+    @Test
+    void aSkippedMicroBatchWithTheEmaEqualsOneReplica() {
+        JavaSparkContext sc = SharedSpark.context();
+        int slice = BATCH / 2;
+        EpochDataSet<Integer> data = BarrierSegmentCheck.data(sc, KIND, 48, 2, 1, 2L * slice + 1);
+        BarrierSegment.Ema ema = new BarrierSegment.Ema(0.9, true, 2);
+        Recipe recipe = new Recipe(null, INNER, ACCUMULATE_2, false, ema, true, CLIP);
+        Reference reference = reference(data, 6, recipe);
+        assertEquals(List.of(2L), reference.skipped());
+        try (Built built = segment(data, recipe)) {
+            BarrierSegment segment = built.segment();
+            BarrierSegment.Start start = built.start();
+            BarrierSegment.Result whole = segment.run(start, 6);
+            assertEquals(List.of(2L), whole.skipped());
+            double[] errors = emaAgainst(whole, reference, ema, 2, 3); // the dropped step's weights not folded again
+
+            BarrierSegment.Result first = segment.run(start, 3);
+            assertEquals(List.of(2L), first.skippedHere());
+            assertSameBits(whole, segment.run(first.next(), 3), "3 + 3 with a skipped micro-batch");
+            BarrierSegment.Result four = segment.run(start, 4);
+            assertTrue(four.emaSkipsNextFold(), "the dropped step's fold is pending");
+            assertSameBits(whole, segment.run(four.next(), 2), "4 + 2 with a pending skipped fold");
+            System.out.println("BarrierSegmentGroupsTest: " + String.format(Locale.ROOT, "a NaN micro-batch at "
+                    + "iteration 3 under accumulation of 2 with the EMA: weights %.2e, EMA %.2e (2 folds), %.2e with "
+                    + "the final fold, against one replica; 3 + 3 and 4 + 2 = 6 bit for bit", errors[0], errors[1],
+                    errors[2]));
+        }
+    }
+
+    /**
+     * {@code whole}'s weights, EMA ({@code folds} folds) and EMA with the final fold ({@code finalFolds}) against one
+     * replica's: their relative errors, each within its bound.
+     */
+    private static double[] emaAgainst(BarrierSegment.Result whole, Reference reference, BarrierSegment.Ema ema,
+            long folds, long finalFolds) {
+        double weightError = BarrierSegmentCheck.relative(whole.weights(), reference.weights());
+        assertTrue(weightError <= BarrierSegmentCheck.RELATIVE, "weights off by relative " + weightError);
+        assertEquals(folds, reference.emaUpdates());
+        assertEquals(folds, whole.emaUpdates(), "EMA folds");
+        double emaError = BarrierSegmentCheck.relative(whole.ema(), reference.ema());
+        assertTrue(emaError <= EMA_RELATIVE, "EMA off by relative " + emaError);
+        BarrierSegment.Start end = whole.next().withFinalFold(ema);
+        assertEquals(finalFolds, reference.finalEmaUpdates());
+        assertEquals(finalFolds, end.emaUpdates(), "EMA folds with the final one");
+        double finalError = BarrierSegmentCheck.relative(end.ema(), reference.finalEma());
+        assertTrue(finalError <= EMA_RELATIVE, "EMA with the final fold off by relative " + finalError);
+        return new double[] {weightError, emaError, finalError};
+    }
+
+    /**
+     * The final fold as the DistriOptimizer path's {@code ema.update()} when the last step was dropped: the pending
+     * fold is consumed, the average and its count unchanged, as EmaContainer's.
+     */
+    @Test
+    void theFinalFoldAfterADroppedStepIsConsumedAsEmaContainers() {
+        BarrierSegment.Ema ema = new BarrierSegment.Ema(0.9, true, 2);
+        float[] weights = {1, 2, 3};
+        float[] average = {0.5f, 0.25f, 0.125f};
+        BarrierSegment.Start dropped = new BarrierSegment.Start(6, weights, Map.of(), average, 3, true, List.of(5L));
+        BarrierSegment.Start end = dropped.withFinalFold(ema);
+        assertTrue(Arrays.equals(average, end.ema()) && end.emaUpdates() == 3 && !end.emaSkipsNextFold());
+        BarrierSegment.Start clean = new BarrierSegment.Start(6, weights, Map.of(), average, 3, false, List.of());
+        float[] folded = clean.withFinalFold(ema).ema();
+        assertTrue(Arrays.equals(ema.folded(average, 3, weights), folded));
+        assertFalse(Arrays.equals(average, folded));
+        BarrierSegment.Start inside = new BarrierSegment.Start(7, weights, Map.of(), average, 4, false, List.of());
+        assertTrue(inside.withFinalFold(ema) == inside, "inside a group: no fold");
+        assertThrows(IllegalArgumentException.class, () -> new BarrierSegment.Ema(0.9, true, 0));
     }
 }

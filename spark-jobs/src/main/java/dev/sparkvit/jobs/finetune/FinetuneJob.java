@@ -97,7 +97,6 @@ public final class FinetuneJob {
     public FinetuneResult execute(SparkSession spark) {
         Manifest manifest = StoredImages.manifest(spark, settings.dataset());
         settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
-        settings.barrierRefusals().require(); // once auto keys are resolved, before anything is written
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());

@@ -1,6 +1,5 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.jobs.train.BarrierRefusals;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
@@ -231,14 +230,6 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
         }
         run.put("engine", RunState.ENGINE);
         return run;
-    }
-
-    /**
-     * What the barrier engine does not support yet among these settings (nothing refused for distri); check it once
-     * the auto keys are resolved ({@link #resolved}): drop-path's rate may come from the recipe.
-     */
-    public BarrierRefusals barrierRefusals() {
-        return BarrierRefusals.of(source, true).accumulation(accumulationSteps);
     }
 
     /** The model preset's name. */

@@ -26,9 +26,8 @@ import org.apache.spark.sql.SparkSession;
  * of the batch), the configured criterion as the mean over the global batch ({@link
  * DataParallelStep#meanOverGlobalBatch}: every criterion FinetuneJob builds is a mean of per-sample terms, so the loss
  * and gradient are one replica's on the whole batch), FinetuneOptimizers' AdamW per parameter group (layer decay,
- * FreezeOut) and decoupled decay, validation of the live and EMA weights at every epoch's end, both classifiers
- * written at the end. What the barrier engine does not support yet was refused before ({@link
- * FinetuneSettings#barrierRefusals}).
+ * FreezeOut; gradient accumulation: an iteration is a micro-batch, the EMA folds once per step) and decoupled decay,
+ * validation of the live and EMA weights at every epoch's end, both classifiers written at the end.
  */
 final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
     private static final String GROUP = "fine-tuning on barrier execution";
@@ -56,19 +55,22 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public Run run() {
-        // the EMA is kept (and checkpointed) as on DistriOptimizer; training.ema.enabled decides whether it is validated
+        // the EMA is kept (and checkpointed) as on DistriOptimizer, folding once per optimiser step (every
+        // accumulation steps-th iteration); training.ema.enabled decides whether it is validated
         return new Run(FinetuneJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
-                settings.batchSize(), settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
-                new BarrierSegment.Ema(settings.ema().decay(), settings.ema().warmup()), settings.seed());
+                settings.batchSize(), settings.accumulationSteps(), settings.checkpointEvery(),
+                settings.clipGradNorm(), settings.nonFinite(), new BarrierSegment.Ema(settings.ema().decay(),
+                        settings.ema().warmup(), settings.accumulationSteps()), settings.seed());
     }
 
     @Override
     public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
         prepared = job.prepare(spark, attempt);
         VitConfig config = prepared.config();
-        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), settings.batchSize() / tasks);
-        // one partition per task; mixup and cutmix mix within a task's slice of the batch
-        EpochDataSet<Row> data = job.trainingData(spark, prepared, tasks, settings.batchSize() / tasks);
+        int slice = settings.microBatch() / tasks; // an iteration is a micro-batch, as on DistriOptimizer
+        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), slice);
+        // one partition per task; mixup and cutmix mix within a task's slice of the micro-batch
+        EpochDataSet<Row> data = job.trainingData(spark, prepared, tasks, slice);
         val = job.validationSplit(spark);
         images = data.size();
         schedule = job.schedule(images);

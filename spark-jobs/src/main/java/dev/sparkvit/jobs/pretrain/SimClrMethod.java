@@ -74,7 +74,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
     @Override
     public Run run() {
         return new Run(PretrainJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
-                settings.batchSize(), settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
+                settings.batchSize(), 1, settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
                 new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup()), settings.seed());
     }
 

@@ -42,19 +42,25 @@ public final class BarrierPreflight {
     }
 
     /** Checks {@code sc}'s layout ({@link #require}) and returns its barrier task count. */
-    public static int tasks(String source, int batchSize, SparkContext sc) {
+    public static int tasks(String source, int batchSize, int accumulationSteps, SparkContext sc) {
         Layout layout = Layout.of(sc);
-        require(source, batchSize, layout);
+        require(source, batchSize, accumulationSteps, layout);
         return layout.tasks();
+    }
+
+    /** {@link #require(String, int, int, Layout)} of a run without gradient accumulation. */
+    public static void require(String source, int batchSize, Layout layout) {
+        require(source, batchSize, 1, layout);
     }
 
     /**
      * Refuses, with the first of these as one line: dynamic allocation on (executors come and go; Spark refuses
      * barrier stages with it on a cluster), a {@code spark.task.cpus} that leaves fewer slots than tasks, fewer
-     * registered cores than tasks, and a global batch ({@code source}'s {@code training.batch_size}) not divisible
-     * by the tasks (each task takes an equal slice).
+     * registered cores than tasks, and an iteration's global batch ({@code source}'s {@code training.batch_size},
+     * divided by {@code training.gradient_accumulation_steps} when that is above 1) not divisible by the tasks (each
+     * task takes an equal slice).
      */
-    public static void require(String source, int batchSize, Layout layout) {
+    public static void require(String source, int batchSize, int accumulationSteps, Layout layout) {
         int tasks = layout.tasks();
         if (layout.dynamicAllocation()) {
             throw new ConfigException(source + ": training cannot run with "
@@ -73,8 +79,11 @@ public final class BarrierPreflight {
                     + layout.registeredCores() + " free task slots (a barrier stage needs a slot for every task at "
                     + "once)");
         }
-        if (batchSize % tasks != 0) {
-            throw new ConfigException(source + ": training.batch_size = " + batchSize + " is not a multiple of the "
+        int iterationBatch = batchSize / accumulationSteps;
+        if (iterationBatch % tasks != 0) {
+            throw new ConfigException(source + ": training.batch_size = " + batchSize + (accumulationSteps > 1
+                    ? " / training.gradient_accumulation_steps = " + accumulationSteps + " = " + iterationBatch : "")
+                    + " is not a multiple of the "
                     + tasks + " barrier tasks (" + layout.executors() + " executor(s) x " + layout.coresPerExecutor()
                     + " core(s)), each of which takes an equal slice of the global batch");
         }

@@ -83,7 +83,8 @@ public final class BarrierTraining {
         TrainingCheckpoint checkpoint = RunState.startingPoint(store, attempt.resume(), folder.location(),
                 run.source(), run.fingerprint(), run.onCorrupt(), warn);
         // one barrier task per core, one data partition each; barrier mode's constraints checked (one line, exit 2)
-        int tasks = BarrierPreflight.tasks(run.source(), run.batchSize(), spark.sparkContext());
+        int tasks = BarrierPreflight.tasks(run.source(), run.batchSize(), run.accumulationSteps(),
+                spark.sparkContext());
         TrainingMethod.Model model = method.build(spark, attempt, tasks, checkpoint != null);
         AbstractModule<Activity, Activity, Float> trained = model.trained();
         Tensor<Float> flat = trained.getParameters()._1(); // compacted: the flat order of every segment's weights
@@ -113,7 +114,7 @@ public final class BarrierTraining {
                 run.nonFinite());
         // the method's parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
         Map<String, PartitionedOptimizerState.Slice> slices = RunState.groupSlices(trained, vit);
-        try (BarrierSegment segment = new BarrierSegment(trained, model.data(), run.batchSize(), model.loss(),
+        try (BarrierSegment segment = new BarrierSegment(trained, model.data(), run.iterationBatch(), model.loss(),
                 model.methods(), slices).clipGradientNorm(run.clipGradNorm()).nonFinite(run.nonFinite())
                 .parameterProcessor(model.processor()).ema(run.ema()).seed(run.seed())) {
             long perEpoch = model.iterationsPerEpoch();
@@ -163,12 +164,8 @@ public final class BarrierTraining {
                     reportSkip.accept(new NonFiniteStep(s, (int) (s / perEpoch), result.losses()[(int) (s - done)],
                             result.norms()[(int) (s - done)], skipped.size()));
                 }
-                if (next == total && start.ema() != null && !start.emaSkipsNextFold()) {
-                    // fold in the final weights (unless the last step was skipped: its
-                    // weights are folded in already, as EmaContainer.update)
-                    start = new BarrierSegment.Start(start.iteration(), start.weights(), start.optimizer(),
-                            run.ema().folded(start.ema(), start.emaUpdates(), start.weights()),
-                            start.emaUpdates() + 1, false, start.skipped());
+                if (next == total) { // fold in the final weights (EmaContainer.update's rules)
+                    start = start.withFinalFold(run.ema());
                 }
                 System.arraycopy(result.weights(), 0, Tensors.data(flat), Tensors.offset(flat),
                         result.weights().length);
@@ -180,7 +177,7 @@ public final class BarrierTraining {
                     summary.addScalar("Loss", (float) result.losses()[k], step);
                     summary.addScalar("gradient_norm", (float) result.norms()[k], step);
                 }
-                summary.addScalar("Throughput", (float) (result.iterations() * run.batchSize() / seconds), next);
+                summary.addScalar("Throughput", (float) (result.iterations() * run.iterationBatch() / seconds), next);
                 method.segment(done, next, seconds, result);
                 if (segments.epochEnd(next)) {
                     long from = Math.max(epochStartIteration, firstIteration);
@@ -190,7 +187,7 @@ public final class BarrierTraining {
                     }
                     float[] emaNow = start.ema();
                     method.epochEnd(new TrainingMethod.EpochEnd((int) (next / perEpoch) - 1, next == total,
-                            epochLosses, epochSeconds, (next - from) * run.batchSize(), next,
+                            epochLosses, epochSeconds, (next - from) * run.iterationBatch(), next,
                             () -> emaCopy(emaNow, vit, model.blank())));
                     epochStartIteration = next;
                     epochSeconds = 0;
@@ -236,7 +233,7 @@ public final class BarrierTraining {
                     Arrays.copyOfRange(next.ema(), at, at + tensor.nElement())));
         }
         TrainingProgress progress = new TrainingProgress(iterations,
-                (int) (iterations / perEpoch), iterations % perEpoch * run.batchSize());
+                (int) (iterations / perEpoch), iterations % perEpoch * run.iterationBatch());
         return new TrainingCheckpoint(progress, weights, ema, next.emaUpdates(), next.optimizer(), run.fingerprint(),
                 next.emaSkipsNextFold(), next.skipped());
     }

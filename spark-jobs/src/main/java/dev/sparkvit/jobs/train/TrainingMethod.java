@@ -27,13 +27,20 @@ public interface TrainingMethod<R> {
      * The run's settings the loop uses.
      *
      * @param name the job's name (TensorBoard run, log lines)
-     * @param batchSize the global batch B, {@code training.batch_size}
+     * @param batchSize the global batch B of an optimiser step, {@code training.batch_size}
+     * @param accumulationSteps the micro-batches of a step (fine-tuning's
+     *     {@code training.gradient_accumulation_steps}; 1: an iteration is a step); an iteration trains on
+     *     {@link #iterationBatch()} images
      * @param ema the EMA of the weights the loop keeps and checkpoints
      * @param seed {@code training.seed}: with the iteration and the row, the key of drop-path's draws in a step
      */
     record Run(String name, String source, Map<String, String> fingerprint, CheckpointStore.OnCorrupt onCorrupt,
-            int batchSize, int checkpointEvery, double clipGradNorm, NonFinitePolicy nonFinite,
-            BarrierSegment.Ema ema, long seed) {
+            int batchSize, int accumulationSteps, int checkpointEvery, double clipGradNorm,
+            NonFinitePolicy nonFinite, BarrierSegment.Ema ema, long seed) {
+        /** The images of one iteration, the segment's global batch: B / accumulation steps. */
+        public int iterationBatch() {
+            return batchSize / accumulationSteps;
+        }
     }
 
     /**
@@ -44,7 +51,7 @@ public interface TrainingMethod<R> {
      * @param blank a fresh ViT of the same architecture, to carry the EMA ({@code VisionTransformer.of(config,
      *     head, 0)})
      * @param data the training samples, one partition per barrier task
-     * @param iterationsPerEpoch ceil(images / B)
+     * @param iterationsPerEpoch ceil(images / {@link Run#iterationBatch()})
      * @param totalIterations the run's iterations
      * @param methods a fresh optimiser for every parameter group of {@code vit}, by group name (FreezeOut's and layer decay's schedules, gradient accumulation behind {@code GradientAccumulation})
      * @param processor what runs on the exchanged gradient before the methods: decoupled weight decay of the

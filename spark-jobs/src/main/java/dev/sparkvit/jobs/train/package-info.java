@@ -5,7 +5,7 @@
  * ({@link TrainingRestarts}, {@link RestartableFailure}, {@link RestartPolicy}) and the reporting of non-finite steps
  * ({@link NonFiniteSteps}, {@link TrainingDivergedException}), and the one training loop
  * ({@link BarrierTraining}, plugged with a {@link TrainingMethod} per job, checked by {@link BarrierPreflight},
- * what it refuses in {@link BarrierRefusals}, monitoring through {@link TrainingScalars}). Depends on {@link dev.sparkvit.engine},
+ * monitoring through {@link TrainingScalars}). Depends on {@link dev.sparkvit.engine},
  * {@link dev.sparkvit.checkpoint}, {@link dev.sparkvit.config}, storage, data.ingest and the model packages; only the training jobs and
  * the CLI use it, and it must not import any job.
  */

@@ -28,15 +28,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Fine-tuning on the barrier loop ({@code jobs.train.BarrierTraining}
  * with {@link SupervisedMethod}) on local[2] (2 barrier tasks), with the combined loss, balanced class weights and
  * focal alpha, mixup and cutmix, LP-FT head, clipping, decoupled weight decay and the EMA; validation of the live
  * and EMA weights every epoch, both classifiers written, TensorBoard events, checkpoints; a run stopped at its
- * checkpoint of iteration 3 and resumed ends bit-identical to an uninterrupted one; and the one-line refusal of every
- * setting the barrier engine does not support yet.
+ * checkpoint of iteration 3 and resumed ends bit-identical to an uninterrupted one, without and with gradient
+ * accumulation (stopped inside an accumulation group; the EMA folds once per optimiser step).
  */
 @ExtendWith(SharedSpark.class)
 class FinetuneBarrierTest {
@@ -52,7 +52,7 @@ class FinetuneBarrierTest {
         ssl = fixture.ssl();
     }
 
-    /** 2 epochs of batch 8 on the barrier engine, a checkpoint every 3 iterations, nothing it refuses. */
+    /** 2 epochs of batch 8 on the barrier engine, a checkpoint every 3 iterations. */
     static FinetuneSettings settings(Path out, String... more) {
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + (dataset == null ? "ds" : dataset),
                 "data.img_size=16", "output_dir=" + out, "model.ssl_pretrained_path=" + (ssl == null ? "null" : ssl),
@@ -115,15 +115,28 @@ class FinetuneBarrierTest {
                 (System.nanoTime() - started) / 1e9, text);
     }
 
-    @Test
-    void aResumedBarrierRunEndsWithTheUninterruptedWeightsBitForBit(@TempDir Path tmp) throws Exception {
+    /**
+     * Stopped at its checkpoint of iteration 3 and resumed, a run ends bit for bit as the uninterrupted one; with
+     * {@code gradient_accumulation_steps: 2} (batch 16 in micro-batches of 8, so the same 24 iterations) iteration 3
+     * is inside an accumulation group, and the EMA folds before each optimiser step's first micro-batch and once at
+     * the end: 24 / k + 1 folds (EmaContainer's interval).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aResumedBarrierRunEndsWithTheUninterruptedWeightsBitForBit(int k, @TempDir Path tmp) throws Exception {
+        String[] accumulation = {"training.batch_size=" + 8 * k, "training.gradient_accumulation_steps=" + k};
         ByteArrayOutputStream ignored = new ByteArrayOutputStream();
-        FinetuneResult whole = run(settings(tmp.resolve("whole")), false, 0, ignored);
+        FinetuneResult whole = run(settings(tmp.resolve("whole"), accumulation), false, 0, ignored);
+        assertEquals(24, whole.losses().length, "iterations (micro-batches of 8)");
+        TrainingCheckpoint end = new CheckpointStore(tmp.resolve("whole").resolve("checkpoints"), 3)
+                .latest(CheckpointStore.OnCorrupt.FAIL, line -> { }).orElseThrow();
+        assertEquals(24 / k + 1, end.emaUpdates(), "one fold before each optimiser step and the final one");
         Path parts = tmp.resolve("parts");
         // stop after the checkpoint at iteration 3 (mid-epoch), then resume: 3 + the rest = the whole run
-        assertNull(run(settings(parts), false, 3, ignored).liveWeights(), "an interrupted run has no result yet");
+        assertNull(run(settings(parts, accumulation), false, 3, ignored).liveWeights(),
+                "an interrupted run has no result yet");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        FinetuneResult resumed = run(settings(parts), true, 0, console);
+        FinetuneResult resumed = run(settings(parts, accumulation), true, 0, console);
         assertTrue(console.toString().contains("resuming from iteration 3"), console.toString());
         assertArrayEquals(Arrays.copyOfRange(whole.losses(), 3, whole.losses().length), resumed.losses(),
                 "the resumed iterations' losses");
@@ -135,36 +148,6 @@ class FinetuneBarrierTest {
         }
         assertEquals(whole.live().accuracy(), resumed.live().accuracy());
         assertEquals(whole.ema().meanLoss(), resumed.ema().meanLoss());
-    }
-
-    /** The one unsupported setting: one line naming the key and value, before anything runs. */
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "training.gradient_accumulation_steps=2 | training.gradient_accumulation_steps = 2",
-    })
-    void anUnsupportedSettingIsRefusedInOneLine(String set, String named) {
-        FinetuneSettings settings = settings(Path.of("/tmp/unused"), set);
-        ConfigException refused = assertThrows(ConfigException.class, () -> settings.barrierRefusals().require());
-        String message = refused.getMessage();
-        assertEquals("test.yaml: " + named, message.substring(0, message.indexOf(" is not")), message);
-        assertTrue(message.contains("is not supported with training.engine: barrier yet") && !message.contains("\n"),
-                message);
-    }
-
-    /** What the segment has since its parameter groups (layer decay, FreezeOut) and skip policy: accepted. */
-    @ParameterizedTest
-    @CsvSource(value = {"training.layer_decay=0.75", "training.freezeout.enabled=true", "training.non_finite=skip"})
-    void whatTheSegmentHasIsAccepted(String set) {
-        assertEquals(List.of(), settings(Path.of("/tmp/unused"), set).barrierRefusals().lines());
-    }
-
-    /** Drop-path trains on the barrier engine (draws keyed by seed, iteration and row), set or from the recipe. */
-    @Test
-    void dropPathIsAcceptedSetOrFromTheRecipe() {
-        FinetuneSettings auto = settings(Path.of("/tmp/unused"), "model.drop_path_rate=auto").resolved(89, 2);
-        assertTrue(auto.dropPathRate() > 0, "the recipe's drop-path rate");
-        assertTrue(auto.barrierRefusals().lines().isEmpty(), auto.barrierRefusals().lines().toString());
-        assertTrue(settings(Path.of("/tmp/unused"), "model.drop_path_rate=0.1").barrierRefusals().lines().isEmpty());
     }
 
     /** The engine is in every fingerprint, as pretraining's; the key that chose it is gone (one line). */

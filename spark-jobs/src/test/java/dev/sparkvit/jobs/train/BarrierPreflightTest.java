@@ -13,8 +13,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Barrier mode's constraints refused before training, one line each naming the key and value: dynamic allocation,
- * {@code spark.task.cpus} leaving fewer slots than tasks, fewer free slots than tasks, a batch not divisible by the
- * tasks; a layout that fits passes; and the layout is read from the running context.
+ * {@code spark.task.cpus} leaving fewer slots than tasks, fewer free slots than tasks, a batch (or micro-batch) not
+ * divisible by the tasks; a layout that fits passes; and the layout is read from the running context.
  */
 @ExtendWith(SharedSpark.class)
 class BarrierPreflightTest {
@@ -71,11 +71,22 @@ class BarrierPreflightTest {
         assertTrue(refused(1, FITS).contains("training.batch_size = 1 "));
     }
 
+    /** Under gradient accumulation an iteration is a micro-batch: that is what the tasks must divide. */
+    @Test
+    void aMicroBatchNotDivisibleByTheTasksIsRefused() {
+        ConfigException e = assertThrows(ConfigException.class, () -> BarrierPreflight.require("run.yaml", 24, 4,
+                FITS));
+        assertEquals("run.yaml: training.batch_size = 24 / training.gradient_accumulation_steps = 4 = 6 is not a "
+                + "multiple of the 4 barrier tasks (2 executor(s) x 2 core(s)), each of which takes an equal slice of "
+                + "the global batch", e.getMessage());
+        BarrierPreflight.require("run.yaml", 32, 4, FITS);
+    }
+
     @Test
     void theLayoutIsReadFromTheRunningContext() {
         Layout layout = Layout.of(SharedSpark.session().sparkContext());
         assertEquals(new Layout(1, SharedSpark.CORES, SharedSpark.CORES, 1, false), layout);
-        assertEquals(2, BarrierPreflight.tasks("run.yaml", 8, SharedSpark.session().sparkContext()));
+        assertEquals(2, BarrierPreflight.tasks("run.yaml", 8, 1, SharedSpark.session().sparkContext()));
         assertFalse(refused(9, layout).isEmpty());
     }
 }
