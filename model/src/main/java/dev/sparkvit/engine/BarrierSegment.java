@@ -95,8 +95,8 @@ public final class BarrierSegment implements AutoCloseable {
         }
 
         /**
-         * This start, the end of a run, with the final fold of the weights of its last step, as the DistriOptimizer
-         * path's final {@link EmaContainer#update()}, which fine-tuning calls when the run ends at a step's end: a
+         * This start, the end of a run, with the final fold of the weights of its last step, as the EMA's
+         * final {@link EmaContainer#update()}, which fine-tuning makes when the run ends at a step's end: a
          * fold when {@code average} would fold before iteration {@link #iteration} ({@link Ema#foldsBefore}); none
          * when the run ends inside an accumulation group (that partial group took no step: the last step's weights
          * were folded before it); a pending dropped step's fold ({@link #emaSkipsNextFold}) consumed instead of done.

@@ -10,7 +10,6 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.BigDlEngine;
-import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
 import dev.sparkvit.engine.Tensors;
@@ -411,10 +410,6 @@ public final class FinetuneJob {
     private static ClassificationMetrics validate(SparkSession spark, ClassifierWeights model, Dataset<Row> val,
             Normalize normalize, List<String> classes) {
         return SplitScores.of(spark, model, val, normalize, TtaViews.none()).metrics(classes);
-    }
-
-    private static VisionTransformer averaged(EmaContainer ema, VitConfig config, Head head) {
-        return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
     }
 
     Map<String, String> metadata() {

@@ -5,7 +5,6 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.BarrierTraining;
@@ -14,7 +13,6 @@ import dev.sparkvit.jobs.train.Segments;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
-import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.storage.RunFolder;
@@ -190,11 +188,6 @@ public final class PretrainJob {
             attemptData.originRDD().unpersist(false);
             attemptData = null;
         }
-    }
-
-    /** A copy of the model carrying the EMA weights, for probes and the saved result. */
-    private static VisionTransformer averagedCopy(EmaContainer ema, VitConfig config, Head head) {
-        return RunState.averagedInto(ema, VisionTransformer.of(config, head, 0));
     }
 
     /** A warning line on the console and in the log. */

@@ -90,7 +90,7 @@ public final class BarrierTraining {
         Tensor<Float> flat = trained.getParameters()._1(); // compacted: the flat order of every segment's weights
         VisionTransformer vit = model.vit();
         if (checkpoint != null) {
-            restoreLive(checkpoint, vit);
+            RunState.restoreLive(checkpoint, vit);
         }
         Path events = folder.local().resolve("tensorboard");
         if (checkpoint != null || attempt.restarted()) {
@@ -269,18 +269,5 @@ public final class BarrierTraining {
             weight.copy(Tensors.of(Arrays.copyOfRange(ema, at, at + source.nElement()), Tensors.shape(source)));
         }
         return copy;
-    }
-
-    /** Puts a checkpoint's live weights into the model. */
-    private static void restoreLive(TrainingCheckpoint checkpoint, VisionTransformer vit) {
-        for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
-            NamedTensor live = checkpoint.weights().get(entry.getKey());
-            int[] shape = Tensors.shape(entry.getValue());
-            if (live == null || !Arrays.equals(live.shape(), shape)) {
-                throw new CorruptCheckpointException("checkpoint of iteration " + checkpoint.progress().iterations()
-                        + " lacks a " + entry.getKey() + " of shape " + Arrays.toString(shape));
-            }
-            entry.getValue().copy(Tensors.of(live.values(), shape));
-        }
     }
 }

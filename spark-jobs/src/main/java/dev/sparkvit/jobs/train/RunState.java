@@ -7,7 +7,6 @@ import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.DecoupledWeightDecay;
-import dev.sparkvit.engine.EmaContainer;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.io.NamedTensor;
@@ -93,41 +92,22 @@ public final class RunState {
         return ranges;
     }
 
-    /** Puts a checkpoint's live weights into the model and its average into the EMA. */
-    public static void restore(TrainingCheckpoint checkpoint, VisionTransformer vit, EmaContainer ema) {
-        List<float[]> average = new ArrayList<>();
+    /** Puts a checkpoint's live weights into the model; a missing or differently shaped tensor is corrupt. */
+    public static void restoreLive(TrainingCheckpoint checkpoint, VisionTransformer vit) {
         for (Map.Entry<String, Tensor<Float>> entry : vit.namedParameters().entrySet()) {
             NamedTensor live = checkpoint.weights().get(entry.getKey());
-            NamedTensor avg = checkpoint.ema().get(entry.getKey());
-            if (live == null || avg == null || live.values().length != entry.getValue().nElement()) {
-                throw new CorruptCheckpointException("checkpoint of iteration " + checkpoint.progress().iterations()
-                        + " lacks a " + entry.getKey() + " (model or EMA) of " + entry.getValue().nElement()
-                        + " values for this model");
-            }
             int[] shape = Tensors.shape(entry.getValue());
-            for (NamedTensor stored : List.of(live, avg)) {
-                if (!java.util.Arrays.equals(stored.shape(), shape)) {
-                    throw new CorruptCheckpointException("checkpoint of iteration "
-                            + checkpoint.progress().iterations() + ": " + entry.getKey() + " has shape "
-                            + java.util.Arrays.toString(stored.shape()) + ", this model's is "
-                            + java.util.Arrays.toString(shape));
-                }
+            if (live == null) {
+                throw new CorruptCheckpointException("checkpoint of iteration " + checkpoint.progress().iterations()
+                        + " lacks a " + entry.getKey() + " of shape " + java.util.Arrays.toString(shape));
+            }
+            if (!java.util.Arrays.equals(live.shape(), shape)) {
+                throw new CorruptCheckpointException("checkpoint of iteration " + checkpoint.progress().iterations()
+                        + ": " + entry.getKey() + " has shape " + java.util.Arrays.toString(live.shape())
+                        + ", this model's is " + java.util.Arrays.toString(shape));
             }
             entry.getValue().copy(Tensors.of(live.values(), shape));
-            average.add(avg.values());
         }
-        ema.restore(average, checkpoint.emaUpdates(), checkpoint.progress().iterations(),
-                checkpoint.emaSkipsNextFold());
-    }
-
-    /** Copies the EMA weights into {@code copy}, a model of the same architecture. */
-    public static VisionTransformer averagedInto(EmaContainer ema, VisionTransformer copy) {
-        List<Tensor<Float>> average = ema.averagedWeights();
-        int i = 0;
-        for (Tensor<Float> weight : copy.namedParameters().values()) {
-            weight.copy(average.get(i++));
-        }
-        return copy;
     }
 
     /**

@@ -83,8 +83,8 @@ class RunStateTest {
         weights.put("head.weight", new NamedTensor(new int[] {head.shape()[1], head.shape()[0]}, head.values()));
         TrainingCheckpoint checkpoint = new TrainingCheckpoint(new TrainingProgress(6, 0, 0), weights,
                 weights, 6, Map.of(), RUN);
-        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.restore(
-                checkpoint, vit, new dev.sparkvit.engine.EmaContainer(vit.module(), 0.9, false)));
+        CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class, () -> RunState.restoreLive(
+                checkpoint, vit));
         assertEquals("checkpoint of iteration 6: head.weight has shape [64, 3], this model's is [3, 64]",
                 e.getMessage());
     }
