@@ -14,17 +14,17 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
-import dev.sparkvit.engine.BigDlEngine;
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
-import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
-import dev.sparkvit.model.losses.NtXentLoss;
+import dev.sparkvit.model.losses.BarrierNtXent;
+import dev.sparkvit.model.losses.GlobalNtXent;
 import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.optim.WarmupCosine;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -35,7 +35,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SimCLR on DistriOptimizer: fresh pairs every epoch, both views joined into one batch, NT-Xent, AdamW. */
+/**
+ * SimCLR on the barrier engine: fresh pairs every epoch, both views joined into one batch, the global NT-Xent the
+ * pretraining job uses, AdamW.
+ */
 @ExtendWith(SharedSpark.class)
 class SimClrTrainingTest {
     @TempDir
@@ -59,7 +62,7 @@ class SimClrTrainingTest {
     private static EpochDataSet<Row> epochPairs(PairGenerator generator, long seed) {
         return new EpochDataSet<>(StoredImages.read(SharedSpark.session(), dataset, null)
                 .orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(),
-                BigDlEngine.nodeNumber(), (epoch, row) -> generator.sample(row, epoch), seed);
+                SharedSpark.CORES, (epoch, row) -> generator.sample(row, epoch), seed);
     }
 
     private static float[] firstSampleData(EpochDataSet<Row> data) {
@@ -87,7 +90,7 @@ class SimClrTrainingTest {
      * loss stays near chance at this budget; what pretraining achieves is measured by the linear probe.)
      */
     @Test
-    void ntXentLossFallsUnderDistriOptimizer() {
+    void ntXentLossFallsOnTheBarrierEngine() {
         VitConfig config = new VitConfig(16, 4, 3, 32, 2, 2, 2.0, 0.0, true, 0.1, TokenPooling.Mode.CLASS_TOKEN);
         VisionTransformer vit = VisionTransformer.simclr(config, 32, 3);
         Sequential<Float> model = Layers.sequential("simclr");
@@ -95,14 +98,24 @@ class SimClrTrainingTest {
         model.add(vit.module());
         int epochs = 30;
         int batch = 16;
-        long iterations = (long) epochs * ((60 + batch - 1) / batch);
-        DistributedTraining training = DistributedTraining.of(model, epochPairs(lightPairs, 7), new NtXentLoss(0.2), batch)
-                .optimMethod(AdamW.of(new WarmupCosine(2e-3, 8, iterations, 0.0), 0.0))
-                .endWhen(Triggers.maxIteration((int) iterations))
-                .summary(tmp.resolve("tb"), "simclr");
-        training.optimize();
-        float[] losses = training.lossHistory();
-        training.close();
+        long perEpoch = (60 + batch - 1) / batch;
+        long iterations = epochs * perEpoch;
+        AdamW adamW = AdamW.of(new WarmupCosine(2e-3, 8, iterations, 0.0), 0.0);
+        BarrierSegment.Loss ntXent = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(0.2)); // as SimClrMethod's
+        float[] losses = new float[(int) iterations];
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(model), epochPairs(lightPairs, 7), batch,
+                ntXent, adamW)) {
+            assertEquals(perEpoch, segment.iterationsPerEpoch());
+            BarrierSegment.Start at = BarrierSegment.Start.of(model, adamW, 0);
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                BarrierSegment.Result result = BarrierRuns.until(segment, at, (epoch + 1) * perEpoch);
+                assertEquals(2 * batch - 2, result.negativesPerView(), "global NT-Xent: 2B - 2 negatives per view");
+                for (int i = 0; i < result.iterations(); i++) {
+                    losses[(int) result.firstIteration() + i] = (float) result.losses()[i];
+                }
+                at = result.next();
+            }
+        }
         float first = mean(Arrays.copyOfRange(losses, 0, 8));
         float last = mean(Arrays.copyOfRange(losses, losses.length - 8, losses.length));
         assertTrue(last < 0.5f * first, "NT-Xent should fall: first " + first + ", last " + last + ", all "

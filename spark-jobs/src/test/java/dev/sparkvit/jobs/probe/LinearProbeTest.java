@@ -10,15 +10,13 @@ import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.ingest.StoredImages;
-import dev.sparkvit.engine.BigDlEngine;
-import dev.sparkvit.engine.Criteria;
-import dev.sparkvit.engine.DistributedTraining;
+import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EpochDataSet;
-import dev.sparkvit.engine.OptimMethods;
-import dev.sparkvit.engine.Triggers;
 import dev.sparkvit.model.layers.TokenPooling;
+import dev.sparkvit.model.optim.AdamW;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.testing.BarrierRuns;
 import dev.sparkvit.testing.SharedSpark;
 import java.nio.file.Path;
 import org.apache.spark.sql.Row;
@@ -27,10 +25,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The probe tells good features from poor ones: an encoder trained with labels (600 steps, deterministic order) scores far above a random one
- * on the same val split. (A random encoder's mean-pooled patch features sit near chance here: with LayerScale 1e-5
- * the blocks are near-identity, so the mean patch token is a linear function of the mean colour, which the
- * embedded dataset randomises per image.)
+ * The probe tells good features from poor ones: an encoder trained with labels (600 steps of batch 16 on the barrier
+ * engine, Adam at 2e-3, deterministic order) scores far above a random one on the same val split. (A random
+ * encoder's mean-pooled patch features sit near chance here: with LayerScale 1e-5 the blocks are near-identity, so
+ * the mean patch token is a linear function of the mean colour, which the embedded dataset randomises per image.)
  */
 @ExtendWith(SharedSpark.class)
 class LinearProbeTest {
@@ -49,14 +47,19 @@ class LinearProbeTest {
                 VisionTransformer.encoderOnly(config, 1), dataset, normalize);
 
         VisionTransformer trained = VisionTransformer.classifier(config, 10, 1);
-        // EpochDataSet, not DLlib's RDD dataset: the trained encoder must be the same in every run
+        // the train split in its stored order, one partition per barrier task: the trained encoder is the same in
+        // every run
         EpochDataSet<Row> train = new EpochDataSet<>(StoredImages.read(SharedSpark.session(), dataset, "train")
-                .orderBy("id").selectExpr(ClassificationSamples.COLUMNS).javaRDD(), BigDlEngine.nodeNumber(),
+                .orderBy("id").selectExpr(ClassificationSamples.COLUMNS).javaRDD(), SharedSpark.CORES,
                 (epoch, row) -> ClassificationSamples.sample(row, normalize), 1);
-        DistributedTraining.of(trained.module(), train, Criteria.crossEntropy(), 16)
-                .optimMethod(OptimMethods.adam(2e-3))
-                .endWhen(Triggers.maxIteration(600))
-                .optimize();
+        AdamW adam = AdamW.of(i -> 2e-3, 0.0); // Adam: constant rate, no weight decay
+        try (BarrierSegment segment = new BarrierSegment(BarrierRuns.module(trained.module()), train, 16,
+                BarrierRuns.crossEntropy(), adam)) {
+            BarrierSegment.Result end = BarrierRuns.until(segment, BarrierSegment.Start.of(trained.module(), adam, 0),
+                    600);
+            assertEquals(600, end.next().iteration());
+            BarrierRuns.load(trained.module(), end.weights());
+        }
         LinearProbe.Result supervised = LinearProbe.run(SharedSpark.session(), trained, dataset, normalize);
 
         long val = ingest.manifest().counts().values().stream().mapToLong(m -> m.getOrDefault("val", 0L)).sum();
