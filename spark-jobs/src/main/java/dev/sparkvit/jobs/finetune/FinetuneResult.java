@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * What a fine-tuning run produced; paths and final metrics are null when the run stopped early.
  *
- * @param losses training loss per iteration
+ * @param losses training loss of every iteration the run's last attempt trained (from its start or checkpoint)
  * @param live validation metrics of the final live weights
  * @param ema validation metrics of the final EMA weights (null when the EMA is off)
  * @param liveWeights the live classifier

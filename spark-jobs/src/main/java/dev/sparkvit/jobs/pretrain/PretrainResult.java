@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * What a pretraining run produced. A run stopped early (a test's interruption) has only the losses and history.
  *
- * @param iterationLosses NT-Xent loss of every iteration (of the whole run when resumed)
- * @param negativesPerAnchor negatives each view was contrasted with (per replica slice)
+ * @param iterationLosses NT-Xent loss of every iteration the run's last attempt trained (from its start or checkpoint)
+ * @param negativesPerAnchor negatives each view was contrasted with (2B - 2 of the global batch B)
  * @param pretrainedProbe linear probe of the EMA encoder
  * @param randomProbe the same probe on the randomly initialised encoder (the baseline)
  * @param weights safetensors file of the EMA weights (timm names)
