@@ -1,9 +1,9 @@
 package dev.sparkvit.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkvit.cli.ExitCodes;
 import dev.sparkvit.cli.Main;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.blas.MklCpuDispatch;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VitFlops;
@@ -34,7 +34,6 @@ public final class ProductBenchmark {
     /** Measurement name of the pretrain job's throughput (images/s; two views each). */
     public static final String PRETRAIN = "SimCLR pretraining step (2 views, fwd+bwd+AdamW)";
     private static final double GEMM_SECONDS = 1.0;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Which training job runs, its run name (the TensorBoard folder) and its shipped config. */
     public enum Job {
@@ -112,6 +111,7 @@ public final class ProductBenchmark {
 
     /** Runs the job, then the GEMM peak; the throughput and MFU measurements of the epochs after the first. */
     public List<Measurement> run() {
+        int classes = classes(settings.dataset()); // before the job: a wrong --dataset is one line
         deleteTree(settings.output());
         List<String> args = arguments(settings);
         notes.put("command", "sparkvit " + String.join(" ", args));
@@ -125,7 +125,7 @@ public final class ProductBenchmark {
         float[] throughput = throughput(settings.output().resolve("tensorboard"), settings.job().command());
         double[] rates = steadyState(throughput, settings.epochs());
         double peak = GemmPeak.measure(settings.threads(), GEMM_SECONDS);
-        long flops = flopsPerImage(settings.job(), settings.model(), classes(settings.dataset()));
+        long flops = flopsPerImage(settings.job(), settings.model(), classes);
         notes.put("timing", "the job's TensorBoard Throughput per segment (one segment an epoch), epochs 2-"
                 + settings.epochs());
         notes.put("first_epoch_images_per_second", throughput[0]);
@@ -194,17 +194,13 @@ public final class ProductBenchmark {
         return values;
     }
 
-    /** The classes of a dataset written by ingest: the keys of its manifest.json's counts. */
+    /** The classes of a local dataset written by ingest (its committed manifest). */
     static int classes(Path dataset) {
-        try {
-            JsonNode counts = JSON.readTree(dataset.resolve("manifest.json").toFile()).get("counts");
-            if (counts == null || counts.size() == 0) {
-                throw new IllegalArgumentException(dataset.resolve("manifest.json") + ": no classes in 'counts'");
-            }
-            return counts.size();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + dataset.resolve("manifest.json"), e);
+        Manifest manifest = StoredImages.localManifest("--dataset", dataset.toString());
+        if (manifest == null) {
+            throw new IllegalArgumentException("--dataset " + dataset + " must be a local dataset");
         }
+        return manifest.classes().size();
     }
 
     private static void deleteTree(Path root) {
