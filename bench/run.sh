@@ -16,26 +16,34 @@ CACHE="${SPARKVIT_CACHE:-$HOME/.cache/sparkvit}"
 VENV="$CACHE/pybench"
 WORK="${BENCH_WORK:-$ROOT/out/bench}"
 OUT="$WORK/json"
-QUICK="${BENCH_QUICK:-0}"
 SV=submit/sparkvit
 say() { printf '\n== bench: %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
-# ---- the peer-benchmark venv (PyPI: torch, torchvision, PIL, pyarrow, matplotlib), renewed when the pins change
-REQ=bench/python/requirements.txt
-if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
-  say "installing $REQ into $VENV (the first time downloads about 3 GB: PyPI's torch brings its CUDA libraries)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$REQ"
-  cp "$REQ" "$VENV/requirements.txt"
-fi
-PY="$VENV/bin/python"
-submit/openblas.sh || true   # Debian's OpenBLAS for the GEMM comparison; MKL-only when it cannot be installed
-
-rm -rf "$OUT"; mkdir -p "$OUT"
-if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
+QUICK="${BENCH_QUICK:-0}"
 ONLY="${BENCH_ONLY:-}"
 [[ -z "$ONLY" || "$ONLY" == digits || "$ONLY" == engines ]] \
   || { echo "bench: BENCH_ONLY=$ONLY: only 'digits' and 'engines' are known" >&2; exit 2; }
+
+# ---- the peer-benchmark venv (PyPI: torch, torchvision, PIL, pyarrow, matplotlib), renewed when the pins change;
+# not for the quick check of section 5 alone, which has no peer (its report goes to out/, plots only when this
+# Python has matplotlib)
+REQ=bench/python/requirements.txt
+if [[ "$ONLY" == engines && "$QUICK" == 1 ]]; then
+  PY=python3
+else
+  if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
+    say "installing $REQ into $VENV (the first time downloads about 3 GB: PyPI's torch brings its CUDA libraries)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r "$REQ"
+    cp "$REQ" "$VENV/requirements.txt"
+  fi
+  PY="$VENV/bin/python"
+fi
+# Debian's OpenBLAS for the GEMM comparison; MKL-only when it cannot be installed
+if [[ -z "$ONLY" ]]; then submit/openblas.sh || true; fi
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
 
 if [[ -z "$ONLY" ]]; then
 
