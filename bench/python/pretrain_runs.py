@@ -27,22 +27,16 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+(\d+) img/s\s+([0-9.]+) s")
-PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+)")
+PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+).*?(\d+) val images")
 LOCAL = [os.path.join(ROOT, "submit", "sparkvit")]
 STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
               os.path.join(ROOT, "conf", "cluster", "standalone.yaml")]
 
 
-def val_images(dataset):
-    """Images in the dataset's val split (manifest.json counts: class -> split -> images)."""
-    with open(os.path.join(dataset, "manifest.json")) as handle:
-        counts = json.load(handle)["counts"]
-    return sum(split.get("val", 0) for split in counts.values())
-
-
 def parse_log(log, epochs):
-    """(img/s per epoch, seconds per epoch, probe) from a run's log, or None when it does not hold a whole run."""
-    rates, seconds, probe = [], [], None
+    """(img/s per epoch, seconds per epoch, probe, its val images) from a run's log, or None when it does not hold a
+    whole run."""
+    rates, seconds, probe, val = [], [], None, None
     with open(log) as handle:
         for line in handle:
             m = EPOCH.match(line.strip())
@@ -51,15 +45,15 @@ def parse_log(log, epochs):
                 seconds.append(float(m.group(5)))
             p = PROBE.search(line)
             if p:
-                probe = float(p.group(1))
+                probe, val = float(p.group(1)), int(p.group(2))
     if len(rates) != epochs or probe is None:
         return None
-    return rates, seconds, probe
+    return rates, seconds, probe, val
 
 
 def run_pretrain(prefix, options, dataset, out_dir, epochs, sets, reuse=False):
     """One run on the barrier engine: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch,
-    probe, wall s).
+    probe, val images, wall s).
     With reuse, a log of a whole earlier run of this case is read instead (wall s is then None)."""
     log = out_dir + ".log"
     if reuse and os.path.exists(log):
@@ -104,7 +98,7 @@ def scaling(args):
     results = []
     for impl, prefix, options, replicas in cases:
         out = os.path.join(args.work, f"scaling-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
-        rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
+        rates, _, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
                                          [f"model.preset={args.preset}"], reuse=args.reuse)
         print(f"scaling {args.preset} {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
         results.append(measurement("SimCLR pretraining", impl, replicas, "images/s",
@@ -121,12 +115,12 @@ def freezeout(args):
     cases = [("off", ["training.freezeout.enabled=false"])]
     for t0 in args.t0.split(","):
         cases.append((f"t0={t0}", ["training.freezeout.enabled=true", f"training.freezeout.t0={t0}"]))
-    val = val_images(args.dataset)
     results = []
     for label, sets in cases:
         out = os.path.join(args.work, f"freezeout-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", label))
-        rates, seconds, probe, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out, args.epochs,
-                                                   sets + [f"model.preset={args.preset}"], reuse=args.reuse)
+        rates, seconds, probe, val, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out,
+                                                        args.epochs, sets + [f"model.preset={args.preset}"],
+                                                        reuse=args.reuse)
         train_s = sum(seconds)
         print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
         params = {"model": args.preset, "epochs": args.epochs, "freezeout": label, "val_images": val,
