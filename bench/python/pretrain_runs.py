@@ -3,8 +3,10 @@
 
 The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides, always
 training.engine: barrier), started locally through submit/sparkvit or on the standalone cluster through
-submit/spark-submit.sh. Throughput and time are read from the command's own per-epoch lines ("epoch 3/4  loss 3.9
-191 img/s  6.4 s ..."); the first epoch is left out of throughput (JIT, caching). Standard library only.
+submit/spark-submit.sh. Throughput and time are read from the command's own lines: images/s = iterations an epoch
+x batch (its first line, "pretrain: 331 images, 2 epochs of 6 iterations, batch 64 ...") over each epoch's training
+seconds ("epoch 3/4  loss 3.9  191 img/s  6.4 s ...": 0.1 s, where the printed img/s is rounded to a whole image);
+the first epoch is left out of throughput (JIT, caching). Standard library only.
 
   pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone] [--preset P]
   pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5] [--preset P]
@@ -27,6 +29,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+(\d+) img/s\s+([0-9.]+) s")
+START = re.compile(r"^pretrain: \d+ images, \d+ epochs of (\d+) iterations, batch (\d+)")
 PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+).*?(\d+) val images")
 LOCAL = [os.path.join(ROOT, "submit", "sparkvit")]
 STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
@@ -36,9 +39,12 @@ STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
 def parse_log(log, epochs):
     """(img/s per epoch, seconds per epoch, probe, its val images) from a run's log, or None when it does not hold a
     whole run."""
-    rates, seconds, probe, val = [], [], None, None
+    rates, seconds, probe, val, images = [], [], None, None, None
     with open(log) as handle:
         for line in handle:
+            start = START.match(line.strip())
+            if start:
+                images = int(start.group(1)) * int(start.group(2))
             m = EPOCH.match(line.strip())
             if m:
                 rates.append(float(m.group(4)))
@@ -48,6 +54,8 @@ def parse_log(log, epochs):
                 probe, val = float(p.group(1)), int(p.group(2))
     if len(rates) != epochs or probe is None:
         return None
+    if images is not None:
+        rates = [images / s for s in seconds]
     return rates, seconds, probe, val
 
 
