@@ -4,9 +4,9 @@
 # the benchmarks run from the bench module's jar (bench/target/sparkvit-bench.jar, `submit/sparkvit bench ...`), the
 # product's own runs (ingest, pretrain) from the product jar.
 # BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting.
-# BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); BENCH_ONLY=engines: only section 5b (the
-# barrier engine against DistriOptimizer); the report carries every other section over from bench/results.json and
-# says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
+# BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); BENCH_ONLY=engines: only section 5 (the
+# barrier engine's scaling; with BENCH_QUICK=1 a few minutes); the report carries every other section over from
+# bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
 # BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
 # (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
@@ -16,26 +16,34 @@ CACHE="${SPARKVIT_CACHE:-$HOME/.cache/sparkvit}"
 VENV="$CACHE/pybench"
 WORK="${BENCH_WORK:-$ROOT/out/bench}"
 OUT="$WORK/json"
-QUICK="${BENCH_QUICK:-0}"
 SV=submit/sparkvit
 say() { printf '\n== bench: %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
-# ---- the peer-benchmark venv (PyPI: torch, torchvision, PIL, pyarrow, matplotlib), renewed when the pins change
-REQ=bench/python/requirements.txt
-if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
-  say "installing $REQ into $VENV (the first time downloads about 3 GB: PyPI's torch brings its CUDA libraries)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q -r "$REQ"
-  cp "$REQ" "$VENV/requirements.txt"
-fi
-PY="$VENV/bin/python"
-submit/openblas.sh || true   # Debian's OpenBLAS for the GEMM comparison; MKL-only when it cannot be installed
-
-rm -rf "$OUT"; mkdir -p "$OUT"
-if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
+QUICK="${BENCH_QUICK:-0}"
 ONLY="${BENCH_ONLY:-}"
 [[ -z "$ONLY" || "$ONLY" == digits || "$ONLY" == engines ]] \
   || { echo "bench: BENCH_ONLY=$ONLY: only 'digits' and 'engines' are known" >&2; exit 2; }
+
+# ---- the peer-benchmark venv (PyPI: torch, torchvision, PIL, pyarrow, matplotlib), renewed when the pins change;
+# not for the quick check of section 5 alone, which has no peer (its report goes to out/, plots only when this
+# Python has matplotlib)
+REQ=bench/python/requirements.txt
+if [[ "$ONLY" == engines && "$QUICK" == 1 ]]; then
+  PY=python3
+else
+  if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQ" "$VENV/requirements.txt"; then
+    say "installing $REQ into $VENV (the first time downloads about 3 GB: PyPI's torch brings its CUDA libraries)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r "$REQ"
+    cp "$REQ" "$VENV/requirements.txt"
+  fi
+  PY="$VENV/bin/python"
+fi
+# Debian's OpenBLAS for the GEMM comparison; MKL-only when it cannot be installed
+if [[ -z "$ONLY" ]]; then submit/openblas.sh || true; fi
+
+rm -rf "$OUT"; mkdir -p "$OUT"
+if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
 
 if [[ -z "$ONLY" ]]; then
 
@@ -45,19 +53,29 @@ SIZES=256,512,1024,2048; [[ "$QUICK" == 1 ]] && SIZES=256,512
 OPENBLAS_NUM_THREADS=1 $SV bench gemm --threads 1 --sizes $SIZES --repeats $REPEATS --json "$OUT/gemm-1.json"
 OPENBLAS_NUM_THREADS=2 $SV bench gemm --threads 2 --sizes $SIZES --repeats $REPEATS --json "$OUT/gemm-2.json"
 
-# ---- 2. ViT training step: ours (one replica; DistriOptimizer on local[T]) and PyTorch at the same threads
-say "2. ViT training step"
-for spec in vit_tiny_patch4_32:32 vit_tiny_patch16_224:8; do
-  M=${spec%%:*} B=${spec##*:}
+# ---- 2. ViT training: one replica's step, and the product's jobs on the barrier engine (finetune: the step's work;
+# pretrain: its MFU), PyTorch's step at the same threads
+say "2. ViT training: step and the product's jobs"
+# the jobs' data: the demo's images, 40 a class (about 330 train images: 10 iterations of 32 an epoch at 32 px); at
+# 224 px a fixed 30% of them (label_fraction), 12 iterations of 8
+PRODUCT="$WORK/product"
+rm -rf "$PRODUCT"; $SV bench dataset --output "$PRODUCT" --images-per-class 40 >/dev/null
+EPOCHS=4; [[ "$QUICK" == 1 ]] && EPOCHS=2   # the first epoch is left out: 3 samples (1 when quick)
+for spec in vit_tiny_patch4_32:32:1.0 vit_tiny_patch16_224:8:0.3; do
+  IFS=: read -r M B FRACTION <<< "$spec"
   [[ "$QUICK" == 1 && "$M" == vit_tiny_patch16_224 ]] && continue
   VR=(--repeats 3); [[ "$QUICK" == 1 ]] && VR=(--repeats 1 --steps 1 --warmup 1)
-  $SV bench vit --model "$M" --batch "$B" --mode step --threads 1 "${VR[@]}" --json "$OUT/vit-$M-step-1.json"
-  "$PY" bench/python/vit_step.py --model "$M" --batch "$B" --threads 1 "${VR[@]}" --json "$OUT/vit-$M-pytorch-1.json"
+  $SV bench vit --model "$M" --batch "$B" "${VR[@]}" --json "$OUT/vit-$M-step-1.json"
   for t in 1 2; do
-    $SV bench vit --model "$M" --batch "$B" --mode distri --threads $t "${VR[@]}" --json "$OUT/vit-$M-distri-$t.json"
+    $SV bench product --job finetune --model "$M" --batch "$B" --threads $t --epochs $EPOCHS \
+      --dataset "$PRODUCT/dataset" --set data.label_fraction=$FRACTION --output "$PRODUCT/finetune-$M-$t" \
+      --json "$OUT/vit-$M-finetune-$t.json"
+    "$PY" bench/python/vit_step.py --model "$M" --batch "$B" --threads $t "${VR[@]}" --json "$OUT/vit-$M-pytorch-$t.json"
   done
-  "$PY" bench/python/vit_step.py --model "$M" --batch "$B" --threads 2 "${VR[@]}" --json "$OUT/vit-$M-pytorch-2.json"
 done
+$SV bench product --job pretrain --model vit_tiny_patch4_32 --batch 64 --threads 1 --epochs $EPOCHS \
+  --dataset "$PRODUCT/dataset" --output "$PRODUCT/pretrain-vit_tiny_patch4_32-1" \
+  --json "$OUT/vit-vit_tiny_patch4_32-pretrain-1.json"
 
 # ---- 3-4. Augmentation and ingestion: ours (one thread, and through Spark) and torchvision / PIL on the same files
 say "3-4. augmentation and ingestion"
@@ -73,50 +91,46 @@ for small in "$WORK"/data/inputs-*; do
     --end-to-end-only --json "$OUT/data-pil-${small##*/}.json"
 done
 
-# ---- 5-6. Scaling and FreezeOut: the product's own pretraining on the demo dataset
-say "5-6. the demo dataset"
-$SV bench dataset --output "$WORK/demo" >/dev/null
-if [[ "$QUICK" == 1 ]]; then
-  python3 bench/python/pretrain_runs.py scaling --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/scaling.json" --epochs 2
-  python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/freezeout.json" --epochs 4 --t0 0.8
-else
-  # the demo's vit_nano (4 blocks of width 64: DistriOptimizer's fixed cost per iteration dominates) and vit_tiny
-  # (12 blocks of width 192: the compute dominates), each on local[1], local[2] and 1 and 2 one-core executors
-  say "5. scaling: local[1], local[2], then 1 and 2 executors on the standalone cluster"
-  STARTED=false
-  # workers of 7g: one vit_tiny replica at batch 64 (128 views of 65 tokens) ran a 2g executor out of heap
-  if ! submit/standalone.sh status >/dev/null 2>&1; then SPARKVIT_WORKER_MEMORY=7g make -s cluster-up; STARTED=true; fi
-  for spec in vit_nano_patch4_32:4:2g vit_tiny_patch4_32:3:6g; do
-    IFS=: read -r preset epochs memory <<< "$spec"
-    python3 bench/python/pretrain_runs.py scaling --standalone --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-      --json "$OUT/scaling.json" --append --preset "$preset" --epochs "$epochs" --executor-memory "$memory" \
-      ${BENCH_REUSE:+--reuse} || { $STARTED && make -s cluster-down; exit 1; }
-  done
-  if $STARTED; then make -s cluster-down; fi
-  # FreezeOut on vit_tiny: its 12 blocks are most of an iteration, as in the models FreezeOut is meant for
-  say "6. FreezeOut"
-  python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
-    --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.6 ${BENCH_REUSE:+--reuse}
-fi
-
 fi # BENCH_ONLY
 
-# ---- 5b. Engines (issue 21): the product's pretrain on the barrier engine and on DistriOptimizer, side by side, on
-# vit_nano and vit_tiny (32 px), local[1] and local[2]; iterations/s
+# ---- 5. Scaling (issue 21's engine scaling; BENCH_ONLY=engines): the product's pretraining on the barrier engine,
+# local[1] against local[2] and 1 against 2 one-core executors of the standalone cluster, vit_nano and vit_tiny
 if [[ -z "$ONLY" || "$ONLY" == engines ]]; then
-  say "5b. engines: training.engine barrier and distri, local[1] and local[2]"
-  # quick: 40 images per class (a few iterations of 64 per epoch), 2 epochs: checks the pipeline in minutes
-  ENGINE_DATA="$WORK/demo" SMALL=()
-  if [[ "$QUICK" == 1 ]]; then ENGINE_DATA="$WORK/demo-small" SMALL=(--images-per-class 40); fi
-  [[ -d "$ENGINE_DATA/dataset" ]] || $SV bench dataset --output "$ENGINE_DATA" "${SMALL[@]}" >/dev/null
-  for spec in vit_nano_patch4_32:4 vit_tiny_patch4_32:3; do
-    IFS=: read -r preset epochs <<< "$spec"
-    [[ "$QUICK" == 1 ]] && epochs=2
-    python3 bench/python/pretrain_runs.py engines --dataset "$ENGINE_DATA/dataset" --work "$WORK/runs" \
-      --json "$OUT/engines.json" --append --preset "$preset" --epochs "$epochs" ${BENCH_REUSE:+--reuse}
-  done
+  say "5. scaling on the barrier engine"
+  [[ -d "$WORK/demo/dataset" ]] || $SV bench dataset --output "$WORK/demo" >/dev/null
+  if [[ "$QUICK" == 1 ]]; then
+    # 40 images per class (5 iterations of 64 an epoch), 2 epochs, local only: checks the pipeline in minutes
+    [[ -d "$WORK/demo-small/dataset" ]] || $SV bench dataset --output "$WORK/demo-small" --images-per-class 40 >/dev/null
+    for preset in vit_nano_patch4_32 vit_tiny_patch4_32; do
+      python3 bench/python/pretrain_runs.py scaling --dataset "$WORK/demo-small/dataset" --work "$WORK/runs" \
+        --json "$OUT/scaling.json" --append --preset "$preset" --epochs 2 ${BENCH_REUSE:+--reuse}
+    done
+  else
+    # vit_nano (4 blocks of width 64: the fixed cost per iteration weighs most) and vit_tiny (12 blocks of width 192:
+    # the compute dominates), each on local[1], local[2] and 1 and 2 one-core executors
+    STARTED=false
+    # workers of 7g: one vit_tiny replica at batch 64 (128 views of 65 tokens) ran a 2g executor out of heap
+    if ! submit/standalone.sh status >/dev/null 2>&1; then SPARKVIT_WORKER_MEMORY=7g make -s cluster-up; STARTED=true; fi
+    for spec in vit_nano_patch4_32:4:2g vit_tiny_patch4_32:3:6g; do
+      IFS=: read -r preset epochs memory <<< "$spec"
+      python3 bench/python/pretrain_runs.py scaling --standalone --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
+        --json "$OUT/scaling.json" --append --preset "$preset" --epochs "$epochs" --executor-memory "$memory" \
+        ${BENCH_REUSE:+--reuse} || { $STARTED && make -s cluster-down; exit 1; }
+    done
+    if $STARTED; then make -s cluster-down; fi
+  fi
+fi
+
+# ---- 6. FreezeOut on vit_tiny: its 12 blocks are most of an iteration, as in the models FreezeOut is meant for
+if [[ -z "$ONLY" ]]; then
+  say "6. FreezeOut"
+  if [[ "$QUICK" == 1 ]]; then
+    python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
+      --json "$OUT/freezeout.json" --epochs 4 --t0 0.8
+  else
+    python3 bench/python/pretrain_runs.py freezeout --dataset "$WORK/demo/dataset" --work "$WORK/runs" \
+      --json "$OUT/freezeout.json" --preset vit_tiny_patch4_32 --epochs 8 --t0 0.8,0.6 ${BENCH_REUSE:+--reuse}
+  fi
 fi
 
 if [[ -z "$ONLY" || "$ONLY" == digits ]]; then

@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """Runs sparkvit's own SimCLR pretraining for the scaling and FreezeOut benchmarks and writes their JSON.
 
-The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides), started
-locally through submit/sparkvit or on the standalone cluster through submit/spark-submit.sh. Throughput and time
-are read from the command's own per-epoch lines ("epoch 3/4  loss 3.9  191 img/s  6.4 s ..."); the first epoch is
-left out of throughput (JIT, caching). Standard library only.
+The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides, always
+training.engine: barrier), started locally through submit/sparkvit or on the standalone cluster through
+submit/spark-submit.sh. Throughput and time are read from the command's own lines: images/s = iterations an epoch
+x batch (its first line, "pretrain: 331 images, 2 epochs of 6 iterations, batch 64 ...") over each epoch's training
+seconds ("epoch 3/4  loss 3.9  191 img/s  6.4 s ...": 0.1 s, where the printed img/s is rounded to a whole image);
+the first epoch is left out of throughput (JIT, caching). Standard library only.
 
   pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone] [--preset P]
   pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5] [--preset P]
-  pretrain_runs.py engines   --dataset DS --work DIR --json OUT [--epochs 4] [--preset P]
 
-engines (issue 21): the same pretraining with training.engine: distri (DistriOptimizer) and barrier (one barrier job
-per segment, global NT-Xent), each on local[1] and local[2]; iterations/s = each epoch's img/s / training.batch_size
-(64, conf/pretrain.yaml); projection_norm none for both (the barrier engine refuses the BatchNorm head so far).
+scaling: local[1] against local[2], and with --standalone 1 against 2 one-core executors of the standalone cluster
+(make cluster-up); one barrier task per core, the global batch (64) split over them.
 
 --preset sets model.preset (default the shipped vit_nano_patch4_32); several runs of this script append to one JSON
 when --append is given.
@@ -29,38 +29,39 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)\s+loss (\S+)\s+(\d+) img/s\s+([0-9.]+) s")
-PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+)")
+START = re.compile(r"^pretrain: \d+ images, \d+ epochs of (\d+) iterations, batch (\d+)")
+PROBE = re.compile(r"pretrained \(EMA\)\s.*?pooled ([0-9.]+).*?(\d+) val images")
 LOCAL = [os.path.join(ROOT, "submit", "sparkvit")]
 STANDALONE = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--cluster",
               os.path.join(ROOT, "conf", "cluster", "standalone.yaml")]
 
 
-def val_images(dataset):
-    """Images in the dataset's val split (manifest.json counts: class -> split -> images)."""
-    with open(os.path.join(dataset, "manifest.json")) as handle:
-        counts = json.load(handle)["counts"]
-    return sum(split.get("val", 0) for split in counts.values())
-
-
 def parse_log(log, epochs):
-    """(img/s per epoch, seconds per epoch, probe) from a run's log, or None when it does not hold a whole run."""
-    rates, seconds, probe = [], [], None
+    """(img/s per epoch, seconds per epoch, probe, its val images) from a run's log, or None when it does not hold a
+    whole run."""
+    rates, seconds, probe, val, images = [], [], None, None, None
     with open(log) as handle:
         for line in handle:
+            start = START.match(line.strip())
+            if start:
+                images = int(start.group(1)) * int(start.group(2))
             m = EPOCH.match(line.strip())
             if m:
                 rates.append(float(m.group(4)))
                 seconds.append(float(m.group(5)))
             p = PROBE.search(line)
             if p:
-                probe = float(p.group(1))
+                probe, val = float(p.group(1)), int(p.group(2))
     if len(rates) != epochs or probe is None:
         return None
-    return rates, seconds, probe
+    if images is not None:
+        rates = [images / s for s in seconds]
+    return rates, seconds, probe, val
 
 
 def run_pretrain(prefix, options, dataset, out_dir, epochs, sets, reuse=False):
-    """One run: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch, probe, wall s).
+    """One run on the barrier engine: prefix + pretrain ... + options. Returns (img/s per epoch, seconds per epoch,
+    probe, val images, wall s).
     With reuse, a log of a whole earlier run of this case is read instead (wall s is then None)."""
     log = out_dir + ".log"
     if reuse and os.path.exists(log):
@@ -72,7 +73,7 @@ def run_pretrain(prefix, options, dataset, out_dir, epochs, sets, reuse=False):
     cmd = prefix + ["pretrain", "--config", os.path.join(ROOT, "conf", "pretrain.yaml"),
                     "--set", f"data.dataset={dataset}", "--set", f"output_dir={out_dir}",
                     "--set", f"training.epochs={epochs}", "--set", "training.warmup_epochs=1",
-                    "--set", "training.probe_every_epochs=0"]
+                    "--set", "training.probe_every_epochs=0", "--set", "training.engine=barrier"]
     for s in sets:
         cmd += ["--set", s]
     cmd += options
@@ -105,16 +106,16 @@ def scaling(args):
     results = []
     for impl, prefix, options, replicas in cases:
         out = os.path.join(args.work, f"scaling-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", impl).strip("-"))
-        rates, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
+        rates, _, _, _, wall = run_pretrain(prefix, options, args.dataset, out, args.epochs,
                                          [f"model.preset={args.preset}"], reuse=args.reuse)
         print(f"scaling {args.preset} {impl}: {rates[1:]} img/s (epochs 2-{args.epochs})", flush=True)
         results.append(measurement("SimCLR pretraining", impl, replicas, "images/s",
-                                   {"model": args.preset, "batch": 64, "epochs": args.epochs,
+                                   {"model": args.preset, "engine": "barrier", "batch": 64, "epochs": args.epochs,
                                     "replicas": replicas, "wall_s": None if wall is None else round(wall, 1)},
                                    rates[1:]))
     return {"benchmark": "scaling", "source": "sparkvit",
-            "notes": {"what": "conf/pretrain.yaml on the demo dataset (1,217 train images, batch 64); samples are "
-                              "the epochs after the first; standalone executors have 1 core each"},
+            "notes": {"what": "conf/pretrain.yaml with training.engine: barrier on the demo dataset (batch 64); "
+                              "samples are the epochs after the first; standalone executors have 1 core each"},
             "measurements": results}
 
 
@@ -122,12 +123,12 @@ def freezeout(args):
     cases = [("off", ["training.freezeout.enabled=false"])]
     for t0 in args.t0.split(","):
         cases.append((f"t0={t0}", ["training.freezeout.enabled=true", f"training.freezeout.t0={t0}"]))
-    val = val_images(args.dataset)
     results = []
     for label, sets in cases:
         out = os.path.join(args.work, f"freezeout-{args.preset}-" + re.sub(r"[^a-z0-9]+", "-", label))
-        rates, seconds, probe, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out, args.epochs,
-                                                   sets + [f"model.preset={args.preset}"], reuse=args.reuse)
+        rates, seconds, probe, val, wall = run_pretrain(LOCAL, ["--master", "local[2]"], args.dataset, out,
+                                                        args.epochs, sets + [f"model.preset={args.preset}"],
+                                                        reuse=args.reuse)
         train_s = sum(seconds)
         print(f"freezeout {label}: training {train_s:.1f} s, probe {probe:.3f}", flush=True)
         params = {"model": args.preset, "epochs": args.epochs, "freezeout": label, "val_images": val,
@@ -140,38 +141,9 @@ def freezeout(args):
             "measurements": results}
 
 
-def engines(args):
-    batch = 64  # conf/pretrain.yaml's training.batch_size, not overridden here
-    # projection_norm none for both: the barrier engine refuses the BatchNorm projection head (per task) so far, and
-    # both engines must do the same work
-    results = []
-    # interleaved (local[1]: distri, barrier; then local[2]) so a machine whose speed drifts during the run
-    # biases the engine ratio less; --engines / --masters run a subset (the rest can come from --reuse logs)
-    for master, replicas in (("local[1]", 1), ("local[2]", 2)):
-        for engine in ("distri", "barrier"):
-            if engine not in args.engines.split(",") or master not in args.masters.split(","):
-                continue
-            out = os.path.join(args.work, f"engines-{args.preset}-{engine}-local-{replicas}")
-            rates, _, _, wall = run_pretrain(LOCAL, ["--master", master], args.dataset, out, args.epochs,
-                                             [f"model.preset={args.preset}", f"training.engine={engine}",
-                                              "projection_norm=none"],
-                                             reuse=args.reuse)
-            its = [round(r / batch, 4) for r in rates[1:]]
-            print(f"engines {args.preset} {engine} {master}: {its} iterations/s (epochs 2-{args.epochs})", flush=True)
-            results.append(measurement("SimCLR pretraining", f"{engine} {master}", replicas, "iterations/s",
-                                       {"model": args.preset, "engine": engine, "master": master, "batch": batch,
-                                        "epochs": args.epochs, "wall_s": None if wall is None else round(wall, 1)},
-                                       its))
-    return {"benchmark": "engines", "source": "sparkvit",
-            "notes": {"what": "conf/pretrain.yaml on the demo dataset (batch 64, projection_norm none), "
-                              "training.engine distri and barrier on local[1] and local[2]; samples are the epochs after the first, "
-                              "iterations/s = img/s / 64"},
-            "measurements": results}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["scaling", "freezeout", "engines"])
+    parser.add_argument("what", choices=["scaling", "freezeout"])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--json", required=True)
@@ -179,8 +151,6 @@ def main():
     parser.add_argument("--standalone", action="store_true", help="also 1 and 2 executors on the standalone cluster")
     parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
     parser.add_argument("--preset", default="vit_nano_patch4_32", help="model.preset of every run")
-    parser.add_argument("--engines", default="distri,barrier", help="engines: training.engine values to run")
-    parser.add_argument("--masters", default="local[1],local[2]", help="engines: local masters to run")
     parser.add_argument("--append", action="store_true", help="add the measurements to an existing --json file")
     parser.add_argument("--executor-memory", help="heap of each standalone executor (spark-submit.sh --executor-memory)")
     parser.add_argument("--reuse", action="store_true",
@@ -193,9 +163,6 @@ def main():
     if args.what == "scaling":
         args.epochs = args.epochs or 4
         result = scaling(args)
-    elif args.what == "engines":
-        args.epochs = args.epochs or 4
-        result = engines(args)
     else:
         args.epochs = args.epochs or 10
         result = freezeout(args)

@@ -10,7 +10,7 @@ import java.util.concurrent.Future;
 /**
  * The GEMM peak the ViT benchmark's model-FLOPs utilisation is measured against: float32 GEMMs of
  * {@value #N} x {@value #N} matrices through {@link Blas#gemm} (single-threaded MKL), run by {@code threads} Java
- * threads at once, as DistriOptimizer runs one single-threaded replica per core. Returns GFLOP/s summed over the
+ * threads at once, as the training jobs run one single-threaded replica per core. Returns GFLOP/s summed over the
  * threads.
  */
 public final class GemmPeak {

@@ -10,9 +10,9 @@ import dev.sparkvit.model.vit.VitConfig;
 import scala.Tuple2;
 
 /**
- * One ViT training step in the calling thread, as each DistriOptimizer replica runs it but without Spark: zero the
- * gradients, forward, cross-entropy, backward, then AdamW on the flat parameter buffer DLlib's
- * {@code getParameters()} builds (the layout DistriOptimizer trains). Timed per block of steps after warm-up.
+ * One ViT training step in the calling thread, the arithmetic each replica of the training jobs runs but without
+ * Spark or data: zero the gradients, forward, cross-entropy, backward, then AdamW on the flat parameter buffer DLlib's
+ * {@code getParameters()} builds (the layout the jobs train). Timed per block of steps after warm-up.
  */
 public final class VitStepBenchmark {
     private final VitBenchSettings settings;
@@ -27,9 +27,6 @@ public final class VitStepBenchmark {
     private double[] cpuSeconds = new double[0];
 
     public VitStepBenchmark(VitBenchSettings settings) {
-        if (settings.mode() != VitBenchSettings.Mode.STEP) {
-            throw new IllegalArgumentException("VitStepBenchmark runs --mode step, not " + settings.mode());
-        }
         this.settings = settings;
         VitConfig config = settings.config();
         VisionTransformer vit = VisionTransformer.classifier(config, settings.classes(), settings.seed());

@@ -13,10 +13,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Report only, not a test (docs/ENGINE.md, "A segment of iterations"): iterations per second of {@link BarrierSegment}
- * segments of {@code iterations} on local[cores] (one task per core) against the product path, {@link
- * DistributedTraining} (DistriOptimizer, one partition with a replica per core) on the same model, data, batch,
- * SGD with momentum and clipping, in the same JVM, interleaved: {@code batch iterations repeats}. Prints the median
- * segment, the median iteration of task 0 and where its time went (the step's phases and the exchange's).
+ * segments of {@code iterations} on local[cores] (one task per core), SGD with momentum and clipping:
+ * {@code batch iterations repeats [cores] [tiny]}. Prints the median segment, the median iteration of task 0 and where
+ * its time went (the step's phases and the exchange's). The training jobs themselves: {@code sparkvit bench product}.
  */
 final class BarrierSegmentTiming {
     private BarrierSegmentTiming() {
@@ -36,8 +35,6 @@ final class BarrierSegmentTiming {
             BarrierSegmentCheck.Kind kind = BarrierSegmentCheck.Kind.CROSS_ENTROPY;
             int images = batch * iterations;
             EpochDataSet<Integer> perCore = BarrierSegmentCheck.data(sc, kind, images, cores, -1, -1);
-            EpochDataSet<Integer> onePartition = BarrierSegmentCheck.data(sc, kind, images,
-                    BigDlEngine.nodeNumber(), -1, -1);
 
             AbstractModule<Activity, Activity, Float> model = tiny ? tiny() : BarrierSegmentCheck.model(kind);
             SgdMomentum method = BarrierSegmentCheck.method();
@@ -45,36 +42,21 @@ final class BarrierSegmentTiming {
                     .clipGradientNorm(0.5);
             BarrierSegment.Start start = BarrierSegment.Start.of(model, method, 0);
 
-            AbstractModule<Activity, Activity, Float> productModel = tiny ? tiny() : BarrierSegmentCheck.model(kind);
-            DistributedTraining product = DistributedTraining.of(productModel, onePartition,
-                    BarrierSegmentCheck.crossEntropy(), batch).optimMethod(BarrierSegmentCheck.method())
-                    .clipGradientNorm(0.5);
-
             List<Double> barrierSeconds = new ArrayList<>();
-            List<Double> productSeconds = new ArrayList<>();
             List<BarrierSegment.Result> results = new ArrayList<>();
-            long done = 0;
-            for (int r = 0; r <= repeats; r++) { // round 0 warms up both
+            for (int r = 0; r <= repeats; r++) { // round 0 warms up
                 BarrierSegment.Result result = segment.run(start, iterations);
-                long t0 = System.nanoTime();
-                done += iterations;
-                product.trainUntil(done);
-                double productTime = (System.nanoTime() - t0) / 1e9;
                 if (r > 0) {
                     barrierSeconds.add(result.timing().stageSeconds());
-                    productSeconds.add(productTime);
                     results.add(result);
                 }
             }
             double barrier = median(barrierSeconds);
-            double distri = median(productSeconds);
             System.out.printf(Locale.ROOT, "model %d parameters, batch %d, local[%d], %d iterations a segment, "
                     + "median of %d (load %s)%n", start.weights().length, batch, cores, iterations, repeats,
                     java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             System.out.printf(Locale.ROOT, "barrier segment: %.2f s, %.1f it/s (segments %s)%n", barrier,
                     iterations / barrier, barrierSeconds);
-            System.out.printf(Locale.ROOT, "DistributedTraining.trainUntil: %.2f s, %.1f it/s (segments %s)%n",
-                    distri, iterations / distri, productSeconds);
             for (BarrierSegment.Result result : results) {
                 StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
                         "task 0: median iteration %.1f ms; per iteration:", result.timing().medianIterationMillis()));
@@ -85,7 +67,6 @@ final class BarrierSegmentTiming {
                 System.out.println(line);
             }
             segment.close();
-            product.close();
         } catch (Throwable e) {
             e.printStackTrace();
             session.stop();

@@ -39,7 +39,7 @@ class BenchMainTest {
     void helpListsTheBenchmarks() {
         StringWriter out = new StringWriter();
         assertEquals(ExitCodes.OK, run(new StringWriter(), out, "--help"));
-        for (String command : new String[] {"gemm", "vit", "data", "dataset"}) {
+        for (String command : new String[] {"gemm", "vit", "product", "data", "dataset"}) {
             assertTrue(out.toString().contains(command), out.toString());
         }
     }
