@@ -11,7 +11,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATASET="${1:-$ROOT/out/demo/dataset}"
 KILLS="${2:-2}"
-[[ -f "$DATASET/manifest.json" ]] || { echo "resume-check: no dataset at $DATASET (run make demo first)" >&2; exit 2; }
+# a dataset is a table: its metadata/ folder (docs/DATASETS.md); pretrain names anything else in one line anyway
+[[ -d "$DATASET/metadata" ]] || { echo "resume-check: no dataset at $DATASET (run make demo first)" >&2; exit 2; }
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sparkvit-resume.XXXXXX")"
 SETS=(--set "data.dataset=$DATASET" --set training.epochs=4 --set training.warmup_epochs=1
   --set training.checkpoint.every_iterations=7 --set training.probe_every_epochs=0

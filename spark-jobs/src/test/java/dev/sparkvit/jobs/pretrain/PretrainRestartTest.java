@@ -110,7 +110,7 @@ class PretrainRestartTest {
         assertEquals(1, lines.size(), restarted.console());
         String line = lines.get(0);
         assertTrue(line.startsWith("pretrain: restart 1 of at most 2 (training.max_restarts) after lost executor "
-                + "state (AllReduceParameter is not initialized) ("), line);
+                + "state (is on no executor) ("), line);
         assertTrue(line.endsWith("); continuing from checkpoint " + out.resolve("checkpoints").resolve("iter-000000004")
                 + " once 1 executor(s) are registered"), line);
         assertTrue(restarted.console().contains("resuming from iteration 4 of 6 (epoch 1)"), restarted.console());
