@@ -113,7 +113,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         return skipNextFold.valueAt(1) != 0;
     }
 
-    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree (a replica, under the guard). */
+    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree. */
     static void skipNextFoldIn(AbstractModule<?, ?, ?> module) {
         if (module instanceof EmaContainer ema) {
             ema.skipNextFold();

@@ -12,9 +12,9 @@ import scala.collection.JavaConverters;
  * The executors a training attempt started with, and which of them are gone.
  *
  * <p>A barrier segment keeps no training state on the executors between segments (each starts from the driver's
- * broadcast {@link BarrierSegment.Start}), but while it runs every task's replica, data partition and exchange blocks
- * ({@link FloatBlocks}) live on one executor, and a lost executor fails the whole barrier stage, whatever message the
- * failure then carries. So an attempt is trusted only while every executor it started with is alive;
+ * broadcast {@link BarrierSegment.Start}), but while it runs each task's replica, data partition and exchange blocks
+ * ({@link FloatBlocks}) live on that task's executor, and a lost executor fails the whole barrier stage, whatever
+ * message the failure then carries. So an attempt is trusted only while every executor it started with is alive;
  * {@link #lost()} says which are gone.
  *
  * <p>The executor ids are the scheduler backend's, updated before Spark fails or reschedules a task of a lost executor,

@@ -9,12 +9,11 @@ import scala.Tuple2;
 
 /**
  * Base of sparkvit's own optimisation methods. {@link ParameterGroups#update} calls DLlib's
- * {@code optimize(feval, x)} once per iteration with the method's parameter group, a slice of the flat parameter
- * buffer, and its slice of the exchanged gradient; subclasses implement {@link #update} on those two tensors in plain
- * Java.
+ * {@code optimize(feval, x)} once per iteration with the method's group's slice of the flat parameter buffer and the
+ * same slice of the exchanged gradient; subclasses implement {@link #update} on those two tensors in plain Java.
  *
- * <p>Every barrier task has its own instance per group, always given the same slice (not where it sits in the flat
- * buffer), so per-element state sized to the slice (Adam moments) is consistent.
+ * <p>Every barrier task has its own instance per group, always given the same slice (a method sees the slice only,
+ * not its place in the flat buffer), so per-element state sized to the slice (Adam moments) is consistent.
  *
  * <p>Under the non-finite rules ({@link NonFiniteGuard}) a call may carry a {@link StepVerdict}: any verdict but
  * {@link StepVerdict#APPLY} calls {@link #skipStep} instead of {@link #update}, on every task alike.
