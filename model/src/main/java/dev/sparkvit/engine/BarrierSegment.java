@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
  * of {@link EmaContainer}): before the forward of each iteration that starts an optimiser step (every iteration,
  * or under accumulation of k micro-batches the iterations {@code t % k == 0}: {@link Ema#foldsBefore}) it folds in
- * the weights as they are then (after the previous step), as the container does in DistriOptimizer's forward; the
+ * the weights as they are then (after the previous step), as the container's training forward does; the
  * weights after a run's last step are folded once more by the caller ({@link Start#withFinalFold}), as the product
  * does at the end of training. Only
  * task 0 folds: the weights are bit-identical on every task at every iteration (same start, same updates; the
@@ -58,12 +58,11 @@ import org.slf4j.LoggerFactory;
  * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
  *
- * <p>Parameter groups ({@link ParameterGroups}: one method per group over its slice, on its own schedule, as
- * DistriOptimizer's per-submodule methods), LARS ({@link #parameterProcessor}: trust ratios from the exchanged
- * gradient), gradient accumulation ({@link GradientAccumulation} methods: an iteration is a micro-batch, as on
- * DistriOptimizer), skipping non-finite steps ({@link #nonFinite}) and FreezeOut (every {@link IterationAware}
- * module of the replica, the ViT encoder, is told the iteration before each forward, so its frozen prefix's backward
- * is skipped in every task) work as on DistriOptimizer's path.
+ * <p>Also in the segment: parameter groups ({@link ParameterGroups}: one method per group over its slice, on its own
+ * schedule), LARS ({@link #parameterProcessor}: trust ratios from the exchanged gradient), gradient accumulation
+ * ({@link GradientAccumulation} methods: an iteration is a micro-batch), skipping non-finite steps
+ * ({@link #nonFinite}) and FreezeOut (every {@link IterationAware} module of the replica, the ViT encoder, is told the
+ * iteration before each forward, so its frozen prefix's backward is skipped in every task).
  *
  * <p>Not yet (docs/ENGINE.md): restarts after a lost executor tested, several replicas per task.
  */
@@ -278,10 +277,9 @@ public final class BarrierSegment implements AutoCloseable {
     }
 
     /**
-     * A segment whose optimiser is one method per parameter group, as DistriOptimizer's per-submodule methods
-     * ({@link ParameterGroups}): each group's method updates only its slice of the flat weights, with its slice of the
-     * exchanged gradient, on its own schedule; a {@link Start}'s and {@link Result}'s optimiser state is keyed by
-     * group name.
+     * A segment whose optimiser is one method per parameter group ({@link ParameterGroups}): each group's method
+     * updates only its slice of the flat weights, with its slice of the exchanged gradient, on its own schedule; a
+     * {@link Start}'s and {@link Result}'s optimiser state is keyed by group name.
      *
      * @param methods group name to method ({@link StatefulOptimMethod}s, possibly {@link GradientAccumulation}s of
      *     one step count); each task gets copies
@@ -318,7 +316,7 @@ public final class BarrierSegment implements AutoCloseable {
 
     /**
      * Decoupled weight decay before every update (class comment); its ranges are positions in the model's flat
-     * buffer and its rates follow the 0-based iteration, as under DistriOptimizer. Null: none.
+     * buffer and its rates follow the 0-based iteration. Null: none.
      */
     public BarrierSegment weightDecay(DecoupledWeightDecay decay) {
         this.weightDecay = decay;
@@ -339,7 +337,7 @@ public final class BarrierSegment implements AutoCloseable {
     /**
      * What a non-finite loss or gradient norm does ({@link NonFinitePolicy}; default stop). With skip, every task
      * skips the same iteration (it sees the same loss and norm): no update, no decay, no EMA fold of its weights,
-     * as {@link NonFiniteGuard} on DistriOptimizer; the run's bound counts the start's skips too.
+     * ({@link NonFiniteGuard}'s rules); the run's bound counts the start's skips too.
      */
     public BarrierSegment nonFinite(NonFinitePolicy policy) {
         this.nonFinite = java.util.Objects.requireNonNull(policy, "policy");
@@ -371,7 +369,7 @@ public final class BarrierSegment implements AutoCloseable {
         return tasks;
     }
 
-    /** Iterations per epoch: ceil(samples / B), as DistriOptimizer counts them. */
+    /** Iterations per epoch: ceil(samples / B). */
     public long iterationsPerEpoch() {
         return iterationsPerEpoch;
     }
@@ -404,7 +402,7 @@ public final class BarrierSegment implements AutoCloseable {
         }
         data.startAt(epoch, inEpoch * globalBatch);
         if (inEpoch == 0) {
-            data.shuffle(); // startAt leaves an epoch's start one epoch behind, for DistriOptimizer's first shuffle
+            data.shuffle(); // startAt leaves an epoch's start one epoch behind; the shuffle enters the epoch
         }
         JavaRDD<MiniBatch<Float>> rdd = batches.data(true).toJavaRDD();
 
@@ -519,7 +517,7 @@ public final class BarrierSegment implements AutoCloseable {
             }
             MiniBatch<Float> batch = partition.next();
             for (IterationAware counter : counters) {
-                counter.setIteration(iteration); // FreezeOut's frozen prefix, as DistriOptimizer's path sets it
+                counter.setIteration(iteration); // FreezeOut's frozen prefix follows the global iteration
             }
             if (ema != null && ema.foldsBefore(iteration)) { // the weights after the previous step, as
                 // EmaContainer's forward folds them

@@ -215,7 +215,7 @@ public final class DataParallelStep implements AutoCloseable {
 
     /**
      * Step 5 under the non-finite rules' verdict ({@link StepVerdict}): a discarded gradient or a dropped step
-     * changes no weight or moment, and the methods count the call as DistriOptimizer's path does.
+     * changes no weight or moment, and the methods still count the call (step counts and schedules move on).
      */
     public void update(double lossValue, StepVerdict verdict) {
         long start = System.nanoTime();

@@ -11,20 +11,19 @@ import scala.reflect.ClassTag$;
 
 /**
  * An exponential moving average of every weight of the wrapped model, updated exactly once per training iteration:
- * {@code ema = d * ema + (1 - d) * w}. Under DistriOptimizer each replica receives the current weights before its
- * forward pass; every replica folds them into its own EMA copy at that moment, so all copies are identical, and the
- * copies travel home as DLlib "extra parameters" (replica 0 of the first partition is copied into the driver model at
- * the end of training and at every checkpoint). The forward pass of iteration t sees the weights after t - 1
- * updates, so after training call {@link #update()} once on the driver to fold in the final weights.
+ * {@code ema = d * ema + (1 - d) * w}. Each training forward first folds in the weights as they are then, so the
+ * forward pass of iteration t sees the weights after t - 1 updates; after training call {@link #update()} once to
+ * fold in the final weights. The training jobs do not wrap their model in it: {@link BarrierSegment.Ema} keeps the
+ * same average of the flat weights (this class is its definition).
  *
  * <p>With warmup the decay of update k (1-based) is {@code min(decay, (1 + k) / (10 + k))}, as timm's ModelEmaV2.
  *
  * <p>Under {@link GradientAccumulation} of k micro-batches the weights change every k-th iteration; with
  * {@code interval} k the average folds them in on training forwards {@code t % k == 0} only, once per step.
  *
- * <p>A step dropped by {@link NonFiniteGuard} leaves the weights as they were; the guard marks every replica's
- * container so that the next fold, which would take in those same weights a second time, does not happen: the
- * average then equals that of a run in which the dropped step never existed.
+ * <p>A step dropped under the non-finite rules ({@link NonFiniteGuard}) leaves the weights as they were;
+ * {@link #skipNextFold()} marks the container so that the next fold, which would take in those same weights a second
+ * time, does not happen: the average then equals that of a run in which the dropped step never existed.
  */
 public final class EmaContainer extends Container<Activity, Activity, Float> {
     private static final long serialVersionUID = 1L;
@@ -114,7 +113,7 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         return skipNextFold.valueAt(1) != 0;
     }
 
-    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree (a replica, under the guard). */
+    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree. */
     static void skipNextFoldIn(AbstractModule<?, ?, ?> module) {
         if (module instanceof EmaContainer ema) {
             ema.skipNextFold();

@@ -13,14 +13,12 @@ import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 /**
- * The mini-batches DistriOptimizer trains on, from an {@link EpochDataSet}: {@code data(true)} batches the epoch's
- * samples (DLlib's SampleToMiniBatch, {@code batchSize / partitions} samples per partition and iteration).
+ * The mini-batches a {@link BarrierSegment} trains on, from an {@link EpochDataSet}: {@code data(true)} batches the
+ * epoch's samples (DLlib's SampleToMiniBatch, {@code batchSize / partitions} samples per partition and iteration).
  *
- * <p>DistriOptimizer reads {@code data(false)} of its training set once per {@code optimize()}, only to count the
- * records ({@code data(false).map(_.size()).reduce(_ + _)}, v2.4.0; validation reads the validation set). Batching the
- * real samples for that builds every sample of the dataset, SimCLR views and all: one augmentation pass over the whole
- * dataset per training segment, that is per epoch (175 ms of vit_nano pretraining's 6.5 s epoch on the demo data).
- * Here {@code data(false)} answers with one {@link RecordCount} per partition, the size of its cached elements.
+ * <p>{@code data(false)} answers with one {@link RecordCount} per partition, the size of its cached elements, without
+ * building a sample (DLlib's DistriOptimizer read it once per {@code optimize()} only to count the records). The
+ * barrier segment reads {@code data(true)} only.
  */
 final class EpochBatches implements DistributedDataSet<MiniBatch<Float>> {
     private static final long serialVersionUID = 1L;
@@ -82,7 +80,7 @@ final class EpochBatches implements DistributedDataSet<MiniBatch<Float>> {
         return this;
     }
 
-    /** The records of a partition, standing in for its batches where DistriOptimizer only counts them. */
+    /** The records of a partition, standing in for its batches in {@code data(false)}, which only counts them. */
     static final class RecordCount implements MiniBatch<Float> {
         private static final long serialVersionUID = 1L;
         private final int records;

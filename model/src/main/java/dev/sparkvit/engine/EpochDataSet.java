@@ -20,11 +20,11 @@ import org.apache.spark.storage.StorageLevel;
  * (seed, epoch, partition), and reading starts at its beginning, so an epoch's sample sequence is reproducible
  * (DLlib's dataset starts at an offset drawn from an unseeded generator).
  *
- * <p>DistriOptimizer calls {@link #shuffle()} before the first epoch and after each one, then {@link #data} again;
- * the epoch counter advances on each shuffle. Every training iteration is a new Spark job that opens a fresh iterator
- * over {@code data(true)} and reads one batch from it; so that consecutive iterations read consecutive batches, the
- * read position of each (dataset, epoch, partition) is kept on the executor (DistriOptimizer pins partitions to
- * executors through its cached models). DLlib's own dataset instead starts every iteration at a random offset.
+ * <p>Before every segment {@link BarrierSegment} positions the dataset ({@link #startAt}) and, at an epoch's start,
+ * calls {@link #shuffle()}, which advances the epoch counter; each barrier task then opens one iterator over
+ * {@code data(true)} and reads the segment's batches from its partition's endless stream. The read position of each
+ * (start, epoch, partition) is kept on the executor, so a second iterator opened there on the same start continues
+ * where the first stopped. DLlib's own dataset instead starts every iteration at a random offset.
  *
  * @param <E> the cached source element (for example a stored image row)
  */
@@ -62,8 +62,8 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
     private int start;
 
     /**
-     * @param source elements, repartitioned here to {@code partitionCount} partitions (DistriOptimizer wants one per
-     *     executor: {@link BigDlEngine#nodeNumber()})
+     * @param source elements, repartitioned here to {@code partitionCount} partitions (the barrier engine wants one
+     *     per task)
      */
     public EpochDataSet(JavaRDD<E> source, int partitionCount, EpochFunction<E> toSample, long seed) {
         this(source, partitionCount, seed, (epoch, partition, position, at) -> toSample.apply(epoch,
@@ -87,12 +87,11 @@ public final class EpochDataSet<E> implements DistributedDataSet<Sample<Float>> 
     }
 
     /**
-     * Positions the dataset for the next {@code optimize()} call of DistriOptimizer, which has processed
-     * {@code recordsInEpoch} records of epoch {@code epoch} (0-based) so far. DistriOptimizer shuffles before
-     * training when it starts at the beginning of an epoch, so the dataset is left one epoch behind then; otherwise
-     * each partition resumes at {@code recordsInEpoch / partitions}, the records it has served (each iteration
-     * takes batch / partitions from every partition). Training in several {@code optimize()} calls, or after a
-     * restart, thus reads exactly the sequence one uninterrupted call would.
+     * Positions the dataset for a segment that starts after {@code recordsInEpoch} records of epoch {@code epoch}
+     * (0-based). At the beginning of an epoch the dataset is left one epoch behind, and the caller's {@link #shuffle()}
+     * enters the epoch; otherwise each partition resumes at {@code recordsInEpoch / partitions}, the records it has
+     * served (each iteration takes batch / partitions from every partition). Training in several segments, or after a
+     * restart, thus reads exactly the sequence one uninterrupted run would.
      *
      * @throws IllegalArgumentException when the records are not a whole number of per-partition slices
      */

@@ -11,14 +11,11 @@ import scala.collection.JavaConverters;
 /**
  * The executors a training attempt started with, and which of them are gone.
  *
- * <p>DistriOptimizer keeps a training's state on its executors: the cached model replicas, the per-partition
- * optimisation methods (their moments) and each partition's chunk of the master weights in the BlockManager. When an
- * executor dies, Spark recomputes a lost cached partition from its lineage, which for DLlib's "Thread Model RDD" means
- * fresh replicas, fresh optimisation methods and the weight chunk of the segment's start: a segment may then finish
- * without any error on state that is partly reset (seen on the standalone cluster: after one executor was killed
- * mid-segment the segment completed, and only the checkpoint's consistency check noticed one partition's optimiser
- * had taken 1 step where the other had taken 6; docs/ENGINE.md). So an attempt is trusted only while every executor it
- * started with is alive; {@link #lost()} says which are gone.
+ * <p>A barrier segment keeps no training state on the executors between segments (each starts from the driver's
+ * broadcast {@link BarrierSegment.Start}), but while it runs each task's replica, data partition and exchange blocks
+ * ({@link FloatBlocks}) live on that task's executor, and a lost executor fails the whole barrier stage, whatever
+ * message the failure then carries. So an attempt is trusted only while every executor it started with is alive;
+ * {@link #lost()} says which are gone.
  *
  * <p>The executor ids are the scheduler backend's, updated before Spark fails or reschedules a task of a lost executor,
  * so a recomputation caused by a loss is always visible here by the time the job that did it returns. Ids are never
@@ -39,9 +36,9 @@ public final class ExecutorWatch {
     }
 
     /**
-     * Waits until {@code sc} has at least {@code count} executors, then watches them. DistriOptimizer needs as many as
-     * the Engine counted at start (one data partition per executor), so a run whose executor died waits for the
-     * cluster manager to launch its replacement.
+     * Waits until {@code sc} has at least {@code count} executors, then watches them. The barrier tasks are the
+     * executors the Engine counted at start times their cores, and a barrier stage needs a slot for every task at
+     * once, so a run whose executor died waits for the cluster manager to launch its replacement.
      *
      * @throws ExecutorsMissingException after {@code timeoutSeconds} with fewer executors
      */

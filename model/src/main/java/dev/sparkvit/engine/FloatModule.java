@@ -16,7 +16,8 @@ import scala.Tuple2;
  * <p>Rules every subclass follows (docs/ENGINE.md, defect 1):
  * <ul>
  *   <li>gradients are <em>accumulated in place</em> into the registered gradient tensors, never reassigned:
- *       DistriOptimizer turns every registered tensor into a view of one flat buffer and reads that buffer;</li>
+ *       {@code getParameters()} turns every registered tensor into a view of one flat buffer, which the training
+ *       step exchanges and updates;</li>
  *   <li>the backing array of a tensor is fetched on every call ({@link Tensors#data}), never cached, for the same
  *       reason;</li>
  *   <li>weight gradients are multiplied by {@link #getScaleW()}, bias gradients by {@link #getScaleB()}, so

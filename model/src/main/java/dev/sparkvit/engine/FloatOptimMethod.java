@@ -8,22 +8,21 @@ import scala.Function1;
 import scala.Tuple2;
 
 /**
- * Base of sparkvit's own optimisation methods. DLlib calls {@code optimize(feval, x)} once per iteration with a
- * slice of the flat parameter buffer and its gradient; subclasses implement {@link #update} on those two tensors in
- * plain Java.
+ * Base of sparkvit's own optimisation methods. {@link ParameterGroups#update} calls DLlib's
+ * {@code optimize(feval, x)} once per iteration with the method's group's slice of the flat parameter buffer and the
+ * same slice of the exchanged gradient; subclasses implement {@link #update} on those two tensors in plain Java.
  *
- * <p>Under DistriOptimizer each partition owns a contiguous chunk of the flat buffer, and a method gets the
- * intersection of its submodule's slice with that chunk, without its offset (docs/ENGINE.md). The same partition
- * always gets the same slice, so per-element state sized to the slice (Adam moments) is consistent.
+ * <p>Every barrier task has its own instance per group, always given the same slice (a method sees the slice only,
+ * not its place in the flat buffer), so per-element state sized to the slice (Adam moments) is consistent.
  *
- * <p>Under {@link NonFiniteGuard} every call carries a {@link StepVerdict}: a dropped step calls {@link #skipStep}
- * instead of {@link #update}, on every partition alike.
+ * <p>Under the non-finite rules ({@link NonFiniteGuard}) a call may carry a {@link StepVerdict}: any verdict but
+ * {@link StepVerdict#APPLY} calls {@link #skipStep} instead of {@link #update}, on every task alike.
  */
 public abstract class FloatOptimMethod implements OptimMethod<Float> {
     private static final long serialVersionUID = 1L;
 
     private Table state = T$.MODULE$.apply();
-    /** The verdict of {@link NonFiniteGuard} on the coming call; none (apply) when training runs without it. */
+    /** The non-finite rules' verdict on the coming call; none (apply) unless one was set. */
     private transient StepVerdict verdict;
 
     /** Applies one step to {@code parameters} given {@code gradients} (same size, contiguous). */
@@ -35,7 +34,7 @@ public abstract class FloatOptimMethod implements OptimMethod<Float> {
      */
     protected abstract void skipStep();
 
-    /** Set by {@link NonFiniteGuard} on each partition before the methods run; used by the next call only. */
+    /** Set by {@link ParameterGroups#update} on every task before a call not applied; used by the next call only. */
     final void verdict(StepVerdict verdict) {
         this.verdict = verdict;
     }

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Gradient accumulation around one of sparkvit's methods: DistriOptimizer trains on micro-batches, and every
+ * Gradient accumulation around one of sparkvit's methods: each training iteration is a micro-batch, and every
  * {@code steps}-th call the wrapped method takes one step on the mean of the last {@code steps} gradients; the calls
  * in between leave the weights alone. With equal micro-batches and a mean loss, the step equals one step on their
  * union, at the memory of one micro-batch.

@@ -4,9 +4,9 @@ import java.util.Map;
 
 /**
  * An optimisation method whose per-element history (moments, momentum) can be read out and put back, so that a
- * checkpoint holds it. Under DistriOptimizer each partition keeps its own instance for its slice of a parameter
- * group; DLlib saves only the driver's instance, which never ran a step (docs/ENGINE.md), so sparkvit collects the
- * partitions' instances itself.
+ * checkpoint holds it. Every barrier task keeps its own instance per parameter group, all identical; a segment
+ * restores every task's from its {@link BarrierSegment.Start} and returns task 0's state in its result
+ * ({@link PartitionedOptimizerState.GroupState}).
  */
 public interface StatefulOptimMethod {
     /** Steps taken so far. */

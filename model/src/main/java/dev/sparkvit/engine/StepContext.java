@@ -5,7 +5,7 @@ import java.util.function.Supplier;
 /**
  * What a layer may need to know about the data-parallel step running on its thread, set by {@link DataParallelStep}
  * around each forward and backward of a barrier task's replica (a thread-local: a task runs its replica on one
- * thread) and absent everywhere else (DistriOptimizer's replicas, evaluation, the driver):
+ * thread) and absent everywhere else (evaluation, the driver, a replica run on its own):
  * <ul>
  *   <li>{@link #gather()}: the stage's all-gather, for layers whose statistics span the global batch
  *       ({@code model.layers.SyncBatchNorm}); every task's replica makes the same calls in the same order, because

@@ -51,7 +51,7 @@ public final class Tensors {
 
     /**
      * The backing array of a contiguous tensor; index it from {@link #offset(Tensor)}. Fetch it on every use: DLlib
-     * may re-point a tensor at a new storage (DistriOptimizer flattens all parameters into one buffer).
+     * may re-point a tensor at a new storage ({@code getParameters()} flattens all parameters into one buffer).
      */
     public static float[] data(Tensor<Float> tensor) {
         if (!tensor.isContiguous()) {

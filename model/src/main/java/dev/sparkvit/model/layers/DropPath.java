@@ -10,14 +10,14 @@ import dev.sparkvit.engine.Tensors;
  * output is zeroed with probability {@code rate} and the kept ones are scaled by {@code 1 / (1 - rate)}; in
  * evaluation it is the identity. Built only when the rate is positive.
  *
- * <p>No generator's next value is drawn: DLlib runs replicas on pooled threads, so per-thread generators made runs
- * irreproducible, and a counter would not survive a resume. Inside a barrier task's step ({@link StepContext} with
+ * <p>No generator's next value is drawn: a per-thread generator's draws depend on which thread runs the layer, and
+ * a counter would not survive a resume. Inside a barrier task's step ({@link StepContext} with
  * {@link StepContext.Draws}, set by {@code engine.DataParallelStep} for {@code engine.BarrierSegment}) a sample's
  * draw is a hash of the run's seed, the iteration, the sample's row in the <em>global</em> batch and the layer's
  * salt: the masks are those of one replica on the whole batch, whatever the tasks, and a segment run again from the
- * same start (a resume) draws the same ones. Elsewhere (DistriOptimizer) it is a hash of the sample's branch output
- * and the salt: the branch output changes with the weights and the augmented input at every step, so the draws are
- * fresh at every step, and the same run (or a resumed one) draws the same masks.
+ * same start (a resume) draws the same ones. Outside such a step (no {@link StepContext.Draws}) it is a hash of the
+ * sample's branch output and the salt: the branch output changes with the weights and the augmented input at every
+ * step, so the draws are fresh at every step, and the same run (or a resumed one) draws the same masks.
  */
 public final class DropPath extends FloatModule {
     private static final long serialVersionUID = 1L;

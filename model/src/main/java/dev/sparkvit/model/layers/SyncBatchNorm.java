@@ -16,7 +16,7 @@ import dev.sparkvit.engine.StepContext;
  * </ul>
  * So T tasks give the loss, outputs and gradients of one replica with {@link BatchNorm} on the whole batch, up to
  * summation order. The layer keeps no running statistics (as {@link BatchNorm}), so nothing besides the weights can
- * drift between tasks. Outside such a step (DistriOptimizer's replicas, one replica, the driver) and in evaluation
+ * drift between tasks. Outside such a step (a replica run on its own, the driver) and in evaluation
  * it is {@link BatchNorm}, bit for bit. A task's slice may then hold a single row; the global batch needs two.
  */
 public final class SyncBatchNorm extends BatchNorm {

@@ -15,7 +15,8 @@ import java.util.Arrays;
  * </pre>
  * (The training guide's snippet uses {@code labels = arange(2N)} without masking the diagonal, which makes each row
  * its own positive; this is SimCLR's definition.) The target is ignored. Forward and backward are computed in double
- * precision. Under DistriOptimizer the loss sees one replica's slice only: negatives per anchor = 2 x slice - 2.
+ * precision. It contrasts the rows it is given only: on a slice of n images, negatives per anchor = 2n - 2. The
+ * training step's loss is {@link GlobalNtXent} over the global batch ({@link BarrierNtXent}): 2B - 2.
  */
 public final class NtXentLoss extends FloatCriterion {
     private static final long serialVersionUID = 1L;

@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * SGD with heavy-ball momentum, as {@code torch.optim.SGD(momentum=mu, dampening=0)}: at step t with rate lr_t,
  * {@code buf = g} on the first step and {@code buf = mu * buf + g} after, then {@code p = p - lr_t * buf}
- * (with Nesterov, {@code p = p - lr_t * (g + mu * buf)}). Weight decay is not part of this method: under
- * DistriOptimizer sparkvit applies decoupled decay to the decayed parameters only
+ * (with Nesterov, {@code p = p - lr_t * (g + mu * buf)}). Weight decay is not part of this method: the training
+ * step applies decoupled decay to the decayed parameters only, before the methods
  * ({@link dev.sparkvit.engine.DecoupledWeightDecay}). A zero-rate step changes nothing, not even the momentum buffer,
  * so a FreezeOut-frozen group does not drift.
  */

@@ -55,8 +55,8 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public Run run() {
-        // the EMA is kept (and checkpointed) as on DistriOptimizer, folding once per optimiser step (every
-        // accumulation steps-th iteration); training.ema.enabled decides whether it is validated
+        // the EMA is always kept (and checkpointed), folding once per optimiser step (every accumulation
+        // steps-th iteration); training.ema.enabled decides whether it is validated
         return new Run(FinetuneJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
                 settings.batchSize(), settings.accumulationSteps(), settings.checkpointEvery(),
                 settings.clipGradNorm(), settings.nonFinite(), new BarrierSegment.Ema(settings.ema().decay(),
@@ -67,7 +67,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
     public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
         prepared = job.prepare(spark, attempt);
         VitConfig config = prepared.config();
-        int slice = settings.microBatch() / tasks; // an iteration is a micro-batch, as on DistriOptimizer
+        int slice = settings.microBatch() / tasks; // an iteration is a micro-batch; each task takes its slice
         MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), slice);
         // one partition per task; mixup and cutmix mix within a task's slice of the micro-batch
         EpochDataSet<Row> data = job.trainingData(spark, prepared, tasks, slice);
@@ -78,7 +78,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         vit = job.classifier(spark, prepared, freezeOut, resuming, val);
         AbstractModule<Activity, Activity, Float> model = job.wrapped(vit.module());
         model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
-        // the DistriOptimizer path's groups: layer decay's and FreezeOut's schedules, accumulation behind each method
+        // one method per parameter group: layer decay's or FreezeOut's schedules, accumulation behind each method
         optimizers = new FinetuneOptimizers(settings, vit, freezeOut, schedule.warmupSteps(), schedule.totalSteps());
         FloatCriterion criterion = job.criterion(prepared.counts());
         BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);

@@ -61,9 +61,9 @@ final class PretrainOptimizers implements Serializable {
     }
 
     /**
-     * What runs on each partition's chunk before the methods: LARS (trust ratios and coupled decay of the decayed
-     * tensors) for "lars", decoupled weight decay otherwise. Call after the training model's parameters were
-     * compacted (storage offsets are positions in the flat buffer).
+     * What the training step runs on the exchanged gradient before the methods: LARS (trust ratios and coupled decay
+     * of the decayed tensors) for "lars", decoupled weight decay otherwise. Call after the training model's
+     * parameters were compacted (storage offsets are positions in the flat buffer).
      */
     GradientProcessor processor(VisionTransformer vit, double weightDecay, double larsEta) {
         DecoupledWeightDecay decay = weightDecay(vit, weightDecay);
