@@ -64,7 +64,8 @@ import org.slf4j.LoggerFactory;
  * ({@link #nonFinite}) and FreezeOut (every {@link IterationAware} module of the replica, the ViT encoder, is told the
  * iteration before each forward, so its frozen prefix's backward is skipped in every task).
  *
- * <p>Not yet (docs/ENGINE.md): restarts after a lost executor tested, several replicas per task.
+ * <p>A lost executor fails the stage as a whole; the jobs' loop restarts from the newest checkpoint
+ * ({@code jobs.train.TrainingRestarts}). Not yet (docs/ENGINE.md): several replicas per task.
  */
 public final class BarrierSegment implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BarrierSegment.class);

@@ -106,9 +106,9 @@ public final class ExecutorWatch {
         private final List<String> lost;
 
         public ExecutorLostException(List<String> lost, String during) {
-            super("executor " + String.join(", ", lost) + " was lost " + during + ": its model replicas, optimiser "
-                    + "state and parameter blocks are gone, and Spark recomputes such cached partitions from their "
-                    + "start, so this state cannot be trusted");
+            super("executor " + String.join(", ", lost) + " was lost " + during + ": its cached training data and "
+                    + "read positions are gone, and Spark recomputes such cached partitions from their start, so "
+                    + "this state cannot be trusted");
             this.lost = List.copyOf(lost);
         }
 

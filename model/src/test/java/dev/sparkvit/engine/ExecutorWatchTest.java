@@ -28,8 +28,8 @@ class ExecutorWatchTest {
         ExecutorWatch.ExecutorLostException lost = assertThrows(ExecutorWatch.ExecutorLostException.class,
                 () -> watch.requireIntact("during iterations 4 to 6"));
         assertEquals(List.of("1"), lost.lost());
-        assertTrue(lost.getMessage().startsWith("executor 1 was lost during iterations 4 to 6: its model replicas, "
-                + "optimiser state and parameter blocks are gone"), lost.getMessage());
+        assertTrue(lost.getMessage().startsWith("executor 1 was lost during iterations 4 to 6: its cached training "
+                + "data and read positions are gone"), lost.getMessage());
     }
 
     @Test
