@@ -44,18 +44,21 @@ def table_metadata(dataset_dir):
                                f"a table with: sparkvit migrate --dataset {dataset_dir}")
         raise DatasetError(f"{dataset_dir} is not a dataset: it has no dataset table (metadata/); run sparkvit "
                            f"ingest on an image folder first")
-    path = None
+    version = None
     hint = os.path.join(meta, "version-hint.text")
     if os.path.isfile(hint):
         with open(hint) as f:
             text = f.read().strip()
         if text.isdigit() and os.path.isfile(os.path.join(meta, f"v{text}.metadata.json")):
-            path = os.path.join(meta, f"v{text}.metadata.json")
-    if path is None:  # no hint, or a stale one: the highest version, as Iceberg's HadoopTableOperations does
+            version = int(text)
+    if version is None:  # no hint or an unusable one: the highest version, as Iceberg's HadoopTableOperations
         versions = [int(m.group(1)) for m in map(re.compile(r"v(\d+)\.metadata\.json$").match, os.listdir(meta)) if m]
         if not versions:
             raise DatasetError(f"{dataset_dir} is not a dataset: {meta} has no v<N>.metadata.json")
-        path = os.path.join(meta, f"v{max(versions)}.metadata.json")
+        version = max(versions)
+    while os.path.isfile(os.path.join(meta, f"v{version + 1}.metadata.json")):  # a hint behind a commit, as Iceberg
+        version += 1
+    path = os.path.join(meta, f"v{version}.metadata.json")
     try:
         with open(path) as f:
             return json.load(f)
@@ -127,12 +130,13 @@ def read_images(dataset_dir, columns):
 
 
 def _relocator(dataset_dir, location):
-    """file: URI or path in the metadata -> local path, under dataset_dir when the table was written elsewhere."""
+    """file: URI or path in the metadata -> local path; one under the table's location is taken under dataset_dir,
+    so that a copied or moved dataset folder reads its own files, not those of the folder it was written to."""
     location = _local(location).rstrip("/")
 
     def local(uri):
         path = _local(uri)
-        if location and path.startswith(location + "/") and not os.path.exists(path):
+        if location and path.startswith(location + "/"):
             path = os.path.join(dataset_dir, path[len(location) + 1:])
         return path
     return local
