@@ -18,17 +18,15 @@ images, pass p as epoch p, as `sparkvit bench data` does.
 """
 
 import argparse
-import json
-import os
 import sys
 
-import pyarrow.parquet as pq
 import torch
 import torchvision
 from PIL import Image
 from torchvision import transforms as T
 
 import bench_results
+import sparkvit_dataset
 
 PAIRS = "SimCLR pairs (two normalised views per stored image)"
 
@@ -67,9 +65,8 @@ def passes(size):
 
 def load(dataset):
     """(stored size, PIL images in id order, mean, std) of a dataset folder."""
-    with open(os.path.join(dataset, "manifest.json")) as f:
-        manifest = json.load(f)
-    table = pq.read_table(os.path.join(dataset, "images"), columns=["id", "height", "width", "pixels"])
+    manifest = sparkvit_dataset.read_manifest(dataset)
+    table = sparkvit_dataset.read_images(dataset, ["id", "height", "width", "pixels"])
     rows = sorted(zip(*(table.column(c).to_pylist() for c in ["id", "height", "width", "pixels"])))
     images = [Image.frombytes("RGB", (w, h), pixels) for _, h, w, pixels in rows]
     mean = [float(m) for m in manifest["channel_mean"]]
@@ -89,8 +86,10 @@ def main(argv=None):
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     for d in args.dataset:
-        if not os.path.isfile(os.path.join(d, "manifest.json")):
-            parser.error(f"--dataset {d} has no manifest.json (run `sparkvit bench data --work DIR` first)")
+        try:
+            sparkvit_dataset.read_manifest(d)
+        except sparkvit_dataset.DatasetError as e:
+            parser.error(f"--dataset {e} (`sparkvit bench data --work DIR` makes DIR/dataset-<size>)")
     torch.set_num_threads(1)
     torch.manual_seed(42)
     impl = "torchvision" if args.api == "v1" else "torchvision v2"

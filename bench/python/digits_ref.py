@@ -4,9 +4,9 @@
     python digits_ref.py --dataset DATASET_DIR --json OUT.json [--seeds 1,2,3]
                          [--epochs-pretrain N] [--epochs-finetune M] [recipe flags, see --help]
 
-The dataset is read as sparkvit stores it (DATASET_DIR/images/*.parquet with the columns id, label, label_index,
-split, height, width, pixels (uint8 RGB, HWC row-major), DATASET_DIR/manifest.json with the per-channel mean and
-std), so the train/val/test split is exactly sparkvit's. For each seed the script runs
+The dataset is read as sparkvit stores it (the stored images of its table's current snapshot with the columns id,
+label_index, split, height, width, pixels (uint8 RGB, HWC row-major), and the per-channel mean and std of its
+manifest, through sparkvit_dataset.py), so the train/val/test split is exactly sparkvit's. For each seed the script runs
 
   1. baselines: logistic regression on the raw stored pixels, and a linear probe of the randomly initialised encoder;
   2. SimCLR pretraining (NT-Xent over both views of every image of a batch) of timm's VisionTransformer with
@@ -51,18 +51,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from timm.models.vision_transformer import VisionTransformer
 
+import sparkvit_dataset
+
 # ---------------------------------------------------------------------------------------------------------- data
 
 
 def load_dataset(path):
     """{split: (uint8 images (n, H, W, 3), int64 labels)}, rows in id order, plus (mean, std) from the manifest."""
-    import pyarrow.parquet as pq
-
-    with open(os.path.join(path, "manifest.json")) as f:
-        manifest = json.load(f)
-    images_dir = os.path.join(path, "images")
-    table = pq.read_table(images_dir if os.path.isdir(images_dir) else path,
-                          columns=["id", "label_index", "split", "height", "width", "pixels"])
+    manifest = sparkvit_dataset.read_manifest(path)
+    table = sparkvit_dataset.read_images(path, ["id", "label_index", "split", "height", "width", "pixels"])
     cols = {c: table.column(c).to_pylist() for c in table.column_names}
     order = sorted(range(len(cols["id"])), key=lambda i: cols["id"][i])
     out = {}
@@ -672,7 +669,10 @@ def main(argv=None):
         pre.epochs = args.epochs_pretrain
     if args.epochs_finetune is not None:
         fin.epochs = args.epochs_finetune
-    data, mean, std = load_dataset(args.dataset)
+    try:
+        data, mean, std = load_dataset(args.dataset)
+    except sparkvit_dataset.DatasetError as e:
+        parser.error(f"--dataset {e}")
     print(f"dataset {args.dataset}: " + ", ".join(f"{s} {len(data[s][1])}" for s in data)
           + f"; mean {mean} std {std}")
     records = []

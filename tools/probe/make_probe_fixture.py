@@ -4,36 +4,36 @@
     make_probe_fixture.py --dataset DATASET --weights W.safetensors --output DIR [--kind mean|pooled] [--train N]
 
 The features are those sparkvit's probe computes, taken with timm on the same weights (sparkvit's weights files load
-into timm by name, tools/parity): a sparkvit dataset's images (Parquet rows: split, label_index, height, width,
-pixels as RGB bytes) normalised by its manifest's mean and std, through the encoder in eval mode; `pooled` is the
-encoder's output (class token after the final norm), `mean` the mean of the patch tokens leaving the last block.
+into timm by name, tools/parity): a sparkvit dataset's stored images (its table's current snapshot, read with
+bench/python/sparkvit_dataset.py: split, label_index, height, width, pixels as RGB bytes) normalised by its manifest's
+mean and std, through the encoder in eval mode; `pooled` is the encoder's output (class token after the final norm),
+`mean` the mean of the patch tokens leaving the last block.
 Written to DIR: features.bin (float32 little-endian, rows x dim, train rows first, then val), labels.bin (int8) and
 fixture.json (shape, split sizes, the L2 strength, scikit-learn's val accuracy with C = 1 / (reg * n_train) on
 StandardScaler features: the objective sparkvit's probe minimises). Needs torch, timm, safetensors, scikit-learn,
 pyarrow (e.g. the venv of `make parity` plus scikit-learn and pyarrow).
 """
 import argparse
-import glob
 import json
 import os
+import sys
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 from safetensors.torch import load_file
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from timm.models.vision_transformer import VisionTransformer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "python"))
+import sparkvit_dataset  # noqa: E402  bench/python/sparkvit_dataset.py: the dataset's manifest and images
+
 REG = 1e-4  # LinearProbe.PROBE_REG
 
 
 def read_split(dataset, split):
-    rows = []
-    for f in sorted(glob.glob(os.path.join(dataset, "**", "*.parquet"), recursive=True)):
-        t = pq.read_table(f, columns=["id", "split", "label_index", "height", "width", "pixels"]).to_pylist()
-        rows += [r for r in t if r["split"] == split]
-    rows.sort(key=lambda r: r["id"])
+    t = sparkvit_dataset.read_images(dataset, ["id", "split", "label_index", "height", "width", "pixels"])
+    rows = sorted((r for r in t.to_pylist() if r["split"] == split), key=lambda r: r["id"])
     x = np.stack([np.frombuffer(r["pixels"], np.uint8).reshape(r["height"], r["width"], 3) for r in rows])
     y = np.array([r["label_index"] for r in rows], np.int64)
     return x, y
@@ -60,7 +60,10 @@ def main():
     p.add_argument("--kind", default="mean", choices=["mean", "pooled"])
     p.add_argument("--train", type=int, default=0, help="keep the first N train rows (0: all)")
     a = p.parse_args()
-    manifest = json.load(open(os.path.join(a.dataset, "manifest.json")))
+    try:
+        manifest = sparkvit_dataset.read_manifest(a.dataset)
+    except sparkvit_dataset.DatasetError as e:
+        p.error(f"--dataset {e}")
     mean, std = manifest["channel_mean"], manifest["channel_std"]
     state = {k: v for k, v in load_file(a.weights).items() if not k.startswith(("projection.", "head."))}
     layer_scale = "blocks.0.ls1.gamma" in state
