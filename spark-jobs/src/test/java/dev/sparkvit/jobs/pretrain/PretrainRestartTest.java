@@ -122,7 +122,9 @@ class PretrainRestartTest {
         Map<String, NamedTensor> b = SafeTensors.read(restarted.result().weights()).tensors();
         assertEquals(a.keySet(), b.keySet());
         a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), name));
-        assertArrayEquals(reference.result().iterationLosses(), restarted.result().iterationLosses());
+        float[] curve = reference.result().iterationLosses();
+        assertArrayEquals(java.util.Arrays.copyOfRange(curve, 4, curve.length), restarted.result().iterationLosses(),
+                "the losses of the attempt that continued from iter-4");
         assertEquals(reference.result().pretrainedProbe().pooledAccuracy(),
                 restarted.result().pretrainedProbe().pooledAccuracy());
         assertEquals(reference.result().epochs().size(), restarted.result().epochs().size(),
