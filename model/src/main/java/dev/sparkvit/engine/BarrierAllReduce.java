@@ -173,6 +173,11 @@ public final class BarrierAllReduce implements AutoCloseable {
             return null;
         });
         removeAllStored();
+        // Spark may keep a finished task's completion listener, and this object with it, until a later task: keep
+        // none of the round's buffers (for a model of n weights, 12 n / T bytes plus the blocks' spare buffers)
+        sums = new double[0];
+        buffer = new float[0];
+        blocks.dropSpareBuffers();
     }
 
     /** Sums chunk {@code [from, from + size)} over the tasks in task order into the array; its sum of squares. */

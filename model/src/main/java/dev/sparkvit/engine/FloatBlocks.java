@@ -111,6 +111,11 @@ final class FloatBlocks {
         }
     }
 
+    /** Forgets the buffers kept for reuse (the exchange is over: nothing more will be put). */
+    void dropSpareBuffers() {
+        spare.clear();
+    }
+
     /** A zero-positioned little-endian buffer of {@code size} bytes: a spare one of that size, or a new one. */
     private ByteBuffer buffer(int size) {
         for (java.util.Iterator<ByteBuffer> it = spare.iterator(); it.hasNext();) {

@@ -191,10 +191,13 @@ public final class ParameterGroups implements Serializable {
         }
     }
 
-    /** A 64-bit hash of every group's step, buffer names and bits (the replicas' check). */
-    public long hash() {
+    /**
+     * A 64-bit hash of every group's step, buffer names and bits in {@code state}, a {@link #state()} (the replicas'
+     * check; a task hashes the state it returns rather than copying every buffer once more at its peak of memory).
+     */
+    static long hash(Map<String, PartitionedOptimizerState.GroupState> state) {
         long h = 0xcbf29ce484222325L;
-        for (Map.Entry<String, PartitionedOptimizerState.GroupState> group : state().entrySet()) {
+        for (Map.Entry<String, PartitionedOptimizerState.GroupState> group : state.entrySet()) {
             h = (h ^ group.getKey().hashCode()) * 0x100000001b3L;
             h = (h ^ hash(group.getValue())) * 0x100000001b3L;
         }
