@@ -113,19 +113,6 @@ public final class EmaContainer extends Container<Activity, Activity, Float> {
         return skipNextFold.valueAt(1) != 0;
     }
 
-    /** Calls {@link #skipNextFold()} on every EMA container in {@code module}'s tree. */
-    static void skipNextFoldIn(AbstractModule<?, ?, ?> module) {
-        if (module instanceof EmaContainer ema) {
-            ema.skipNextFold();
-        }
-        if (module instanceof Container<?, ?, ?> container) {
-            scala.collection.Iterator<? extends AbstractModule<?, ?, ?>> children = container.modules().iterator();
-            while (children.hasNext()) {
-                skipNextFoldIn(children.next());
-            }
-        }
-    }
-
     /** The averaged weights, aligned with the model's parameters. */
     public List<Tensor<Float>> averagedWeights() {
         return List.of(average);

@@ -18,14 +18,6 @@ public final class NonFiniteGuard {
     private NonFiniteGuard() {
     }
 
-    /**
-     * Whether the step that ends at 0-based iteration {@code iteration} is dropped, given the skipped iterations:
-     * it is a group's last micro-batch and some micro-batch of that group was skipped.
-     */
-    public static boolean stepDropped(List<Long> skipped, long iteration, int stepEvery) {
-        return (iteration + 1) % stepEvery == 0 && groupHasSkip(skipped, iteration, stepEvery);
-    }
-
     /** Whether an iteration of {@code iteration}'s accumulation group (of {@code stepEvery}) was skipped. */
     static boolean groupHasSkip(List<Long> skipped, long iteration, int stepEvery) {
         long group = iteration / stepEvery;

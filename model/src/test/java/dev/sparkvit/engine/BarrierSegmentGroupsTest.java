@@ -329,7 +329,7 @@ class BarrierSegmentGroupsTest {
      * 3. The groups' SGD has a constant non-zero rate and no momentum, so a frozen group that still got a gradient
      * would move: its weights stay bit for bit from iteration 3 on in the segment (its backward was skipped in every
      * task; the control without FreezeOut moves them), the rest moves, and the whole equals one replica whose encoder
-     * is told the iteration as DistriOptimizer's path tells it. 3 + 3 = 6 bit for bit.
+     * is told the iteration as the segment tells every task's copy. 3 + 3 = 6 bit for bit.
      */
     @Test
     void freezeOutSkipsTheFrozenPrefixInEveryTask() {
@@ -378,7 +378,7 @@ class BarrierSegmentGroupsTest {
 
     /**
      * LARS (trust ratios per tensor from the whole exchanged gradient, coupled decay) in front of SGD with momentum
-     * per group equals one replica with DLlib's local-processor call of the same {@link LarsAdaptation}; without LARS
+     * per group equals one replica adapting its whole gradient with the same {@link LarsAdaptation}; without LARS
      * the weights land elsewhere.
      */
     @Test
