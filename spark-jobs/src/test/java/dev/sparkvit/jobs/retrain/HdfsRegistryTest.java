@@ -178,7 +178,9 @@ class HdfsRegistryTest {
         List<String> seen = Collections.synchronizedList(new ArrayList<>());
         List<Throwable> problems = Collections.synchronizedList(new ArrayList<>());
         Thread poller = new Thread(() -> {
-            while (!done.get()) {
+            boolean last = false;
+            while (!last) {
+                last = done.get(); // the final poll starts after the writer has finished
                 try {
                     for (String version : reader.versions()) {
                         reader.damage(version, false).ifPresent(d -> problems.add(new AssertionError(d)));
