@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Runs sparkvit's own SimCLR pretraining for the scaling and FreezeOut benchmarks and writes their JSON.
 
-The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides, always
-training.engine: barrier), started locally through submit/sparkvit or on the standalone cluster through
+The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides), started locally through submit/sparkvit or on the standalone cluster through
 submit/spark-submit.sh. Throughput and time are read from the command's own lines: images/s = iterations an epoch
 x batch (its first line, "pretrain: 331 images, 2 epochs of 6 iterations, batch 64 ...") over each epoch's training
 seconds ("epoch 3/4  loss 3.9  191 img/s  6.4 s ...": 0.1 s, where the printed img/s is rounded to a whole image);
@@ -73,7 +72,7 @@ def run_pretrain(prefix, options, dataset, out_dir, epochs, sets, reuse=False):
     cmd = prefix + ["pretrain", "--config", os.path.join(ROOT, "conf", "pretrain.yaml"),
                     "--set", f"data.dataset={dataset}", "--set", f"output_dir={out_dir}",
                     "--set", f"training.epochs={epochs}", "--set", "training.warmup_epochs=1",
-                    "--set", "training.probe_every_epochs=0", "--set", "training.engine=barrier"]
+                    "--set", "training.probe_every_epochs=0"]
     for s in sets:
         cmd += ["--set", s]
     cmd += options
@@ -114,7 +113,7 @@ def scaling(args):
                                     "replicas": replicas, "wall_s": None if wall is None else round(wall, 1)},
                                    rates[1:]))
     return {"benchmark": "scaling", "source": "sparkvit",
-            "notes": {"what": "conf/pretrain.yaml with training.engine: barrier on the demo dataset (batch 64); "
+            "notes": {"what": "conf/pretrain.yaml on the demo dataset (batch 64); "
                               "samples are the epochs after the first; standalone executors have 1 core each"},
             "measurements": results}
 

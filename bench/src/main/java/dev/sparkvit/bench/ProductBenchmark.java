@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * ViT training throughput of the product path: the {@code finetune} or {@code pretrain} job itself, run in this JVM
- * through the product's command line ({@link Main#run}) with {@code training.engine: barrier} on
+ * through the product's command line ({@link Main#run}) on the barrier engine, on
  * {@code local[threads]} (one replica per thread). The samples are the job's own TensorBoard {@code Throughput}, one
  * per segment (images of the segment over its driver wall time: data, forward, backward, the gradient exchange, the
  * optimiser and the weights back to the driver); {@code training.checkpoint.every_iterations: 0} makes a segment an
@@ -84,7 +84,7 @@ public final class ProductBenchmark {
     }
 
     /**
-     * The job's command line: the benchmark's overrides (dataset, output, barrier engine, preset, batch, epochs, one
+     * The job's command line: the benchmark's overrides (dataset, output, preset, batch, epochs, one
      * warm-up epoch, a segment per epoch; for finetune from scratch with a random head, no drop path, plain
      * cross-entropy and no test-time augmentation, the work the PyTorch reference's step does; for pretrain no probe
      * before the last epoch), then {@code sets}, on {@code local[threads]}.
@@ -92,7 +92,7 @@ public final class ProductBenchmark {
     public static List<String> arguments(Settings s) {
         List<String> args = new ArrayList<>(List.of(s.job().command(), "--config", s.config().toString()));
         List<String> sets = new ArrayList<>(List.of("data.dataset=" + s.dataset(), "output_dir=" + s.output(),
-                "training.engine=barrier", "model.preset=" + s.model(), "training.batch_size=" + s.batch(),
+                "model.preset=" + s.model(), "training.batch_size=" + s.batch(),
                 "training.epochs=" + s.epochs(), "training.warmup_epochs=1", "training.checkpoint.every_iterations=0"));
         if (s.job() == Job.FINETUNE) {
             sets.addAll(List.of("model.ssl_pretrained_path=null", "model.head_init=random", "model.drop_path_rate=0",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** {@code sparkvit bench product}: the training jobs' own throughput on the barrier engine, and its MFU. */
 @Command(name = "product", mixinStandardHelpOptions = true,
-        description = {"Run the finetune or pretrain job with training.engine: barrier on local[THREADS] and report "
+        description = {"Run the finetune or pretrain job on local[THREADS] and report "
                 + "its steady-state throughput (the job's TensorBoard Throughput of every epoch after the first) and "
                 + "its model-FLOPs utilisation against the GEMM peak measured afterwards at THREADS."})
 final class ProductBenchCommand implements Callable<Integer> {
