@@ -21,7 +21,6 @@ import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,9 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The pretraining job on {@code engine.BarrierSegment} (global NT-Xent, 2B - 2
- * negatives per view) on local[2], checkpoints and a resume that ends bit-identical to an uninterrupted run, and the
- * one-line refusal of every setting that engine does not support yet.
+ * The pretraining job's harder recipe on the barrier engine (local[2]): FreezeOut, LARS and a skipped non-finite step,
+ * stopped and resumed bit for bit; the shipped defaults; the engine in the fingerprint. The plain run, its checkpoints
+ * and a mid-epoch resume are {@link PretrainJobTest}'s.
  */
 @ExtendWith(SharedSpark.class)
 class PretrainBarrierTest {
@@ -63,11 +62,6 @@ class PretrainBarrierTest {
         return PretrainConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
     }
 
-    private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter,
-            ByteArrayOutputStream console) {
-        return run(settings, resume, stopAfter, console, new long[0]);
-    }
-
     /** {@code nanAt}: 0-based iterations with a NaN input in every task's slice ({@link InjectedFault}). */
     private static PretrainResult run(PretrainSettings settings, boolean resume, long stopAfter,
             ByteArrayOutputStream console, long[] nanAt) {
@@ -81,82 +75,14 @@ class PretrainBarrierTest {
         return job.execute(SharedSpark.session());
     }
 
+    /** The shipped recipe's values that {@link PretrainJobTest} and the demo rely on. */
     @Test
-    void aBarrierRunTrainsWithGlobalNegativesWritesCheckpointsAndWeights(@TempDir Path tmp) throws Exception {
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        long started = System.nanoTime();
-        PretrainResult result = run(settings(tmp.toString()), false, 0, console);
-        String text = console.toString();
-        String first = text.lines().findFirst().orElse("");
-        assertTrue(first.contains("global NT-Xent: 14 negatives per view")
-                && first.contains("on 2 barrier tasks") && first.contains(String.format("chance %.4f", Math.log(15))),
-                "first line: " + first);
-        assertEquals(14, result.negativesPerAnchor(), "2B - 2 with B = 8");
-        assertTrue(Files.exists(result.weights()) && Files.exists(result.curves()), text);
-        PretrainSettings settings = settings(tmp.toString());
+    void theShippedDefaults() {
+        PretrainSettings settings = settings("/tmp/unused");
         assertTrue(settings.projectionBatchNorm(), "the shipped projection_norm: batch");
         assertEquals(0.05, settings.weightDecay(), "the shipped weight decay");
         assertEquals(0.999, settings.emaDecay(), "the shipped EMA decay");
         assertTrue(settings.emaWarmup());
-        List<dev.sparkvit.checkpoint.TrainingCheckpoint> checkpoints = new ArrayList<>();
-        try (var folders = Files.list(tmp.resolve("checkpoints"))) {
-            folders.filter(p -> p.getFileName().toString().startsWith("iter-"))
-                    .forEach(p -> checkpoints.add(dev.sparkvit.checkpoint.CheckpointStore.read(p)));
-        }
-        assertTrue(!checkpoints.isEmpty(), "no checkpoint");
-        // the last checkpoint holds the real EMA (every iteration's weights and the final ones folded in), and the
-        // saved pretrained-ema weights are it, not the live weights
-        var last = checkpoints.stream().max(java.util.Comparator.comparingLong(c -> c.progress().iterations()))
-                .orElseThrow();
-        assertTrue(last.weights().keySet().stream().anyMatch(n -> n.contains("bn1")),
-                "the projection head's BatchNorm is trained: " + last.weights().keySet());
-        long total = result.iterationLosses().length;
-        assertEquals(total, last.progress().iterations());
-        assertEquals(total + 1, last.emaUpdates(), "one fold before each iteration and the final one");
-        Map<String, NamedTensor> saved = SafeTensors.read(result.weights()).tensors();
-        int compared = 0;
-        int differing = 0;
-        for (Map.Entry<String, NamedTensor> entry : saved.entrySet()) {
-            NamedTensor ema = last.ema().get(entry.getKey());
-            if (ema == null) {
-                continue;
-            }
-            compared++;
-            assertArrayEquals(ema.values(), entry.getValue().values(), entry.getKey() + ": saved and checkpoint EMA");
-            differing += Arrays.equals(ema.values(), last.weights().get(entry.getKey()).values()) ? 0 : 1;
-        }
-        assertTrue(compared > 0 && differing == compared, differing + " of " + compared
-                + " saved tensors differ from the live weights");
-        try (var events = Files.walk(tmp.resolve("tensorboard"))) {
-            assertTrue(events.anyMatch(p -> p.getFileName().toString().contains("tfevents")), "no TensorBoard events");
-        }
-        assertEquals(2, result.epochs().size(), text);
-        for (float loss : result.iterationLosses()) {
-            assertTrue(Float.isFinite(loss), Arrays.toString(result.iterationLosses()));
-        }
-        System.out.printf("barrier pretrain: %d iterations in %.1f s%n%s", result.iterationLosses().length,
-                (System.nanoTime() - started) / 1e9, text);
-    }
-
-    @Test
-    void aResumedBarrierRunEndsWithTheUninterruptedWeightsBitForBit(@TempDir Path tmp) throws Exception {
-        ByteArrayOutputStream ignored = new ByteArrayOutputStream();
-        PretrainResult whole = run(settings(tmp.resolve("whole").toString()), false, 0, ignored);
-        String parts = tmp.resolve("parts").toString();
-        // stop after the checkpoint at iteration 2 (mid-epoch: 89 train images, 12 iterations an epoch), then resume
-        assertNull(run(settings(parts), false, 2, ignored).weights(), "an interrupted run has no result yet");
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        PretrainResult resumed = run(settings(parts), true, 0, console);
-        assertTrue(console.toString().contains("resuming from iteration 2"), console.toString());
-        Map<String, NamedTensor> expected = SafeTensors.read(whole.weights()).tensors();
-        Map<String, NamedTensor> actual = SafeTensors.read(resumed.weights()).tensors();
-        assertEquals(expected.keySet(), actual.keySet());
-        for (String name : expected.keySet()) {
-            assertArrayEquals(expected.get(name).values(), actual.get(name).values(), name + " differs");
-        }
-        float[] tail = Arrays.copyOfRange(whole.iterationLosses(), 2, whole.iterationLosses().length);
-        assertArrayEquals(tail, resumed.iterationLosses(), "the resumed iterations' losses");
-        assertEquals(whole.pretrainedProbe(), resumed.pretrainedProbe());
     }
 
     /**

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
+import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.SyntheticImageFolder;
@@ -26,6 +27,7 @@ import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,8 +36,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The pretraining job end to end on a small ingested dataset: FreezeOut, EMA, weight decay, clipping, monitoring,
- * checkpoints, and a run interrupted and resumed that ends bit-identical to an uninterrupted one.
+ * The pretraining job end to end on a small ingested dataset on local[2] (global NT-Xent, 2B - 2 negatives per view):
+ * FreezeOut, EMA, weight decay, clipping, monitoring, checkpoints, and a run interrupted mid-epoch and resumed that
+ * ends bit-identical to an uninterrupted one, with the same losses and probe.
  */
 @ExtendWith(SharedSpark.class)
 class PretrainJobTest {
@@ -86,6 +89,9 @@ class PretrainJobTest {
                 .execute(SharedSpark.session());
 
         assertEquals(30, result.negativesPerAnchor(), "global NT-Xent: 16 images, 32 views, 2B - 2 negatives");
+        String first = console.toString().lines().findFirst().orElse("");
+        assertTrue(first.contains("global NT-Xent: 30 negatives per view") && first.contains("on 2 barrier tasks"),
+                "first line: " + first);
         for (float loss : result.iterationLosses()) {
             assertTrue(Float.isFinite(loss) && loss > 0, "NT-Xent " + loss);
         }
@@ -105,6 +111,25 @@ class PretrainJobTest {
         assertTrue(Files.size(result.curves()) > 1000, "the curves PNG is written");
         assertTrue(javax.imageio.ImageIO.read(result.curves().toFile()).getWidth() > 500);
         assertEquals(3, new CheckpointStore(tmp.resolve("checkpoints"), 3).list().size(), "keep 3 checkpoints");
+        // the last checkpoint holds the real EMA (every iteration's weights and the final ones folded in), and the
+        // saved pretrained-ema weights are it, not the live weights
+        TrainingCheckpoint last = new CheckpointStore(tmp.resolve("checkpoints"), 3).latest().orElseThrow();
+        assertEquals(result.iterationLosses().length, last.progress().iterations());
+        assertEquals(last.progress().iterations() + 1, last.emaUpdates(), "a fold before each iteration, and the final");
+        assertTrue(last.weights().keySet().stream().anyMatch(n -> n.contains("bn1")),
+                "the projection head's BatchNorm (projection_norm: batch) is trained: " + last.weights().keySet());
+        int compared = 0;
+        int differing = 0;
+        for (Map.Entry<String, NamedTensor> entry : SafeTensors.read(result.weights()).tensors().entrySet()) {
+            NamedTensor ema = last.ema().get(entry.getKey());
+            if (ema != null) {
+                compared++;
+                assertArrayEquals(ema.values(), entry.getValue().values(), entry.getKey() + ": saved and checkpoint EMA");
+                differing += Arrays.equals(ema.values(), last.weights().get(entry.getKey()).values()) ? 0 : 1;
+            }
+        }
+        assertTrue(compared > 0 && differing == compared, differing + " of " + compared
+                + " saved tensors differ from the live weights");
 
         VisionTransformer classifier = VisionTransformer.classifier(VitPresets.get("vit_nano_patch4_32")
                 .withImgSize(16).withLayerScale(true, 0.1), 10, 1);
