@@ -133,8 +133,9 @@ class FinetuneBarrierTest {
         assertEquals(24 / k + 1, end.emaUpdates(), "one fold before each optimiser step and the final one");
         Path parts = tmp.resolve("parts");
         // stop after the checkpoint at iteration 3 (mid-epoch), then resume: 3 + the rest = the whole run
-        assertNull(run(settings(parts, accumulation), false, 3, ignored).liveWeights(),
-                "an interrupted run has no result yet");
+        FinetuneResult first = run(settings(parts, accumulation), false, 3, ignored);
+        assertNull(first.liveWeights(), "an interrupted run has no result yet");
+        assertArrayEquals(Arrays.copyOfRange(whole.losses(), 0, 3), first.losses(), "iterations 1-3");
         ByteArrayOutputStream console = new ByteArrayOutputStream();
         FinetuneResult resumed = run(settings(parts, accumulation), true, 0, console);
         assertTrue(console.toString().contains("resuming from iteration 3"), console.toString());

@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The fine-tuning job end to end on a small ingested dataset, with the full recipe on (SSL encoder, drop_path,
  * layer decay, mixup and cutmix, combined loss with balanced class weights and focal alpha, EMA, clipping,
  * gradient accumulation, checkpoints): every parameter trains, the outputs are written, evaluation agrees with the
- * job's own validation, and a run interrupted mid-accumulation and resumed ends with the uninterrupted weights.
+ * job's own validation, and a run restarted mid-accumulation after a lost exchange peer ends with the uninterrupted
+ * weights (a resume from a stopped run: {@link FinetuneBarrierTest}).
  */
 @ExtendWith(SharedSpark.class)
 class FinetuneJobTest {
@@ -66,13 +67,29 @@ class FinetuneJobTest {
         return FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(sets));
     }
 
+    /** The run of {@link #settings}, trained once for the tests that check it or compare with it. */
+    private record Uninterrupted(Path dir, FinetuneSettings settings, FinetuneResult result, String console) {
+    }
+
+    private static Uninterrupted uninterrupted;
+
+    private static synchronized Uninterrupted uninterrupted() {
+        if (uninterrupted == null) {
+            Path dir = shared.resolve("whole");
+            ByteArrayOutputStream console = new ByteArrayOutputStream();
+            FinetuneSettings settings = settings(dir);
+            uninterrupted = new Uninterrupted(dir, settings, run(settings, false, 0, console), console.toString());
+        }
+        return uninterrupted;
+    }
+
     @Test
     void fullRecipeTrainsEveryParameterAndEvaluationAgreesWithTheJob(@TempDir Path tmp) throws Exception {
-        FinetuneSettings settings = settings(tmp);
-        ByteArrayOutputStream console = new ByteArrayOutputStream();
-        FinetuneResult result = run(settings, false, 0, console);
+        Uninterrupted whole = uninterrupted();
+        FinetuneSettings settings = whole.settings();
+        FinetuneResult result = whole.result();
 
-        String lines = console.toString();
+        String lines = whole.console();
         assertTrue(lines.contains("epoch 1/2") && lines.contains("epoch 2/2") && lines.contains("EMA acc"), lines);
         assertTrue(lines.contains("(2 micro-batches of 8)") && lines.contains("from " + ssl), lines);
         assertTrue(lines.contains("head: logistic regression on the frozen encoder's features"), "LP-FT: " + lines);
@@ -93,7 +110,7 @@ class FinetuneJobTest {
         for (Map.Entry<String, Tensor<Float>> p : start.namedParameters().entrySet()) {
             float[] before = Tensors.toArray(p.getValue());
             assertFalse(java.util.Arrays.equals(before, live.get(p.getKey()).values()),
-                    p.getKey() + " did not change under DistriOptimizer");
+                    p.getKey() + " did not train");
             assertFalse(java.util.Arrays.equals(live.get(p.getKey()).values(), ema.get(p.getKey()).values()),
                     p.getKey() + ": the EMA equals the live weights");
         }
@@ -101,10 +118,11 @@ class FinetuneJobTest {
         assertEquals("vit_nano_patch4_32", meta.get("preset"));
         assertEquals("16", meta.get("img_size"));
         assertTrue(Files.size(result.curves()) > 1000);
-        assertEquals(3, new dev.sparkvit.checkpoint.CheckpointStore(tmp.resolve("checkpoints"), 3).list().size());
+        assertEquals(3, new dev.sparkvit.checkpoint.CheckpointStore(whole.dir().resolve("checkpoints"), 3).list()
+                .size());
 
         // evaluate on the validation split without TTA: the job's own last validation, for live and EMA
-        EvaluateJob.Result val = new EvaluateJob(new EvaluateJob.Settings(tmp, null, null, "val",
+        EvaluateJob.Result val = new EvaluateJob(new EvaluateJob.Settings(whole.dir(), null, null, "val",
                 List.of("identity"), tmp.resolve("eval-val")), new PrintStream(new ByteArrayOutputStream()))
                 .execute(SharedSpark.session());
         assertEquals(List.of("live", "ema"), new ArrayList<>(val.variants().keySet()));
@@ -112,7 +130,7 @@ class FinetuneJobTest {
         assertSame(result.ema(), val.variants().get("ema"));
 
         // on the test split with the run's TTA views: four variants, JSON, confusion PNGs and one HTML page
-        EvaluateJob.Result test = new EvaluateJob(new EvaluateJob.Settings(tmp, null, null, "test", null,
+        EvaluateJob.Result test = new EvaluateJob(new EvaluateJob.Settings(whole.dir(), null, null, "test", null,
                 tmp.resolve("eval")), new PrintStream(new ByteArrayOutputStream())).execute(SharedSpark.session());
         assertEquals(List.of("live", "live+tta", "ema", "ema+tta"), new ArrayList<>(test.variants().keySet()));
         var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(test.metrics().toFile());
@@ -135,34 +153,9 @@ class FinetuneJobTest {
     }
 
     @Test
-    void aScratchRunInterruptedMidAccumulationAndResumedEndsWithTheUninterruptedWeights(@TempDir Path tmp)
-            throws Exception {
-        FinetuneResult whole = run(settings(tmp.resolve("whole"), "model.ssl_pretrained_path=null"), false, 0,
-                new ByteArrayOutputStream());
-        Path parts = tmp.resolve("parts");
-        FinetuneSettings partSettings = settings(parts, "model.ssl_pretrained_path=null");
-        // checkpoints every 3 iterations: iteration 3 is in the middle of the second step of 2 micro-batches
-        FinetuneResult first = run(partSettings, false, 3, new ByteArrayOutputStream());
-        assertNull(first.liveWeights(), "stopped early: no final weights");
-        FinetuneResult second = run(partSettings, true, 0, new ByteArrayOutputStream());
-
-        // each process returns the losses of the iterations it trained: 1-3, then 4 to the end
-        float[] curve = whole.losses();
-        assertArrayEquals(java.util.Arrays.copyOfRange(curve, 0, 3), first.losses(), "iterations 1-3");
-        assertArrayEquals(java.util.Arrays.copyOfRange(curve, 3, curve.length), second.losses(),
-                "per-iteration losses after the resume");
-        for (String file : List.of("finetuned.safetensors", "finetuned-ema.safetensors")) {
-            Map<String, NamedTensor> a = SafeTensors.read(tmp.resolve("whole").resolve(file)).tensors();
-            Map<String, NamedTensor> b = SafeTensors.read(parts.resolve(file)).tensors();
-            assertEquals(a.keySet(), b.keySet());
-            a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), file + " " + name));
-        }
-    }
-
-    @Test
     void aRestartAfterALostExchangePeerMidAccumulationEndsWithTheUninterruptedWeights(@TempDir Path tmp)
             throws Exception {
-        FinetuneResult whole = run(settings(tmp.resolve("whole")), false, 0, new ByteArrayOutputStream());
+        FinetuneResult whole = uninterrupted().result();
         // the peer goes in iteration 5 (index 4); the newest checkpoint, iter-3, is between two micro-batches of a step
         String key = UUID.randomUUID().toString();
         ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -180,7 +173,7 @@ class FinetuneJobTest {
         assertArrayEquals(java.util.Arrays.copyOfRange(whole.losses(), 3, whole.losses().length), restarted.losses(),
                 "per-iteration losses of the restarted attempt");
         for (String file : List.of("finetuned.safetensors", "finetuned-ema.safetensors")) {
-            Map<String, NamedTensor> a = SafeTensors.read(tmp.resolve("whole").resolve(file)).tensors();
+            Map<String, NamedTensor> a = SafeTensors.read(uninterrupted().dir().resolve(file)).tensors();
             Map<String, NamedTensor> b = SafeTensors.read(tmp.resolve("restarted").resolve(file)).tensors();
             assertEquals(a.keySet(), b.keySet());
             a.forEach((name, t) -> assertArrayEquals(t.values(), b.get(name).values(), file + " " + name));
