@@ -49,7 +49,24 @@ public abstract class FloatContainer extends Container<Tensor<Float>, Tensor<Flo
     }
 
     /** The i-th child. */
-    protected final AbstractModule<Activity, Activity, Float> child(int index) {
+    public final AbstractModule<Activity, Activity, Float> child(int index) {
         return modules().apply(index);
+    }
+
+    /** How many children. */
+    public final int childCount() {
+        return modules().size();
+    }
+
+    /** Records {@code out} as this container's output (what DLlib's {@code output()} returns) and returns it. */
+    protected final Tensor<Float> setOutput(Tensor<Float> out) {
+        output_$eq(out);
+        return out;
+    }
+
+    /** Records {@code gradIn} as this container's input gradient ({@code gradInput()}) and returns it. */
+    protected final Tensor<Float> setGradInput(Tensor<Float> gradIn) {
+        gradInput_$eq(gradIn);
+        return gradIn;
     }
 }

@@ -67,12 +67,12 @@ public abstract class FloatModule extends TensorModule<Float> {
     }
 
     /** The i-th registered weight tensor (the live tensor, possibly a view of DLlib's flat buffer). */
-    protected final Tensor<Float> weight(int index) {
+    public final Tensor<Float> weight(int index) {
         return weights.get(index);
     }
 
     /** The i-th registered gradient tensor (accumulate into it in place). */
-    protected final Tensor<Float> gradient(int index) {
+    public final Tensor<Float> gradient(int index) {
         return gradients.get(index);
     }
 

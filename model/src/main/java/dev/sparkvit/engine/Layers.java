@@ -1,5 +1,6 @@
 package dev.sparkvit.engine;
 
+import com.intel.analytics.bigdl.dllib.nn.Container;
 import com.intel.analytics.bigdl.dllib.nn.JoinTable;
 import com.intel.analytics.bigdl.dllib.nn.JoinTable$;
 import com.intel.analytics.bigdl.dllib.nn.Linear;
@@ -12,6 +13,9 @@ import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.Sequential$;
 import com.intel.analytics.bigdl.dllib.nn.Tanh;
 import com.intel.analytics.bigdl.dllib.nn.Tanh$;
+import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Factories for the stock DLlib layers sparkvit uses, with Scala's default arguments filled in. Layers DLlib gets
@@ -19,6 +23,18 @@ import com.intel.analytics.bigdl.dllib.nn.Tanh$;
  */
 public final class Layers {
     private Layers() {
+    }
+
+    /** The direct children of {@code module} in order when it is a DLlib container, else an empty list. */
+    public static List<AbstractModule<?, ?, Float>> children(AbstractModule<?, ?, Float> module) {
+        List<AbstractModule<?, ?, Float>> children = new ArrayList<>();
+        if (module instanceof Container<?, ?, Float> container) {
+            scala.collection.Iterator<? extends AbstractModule<?, ?, Float>> it = container.modules().iterator();
+            while (it.hasNext()) {
+                children.add(it.next());
+            }
+        }
+        return children;
     }
 
     public static Sequential<Float> sequential() {

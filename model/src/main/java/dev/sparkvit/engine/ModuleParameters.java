@@ -22,6 +22,14 @@ public final class ModuleParameters {
         return pair == null ? List.of() : List.of(pair._2());
     }
 
+    /**
+     * Compacts every weight of {@code module} into one flat buffer (DLlib's {@code getParameters}: the tensors become
+     * views of it, in DLlib's order) and returns that buffer.
+     */
+    public static Tensor<Float> compact(AbstractModule<?, ?, Float> module) {
+        return module.getParameters()._1();
+    }
+
     /** A copy of every weight's values, for before/after comparisons. */
     public static float[][] snapshot(AbstractModule<?, ?, Float> module) {
         List<Tensor<Float>> weights = weights(module);

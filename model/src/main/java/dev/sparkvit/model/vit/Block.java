@@ -35,9 +35,7 @@ public final class Block extends FloatContainer {
     @Override
     public Tensor<Float> updateOutput(Tensor<Float> x) {
         hidden = residual(hidden, x, forward(attentionBranch(), x));
-        Tensor<Float> out = residual(output(), hidden, forward(mlpBranch(), hidden));
-        output_$eq(out);
-        return out;
+        return setOutput(residual(output(), hidden, forward(mlpBranch(), hidden)));
     }
 
     @Override
@@ -57,9 +55,7 @@ public final class Block extends FloatContainer {
         gradHidden = residual(gradHidden, gradOutput, mlp);
         Tensor<Float> attention = accumulate ? backward(attentionBranch(), x, gradHidden)
                 : updateGradInput(attentionBranch(), x, gradHidden);
-        Tensor<Float> dx = residual(gradInput(), gradHidden, attention);
-        gradInput_$eq(dx);
-        return dx;
+        return setGradInput(residual(gradInput(), gradHidden, attention));
     }
 
     @Override

@@ -64,8 +64,7 @@ public final class Encoder extends FloatContainer implements IterationAware {
         if (isTraining()) {
             trainingForwards++;
         }
-        output_$eq(x);
-        return x;
+        return setOutput(x);
     }
 
     @Override
@@ -93,8 +92,7 @@ public final class Encoder extends FloatContainer implements IterationAware {
             // the frozen prefix gets no gradient; the encoder's input (images) needs none
             g = gradInput().resizeAs(inputs[0]).zero();
         }
-        gradInput_$eq(g);
-        return g;
+        return setGradInput(g);
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.sparkvit.model.vit;
 
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.FloatModule;
 import dev.sparkvit.engine.Layers;
@@ -27,7 +26,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import scala.collection.Iterator;
 
 /**
  * Assembles a Vision Transformer (Dosovitskiy et al. 2021) with optional LayerScale (Touvron et al. 2021) as one
@@ -223,13 +221,13 @@ public final class VisionTransformer {
      */
     public static Tensor<Float>[] features(Encoder encoder, Tensor<Float> images) {
         encoder.evaluate();
-        scala.collection.mutable.ArrayBuffer<AbstractModule<Activity, Activity, Float>> children = encoder.modules();
+        int last = encoder.childCount() - 1;
         Tensor<Float> tokens = images;
-        for (int i = 0; i < children.size() - 1; i++) {
-            tokens = children.apply(i).forward(tokens).toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC);
+        for (int i = 0; i < last; i++) {
+            tokens = encoder.child(i).forward(tokens).toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC);
         }
-        Tensor<Float> pooled = children.apply(children.size() - 1).forward(tokens)
-                .toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC).clone();
+        Tensor<Float> pooled = encoder.child(last).forward(tokens).toTensor(dev.sparkvit.engine.FloatTypes.NUMERIC)
+                .clone();
         TokenPooling mean = new TokenPooling(TokenPooling.Mode.MEAN, 1);
         @SuppressWarnings("unchecked")
         Tensor<Float>[] both = new Tensor[] {pooled, mean.forward(tokens).clone()};
@@ -246,7 +244,7 @@ public final class VisionTransformer {
     /** Every parameter's gradient tensor under the parameter's timm-style name, in the same order. */
     public Map<String, Tensor<Float>> namedGradients() {
         Map<String, Tensor<Float>> named = new LinkedHashMap<>();
-        forEachLeaf(root, (leaf, index, name) -> named.put(name, leaf.parameters()._2()[index]));
+        forEachLeaf(root, (leaf, index, name) -> named.put(name, leaf.gradient(index)));
         return named;
     }
 
@@ -313,10 +311,9 @@ public final class VisionTransformer {
                 String name = names.get(i).isEmpty() ? leaf.getName() : leaf.getName() + "." + names.get(i);
                 visitor.visit(leaf, i, name);
             }
-        } else if (module instanceof com.intel.analytics.bigdl.dllib.nn.Container<?, ?, Float> container) {
-            Iterator<AbstractModule<Activity, Activity, Float>> children = container.modules().iterator();
-            while (children.hasNext()) {
-                forEachLeaf(children.next(), visitor);
+        } else if (module instanceof com.intel.analytics.bigdl.dllib.nn.Container<?, ?, Float>) {
+            for (AbstractModule<?, ?, Float> child : dev.sparkvit.engine.Layers.children(module)) {
+                forEachLeaf(child, visitor);
             }
         } else if (module.parameters() != null) {
             throw new IllegalStateException("module " + module.getName() + " (" + module.getClass().getSimpleName()
@@ -325,7 +322,7 @@ public final class VisionTransformer {
     }
 
     private static Tensor<Float> leafWeight(FloatModule leaf, int index) {
-        return leaf.parameters()._1()[index];
+        return leaf.weight(index);
     }
 
     @Override

@@ -23,7 +23,7 @@ final class WeightInit {
     static void timm(VisionTransformer vit, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         VisionTransformer.forEachLeaf(vit.module(), (leaf, index, name) -> {
-            Tensor<Float> w = leaf.parameters()._1()[index];
+            Tensor<Float> w = leaf.weight(index);
             if (leaf instanceof TokenLinear) {
                 if (index == 0) {
                     truncatedNormal(w, 0.02, random);
@@ -35,7 +35,7 @@ final class WeightInit {
             } else if (leaf instanceof ClassToken) {
                 fill(w, () -> random.nextGaussian() * 1e-6);
             } else if (leaf instanceof PatchEmbed) {
-                int[] shape = Tensors.shape(leaf.parameters()._1()[0]);
+                int[] shape = Tensors.shape(leaf.weight(0));
                 double bound = 1.0 / Math.sqrt((double) shape[1] * shape[2] * shape[3]);
                 fill(w, () -> random.nextDouble(-bound, bound));
             }

@@ -9,6 +9,7 @@ import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EventFileNames;
+import dev.sparkvit.engine.ModuleParameters;
 import dev.sparkvit.engine.TrainingProgress;
 import dev.sparkvit.engine.NonFiniteStep;
 import dev.sparkvit.engine.NonFiniteTrainingException;
@@ -87,7 +88,7 @@ public final class BarrierTraining {
                 spark.sparkContext());
         TrainingMethod.Model model = method.build(spark, attempt, tasks, checkpoint != null);
         AbstractModule<Activity, Activity, Float> trained = model.trained();
-        Tensor<Float> flat = trained.getParameters()._1(); // compacted: the flat order of every segment's weights
+        Tensor<Float> flat = ModuleParameters.compact(trained); // the flat order of every segment's weights
         VisionTransformer vit = model.vit();
         if (checkpoint != null) {
             RunState.restoreLive(checkpoint, vit);
