@@ -22,6 +22,9 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ResumeOption resume;
 
+    @Mixin
+    SnapshotOption snapshot;
+
     @Override
     public Integer call() {
         // validated before Spark starts: a wrong key or value costs no cluster time
@@ -30,7 +33,8 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
-            PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);
+            PretrainResult r = new PretrainJob(settings, resume.resume, System.out).snapshot(snapshot.snapshot)
+                    .execute(spark);
             float[] losses = r.iterationLosses();
             if (losses.length == 0) { // resumed from the final checkpoint
                 System.out.printf("sparkvit pretrain: no iteration left to train (%d negatives per view)%n",
