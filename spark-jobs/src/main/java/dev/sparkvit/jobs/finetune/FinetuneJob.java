@@ -100,7 +100,7 @@ public final class FinetuneJob {
     }
 
     /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
-    DatasetSnapshot data() {
+    public DatasetSnapshot data() {
         return data;
     }
 
@@ -120,7 +120,7 @@ public final class FinetuneJob {
                 requestedSnapshot);
         Manifest manifest = StoredImages.manifest(spark, data);
         settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
-        console.println("finetune: dataset " + data);
+        LOG.info("stage finetune: dataset {}", data);
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)

@@ -78,7 +78,7 @@ public final class PretrainJob {
     }
 
     /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
-    DatasetSnapshot data() {
+    public DatasetSnapshot data() {
         return data;
     }
 
@@ -96,7 +96,7 @@ public final class PretrainJob {
         // every epoch, probe and the final evaluation read this one snapshot, whatever ingests commit meanwhile
         data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
                 requestedSnapshot);
-        console.println("pretrain: dataset " + data);
+        LOG.info("stage pretrain: dataset {}", data);
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
                         .attempt(spark, folder, store, start, new SimClrMethod(this, settings, spark, folder.local(),
