@@ -194,8 +194,7 @@ public final class StoredImages {
     /** The line refusing snapshot {@code id} of a dataset whose table lacks it, naming its current snapshot. */
     private static String unknownSnapshot(String datasetDir, long id, DatasetTable table) {
         return "dataset " + datasetDir + " has no snapshot " + id + " (never committed, or expired); its current "
-                + "snapshot is " + table.currentSnapshotId() + " (the snapshots: sparkvit ingest's lines, or the "
-                + "table's metadata/)";
+                + "snapshot is " + table.currentSnapshotId();
     }
 
     /** The stored images of {@code split} ("train", "val", "test", or null for all) in {@code snapshot} exactly. */

@@ -1,0 +1,91 @@
+package dev.sparkvit.jobs.finetune;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.data.SyntheticImageFolder;
+import dev.sparkvit.data.ingest.IngestJob;
+import dev.sparkvit.data.ingest.IngestSettings;
+import dev.sparkvit.data.table.DatasetTable;
+import dev.sparkvit.jobs.evaluate.EvaluateJob;
+import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.provenance.CodeVersion;
+import dev.sparkvit.provenance.WeightsProvenance;
+import dev.sparkvit.testing.SharedSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Fine-tuning and evaluation on an older snapshot of a dataset ({@code --snapshot}, issue 22) after an ingest added
+ * images: the recipe, the training and the weights' metadata are the older snapshot's, evaluate scores the older
+ * snapshot's test images (the current one has more), and an id the table lacks is one line naming the dataset and
+ * the id. Both weights files carry code version, settings hash, dataset and snapshot.
+ */
+@ExtendWith(SharedSpark.class)
+class FinetuneSnapshotTest {
+
+    private static long count(String dataset, long snapshot, String split) {
+        return DatasetTable.open(new Configuration(), dataset).read(SharedSpark.session(), snapshot)
+                .filter(functions.col("split").equalTo(split)).count();
+    }
+
+    @Test
+    void finetuneAndEvaluateReadTheSnapshotTheyAreGiven(@TempDir Path tmp) throws Exception {
+        FinetuneFixture fixture = FinetuneFixture.create(tmp);
+        String dataset = fixture.dataset();
+        long first = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
+        Path more = tmp.resolve("more");
+        new SyntheticImageFolder(16, 6, 99).writeTo(more);
+        new IngestJob(IngestSettings.defaults(more.toString(), dataset).withStoredSize(16).withIncremental(true))
+                .execute(SharedSpark.session());
+        long second = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
+        assertNotEquals(first, second);
+        long firstTrain = count(dataset, first, "train");
+        assertTrue(count(dataset, second, "train") > firstTrain);
+
+        Path out = tmp.resolve("run");
+        FinetuneSettings settings = FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(
+                List.of("data.dataset=" + dataset, "data.img_size=16", "output_dir=" + out,
+                        "model.ssl_pretrained_path=null", "model.head_init=random", "training.epochs=1",
+                        "training.warmup_epochs=0", "training.batch_size=16", "training.ema.decay=0.9")));
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        FinetuneJob job = new FinetuneJob(settings, false, new PrintStream(console, true)).snapshot(first);
+        FinetuneResult result = job.execute(SharedSpark.session());
+        assertTrue(console.toString().contains("(" + firstTrain + " train images"), console.toString());
+        assertEquals(first, job.data().id());
+
+        for (Path weights : List.of(result.liveWeights(), result.emaWeights())) {
+            Map<String, String> meta = SafeTensors.read(weights).metadata();
+            assertEquals(CodeVersion.current(), meta.get(WeightsProvenance.CODE_VERSION), weights.toString());
+            assertEquals(64, meta.get(WeightsProvenance.CONFIG_SHA256).length(), weights.toString());
+            assertEquals(dataset, meta.get(WeightsProvenance.DATASET), weights.toString());
+            assertEquals(String.valueOf(first), meta.get(WeightsProvenance.DATASET_SNAPSHOT), weights.toString());
+        }
+
+        EvaluateJob.Settings evaluation = new EvaluateJob.Settings(out, null, null, "test", List.of("identity"),
+                tmp.resolve("evaluation"));
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
+        assertEquals(count(dataset, first, "test"), new EvaluateJob(evaluation, quiet).snapshot(first)
+                .execute(SharedSpark.session()).images());
+        assertEquals(count(dataset, second, "test"), new EvaluateJob(evaluation, quiet)
+                .execute(SharedSpark.session()).images(), "without --snapshot: the current snapshot");
+
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+                () -> new EvaluateJob(evaluation, quiet).snapshot(12345L).execute(SharedSpark.session()));
+        assertEquals(1, unknown.getMessage().lines().count(), unknown.getMessage());
+        assertTrue(unknown.getMessage().startsWith("dataset " + dataset + " has no snapshot 12345 (never committed, "
+                + "or expired); its current snapshot is " + second), unknown.getMessage());
+    }
+}
