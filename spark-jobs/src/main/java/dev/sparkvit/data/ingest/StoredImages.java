@@ -166,7 +166,8 @@ public final class StoredImages {
      * snapshot (schema {@link StoredImageSchema#IMAGES}).
      */
     public static Dataset<Row> read(SparkSession spark, String datasetDir, String split) {
-        return read(spark, snapshot(spark, datasetDir, null), split);
+        DatasetTable table = table("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
+        return read(spark, new DatasetSnapshot(datasetDir, table.currentSnapshotId()), split);
     }
 
     /**
