@@ -10,7 +10,11 @@ import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.table.DatasetTable;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
+import dev.sparkvit.data.ingest.Manifest;
+import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
+import dev.sparkvit.jobs.predict.PredictJob;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.provenance.CodeVersion;
 import dev.sparkvit.provenance.WeightsProvenance;
@@ -82,10 +86,43 @@ class FinetuneSnapshotTest {
         assertEquals(count(dataset, second, "test"), new EvaluateJob(evaluation, quiet)
                 .execute(SharedSpark.session()).images(), "without --snapshot: the current snapshot");
 
+        // predict normalises with the statistics of the snapshot the weights record, not the current one's
+        Map<Long, Manifest> manifests = Map.of(first, StoredImages.manifest(SharedSpark.session(),
+                new DatasetSnapshot(dataset, first)), second, StoredImages.manifest(SharedSpark.session(),
+                new DatasetSnapshot(dataset, second)));
+        List<String> recorded = predictions(tmp, "recorded", result.liveWeights(), dataset, first, null);
+        assertEquals(predictions(tmp, "first", result.liveWeights(), dataset, first, normalize(manifests.get(first))),
+                recorded);
+        assertNotEquals(predictions(tmp, "second", result.liveWeights(), dataset, first,
+                normalize(manifests.get(second))),
+                recorded, "the two snapshots' statistics give other probabilities");
+
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> new EvaluateJob(evaluation, quiet).snapshot(12345L).execute(SharedSpark.session()));
         assertEquals(1, unknown.getMessage().lines().count(), unknown.getMessage());
         assertTrue(unknown.getMessage().startsWith("dataset " + dataset + " has no snapshot 12345 (never committed, "
                 + "or expired); its current snapshot is " + second), unknown.getMessage());
+    }
+
+    /** {@code --normalize} as numbers: the floats the job makes of the manifest's mean and std, exactly. */
+    private static String normalize(Manifest manifest) {
+        List<String> values = new java.util.ArrayList<>();
+        for (double[] stats : List.of(manifest.channelMean(), manifest.channelStd())) {
+            for (double v : stats) {
+                values.add(Float.toString((float) v));
+            }
+        }
+        return String.join(",", values);
+    }
+
+    /** The predictions of the test images of snapshot {@code first} as text, by path. */
+    private static List<String> predictions(Path tmp, String name, Path weights, String dataset, long first,
+            String normalize) {
+        String out = tmp.resolve("predict-" + name).toString();
+        PredictJob.Result r = new PredictJob(new PredictJob.Settings(weights, dataset, "test", out, 3,
+                List.of("identity"), dev.sparkvit.jobs.inference.ClassifierWeights.Given.NONE, normalize),
+                new PrintStream(new ByteArrayOutputStream(), true)).snapshot(first).execute(SharedSpark.session());
+        return SharedSpark.session().read().parquet(r.predictions()).orderBy("path").collectAsList().stream()
+                .map(Object::toString).toList();
     }
 }
