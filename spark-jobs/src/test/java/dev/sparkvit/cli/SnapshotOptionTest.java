@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.ingest.IngestJob;
-import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.table.DatasetTable;
+import dev.sparkvit.data.table.TwoSnapshots;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitPresets;
@@ -19,8 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,24 +45,12 @@ class SnapshotOptionTest {
                 Files.readString(tmp.resolve(name + ".err")));
     }
 
-    private static long count(String dataset, long snapshot, String split) {
-        return DatasetTable.open(new Configuration(), dataset).read(SharedSpark.session(), snapshot)
-                .filter(functions.col("split").equalTo(split)).count();
-    }
-
     @Test
     void theProbeReadsTheOlderSnapshotAndAnUnknownIdIsOneLine(@TempDir Path tmp) throws Exception {
-        Path raw = tmp.resolve("raw");
-        new SyntheticImageFolder(16, 12, 4).writeTo(raw);
-        String dataset = tmp.resolve("ds").toString();
-        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
-                .execute(SharedSpark.session());
-        long first = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
-        Path more = tmp.resolve("more");
-        new SyntheticImageFolder(16, 6, 99).writeTo(more);
-        new IngestJob(IngestSettings.defaults(more.toString(), dataset).withStoredSize(16).withIncremental(true))
-                .execute(SharedSpark.session());
-        long second = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
+        TwoSnapshots snapshots = TwoSnapshots.ingest(tmp);
+        String dataset = snapshots.dataset();
+        long first = snapshots.first();
+        long second = snapshots.second();
         assertNotEquals(first, second);
         Path weights = tmp.resolve("encoder.safetensors");
         VitWeights.save(VisionTransformer.simclr(VitPresets.get("vit_nano_patch4_32").withImgSize(16), 32, 7),
@@ -77,10 +60,10 @@ class SnapshotOptionTest {
                 "--snapshot", String.valueOf(first));
         assertEquals(ExitCodes.OK, probe.code(), probe.stdout() + probe.stderr());
         assertTrue(probe.stdout().contains("on dataset " + dataset + " at snapshot " + first), probe.stdout());
-        String images = "(" + count(dataset, first, "train") + " train, " + count(dataset, first, "val")
+        String images = "(" + snapshots.count(first, "train") + " train, " + snapshots.count(first, "val")
                 + " val images)";
         assertTrue(probe.stdout().contains(images), images + " in " + probe.stdout());
-        assertTrue(count(dataset, second, "train") > count(dataset, first, "train"), "the current one has more");
+        assertTrue(snapshots.count(second, "train") > snapshots.count(first, "train"), "the current one has more");
 
         List<String> pretrain = new ArrayList<>(List.of("pretrain", "--config",
                 Path.of("..", "conf", "pretrain.yaml").toString(), "--set", "data.dataset=" + dataset, "--set",

@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.data.SyntheticImageFolder;
-import dev.sparkvit.data.ingest.IngestJob;
-import dev.sparkvit.data.ingest.IngestSettings;
-import dev.sparkvit.data.table.DatasetTable;
 import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
+import dev.sparkvit.data.table.TwoSnapshots;
 import dev.sparkvit.jobs.evaluate.EvaluateJob;
 import dev.sparkvit.jobs.predict.PredictJob;
 import dev.sparkvit.model.io.SafeTensors;
@@ -25,8 +22,6 @@ import java.io.StringReader;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,24 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class FinetuneSnapshotTest {
 
-    private static long count(String dataset, long snapshot, String split) {
-        return DatasetTable.open(new Configuration(), dataset).read(SharedSpark.session(), snapshot)
-                .filter(functions.col("split").equalTo(split)).count();
-    }
-
     @Test
     void finetuneAndEvaluateReadTheSnapshotTheyAreGiven(@TempDir Path tmp) throws Exception {
         FinetuneFixture fixture = FinetuneFixture.create(tmp);
         String dataset = fixture.dataset();
-        long first = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
-        Path more = tmp.resolve("more");
-        new SyntheticImageFolder(16, 6, 99).writeTo(more);
-        new IngestJob(IngestSettings.defaults(more.toString(), dataset).withStoredSize(16).withIncremental(true))
-                .execute(SharedSpark.session());
-        long second = DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
+        TwoSnapshots snapshots = TwoSnapshots.more(tmp, dataset);
+        long first = snapshots.first();
+        long second = snapshots.second();
         assertNotEquals(first, second);
-        long firstTrain = count(dataset, first, "train");
-        assertTrue(count(dataset, second, "train") > firstTrain);
+        long firstTrain = snapshots.count(first, "train");
+        assertTrue(snapshots.count(second, "train") > firstTrain);
 
         Path out = tmp.resolve("run");
         FinetuneSettings settings = FinetuneConfig.read(YamlConfig.parse("test.yaml", new StringReader("")).with(
@@ -81,9 +68,9 @@ class FinetuneSnapshotTest {
         EvaluateJob.Settings evaluation = new EvaluateJob.Settings(out, null, null, "test", List.of("identity"),
                 tmp.resolve("evaluation"));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true);
-        assertEquals(count(dataset, first, "test"), new EvaluateJob(evaluation, quiet).snapshot(first)
+        assertEquals(snapshots.count(first, "test"), new EvaluateJob(evaluation, quiet).snapshot(first)
                 .execute(SharedSpark.session()).images());
-        assertEquals(count(dataset, second, "test"), new EvaluateJob(evaluation, quiet)
+        assertEquals(snapshots.count(second, "test"), new EvaluateJob(evaluation, quiet)
                 .execute(SharedSpark.session()).images(), "without --snapshot: the current snapshot");
 
         // predict normalises with the statistics of the snapshot the weights record, not the current one's

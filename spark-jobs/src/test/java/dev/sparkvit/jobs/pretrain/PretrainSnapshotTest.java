@@ -13,6 +13,7 @@ import dev.sparkvit.data.SyntheticImageFolder;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestSettings;
 import dev.sparkvit.data.table.DatasetTable;
+import dev.sparkvit.data.table.TwoSnapshots;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.model.io.SafeTensors;
 import dev.sparkvit.provenance.CodeVersion;
@@ -59,15 +60,6 @@ class PretrainSnapshotTest {
         return new PretrainJob(settings(dataset, out), resume, new PrintStream(new ByteArrayOutputStream(), true));
     }
 
-    private static void ingest(Path raw, String dataset, boolean incremental) {
-        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16)
-                .withIncremental(incremental)).execute(SharedSpark.session());
-    }
-
-    private static long snapshot(String dataset) {
-        return DatasetTable.open(new Configuration(), dataset).currentSnapshotId();
-    }
-
     private static byte[] finalCheckpoint(Path out) throws Exception {
         try (Stream<Path> folders = Files.list(out.resolve("checkpoints"))) {
             Path last = folders.filter(p -> p.getFileName().toString().startsWith("iter-")).sorted()
@@ -94,8 +86,9 @@ class PretrainSnapshotTest {
         Path raw = tmp.resolve("raw");
         new SyntheticImageFolder(16, 12, 4).writeTo(raw);
         String dataset = tmp.resolve("ds").toString();
-        ingest(raw, dataset, false);
-        long first = snapshot(dataset);
+        new IngestJob(IngestSettings.defaults(raw.toString(), dataset).withStoredSize(16))
+                .execute(SharedSpark.session());
+        long first = TwoSnapshots.current(dataset);
 
         PretrainResult clean = run(job(dataset, tmp.resolve("clean"), false));
         Path resumed = tmp.resolve("resumed");
@@ -106,10 +99,7 @@ class PretrainSnapshotTest {
         copyTree(resumed.resolve("checkpoints"), tmp.resolve("expired").resolve("checkpoints"));
 
         // another ingest commits 60 new images (6 per class) while the run is stopped
-        Path more = tmp.resolve("more");
-        new SyntheticImageFolder(16, 6, 99).writeTo(more);
-        ingest(more, dataset, true);
-        long second = snapshot(dataset);
+        long second = TwoSnapshots.more(tmp, dataset).second();
         assertNotEquals(first, second);
 
         PretrainResult continued = run(job(dataset, resumed, true));
