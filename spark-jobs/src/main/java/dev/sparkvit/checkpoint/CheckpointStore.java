@@ -196,6 +196,28 @@ public final class CheckpointStore {
     }
 
     /**
+     * The run settings ({@code run/} metadata) recorded by the newest checkpoint whose header reads, from the header
+     * alone (no tensor read, nothing verified or renamed); empty when there is none. Every checkpoint of a run
+     * records the same settings, so this is what the checkpoint a resume loads records.
+     */
+    public Optional<Map<String, String>> recordedRun() {
+        for (Path folder : list()) {
+            try {
+                Map<String, String> run = new LinkedHashMap<>();
+                SafeTensors.metadata(folder.resolve(DATA)).forEach((key, value) -> {
+                    if (key.startsWith("run/")) {
+                        run.put(key.substring(4), value);
+                    }
+                });
+                return Optional.of(run);
+            } catch (IOException e) {
+                // a damaged header: the resume's own read names it; an older checkpoint may still tell
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Reads and verifies one checkpoint folder: both files present, the checksum file well formed and matching, the
      * content a valid safetensors file of this format whose metadata and tensors are complete and consistent.
      *

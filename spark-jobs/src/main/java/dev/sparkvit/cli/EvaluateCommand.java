@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sparkvit evaluate}: metrics, confusion matrices and an HTML report of a fine-tuning run. */
@@ -25,6 +26,9 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
 
     @Option(names = "--dataset", description = "Dataset folder (default: the one the run trained on).")
     String dataset;
+
+    @Mixin
+    SnapshotOption snapshot;
 
     @Option(names = "--split", defaultValue = "test", description = "Labelled split to evaluate (default: test).")
     String split;
@@ -73,7 +77,7 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
             EvaluateJob.Result r = new EvaluateJob(new EvaluateJob.Settings(runFolder.local(),
                     baselineFolder == null ? null : baselineFolder.local(), dataset, split, views, out,
                     runFolder.location(), baselineFolder == null ? null : baselineFolder.location()), System.out)
-                    .execute(spark);
+                    .snapshot(snapshot.snapshot).execute(spark);
             outFolder.publish();
             System.out.println("sparkvit evaluate: " + r.images() + " images, " + r.variants().size()
                     + " variants");

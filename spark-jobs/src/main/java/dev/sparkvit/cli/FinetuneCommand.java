@@ -25,6 +25,9 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ResumeOption resume;
 
+    @Mixin
+    SnapshotOption snapshot;
+
     @Option(names = "--ssl-checkpoint", description = "Pretrained encoder: weights file, checkpoint or checkpoints "
             + "folder (overrides model.ssl_pretrained_path).")
     String sslCheckpoint;
@@ -54,11 +57,13 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit finetune");
         try {
-            FinetuneResult r = new FinetuneJob(settings, resume.resume, System.out).execute(spark);
+            FinetuneJob job = new FinetuneJob(settings, resume.resume, System.out).snapshot(snapshot.snapshot);
+            FinetuneResult r = job.execute(spark);
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""
                             : String.format(", EMA %.3f", r.ema().accuracy()));
             String out = settings.outputDir();
+            System.out.println("  dataset: " + job.data());
             System.out.println("  weights: " + SparkCommand.inRun(out, r.liveWeights()) + (r.emaWeights() == null
                     ? "" : " and " + SparkCommand.inRun(out, r.emaWeights())));
             System.out.println("  curves:  " + SparkCommand.inRun(out, r.curves()));

@@ -1,5 +1,6 @@
 package dev.sparkvit.cli;
 
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.Seeds;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sparkvit linear-probe}: the pretraining probe on any weights file or checkpoint. */
@@ -19,6 +21,9 @@ import picocli.CommandLine.Option;
 final class LinearProbeCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--dataset", required = true, description = "Dataset folder written by sparkvit ingest.")
     String dataset;
+
+    @Mixin
+    SnapshotOption snapshot;
 
     @Option(names = "--weights", required = true,
             description = "A .safetensors weights file, a checkpoint folder (iter-N) or a checkpoints folder (local, "
@@ -40,18 +45,19 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
         ProbeEncoder.check(weightsFile); // a damaged weights file or checkpoint is named before Spark starts
         SparkSession spark = startSpark("sparkvit linear-probe");
         try {
-            Manifest manifest = StoredImages.manifest(spark, dataset);
+            DatasetSnapshot data = StoredImages.snapshot(spark, dataset, snapshot.snapshot);
+            Manifest manifest = StoredImages.manifest(spark, data);
             // the encoder at the size it was trained for; the stored images are resized to it (LinearProbe)
             VisionTransformer encoder = ProbeEncoder.load(weightsFile, preset);
             spark.sparkContext().setJobGroup("linear-probe:encoder", "linear probe of " + weights, false);
-            LinearProbe.Result result = LinearProbe.run(spark, encoder, dataset,
+            LinearProbe.Result result = LinearProbe.run(spark, encoder, data,
                     StoredImages.normalization(manifest));
-            System.out.println("sparkvit linear-probe: " + weights);
+            System.out.println("sparkvit linear-probe: " + weights + " on dataset " + data);
             System.out.println("  encoder          " + result);
             if (baseline) {
                 VisionTransformer random = VisionTransformer.encoderOnly(encoder.config(), Seeds.DEFAULT);
                 spark.sparkContext().setJobGroup("linear-probe:baseline", "linear probe of a random encoder", false);
-                System.out.println("  random encoder   " + LinearProbe.run(spark, random, dataset,
+                System.out.println("  random encoder   " + LinearProbe.run(spark, random, data,
                         StoredImages.normalization(manifest)));
             }
             return ExitCodes.OK;

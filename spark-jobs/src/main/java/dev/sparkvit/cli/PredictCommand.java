@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sparkvit predict}: distributed batch inference to Parquet. */
@@ -34,6 +35,9 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
     @Option(names = "--input", required = true,
             description = "An ingested dataset folder, or a folder of image files (local, hdfs://, s3a://).")
     String input;
+
+    @Mixin
+    SnapshotOption snapshot;
 
     @Option(names = "--split", description = "For a dataset input: predict only this split (default: all).")
     String split;
@@ -69,7 +73,7 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
         SparkSession spark = startSpark("sparkvit predict");
         try {
             PredictJob.Result r = new PredictJob(new PredictJob.Settings(modelFile, input, split, output, k, ttaViews,
-                    given, normalize), System.out).execute(spark);
+                    given, normalize), System.out).snapshot(snapshot.snapshot).execute(spark);
             System.out.printf("sparkvit predict: %d inputs: %d predicted, %d rejected%n", r.listed(), r.predicted(),
                     r.rejected());
             System.out.println("  predictions: " + r.predictions());

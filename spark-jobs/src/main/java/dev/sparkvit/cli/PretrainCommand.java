@@ -22,6 +22,9 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
     @Mixin
     ResumeOption resume;
 
+    @Mixin
+    SnapshotOption snapshot;
+
     @Override
     public Integer call() {
         // validated before Spark starts: a wrong key or value costs no cluster time
@@ -30,7 +33,8 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
-            PretrainResult r = new PretrainJob(settings, resume.resume, System.out).execute(spark);
+            PretrainJob job = new PretrainJob(settings, resume.resume, System.out).snapshot(snapshot.snapshot);
+            PretrainResult r = job.execute(spark);
             float[] losses = r.iterationLosses();
             if (losses.length == 0) { // resumed from the final checkpoint
                 System.out.printf("sparkvit pretrain: no iteration left to train (%d negatives per view)%n",
@@ -41,6 +45,7 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
             }
             System.out.println("  pretrained (EMA) " + r.pretrainedProbe());
             System.out.println("  random encoder   " + r.randomProbe());
+            System.out.println("  dataset: " + job.data());
             System.out.println("  weights: " + SparkCommand.inRun(settings.outputDir(), r.weights()));
             System.out.println("  curves:  " + SparkCommand.inRun(settings.outputDir(), r.curves()));
             System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(settings.outputDir(),

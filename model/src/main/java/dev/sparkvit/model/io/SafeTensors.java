@@ -65,6 +65,54 @@ public final class SafeTensors {
     }
 
     /**
+     * The metadata of {@code file} from its header alone (no tensor is read, no data hash checked): what a caller
+     * needs before the whole file, such as the settings a checkpoint records.
+     *
+     * @throws InvalidFileException when the header is not a valid safetensors header
+     */
+    public static Map<String, String> metadata(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            JsonNode meta = header(channel, file).path("__metadata__");
+            Map<String, String> metadata = new LinkedHashMap<>();
+            if (meta.isObject()) {
+                meta.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+            }
+            metadata.remove(DATA_SHA256);
+            return metadata;
+        }
+    }
+
+    /** The JSON header of {@code file}, checked to be an object; leaves the channel's position at the data. */
+    private static JsonNode header(FileChannel channel, Path file) throws IOException {
+        long size = channel.size();
+        if (size < 8) {
+            throw invalid(file, "it is " + size + " bytes, shorter than the 8-byte header length");
+        }
+        ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, lengthBytes, 0);
+        long headerLength = lengthBytes.flip().getLong();
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+            throw invalid(file, "header length " + headerLength + " does not fit a " + size + "-byte file");
+        }
+        ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+        readFully(channel, headerBytes, 8);
+        channel.position(8 + headerLength);
+        JsonNode header;
+        try {
+            JsonLimits.check(headerBytes.array()); // before the tree: Jackson 2.10 has no limits of its own
+            header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // Jackson's own message continues on a second line with the location; keep the first
+            throw invalid(file, "header is not valid JSON: " + (e instanceof JsonProcessingException j
+                    ? j.getOriginalMessage() : e.getMessage()));
+        }
+        if (header == null || !header.isObject()) {
+            throw invalid(file, "header is not a JSON object");
+        }
+        return header;
+    }
+
+    /**
      * Reads every tensor of {@code file}, in data order.
      *
      * @throws InvalidFileException when the file is not a valid safetensors file (or its data fails the recorded
@@ -74,29 +122,8 @@ public final class SafeTensors {
     public static Contents read(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size < 8) {
-                throw invalid(file, "it is " + size + " bytes, shorter than the 8-byte header length");
-            }
-            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, lengthBytes, 0);
-            long headerLength = lengthBytes.flip().getLong();
-            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
-                throw invalid(file, "header length " + headerLength + " does not fit a " + size + "-byte file");
-            }
-            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
-            readFully(channel, headerBytes, 8);
-            JsonNode header;
-            try {
-                JsonLimits.check(headerBytes.array()); // before the tree: Jackson 2.10 has no limits of its own
-                header = JSON.readTree(new String(headerBytes.array(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                // Jackson's own message continues on a second line with the location; keep the first
-                throw invalid(file, "header is not valid JSON: " + (e instanceof JsonProcessingException j
-                        ? j.getOriginalMessage() : e.getMessage()));
-            }
-            if (header == null || !header.isObject()) {
-                throw invalid(file, "header is not a JSON object");
-            }
+            JsonNode header = header(channel, file);
+            long headerLength = channel.position() - 8;
             long dataStart = 8 + headerLength;
             long dataSize = size - dataStart;
 

@@ -55,6 +55,24 @@ class SafeTensorsTest {
         }
     }
 
+    /** The header alone gives the metadata read gives (without the data hash), for a file whose data is damaged too. */
+    @Test
+    void metadataIsReadFromTheHeaderAlone(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        SafeTensors.write(file, sample(), Map.of("format", "pt", "run/dataset_snapshot", "42"));
+        assertEquals(SafeTensors.read(file).metadata(), SafeTensors.metadata(file));
+        assertEquals(Map.of("format", "pt", "run/dataset_snapshot", "42"), SafeTensors.metadata(file));
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        bytes[bytes.length - 1] ^= 1; // a flipped data bit: read refuses the file, the header still reads
+        java.nio.file.Files.write(file, bytes);
+        org.junit.jupiter.api.Assertions.assertThrows(SafeTensors.InvalidFileException.class,
+                () -> SafeTensors.read(file));
+        assertEquals("42", SafeTensors.metadata(file).get("run/dataset_snapshot"));
+        java.nio.file.Files.write(file, new byte[] {1, 2, 3});
+        org.junit.jupiter.api.Assertions.assertThrows(SafeTensors.InvalidFileException.class,
+                () -> SafeTensors.metadata(file));
+    }
+
     @Test
     void readsHalfAndBfloatAndDouble(@TempDir Path dir) throws IOException {
         // 1.0, -2.0 and 65504 (largest half) in F16; 1.5 in BF16; 0.1 in F64

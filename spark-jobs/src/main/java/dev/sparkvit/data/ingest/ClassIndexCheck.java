@@ -67,14 +67,14 @@ public final class ClassIndexCheck {
 
     /**
      * Throws unless every stored image's label index names its own class in {@code classes} (the dataset's class
-     * index, as training reads it).
+     * index of {@code snapshot}, as training reads it).
      *
      * @throws IllegalArgumentException one line naming the dataset, the damage and what to do
      */
-    public static void require(SparkSession spark, String datasetDir, List<String> classes) {
-        String problem = problem(classes, pairs(StoredImages.read(spark, datasetDir, null)));
+    public static void require(SparkSession spark, DatasetSnapshot snapshot, List<String> classes) {
+        String problem = problem(classes, pairs(StoredImages.read(spark, snapshot, null)));
         if (problem != null) {
-            throw damaged(datasetDir, problem);
+            throw damaged(snapshot.dataset(), problem);
         }
     }
 }

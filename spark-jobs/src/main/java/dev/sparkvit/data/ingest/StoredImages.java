@@ -89,11 +89,16 @@ public final class StoredImages {
     /** The manifest of the dataset table's current snapshot. */
     private static Manifest committedManifest(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
         DatasetTable table = table(what, datasetDir, conf);
+        return committedManifest(what, datasetDir, table, table.currentSnapshotId());
+    }
+
+    /** The manifest committed with snapshot {@code snapshot} of {@code table}. */
+    private static Manifest committedManifest(String what, String datasetDir, DatasetTable table, long snapshot) {
         try {
-            return DatasetFiles.manifest(table.manifestJson(table.currentSnapshotId()));
+            return DatasetFiles.manifest(table.manifestJson(snapshot));
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read the manifest of its table: "
-                    + oneLine(e.getMessage()), e);
+            throw new IllegalArgumentException(what + " " + datasetDir + ": cannot read the manifest of its table "
+                    + "(snapshot " + snapshot + "): " + oneLine(e.getMessage()), e);
         }
     }
 
@@ -162,7 +167,45 @@ public final class StoredImages {
      */
     public static Dataset<Row> read(SparkSession spark, String datasetDir, String split) {
         DatasetTable table = table("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
-        long snapshot = table.currentSnapshotId();
+        return read(spark, new DatasetSnapshot(datasetDir, table.currentSnapshotId()), split);
+    }
+
+    /**
+     * The dataset's snapshot {@code id}, or its current one when {@code id} is null: what a run reads from its start
+     * to its end.
+     *
+     * @throws IllegalArgumentException one line when it is no dataset, or has no snapshot {@code id} (never
+     *     committed, or expired)
+     */
+    public static DatasetSnapshot snapshot(SparkSession spark, String datasetDir, Long id) {
+        String problem = datasetProblem(datasetDir);
+        if (problem != null) {
+            throw new IllegalArgumentException("dataset " + datasetDir + " " + problem);
+        }
+        DatasetTable table = table("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
+        if (id == null) {
+            return new DatasetSnapshot(datasetDir, table.currentSnapshotId());
+        }
+        if (table.table().snapshot(id) == null) {
+            throw new IllegalArgumentException(unknownSnapshot(datasetDir, id, table));
+        }
+        return new DatasetSnapshot(datasetDir, id);
+    }
+
+    /** The line refusing snapshot {@code id} of a dataset whose table lacks it, naming its current snapshot. */
+    private static String unknownSnapshot(String datasetDir, long id, DatasetTable table) {
+        return "dataset " + datasetDir + " has no snapshot " + id + " (never committed, or expired); its current "
+                + "snapshot is " + table.currentSnapshotId();
+    }
+
+    /** The stored images of {@code split} ("train", "val", "test", or null for all) in {@code snapshot} exactly. */
+    public static Dataset<Row> read(SparkSession spark, DatasetSnapshot snapshotOf, String split) {
+        String datasetDir = snapshotOf.dataset();
+        DatasetTable table = table("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
+        long snapshot = snapshotOf.id();
+        if (table.table().snapshot(snapshot) == null) {
+            throw new IllegalArgumentException(unknownSnapshot(datasetDir, snapshot, table));
+        }
         if (committedImages(table, snapshot) == 0) {
             throw new IllegalArgumentException("dataset " + datasetDir + " holds no images (its input had no "
                     + "valid image)");
@@ -220,6 +263,15 @@ public final class StoredImages {
             throw new IllegalArgumentException("dataset " + datasetDir + " " + problem);
         }
         return committedManifest("dataset", datasetDir, spark.sparkContext().hadoopConfiguration());
+    }
+
+    /** The manifest committed with {@code snapshot} (its classes, counts, normalisation). */
+    public static Manifest manifest(SparkSession spark, DatasetSnapshot snapshot) {
+        DatasetTable table = table("dataset", snapshot.dataset(), spark.sparkContext().hadoopConfiguration());
+        if (table.table().snapshot(snapshot.id()) == null) {
+            throw new IllegalArgumentException(unknownSnapshot(snapshot.dataset(), snapshot.id(), table));
+        }
+        return committedManifest("dataset", snapshot.dataset(), table, snapshot.id());
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.evaluate;
 
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
@@ -57,10 +58,18 @@ public final class EvaluateJob {
 
     private final Settings settings;
     private final PrintStream console;
+    /** {@code --snapshot}: the dataset snapshot to evaluate on (null: the current one). */
+    private Long requestedSnapshot;
 
     public EvaluateJob(Settings settings, PrintStream console) {
         this.settings = settings;
         this.console = console;
+    }
+
+    /** Evaluates on the dataset's snapshot {@code id} instead of its current one ({@code --snapshot}). */
+    public EvaluateJob snapshot(Long id) {
+        this.requestedSnapshot = id;
+        return this;
     }
 
     /** The classifiers of a run folder: "live", then "ema" when present. */
@@ -90,7 +99,8 @@ public final class EvaluateJob {
         if (dataset == null) {
             throw new ConfigException(settings.runName() + " does not record its dataset: give --dataset");
         }
-        Manifest manifest = StoredImages.manifest(spark, dataset);
+        DatasetSnapshot data = StoredImages.snapshot(spark, dataset, requestedSnapshot);
+        Manifest manifest = StoredImages.manifest(spark, data);
         for (ClassifierWeights model : concat(main, baseline)) {
             if (!model.classes().equals(manifest.classes())) {
                 throw new ConfigException("the classifier's classes " + model.classes() + " differ from dataset "
@@ -99,7 +109,7 @@ public final class EvaluateJob {
         }
         // rows whose label index names no class (or another) would be scored against wrong labels, or end out of
         // bounds
-        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, dataset, manifest.classes());
+        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, data, manifest.classes());
         for (ClassifierWeights model : concat(main, baseline)) {
             if (model.config().imgSize() != manifest.storedSize()) {
                 // each classifier gets the stored images resized to its own size (SplitScores)
@@ -114,12 +124,12 @@ public final class EvaluateJob {
         TtaViews tta = new TtaViews(views);
         boolean withTta = !views.equals(List.of("identity"));
         Normalize normalize = StoredImages.normalization(manifest);
-        Dataset<Row> images = StoredImages.read(spark, dataset, settings.split()).cache();
+        Dataset<Row> images = StoredImages.read(spark, data, settings.split()).cache();
         long count = images.count();
         if (count == 0) {
             throw new ConfigException("dataset " + dataset + " has no images in split '" + settings.split() + "'");
         }
-        console.printf("evaluate: %d %s images of %s, %s%n", count, settings.split(), dataset,
+        console.printf("evaluate: %d %s images of %s, %s%n", count, settings.split(), data,
                 withTta ? "TTA views " + tta : "no TTA");
 
         Map<String, ClassificationMetrics> variants = new LinkedHashMap<>();
@@ -139,13 +149,14 @@ public final class EvaluateJob {
         extra.put("run", settings.runName());
         extra.put("baseline", settings.baselineName());
         extra.put("dataset", dataset);
+        extra.put("dataset_snapshot", data.id());
         extra.put("split", settings.split());
         extra.put("tta_views", views);
         extra.put("ssl_pretrained_path", reference.metadata().get("ssl_pretrained_path"));
         Path metricsFile = out.resolve("metrics.json");
         ClassificationMetrics.writeJson(variants, extra, metricsFile);
         Path report = out.resolve("report.html");
-        writeReport(report, dataset, count, views, variants, confusions);
+        writeReport(report, data.toString(), count, views, variants, confusions);
         LOG.info("stage evaluate: {} variants on {} images; {}", variants.size(), count, report);
         return new Result(variants, metricsFile, report, count);
     }

@@ -7,6 +7,7 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.BigDlEngine;
@@ -32,6 +33,7 @@ import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.provenance.WeightsProvenance;
 import dev.sparkvit.storage.LocalCopies;
 import dev.sparkvit.storage.RunFolder;
 import java.io.PrintStream;
@@ -68,6 +70,10 @@ public final class FinetuneJob {
     private final boolean resume;
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
+    /** {@code --snapshot}: the dataset snapshot to read (null: the current one, or on resume the recorded one). */
+    private Long requestedSnapshot;
+    /** The snapshot the run reads, resolved once by {@link #execute}. */
+    private DatasetSnapshot data;
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
     /** The current attempt's training, data and validation split, released when it fails. */
     private EpochDataSet<?> attemptData;
@@ -87,6 +93,17 @@ public final class FinetuneJob {
         return this;
     }
 
+    /** Reads the dataset's snapshot {@code id} instead of its current one ({@code --snapshot}). */
+    public FinetuneJob snapshot(Long id) {
+        this.requestedSnapshot = id;
+        return this;
+    }
+
+    /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
+    public DatasetSnapshot data() {
+        return data;
+    }
+
     /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
     FinetuneJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
         this.wrapModel = wrap;
@@ -94,13 +111,17 @@ public final class FinetuneJob {
     }
 
     public FinetuneResult execute(SparkSession spark) {
-        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
-        settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
-        console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
+        // the recipe, every epoch, validation and the weights' metadata read this one snapshot
+        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
+                requestedSnapshot);
+        Manifest manifest = StoredImages.manifest(spark, data);
+        settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
+        LOG.info("stage finetune: dataset {}", data);
+        console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
                         .attempt(spark, folder, store, start, new SupervisedMethod(this, settings, spark,
@@ -126,7 +147,7 @@ public final class FinetuneJob {
 
     /** Reads and checks the dataset, the SSL encoder and the train rows ({@link Prepared}). */
     Prepared prepare(SparkSession spark, TrainingRestarts.Start attempt) {
-        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        Manifest manifest = StoredImages.manifest(spark, data);
         List<String> classes = manifest.classes();
         if (!manifest.labelled() || classes.size() < 2) {
             throw new ConfigException(settings.source() + ": dataset " + settings.dataset() + " has "
@@ -134,7 +155,7 @@ public final class FinetuneJob {
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
         // rows whose label index names no class (or another) would train on wrong labels, or end out of bounds
-        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, settings.dataset(), classes);
+        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, data, classes);
         // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors,
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored
@@ -164,7 +185,7 @@ public final class FinetuneJob {
             }
         }
         Normalize normalize = StoredImages.normalization(manifest);
-        Dataset<Row> trainRows = labelled(StoredImages.read(spark, settings.dataset(), "train"));
+        Dataset<Row> trainRows = labelled(StoredImages.read(spark, data, "train"));
         long[] counts = trainCounts(trainRows, classes.size());
         if (java.util.Arrays.stream(counts).sum() == 0) {
             throw new ConfigException(settings.source() + ": " + (settings.labelFraction() < 1
@@ -204,7 +225,7 @@ public final class FinetuneJob {
 
     /** The validation split, cached for the attempt. */
     Dataset<Row> validationSplit(SparkSession spark) {
-        Dataset<Row> val = StoredImages.read(spark, settings.dataset(), "val").cache();
+        Dataset<Row> val = StoredImages.read(spark, data, "val").cache();
         attemptVal = val;
         return val;
     }
@@ -414,7 +435,7 @@ public final class FinetuneJob {
 
     Map<String, String> metadata() {
         Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
-        meta.put("dataset", settings.dataset());
+        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data));
         meta.put("tta_views", String.join(",", settings.tta()));
         meta.put("recipe", settings.recipe().scale() + ": " + settings.describeRecipe(0).replaceFirst("^.*?: ", ""));
         return meta;

@@ -8,6 +8,7 @@ import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.FloatCriterion;
 import dev.sparkvit.jobs.train.MemoryUse;
 import dev.sparkvit.jobs.train.TrainingMethod;
+import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
@@ -57,7 +58,8 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
     public Run run() {
         // the EMA is always kept (and checkpointed), folding once per optimiser step (every accumulation
         // steps-th iteration); training.ema.enabled decides whether it is validated
-        return new Run(FinetuneJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
+        return new Run(FinetuneJob.RUN_NAME, settings.source(),
+                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.onCorrupt(),
                 settings.batchSize(), settings.accumulationSteps(), settings.checkpointEvery(),
                 settings.clipGradNorm(), settings.nonFinite(), new BarrierSegment.Ema(settings.ema().decay(),
                         settings.ema().warmup(), settings.accumulationSteps()), settings.seed());

@@ -9,6 +9,7 @@ import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.jobs.inference.BatchInference;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.jobs.inference.TtaViews;
+import dev.sparkvit.provenance.WeightsProvenance;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -121,10 +122,18 @@ public final class PredictJob {
 
     private final Settings settings;
     private final PrintStream console;
+    /** {@code --snapshot}: the snapshot of a dataset input to predict (null: the current one). */
+    private Long requestedSnapshot;
 
     public PredictJob(Settings settings, PrintStream console) {
         this.settings = settings;
         this.console = console;
+    }
+
+    /** Predicts the dataset input's snapshot {@code id} instead of its current one ({@code --snapshot}). */
+    public PredictJob snapshot(Long id) {
+        this.requestedSnapshot = id;
+        return this;
     }
 
     public Result execute(SparkSession spark) {
@@ -146,9 +155,14 @@ public final class PredictJob {
         JavaRDD<Row> results;
         long listed;
         boolean dataset = isDataset(hadoop, settings.input());
+        if (!dataset && requestedSnapshot != null) {
+            throw new ConfigException("--snapshot " + requestedSnapshot + ": --input " + settings.input()
+                    + " is a folder of image files, not a dataset; only a dataset has snapshots");
+        }
         if (dataset) {
             sc.setJobGroup("predict:dataset", "predict the images of dataset " + settings.input(), false);
-            Dataset<Row> images = StoredImages.read(spark, settings.input(), settings.split())
+            Dataset<Row> images = StoredImages.read(spark, StoredImages.snapshot(spark, settings.input(),
+                    requestedSnapshot), settings.split())
                     .selectExpr("source_path", "height", "width", "pixels");
             listed = images.count();
             int size = model.config().imgSize(); // stored images of another size are resized to the model's
@@ -282,7 +296,23 @@ public final class PredictJob {
                     + "normalisation prediction uses: give --normalize (imagenet for a timm checkpoint trained on "
                     + "ImageNet, dataset:PATH, or mean,std)");
         }
-        Manifest manifest = StoredImages.manifest(spark, dataset);
+        // the normalisation the classifier trained with: that of the snapshot it records (older files: the current)
+        String recorded = model.metadata().get(WeightsProvenance.DATASET_SNAPSHOT);
+        Manifest manifest;
+        if (recorded == null) {
+            manifest = StoredImages.manifest(spark, dataset);
+        } else {
+            try {
+                manifest = StoredImages.manifest(spark, StoredImages.snapshot(spark, dataset,
+                        Long.valueOf(recorded)));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(settings.model() + ": metadata " + WeightsProvenance.DATASET_SNAPSHOT
+                        + " = " + recorded + " is not a snapshot id; give --normalize");
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage() + "; " + settings.model() + " was trained on that "
+                        + "snapshot, whose normalisation predict uses: give --normalize (dataset:PATH, or mean,std)");
+            }
+        }
         return StoredImages.normalization(manifest);
     }
 

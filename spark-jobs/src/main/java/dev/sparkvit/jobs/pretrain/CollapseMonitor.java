@@ -45,8 +45,8 @@ final class CollapseMonitor {
      * @param imagesPerReplica images of one replica's slice of the batch (each gives two views)
      * @param graceEpochs epochs after which a loss still near chance is reported (the warmup at least)
      */
-    static CollapseMonitor of(SparkSession spark, String dataset, Normalize normalize, VitConfig config, Head head,
-            int imagesPerReplica, int graceEpochs) {
+    static CollapseMonitor of(SparkSession spark, dev.sparkvit.data.ingest.DatasetSnapshot dataset,
+            Normalize normalize, VitConfig config, Head head, int imagesPerReplica, int graceEpochs) {
         List<Row> rows = StoredImages.read(spark, dataset, "train").orderBy("id").limit(IMAGES)
                 .select("height", "width", "pixels").collectAsList();
         int n = rows.size();

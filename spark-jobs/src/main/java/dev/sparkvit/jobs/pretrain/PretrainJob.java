@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.pretrain;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.data.augment.Normalize;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import dev.sparkvit.engine.EpochDataSet;
@@ -15,6 +16,7 @@ import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
+import dev.sparkvit.provenance.WeightsProvenance;
 import dev.sparkvit.storage.RunFolder;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -47,6 +49,10 @@ public final class PretrainJob {
     private final boolean resume;
     private final PrintStream console;
     private long stopAfter = Long.MAX_VALUE;
+    /** {@code --snapshot}: the dataset snapshot to read (null: the current one, or on resume the recorded one). */
+    private Long requestedSnapshot;
+    /** The snapshot the run reads, resolved once by {@link #execute}. */
+    private DatasetSnapshot data;
     private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
     /** The current attempt's data, released when it fails. */
     private EpochDataSet<?> attemptData;
@@ -65,6 +71,17 @@ public final class PretrainJob {
         return this;
     }
 
+    /** Reads the dataset's snapshot {@code id} instead of its current one ({@code --snapshot}). */
+    public PretrainJob snapshot(Long id) {
+        this.requestedSnapshot = id;
+        return this;
+    }
+
+    /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
+    public DatasetSnapshot data() {
+        return data;
+    }
+
     /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
     PretrainJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
         this.wrapModel = wrap;
@@ -76,6 +93,10 @@ public final class PretrainJob {
         RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
                 settings.keepCheckpoints());
+        // every epoch, probe and the final evaluation read this one snapshot, whatever ingests commit meanwhile
+        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
+                requestedSnapshot);
+        LOG.info("stage pretrain: dataset {}", data);
         return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
                         .attempt(spark, folder, store, start, new SimClrMethod(this, settings, spark, folder.local(),
@@ -92,8 +113,8 @@ public final class PretrainJob {
             PretrainMonitor monitor, CollapseMonitor collapse, Map<String, String> extra) {
         spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
         LinearProbe.Result probe = pretrained != null ? pretrained // else resumed from the final checkpoint
-                : LinearProbe.run(spark, averaged, settings.dataset(), normalize);
-        LinearProbe.Result random = LinearProbe.run(spark, initial, settings.dataset(), normalize);
+                : LinearProbe.run(spark, averaged, data, normalize);
+        LinearProbe.Result random = LinearProbe.run(spark, initial, data, normalize);
         LOG.info("stage probe: EMA encoder {}; random encoder {}", probe, random);
         Path curves = output.resolve("pretrain-curves.png");
         monitor.writeCurves(curves, random, collapse.chance());
@@ -101,6 +122,7 @@ public final class PretrainJob {
         Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("preset", settings.preset(), "seed",
                 String.valueOf(settings.seed()), "config", averaged.config().toString(), "kind", "simclr-ema"));
         meta.putAll(extra);
+        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data));
         try {
             VitWeights.save(averaged, weights, meta);
         } catch (IOException e) {
@@ -168,7 +190,7 @@ public final class PretrainJob {
         LinearProbe.Result probe = null;
         if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
             spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
-            probe = LinearProbe.run(spark, encoder.get(), settings.dataset(), normalize);
+            probe = LinearProbe.run(spark, encoder.get(), data, normalize);
             spark.sparkContext().setJobGroup("pretrain:train", trainingGroup, false);
         }
         double cosine = collapse.projectionCosine(vit);

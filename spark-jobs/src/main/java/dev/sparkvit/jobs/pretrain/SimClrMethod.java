@@ -73,14 +73,15 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
 
     @Override
     public Run run() {
-        return new Run(PretrainJob.RUN_NAME, settings.source(), settings.fingerprint(), settings.onCorrupt(),
+        return new Run(PretrainJob.RUN_NAME, settings.source(),
+                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.onCorrupt(),
                 settings.batchSize(), 1, settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
                 new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup()), settings.seed());
     }
 
     @Override
     public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
-        Manifest manifest = StoredImages.manifest(spark, settings.dataset());
+        Manifest manifest = StoredImages.manifest(spark, job.data());
         config = settings.model().config();
         job.sayImageSize(manifest, attempt);
         normalize = StoredImages.normalization(manifest);
@@ -88,7 +89,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
 
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
         PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.seed());
-        EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, settings.dataset(),
+        EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, job.data(),
                 "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
                 (epoch, row) -> pairs.sample(row, epoch), settings.seed()));
         images = data.size();
@@ -119,7 +120,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
     @Override
     public void started(long iteration, TrainingScalars scalars, int tasks) {
         // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
-        collapse = CollapseMonitor.of(spark, settings.dataset(), normalize, config, head, settings.batchSize(),
+        collapse = CollapseMonitor.of(spark, job.data(), normalize, config, head, settings.batchSize(),
                 Math.max(2, settings.warmupEpochs()));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
                 + "(global NT-Xent: %d negatives per view, chance %.4f), %s, "

@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.probe;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.vit.Encoder;
@@ -67,8 +68,16 @@ public final class LinearProbe {
     /** The probe's L2 strength on standardised features ({@code C = 1 / (reg * n)} in scikit-learn's terms). */
     public static final double PROBE_REG = 1e-4;
 
+    /** The probe on the dataset's current snapshot. */
     public static Result run(SparkSession spark, VisionTransformer vit, String dataset, Normalize normalize) {
-        Features features = features(spark, vit, StoredImages.read(spark, dataset, null)
+        return run(spark, vit, StoredImages.snapshot(spark, dataset, null), normalize);
+    }
+
+    /** The probe on {@code snapshot}'s train (fit) and val (scored) images. */
+    public static Result run(SparkSession spark, VisionTransformer vit, DatasetSnapshot snapshot,
+            Normalize normalize) {
+        String dataset = snapshot.dataset();
+        Features features = features(spark, vit, StoredImages.read(spark, snapshot, null)
                 .filter("split in ('train', 'val')"), normalize);
         Dataset<Row> train = features.rows().filter("split = 'train'");
         Dataset<Row> val = features.rows().filter("split = 'val'");

@@ -2,6 +2,7 @@ package dev.sparkvit.jobs.retrain;
 
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.YamlConfig;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.IngestJob;
 import dev.sparkvit.data.ingest.IngestResult;
 import dev.sparkvit.data.ingest.IngestSettings;
@@ -14,14 +15,12 @@ import dev.sparkvit.jobs.finetune.FinetuneJob;
 import dev.sparkvit.jobs.finetune.FinetuneSettings;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.lock.FolderLock;
+import dev.sparkvit.provenance.CodeVersion;
+import dev.sparkvit.provenance.WeightsProvenance;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +100,9 @@ public final class RetrainJob {
                 .execute(spark);
         console.printf("retrain: ingest %d files, %d new images, %d already present, %d quarantined%n",
                 ingest.inputFiles(), ingest.stored(), ingest.alreadyPresent(), ingest.quarantined());
-        String fingerprint = dataFingerprint(spark, ingest.manifest().classes());
+        // the snapshot the ingest left: the candidate trains and is evaluated on exactly it (recorded in version.json)
+        DatasetSnapshot data = StoredImages.snapshot(spark, settings.dataset(), null);
+        String fingerprint = dataFingerprint(spark, data, ingest.manifest().classes());
 
         FinetuneSettings base = finetuneSettings(null, settings.workDir().resolve("pending"));
         Map<String, String> resolved = new LinkedHashMap<>(base.resolvedFor(ingest.manifest(),
@@ -134,8 +135,8 @@ public final class RetrainJob {
         boolean resume = !trained && !new CheckpointStore(runDir.resolve("checkpoints"), 1).list().isEmpty();
         console.printf("retrain: fine-tune %s (warm start: %s)%s%n", runDir, warmStart == null ? "scratch"
                 : warmStart, trained ? ": already trained by an earlier run" : resume ? ": resuming" : "");
-        if (!trained) {
-            new FinetuneJob(finetune, resume, console).execute(spark);
+        if (!trained) { // a resumed candidate reads the snapshot its checkpoints record: the same images (same key)
+            new FinetuneJob(finetune, resume, console).snapshot(resume ? null : data.id()).execute(spark);
         }
 
         // production is scored beside the candidate on the same images, unless it predates a class the data now has
@@ -149,7 +150,7 @@ public final class RetrainJob {
         }
         EvaluateJob.Result evaluation = new EvaluateJob(new EvaluateJob.Settings(runDir, production0,
                 settings.dataset(), settings.split(), finetune.tta(), runDir.resolve("evaluation")), console)
-                .execute(spark);
+                .snapshot(data.id()).execute(spark);
         ClassificationMetrics candidate = variant(evaluation, settings.variant());
         ClassificationMetrics previous = production.isPresent() ? variant(evaluation, "baseline "
                 + settings.variant()) : null;
@@ -168,6 +169,7 @@ public final class RetrainJob {
         info.put("evaluated_images", evaluation.images());
         info.put("data_fingerprint", fingerprint);
         info.put("dataset", settings.dataset());
+        info.put("dataset_snapshot", data.id());
         info.put("warm_start", warmStartShown);
         info.put("config", resolved);
         info.put("code_version", code);
@@ -228,13 +230,14 @@ public final class RetrainJob {
     }
 
     /**
-     * The identity of the stored data: SHA-256 over the image count, order-independent sums of two 60-bit slices of
-     * the images' content hashes, and the class list. The manifest file cannot serve: it records the accounting of
-     * the last ingest run and changes with every run, new images or not.
+     * The identity of the stored data of {@code data}: SHA-256 over the image count, order-independent sums of two
+     * 60-bit slices of the images' content hashes, and the class list. Neither the manifest nor the snapshot id can
+     * serve: an ingest that stores no new image but quarantines a new file still commits a snapshot with new
+     * accounting, and the data is the same (the snapshot is recorded beside the key, as provenance).
      */
-    private String dataFingerprint(SparkSession spark, List<String> classes) {
+    private static String dataFingerprint(SparkSession spark, DatasetSnapshot data, List<String> classes) {
         org.apache.spark.sql.Column hash = org.apache.spark.sql.functions.col("hash");
-        org.apache.spark.sql.Row r = StoredImages.read(spark, settings.dataset(), null).agg(
+        org.apache.spark.sql.Row r = StoredImages.read(spark, data, null).agg(
                 org.apache.spark.sql.functions.count(hash),
                 org.apache.spark.sql.functions.sum(org.apache.spark.sql.functions.conv(
                         org.apache.spark.sql.functions.substring(hash, 1, 15), 16, 10).cast("decimal(38,0)")),
@@ -245,14 +248,6 @@ public final class RetrainJob {
     }
 
     static String sha256(String text) {
-        return HexFormat.of().formatHex(digest().digest(text.getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return WeightsProvenance.sha256(text);
     }
 }

@@ -6,6 +6,8 @@ import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.checkpoint.CorruptCheckpointException;
 import dev.sparkvit.checkpoint.TrainingCheckpoint;
 import dev.sparkvit.config.ConfigException;
+import dev.sparkvit.data.ingest.DatasetSnapshot;
+import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.engine.Tensors;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * What a training job (pretraining, fine-tuning) saves in and restores from a checkpoint: the live weights by timm
@@ -126,6 +129,43 @@ public final class RunState {
      */
     public static final String ENGINE = "barrier";
 
+    /** The key of the dataset snapshot a run reads, in its fingerprint (and so in every checkpoint it writes). */
+    public static final String DATASET_SNAPSHOT = "dataset_snapshot";
+
+    /**
+     * The dataset snapshot a run reads from its start to its end, resolved once per run (restarts keep it): on
+     * {@code --resume} the snapshot its checkpoints record, else {@code requested} ({@code --snapshot}), else the
+     * table's current one. A resume given a {@code --snapshot} other than the recorded one is refused by
+     * {@link #requireSameRun} ({@value #DATASET_SNAPSHOT} changed); checkpoints of a sparkvit that recorded no
+     * snapshot resume on the current one.
+     *
+     * @throws ConfigException one line when the snapshot a resume needs is no longer in the table (expired)
+     * @throws IllegalArgumentException one line when {@code requested} is not a snapshot of the dataset
+     */
+    public static DatasetSnapshot datasetSnapshot(SparkSession spark, CheckpointStore store, boolean resume,
+            String source, String dataset, Long requested) {
+        String recorded = resume && requested == null ? store.recordedRun().map(run -> run.get(DATASET_SNAPSHOT))
+                .orElse(null) : null;
+        if (recorded == null) {
+            return StoredImages.snapshot(spark, dataset, requested);
+        }
+        long id = Long.parseLong(recorded);
+        try {
+            return StoredImages.snapshot(spark, dataset, id);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source + ": --resume: the run's checkpoints read dataset " + dataset
+                    + " at snapshot " + id + ", which its table no longer has (expired); the run cannot continue on "
+                    + "the same data: start it again without --resume into another output_dir");
+        }
+    }
+
+    /** {@code fingerprint} and the snapshot the run reads ({@value #DATASET_SNAPSHOT}). */
+    public static Map<String, String> withSnapshot(Map<String, String> fingerprint, DatasetSnapshot data) {
+        Map<String, String> run = new LinkedHashMap<>(fingerprint);
+        run.put(DATASET_SNAPSHOT, String.valueOf(data.id()));
+        return run;
+    }
+
     /** Refuses a resume whose settings differ from the checkpoint's, listing what changed. */
     public static void requireSameRun(String source, Map<String, String> now, Map<String, String> saved) {
         if (!saved.containsKey("engine")) {
@@ -134,6 +174,9 @@ public final class RunState {
         }
         List<String> changed = new ArrayList<>();
         now.forEach((key, value) -> {
+            if (key.equals(DATASET_SNAPSHOT) && !saved.containsKey(key)) {
+                return; // written before runs recorded their snapshot: it resumes on the current one
+            }
             String before = saved.get(key);
             if (!value.equals(before)) {
                 changed.add(key + " " + before + " -> " + value);

@@ -90,6 +90,13 @@ class RetrainJobTest {
         assertEquals(registry.info("v0001").get("code_version"), registry.info("v0003").get("code_version"));
         assertTrue(!registry.info("v0001").get("data_fingerprint")
                 .equals(registry.info("v0003").get("data_fingerprint")), "new data, new fingerprint");
+        // each version names the snapshot its candidate trained on, which its weights record too
+        long current = dev.sparkvit.data.table.DatasetTable.open(new org.apache.hadoop.conf.Configuration(),
+                tmp.resolve("dataset").toString()).currentSnapshotId();
+        assertEquals(current, ((Number) registry.info("v0003").get("dataset_snapshot")).longValue());
+        assertTrue(((Number) registry.info("v0001").get("dataset_snapshot")).longValue() != current);
+        assertEquals(String.valueOf(current), dev.sparkvit.model.io.SafeTensors.read(registry.versionDir("v0003")
+                .resolve("finetuned-ema.safetensors")).metadata().get("dataset_snapshot"));
         assertTrue(!Files.exists(tmp.resolve("registry").resolve(".lock")), "the lock is released");
     }
 

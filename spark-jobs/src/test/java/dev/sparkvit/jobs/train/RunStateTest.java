@@ -106,4 +106,40 @@ class RunStateTest {
         assertEquals("run.yaml: --resume needs the settings the run started with; changed: seed 2 -> 1",
                 seed.getMessage());
     }
+
+    /**
+     * The dataset snapshot is part of a run's settings: a resume on another snapshot is refused naming both; a
+     * checkpoint of a sparkvit that recorded none resumes (on the current snapshot).
+     */
+    @Test
+    void aResumeOnAnotherSnapshotIsRefusedAndACheckpointWithoutOneResumes() {
+        Map<String, String> saved = Map.of("seed", "1", "engine", RunState.ENGINE, RunState.DATASET_SNAPSHOT, "7");
+        Map<String, String> now = RunState.withSnapshot(Map.of("seed", "1", "engine", RunState.ENGINE),
+                new dev.sparkvit.data.ingest.DatasetSnapshot("ds", 8));
+        ConfigException other = assertThrows(ConfigException.class, () -> RunState.requireSameRun("run.yaml", now,
+                saved));
+        assertEquals("run.yaml: --resume needs the settings the run started with; changed: dataset_snapshot 7 -> 8",
+                other.getMessage());
+        RunState.requireSameRun("run.yaml", now, Map.of("seed", "1", "engine", RunState.ENGINE));
+    }
+
+    /** A resume learns its snapshot from the newest checkpoint whose header reads, before any checkpoint is loaded. */
+    @Test
+    void theRecordedRunComesFromTheNewestReadableCheckpointHeader(@TempDir Path dir) throws Exception {
+        CheckpointStore store = new CheckpointStore(dir, 3);
+        assertTrue(store.recordedRun().isEmpty());
+        Map<String, String> run = Map.of("seed", "1", "engine", RunState.ENGINE, RunState.DATASET_SNAPSHOT, "7");
+        Path older = store.write(checkpointOf(1, run));
+        Path newest = store.write(checkpointOf(2, run));
+        assertEquals(run, store.recordedRun().orElseThrow());
+        Files.write(newest.resolve("checkpoint.safetensors"), new byte[] {1, 2, 3}); // header gone
+        assertEquals(run, store.recordedRun().orElseThrow(), "from " + older);
+    }
+
+    private static TrainingCheckpoint checkpointOf(long iteration, Map<String, String> run) {
+        Map<String, NamedTensor> weights = Map.of("w", new NamedTensor(
+                new int[] {2}, new float[] {1, 2}));
+        return new TrainingCheckpoint(new TrainingProgress(iteration, 0,
+                0), weights, weights, iteration, Map.of(), run);
+    }
 }

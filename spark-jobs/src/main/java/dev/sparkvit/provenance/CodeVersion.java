@@ -1,4 +1,4 @@
-package dev.sparkvit.jobs.retrain;
+package dev.sparkvit.provenance;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,16 +10,16 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The version of the running code, recorded with every registered model: the application version and the SHA-256
- * of the jar the classes were loaded from ("classes" when run from a build folder, as in tests).
+ * The version of the running code, recorded in every weights file and registered model: the application version and
+ * the SHA-256 of the jar the classes were loaded from ("classes" when run from a build folder, as in tests).
  */
-final class CodeVersion {
+public final class CodeVersion {
     private static final String VERSION = compute();
 
     private CodeVersion() {
     }
 
-    static String current() {
+    public static String current() {
         return VERSION;
     }
 
