@@ -262,11 +262,13 @@ def section_memory(ms, out):
         p = m["params"]
         out.append(f"### 8. {p['model']} pretraining on {p['executors']} executors of {p['executor_memory']}, "
                    f"peak memory per executor\n")
-        losses = ", ".join(f"{x:.4f}" for x in p["epoch_losses"])
+        losses = ", ".join(f"{x:.4f}" for x in p["epoch_losses"]) or "none printed"
+        how = ("completed" if p.get("completed", True)
+               else f"**did not complete** after {p.get('exchanges_started')} gradient exchanges: {p.get('failure')}")
         out.append(f"Global batch {p['batch']} ({p['batch'] // p['executors']} images, {2 * p['batch'] // p['executors']}"
-                   f" views a replica), {p['epochs']} epochs of {p['iterations_per_epoch']} iterations, one core an "
-                   f"executor, driver {p['driver_memory']}: {fmt(m['median'])} s an iteration (epochs after the "
-                   f"first; {spread(m)}), epoch losses {losses}, whole run {p['wall_s']} s.\n")
+                   f" views a replica), {p['epochs']} epoch(s) of {p['iterations_per_epoch'] or '?'} iterations, one "
+                   f"core an executor, driver {p['driver_memory']}: {fmt(m['median'])} s an iteration (median of "
+                   f"{len(m['samples'])}, {spread(m)}), epoch losses {losses}, whole run {p['wall_s']} s; {how}.\n")
         out.append("| executor | peak heap in use | peak resident set (process tree) | peak off-heap (JVM) |")
         out.append("|---|---|---|---|")
         for executor, peak in p["executor_peaks"].items():

@@ -25,6 +25,7 @@ event log, and the largest heap after a collection in the executor's GC log (-Xl
 when --append is given.
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -193,6 +194,23 @@ def gc_peaks(gc_dir):
     return out
 
 
+def exchange_rounds(cache, events):
+    """Seconds (from midnight) at which the first executor of the run in the event log started each iteration's
+    gradient exchange (its log line storing block ..._<round>_p...), from the standalone worker's executor logs."""
+    app = sorted(os.listdir(events))[0].split(".")[0]
+    logs = sorted(glob.glob(os.path.join(cache, "standalone", "work", "worker-*", app, "*", "stderr")))
+    stamps = {}
+    pattern = re.compile(r"^\d+/\d+/\d+ (\d+):(\d+):(\d+) INFO MemoryStore: Block "
+                         r"test_sparkvit_allreduce_segment_\d+_\d+_(\d+)_p")
+    for log in logs[:1]:
+        with open(log) as handle:
+            for line in handle:
+                m = pattern.match(line)
+                if m:
+                    stamps.setdefault(int(m.group(4)), 3600 * int(m.group(1)) + 60 * int(m.group(2)) + int(m.group(3)))
+    return [stamps[k] for k in sorted(stamps)]
+
+
 def memory(args):
     """One pretraining run on the standalone cluster with per-executor peak memory (module comment)."""
     out = os.path.abspath(os.path.join(args.work, f"memory-{args.preset}-{args.executors}x{args.executor_memory}"))
@@ -213,7 +231,16 @@ def memory(args):
     sets = [f"model.preset={args.preset}", f"training.batch_size={args.batch}", "training.max_restarts=0"]
     if args.epochs == 1:
         sets.append("training.warmup_epochs=0")
-    _, seconds, _, _, wall = run_pretrain(prefix, [], args.dataset, out, args.epochs, sets)
+    started = time.monotonic()
+    try:
+        _, seconds, _, _, wall = run_pretrain(prefix, [], args.dataset, out, args.epochs, sets)
+        failure = None
+    except SystemExit as failed:  # a run out of memory is a result here: its peaks and how far it got
+        seconds, wall, failure = [], time.monotonic() - started, str(failed)
+        with open(out + ".log") as handle:
+            errors = [line.strip() for line in handle if "OutOfMemoryError" in line or "Lost executor" in line]
+        failure += ": " + (errors[0] if errors else "no OutOfMemoryError in the log")
+        print(failure, flush=True)
     segments, losses = [], []
     with open(out + ".log") as handle:
         for line in handle:
@@ -224,7 +251,9 @@ def memory(args):
             e = EPOCH.match(line.strip())
             if e:
                 losses.append(float(e.group(3)))
-    per_epoch = segments[-1]["iterations"][1] // args.epochs if segments else 0
+    with open(out + ".log") as handle:
+        starts = [m for m in (re.search(r"epochs of (\d+) iterations", line) for line in handle) if m]
+    per_epoch = int(starts[0].group(1)) if starts else 0
     peaks = executor_peaks(events)
     gcs = gc_peaks(gc)
     mb = 1024 * 1024
@@ -241,10 +270,19 @@ def memory(args):
               f"{g['heap_committed_mb']} MB committed", flush=True)
     if len(executors) < args.executors or any(p["rss_mb"] == 0 for p in executors.values()):
         sys.exit(f"pretrain_runs: the event log in {events} has no process-tree memory of {args.executors} executors")
-    samples = [s / per_epoch for s in seconds[1:]] if per_epoch else []
+    rounds = exchange_rounds(os.environ.get("SPARKVIT_CACHE", os.path.expanduser("~/.cache/sparkvit")), events)
+    # seconds per iteration: the epochs after the first, or, with one epoch or a failed run, the time between the
+    # executor's gradient exchanges of the iterations after the first
+    if len(seconds) > 1 and per_epoch:
+        samples = [s / per_epoch for s in seconds[1:]]
+    else:
+        samples = [b - a for a, b in zip(rounds[1:], rounds[2:])]
+    if not samples:
+        sys.exit(f"pretrain_runs: no iteration finished in {out}.log")
     params = {"model": args.preset, "batch": args.batch, "executors": args.executors, "executor_cores": 1,
               "executor_memory": args.executor_memory, "driver_memory": args.driver_memory, "epochs": args.epochs,
               "iterations_per_epoch": per_epoch, "epoch_losses": losses, "segments": segments,
+              "exchanges_started": len(rounds), "completed": failure is None, "failure": failure,
               "executor_peaks": executors, "executor_gc": training_gc,
               "wall_s": round(wall, 1), "seconds_per_epoch": seconds}
     return {"benchmark": "memory", "source": "sparkvit",
