@@ -8,7 +8,7 @@
 # barrier engine's scaling; with BENCH_QUICK=1 a few minutes); the report carries every other section over from
 # bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
 # BENCH_ONLY=vitbase: only section 8 (vit_base_patch16_224 on 2 executors of 8g with their peak memory, about
-# 10 minutes and 18 GB of RAM; not part of BENCH_QUICK=1).
+# 6 minutes and 21 GB of RAM: two 8g executors and a 4g driver; not part of BENCH_QUICK=1).
 # BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
 # (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
