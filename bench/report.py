@@ -256,6 +256,28 @@ def section_freezeout(ms, out):
     return results
 
 
+def section_memory(ms, out):
+    """Section 8: vit_base_patch16_224's pretraining on executors of at most 8g, each executor's peak memory."""
+    for m in [m for m in ms if m["benchmark"] == "memory"]:
+        p = m["params"]
+        out.append(f"### 8. {p['model']} pretraining on {p['executors']} executors of {p['executor_memory']}, "
+                   f"peak memory per executor\n")
+        losses = ", ".join(f"{x:.4f}" for x in p["epoch_losses"]) or "none printed"
+        how = ("completed" if p.get("completed", True)
+               else f"**did not complete** after {p.get('exchanges_started')} gradient exchanges: {p.get('failure')}")
+        out.append(f"Global batch {p['batch']} ({p['batch'] // p['executors']} images, {2 * p['batch'] // p['executors']}"
+                   f" views a replica), {p['epochs']} epoch(s) of {p['iterations_per_epoch'] or '?'} iterations, one "
+                   f"core an executor, driver {p['driver_memory']}: {fmt(m['median'])} s an iteration (median of "
+                   f"{len(m['samples'])}, {spread(m)}), epoch losses {losses}, whole run {p['wall_s']} s; {how}.\n")
+        out.append("| executor | peak heap in use | peak resident set (process tree) | peak off-heap (JVM) |")
+        out.append("|---|---|---|---|")
+        for executor, peak in p["executor_peaks"].items():
+            out.append(f"| {executor} | {peak['heap_mb']} MB | {peak['rss_mb']} MB | {peak['off_heap_mb']} MB |")
+        gc = ", ".join(f"{g['heap_after_gc_mb']} MB" for g in p["executor_gc"].values())
+        out.append(f"\nLargest heap after a collection (the GC logs, what the heap held live), per executor JVM: "
+                   f"{gc}.\n")
+
+
 def section_digits(ms, out):
     """The real-data check: sparkvit's figures beside the PyTorch/timm reference's (mean and spread over its seeds)
     and the scikit-learn baselines, all on the same split of the digits."""
@@ -462,6 +484,7 @@ def main():
     scaling = section_scaling(ms, out)
     freezeout = section_freezeout(ms, out)
     section_digits(ms, out)
+    section_memory(ms, out)
     out += targets_table(vit, augment, ingest, scaling, freezeout)
     images = plots(ms, args.plots)
     doc_dir = os.path.dirname(os.path.abspath(args.doc))

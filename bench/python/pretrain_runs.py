@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs sparkvit's own SimCLR pretraining for the scaling and FreezeOut benchmarks and writes their JSON.
 
-The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides), started locally through submit/sparkvit or on the standalone cluster through
+The runs are the product's `pretrain` command on the demo dataset (conf/pretrain.yaml with --set overrides, on the
+barrier engine), started locally through submit/sparkvit or on the standalone cluster through
 submit/spark-submit.sh. Throughput and time are read from the command's own lines: images/s = iterations an epoch
 x batch (its first line, "pretrain: 331 images, 2 epochs of 6 iterations, batch 64 ...") over each epoch's training
 seconds ("epoch 3/4  loss 3.9  191 img/s  6.4 s ...": 0.1 s, where the printed img/s is rounded to a whole image);
@@ -9,14 +10,22 @@ the first epoch is left out of throughput (JIT, caching). Standard library only.
 
   pretrain_runs.py scaling   --dataset DS --work DIR --json OUT [--epochs 4] [--standalone] [--preset P]
   pretrain_runs.py freezeout --dataset DS --work DIR --json OUT [--epochs 10] [--t0 0.8,0.5] [--preset P]
+  pretrain_runs.py memory    --dataset DS --work DIR --json OUT --master URL [--preset P] [--batch 8] [--epochs 1]
+                             [--executors 2] [--executor-memory 8g] [--driver-memory 4g]
 
 scaling: local[1] against local[2], and with --standalone 1 against 2 one-core executors of the standalone cluster
 (make cluster-up); one barrier task per core, the global batch (64) split over them.
+
+memory: one run on the standalone cluster at MASTER (its own, started by bench/run.sh) with one-core executors, and
+each executor's peak memory: the JVM heap in use and the process tree's resident set, the largest of Spark's
+executor metrics (polled every 0.5 s, spark.executor.processTreeMetrics.enabled) over every task and stage of the
+event log, and the largest heap after a collection in the executor's GC log (-Xlog:gc: what the heap held live).
 
 --preset sets model.preset (default the shipped vit_nano_patch4_32); several runs of this script append to one JSON
 when --append is given.
 """
 import argparse
+import glob
 import json
 import os
 import re
@@ -140,18 +149,169 @@ def freezeout(args):
             "measurements": results}
 
 
+SEGMENT = re.compile(r"segment: iterations (\d+) to (\d+) of global batch (\d+) on (\d+) barrier tasks.* in ([0-9.]+) s "
+                     r"\(median ([0-9.]+) ms an iteration\), last loss (\S+)")
+GC_PAUSE = re.compile(r"Pause .*?(\d+)M->(\d+)M\((\d+)M\)")
+METRICS = ("JVMHeapMemory", "ProcessTreeJVMRSSMemory", "JVMOffHeapMemory")
+
+
+def executor_peaks(events_dir):
+    """{executor id: {metric: peak bytes}} over every task's and every stage's executor metrics of the event logs
+    in events_dir (spark.eventLog.logStageExecutorMetrics)."""
+    peaks = {}
+    for name in sorted(os.listdir(events_dir)):
+        with open(os.path.join(events_dir, name)) as handle:
+            for line in handle:
+                event = json.loads(line)
+                kind = event.get("Event")
+                if kind == "SparkListenerStageExecutorMetrics":
+                    executor, metrics = event["Executor ID"], event["Executor Metrics"]
+                elif kind == "SparkListenerTaskEnd":
+                    executor = event.get("Task Info", {}).get("Executor ID")
+                    metrics = event.get("Task Executor Metrics") or {}
+                else:
+                    continue
+                if executor is None or executor == "driver":
+                    continue
+                mine = peaks.setdefault(executor, {})
+                for key in METRICS:
+                    if key in metrics:
+                        mine[key] = max(mine.get(key, 0), int(metrics[key]))
+    return peaks
+
+
+def gc_peaks(gc_dir):
+    """{executor JVM pid: (largest heap after a collection, largest committed heap), in MB} from its -Xlog:gc file."""
+    out = {}
+    for name in sorted(os.listdir(gc_dir)):
+        after = committed = 0
+        with open(os.path.join(gc_dir, name)) as handle:
+            for line in handle:
+                m = GC_PAUSE.search(line)
+                if m:
+                    after, committed = max(after, int(m.group(2))), max(committed, int(m.group(3)))
+        out[re.sub(r"\D", "", name)] = (after, committed)
+    return out
+
+
+def exchange_rounds(cache, events):
+    """Seconds (from midnight) at which the first executor of the run in the event log started each iteration's
+    gradient exchange (its log line storing block ..._<round>_p...), from the standalone worker's executor logs."""
+    app = sorted(os.listdir(events))[0].split(".")[0]
+    logs = sorted(glob.glob(os.path.join(cache, "standalone", "work", "worker-*", app, "*", "stderr")))
+    stamps = {}
+    pattern = re.compile(r"^\d+/\d+/\d+ (\d+):(\d+):(\d+) INFO MemoryStore: Block "
+                         r"test_sparkvit_allreduce_segment_\d+_\d+_(\d+)_p")
+    for log in logs[:1]:
+        with open(log) as handle:
+            for line in handle:
+                m = pattern.match(line)
+                if m:
+                    stamps.setdefault(int(m.group(4)), 3600 * int(m.group(1)) + 60 * int(m.group(2)) + int(m.group(3)))
+    return [stamps[k] for k in sorted(stamps)]
+
+
+def memory(args):
+    """One pretraining run on the standalone cluster with per-executor peak memory (module comment)."""
+    out = os.path.abspath(os.path.join(args.work, f"memory-{args.preset}-{args.executors}x{args.executor_memory}"))
+    events, gc = out + "-events", out + "-gc"
+    for folder in (events, gc):
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+    prefix = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--master", args.master,
+              "--executors", str(args.executors), "--executor-cores", "1", "--executor-memory", args.executor_memory,
+              "--driver-memory", args.driver_memory,
+              # task 0 returns weights, AdamW's two moments and the EMA: 4 x 4 bytes a parameter (1.4 GB for ViT-B)
+              "--conf", f"spark.driver.maxResultSize={args.max_result_size}",
+              "--conf", "spark.eventLog.enabled=true", "--conf", f"spark.eventLog.dir=file://{events}",
+              "--conf", "spark.eventLog.logStageExecutorMetrics=true",
+              "--conf", "spark.executor.processTreeMetrics.enabled=true",
+              "--conf", "spark.executor.metrics.pollingInterval=500ms",
+              "--conf", f"spark.executor.extraJavaOptions=-Xlog:gc:file={gc}/executor-%p.log", "--"]
+    sets = [f"model.preset={args.preset}", f"training.batch_size={args.batch}", "training.max_restarts=0"]
+    if args.epochs == 1:
+        sets.append("training.warmup_epochs=0")
+    started = time.monotonic()
+    try:
+        _, seconds, _, _, wall = run_pretrain(prefix, [], args.dataset, out, args.epochs, sets)
+        failure = None
+    except SystemExit as failed:  # a run out of memory is a result here: its peaks and how far it got
+        seconds, wall, failure = [], time.monotonic() - started, str(failed)
+        with open(out + ".log") as handle:
+            errors = [line.strip() for line in handle if "OutOfMemoryError" in line or "Lost executor" in line]
+        failure += ": " + (errors[0] if errors else "no OutOfMemoryError in the log")
+        print(failure, flush=True)
+    segments, losses = [], []
+    with open(out + ".log") as handle:
+        for line in handle:
+            m = SEGMENT.search(line)
+            if m:
+                segments.append({"iterations": [int(m.group(1)), int(m.group(2))], "seconds": float(m.group(5)),
+                                 "median_iteration_ms": float(m.group(6)), "last_loss": float(m.group(7))})
+            e = EPOCH.match(line.strip())
+            if e:
+                losses.append(float(e.group(3)))
+    with open(out + ".log") as handle:
+        starts = [m for m in (re.search(r"epochs of (\d+) iterations", line) for line in handle) if m]
+    per_epoch = int(starts[0].group(1)) if starts else 0
+    peaks = executor_peaks(events)
+    gcs = gc_peaks(gc)
+    mb = 1024 * 1024
+    executors = {executor: {"heap_mb": round(p.get("JVMHeapMemory", 0) / mb),
+                            "rss_mb": round(p.get("ProcessTreeJVMRSSMemory", 0) / mb),
+                            "off_heap_mb": round(p.get("JVMOffHeapMemory", 0) / mb)}
+                 for executor, p in sorted(peaks.items())}
+    training_gc = {pid: {"heap_after_gc_mb": a, "heap_committed_mb": c} for pid, (a, c) in gcs.items()}
+    for executor, p in executors.items():
+        print(f"memory {args.preset}: executor {executor}: peak heap {p['heap_mb']} MB, peak RSS {p['rss_mb']} MB "
+              f"(spark.executor.memory {args.executor_memory})", flush=True)
+    for pid, g in training_gc.items():
+        print(f"memory {args.preset}: executor JVM {pid}: largest heap after GC {g['heap_after_gc_mb']} MB of "
+              f"{g['heap_committed_mb']} MB committed", flush=True)
+    if len(executors) < args.executors or any(p["rss_mb"] == 0 for p in executors.values()):
+        sys.exit(f"pretrain_runs: the event log in {events} has no process-tree memory of {args.executors} executors")
+    rounds = exchange_rounds(os.environ.get("SPARKVIT_CACHE", os.path.expanduser("~/.cache/sparkvit")), events)
+    # seconds per iteration: the epochs after the first, or, with one epoch or a failed run, the time between the
+    # executor's gradient exchanges of the iterations after the first
+    if len(seconds) > 1 and per_epoch:
+        samples = [s / per_epoch for s in seconds[1:]]
+    else:
+        samples = [b - a for a, b in zip(rounds[1:], rounds[2:])]
+    if not samples:
+        sys.exit(f"pretrain_runs: no iteration finished in {out}.log")
+    params = {"model": args.preset, "batch": args.batch, "executors": args.executors, "executor_cores": 1,
+              "executor_memory": args.executor_memory, "driver_memory": args.driver_memory, "epochs": args.epochs,
+              "iterations_per_epoch": per_epoch, "epoch_losses": losses, "segments": segments,
+              "exchanges_started": len(rounds), "completed": failure is None, "failure": failure,
+              "executor_peaks": executors, "executor_gc": training_gc,
+              "wall_s": round(wall, 1), "seconds_per_epoch": seconds}
+    return {"benchmark": "memory", "source": "sparkvit",
+            "notes": {"what": f"conf/pretrain.yaml, {args.preset}, global batch {args.batch} on {args.executors} "
+                              f"one-core executors of {args.executor_memory} (standalone); samples are seconds per "
+                              f"iteration of the epochs after the first"},
+            "measurements": [measurement("SimCLR pretraining, peak memory per executor", "standalone",
+                                         args.executors, "s/iteration", params, samples)]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["scaling", "freezeout"])
+    parser.add_argument("what", choices=["scaling", "freezeout", "memory"])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--json", required=True)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--standalone", action="store_true", help="also 1 and 2 executors on the standalone cluster")
     parser.add_argument("--t0", default="0.8,0.5", help="FreezeOut t0 values to compare with no FreezeOut")
-    parser.add_argument("--preset", default="vit_nano_patch4_32", help="model.preset of every run")
+    parser.add_argument("--preset", help="model.preset of every run (default vit_nano_patch4_32; memory: "
+                                              "vit_base_patch16_224)")
     parser.add_argument("--append", action="store_true", help="add the measurements to an existing --json file")
     parser.add_argument("--executor-memory", help="heap of each standalone executor (spark-submit.sh --executor-memory)")
+    parser.add_argument("--master", help="memory: the standalone master URL")
+    parser.add_argument("--executors", type=int, default=2, help="memory: one-core executors")
+    parser.add_argument("--batch", type=int, default=8, help="memory: training.batch_size (global)")
+    parser.add_argument("--driver-memory", default="4g", help="memory: spark-submit --driver-memory (3g ran the "
+                                                                   "driver out of heap with ViT-B)")
+    parser.add_argument("--max-result-size", default="3g", help="memory: spark.driver.maxResultSize")
     parser.add_argument("--reuse", action="store_true",
                         help="read a case's earlier log instead of running it again when it holds a whole run "
                              "(to finish an interrupted make bench)")
@@ -159,9 +319,18 @@ def main():
     if not os.path.isdir(args.dataset):
         sys.exit(f"pretrain_runs: --dataset {args.dataset} is not a folder (make it with sparkvit bench dataset)")
     os.makedirs(args.work, exist_ok=True)
+    if args.what != "memory":
+        args.preset = args.preset or "vit_nano_patch4_32"
     if args.what == "scaling":
         args.epochs = args.epochs or 4
         result = scaling(args)
+    elif args.what == "memory":
+        if not args.master:
+            sys.exit("pretrain_runs: memory needs --master (the standalone cluster's URL)")
+        args.epochs = args.epochs or 1
+        args.executor_memory = args.executor_memory or "8g"
+        args.preset = args.preset or "vit_base_patch16_224"
+        result = memory(args)
     else:
         args.epochs = args.epochs or 10
         result = freezeout(args)
