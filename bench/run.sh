@@ -3,7 +3,8 @@
 # report (bench/results.json, docs/BENCHMARKS.md, docs/bench/*.png). Needs `make build` first (the Makefile does it):
 # the benchmarks run from the bench module's jar (bench/target/sparkvit-bench.jar, `submit/sparkvit bench ...`), the
 # product's own runs (ingest, pretrain) from the product jar.
-# BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting.
+# BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting (section 8,
+# the scale benchmark, then ingests 100,000 files instead of 1,000,000).
 # BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); BENCH_ONLY=engines: only section 5 (the
 # barrier engine's scaling; with BENCH_QUICK=1 a few minutes); the report carries every other section over from
 # bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
@@ -158,6 +159,15 @@ python3 bench/python/digits_runs.py --dataset "$DIGITS/dataset" --work "$DIGITS/
 "$PY" bench/python/digits_ref.py --dataset "$DIGITS/dataset" --json "$DIGITS/reference.json" "${REF[@]}"
 python3 bench/python/digits_bench.py --reference "$DIGITS/reference.json" --json "$OUT/digits-reference.json"
 fi # digits
+
+if [[ -z "$ONLY" ]]; then
+# ---- 8. Scale: ingest of many tiny files with a small driver heap (docs/DATASETS.md, "Scale benchmark"); the files
+# are generated on the first run and kept under $WORK/scale (1,000,000 files take a while to write); the result is
+# printed and written to $WORK/scale.json, not yet part of the report
+say "8. scale: ingest with a small driver"
+SCALE_FILES=1000000; [[ "$QUICK" == 1 ]] && SCALE_FILES=100000
+$SV bench scale --files "$SCALE_FILES" --driver-memory 512m --work "$WORK/scale" --json "$WORK/scale.json"
+fi
 
 say "report"
 CARRY=(); [[ -n "$ONLY" ]] && CARRY=(--carry bench/results.json)

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -21,7 +23,6 @@ import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -67,13 +68,14 @@ public final class FileListing implements Serializable {
             .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false);
 
     /**
-     * The listed files and how many there are. {@code files} reads a persisted listing; {@link #release} frees it.
+     * The listed files and how many there are. {@code files} reads the listing cached on the executors (Spark SQL's
+     * columnar cache, spilled to disk when memory is short); {@link #release} frees it.
      *
      * @param tasks the number of partitions of {@code files}
      */
-    public record Listing(Dataset<Row> files, long count, int tasks, JavaRDD<Row> persisted) {
+    public record Listing(Dataset<Row> files, long count, int tasks, Dataset<Row> cached) {
         public void release() {
-            persisted.unpersist(false);
+            cached.unpersist(false);
         }
     }
 
@@ -111,20 +113,21 @@ public final class FileListing implements Serializable {
     public static Listing list(SparkSession spark, String root, long filesPerTask) throws IOException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hadoop = sc.hadoopConfiguration();
-        int threshold = Math.max(1, Integer.parseInt(spark.conf().get(THRESHOLD_KEY, String.valueOf(DEFAULT_THRESHOLD))));
+        int threshold = Math.max(1, Integer.parseInt(spark.conf().get(THRESHOLD_KEY,
+                String.valueOf(DEFAULT_THRESHOLD))));
         Plan planned = plan(hadoop, root, threshold);
         FileListing listing = new FileListing(new HadoopConf(hadoop), sc.broadcast(planned));
         List<Folder> folders = planned.folders();
         LOG.info("stage list: {} folders listed on the driver, {} subtrees walked by executors", folders.stream()
                 .filter(f -> !f.deep()).count(), folders.stream().filter(Folder::deep).count());
-        JavaRDD<Row> rows = sc.parallelize(folders, Math.max(1, Math.min(folders.size(), MAX_LIST_TASKS)))
-                .flatMap(listing::files).persist(StorageLevel.MEMORY_AND_DISK());
-        long count = rows.count();
+        // cached: counted, sampled for the range partitioning, then read, and a walk is a stat per file
+        Dataset<Row> walked = spark.createDataFrame(sc.parallelize(folders, Math.max(1, Math.min(folders.size(),
+                MAX_LIST_TASKS))).flatMap(listing::files), SCHEMA).persist(StorageLevel.MEMORY_AND_DISK());
+        long count = walked.count();
         int tasks = (int) Math.max(1, Math.min(count, Math.max(4L * sc.defaultParallelism(),
                 count / filesPerTask + 1)));
-        Dataset<Row> files = spark.createDataFrame(rows, SCHEMA).repartitionByRange(tasks, col("path"))
-                .sortWithinPartitions("path");
-        return new Listing(files, count, tasks, rows);
+        Dataset<Row> files = walked.repartitionByRange(tasks, col("path")).sortWithinPartitions("path");
+        return new Listing(files, count, tasks, walked);
     }
 
     /** The listing's rows collected, in path order: for tests and small trees only. */
@@ -231,60 +234,146 @@ public final class FileListing implements Serializable {
         return read;
     }
 
-    /** The files of one folder handed out by the driver (runs on an executor). */
+    /** The files of one folder handed out by the driver, one at a time (runs on an executor). */
     private Iterator<Row> files(Folder folder) throws IOException {
         Path dir = new Path(folder.path());
         FileSystem fs = dir.getFileSystem(conf.get());
-        List<Row> out = new ArrayList<>();
         if (fs instanceof LocalFileSystem local) {
             java.nio.file.Path localDir = localPath(local, dir);
             if (!Files.isDirectory(localDir)) {
-                out.add(RowFactory.create(dir.toString(), length(localDir)));
-            } else if (folder.deep()) {
-                walkLocal(dir, localDir, out);
-            } else {
-                listLocal(dir, localDir, out, null);
+                return List.of(RowFactory.create(dir.toString(), length(localDir))).iterator();
             }
-        } else if (!folder.deep()) {
-            FileStatus[] statuses = fs.getFileStatus(dir).isDirectory() ? fs.listStatus(dir)
-                    : new FileStatus[] {fs.getFileStatus(dir)};
-            for (FileStatus status : statuses) {
-                if (!status.isDirectory()) {
-                    out.add(RowFactory.create(status.getPath().toString(), status.getLen()));
-                }
-            }
-        } else {
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-            while (it.hasNext()) {
-                LocatedFileStatus status = it.next();
-                out.add(RowFactory.create(status.getPath().toString(), status.getLen()));
-            }
+            return new LocalWalk(dir, localDir, folder.deep());
         }
-        return out.iterator();
+        if (!fs.getFileStatus(dir).isDirectory()) {
+            return List.of(RowFactory.create(dir.toString(), fs.getFileStatus(dir).getLen())).iterator();
+        }
+        RemoteIterator<? extends FileStatus> it = folder.deep() ? fs.listFiles(dir, true) : fs.listStatusIterator(dir);
+        return new Rows() {
+            @Override
+            Row fetch() throws IOException {
+                while (it.hasNext()) {
+                    FileStatus status = it.next();
+                    if (!status.isDirectory()) {
+                        return RowFactory.create(status.getPath().toString(), status.getLen());
+                    }
+                }
+                return null;
+            }
+        };
+    }
+
+    /** Rows produced one at a time by {@link #fetch}, which reads as little as it can. */
+    private abstract static class Rows implements Iterator<Row> {
+        private Row next;
+        private boolean done;
+
+        /** The next row, or null when there is none. */
+        abstract Row fetch() throws IOException;
+
+        @Override
+        public boolean hasNext() {
+            if (next == null && !done) {
+                try {
+                    next = fetch();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                done = next == null;
+            }
+            return next != null;
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Row row = next;
+            next = null;
+            return row;
+        }
     }
 
     /**
-     * Walks a local subtree handed out by the driver. A folder is skipped when its real path was already walked in
-     * this subtree, or is a folder the driver expanded, or lies in another handed-out subtree (which lists it).
+     * The files of a local folder, one at a time; {@code deep}: of its whole subtree. A sub-folder is skipped when
+     * its real path was already walked here, when it is a link into the input's tree ({@link Plan#linkIntoTree}),
+     * a folder the driver expanded, or lies in another handed-out subtree (which lists it).
      */
-    private void walkLocal(Path top, java.nio.file.Path start, List<Row> out) throws IOException {
-        String own = realKey(start);
-        Set<String> walked = new HashSet<>();
-        ArrayDeque<Path> pending = new ArrayDeque<>(List.of(top));
-        ArrayDeque<java.nio.file.Path> pendingLocal = new ArrayDeque<>(List.of(start));
-        while (!pending.isEmpty()) {
-            Path dir = pending.pop();
-            java.nio.file.Path localDir = pendingLocal.pop();
-            String real = realKey(localDir);
-            if (!walked.add(real) || !localDir.equals(start) && (plan.value().linkIntoTree(localDir, real)
-                    || listedElsewhere(localDir.toRealPath(), own))) {
-                LOG.warn("not listing {} again: it is a symbolic link to a folder already listed", dir);
-                continue;
+    private final class LocalWalk extends Rows {
+        private final boolean deep;
+        private final java.nio.file.Path start;
+        private final String own;
+        private final Set<String> walked = new HashSet<>();
+        // each folder as its Hadoop path (text) and its local path from the listing (the name's bytes): a name that
+        // is not UTF-8 has no text that the JVM turns back into the same bytes (LocalNames)
+        private final ArrayDeque<Path> pending = new ArrayDeque<>();
+        private final ArrayDeque<java.nio.file.Path> pendingLocal = new ArrayDeque<>();
+        private Path dir;
+        private DirectoryStream<java.nio.file.Path> stream;
+        private Iterator<java.nio.file.Path> entries;
+
+        LocalWalk(Path top, java.nio.file.Path start, boolean deep) {
+            this.deep = deep;
+            this.start = start;
+            this.own = realKey(start);
+            pending.push(top);
+            pendingLocal.push(start);
+        }
+
+        @Override
+        Row fetch() throws IOException {
+            while (true) {
+                if (entries != null && entries.hasNext()) {
+                    Row row = visit(entries.next());
+                    if (row != null) {
+                        return row;
+                    }
+                } else if (!open()) {
+                    return null;
+                }
             }
-            listLocal(dir, localDir, out, (child, entry) -> {
+        }
+
+        /** The row of a file; a folder is queued when walking deep; null for anything not listed. */
+        private Row visit(java.nio.file.Path entry) {
+            String name = LocalNames.name(entry);
+            if (name.startsWith(".") && name.endsWith(".crc")) {
+                return null; // Hadoop's checksum files, hidden as the local file system's own listing does
+            }
+            Path child = child(dir, name);
+            if (!Files.isDirectory(entry)) {
+                return RowFactory.create(child.toString(), length(entry));
+            }
+            if (deep) {
                 pending.push(child);
                 pendingLocal.push(entry);
-            });
+            }
+            return null;
+        }
+
+        /** Closes the folder being read and opens the next one to walk; false when none is left. */
+        private boolean open() throws IOException {
+            if (stream != null) {
+                stream.close();
+                stream = null;
+                entries = null;
+            }
+            while (!pending.isEmpty()) {
+                Path folder = pending.pop();
+                java.nio.file.Path localDir = pendingLocal.pop();
+                String real = realKey(localDir);
+                if (!walked.add(real) || !localDir.equals(start) && (plan.value().linkIntoTree(localDir, real)
+                        || listedElsewhere(localDir.toRealPath(), own))) {
+                    LOG.warn("not listing {} again: it is a symbolic link to a folder already listed", folder);
+                    continue;
+                }
+                dir = folder;
+                stream = Files.newDirectoryStream(localDir);
+                entries = stream.iterator();
+                return true;
+            }
+            return false;
         }
     }
 
@@ -304,31 +393,6 @@ public final class FileListing implements Serializable {
             }
         }
         return false;
-    }
-
-    private interface FolderSink {
-        void add(Path child, java.nio.file.Path entry);
-    }
-
-    /** The files of one local folder into {@code out}; its sub-folders to {@code folders} (ignored when null). */
-    private static void listLocal(Path dir, java.nio.file.Path localDir, List<Row> out, FolderSink folders)
-            throws IOException {
-        try (DirectoryStream<java.nio.file.Path> entries = Files.newDirectoryStream(localDir)) {
-            for (java.nio.file.Path entry : entries) {
-                String name = LocalNames.name(entry);
-                if (name.startsWith(".") && name.endsWith(".crc")) {
-                    continue; // Hadoop's checksum files, hidden as the local file system's own listing does
-                }
-                Path child = child(dir, name);
-                if (Files.isDirectory(entry)) {
-                    if (folders != null) {
-                        folders.add(child, entry);
-                    }
-                } else {
-                    out.add(RowFactory.create(child.toString(), length(entry)));
-                }
-            }
-        }
     }
 
     private static Path child(Path dir, String name) {

@@ -177,18 +177,8 @@ public final class PredictJob {
             RawImages reader = new RawImages(hadoop, model.config().imgSize());
             sc.setJobGroup("predict:files", "read and predict " + listed + " files under " + settings.input(),
                     false);
-            results = files.files().javaRDD().mapPartitions(rows -> predictFiles(new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return rows.hasNext();
-                }
-
-                @Override
-                public RawImages.Listed next() {
-                    Row row = rows.next();
-                    return new RawImages.Listed(row.getString(0), row.getLong(1));
-                }
-            }, reader, inference, classes, k));
+            results = files.files().javaRDD().mapPartitions(rows -> predictFiles(listed(rows), reader, inference,
+                    classes, k));
         }
         if (listed == 0) {
             shipped.destroy();
@@ -221,6 +211,22 @@ public final class PredictJob {
                 listing.release();
             }
         }
+    }
+
+    /** The listing's rows ({@link FileListing#SCHEMA}) as files. */
+    private static Iterator<RawImages.Listed> listed(Iterator<Row> rows) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public RawImages.Listed next() {
+                Row row = rows.next();
+                return new RawImages.Listed(row.getString(0), row.getLong(1));
+            }
+        };
     }
 
     /** Reads each file; rejects become rows at once, images go through the scorer in batches. */
