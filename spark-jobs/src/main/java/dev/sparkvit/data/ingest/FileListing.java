@@ -115,7 +115,7 @@ public final class FileListing implements Serializable {
         Configuration hadoop = sc.hadoopConfiguration();
         int threshold = Math.max(1, Integer.parseInt(spark.conf().get(THRESHOLD_KEY,
                 String.valueOf(DEFAULT_THRESHOLD))));
-        Plan planned = plan(hadoop, root, threshold);
+        Plan planned = plan(hadoop, root, threshold, DRIVER_ENTRIES);
         FileListing listing = new FileListing(new HadoopConf(hadoop), sc.broadcast(planned));
         List<Folder> folders = planned.folders();
         LOG.info("stage list: {} folders listed on the driver, {} subtrees walked by executors", folders.stream()
@@ -143,9 +143,10 @@ public final class FileListing implements Serializable {
 
     /**
      * Folders breadth-first from the root while fewer than {@code threshold} wait and the driver has read fewer
-     * than {@link #DRIVER_ENTRIES} entries; the folders read become shallow listings, the waiting ones deep walks.
+     * than {@code maxEntries} entries; the folders read become shallow listings, the waiting ones (and the one whose
+     * entries ran past the limit) deep walks.
      */
-    static Plan plan(Configuration hadoop, String root, int threshold) throws IOException {
+    static Plan plan(Configuration hadoop, String root, int threshold, int maxEntries) throws IOException {
         Path top = new Path(root);
         FileSystem fs = top.getFileSystem(hadoop);
         top = fs.makeQualified(top);
@@ -169,7 +170,7 @@ public final class FileListing implements Serializable {
         Plan plan = new Plan(folders, local == null ? null : realKey(localPath(local, top)), expandedReal, deepReal);
         ArrayDeque<Path> waiting = new ArrayDeque<>(List.of(top));
         int entries = 0;
-        while (!waiting.isEmpty() && waiting.size() < threshold && entries < DRIVER_ENTRIES) {
+        while (!waiting.isEmpty() && waiting.size() < threshold && entries < maxEntries) {
             Path dir = waiting.poll();
             String real = local == null ? null : realKey(localPath(local, dir));
             if (real != null && (expandedReal.contains(real) || deepReal.contains(real)
@@ -178,9 +179,9 @@ public final class FileListing implements Serializable {
                 continue;
             }
             List<Path> children = new ArrayList<>();
-            entries += local != null ? localFolders(localPath(local, dir), dir, children, DRIVER_ENTRIES - entries)
-                    : remoteFolders(fs, dir, children, DRIVER_ENTRIES - entries);
-            if (entries >= DRIVER_ENTRIES) { // too many entries to read here: the executors walk it
+            entries += local != null ? localFolders(localPath(local, dir), dir, children, maxEntries - entries)
+                    : remoteFolders(fs, dir, children, maxEntries - entries);
+            if (entries >= maxEntries) { // too many entries to read here: the executors walk it
                 waiting.addFirst(dir);
                 break;
             }

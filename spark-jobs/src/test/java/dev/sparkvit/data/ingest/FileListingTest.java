@@ -74,6 +74,8 @@ class FileListingTest {
         // a link into another subtree (listed once, under its real path) and a link back to the root (a loop)
         Files.createSymbolicLink(root.resolve("c2/s1/deeper/other"), root.resolve("c0/s3"));
         Files.createSymbolicLink(root.resolve("c1/s0/up"), root);
+        // a link nearer the root than its target: reached first by a breadth-first walk, still not followed
+        Files.createSymbolicLink(root.resolve("near"), root.resolve("c2/s1/deeper"));
         List<String> expected;
         try (Stream<Path> walk = Files.walk(root)) { // links not followed: every regular file once
             expected = walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).map(p -> {
@@ -86,13 +88,33 @@ class FileListingTest {
         }
         assertEquals(3 * (1 + 4 * 6) + 1, expected.size());
 
-        FileListing.Plan plan = FileListing.plan(new org.apache.hadoop.conf.Configuration(), root.toString(), 4);
+        FileListing.Plan plan = FileListing.plan(new org.apache.hadoop.conf.Configuration(), root.toString(), 5,
+                FileListing.DRIVER_ENTRIES);
         long handedOut = plan.folders().stream().filter(FileListing.Folder::deep).count();
-        assertTrue(handedOut >= 4, "subtrees walked by executors: " + plan.folders());
+        assertEquals(6, handedOut, "c1, c2 and the four folders of c0 (not the link): " + plan.folders());
         assertTrue(plan.folders().stream().anyMatch(f -> !f.deep()), "folders the driver expanded: " + plan.folders());
 
-        assertEquals(expected, names(root, 4), "subtrees walked on executors");
+        assertEquals(expected, names(root, 5), "subtrees walked on executors");
         assertEquals(expected, names(root, 1), "the whole tree walked by one executor");
         assertEquals(expected, names(root, 10_000), "every folder expanded by the driver, listed by executors");
+    }
+
+    @Test
+    void aFolderWithMoreEntriesThanTheDriverReadsIsWalkedByAnExecutor(@TempDir Path tmp) throws IOException {
+        Path root = tmp.toRealPath().resolve("flat");
+        Files.createDirectories(root.resolve("sub"));
+        for (int i = 0; i < 12; i++) {
+            Files.write(root.resolve(i + ".png"), new byte[i]);
+        }
+        Files.write(root.resolve("sub/x.png"), new byte[1]);
+        org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+        // the driver stops reading the root after 5 of its 13 entries: the root is handed out whole
+        assertEquals(List.of(new FileListing.Folder("file:" + root, true)),
+                FileListing.plan(conf, root.toString(), 32, 5).folders());
+        // with room, the driver reads the root and hands out both folders' own files
+        assertEquals(List.of(new FileListing.Folder("file:" + root, false),
+                new FileListing.Folder("file:" + root + "/sub", false)),
+                FileListing.plan(conf, root.toString(), 32, 100).folders());
+        assertEquals(13, names(root, 32).size());
     }
 }
