@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sparkvit bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (medians of repeated runs); `make bench` runs them all and writes docs/BENCHMARKS.md.",
         subcommands = {DataBenchCommand.class, DatasetBenchCommand.class, GemmBenchCommand.class,
-                ProductBenchCommand.class, VitBenchCommand.class, CommandLine.HelpCommand.class})
+                ProductBenchCommand.class, ScaleBenchCommand.class, VitBenchCommand.class,
+                CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

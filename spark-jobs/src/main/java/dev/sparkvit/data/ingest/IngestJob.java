@@ -277,17 +277,26 @@ public final class IngestJob {
         Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work
 
         sc.setJobGroup("ingest:list", "list input files under " + settings.input(), false);
-        List<Row> files = listFiles(hadoop);
-        long inputFiles = files.size();
+        // listed by a Spark job, at least four tasks per core and no more than FILES_PER_TASK files in one task
+        FileListing.Listing listed = FileListing.list(spark, settings.input(), FILES_PER_TASK);
+        try {
+            return ingest(spark, sc, lock, table, base, root, listed);
+        } finally {
+            listed.release();
+        }
+    }
+
+    private IngestResult ingest(SparkSession spark, JavaSparkContext sc, FolderLock lock, DatasetTable table,
+            long base, String root, FileListing.Listing listed) throws IOException {
+        Configuration hadoop = sc.hadoopConfiguration();
+        boolean existing = base >= 0;
+        long inputFiles = listed.count();
         if (inputFiles == 0) {
             // an empty dataset with mean and std 0 was written, and the command ended with exit code 0
             throw new IllegalArgumentException("input " + settings.input() + " holds no files: nothing to ingest");
         }
-        // At least four tasks per core, and no more than FILES_PER_TASK files in one task.
-        int tasks = (int) Math.max(1, Math.min(files.size(),
-                Math.max(4L * sc.defaultParallelism(), files.size() / FILES_PER_TASK + 1)));
-        Dataset<Row> listing = spark.createDataFrame(sc.parallelize(files, tasks), new StructType()
-                .add("path", DataTypes.StringType, false).add("length", DataTypes.LongType, false));
+        int tasks = listed.tasks();
+        Dataset<Row> listing = listed.files();
         LOG.info("stage list: {} files under {}", inputFiles, root);
 
         LongAccumulator processed = sc.sc().longAccumulator("ingest.files");
@@ -449,15 +458,6 @@ public final class IngestJob {
             return a != null ? a : spark.createDataFrame(List.<Row>of(), schema);
         }
         return a == null ? committed : committed.union(a);
-    }
-
-    /** (path, length) of every file under the input root, recursively, in path order. */
-    private List<Row> listFiles(Configuration hadoop) throws IOException {
-        List<Row> files = new ArrayList<>();
-        for (RawImages.Listed file : RawImages.list(hadoop, settings.input())) {
-            files.add(RowFactory.create(file.path(), file.length()));
-        }
-        return files;
     }
 
     private String qualifiedRoot(Configuration hadoop) throws IOException {

@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.predict;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.image.FloatImage;
+import dev.sparkvit.data.ingest.FileListing;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.RawImages;
 import dev.sparkvit.data.ingest.StoredImages;
@@ -154,6 +155,7 @@ public final class PredictJob {
         int k = settings.topK();
         JavaRDD<Row> results;
         long listed;
+        FileListing.Listing listing = null;
         boolean dataset = isDataset(hadoop, settings.input());
         if (!dataset && requestedSnapshot != null) {
             throw new ConfigException("--snapshot " + requestedSnapshot + ": --input " + settings.input()
@@ -178,23 +180,25 @@ public final class PredictJob {
                 throw new ConfigException("--split " + settings.split() + ": " + settings.input()
                         + " is a folder of image files, not an ingested dataset");
             }
-            List<RawImages.Listed> files;
+            FileListing.Listing files;
             try {
-                files = RawImages.list(hadoop, settings.input());
+                files = FileListing.list(spark, settings.input(), FILES_PER_TASK);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot list " + settings.input(), e);
             }
-            listed = files.size();
-            int tasks = (int) Math.max(1, Math.min(files.size(), Math.max(4L * sc.defaultParallelism(),
-                    files.size() / FILES_PER_TASK + 1)));
+            listing = files;
+            listed = files.count();
             RawImages reader = new RawImages(hadoop, model.config().imgSize());
             sc.setJobGroup("predict:files", "read and predict " + listed + " files under " + settings.input(),
                     false);
-            results = sc.parallelize(files, tasks).mapPartitions(it -> predictFiles(it, reader, inference, classes,
-                    k));
+            results = files.files().javaRDD().mapPartitions(rows -> predictFiles(listed(rows), reader, inference,
+                    classes, k));
         }
         if (listed == 0) {
             shipped.destroy();
+            if (listing != null) {
+                listing.release();
+            }
             throw new ConfigException("--input " + settings.input() + " holds no images");
         }
         console.printf("predict: %d %s with %s (%d classes, top %d, %s)%n", listed, dataset ? "stored images"
@@ -217,7 +221,26 @@ public final class PredictJob {
         } finally {
             all.unpersist();
             shipped.destroy();
+            if (listing != null) {
+                listing.release();
+            }
         }
+    }
+
+    /** The listing's rows ({@link FileListing#SCHEMA}) as files. */
+    private static Iterator<RawImages.Listed> listed(Iterator<Row> rows) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public RawImages.Listed next() {
+                Row row = rows.next();
+                return new RawImages.Listed(row.getString(0), row.getLong(1));
+            }
+        };
     }
 
     /** Reads each file; rejects become rows at once, images go through the scorer in batches. */

@@ -78,7 +78,7 @@ class IngestFuzzTest {
         IngestSettings settings = new IngestSettings(input.toString(), tmp.resolve("dataset").toString(), true, 16, 8,
                 MAX_PIXELS, MAX_FILE_BYTES, 2, 0.8, 0.1, false);
 
-        List<RawImages.Listed> listed = RawImages.list(SharedSpark.context().hadoopConfiguration(), input.toString());
+        List<RawImages.Listed> listed = FileListing.collect(SharedSpark.session(), input.toString());
         Set<String> listedPaths = new TreeSet<>();
         listed.forEach(l -> assertTrue(listedPaths.add(l.path()), "listed twice: " + l.path()));
         assertSamePaths(planted.keySet(), listedPaths, "the listing holds exactly the planted files");

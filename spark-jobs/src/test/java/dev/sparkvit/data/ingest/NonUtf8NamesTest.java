@@ -92,7 +92,7 @@ class NonUtf8NamesTest {
         plant(input);
         RawImages reader = new RawImages(new Configuration(), 16);
         int read = 0;
-        for (RawImages.Listed file : RawImages.list(new Configuration(), input.toString())) {
+        for (RawImages.Listed file : FileListing.collect(SharedSpark.session(), input.toString())) {
             RawImages.Read r = reader.read(file.path(), file.length());
             assertNull(r.reason(), file.path() + ": " + r.detail());
             read++;
