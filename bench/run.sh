@@ -5,11 +5,13 @@
 # product's own runs (ingest, pretrain) from the product jar.
 # BENCH_QUICK=1: one repeat, small sizes, no cluster: checks the pipeline, numbers not worth quoting (section 8,
 # the scale benchmark, then ingests 100,000 files instead of 1,000,000).
+# BENCH_ONLY=training: only sections 1-2 (GEMM peak, the ViT step and the product's jobs against PyTorch).
 # BENCH_ONLY=digits: only section 7 (the real-data check, about 40 minutes); BENCH_ONLY=engines: only section 5 (the
 # barrier engine's scaling; with BENCH_QUICK=1 a few minutes); the report carries every other section over from
 # bench/results.json and says so (with BENCH_QUICK=1 too: then nothing under docs/ changes).
 # BENCH_ONLY=vitbase: only section 8 (vit_base_patch16_224 on 2 executors of 8g with their peak memory, about
 # 6 minutes and 21 GB of RAM: two 8g executors and a 4g driver; not part of BENCH_QUICK=1).
+# BENCH_ONLY takes a comma-separated list (e.g. training,engines).
 # BENCH_REUSE=1: a scaling or FreezeOut run whose log under out/bench/runs holds a whole run is read, not run again
 # (to finish an interrupted run; the rest is measured again).
 set -euo pipefail
@@ -24,8 +26,12 @@ say() { printf '\n== bench: %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
 QUICK="${BENCH_QUICK:-0}"
 ONLY="${BENCH_ONLY:-}"
-[[ -z "$ONLY" || "$ONLY" == digits || "$ONLY" == engines || "$ONLY" == vitbase ]] \
-  || { echo "bench: BENCH_ONLY=$ONLY: only 'digits', 'engines' and 'vitbase' are known" >&2; exit 2; }
+for part in ${ONLY//,/ }; do
+  [[ "$part" == training || "$part" == digits || "$part" == engines || "$part" == vitbase ]] \
+    || { echo "bench: BENCH_ONLY=$ONLY: '$part' is not one of training, engines, digits, vitbase" >&2; exit 2; }
+done
+# only NAME: whether the sections called NAME run (every section when BENCH_ONLY is empty)
+only() { [[ -z "$ONLY" || ",$ONLY," == *",$1,"* ]]; }
 
 # ---- the peer-benchmark venv (PyPI: torch, torchvision, PIL, pyarrow, matplotlib), renewed when the pins change;
 # not for the quick check of section 5 alone, which has no peer (its report goes to out/, plots only when this
@@ -43,12 +49,12 @@ else
   PY="$VENV/bin/python"
 fi
 # Debian's OpenBLAS for the GEMM comparison; MKL-only when it cannot be installed
-if [[ -z "$ONLY" ]]; then submit/openblas.sh || true; fi
+if only training; then submit/openblas.sh || true; fi
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 if [[ "$QUICK" == 1 ]]; then REPEATS=1; else REPEATS=5; fi
 
-if [[ -z "$ONLY" ]]; then
+if only training; then
 
 # ---- 1. GEMM peak: MKL against OpenBLAS, 1 and 2 threads (one JVM per thread count: OpenBLAS reads its env once)
 say "1. GEMM"
@@ -79,7 +85,9 @@ done
 $SV bench product --job pretrain --model vit_tiny_patch4_32 --batch 64 --threads 1 --epochs $EPOCHS \
   --dataset "$PRODUCT/dataset" --output "$PRODUCT/pretrain-vit_tiny_patch4_32-1" \
   --json "$OUT/vit-vit_tiny_patch4_32-pretrain-1.json"
+fi # training
 
+if [[ -z "$ONLY" ]]; then
 # ---- 3-4. Augmentation and ingestion: ours (one thread, and through Spark) and torchvision / PIL on the same files
 say "3-4. augmentation and ingestion"
 # ingestion on 2000 files, and end to end also on the first 500 (DIR/inputs-500): two sizes give Spark's fixed cost
@@ -98,7 +106,7 @@ fi # BENCH_ONLY
 
 # ---- 5. Scaling (issue 21's engine scaling; BENCH_ONLY=engines): the product's pretraining on the barrier engine,
 # local[1] against local[2] and 1 against 2 one-core executors of the standalone cluster, vit_nano and vit_tiny
-if [[ -z "$ONLY" || "$ONLY" == engines ]]; then
+if only engines; then
   say "5. scaling on the barrier engine"
   [[ -d "$WORK/demo/dataset" ]] || $SV bench dataset --output "$WORK/demo" >/dev/null
   if [[ "$QUICK" == 1 ]]; then
@@ -136,7 +144,7 @@ if [[ -z "$ONLY" ]]; then
   fi
 fi
 
-if [[ -z "$ONLY" || "$ONLY" == digits ]]; then
+if only digits; then
 # ---- 7. Real data: scikit-learn's digits through ingest, pretrain, probe, finetune (from SSL and from scratch) and
 # evaluate with the shipped configs, beside a PyTorch/timm reference of the same recipe on the same split and two
 # scikit-learn baselines (the images are written from scikit-learn's bundled copy: nothing is downloaded)
@@ -165,7 +173,7 @@ fi # digits
 # ---- 8. vit_base_patch16_224 (issue 21; BENCH_ONLY=vitbase): a few iterations of the product's pretraining on 2
 # one-core executors of 8g, and each executor's peak heap and resident set. Its own standalone
 # cluster (own state folder and ports, workers of 9g), so it never meets section 5's or anyone's `make cluster-up`.
-if [[ "$ONLY" == vitbase || ( -z "$ONLY" && "$QUICK" != 1 ) ]]; then
+if only vitbase && [[ -n "$ONLY" || "$QUICK" != 1 ]]; then
   say "8. vit_base_patch16_224 on 2 executors of 8g"
   # the demo's images, 5 a class: 42 train images, one epoch (one segment) of 21 iterations of global batch 2, the
   # largest whose iterations all run in 8g (its segment's result does not fit yet: docs/ENGINE.md "Memory per
