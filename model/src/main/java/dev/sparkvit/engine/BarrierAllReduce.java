@@ -34,7 +34,9 @@ import org.apache.spark.BarrierTaskContext;
  * then every task has read it), or by {@link #close()}, which every task must call when its last round is over (one
  * more {@code barrier()}). At most two rounds of blocks exist at once; after {@code close()} none. A task that fails
  * or is killed removes the blocks it put when Spark completes it (a task completion listener, which Spark runs for
- * failed and killed tasks too); the stage fails as a whole, so no task still needs them. Blocks of an executor that
+ * failed and killed tasks too); the stage fails as a whole, so no task still needs them. A peer that reads such a
+ * block in the meantime waits for Spark to kill it ({@link FloatBlocks#awaitStageAbort}), so the stage fails for the
+ * first task's reason, not for the missing block. Blocks of an executor that
  * dies go with its BlockManager. Block names carry the stage id, stage attempt and round, so no two rounds or stage
  * attempts ever share a name.
  *

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.storage.BlockData;
 import org.apache.spark.storage.BlockId;
 import org.apache.spark.storage.BlockId$;
@@ -43,6 +44,8 @@ import scala.reflect.ClassTag$;
 final class FloatBlocks {
     /** Every name this class gives starts with it (after Spark's {@code test_}). */
     static final String PREFIX = "test_sparkvit_";
+    /** How long a task that finds a peer's block gone waits for the stage to be failed by the peer's reason. */
+    static final long ABORT_GRACE_MILLIS = 10_000;
     /** At most this many buffers kept for reuse: an all-reduce over T tasks needs up to 2 T of them at once. */
     private static final int MAX_SPARE = 64;
 
@@ -91,11 +94,38 @@ final class FloatBlocks {
         }
         Option<ChunkedByteBuffer> remote = blocks.getRemoteBytes(id);
         if (remote.isEmpty()) {
+            awaitStageAbort(ABORT_GRACE_MILLIS);
             throw new IllegalStateException("block " + id + " is on no executor");
         }
         // Spark's fetchBlockSync copies what it received into a heap buffer (or a file segment read into heap
         // chunks): nothing to dispose, the garbage collector frees it
         copy(id, remote.get().toByteBuffer(), into, at, count);
+    }
+
+    /**
+     * A block a peer task put is gone before this task read it: the peer's executor died, or the peer task failed and
+     * its completion listener removed its blocks. In both cases the driver is about to fail the barrier stage for the
+     * peer's own reason (its exception, or the lost executor) and kill this task: this waits for that kill, up to
+     * {@code graceMillis}, so that the stage does not fail with this task's "is on no executor" instead, which would
+     * pass a bug in the peer off as lost executor state (restartable) and train again into the same bug. A kill ends
+     * the wait with Spark's {@code TaskKilledException}; after the grace the caller reports the missing block.
+     */
+    static void awaitStageAbort(long graceMillis) {
+        TaskContext context = TaskContext.get();
+        if (context == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + graceMillis * 1_000_000L;
+        while (System.nanoTime() < deadline) {
+            context.killTaskIfInterrupted();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                context.killTaskIfInterrupted();
+                return;
+            }
+        }
     }
 
     /**

@@ -67,6 +67,28 @@ class BarrierAllReduceTest {
         BarrierAllReduceCheck.run(SharedSpark.context(), 2, 7, 2, 2, false, 9);
     }
 
+    /**
+     * A task that finds a peer's block gone waits for the stage to fail for the peer's reason: task 1 reads a block
+     * while task 0, still working, has not put it, then task 0 throws (a bug). The stage fails with task 0's
+     * exception, not with task 1's "is on no executor", which the training jobs take for lost executor state and
+     * restart from, into the same bug.
+     */
+    @Test
+    void aPeersFailureFailsTheStageNotTheBlockItNeverPut() {
+        String name = "never_put_" + java.util.UUID.randomUUID();
+        Exception failure = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> BarrierStage.collect(
+                SharedSpark.context().parallelize(java.util.List.of(0, 1), 2), partition -> {
+                    if (org.apache.spark.BarrierTaskContext.get().partitionId() == 0) {
+                        Thread.sleep(1000);
+                        throw new IllegalStateException("injected bug in task 0");
+                    }
+                    new FloatBlocks(false).read(name, new float[1], 0, 1);
+                    return 0;
+                }, Integer.class));
+        String message = String.valueOf(failure.getMessage());
+        assertTrue(message.contains("injected bug in task 0") && !message.contains("is on no executor"), message);
+    }
+
     @Test
     void threeAndFourTasksOnLocal4(@TempDir Path tmp) throws Exception {
         List<String> specs = List.of("3:1:20:20", "3:10:20:20", "4:1000003:20:2", "4:7:20:20:remote", "fail");

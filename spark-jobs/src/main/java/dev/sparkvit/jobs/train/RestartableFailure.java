@@ -13,7 +13,8 @@ import java.util.Optional;
  *       its barrier task and exchange blocks went with it;
  *   <li>the failure names lost executor state: Spark's {@code ExecutorLostFailure} or {@code FetchFailed}, or the
  *       exchange's "block ... is on no executor" ({@code engine.FloatBlocks}), which is what a barrier task sees
- *       when the executor holding a block it reads has died.
+ *       when the executor holding a block it reads has died (a task that finds a block gone because its peer
+ *       failed is killed before it reports this: the stage fails with the peer's own reason).
  * </ul>
  * Never restartable: a non-finite loss or gradient ({@link NonFiniteTrainingException}; the guard's stop is a
  * decision, and the same data would stop again), a stopped SparkContext (only a new driver can continue: use
