@@ -41,7 +41,10 @@ public final class BatchInference implements Serializable {
         this.batchSize = batchSize;
     }
 
-    /** Scores the elements lazily, a batch at a time; {@code image} gives each element's RGB image in [0, 1]. */
+    /**
+     * Scores the elements lazily, a batch at a time; {@code image} gives each element's RGB image in [0, 1]. Once they
+     * are all scored, this thread's model is released ({@link ClassifierWeights#releaseModel}).
+     */
     public <E> Iterator<Scored<E>> score(Iterator<E> elements, Function<E, FloatImage> image) {
         return new Iterator<>() {
             private final List<Scored<E>> ready = new ArrayList<>();
@@ -62,6 +65,7 @@ public final class BatchInference implements Serializable {
                     images.add(normalize.apply(image.apply(element), new SplittableRandom(0)));
                 }
                 if (batch.isEmpty()) {
+                    model.value().releaseModel(); // the partition is scored: keep no activations
                     return false;
                 }
                 float[][] probabilities = probabilities(images);

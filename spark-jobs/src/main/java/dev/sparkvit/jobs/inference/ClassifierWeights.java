@@ -238,6 +238,18 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         return MODELS.computeIfAbsent(id, k -> ThreadLocal.withInitial(this::build)).get();
     }
 
+    /**
+     * Forgets this thread's model of this instance, with its weights, activations and every layer's caches: a module
+     * keeps its last batch's activations (gigabytes for a 224-px ViT at the inference batch) and this JVM keeps the
+     * models of several instances. The next {@link #model()} on this thread builds it again.
+     */
+    public void releaseModel() {
+        ThreadLocal<VisionTransformer> models = MODELS.get(id);
+        if (models != null) {
+            models.remove();
+        }
+    }
+
     private VisionTransformer build() {
         VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
         vit.namedParameters().forEach((name, tensor) -> {
