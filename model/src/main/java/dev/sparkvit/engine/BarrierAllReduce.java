@@ -15,9 +15,11 @@ import org.apache.spark.BarrierTaskContext;
  * negative zeros from every task stay negative), then divided by T in double and rounded once to float: the same
  * inputs and T give the same bits, whatever the executors' timing, and each element is within half a float ulp of
  * the exact average, plus the double sum's and division's rounding (at most 2^-53 of the sum of |g_t[i]|). The norm is
- * {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of squares, in double and index order, of
- * chunk j of the float result; every task adds the same T doubles in the same order. A non-finite gradient gives a
- * non-finite norm (the guard's signal), nothing else.
+ * {@code sqrt(s_0 + ... + s_{T-1})} in double, where {@code s_j} is the sum of squares, in double, of chunk j of the
+ * float result, in a fixed order ({@link #sumOfSquares}: four interleaved partial sums, so the additions pipeline);
+ * every task adds the same T doubles in the same order. A non-finite gradient gives a non-finite norm (the guard's
+ * signal), nothing else. With one task the array is left as it is (the average of one gradient) and only its norm is
+ * computed: no block, no barrier.
  *
  * <p><b>How</b> (one call, round r): the array is cut into T chunks ({@link GradientChunks}).
  * <ol>
@@ -107,6 +109,12 @@ public final class BarrierAllReduce implements AutoCloseable {
             throw new IllegalStateException("the exchange of task " + task + " is closed");
         }
         long start = System.nanoTime();
+        if (tasks == 1) { // nothing to exchange: the same bits as the general path, none of its blocks or calls
+            round++;
+            double norm = Math.sqrt(sumOfSquares(gradient, 0, gradient.length));
+            phaseNanos[2] += System.nanoTime() - start;
+            return norm;
+        }
         GradientChunks chunks = new GradientChunks(gradient.length, tasks);
         String prefix = names + round + "_";
         round++;
@@ -191,8 +199,8 @@ public final class BarrierAllReduce implements AutoCloseable {
             sums = new double[size];
             buffer = new float[size];
         }
-        double sumOfSquares = 0;
-        for (int t = 0; t < tasks; t++) {
+        double divisor = tasks;
+        for (int t = 0; t < tasks; t++) { // called with two tasks or more
             float[] part = gradient;
             int offset = from;
             if (t != task) {
@@ -200,7 +208,7 @@ public final class BarrierAllReduce implements AutoCloseable {
                 part = buffer;
                 offset = 0;
             }
-            if (t == 0 && tasks > 1) {
+            if (t == 0) {
                 for (int i = 0; i < size; i++) {
                     sums[i] = part[offset + i];
                 }
@@ -208,16 +216,40 @@ public final class BarrierAllReduce implements AutoCloseable {
                 for (int i = 0; i < size; i++) {
                     sums[i] += part[offset + i];
                 }
-            } else { // the last task's addition, the division and the sum of squares in one pass
+            } else { // the last task's addition and the division (no loop-carried dependency: the JIT vectorises it)
                 for (int i = 0; i < size; i++) {
-                    double sum = tasks == 1 ? part[offset + i] : sums[i] + part[offset + i];
-                    float average = (float) (sum / tasks);
-                    gradient[from + i] = average;
-                    sumOfSquares += (double) average * average;
+                    gradient[from + i] = (float) ((sums[i] + part[offset + i]) / divisor);
                 }
             }
         }
-        return sumOfSquares;
+        return sumOfSquares(gradient, from, size);
+    }
+
+    /**
+     * The sum of the squares of {@code values[from, from + size)} in double: four partial sums over the elements
+     * i = 0, 1, 2, 3 mod 4, then {@code (s0 + s1) + (s2 + s3)}; a fixed order, so the same array gives the same bits.
+     */
+    static double sumOfSquares(float[] values, int from, int size) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int i = 0;
+        for (; i + 3 < size; i += 4) {
+            double v0 = values[from + i];
+            double v1 = values[from + i + 1];
+            double v2 = values[from + i + 2];
+            double v3 = values[from + i + 3];
+            s0 += v0 * v0;
+            s1 += v1 * v1;
+            s2 += v2 * v2;
+            s3 += v3 * v3;
+        }
+        for (; i < size; i++) {
+            double v = values[from + i];
+            s0 += v * v;
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     private void put(String name, float[] values, int from, int count) {
