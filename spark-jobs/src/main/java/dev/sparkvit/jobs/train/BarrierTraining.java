@@ -179,6 +179,8 @@ public final class BarrierTraining {
                     summary.addScalar("gradient_norm", (float) result.norms()[k], step);
                 }
                 summary.addScalar("Throughput", (float) (result.iterations() * run.iterationBatch() / seconds), next);
+                LOG.info("stage {}: iterations {} to {}: {}", run.name(), done + 1, next,
+                        SegmentTimes.describe(seconds, result));
                 method.segment(done, next, seconds, result);
                 if (segments.epochEnd(next)) {
                     long from = Math.max(epochStartIteration, firstIteration);
