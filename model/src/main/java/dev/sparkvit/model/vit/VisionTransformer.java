@@ -51,6 +51,12 @@ public final class VisionTransformer {
     private final List<AbstractModule<?, ?, Float>> groupModules = new ArrayList<>();
 
     private VisionTransformer(VitConfig config, Head head, long seed, FreezeOutSchedule freezeOut) {
+        this(config, head, freezeOut);
+        WeightInit.timm(this, seed);
+    }
+
+    /** The architecture with the weights its layers' constructors leave (no initialisation drawn). */
+    private VisionTransformer(VitConfig config, Head head, FreezeOutSchedule freezeOut) {
         this.config = config;
         this.head = head;
         List<AbstractModule<?, ?, Float>> parts = new ArrayList<>();
@@ -72,7 +78,6 @@ public final class VisionTransformer {
             root.add(headModule);
             groupModules.add(headModule);
         }
-        WeightInit.timm(this, seed);
     }
 
     /** The encoder alone: images (B, C, H, W) to features (B, embedDim). */
@@ -92,6 +97,14 @@ public final class VisionTransformer {
 
     public static VisionTransformer of(VitConfig config, Head head, long seed) {
         return new VisionTransformer(config, head, seed, null);
+    }
+
+    /**
+     * The architecture of {@link #of} without drawing an initialisation, for a model whose every parameter is copied
+     * in next (loaded weights, an EMA): drawing timm's initialisation costs a Gaussian per weight (86 M for ViT-B).
+     */
+    public static VisionTransformer blank(VitConfig config, Head head) {
+        return new VisionTransformer(config, head, null);
     }
 
     /**

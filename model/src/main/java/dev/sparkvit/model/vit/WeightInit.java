@@ -55,7 +55,8 @@ final class WeightInit {
     private static void fill(Tensor<Float> w, DoubleSupplier draw) {
         float[] data = Tensors.data(w);
         int offset = Tensors.offset(w);
-        for (int i = 0; i < Tensors.size(w); i++) {
+        int size = Tensors.size(w);
+        for (int i = 0; i < size; i++) {
             data[offset + i] = (float) draw.getAsDouble();
         }
     }

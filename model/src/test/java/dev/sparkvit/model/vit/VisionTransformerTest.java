@@ -140,6 +140,23 @@ class VisionTransformerTest {
     }
 
     @Test
+    void aBlankModelGivenAnInitialisedOnesWeightsComputesTheSame() {
+        VisionTransformer initialised = VisionTransformer.of(MICRO, Head.projection(16), 3);
+        VisionTransformer blank = VisionTransformer.blank(MICRO, Head.projection(16));
+        Map<String, Tensor<Float>> from = initialised.namedParameters();
+        Map<String, Tensor<Float>> into = blank.namedParameters();
+        assertEquals(List.copyOf(from.keySet()), List.copyOf(into.keySet()));
+        assertFalse(java.util.Arrays.equals(Tensors.toArray(from.get("blocks.0.attn.qkv.weight")),
+                Tensors.toArray(into.get("blocks.0.attn.qkv.weight"))), "nothing drawn into the blank model");
+        into.forEach((name, tensor) -> tensor.copy(from.get(name)));
+        initialised.module().evaluate();
+        blank.module().evaluate();
+        Tensor<Float> images = TestTensors.randn(new Random(5), 1.0, 2, 3, 8, 8);
+        assertArrayEquals(Tensors.toArray(initialised.module().forward(images).toTensor(FloatTypes.NUMERIC)),
+                Tensors.toArray(blank.module().forward(images).toTensor(FloatTypes.NUMERIC)));
+    }
+
+    @Test
     void layerScaleStatsReportInitialGammas() {
         VisionTransformer vit = VisionTransformer.encoderOnly(MICRO, 1);
         List<LayerScaleStats> stats = vit.layerScaleStats();

@@ -85,7 +85,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         FloatCriterion criterion = job.criterion(prepared.counts());
         BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);
         Head head = Head.classifier(prepared.classes().size());
-        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, schedule.perEpoch(),
+        return new Model(vit, model, () -> VisionTransformer.blank(config, head), data, schedule.perEpoch(),
                 schedule.total(), loss, optimizers.methods(), optimizers.weightDecay(vit, settings.weightDecay()));
     }
 

@@ -4,6 +4,7 @@ import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.engine.Tensors;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.SafeTensors;
+import dev.sparkvit.model.vit.Head;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.model.vit.VitPresets;
@@ -128,7 +129,7 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
         config = dev.sparkvit.model.vit.VitVariant.ofTensors(contents.tensors().keySet(), meta,
                 config.layerScaleInit()).applyTo(config);
         requireHeldByFile(file, contents, config, preset, classes.size());
-        VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
+        VisionTransformer vit = VisionTransformer.blank(config, Head.classifier(classes.size()));
         Map<String, float[]> weights = new LinkedHashMap<>();
         vit.namedParameters().forEach((name, tensor) -> {
             NamedTensor value = contents.tensors().get(name);
@@ -251,7 +252,7 @@ public record ClassifierWeights(String preset, VitConfig config, List<String> cl
     }
 
     private VisionTransformer build() {
-        VisionTransformer vit = VisionTransformer.classifier(config, classes.size(), 0);
+        VisionTransformer vit = VisionTransformer.blank(config, Head.classifier(classes.size()));
         vit.namedParameters().forEach((name, tensor) -> {
             float[] value = weights.get(name);
             tensor.copy(Tensors.of(value, Tensors.shape(tensor)));

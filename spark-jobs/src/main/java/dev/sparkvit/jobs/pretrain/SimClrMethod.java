@@ -113,7 +113,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         double temperature = settings.temperature();
         BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
-        return new Model(vit, model, () -> VisionTransformer.of(config, head, 0), data, perEpoch, total, loss,
+        return new Model(vit, model, () -> VisionTransformer.blank(config, head), data, perEpoch, total, loss,
                 optimizers.methods(), optimizers.processor(vit, settings.weightDecay(), settings.larsEta()));
     }
 

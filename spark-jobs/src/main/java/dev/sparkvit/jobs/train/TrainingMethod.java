@@ -48,8 +48,8 @@ public interface TrainingMethod<R> {
      *
      * @param vit the ViT whose named parameters are trained (its weights are the live ones after each segment)
      * @param trained the module the segment trains ({@code vit}'s, or one around it), its parameters compacted
-     * @param blank a fresh ViT of the same architecture, to carry the EMA ({@code VisionTransformer.of(config,
-     *     head, 0)})
+     * @param blank a fresh ViT of the same architecture, to carry the EMA ({@code VisionTransformer.blank(config,
+     *     head)})
      * @param data the training samples, one partition per barrier task
      * @param iterationsPerEpoch ceil(images / {@link Run#iterationBatch()})
      * @param totalIterations the run's iterations
