@@ -1,13 +1,9 @@
 package dev.sparkvit.jobs.finetune;
 
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
-import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
 import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.engine.BigDlEngine;
@@ -21,8 +17,8 @@ import dev.sparkvit.jobs.inference.TtaViews;
 import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
-import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.RunState;
+import dev.sparkvit.jobs.train.TrainingJob;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.jobs.train.TrainingScalars;
 import dev.sparkvit.model.losses.ClassWeights;
@@ -35,7 +31,6 @@ import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.provenance.WeightsProvenance;
 import dev.sparkvit.storage.LocalCopies;
-import dev.sparkvit.storage.RunFolder;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -61,71 +55,38 @@ import org.slf4j.LoggerFactory;
  * resume as in pretraining. Writes the live and EMA classifiers, the curves and TensorBoard events. A non-finite
  * loss or gradient stops the run or skips the step, as in pretraining.
  */
-public final class FinetuneJob {
+public final class FinetuneJob extends TrainingJob<FinetuneJob> {
     private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
     static final String RUN_NAME = "finetune";
 
     /** As configured until {@link #execute} resolves the auto keys for the dataset ({@link FinetuneRecipe}). */
     private FinetuneSettings settings;
-    private final boolean resume;
-    private final PrintStream console;
-    private long stopAfter = Long.MAX_VALUE;
-    /** {@code --snapshot}: the dataset snapshot to read (null: the current one, or on resume the recorded one). */
-    private Long requestedSnapshot;
-    /** The snapshot the run reads, resolved once by {@link #execute}. */
-    private DatasetSnapshot data;
-    private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
-    /** The current attempt's training, data and validation split, released when it fails. */
-    private EpochDataSet<?> attemptData;
+    /** The current attempt's validation split, released when it fails (with the training data). */
     private Dataset<Row> attemptVal;
     /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
     private List<FinetuneMonitor.Epoch> carriedEpochs = List.of();
 
     public FinetuneJob(FinetuneSettings settings, boolean resume, PrintStream console) {
+        super(resume, console);
         this.settings = settings;
-        this.resume = resume;
-        this.console = console;
     }
 
-    /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
-    FinetuneJob stopAfter(long iteration) {
-        this.stopAfter = iteration;
-        return this;
-    }
-
-    /** Reads the dataset's snapshot {@code id} instead of its current one ({@code --snapshot}). */
-    public FinetuneJob snapshot(Long id) {
-        this.requestedSnapshot = id;
-        return this;
-    }
-
-    /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
-    public DatasetSnapshot data() {
-        return data;
-    }
-
-    /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
-    FinetuneJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
-        this.wrapModel = wrap;
+    @Override
+    protected FinetuneJob self() {
         return this;
     }
 
     public FinetuneResult execute(SparkSession spark) {
-        // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
-        RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
-        CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
-                settings.keepCheckpoints());
-        // the recipe, every epoch, validation and the weights' metadata read this one snapshot
-        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
-                requestedSnapshot);
-        Manifest manifest = StoredImages.manifest(spark, data);
+        Opened run = open(spark, settings.outputDir(), settings.keepCheckpoints(), settings.source(),
+                settings.dataset());
+        Manifest manifest = StoredImages.manifest(spark, data());
         settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
-        LOG.info("stage finetune: dataset {}", data);
+        LOG.info("stage finetune: dataset {}", data());
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
-        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
-                        .attempt(spark, folder, store, start, new SupervisedMethod(this, settings, spark,
-                                folder.local())), this::abandonAttempt));
+        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(),
+                spark.sparkContext(), run.store(), resume, console, start -> training().attempt(spark, run.folder(),
+                        run.store(), start, new SupervisedMethod(this, settings, spark, run.folder().local())),
+                this::abandonAttempt));
     }
 
     /**
@@ -147,7 +108,7 @@ public final class FinetuneJob {
 
     /** Reads and checks the dataset, the SSL encoder and the train rows ({@link Prepared}). */
     Prepared prepare(SparkSession spark, TrainingRestarts.Start attempt) {
-        Manifest manifest = StoredImages.manifest(spark, data);
+        Manifest manifest = StoredImages.manifest(spark, data());
         List<String> classes = manifest.classes();
         if (!manifest.labelled() || classes.size() < 2) {
             throw new ConfigException(settings.source() + ": dataset " + settings.dataset() + " has "
@@ -155,7 +116,7 @@ public final class FinetuneJob {
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
         // rows whose label index names no class (or another) would train on wrong labels, or end out of bounds
-        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, data, classes);
+        dev.sparkvit.data.ingest.ClassIndexCheck.require(spark, data(), classes);
         // the architecture of the SSL encoder when starting from one (its LayerScale and pooling are in its tensors,
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored
@@ -177,15 +138,9 @@ public final class FinetuneJob {
                 : dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), "the encoder "
                         + settings.sslCheckpoint() + " takes " + size + "-px images", size, settings.dataset(),
                         manifest.storedSize());
-        if (sizeNote != null && !attempt.restarted()) {
-            if (sizeNote.warning()) {
-                warn(sizeNote.line());
-            } else {
-                console.println(sizeNote.line());
-            }
-        }
+        sayImageSize(sizeNote, attempt);
         Normalize normalize = StoredImages.normalization(manifest);
-        Dataset<Row> trainRows = labelled(StoredImages.read(spark, data, "train"));
+        Dataset<Row> trainRows = labelled(StoredImages.read(spark, data(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
         if (java.util.Arrays.stream(counts).sum() == 0) {
             throw new ConfigException(settings.source() + ": " + (settings.labelFraction() < 1
@@ -219,13 +174,12 @@ public final class FinetuneJob {
                 mixGroup, settings.seed());
         EpochDataSet<Row> data = EpochDataSet.sequenced(prepared.trainRows().orderBy("id")
                 .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
-        attemptData = data;
-        return data;
+        return attemptData(data);
     }
 
     /** The validation split, cached for the attempt. */
     Dataset<Row> validationSplit(SparkSession spark) {
-        Dataset<Row> val = StoredImages.read(spark, data, "val").cache();
+        Dataset<Row> val = StoredImages.read(spark, data(), "val").cache();
         attemptVal = val;
         return val;
     }
@@ -342,18 +296,10 @@ public final class FinetuneJob {
         return new FinetuneResult(losses, finalLive, finalEma, liveFile, emaFile, curves, monitor.history());
     }
 
-    /** The classifier's module as tests wrap it (fault injection). */
-    @SuppressWarnings("unchecked")
-    AbstractModule<Activity, Activity, Float> wrapped(AbstractModule<?, ?, Float> module) {
-        return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
-    }
-
     /** Frees what a failed attempt cached (the epoch data, the val split). */
-    private void abandonAttempt() {
-        if (attemptData != null) {
-            attemptData.originRDD().unpersist(false);
-            attemptData = null;
-        }
+    @Override
+    protected void abandonAttempt() {
+        super.abandonAttempt();
         if (attemptVal != null) {
             attemptVal.unpersist(false);
             attemptVal = null;
@@ -435,7 +381,7 @@ public final class FinetuneJob {
 
     Map<String, String> metadata() {
         Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
-        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data));
+        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data()));
         meta.put("tta_views", String.join(",", settings.tta()));
         meta.put("recipe", settings.recipe().scale() + ": " + settings.describeRecipe(0).replaceFirst("^.*?: ", ""));
         return meta;
@@ -457,11 +403,5 @@ public final class FinetuneJob {
     private static String shortList(List<String> names) {
         List<String> shown = names.size() <= 10 ? names : names.subList(0, 10);
         return String.join(", ", shown) + (names.size() > 10 ? " and " + (names.size() - 10) + " more" : "");
-    }
-
-    /** A warning line on the console and in the log. */
-    private void warn(String line) {
-        LOG.warn(line);
-        console.println("warning: " + line);
     }
 }

@@ -1,23 +1,18 @@
 package dev.sparkvit.jobs.pretrain;
 
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
-import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.data.augment.Normalize;
-import dev.sparkvit.data.ingest.DatasetSnapshot;
 import dev.sparkvit.data.ingest.Manifest;
-import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
-import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.train.BarrierTraining;
 import dev.sparkvit.jobs.train.RunState;
 import dev.sparkvit.jobs.train.Segments;
+import dev.sparkvit.jobs.train.TrainingJob;
 import dev.sparkvit.jobs.train.TrainingRestarts;
 import dev.sparkvit.model.io.VitWeights;
 import dev.sparkvit.model.optim.FreezeOutSchedule;
 import dev.sparkvit.model.vit.VisionTransformer;
 import dev.sparkvit.model.vit.VitConfig;
 import dev.sparkvit.provenance.WeightsProvenance;
-import dev.sparkvit.storage.RunFolder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -25,7 +20,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,66 +35,32 @@ import org.slf4j.LoggerFactory;
  * collapse warning) and the end of a run (final probe, curves, pretrained-ema.safetensors). Segments, checkpoints,
  * resume, restarts and the non-finite guard are the loop's.
  */
-public final class PretrainJob {
+public final class PretrainJob extends TrainingJob<PretrainJob> {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
     static final String RUN_NAME = "pretrain";
 
     private final PretrainSettings settings;
-    private final boolean resume;
-    private final PrintStream console;
-    private long stopAfter = Long.MAX_VALUE;
-    /** {@code --snapshot}: the dataset snapshot to read (null: the current one, or on resume the recorded one). */
-    private Long requestedSnapshot;
-    /** The snapshot the run reads, resolved once by {@link #execute}. */
-    private DatasetSnapshot data;
-    private UnaryOperator<AbstractModule<?, ?, Float>> wrapModel = UnaryOperator.identity();
-    /** The current attempt's data, released when it fails. */
-    private EpochDataSet<?> attemptData;
     /** Epochs finished by earlier attempts of this process, for the curves of a restarted run. */
     private List<PretrainMonitor.Epoch> carriedEpochs = List.of();
 
     public PretrainJob(PretrainSettings settings, boolean resume, PrintStream console) {
+        super(resume, console);
         this.settings = settings;
-        this.resume = resume;
-        this.console = console;
     }
 
-    /** Stops after the first segment that reaches {@code iteration} (to test resuming; not a user setting). */
-    PretrainJob stopAfter(long iteration) {
-        this.stopAfter = iteration;
-        return this;
-    }
-
-    /** Reads the dataset's snapshot {@code id} instead of its current one ({@code --snapshot}). */
-    public PretrainJob snapshot(Long id) {
-        this.requestedSnapshot = id;
-        return this;
-    }
-
-    /** The dataset snapshot the run reads (resolved at the start of {@link #execute}). */
-    public DatasetSnapshot data() {
-        return data;
-    }
-
-    /** Wraps the trained model inside the EMA (to inject faults in tests; not a user setting). */
-    PretrainJob wrapModel(UnaryOperator<AbstractModule<?, ?, Float>> wrap) {
-        this.wrapModel = wrap;
+    @Override
+    protected PretrainJob self() {
         return this;
     }
 
     public PretrainResult execute(SparkSession spark) {
-        // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
-        RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
-        CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
-                settings.keepCheckpoints());
-        // every epoch, probe and the final evaluation read this one snapshot, whatever ingests commit meanwhile
-        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
-                requestedSnapshot);
-        LOG.info("stage pretrain: dataset {}", data);
-        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
-                resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
-                        .attempt(spark, folder, store, start, new SimClrMethod(this, settings, spark, folder.local(),
-                                console)), this::abandonAttempt));
+        Opened run = open(spark, settings.outputDir(), settings.keepCheckpoints(), settings.source(),
+                settings.dataset());
+        LOG.info("stage pretrain: dataset {}", data());
+        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(),
+                spark.sparkContext(), run.store(), resume, console, start -> training().attempt(spark, run.folder(),
+                        run.store(), start, new SimClrMethod(this, settings, spark, run.folder().local(), console)),
+                this::abandonAttempt));
     }
 
     /**
@@ -113,8 +73,8 @@ public final class PretrainJob {
             PretrainMonitor monitor, CollapseMonitor collapse, Map<String, String> extra) {
         spark.sparkContext().setJobGroup("pretrain:probe", "linear probe", false);
         LinearProbe.Result probe = pretrained != null ? pretrained // else resumed from the final checkpoint
-                : LinearProbe.run(spark, averaged, data, normalize);
-        LinearProbe.Result random = LinearProbe.run(spark, initial, data, normalize);
+                : LinearProbe.run(spark, averaged, data(), normalize);
+        LinearProbe.Result random = LinearProbe.run(spark, initial, data(), normalize);
         LOG.info("stage probe: EMA encoder {}; random encoder {}", probe, random);
         Path curves = output.resolve("pretrain-curves.png");
         monitor.writeCurves(curves, random, collapse.chance());
@@ -122,7 +82,7 @@ public final class PretrainJob {
         Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("preset", settings.preset(), "seed",
                 String.valueOf(settings.seed()), "config", averaged.config().toString(), "kind", "simclr-ema"));
         meta.putAll(extra);
-        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data));
+        meta.putAll(WeightsProvenance.of(settings.fingerprint(), data()));
         try {
             VitWeights.save(averaged, weights, meta);
         } catch (IOException e) {
@@ -142,18 +102,6 @@ public final class PretrainJob {
         carriedEpochs = monitor.history();
     }
 
-    /** The attempt's epoch data, released if the attempt fails. */
-    <E> EpochDataSet<E> attemptData(EpochDataSet<E> data) {
-        attemptData = data;
-        return data;
-    }
-
-    /** The SimCLR module as tests wrap it (fault injection). */
-    @SuppressWarnings("unchecked")
-    AbstractModule<Activity, Activity, Float> wrapped(AbstractModule<?, ?, Float> module) {
-        return (AbstractModule<Activity, Activity, Float>) (AbstractModule<?, ?, ?>) wrapModel.apply(module);
-    }
-
     /** The run's FreezeOut schedule, or null when off. */
     FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
         PretrainSettings.FreezeOut fo = settings.freezeOut();
@@ -163,15 +111,8 @@ public final class PretrainJob {
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
     void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
-        dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
-                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
-        if (sizeNote != null && !attempt.restarted()) {
-            if (sizeNote.warning()) {
-                warn(sizeNote.line());
-            } else {
-                console.println(sizeNote.line());
-            }
-        }
+        sayImageSize(dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.model(),
+                settings.dataset(), manifest.storedSize()), attempt);
     }
 
     /** What an epoch's line reports: its losses, seconds, the images this process trained, the iteration it ends at. */
@@ -190,7 +131,7 @@ public final class PretrainJob {
         LinearProbe.Result probe = null;
         if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
             spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
-            probe = LinearProbe.run(spark, encoder.get(), data, normalize);
+            probe = LinearProbe.run(spark, encoder.get(), data(), normalize);
             spark.sparkContext().setJobGroup("pretrain:train", trainingGroup, false);
         }
         double cosine = collapse.projectionCosine(vit);
@@ -202,19 +143,5 @@ public final class PretrainJob {
             warn(collapsed);
         }
         return probe;
-    }
-
-    /** Frees what a failed attempt cached (the epoch data), before a restart. */
-    private void abandonAttempt() {
-        if (attemptData != null) {
-            attemptData.originRDD().unpersist(false);
-            attemptData = null;
-        }
-    }
-
-    /** A warning line on the console and in the log. */
-    private void warn(String line) {
-        LOG.warn(line);
-        console.println("warning: " + line);
     }
 }
