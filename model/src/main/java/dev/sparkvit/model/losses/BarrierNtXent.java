@@ -33,6 +33,35 @@ public final class BarrierNtXent {
         };
     }
 
+    /**
+     * NT-Xent within each task's own rows ({@code training.negatives: replica}), as data-parallel SimCLR without a
+     * gather computes it: task t's views meet only its own 2 n_t - 2 negatives. The step's loss is the mean over the
+     * tasks of their losses, weighted by their images (one all-gather of two numbers), and each task's outcome
+     * gradient is the gradient of that mean with respect to its rows: {@code (n_t / B) dL_t}. Kept to measure what
+     * the global batch's negatives are worth (docs/PRETRAINING.md); {@link #sliceLoss} is the default.
+     */
+    public static DataParallelStep.SliceLoss replicaSliceLoss(GlobalNtXent loss) {
+        return (output, target, exchange) -> {
+            int rows = output.size(1);
+            int dim = (int) (output.nElement() / rows);
+            int images = rows / 2;
+            GlobalNtXent.Result own = loss.compute(Tensors.toArray(output), dim, GlobalBatchLayout.of(images), 0);
+            double[][] all = exchange.doubles(new double[] {own.loss() * images, images});
+            double sum = 0;
+            double total = 0;
+            for (double[] task : all) {
+                sum += task[0];
+                total += task[1];
+            }
+            float share = (float) (images / total);
+            float[] gradient = own.gradient();
+            for (int i = 0; i < gradient.length; i++) {
+                gradient[i] *= share;
+            }
+            return new DataParallelStep.Outcome(sum / total, Tensors.of(gradient, rows, dim), 2 * images - 2);
+        };
+    }
+
     /** The global loss and this task's rows' gradient. */
     public static GlobalNtXent.Result compute(GlobalNtXent loss, BarrierAllGather exchange, float[] ownRows,
             int dim) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.engine.BarrierAllGather;
+import dev.sparkvit.engine.DataParallelStep;
 import dev.sparkvit.engine.BarrierStage;
 import dev.sparkvit.engine.Tensors;
 import java.io.Serializable;
@@ -76,6 +77,50 @@ final class BarrierNtXentCheck {
         GlobalNtXentTest.assertClose(expected, actual, where);
         return where + ": " + split.length + " barrier tasks, loss " + results.get(0).loss() + " (one replica "
                 + expectedLoss + "), negatives per anchor " + layout.negativesPerAnchor();
+    }
+
+    /**
+     * {@link BarrierNtXent#replicaSliceLoss} on local tasks of {@code split} images: every task reports the image-
+     * weighted mean of the tasks' own NT-Xent losses, and its gradient is {@code n_t / B} times {@link NtXentLoss}'s
+     * gradient of its own rows alone.
+     *
+     * @return the tasks' loss, and the global batch's loss of the same projections (the control)
+     */
+    static double[] runReplica(JavaSparkContext sc, int[] split, int dim, long seed) {
+        int images = Arrays.stream(split).sum();
+        List<float[]> slices = new ArrayList<>();
+        Random random = new Random(seed);
+        for (int n : split) {
+            slices.add(GlobalNtXentTest.randn(random, 2 * n * dim));
+        }
+        double temperature = NtXentLoss.DEFAULT_TEMPERATURE;
+        List<TaskResult> results = BarrierStage.collect(sc.parallelize(slices, split.length), rows -> {
+            BarrierAllGather exchange = BarrierAllGather.current();
+            float[] own = rows.next();
+            DataParallelStep.Outcome outcome = BarrierNtXent.replicaSliceLoss(new GlobalNtXent(temperature))
+                    .apply(Tensors.of(own, own.length / dim, dim), null, exchange);
+            return new TaskResult(exchange.task(), outcome.loss(), Tensors.toArray(outcome.outputGradient()));
+        }, TaskResult.class);
+        double expectedLoss = 0;
+        NtXentLoss reference = new NtXentLoss(temperature);
+        float[] gathered = new float[2 * images * dim];
+        int at = 0;
+        for (int t = 0; t < split.length; t++) {
+            Tensor<Float> input = Tensors.of(slices.get(t).clone(), 2 * split[t], dim);
+            expectedLoss += reference.forward(input, NO_TARGET) * split[t] / (double) images;
+            float[] expected = Tensors.toArray(reference.backward(input, NO_TARGET));
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] *= (float) split[t] / images;
+            }
+            GlobalNtXentTest.assertClose(expected, results.get(t).gradient(), "replica negatives, task " + t);
+            System.arraycopy(slices.get(t), 0, gathered, at, slices.get(t).length);
+            at += slices.get(t).length;
+        }
+        for (TaskResult result : results) {
+            assertEquals(expectedLoss, result.loss(), RELATIVE * expectedLoss, "task " + result.task() + "'s loss");
+        }
+        return new double[] {results.get(0).loss(),
+                new GlobalNtXent(temperature).compute(gathered, dim, GlobalBatchLayout.of(split), 0).loss()};
     }
 
     private static final Tensor<Float> NO_TARGET = Tensors.zeros(1);

@@ -31,6 +31,14 @@ class BarrierNtXentTest {
     }
 
     @Test
+    void replicaNegativesAreEachTasksOwnLossWeightedByItsImages() {
+        double[] losses = BarrierNtXentCheck.runReplica(SharedSpark.context(), new int[] {5, 9}, 16, 3);
+        // the control: the same random projections over the global batch meet 26 negatives per view, not 8 or 16,
+        // and their loss is near ln 27 = 3.3 against ln 9 = 2.2 and ln 17 = 2.8
+        assertTrue(losses[1] > losses[0] + 0.3, "replica " + losses[0] + ", global " + losses[1]);
+    }
+
+    @Test
     void threeAndFourUnevenTasksOnLocal4(@TempDir Path tmp) throws Exception {
         List<String> splits = List.of("6,2,9", "16,16,16,16", "5,11,0,7");
         List<String> args = new ArrayList<>(List.of("4"));

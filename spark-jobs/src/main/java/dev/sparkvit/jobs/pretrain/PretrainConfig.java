@@ -42,6 +42,7 @@ public final class PretrainConfig {
         RestartPolicy restarts = TrainingConfig.restarts(training);
         long seed = training.integer("seed", (int) Seeds.DEFAULT, 0, Integer.MAX_VALUE);
         TrainingConfig.engineRemoved(training);
+        boolean replicaNegatives = training.choice("negatives", "global", "global", "replica").equals("replica");
         ConfigSection freeze = training.section("freezeout");
         PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
                 freeze.number("t0", 0.8, 0, true, 1),
@@ -70,6 +71,6 @@ public final class PretrainConfig {
         return new PretrainSettings(dataset, output, modelChoice, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
                 projectionDim, projectionBatchNorm, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery,
-                seed, yaml.file());
+                seed, yaml.file(), replicaNegatives);
     }
 }

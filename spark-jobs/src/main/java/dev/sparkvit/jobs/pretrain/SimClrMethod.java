@@ -96,7 +96,7 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
         total = settings.epochs() * perEpoch;
         long warmup = TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(), perEpoch, 1, total);
-        negatives = 2 * settings.batchSize() - 2;
+        negatives = 2 * settings.batchSize() / (settings.replicaNegatives() ? tasks : 1) - 2;
 
         // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
         head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
@@ -112,19 +112,23 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         // the parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
         optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
         double temperature = settings.temperature();
-        BarrierSegment.Loss loss = () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
+        BarrierSegment.Loss loss = settings.replicaNegatives()
+                ? () -> BarrierNtXent.replicaSliceLoss(new GlobalNtXent(temperature))
+                : () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
         return new Model(vit, model, () -> VisionTransformer.blank(config, head), data, perEpoch, total, loss,
                 optimizers.methods(), optimizers.processor(vit, settings.weightDecay(), settings.larsEta()));
     }
 
     @Override
     public void started(long iteration, TrainingScalars scalars, int tasks) {
-        // NT-Xent's chance value is of the global batch here: every view meets 2B - 2 negatives
-        collapse = CollapseMonitor.of(spark, job.data(), normalize, config, head, settings.batchSize(),
-                Math.max(2, settings.warmupEpochs()));
+        // NT-Xent's chance value is of the batch one loss sees: every view meets 2B - 2 negatives (2B / T - 2 with
+        // training.negatives: replica)
+        collapse = CollapseMonitor.of(spark, job.data(), normalize, config, head,
+                settings.batchSize() / (settings.replicaNegatives() ? tasks : 1), Math.max(2, settings.warmupEpochs()));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
-                + "(global NT-Xent: %d negatives per view, chance %.4f), %s, "
-                + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks, negatives,
+                + "(%s NT-Xent: %d negatives per view, chance %.4f), %s, "
+                + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks,
+                settings.replicaNegatives() ? "per-task" : "global", negatives,
                 collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
         LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
                 + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
