@@ -1,7 +1,5 @@
 package dev.sparkvit.checkpoint;
 
-import dev.sparkvit.engine.TrainingProgress;
-import dev.sparkvit.engine.PartitionedOptimizerState;
 import dev.sparkvit.model.io.NamedTensor;
 import dev.sparkvit.model.io.NonFiniteValuesException;
 import dev.sparkvit.model.io.SafeTensors;
@@ -16,10 +14,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,7 +28,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A folder of training checkpoints, one sub-folder {@code iter-NNNNNNNNN} each, holding {@code checkpoint.safetensors}
- * (tensors and run metadata, no Java serialization) and {@code checkpoint.sha256}. A checkpoint is written under a
+ * (tensors and run metadata, no Java serialization: {@link CheckpointFormat}) and {@code checkpoint.sha256}. A checkpoint is written under a
  * temporary name ({@code .tmp-*}), forced to disk, and renamed into place, so a crash leaves either the whole
  * checkpoint or none; the checksum and the content are verified on every load. Nothing is ever deleted or replaced
  * to make room for a checkpoint:
@@ -54,7 +50,6 @@ public final class CheckpointStore {
     private static final String SUM = "checkpoint.sha256";
     private static final Pattern SUM_LINE = Pattern.compile("([0-9a-f]{64})(?:[ \\t]+\\*?" + Pattern.quote(DATA)
             + ")?\\s*");
-    private static final String FORMAT = "sparkvit-checkpoint-1";
 
     /** What a resume does when the newest checkpoint is corrupt ({@code training.checkpoint.on_corrupt}). */
     public enum OnCorrupt {
@@ -108,28 +103,9 @@ public final class CheckpointStore {
      *     holds NaN or infinity (a poisoned state must never replace good checkpoints)
      */
     public Path write(TrainingCheckpoint checkpoint) {
-        Map<String, NamedTensor> tensors = new LinkedHashMap<>();
-        checkpoint.weights().forEach((k, v) -> tensors.put("model/" + k, v));
-        checkpoint.ema().forEach((k, v) -> tensors.put("ema/" + k, v));
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT);
-        meta.put("iteration", String.valueOf(checkpoint.progress().iterations()));
-        meta.put("epoch", String.valueOf(checkpoint.progress().epoch()));
-        meta.put("records_in_epoch", String.valueOf(checkpoint.progress().recordsInEpoch()));
-        meta.put("ema_updates", String.valueOf(checkpoint.emaUpdates()));
-        if (checkpoint.emaSkipsNextFold()) {
-            meta.put("ema_skip_next_fold", "true");
-        }
-        if (!checkpoint.skippedIterations().isEmpty()) { // absent when none: such checkpoints keep their bytes
-            meta.put("skipped_iterations", checkpoint.skippedIterations().stream().map(String::valueOf)
-                    .collect(java.util.stream.Collectors.joining(",")));
-        }
-        checkpoint.optimizer().forEach((group, state) -> {
-            meta.put("optim/" + group + "/step", String.valueOf(state.step()));
-            state.buffers().forEach((buffer, values) -> tensors.put("optim/" + group + "/" + buffer,
-                    new NamedTensor(new int[] {values.length}, values)));
-        });
-        checkpoint.run().forEach((k, v) -> meta.put("run/" + k, v));
+        CheckpointFormat.Encoded encoded = CheckpointFormat.encode(checkpoint);
+        Map<String, NamedTensor> tensors = encoded.tensors();
+        Map<String, String> meta = encoded.metadata();
         // before a name is chosen or anything is written: a poisoned state never reaches the folder
         NonFiniteValuesException.requireFinite(tensors, "checkpoint of iteration "
                 + checkpoint.progress().iterations() + " in " + dir);
@@ -203,13 +179,7 @@ public final class CheckpointStore {
     public Optional<Map<String, String>> recordedRun() {
         for (Path folder : list()) {
             try {
-                Map<String, String> run = new LinkedHashMap<>();
-                SafeTensors.metadata(folder.resolve(DATA)).forEach((key, value) -> {
-                    if (key.startsWith("run/")) {
-                        run.put(key.substring(4), value);
-                    }
-                });
-                return Optional.of(run);
+                return Optional.of(CheckpointFormat.runSettings(SafeTensors.metadata(folder.resolve(DATA))));
             } catch (IOException e) {
                 // a damaged header: the resume's own read names it; an older checkpoint may still tell
             }
@@ -233,63 +203,14 @@ public final class CheckpointStore {
             throw new CorruptCheckpointException("checkpoint file " + e.getMessage() + " (although its checksum "
                     + "matches: it was written so, not damaged later)");
         }
-        Map<String, String> meta = contents.metadata();
-        if (!FORMAT.equals(meta.get("format"))) {
-            throw new CorruptCheckpointException("checkpoint file " + data + " is not a " + FORMAT + " file: its "
-                    + "metadata format is " + shown(meta.get("format")));
-        }
-        long iteration = number(meta, "iteration", data);
+        TrainingCheckpoint checkpoint = CheckpointFormat.decode(contents, data);
+        long iteration = checkpoint.progress().iterations();
         Matcher name = NAME.matcher(String.valueOf(folder.getFileName()));
         if (name.matches() && Long.parseLong(name.group(1)) != iteration) {
             throw new CorruptCheckpointException("checkpoint file " + data + " records iteration " + iteration
                     + " but its folder is named for iteration " + Long.parseLong(name.group(1)));
         }
-        Map<String, NamedTensor> weights = new LinkedHashMap<>();
-        Map<String, NamedTensor> ema = new LinkedHashMap<>();
-        Map<String, Map<String, float[]>> buffers = new LinkedHashMap<>();
-        contents.tensors().forEach((tensor, value) -> {
-            if (tensor.startsWith("model/")) {
-                weights.put(tensor.substring(6), value);
-            } else if (tensor.startsWith("ema/")) {
-                ema.put(tensor.substring(4), value);
-            } else if (tensor.startsWith("optim/") && tensor.lastIndexOf('/') > 6) {
-                int slash = tensor.lastIndexOf('/');
-                buffers.computeIfAbsent(tensor.substring(6, slash), k -> new LinkedHashMap<>())
-                        .put(tensor.substring(slash + 1), value.values());
-            }
-        });
-        requireMatching(weights, ema, data);
-        Map<String, PartitionedOptimizerState.GroupState> optimizer = new LinkedHashMap<>();
-        Map<String, String> run = new LinkedHashMap<>();
-        for (Map.Entry<String, String> entry : meta.entrySet()) {
-            String key = entry.getKey();
-            if (key.startsWith("optim/") && key.endsWith("/step") && key.length() > 11) {
-                String group = key.substring(6, key.length() - 5);
-                optimizer.put(group, new PartitionedOptimizerState.GroupState(number(meta, key, data),
-                        buffers.getOrDefault(group, Map.of())));
-            } else if (key.startsWith("run/")) {
-                run.put(key.substring(4), entry.getValue());
-            }
-        }
-        for (String group : buffers.keySet()) {
-            if (!optimizer.containsKey(group)) {
-                throw new CorruptCheckpointException("checkpoint file " + data + " holds optimiser state of group "
-                        + shown(group) + " but no optim/" + group + "/step");
-            }
-        }
-        long epoch = number(meta, "epoch", data);
-        if (epoch > Integer.MAX_VALUE) {
-            throw new CorruptCheckpointException("checkpoint file " + data + " records epoch " + epoch);
-        }
-        TrainingProgress progress = new TrainingProgress(iteration, (int) epoch,
-                number(meta, "records_in_epoch", data));
-        List<Long> skipped = new ArrayList<>();
-        String skippedText = meta.getOrDefault("skipped_iterations", "");
-        for (String skippedIteration : skippedText.isEmpty() ? new String[0] : skippedText.split(",", -1)) {
-            skipped.add(number(Map.of("skipped_iterations", skippedIteration), "skipped_iterations", data));
-        }
-        return new TrainingCheckpoint(progress, weights, ema, number(meta, "ema_updates", data), optimizer, run,
-                Boolean.parseBoolean(meta.get("ema_skip_next_fold")), skipped);
+        return checkpoint;
     }
 
     /**
@@ -337,51 +258,9 @@ public final class CheckpointStore {
         Matcher line = SUM_LINE.matcher(text);
         if (!line.matches()) {
             throw new CorruptCheckpointException("checksum file " + sum + " does not hold a SHA-256 of " + DATA
-                    + " (it holds " + (size > 1024 ? size + " bytes" : shown(text.strip())) + ")");
+                    + " (it holds " + (size > 1024 ? size + " bytes" : CheckpointFormat.shown(text.strip())) + ")");
         }
         return line.group(1);
-    }
-
-    private static void requireMatching(Map<String, NamedTensor> weights, Map<String, NamedTensor> ema, Path data) {
-        if (weights.isEmpty()) {
-            throw new CorruptCheckpointException("checkpoint file " + data + " holds no model weights (model/*)");
-        }
-        for (String name : weights.keySet()) {
-            NamedTensor average = ema.get(name);
-            if (average == null || !Arrays.equals(average.shape(), weights.get(name).shape())) {
-                throw new CorruptCheckpointException("checkpoint file " + data + " has model/" + name + " but no ema/"
-                        + name + " of the same shape");
-            }
-        }
-        for (String name : ema.keySet()) {
-            if (!weights.containsKey(name)) {
-                throw new CorruptCheckpointException("checkpoint file " + data + " has ema/" + name + " but no model/"
-                        + name);
-            }
-        }
-    }
-
-    private static long number(Map<String, String> meta, String key, Path data) {
-        String text = meta.get(key);
-        try {
-            long value = Long.parseLong(String.valueOf(text));
-            if (value >= 0) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new CorruptCheckpointException("checkpoint file " + data + " has no valid metadata " + key
-                + " (a count of 0 or more; found " + shown(text) + ")");
-    }
-
-    /** A value from a file as a message shows it: quoted, printable, at most 80 characters. */
-    private static String shown(String value) {
-        if (value == null) {
-            return "none";
-        }
-        String printable = value.replaceAll("[^\\x20-\\x7e]", "?");
-        return "'" + (printable.length() <= 80 ? printable : printable.substring(0, 80) + "...") + "'";
     }
 
     /** iteration, then generation: iter-N.1 is newer than iter-N. */
