@@ -72,12 +72,17 @@ final class EvaluateCommand extends SparkCommand implements Callable<Integer> {
         // the report goes into the run folder (published with it) or into --output (a folder of its own)
         RunFolder outFolder = output == null ? runFolder : RunFolder.open(output, Locations.hadoop(), rel -> false);
         Path out = output == null ? runFolder.local().resolve("evaluation") : outFolder.local();
+        if (snapshot.asOf != null && dataset == null) {
+            throw new IllegalArgumentException("--as-of " + snapshot.asOf + " needs --dataset (or give --snapshot ID: "
+                    + "sparkvit snapshots --dataset DIR lists them)");
+        }
+        Long snapshotId = snapshot.id(dataset);
         SparkSession spark = startSpark("sparkvit evaluate");
         try {
             EvaluateJob.Result r = new EvaluateJob(new EvaluateJob.Settings(runFolder.local(),
                     baselineFolder == null ? null : baselineFolder.local(), dataset, split, views, out,
                     runFolder.location(), baselineFolder == null ? null : baselineFolder.location()), System.out)
-                    .snapshot(snapshot.snapshot).execute(spark);
+                    .snapshot(snapshotId).execute(spark);
             outFolder.publish();
             System.out.println("sparkvit evaluate: " + r.images() + " images, " + r.variants().size()
                     + " variants");

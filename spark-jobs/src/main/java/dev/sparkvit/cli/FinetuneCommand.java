@@ -57,7 +57,7 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit finetune");
         try {
-            FinetuneJob job = new FinetuneJob(settings, resume.resume, System.out).snapshot(snapshot.snapshot);
+            FinetuneJob job = new FinetuneJob(settings, resume.resume, System.out).snapshot(snapshot.id(settings.dataset()));
             FinetuneResult r = job.execute(spark);
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""

@@ -43,9 +43,10 @@ final class LinearProbeCommand extends SparkCommand implements Callable<Integer>
             throw new IllegalArgumentException("--weights " + weights + " does not exist");
         }
         ProbeEncoder.check(weightsFile); // a damaged weights file or checkpoint is named before Spark starts
+        Long snapshotId = snapshot.id(dataset);
         SparkSession spark = startSpark("sparkvit linear-probe");
         try {
-            DatasetSnapshot data = StoredImages.snapshot(spark, dataset, snapshot.snapshot);
+            DatasetSnapshot data = StoredImages.snapshot(spark, dataset, snapshotId);
             Manifest manifest = StoredImages.manifest(spark, data);
             // the encoder at the size it was trained for; the stored images are resized to it (LinearProbe)
             VisionTransformer encoder = ProbeEncoder.load(weightsFile, preset);

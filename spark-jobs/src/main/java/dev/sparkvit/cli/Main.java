@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Spark-native self-supervised Vision Transformer training.",
         subcommands = {DemoCommand.class, IngestCommand.class, PairsCommand.class, PretrainCommand.class,
                 FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class, LinearProbeCommand.class,
-                RetrainCommand.class, MigrateCommand.class,
+                RetrainCommand.class, MigrateCommand.class, SnapshotsCommand.class,
                 ModelSummaryCommand.class, Main.NotInThisJar.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

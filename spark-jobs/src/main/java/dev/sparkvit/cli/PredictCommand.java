@@ -70,10 +70,11 @@ final class PredictCommand extends SparkCommand implements Callable<Integer> {
             PredictJob.parseNormalize(null, normalize); // a malformed value is named before Spark starts
         }
         int k = topK != null ? topK : Math.min(5, classCount);
+        Long snapshotId = snapshot.id(input);
         SparkSession spark = startSpark("sparkvit predict");
         try {
             PredictJob.Result r = new PredictJob(new PredictJob.Settings(modelFile, input, split, output, k, ttaViews,
-                    given, normalize), System.out).snapshot(snapshot.snapshot).execute(spark);
+                    given, normalize), System.out).snapshot(snapshotId).execute(spark);
             System.out.printf("sparkvit predict: %d inputs: %d predicted, %d rejected%n", r.listed(), r.predicted(),
                     r.rejected());
             System.out.println("  predictions: " + r.predictions());

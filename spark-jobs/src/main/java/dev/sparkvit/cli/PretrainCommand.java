@@ -33,7 +33,7 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
-            PretrainJob job = new PretrainJob(settings, resume.resume, System.out).snapshot(snapshot.snapshot);
+            PretrainJob job = new PretrainJob(settings, resume.resume, System.out).snapshot(snapshot.id(settings.dataset()));
             PretrainResult r = job.execute(spark);
             float[] losses = r.iterationLosses();
             if (losses.length == 0) { // resumed from the final checkpoint

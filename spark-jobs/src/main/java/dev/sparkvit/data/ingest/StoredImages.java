@@ -108,6 +108,11 @@ public final class StoredImages {
      * @throws IllegalArgumentException one line when there is no table (or the folder format), or no ingest has
      *     committed to it yet
      */
+    /** The snapshots of the dataset's table ({@code what} names the option or key in messages). */
+    public static SnapshotLog snapshotLog(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
+        return SnapshotLog.of(table(what, datasetDir, conf));
+    }
+
     static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
         String location;
         boolean folderFormat;
