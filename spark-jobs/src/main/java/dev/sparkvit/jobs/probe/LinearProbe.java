@@ -87,8 +87,12 @@ public final class LinearProbe {
             throw new IllegalArgumentException("dataset " + dataset + " needs train and val images for a probe, has "
                     + trainCount + " and " + valCount);
         }
-        CentredLogisticRegression.Fit pooled = CentredLogisticRegression.fit(train, "pooled", PROBE_REG);
-        CentredLogisticRegression.Fit mean = CentredLogisticRegression.fit(train, "mean", PROBE_REG);
+        // the two fits side by side (Concurrently): each is a few hundred small Spark jobs, mostly scheduling
+        List<CentredLogisticRegression.Fit> fits = Concurrently.all(List.of(
+                () -> CentredLogisticRegression.fit(train, "pooled", PROBE_REG),
+                () -> CentredLogisticRegression.fit(train, "mean", PROBE_REG)));
+        CentredLogisticRegression.Fit pooled = fits.get(0);
+        CentredLogisticRegression.Fit mean = fits.get(1);
         Result result = new Result(pooled.accuracy(val), mean.accuracy(val), trainCount, valCount, pooled.solver(),
                 mean.solver());
         features.release();
@@ -112,10 +116,13 @@ public final class LinearProbe {
         Features features = features(spark, vit, train.unionByName(val), normalize);
         Dataset<Row> trainFeatures = features.rows().filter("split = 'train'");
         Dataset<Row> valFeatures = features.rows().filter("split = 'val'");
+        List<java.util.function.Supplier<CentredLogisticRegression.Fit>> candidates = new java.util.ArrayList<>();
+        for (double reg : HEAD_REGS) {
+            candidates.add(() -> CentredLogisticRegression.fit(trainFeatures, "pooled", reg));
+        }
         CentredLogisticRegression.Fit best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
-        for (double reg : HEAD_REGS) {
-            CentredLogisticRegression.Fit fit = CentredLogisticRegression.fit(trainFeatures, "pooled", reg);
+        for (CentredLogisticRegression.Fit fit : Concurrently.all(candidates)) { // in HEAD_REGS order
             double loss = logLoss(fit, valFeatures);
             if (loss < bestLoss) {
                 best = fit;
