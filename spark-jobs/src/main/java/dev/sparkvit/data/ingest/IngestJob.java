@@ -84,6 +84,11 @@ public final class IngestJob {
      * leave the dataset as a run killed at that moment would.
      */
     static volatile Runnable beforeCommit = () -> { };
+    /**
+     * How old an unreferenced data file must be before a run holding the lock removes it
+     * ({@link dev.sparkvit.data.table.OrphanFiles}); tests lower it.
+     */
+    static volatile long orphanMinAgeMillis = 10 * 60_000L;
 
     private final IngestSettings settings;
     private final Consumer<String> say;
@@ -272,6 +277,16 @@ public final class IngestJob {
         if (existing && !settings.incremental()) {
             throw new IllegalArgumentException("output " + settings.output() + " already holds a dataset; use "
                     + "--incremental to add new files to it, or choose a new output folder");
+        }
+        if (existing) { // under the lock: the files a killed writer left before its commit
+            sc.setJobGroup("ingest:orphans", "remove data files no snapshot references", false);
+            List<String> orphans = dev.sparkvit.data.table.OrphanFiles.remove(spark, table,
+                    System.currentTimeMillis() - orphanMinAgeMillis);
+            if (!orphans.isEmpty()) {
+                say.accept("removed " + orphans.size() + " data file" + (orphans.size() == 1 ? "" : "s") + " of "
+                        + settings.output() + " that no snapshot references (left by a run killed before its "
+                        + "commit)");
+            }
         }
         String root = qualifiedRoot(hadoop);
         Decoders.configured(); // a bad sparkvit.decoders setting fails here, before any Spark work

@@ -185,6 +185,63 @@ class DatasetWritersTest {
         assertConsistent(dataset);
     }
 
+    /**
+     * A writer killed after writing a data file and before its commit leaves the file in data/, referenced by no
+     * snapshot (IngestKillTest kills real processes; here the file is planted: a copy of a data file under a new
+     * name). The next run, holding the lock, removes such files once older than the margin (10 minutes) and keeps a
+     * younger one (a writer whose lease just lapsed may still be writing it); the table reads as before.
+     */
+    @Test
+    void aKilledWritersDataFilesAreRemovedByTheNextRunOnceOlderThanTheMargin() throws IOException {
+        Path base = tmp.resolve("base");
+        images(base, "cat", 3, 1);
+        images(base, "dog", 3, 1);
+        Path dataset = tmp.resolve("ds");
+        List<String> said = new ArrayList<>();
+        ingest(base, dataset, false, said);
+        Path committed = dataFiles(dataset).get(0);
+        Path old = committed.resolveSibling("00000-killed-old.parquet");
+        Path young = committed.resolveSibling("00000-killed-young.parquet");
+        Files.copy(committed, old);
+        Files.copy(committed, young);
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - 3_600_000L));
+        long rows = pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum();
+
+        Path more = tmp.resolve("more");
+        images(more, "cat", 2, 9);
+        ingest(more, dataset, true, said);
+        assertEquals(List.of("removed 1 data file of " + dataset + " that no snapshot references (left by a run "
+                + "killed before its commit)"), said);
+        assertFalse(Files.exists(old), "older than the margin: removed");
+        assertTrue(Files.exists(young), "younger than the margin: kept");
+        assertTrue(Files.exists(committed), "a referenced file: kept");
+        assertEquals(rows + 2, pairs(dataset).stream().mapToLong(ClassIndexCheck.Pair::rows).sum());
+        java.util.Set<String> referenced = referencedDataFiles(dataset);
+        assertEquals(java.util.Set.of(young.toString()), dataFiles(dataset).stream().map(Path::toString)
+                .filter(f -> !referenced.contains(f)).collect(java.util.stream.Collectors.toSet()));
+        assertConsistent(dataset);
+    }
+
+    /** The files under the dataset's data/ folder, hidden ones (Hadoop's .crc) left out. */
+    private static List<Path> dataFiles(Path dataset) throws IOException {
+        try (var files = Files.walk(dataset.resolve("data"))) {
+            return files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                    .map(Path::toAbsolutePath).toList();
+        }
+    }
+
+    /** The data files some snapshot of the table references, as local paths. */
+    private static java.util.Set<String> referencedDataFiles(Path dataset) {
+        org.apache.iceberg.Table table = StoredTables.table(dataset).refresh().table();
+        java.util.Set<String> paths = new java.util.HashSet<>();
+        for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
+            snapshot.addedDataFiles(table.io()).forEach(f -> paths.add(
+                    Path.of(java.net.URI.create(f.path().toString()).getPath()).toAbsolutePath().toString()));
+        }
+        return paths;
+    }
+
     @Test
     void aCommitByAnotherWriterAfterThisRunReadTheTableStopsItWithOneLineAndNothingOfItIsCommitted()
             throws IOException {
