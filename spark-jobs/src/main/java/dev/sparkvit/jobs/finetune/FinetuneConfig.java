@@ -92,7 +92,7 @@ public final class FinetuneConfig {
                 training.choice("focal_alpha", "none", "none", "balanced"),
                 training.choice("class_weights", "none", "none", "balanced"));
         ConfigSection freeze = training.section("freezeout");
-        PretrainSettings.FreezeOut freezeOut = new PretrainSettings.FreezeOut(freeze.flag("enabled", false),
+        dev.sparkvit.jobs.train.FreezeOut freezeOut = new dev.sparkvit.jobs.train.FreezeOut(freeze.flag("enabled", false),
                 freeze.number("t0", 0.8, 0, true, 1),
                 FreezeOutSchedule.Scaling.valueOf(freeze.choice("scaling", "cubic", "linear", "squared", "cubic")
                         .toUpperCase(Locale.ROOT)),

@@ -449,7 +449,7 @@ public final class FinetuneJob {
 
     /** FreezeOut's schedule (in optimiser steps), or null when off. */
     FreezeOutSchedule freezeOut(int depth, long totalSteps, long warmupSteps) {
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        dev.sparkvit.jobs.train.FreezeOut fo = settings.freezeOut();
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
                 settings.learningRate(), fo.scaleLr()) : null;
     }

@@ -56,7 +56,7 @@ import java.util.Set;
 public record FinetuneSettings(String dataset, double labelFraction, String outputDir, ModelChoice model,
         String sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
-        NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
+        NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, dev.sparkvit.jobs.train.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
         String source, Set<String> auto, FinetuneRecipe recipe) {
 

@@ -1,5 +1,16 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROBE_EVERY;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.RESTARTS;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.SEED;
+
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.data.augment.Normalize;
@@ -90,14 +101,14 @@ public final class PretrainJob {
 
     public PretrainResult execute(SparkSession spark) {
         // a remote output_dir (hdfs://, s3a://) is worked on in a local copy, published after every checkpoint
-        RunFolder folder = RunFolder.open(settings.outputDir(), spark.sparkContext().hadoopConfiguration());
+        RunFolder folder = RunFolder.open(settings.get(OUTPUT_DIR), spark.sparkContext().hadoopConfiguration());
         CheckpointStore store = new CheckpointStore(folder.local().resolve("checkpoints"),
-                settings.keepCheckpoints());
+                settings.get(CHECKPOINT_KEEP));
         // every epoch, probe and the final evaluation read this one snapshot, whatever ingests commit meanwhile
-        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.dataset(),
+        data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.get(DATASET),
                 requestedSnapshot);
         LOG.info("stage pretrain: dataset {}", data);
-        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(), spark.sparkContext(), store,
+        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.get(RESTARTS), spark.sparkContext(), store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
                         .attempt(spark, folder, store, start, new SimClrMethod(this, settings, spark, folder.local(),
                                 console)), this::abandonAttempt));
@@ -120,7 +131,7 @@ public final class PretrainJob {
         monitor.writeCurves(curves, random, collapse.chance());
         Path weights = output.resolve("pretrained-ema.safetensors");
         Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("preset", settings.preset(), "seed",
-                String.valueOf(settings.seed()), "config", averaged.config().toString(), "kind", "simclr-ema"));
+                String.valueOf(settings.get(SEED)), "config", averaged.config().toString(), "kind", "simclr-ema"));
         meta.putAll(extra);
         meta.putAll(WeightsProvenance.of(settings.fingerprint(), data));
         try {
@@ -133,7 +144,7 @@ public final class PretrainJob {
 
     /** The run's monitor, continuing the epochs an earlier attempt of this process finished up to {@code done}. */
     PretrainMonitor monitor(dev.sparkvit.jobs.train.TrainingScalars scalars, long total, long perEpoch, long done) {
-        return new PretrainMonitor(scalars, console, settings.epochs(), total,
+        return new PretrainMonitor(scalars, console, settings.get(EPOCHS), total,
                 RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
     }
 
@@ -156,15 +167,15 @@ public final class PretrainJob {
 
     /** The run's FreezeOut schedule, or null when off. */
     FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        dev.sparkvit.jobs.train.FreezeOut fo = settings.get(FREEZEOUT);
         return fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(), total, warmup,
-                settings.learningRate(), fo.scaleLr()) : null;
+                settings.get(LEARNING_RATE), fo.scaleLr()) : null;
     }
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
     void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
         dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = dev.sparkvit.jobs.train.TrainingConfig
-                .imageSizeNote(settings.source(), settings.model(), settings.dataset(), manifest.storedSize());
+                .imageSizeNote(settings.source(), settings.get(MODEL), settings.get(DATASET), manifest.storedSize());
         if (sizeNote != null && !attempt.restarted()) {
             if (sizeNote.warning()) {
                 warn(sizeNote.line());
@@ -188,7 +199,7 @@ public final class PretrainJob {
             Supplier<VisionTransformer> encoder, String trainingGroup, Normalize normalize, VisionTransformer vit,
             PretrainMonitor monitor, CollapseMonitor collapse, EpochFigures figures) {
         LinearProbe.Result probe = null;
-        if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
+        if (last || settings.get(PROBE_EVERY) > 0 && (epoch + 1) % settings.get(PROBE_EVERY) == 0) {
             spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
             probe = LinearProbe.run(spark, encoder.get(), data, normalize);
             spark.sparkContext().setJobGroup("pretrain:train", trainingGroup, false);

@@ -77,7 +77,7 @@ class FinetuneConfigTest {
         assertEquals(new FinetuneSettings.Ema(true, 0.9999, true), s.ema());
         assertEquals(new FinetuneSettings.Mixing(false, 0.8, false, 1.0), s.mixup());
         assertEquals(new FinetuneSettings.Loss("combined", 0.1, 2.0, "none", "none"), s.loss());
-        assertEquals(new PretrainSettings.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
+        assertEquals(new dev.sparkvit.jobs.train.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
                 s.freezeOut());
         assertEquals(0, s.checkpointEvery());
         assertEquals(3, s.keepCheckpoints());
