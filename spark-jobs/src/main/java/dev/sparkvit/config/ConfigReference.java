@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * The configuration reference (docs/CONFIG.md): for each shipped job file, every key its reader accepts, with type,
  * allowed values, default and description taken from the reader ({@link KeyLog}: a key's {@link Setting} declares
  * its description; a key without one is described by its comment in the shipped file), and the shipped value taken
- * from the file or the fragment it includes. Generated, so it cannot drift from the code; a test compares it with the doc.
+ * from the file or the fragment it includes. Generated, so it cannot drift from the code; a test compares it with the
+ * doc.
  */
 public final class ConfigReference {
     /**

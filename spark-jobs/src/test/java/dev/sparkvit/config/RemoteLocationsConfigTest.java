@@ -1,5 +1,6 @@
 package dev.sparkvit.config;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,9 +39,9 @@ class RemoteLocationsConfigTest {
         FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(FINETUNE).with(List.of(
                 "data.dataset=hdfs://nn:8020/ds", "output_dir=hdfs://nn:8020/runs/ft",
                 "model.ssl_pretrained_path=hdfs://nn:8020/runs/pt/pretrained-ema.safetensors")));
-        assertEquals("hdfs://nn:8020/ds", s.dataset());
-        assertEquals("hdfs://nn:8020/runs/ft", s.outputDir());
-        assertEquals("hdfs://nn:8020/runs/pt/pretrained-ema.safetensors", s.sslCheckpoint());
+        assertEquals("hdfs://nn:8020/ds", s.get(FinetuneKeys.DATASET));
+        assertEquals("hdfs://nn:8020/runs/ft", s.get(FinetuneKeys.OUTPUT_DIR));
+        assertEquals("hdfs://nn:8020/runs/pt/pretrained-ema.safetensors", s.get(FinetuneKeys.SSL_PRETRAINED_PATH));
     }
 
     @Test

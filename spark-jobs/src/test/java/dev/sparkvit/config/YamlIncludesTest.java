@@ -1,5 +1,6 @@
 package dev.sparkvit.config;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
@@ -111,7 +112,7 @@ class YamlIncludesTest {
         Path job = write("finetune.yaml", "include: [frag/eval.yaml]\ndata:\n  dataset: DS\nevaluation:\n"
                 + "  tta_views: [flip]\nmodel:\n  ssl_pretrained_path: null\n");
         FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(job));
-        assertEquals(List.of("flip"), s.tta());
+        assertEquals(List.of("flip"), s.get(FinetuneKeys.TTA));
         assertTrue(s.fromScratch(), "an explicit null in the job file replaces the fragment's value");
     }
 

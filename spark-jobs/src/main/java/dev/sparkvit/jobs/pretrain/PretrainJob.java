@@ -108,7 +108,8 @@ public final class PretrainJob {
         data = RunState.datasetSnapshot(spark, store, resume, settings.source(), settings.get(DATASET),
                 requestedSnapshot);
         LOG.info("stage pretrain: dataset {}", data);
-        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.get(RESTARTS), spark.sparkContext(), store,
+        return folder.publishing(() -> TrainingRestarts.run(RUN_NAME, settings.get(RESTARTS), spark.sparkContext(),
+                store,
                 resume, console, start -> new BarrierTraining(console, this::warn).stopAfter(stopAfter)
                         .attempt(spark, folder, store, start, new SimClrMethod(this, settings, spark, folder.local(),
                                 console)), this::abandonAttempt));

@@ -92,7 +92,8 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
     public Run run() {
         return new Run(PretrainJob.RUN_NAME, settings.source(),
                 RunState.withSnapshot(settings.fingerprint(), job.data()), settings.get(ON_CORRUPT),
-                settings.get(BATCH_SIZE), 1, settings.get(CHECKPOINT_EVERY), settings.get(CLIP_GRAD_NORM), settings.get(NON_FINITE_POLICY),
+                settings.get(BATCH_SIZE), 1, settings.get(CHECKPOINT_EVERY), settings.get(CLIP_GRAD_NORM),
+                settings.get(NON_FINITE_POLICY),
                 new BarrierSegment.Ema(settings.get(EMA_DECAY), settings.get(EMA_WARMUP)), settings.get(SEED));
     }
 
@@ -102,7 +103,8 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         config = settings.get(MODEL).config();
         job.sayImageSize(manifest, attempt);
         normalize = StoredImages.normalization(manifest);
-        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), 2 * settings.get(BATCH_SIZE) / tasks);
+        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                2 * settings.get(BATCH_SIZE) / tasks);
 
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
         PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.get(SEED));

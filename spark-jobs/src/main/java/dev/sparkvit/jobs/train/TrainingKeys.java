@@ -42,7 +42,8 @@ public final class TrainingKeys {
     public static final Setting<String> NON_FINITE = Setting.choice("training.non_finite", "stop",
             "a NaN or infinite loss or gradient: stop (exit code 5, nothing written after the newest checkpoint: "
                     + "--resume from it) | skip (that step changes no weight, moment or EMA; counters and schedules "
-                    + "move on); may change on --resume", "stop", "skip");
+                    + "move on; with gradient accumulation the micro-batch's whole step); may change on --resume",
+            "stop", "skip");
 
     /** Read with stop too, so that a typo is caught either way. */
     public static final Setting<Integer> MAX_SKIPPED_STEPS = Setting.integer("training.max_skipped_steps", 10, 1,
@@ -67,7 +68,7 @@ public final class TrainingKeys {
     public static final Setting<Integer> SEED = Setting.integer("training.seed", (int) Seeds.DEFAULT, 0,
             Integer.MAX_VALUE, "the one seed of the run's weights, augmentation and order").fingerprinted();
 
-    /** {@code training.engine} chose DLlib's DistriOptimizer or the barrier engine; both jobs now train on the latter. */
+    /** {@code training.engine} chose DLlib's DistriOptimizer or the barrier engine; both jobs train on the latter. */
     public static final Setting<Void> ENGINE_REMOVED = Setting.removed("training.engine",
             "both training jobs train on the barrier engine; delete the key");
 
@@ -76,7 +77,7 @@ public final class TrainingKeys {
             .fingerprinted();
 
     public static final Setting<Boolean> FREEZEOUT_ENABLED = Setting.flag("training.freezeout.enabled", false,
-            "blocks freeze progressively and backward stops at the frozen prefix");
+            "blocks freeze progressively and backward stops at the frozen prefix; not with gradient accumulation");
 
     public static final Setting<Double> FREEZEOUT_T0 = Setting.number("training.freezeout.t0", 0.8, 0, true, 1,
             "block 0 trains for scaling(t0) of the run, the last block for all of it");
@@ -120,7 +121,7 @@ public final class TrainingKeys {
         return Setting.read("output_dir", doc, in -> TrainingConfig.outputDir(in.yaml(), in.root(), fallback));
     }
 
-    /** The model replicas the optional {@code cluster} section declares; 0 for none (see {@link TrainingConfig#replicas}). */
+    /** The model replicas the optional {@code cluster} section declares, 0 for none ({@link TrainingConfig#replicas}). */
     public static final Setting<Integer> REPLICAS = Setting.read("cluster", null,
             in -> TrainingConfig.replicas(in.yaml(), in.root()));
 }

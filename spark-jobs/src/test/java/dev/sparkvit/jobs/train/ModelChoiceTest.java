@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.train;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -92,7 +93,7 @@ class ModelChoiceTest {
     void finetuneReadsTheSameKeys() {
         var settings = FinetuneConfig.read(YamlConfig.parse("f.yaml", new StringReader("")).with(List.of(
                 "data.dataset=" + tmp, "model.layer_scale=off", "model.pooling=mean")));
-        VitConfig config = settings.model().config(32);
+        VitConfig config = settings.get(FinetuneKeys.MODEL).config(32);
         assertFalse(config.useLayerScale());
         assertEquals(TokenPooling.Mode.MEAN, config.pooling());
     }
