@@ -31,6 +31,10 @@ public final class PretrainKeys {
             .fingerprinted());
     public static final Setting<Double> LEARNING_RATE = LIST.add(Setting.number("training.learning_rate", 1e-3, 0,
             true, 100, "peak, after the linear warmup; cosine decay to 0 by the last iteration").fingerprinted());
+    /** In the fingerprint only when set: runs before the key keep theirs, and their checkpoints resume. */
+    public static final Setting<Double> MIN_LR_RATIO = LIST.add(Setting.number("training.min_lr_ratio", 0.0, 0, false,
+            1, "floor of the cosine decay as a fraction of learning_rate (0: decays to 0); FreezeOut's block "
+                    + "schedules still end at 0").fingerprinted(ratio -> ratio == 0 ? null : String.valueOf(ratio)));
     public static final Setting<Double> WEIGHT_DECAY = LIST.add(Setting.number("training.weight_decay", 0.05, 0,
             false, 10, "decoupled; never applied to biases, norms, embeddings, LayerScale gammas").fingerprinted());
     public static final Setting<Double> MOMENTUM = LIST.add(Setting.number("training.momentum", 0.9, 0, false,

@@ -1,6 +1,7 @@
 package dev.sparkvit.jobs.pretrain;
 
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MIN_LR_RATIO;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.MOMENTUM;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.OPTIMIZER;
 
@@ -44,7 +45,8 @@ final class PretrainOptimizers implements Serializable {
             } else if (freezeOut != null && group.name().startsWith("blocks.")) {
                 schedule = freezeOut.forBlock(Integer.parseInt(group.name().substring("blocks.".length())));
             } else {
-                schedule = new WarmupCosine(settings.get(LEARNING_RATE), warmup, total, 0.0);
+                schedule = new WarmupCosine(settings.get(LEARNING_RATE), warmup, total,
+                        settings.get(MIN_LR_RATIO) * settings.get(LEARNING_RATE));
             }
             schedules.put(group.name(), schedule);
         }
