@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * A job's settings, in the order they are read and in which they enter the run fingerprint. A job's declaration
  * holder adds each setting as it declares it ({@code static final Setting<Integer> EPOCHS = LIST.add(...)}: static
- * fields initialise in the order they are written), so declaring a setting is the one line that lists it.
+ * fields initialise in the order they are written), so declaring a setting is the one line that lists it; a group of
+ * settings several jobs share is a list of its own, added whole ({@link #addAll}).
  */
 public final class SettingList {
     private final List<Setting<?>> settings = new ArrayList<>();
@@ -23,6 +24,14 @@ public final class SettingList {
         }
         settings.add(setting);
         return setting;
+    }
+
+    /**
+     * Adds every setting of {@code group} in its order: a group of settings several jobs read together (declared
+     * once, in the group, with {@code GROUP.add(...)}), so that a new key of the group reaches every job listing it.
+     */
+    public void addAll(SettingList group) {
+        group.settings.forEach(this::add);
     }
 
     /** The settings in order. */

@@ -2,8 +2,8 @@ package dev.sparkvit.config;
 
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.FREEZEOUT;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.OPTIMIZER;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.TEMPERATURE;
 

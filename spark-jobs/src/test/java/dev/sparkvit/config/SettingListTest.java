@@ -93,6 +93,21 @@ class SettingListTest {
     }
 
     @Test
+    void aGroupIsListedWholeInItsOrderAndOnlyOnce() {
+        SettingList group = new SettingList();
+        Setting<Integer> every = group.add(Setting.integer("training.checkpoint.every", 0, 0, 9, null));
+        Setting<Integer> keep = group.add(Setting.integer("training.checkpoint.keep", 3, 1, 9, null));
+        SettingList job = new SettingList();
+        Setting<Integer> epochs = job.add(Setting.integer("training.epochs", 1, 1, 9, null));
+        job.addAll(group);
+        assertEquals(List.of(epochs, every, keep), job.settings());
+        SettingValues values = job.read(YamlConfig.parse("job.yaml", new StringReader(
+                "training:\n  checkpoint:\n    keep: 5\n")));
+        assertEquals(5, values.get(keep));
+        assertThrows(IllegalStateException.class, () -> job.addAll(group), "a group's keys are declared once per job");
+    }
+
+    @Test
     void theReferenceDescribesAKeyByItsDeclaredDocBeforeTheShippedComment() throws IOException {
         Path file = tmp.resolve("job.yaml");
         Files.writeString(file, "training:\n  epochs: 5     # the comment\n  seed: 1      # the seed's comment\n");

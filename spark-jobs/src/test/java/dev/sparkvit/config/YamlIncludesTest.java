@@ -4,7 +4,7 @@ import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_DIM;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.TEMPERATURE;

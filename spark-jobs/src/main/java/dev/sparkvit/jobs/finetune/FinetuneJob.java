@@ -1,12 +1,12 @@
 package dev.sparkvit.jobs.finetune;
 
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.DATASET;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.HEAD_INIT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LABEL_FRACTION;
@@ -17,7 +17,7 @@ import static dev.sparkvit.jobs.finetune.FinetuneKeys.MIXING;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.MODEL;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.OUTPUT_DIR;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.RECIPE;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.RESTARTS;
+import static dev.sparkvit.jobs.train.TrainingKeys.RESTARTS;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEVERITY;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.SSL_PRETRAINED_PATH;

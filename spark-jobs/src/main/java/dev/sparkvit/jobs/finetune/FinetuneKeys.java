@@ -1,13 +1,9 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.Setting;
 import dev.sparkvit.config.SettingList;
-import dev.sparkvit.engine.NonFinitePolicy;
-import dev.sparkvit.jobs.train.FreezeOut;
 import dev.sparkvit.jobs.train.ModelChoice;
-import dev.sparkvit.jobs.train.RestartPolicy;
 import dev.sparkvit.jobs.train.TrainingKeys;
 import dev.sparkvit.storage.Locations;
 import java.nio.file.Files;
@@ -69,13 +65,11 @@ public final class FinetuneKeys {
             100_000, "linear warmup, in epochs (auto: 10% of the epochs small, 5% medium, 3% large; at least 1 of 2 "
                     + "or more)").fingerprinted());
     public static final Setting<Double> CLIP_GRAD_NORM = LIST.add(TrainingKeys.CLIP_GRAD_NORM);
-    public static final Setting<String> NON_FINITE = LIST.add(TrainingKeys.NON_FINITE);
-    public static final Setting<Integer> MAX_SKIPPED_STEPS = LIST.add(TrainingKeys.MAX_SKIPPED_STEPS);
-    public static final Setting<NonFinitePolicy> NON_FINITE_POLICY = LIST.add(TrainingKeys.NON_FINITE_POLICY);
-    public static final Setting<Integer> MAX_RESTARTS = LIST.add(TrainingKeys.MAX_RESTARTS);
-    public static final Setting<Integer> RESTART_WAIT_SECONDS = LIST.add(TrainingKeys.RESTART_WAIT_SECONDS);
-    public static final Setting<RestartPolicy> RESTARTS = LIST.add(TrainingKeys.RESTARTS);
-    public static final Setting<Void> ENGINE_REMOVED = LIST.add(TrainingKeys.ENGINE_REMOVED);
+
+    static {
+        LIST.addAll(TrainingKeys.FAILURES);
+    }
+
     public static final Setting<String> SEVERITY = LIST.add(Setting.choice("augmentations.severity", "auto",
             "light | moderate | aggressive (auto: light small, moderate medium and large)", "auto", "light",
             "moderate", "aggressive").fingerprinted());
@@ -113,11 +107,11 @@ public final class FinetuneKeys {
     /** The weight average as one record, in the fingerprint as one entry. */
     public static final Setting<FinetuneSettings.Ema> EMA = LIST.add(Setting.derived("training.ema", null,
             v -> new FinetuneSettings.Ema(v.get(EMA_ENABLED), v.get(EMA_DECAY), v.get(EMA_WARMUP))).fingerprinted());
-    public static final Setting<Boolean> FREEZEOUT_ENABLED = LIST.add(TrainingKeys.FREEZEOUT_ENABLED);
-    public static final Setting<Double> FREEZEOUT_T0 = LIST.add(TrainingKeys.FREEZEOUT_T0);
-    public static final Setting<String> FREEZEOUT_SCALING = LIST.add(TrainingKeys.FREEZEOUT_SCALING);
-    public static final Setting<Boolean> FREEZEOUT_SCALE_LR = LIST.add(TrainingKeys.FREEZEOUT_SCALE_LR);
-    public static final Setting<FreezeOut> FREEZEOUT = LIST.add(TrainingKeys.FREEZEOUT);
+
+    static {
+        LIST.addAll(TrainingKeys.FREEZEOUT_KEYS);
+    }
+
     public static final Setting<Integer> SEED = LIST.add(TrainingKeys.SEED);
     /** The recipe the auto keys were resolved with ({@link FinetuneSettings#resolved}); null before. */
     public static final Setting<FinetuneRecipe> RECIPE = LIST.add(Setting.<FinetuneRecipe>assigned("recipe", null)
@@ -130,9 +124,11 @@ public final class FinetuneKeys {
     /** The evaluations' test-time augmentation views: evaluation.tta_views, or only identity without use_tta. */
     public static final Setting<List<String>> TTA = LIST.add(Setting.derived("evaluation.tta", null,
             v -> v.get(USE_TTA) ? List.copyOf(v.get(TTA_VIEWS)) : List.of("identity")));
-    public static final Setting<Integer> CHECKPOINT_EVERY = LIST.add(TrainingKeys.CHECKPOINT_EVERY);
-    public static final Setting<Integer> CHECKPOINT_KEEP = LIST.add(TrainingKeys.CHECKPOINT_KEEP);
-    public static final Setting<CheckpointStore.OnCorrupt> ON_CORRUPT = LIST.add(TrainingKeys.ON_CORRUPT);
+
+    static {
+        LIST.addAll(TrainingKeys.CHECKPOINT_KEYS);
+    }
+
     public static final Setting<String> OUTPUT_DIR = LIST.add(TrainingKeys.outputDir("out/finetune",
             "checkpoints/, tensorboard/, finetune-curves.png, finetuned*.safetensors (local path, hdfs:// or "
                     + "s3a://)"));

@@ -3,7 +3,7 @@ package dev.sparkvit.jobs.finetune;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.FREEZEOUT_ENABLED;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT_ENABLED;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LABEL_FRACTION;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;

@@ -1,12 +1,12 @@
 package dev.sparkvit.jobs.finetune;
 
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.CLIP_GRAD_NORM;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.NON_FINITE_POLICY;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.ON_CORRUPT;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.train.TrainingKeys.ON_CORRUPT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.WEIGHT_DECAY;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;

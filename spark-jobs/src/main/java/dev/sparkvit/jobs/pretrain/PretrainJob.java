@@ -1,14 +1,14 @@
 package dev.sparkvit.jobs.pretrain;
 
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROBE_EVERY;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.RESTARTS;
+import static dev.sparkvit.jobs.train.TrainingKeys.RESTARTS;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.SEED;
 
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;

@@ -2,12 +2,8 @@ package dev.sparkvit.jobs.pretrain;
 
 import dev.sparkvit.config.Setting;
 import dev.sparkvit.config.SettingList;
-import dev.sparkvit.jobs.train.FreezeOut;
 import dev.sparkvit.jobs.train.ModelChoice;
 import dev.sparkvit.jobs.train.TrainingKeys;
-import dev.sparkvit.checkpoint.CheckpointStore;
-import dev.sparkvit.engine.NonFinitePolicy;
-import dev.sparkvit.jobs.train.RestartPolicy;
 
 /**
  * Every setting of a pretraining config, declared once, in the order they are read and enter the run fingerprint
@@ -44,13 +40,11 @@ public final class PretrainKeys {
     public static final Setting<Integer> WARMUP_EPOCHS = LIST.add(Setting.integer("training.warmup_epochs", 2, 0,
             100_000, "linear warmup of the learning rate, in epochs; less than training.epochs").fingerprinted());
     public static final Setting<Double> CLIP_GRAD_NORM = LIST.add(TrainingKeys.CLIP_GRAD_NORM);
-    public static final Setting<String> NON_FINITE = LIST.add(TrainingKeys.NON_FINITE);
-    public static final Setting<Integer> MAX_SKIPPED_STEPS = LIST.add(TrainingKeys.MAX_SKIPPED_STEPS);
-    public static final Setting<NonFinitePolicy> NON_FINITE_POLICY = LIST.add(TrainingKeys.NON_FINITE_POLICY);
-    public static final Setting<Integer> MAX_RESTARTS = LIST.add(TrainingKeys.MAX_RESTARTS);
-    public static final Setting<Integer> RESTART_WAIT_SECONDS = LIST.add(TrainingKeys.RESTART_WAIT_SECONDS);
-    public static final Setting<RestartPolicy> RESTARTS = LIST.add(TrainingKeys.RESTARTS);
-    public static final Setting<Void> ENGINE_REMOVED = LIST.add(TrainingKeys.ENGINE_REMOVED);
+
+    static {
+        LIST.addAll(TrainingKeys.FAILURES);
+    }
+
     public static final Setting<Double> TEMPERATURE = LIST.add(Setting.number("temperature", 0.07, 0, true, 100,
             "NT-Xent temperature").fingerprinted());
     public static final Setting<Integer> PROJECTION_DIM = LIST.add(Setting.integer("projection_dim", 128, 1, 65_536,
@@ -58,20 +52,22 @@ public final class PretrainKeys {
     public static final Setting<String> PROJECTION_NORM = LIST.add(Setting.choice("projection_norm", "batch",
             "batch: SimCLR's head, Linear-BatchNorm-ReLU-Linear (synchronised BatchNorm over the global batch, batch "
                     + "statistics only) | none: Linear-ReLU-Linear", "batch", "none").fingerprinted());
-    public static final Setting<Boolean> FREEZEOUT_ENABLED = LIST.add(TrainingKeys.FREEZEOUT_ENABLED);
-    public static final Setting<Double> FREEZEOUT_T0 = LIST.add(TrainingKeys.FREEZEOUT_T0);
-    public static final Setting<String> FREEZEOUT_SCALING = LIST.add(TrainingKeys.FREEZEOUT_SCALING);
-    public static final Setting<Boolean> FREEZEOUT_SCALE_LR = LIST.add(TrainingKeys.FREEZEOUT_SCALE_LR);
-    public static final Setting<FreezeOut> FREEZEOUT = LIST.add(TrainingKeys.FREEZEOUT);
+
+    static {
+        LIST.addAll(TrainingKeys.FREEZEOUT_KEYS);
+    }
+
     public static final Setting<Double> EMA_DECAY = LIST.add(TrainingKeys.emaDecay(0.999));
     public static final Setting<Boolean> EMA_WARMUP = LIST.add(TrainingKeys.EMA_WARMUP);
     /** The EMA in the fingerprint as pretraining has always written it: the decay, then " warmup" when on. */
     public static final Setting<String> EMA = LIST.add(Setting.derived("training.ema", null,
             v -> v.get(EMA_DECAY) + (v.get(EMA_WARMUP) ? " warmup" : "")).fingerprinted());
     public static final Setting<Integer> SEED = LIST.add(TrainingKeys.SEED);
-    public static final Setting<Integer> CHECKPOINT_EVERY = LIST.add(TrainingKeys.CHECKPOINT_EVERY);
-    public static final Setting<Integer> CHECKPOINT_KEEP = LIST.add(TrainingKeys.CHECKPOINT_KEEP);
-    public static final Setting<CheckpointStore.OnCorrupt> ON_CORRUPT = LIST.add(TrainingKeys.ON_CORRUPT);
+
+    static {
+        LIST.addAll(TrainingKeys.CHECKPOINT_KEYS);
+    }
+
     public static final Setting<Integer> PROBE_EVERY = LIST.add(Setting.integer("training.probe_every_epochs", 0, 0,
             100_000, "epochs between linear probes of the EMA encoder; one always runs after the last epoch; 0 = "
                     + "only then"));

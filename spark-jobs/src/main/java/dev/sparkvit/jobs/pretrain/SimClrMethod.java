@@ -1,15 +1,15 @@
 package dev.sparkvit.jobs.pretrain;
 
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.CLIP_GRAD_NORM;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_DECAY;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_WARMUP;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.LARS_ETA;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.NON_FINITE_POLICY;
-import static dev.sparkvit.jobs.pretrain.PretrainKeys.ON_CORRUPT;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.train.TrainingKeys.ON_CORRUPT;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_DIM;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_NORM;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.SEED;

@@ -1,14 +1,14 @@
 package dev.sparkvit.jobs.finetune;
 
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.CHECKPOINT_EVERY;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.CLIP_GRAD_NORM;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.DATASET;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
-import static dev.sparkvit.jobs.finetune.FinetuneKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LAYER_DECAY;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
