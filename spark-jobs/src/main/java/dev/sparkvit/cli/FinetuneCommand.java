@@ -1,5 +1,8 @@
 package dev.sparkvit.cli;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DATASET;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.OUTPUT_DIR;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SSL_PRETRAINED_PATH;
 import dev.sparkvit.jobs.finetune.FinetuneConfig;
 import dev.sparkvit.jobs.finetune.FinetuneJob;
 import dev.sparkvit.jobs.finetune.FinetuneResult;
@@ -50,25 +53,26 @@ final class FinetuneCommand extends SparkCommand implements Callable<Integer> {
         // validated before Spark starts: a wrong key or value costs no cluster time
         dev.sparkvit.config.YamlConfig yaml = options.load(all);
         FinetuneSettings settings = FinetuneConfig.read(yaml);
-        if (settings.sslCheckpoint() != null) {
+        if (settings.get(SSL_PRETRAINED_PATH) != null) {
             dev.sparkvit.jobs.probe.ProbeEncoder.check(dev.sparkvit.storage.LocalCopies.of( // a damaged file, named now
-                    "model.ssl_pretrained_path", settings.sslCheckpoint()));
+                    "model.ssl_pretrained_path", settings.get(SSL_PRETRAINED_PATH)));
         }
-        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
+        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.get(DATASET));
         SparkSession spark = startSpark("sparkvit finetune");
         try {
-            FinetuneJob job = new FinetuneJob(settings, resume.resume, System.out).snapshot(snapshot.id(settings.dataset()));
+            FinetuneJob job = new FinetuneJob(settings, resume.resume, System.out)
+                    .snapshot(snapshot.id(settings.get(DATASET)));
             FinetuneResult r = job.execute(spark);
             System.out.printf("sparkvit finetune: %d iterations; validation accuracy live %.3f%s%n",
                     r.losses().length, r.live().accuracy(), r.ema() == null ? ""
                             : String.format(", EMA %.3f", r.ema().accuracy()));
-            String out = settings.outputDir();
+            String out = settings.get(OUTPUT_DIR);
             System.out.println("  dataset: " + job.data());
             System.out.println("  weights: " + SparkCommand.inRun(out, r.liveWeights()) + (r.emaWeights() == null
                     ? "" : " and " + SparkCommand.inRun(out, r.emaWeights())));
             System.out.println("  curves:  " + SparkCommand.inRun(out, r.curves()));
             System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(out, "tensorboard"));
-            System.out.println("  next: sparkvit evaluate --run " + settings.outputDir());
+            System.out.println("  next: sparkvit evaluate --run " + settings.get(OUTPUT_DIR));
             return ExitCodes.OK;
         } finally {
             spark.stop();

@@ -1,5 +1,8 @@
 package dev.sparkvit.cli;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
+
 import dev.sparkvit.jobs.pretrain.PretrainConfig;
 import dev.sparkvit.jobs.pretrain.PretrainJob;
 import dev.sparkvit.jobs.pretrain.PretrainResult;
@@ -30,10 +33,11 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
         // validated before Spark starts: a wrong key or value costs no cluster time
         dev.sparkvit.config.YamlConfig yaml = options.load(List.of());
         PretrainSettings settings = PretrainConfig.read(yaml);
-        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.dataset());
+        dev.sparkvit.jobs.train.TrainingConfig.requireTrainingImages(yaml, settings.get(DATASET));
         SparkSession spark = startSpark("sparkvit pretrain");
         try {
-            PretrainJob job = new PretrainJob(settings, resume.resume, System.out).snapshot(snapshot.id(settings.dataset()));
+            PretrainJob job = new PretrainJob(settings, resume.resume, System.out)
+                    .snapshot(snapshot.id(settings.get(DATASET)));
             PretrainResult r = job.execute(spark);
             float[] losses = r.iterationLosses();
             if (losses.length == 0) { // resumed from the final checkpoint
@@ -46,9 +50,9 @@ final class PretrainCommand extends SparkCommand implements Callable<Integer> {
             System.out.println("  pretrained (EMA) " + r.pretrainedProbe());
             System.out.println("  random encoder   " + r.randomProbe());
             System.out.println("  dataset: " + job.data());
-            System.out.println("  weights: " + SparkCommand.inRun(settings.outputDir(), r.weights()));
-            System.out.println("  curves:  " + SparkCommand.inRun(settings.outputDir(), r.curves()));
-            System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(settings.outputDir(),
+            System.out.println("  weights: " + SparkCommand.inRun(settings.get(OUTPUT_DIR), r.weights()));
+            System.out.println("  curves:  " + SparkCommand.inRun(settings.get(OUTPUT_DIR), r.curves()));
+            System.out.println("  tensorboard: " + dev.sparkvit.storage.Locations.resolve(settings.get(OUTPUT_DIR),
                     "tensorboard"));
             return ExitCodes.OK;
         } finally {

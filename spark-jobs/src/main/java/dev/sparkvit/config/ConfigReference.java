@@ -11,8 +11,10 @@ import java.util.function.Consumer;
 
 /**
  * The configuration reference (docs/CONFIG.md): for each shipped job file, every key its reader accepts, with type,
- * allowed values and default taken from the reader ({@link KeyLog}), and the shipped value and its comment taken from
- * the file or the fragment it includes. Generated, so it cannot drift from the code; a test compares it with the doc.
+ * allowed values, default and description taken from the reader ({@link KeyLog}: a key's {@link Setting} declares
+ * its description; a key without one is described by its comment in the shipped file), and the shipped value taken
+ * from the file or the fragment it includes. Generated, so it cannot drift from the code; a test compares it with the
+ * doc.
  */
 public final class ConfigReference {
     /**
@@ -44,11 +46,20 @@ public final class ConfigReference {
                         .append(cell(entry.allowed())).append(" | ")
                         .append(entry.fallback() == null ? "required" : cell(entry.fallback())).append(" | ")
                         .append(value == null ? "" : cell(shippedText(value, job.file()))).append(" | ")
-                        .append(value == null ? "" : cell(comment(value, entry.key()))).append(" |\n");
+                        .append(cell(description(log, entry.key(), value))).append(" |\n");
             }
             out.append('\n');
         }
         return out.toString();
+    }
+
+    /** The key's declared description ({@link Setting#doc}); for a key with none, its comment in the shipped file. */
+    private static String description(KeyLog log, String key, YamlConfig.Value value) {
+        String doc = log.doc(key);
+        if (doc != null) {
+            return doc;
+        }
+        return value == null ? "" : comment(value, key);
     }
 
     /** The shipped value, and the fragment it comes from when not the job file itself. */

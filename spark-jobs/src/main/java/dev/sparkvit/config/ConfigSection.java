@@ -19,7 +19,7 @@ public final class ConfigSection {
     private final String prefix;
     private final Map<String, YamlConfig.Value> values;
     private final Set<String> known = new LinkedHashSet<>();
-    private final List<ConfigSection> children = new ArrayList<>();
+    private final Map<String, ConfigSection> children = new LinkedHashMap<>();
     private final KeyLog log;
 
     ConfigSection(String file, String prefix, Map<String, YamlConfig.Value> values, KeyLog log) {
@@ -36,10 +36,21 @@ public final class ConfigSection {
         }
     }
 
-    /** A nested section; absent means empty (all defaults). */
+    /** Notes the description of {@code path} (a full key) for the reference, when a log listens. */
+    void document(String path, String doc) {
+        if (log != null) {
+            log.document(path, doc);
+        }
+    }
+
+    /** A nested section, the same one each time it is asked for; absent means empty (all defaults). */
     @SuppressWarnings("unchecked")
     public ConfigSection section(String key) {
         known.add(key);
+        ConfigSection read = children.get(key);
+        if (read != null) {
+            return read;
+        }
         YamlConfig.Value value = values.get(key);
         Map<String, YamlConfig.Value> map;
         if (value == null || value.value() == null) {
@@ -50,7 +61,7 @@ public final class ConfigSection {
             throw error(key, value, "a section (mapping of keys)");
         }
         ConfigSection child = new ConfigSection(file, prefix + key + ".", map, log);
-        children.add(child);
+        children.put(key, child);
         return child;
     }
 
@@ -371,7 +382,7 @@ public final class ConfigSection {
             throw new ConfigException(where(values.get(key)) + "unknown key " + prefix + key
                     + (known.isEmpty() ? "" : "; known keys here: " + String.join(", ", known)));
         }
-        children.forEach(ConfigSection::finish);
+        children.values().forEach(ConfigSection::finish);
     }
 
     private ConfigException error(String key, YamlConfig.Value value, String expected) {

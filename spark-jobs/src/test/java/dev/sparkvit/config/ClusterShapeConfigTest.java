@@ -1,5 +1,6 @@
 package dev.sparkvit.config;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,9 +46,9 @@ class ClusterShapeConfigTest {
                 "not a multiple of the 8 model replicas", "cluster.executors = 2 (" + cluster + ":2)",
                 "cluster.executor_cores = 4 (" + cluster + ":3)");
         assertEquals(64, PretrainConfig.read(YamlConfig.load(job).with(List.of("training.batch_size=64")))
-                .batchSize());
+                .get(BATCH_SIZE));
         assertEquals(60, PretrainConfig.read(YamlConfig.load(job).with(List.of("cluster.executor_cores=3")))
-                .batchSize());
+                .get(BATCH_SIZE));
         assertMentions(pretrainError(job, "training.batch_size=64", "cluster.executors=3"),
                 "training.batch_size = 64", "12 model replicas", "cluster.executors = 3 (--set cluster.executors)");
     }
@@ -55,7 +56,7 @@ class ClusterShapeConfigTest {
     @Test
     void withoutAClusterSectionNothingIsChecked() throws IOException {
         Path job = write("pretrain.yaml", "data:\n  dataset: DS\ntraining:\n  batch_size: 61\n");
-        assertEquals(61, PretrainConfig.read(YamlConfig.load(job)).batchSize());
+        assertEquals(61, PretrainConfig.read(YamlConfig.load(job)).get(BATCH_SIZE));
     }
 
     @Test

@@ -1,5 +1,12 @@
 package dev.sparkvit.config;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OPTIMIZER;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.TEMPERATURE;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,17 +45,17 @@ class PretrainConfigErrorsTest {
         PretrainSettings settings = PretrainConfig.read(YamlConfig.load(shipped).with(List.of(
                 "data.dataset=" + tmp)));
         assertEquals("vit_nano_patch4_32", settings.preset());
-        assertEquals(64, settings.batchSize());
-        assertEquals(0.2, settings.temperature());
-        assertEquals("adamw", settings.optimizer());
-        assertEquals(dev.sparkvit.engine.NonFinitePolicy.stop(), settings.nonFinite());
+        assertEquals(64, settings.get(BATCH_SIZE));
+        assertEquals(0.2, settings.get(TEMPERATURE));
+        assertEquals("adamw", settings.get(OPTIMIZER));
+        assertEquals(dev.sparkvit.engine.NonFinitePolicy.stop(), settings.get(NON_FINITE_POLICY));
     }
 
     @Test
     void theNonFiniteKeysAreReadAndChecked() throws IOException {
         Path file = write("data:\n  dataset: DS\ntraining:\n  non_finite: skip\n  max_skipped_steps: 3\n");
         assertEquals(dev.sparkvit.engine.NonFinitePolicy.skip(3), PretrainConfig.read(YamlConfig.load(file))
-                .nonFinite());
+                .get(NON_FINITE_POLICY));
         String mode = error("data:\n  dataset: DS\ntraining:\n  non_finite: ignore\n");
         assertTrue(mode.contains("pretrain.yaml:4") && mode.contains("training.non_finite = ignore")
                 && mode.contains("stop") && mode.contains("skip"), mode);
@@ -105,8 +112,8 @@ class PretrainConfigErrorsTest {
         Path file = write("data:\n  dataset: DS\ntraining:\n  epochs: 3\n");
         PretrainSettings settings = PretrainConfig.read(YamlConfig.load(file).with(List.of("training.epochs=7",
                 "training.freezeout.enabled=true")));
-        assertEquals(7, settings.epochs());
-        assertTrue(settings.freezeOut().enabled());
+        assertEquals(7, settings.get(EPOCHS));
+        assertTrue(settings.get(FREEZEOUT).enabled());
         String bad = error("data:\n  dataset: DS\n", "training.epochs=0");
         assertTrue(bad.contains("--set training.epochs") && bad.contains("training.epochs = 0"), bad);
         String noEquals = error("data:\n  dataset: DS\n", "training.epochs");

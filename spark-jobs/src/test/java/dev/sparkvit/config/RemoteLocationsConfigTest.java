@@ -1,5 +1,8 @@
 package dev.sparkvit.config;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,8 +29,8 @@ class RemoteLocationsConfigTest {
         for (String base : List.of("hdfs://127.0.0.1:8020/user/me", "s3a://bucket/prefix", "viewfs://cluster/x")) {
             PretrainSettings s = PretrainConfig.read(YamlConfig.load(PRETRAIN).with(List.of(
                     "data.dataset=" + base + "/ds", "output_dir=" + base + "/pretrain")));
-            assertEquals(base + "/ds", s.dataset());
-            assertEquals(base + "/pretrain", s.outputDir());
+            assertEquals(base + "/ds", s.get(DATASET));
+            assertEquals(base + "/pretrain", s.get(OUTPUT_DIR));
         }
     }
 
@@ -36,16 +39,16 @@ class RemoteLocationsConfigTest {
         FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(FINETUNE).with(List.of(
                 "data.dataset=hdfs://nn:8020/ds", "output_dir=hdfs://nn:8020/runs/ft",
                 "model.ssl_pretrained_path=hdfs://nn:8020/runs/pt/pretrained-ema.safetensors")));
-        assertEquals("hdfs://nn:8020/ds", s.dataset());
-        assertEquals("hdfs://nn:8020/runs/ft", s.outputDir());
-        assertEquals("hdfs://nn:8020/runs/pt/pretrained-ema.safetensors", s.sslCheckpoint());
+        assertEquals("hdfs://nn:8020/ds", s.get(FinetuneKeys.DATASET));
+        assertEquals("hdfs://nn:8020/runs/ft", s.get(FinetuneKeys.OUTPUT_DIR));
+        assertEquals("hdfs://nn:8020/runs/pt/pretrained-ema.safetensors", s.get(FinetuneKeys.SSL_PRETRAINED_PATH));
     }
 
     @Test
     void localPathsAreStillCheckedAndMadeAbsolute(@TempDir Path tmp) {
         PretrainSettings s = PretrainConfig.read(YamlConfig.load(PRETRAIN).with(List.of(
                 "data.dataset=" + tmp, "output_dir=" + tmp.resolve("out"))));
-        assertEquals(tmp.resolve("out").toString(), s.outputDir());
+        assertEquals(tmp.resolve("out").toString(), s.get(OUTPUT_DIR));
         ConfigException missing = assertThrows(ConfigException.class, () -> PretrainConfig.read(
                 YamlConfig.load(PRETRAIN).with(List.of("data.dataset=" + tmp.resolve("nope")))));
         assertTrue(missing.getMessage().contains("data.dataset") && missing.getMessage().contains("is not a folder"),

@@ -1,5 +1,6 @@
 package dev.sparkvit.config;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,14 +81,14 @@ class ShippedConfigLayersTest {
     @Test
     void theAugmentFragmentsSetSeverityAndMixing() throws IOException {
         FinetuneSettings light = withAugment("light");
-        assertEquals("light", light.severity());
-        assertFalse(light.mixup().enabled());
+        assertEquals("light", light.get(FinetuneKeys.SEVERITY));
+        assertFalse(light.get(FinetuneKeys.MIXING).enabled());
         FinetuneSettings moderate = withAugment("moderate");
-        assertEquals("moderate", moderate.severity());
-        assertEquals(new FinetuneSettings.Mixing(true, 0.8, true, 1.0), moderate.mixup());
+        assertEquals("moderate", moderate.get(FinetuneKeys.SEVERITY));
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, true, 1.0), moderate.get(FinetuneKeys.MIXING));
         FinetuneSettings aggressive = withAugment("aggressive");
-        assertEquals("aggressive", aggressive.severity());
-        assertTrue(aggressive.mixup().mixup() && aggressive.mixup().cutmix());
+        assertEquals("aggressive", aggressive.get(FinetuneKeys.SEVERITY));
+        assertTrue(aggressive.get(FinetuneKeys.MIXING).mixup() && aggressive.get(FinetuneKeys.MIXING).cutmix());
     }
 
     @Test

@@ -1,5 +1,14 @@
 package dev.sparkvit.config;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_DIM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.TEMPERATURE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.WARMUP_EPOCHS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,7 +69,7 @@ class YamlIncludesTest {
         assertMentions(error, remote + ":5", "training.epochs = 0");
         PretrainSettings s = PretrainConfig.read(YamlConfig.load(remote).with(List.of("training.epochs=20")));
         assertEquals("vit_tiny_patch4_32", s.preset());
-        assertEquals("hdfs://nn:8020/ds", s.dataset());
+        assertEquals("hdfs://nn:8020/ds", s.get(DATASET));
         write("conf/loop.yaml", "include: [loop.yaml]\n");
         assertMentions(assertThrows(ConfigException.class, () -> YamlConfig.load("loopback://"
                 + tmp.resolve("conf/loop.yaml"))).getMessage(), "makes a cycle");
@@ -76,13 +85,13 @@ class YamlIncludesTest {
         Path job = write("job.yaml", "include: [frag/a.yaml, frag/b.yaml]\ndata:\n  dataset: DS\n"
                 + "training:\n  learning_rate: 0.01\nprojection_dim: 32\n");
         PretrainSettings s = pretrain(job);
-        assertEquals(7, s.epochs(), "the later include overrides the earlier");
-        assertEquals(32, s.batchSize(), "keys of a section only the earlier include sets survive");
-        assertTrue(s.freezeOut().enabled(), "nested sections merge too");
-        assertEquals(0.6, s.freezeOut().t0());
-        assertEquals(0.01, s.learningRate(), "the job file's own keys merge with the includes' sections");
-        assertEquals(0.3, s.temperature());
-        assertEquals(32, s.projectionDim(), "the job file overrides its includes");
+        assertEquals(7, s.get(EPOCHS), "the later include overrides the earlier");
+        assertEquals(32, s.get(BATCH_SIZE), "keys of a section only the earlier include sets survive");
+        assertTrue(s.get(FREEZEOUT).enabled(), "nested sections merge too");
+        assertEquals(0.6, s.get(FREEZEOUT).t0());
+        assertEquals(0.01, s.get(LEARNING_RATE), "the job file's own keys merge with the includes' sections");
+        assertEquals(0.3, s.get(TEMPERATURE));
+        assertEquals(32, s.get(PROJECTION_DIM), "the job file overrides its includes");
         assertEquals(job.toString(), s.source());
     }
 
@@ -92,8 +101,8 @@ class YamlIncludesTest {
         write("frag/a.yaml", "include: [deeper/c.yaml]\ntraining:\n  epochs: 6\n");
         Path job = write("job.yaml", "include: [frag/a.yaml]\ndata:\n  dataset: DS\n");
         PretrainSettings s = pretrain(job);
-        assertEquals(6, s.epochs(), "a fragment overrides what it includes");
-        assertEquals(1, s.warmupEpochs(), "a fragment's include is resolved against the fragment's folder");
+        assertEquals(6, s.get(EPOCHS), "a fragment overrides what it includes");
+        assertEquals(1, s.get(WARMUP_EPOCHS), "a fragment's include is resolved against the fragment's folder");
     }
 
     @Test
@@ -103,7 +112,7 @@ class YamlIncludesTest {
         Path job = write("finetune.yaml", "include: [frag/eval.yaml]\ndata:\n  dataset: DS\nevaluation:\n"
                 + "  tta_views: [flip]\nmodel:\n  ssl_pretrained_path: null\n");
         FinetuneSettings s = FinetuneConfig.read(YamlConfig.load(job));
-        assertEquals(List.of("flip"), s.tta());
+        assertEquals(List.of("flip"), s.get(FinetuneKeys.TTA));
         assertTrue(s.fromScratch(), "an explicit null in the job file replaces the fragment's value");
     }
 
@@ -112,8 +121,8 @@ class YamlIncludesTest {
         write("frag/a.yaml", "training:\n  epochs: 5\n  batch_size: 32\n");
         Path job = write("job.yaml", "include: [frag/a.yaml]\ndata:\n  dataset: DS\ntraining:\n  epochs: 8\n");
         PretrainSettings s = pretrain(job, "training.epochs=9", "training.batch_size=16");
-        assertEquals(9, s.epochs());
-        assertEquals(16, s.batchSize());
+        assertEquals(9, s.get(EPOCHS));
+        assertEquals(16, s.get(BATCH_SIZE));
         String message = pretrainError(job, "training.batch_size=1");
         assertMentions(message, "--set training.batch_size", "training.batch_size = 1");
         assertFalse(message.contains("a.yaml"), message);
@@ -174,8 +183,8 @@ class YamlIncludesTest {
         write("y.yaml", "include: [common.yaml]\ntemperature: 0.5\n");
         Path job = write("job.yaml", "include: [x.yaml, y.yaml]\ndata:\n  dataset: DS\n");
         PretrainSettings s = pretrain(job);
-        assertEquals(4, s.epochs());
-        assertEquals(0.5, s.temperature());
+        assertEquals(4, s.get(EPOCHS));
+        assertEquals(0.5, s.get(TEMPERATURE));
     }
 
     @Test

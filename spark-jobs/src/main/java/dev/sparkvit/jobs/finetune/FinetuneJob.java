@@ -1,5 +1,29 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DATASET;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.HEAD_INIT;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LABEL_FRACTION;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LAYER_DECAY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LOSS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.MIXING;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.MODEL;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.OUTPUT_DIR;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.RECIPE;
+import static dev.sparkvit.jobs.train.TrainingKeys.RESTARTS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEVERITY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SSL_PRETRAINED_PATH;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.TTA;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WARMUP_EPOCHS;
+
 import com.intel.analytics.bigdl.dllib.tensor.Tensor;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.data.augment.Augmentations;
@@ -14,7 +38,6 @@ import dev.sparkvit.jobs.evaluate.ClassificationMetrics;
 import dev.sparkvit.jobs.evaluate.SplitScores;
 import dev.sparkvit.jobs.inference.ClassifierWeights;
 import dev.sparkvit.jobs.inference.TtaViews;
-import dev.sparkvit.jobs.pretrain.PretrainSettings;
 import dev.sparkvit.jobs.probe.LinearProbe;
 import dev.sparkvit.jobs.probe.ProbeEncoder;
 import dev.sparkvit.jobs.train.RunState;
@@ -77,13 +100,13 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
     }
 
     public FinetuneResult execute(SparkSession spark) {
-        Opened run = open(spark, settings.outputDir(), settings.keepCheckpoints(), settings.source(),
-                settings.dataset());
+        Opened run = open(spark, settings.get(OUTPUT_DIR), settings.get(CHECKPOINT_KEEP), settings.source(),
+                settings.get(DATASET));
         Manifest manifest = StoredImages.manifest(spark, data());
         settings = settings.resolvedFor(manifest, BigDlEngine.replicas());
         LOG.info("stage finetune: dataset {}", data());
         console.println("finetune: " + settings.describeRecipe(settings.trainImages(manifest)));
-        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(),
+        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.get(RESTARTS),
                 spark.sparkContext(), run.store(), resume, console, start -> training().attempt(spark, run.folder(),
                         run.store(), start, new SupervisedMethod(this, settings, spark, run.folder().local())),
                 this::abandonAttempt));
@@ -111,7 +134,7 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
         Manifest manifest = StoredImages.manifest(spark, data());
         List<String> classes = manifest.classes();
         if (!manifest.labelled() || classes.size() < 2) {
-            throw new ConfigException(settings.source() + ": dataset " + settings.dataset() + " has "
+            throw new ConfigException(settings.source() + ": dataset " + settings.get(DATASET) + " has "
                     + (manifest.labelled() ? classes.size() + " class" : "no labels")
                     + "; fine-tuning needs a labelled dataset of at least 2 classes");
         }
@@ -121,32 +144,33 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
         // its image size in its position embedding); from scratch, the preset's image size or data.img_size, never
         // the dataset's stored size: crops are resized to the model's size from whatever size is stored
         VisionTransformer ssl = settings.fromScratch() ? null
-                : ProbeEncoder.load(LocalCopies.of("model.ssl_pretrained_path", settings.sslCheckpoint()),
+                : ProbeEncoder.load(LocalCopies.of("model.ssl_pretrained_path", settings.get(SSL_PRETRAINED_PATH)),
                         settings.preset()); // read once: config and weights
-        VitConfig config = (ssl == null ? settings.model().config()
-                : settings.model().matching(ssl.config(), settings.sslCheckpoint().toString(), settings.source()))
-                .withDropPathRate(settings.dropPathRate());
+        VitConfig config = (ssl == null ? settings.get(MODEL).config()
+                : settings.get(MODEL).matching(ssl.config(), settings.get(SSL_PRETRAINED_PATH),
+                        settings.source()))
+                .withDropPathRate(settings.get(DROP_PATH_RATE));
         int size = config.imgSize();
-        if (!settings.fromScratch() && settings.model().imgSize() != null && settings.model().imgSize() != size) {
-            throw new ConfigException(settings.source() + ": data.img_size = " + settings.model().imgSize() + " but "
-                    + settings.sslCheckpoint() + " holds an encoder for " + size + "-px images; set data.img_size: "
-                    + size + " or leave it unset to take the encoder's");
+        if (!settings.fromScratch() && settings.get(MODEL).imgSize() != null && settings.get(MODEL).imgSize() != size) {
+            throw new ConfigException(settings.source() + ": data.img_size = " + settings.get(MODEL).imgSize() + " but "
+                    + settings.get(SSL_PRETRAINED_PATH) + " holds an encoder for " + size + "-px images; set "
+                    + "data.img_size: " + size + " or leave it unset to take the encoder's");
         }
         dev.sparkvit.jobs.train.TrainingConfig.SizeNote sizeNote = settings.fromScratch()
-                ? dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.model(),
-                        settings.dataset(), manifest.storedSize())
+                ? dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.get(MODEL),
+                        settings.get(DATASET), manifest.storedSize())
                 : dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), "the encoder "
-                        + settings.sslCheckpoint() + " takes " + size + "-px images", size, settings.dataset(),
-                        manifest.storedSize());
+                        + settings.get(SSL_PRETRAINED_PATH) + " takes " + size + "-px images", size,
+                        settings.get(DATASET), manifest.storedSize());
         sayImageSize(sizeNote, attempt);
         Normalize normalize = StoredImages.normalization(manifest);
         Dataset<Row> trainRows = labelled(StoredImages.read(spark, data(), "train"));
         long[] counts = trainCounts(trainRows, classes.size());
         if (java.util.Arrays.stream(counts).sum() == 0) {
-            throw new ConfigException(settings.source() + ": " + (settings.labelFraction() < 1
-                    ? "data.label_fraction = " + settings.labelFraction() + " keeps none of the training images of "
-                            + "dataset " + settings.dataset() + "; raise it"
-                    : "dataset " + settings.dataset() + " has no labelled training images"));
+            throw new ConfigException(settings.source() + ": " + (settings.get(LABEL_FRACTION) < 1
+                    ? "data.label_fraction = " + settings.get(LABEL_FRACTION) + " keeps none of the training images of "
+                            + "dataset " + settings.get(DATASET) + "; raise it"
+                    : "dataset " + settings.get(DATASET) + " has no labelled training images"));
         }
         List<String> empty = new ArrayList<>();
         for (int c = 0; c < counts.length; c++) {
@@ -155,12 +179,13 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
             }
         }
         if (!empty.isEmpty() && !attempt.restarted()) {
-            warn(empty.size() + " of " + classes.size() + " classes have no training images" + (settings.labelFraction()
-                    < 1 ? " at data.label_fraction = " + settings.labelFraction() : "") + " (the model never learns "
-                    + "them): " + shortList(empty));
+            double fraction = settings.get(LABEL_FRACTION);
+            warn(empty.size() + " of " + classes.size() + " classes have no training images" + (fraction < 1
+                    ? " at data.label_fraction = " + fraction : "") + " (the model never learns them): "
+                    + shortList(empty));
         }
         return new Prepared(classes, config, normalize, trainRows, counts, ssl,
-                settings.fromScratch() ? "from scratch" : "from " + settings.sslCheckpoint());
+                settings.fromScratch() ? "from scratch" : "from " + settings.get(SSL_PRETRAINED_PATH));
     }
 
     /**
@@ -169,11 +194,11 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
      */
     EpochDataSet<Row> trainingData(SparkSession spark, Prepared prepared, int partitions, int mixGroup) {
         spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
-        TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(),
-                prepared.config().imgSize(), prepared.normalize()), prepared.classes().size(), settings.mixup(),
-                mixGroup, settings.seed());
+        TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.get(SEVERITY),
+                prepared.config().imgSize(), prepared.normalize()), prepared.classes().size(), settings.get(MIXING),
+                mixGroup, settings.get(SEED));
         EpochDataSet<Row> data = EpochDataSet.sequenced(prepared.trainRows().orderBy("id")
-                .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
+                .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.get(SEED));
         return attemptData(data);
     }
 
@@ -186,17 +211,17 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
 
     /** The run's iterations for {@code images} training images ({@link Schedule}). */
     Schedule schedule(long images) {
-        int k = settings.accumulationSteps();
+        int k = settings.get(GRADIENT_ACCUMULATION_STEPS);
         int micro = settings.microBatch();
         long perEpoch = (images + micro - 1) / micro;
-        long total = settings.epochs() * perEpoch;
+        long total = settings.get(EPOCHS) * perEpoch;
         long totalSteps = total / k;
         if (totalSteps < 1) {
             throw new ConfigException(settings.source() + ": " + total + " micro-batches make no optimiser step of "
                     + k + "; lower training.gradient_accumulation_steps or raise training.epochs");
         }
         return new Schedule(perEpoch, total, totalSteps, dev.sparkvit.jobs.train.TrainingConfig.warmupSteps(
-                settings.source(), settings.warmupEpochs(), perEpoch, k, totalSteps));
+                settings.source(), settings.get(WARMUP_EPOCHS), perEpoch, k, totalSteps));
     }
 
     /**
@@ -208,12 +233,12 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
         VitConfig config = prepared.config();
         int classes = prepared.classes().size();
         Head head = Head.classifier(classes);
-        VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
-                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
+        VisionTransformer vit = freezeOut == null ? VisionTransformer.of(config, head, settings.get(SEED))
+                : VisionTransformer.withFreezeOut(config, head, settings.get(SEED), freezeOut);
         if (prepared.ssl() != null) {
             copyEncoder(vit, prepared.ssl());
         }
-        if (!resuming && settings.headInit().equals("linear_probe")) {
+        if (!resuming && settings.get(HEAD_INIT).equals("linear_probe")) {
             spark.sparkContext().setJobGroup("finetune:head", "fit the head on frozen features (LP-FT)", false);
             LinearProbe.HeadFit fit = LinearProbe.fitHead(spark, vit, prepared.trainRows(), val,
                     prepared.normalize(), classes);
@@ -229,21 +254,22 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
 
     /** The run's console line and log line; {@code on}: what trains it ("4 replicas", "2 barrier tasks ..."). */
     void describe(Prepared prepared, long images, Schedule schedule, VisionTransformer vit, String on) {
-        int k = settings.accumulationSteps();
+        int k = settings.get(GRADIENT_ACCUMULATION_STEPS);
         LOG.info("stage finetune: {} train images, {} iterations of {} ({} steps of {}), {}, {}", images,
-                schedule.total(), settings.microBatch(), schedule.totalSteps(), settings.batchSize(),
+                schedule.total(), settings.microBatch(), schedule.totalSteps(), settings.get(BATCH_SIZE),
                 prepared.start(), vit);
-        String fraction = settings.labelFraction() < 1 ? " (label fraction " + settings.labelFraction() + ")" : "";
+        double labelFraction = settings.get(LABEL_FRACTION);
+        String fraction = labelFraction < 1 ? " (label fraction " + labelFraction + ")" : "";
         console.printf("finetune %s: %d images%s, %d classes, %d epochs of %d iterations, batch %d%s on %s, "
                         + "layer decay %s, %s loss%s%n", prepared.start(), images, fraction, prepared.classes().size(),
-                settings.epochs(), schedule.perEpoch(), settings.batchSize(), k > 1 ? " (" + k + " micro-batches of "
-                        + settings.microBatch() + ")" : "", on, settings.layerDecay(), settings.loss().type(),
-                settings.mixup().enabled() ? ", mixup/cutmix" : "");
+                settings.get(EPOCHS), schedule.perEpoch(), settings.get(BATCH_SIZE), k > 1 ? " (" + k
+                        + " micro-batches of " + settings.microBatch() + ")" : "", on, settings.get(LAYER_DECAY), settings.get(LOSS).type(),
+                settings.get(MIXING).enabled() ? ", mixup/cutmix" : "");
     }
 
     /** The run's monitor, continuing the epochs an earlier attempt of this process finished up to {@code done}. */
     FinetuneMonitor monitor(TrainingScalars scalars, long total, long perEpoch, long done) {
-        return new FinetuneMonitor(scalars, console, settings.epochs(), total,
+        return new FinetuneMonitor(scalars, console, settings.get(EPOCHS), total,
                 RunState.epochsUpTo(carriedEpochs, FinetuneMonitor.Epoch::epoch, perEpoch, done));
     }
 
@@ -263,7 +289,7 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
         spark.sparkContext().setJobGroup("finetune:validate", "validation, epoch " + (epoch + 1), false);
         ClassificationMetrics live = validate(spark, ClassifierWeights.of(settings.preset(), vit, classes, meta), val,
                 prepared.normalize(), classes);
-        ClassificationMetrics averaged = settings.ema().enabled() ? validate(spark, ClassifierWeights.of(
+        ClassificationMetrics averaged = settings.get(EMA).enabled() ? validate(spark, ClassifierWeights.of(
                 settings.preset(), ema.get(), classes, meta), val, prepared.normalize(), classes) : null;
         spark.sparkContext().setJobGroup("finetune:train", trainingGroup, false);
         monitor.epoch(epoch, losses, seconds, images, iteration, live, averaged);
@@ -281,7 +307,7 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
         Path liveFile = output.resolve("finetuned.safetensors");
         ClassifierWeights.of(settings.preset(), vit, classes, with(meta, "kind", "finetune-live")).save(liveFile);
         Path emaFile = null;
-        if (settings.ema().enabled()) {
+        if (settings.get(EMA).enabled()) {
             emaFile = output.resolve("finetuned-ema.safetensors");
             ClassifierWeights.of(settings.preset(), ema, classes, with(meta, "kind", "finetune-ema")).save(emaFile);
         }
@@ -308,13 +334,13 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
 
     /** The train images whose labels the run uses: all, or a fixed subset of label_fraction chosen by id. */
     private Dataset<Row> labelled(Dataset<Row> train) {
-        if (settings.labelFraction() >= 1) {
+        if (settings.get(LABEL_FRACTION) >= 1) {
             return train;
         }
         // Murmur3 of the id: the same subset in every run and on every cluster, a nested one for smaller fractions
         return train.filter(org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(
                 org.apache.spark.sql.functions.col("id")), org.apache.spark.sql.functions.lit(1_000_000))
-                .lt(Math.round(settings.labelFraction() * 1_000_000)));
+                .lt(Math.round(settings.get(LABEL_FRACTION) * 1_000_000)));
     }
 
     /** Image count per class index of the images trained on (the class weights and focal alpha). */
@@ -327,7 +353,7 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
     }
 
     FloatCriterion criterion(long[] counts) {
-        FinetuneSettings.Loss loss = settings.loss();
+        FinetuneSettings.Loss loss = settings.get(LOSS);
         float[] weights = loss.classWeights().equals("balanced") ? balanced(counts, "training.class_weights") : null;
         float[] alpha = loss.focalAlpha().equals("balanced") ? normalisedAlpha(balanced(counts,
                 "training.focal_alpha")) : null;
@@ -382,8 +408,8 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
     Map<String, String> metadata() {
         Map<String, String> meta = new LinkedHashMap<>(settings.fingerprint());
         meta.putAll(WeightsProvenance.of(settings.fingerprint(), data()));
-        meta.put("tta_views", String.join(",", settings.tta()));
-        meta.put("recipe", settings.recipe().scale() + ": " + settings.describeRecipe(0).replaceFirst("^.*?: ", ""));
+        meta.put("tta_views", String.join(",", settings.get(TTA)));
+        meta.put("recipe", settings.get(RECIPE).scale() + ": " + settings.describeRecipe(0).replaceFirst("^.*?: ", ""));
         return meta;
     }
 
@@ -395,9 +421,9 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
 
     /** FreezeOut's schedule (in optimiser steps), or null when off. */
     FreezeOutSchedule freezeOut(int depth, long totalSteps, long warmupSteps) {
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        dev.sparkvit.jobs.train.FreezeOut fo = settings.get(FREEZEOUT);
         return fo.enabled() ? new FreezeOutSchedule(depth, fo.t0(), fo.scaling(), totalSteps, warmupSteps,
-                settings.learningRate(), fo.scaleLr()) : null;
+                settings.get(LEARNING_RATE), fo.scaleLr()) : null;
     }
 
     private static String shortList(List<String> names) {

@@ -1,5 +1,8 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LAYER_DECAY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.engine.DecoupledWeightDecay;
 import dev.sparkvit.engine.GradientAccumulation;
@@ -33,17 +36,17 @@ final class FinetuneOptimizers implements Serializable {
      */
     FinetuneOptimizers(FinetuneSettings settings, VisionTransformer vit, FreezeOutSchedule freezeOut,
             long warmupSteps, long totalSteps) {
-        this.accumulation = settings.accumulationSteps();
+        this.accumulation = settings.get(GRADIENT_ACCUMULATION_STEPS);
         int depth = vit.config().depth();
         for (ParameterGroup group : vit.parameterGroups()) {
-            double scale = Math.pow(settings.layerDecay(), depth - layerId(group.name(), depth) + 1);
+            double scale = Math.pow(settings.get(LAYER_DECAY), depth - layerId(group.name(), depth) + 1);
             LearningRateSchedule base;
             if (freezeOut != null && group.name().equals("stem")) {
                 base = freezeOut.forBlock(0);
             } else if (freezeOut != null && group.name().startsWith("blocks.")) {
                 base = freezeOut.forBlock(Integer.parseInt(group.name().substring("blocks.".length())));
             } else {
-                base = new WarmupCosine(settings.learningRate(), warmupSteps, totalSteps, 0.0);
+                base = new WarmupCosine(settings.get(LEARNING_RATE), warmupSteps, totalSteps, 0.0);
             }
             schedules.put(group.name(), scale == 1 ? base : scaled(base, scale));
         }

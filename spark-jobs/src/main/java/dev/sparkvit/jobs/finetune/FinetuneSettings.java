@@ -1,65 +1,34 @@
 package dev.sparkvit.jobs.finetune;
 
-import dev.sparkvit.jobs.train.RunState;
-import dev.sparkvit.checkpoint.CheckpointStore;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT_ENABLED;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LABEL_FRACTION;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.MIXING;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.RECIPE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEVERITY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SSL_PRETRAINED_PATH;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.USE_CUTMIX;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.USE_MIXUP;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WARMUP_EPOCHS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WEIGHT_DECAY;
+
 import dev.sparkvit.config.ConfigException;
-import dev.sparkvit.engine.NonFinitePolicy;
-import dev.sparkvit.jobs.pretrain.PretrainSettings;
-import dev.sparkvit.jobs.train.ModelChoice;
-import dev.sparkvit.jobs.train.RestartPolicy;
-import java.util.LinkedHashMap;
+import dev.sparkvit.config.Setting;
+import dev.sparkvit.config.SettingValues;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
- * A fine-tuning run (the training guide's phase 2), validated; read from YAML by {@link FinetuneConfig}.
- *
- * @param dataset ingested, labelled dataset folder
- * @param labelFraction share of the train split whose labels are used (a fixed subset chosen by image id): the
- *     semi-supervised setting of SimCLR's evaluation; 1 = all
- * @param outputDir checkpoints, TensorBoard events, curves, weights and the run's history: an absolute local path or
- *     a Hadoop URI
- * @param model model preset and architecture choices
- * @param sslCheckpoint pretrained encoder (weights file, checkpoint or checkpoints folder), or null to train from
- *     scratch (the baseline)
- * @param dropPathRate stochastic depth of the last block (linear from 0 at the first)
- * @param headInit "linear_probe" (LP-FT: the head starts as a logistic regression fit on the frozen encoder's
- *     features of the train split) or "random" (timm's initialisation)
- * @param epochs passes over the train split
- * @param batchSize images per optimiser step (all micro-batches together), a multiple of replicas x accumulation
- * @param accumulationSteps micro-batches per optimiser step
- * @param learningRate peak learning rate of the head, after warmup; cosine to 0
- * @param layerDecay layer-wise learning-rate decay: block i gets {@code layerDecay^(depth - i)}, the stem
- *     {@code layerDecay^(depth + 1)}, final norm and head 1
- * @param weightDecay decoupled weight decay outside the no-decay set
- * @param warmupEpochs linear warmup, in epochs
- * @param clipGradNorm global L2 norm of the gradient (of each micro-batch under accumulation); 0 = off
- * @param nonFinite stop at, or skip, an iteration whose loss or gradient is not finite (may change on resume)
- * @param restarts restarts from the newest checkpoint after a lost executor (may change on resume)
- * @param severity augmentation severity: light, moderate or aggressive
- * @param mixup mixup and cutmix
- * @param loss the loss and its class weighting
- * @param ema the weight average and its decay
- * @param freezeOut FreezeOut knobs
- * @param tta test-time augmentation views for the evaluations of the run
- * @param checkpointEvery iterations between checkpoints; 0 = every epoch
- * @param keepCheckpoints newest checkpoints kept
- * @param onCorrupt what {@code --resume} does when the newest checkpoint is corrupt
- * @param seed the one seed of the head, augmentation, mixing and order
- * @param source where the settings came from, for messages
- * @param auto the keys of {@link #AUTO_KEYS} the config leaves to the recipe; until {@link #resolved} their fields
- *     hold the small recipe's values
- * @param recipe the recipe the auto keys were resolved with, or null before {@link #resolved}
+ * A fine-tuning run (the training guide's phase 2), validated: the values of {@link FinetuneKeys}' settings, read
+ * from YAML by {@link FinetuneConfig}. Code asks for a value with {@code get(FinetuneKeys.X)}. Until
+ * {@link #resolved}, the keys of {@link #auto} hold the small recipe's values.
  */
-public record FinetuneSettings(String dataset, double labelFraction, String outputDir, ModelChoice model,
-        String sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
-        double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
-        NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
-        List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
-        String source, Set<String> auto, FinetuneRecipe recipe) {
-
+public final class FinetuneSettings {
     /** Keys that may be {@code auto}: chosen by the train split's size ({@link FinetuneRecipe}). */
     public static final List<String> AUTO_KEYS = List.of("training.batch_size", "training.learning_rate",
             "training.warmup_epochs", "training.weight_decay", "model.drop_path_rate", "augmentations.severity",
@@ -89,68 +58,58 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
     /** The test-time augmentation views. */
     public static final List<String> TTA_VIEWS = List.of("identity", "flip", "crops");
 
-    public FinetuneSettings {
-        auto = Set.copyOf(auto);
+    private final SettingValues values;
+    private final Set<String> auto;
+
+    /**
+     * Checks what no single key's range can: the batch against the accumulation steps, the warmup against the
+     * epochs, FreezeOut against accumulation ({@code auto}: the keys of {@link #AUTO_KEYS} left to the recipe).
+     */
+    FinetuneSettings(SettingValues values, Set<String> auto) {
+        this.values = values;
+        this.auto = Set.copyOf(auto);
+        String source = values.source();
         require(AUTO_KEYS.containsAll(auto), "auto", auto, "keys of " + AUTO_KEYS, source);
-        Objects.requireNonNull(dataset, "dataset");
-        Objects.requireNonNull(outputDir, "outputDir");
-        Objects.requireNonNull(onCorrupt, "onCorrupt");
-        tta = List.copyOf(tta);
-        Objects.requireNonNull(nonFinite, "nonFinite");
-        Objects.requireNonNull(restarts, "restarts");
-        require(labelFraction > 0 && labelFraction <= 1, "data.label_fraction", labelFraction, "in (0, 1]", source);
-        require(epochs >= 1, "training.epochs", epochs, "at least 1", source);
-        require(accumulationSteps >= 1, "training.gradient_accumulation_steps", accumulationSteps, "at least 1",
-                source);
-        require(batchSize >= 2 && batchSize % accumulationSteps == 0, "training.batch_size", batchSize,
-                "at least 2 and a multiple of training.gradient_accumulation_steps = " + accumulationSteps, source);
-        require(learningRate > 0, "training.learning_rate", learningRate, "positive", source);
-        require(layerDecay > 0 && layerDecay <= 1, "training.layer_decay", layerDecay, "in (0, 1]", source);
-        require(weightDecay >= 0, "training.weight_decay", weightDecay, "non-negative", source);
-        require(warmupEpochs >= 0 && warmupEpochs < epochs, "training.warmup_epochs", warmupEpochs,
+        int accumulation = get(GRADIENT_ACCUMULATION_STEPS);
+        int batch = get(BATCH_SIZE);
+        require(batch >= 2 && batch % accumulation == 0, "training.batch_size", batch,
+                "at least 2 and a multiple of training.gradient_accumulation_steps = " + accumulation, source);
+        int epochs = get(EPOCHS);
+        int warmup = get(WARMUP_EPOCHS);
+        require(warmup >= 0 && warmup < epochs, "training.warmup_epochs", warmup,
                 "0 to training.epochs - 1 = " + (epochs - 1), source);
-        require(clipGradNorm >= 0, "training.clip_grad_norm", clipGradNorm, "0 (off) or positive", source);
-        require(dropPathRate >= 0 && dropPathRate < 1, "model.drop_path_rate", dropPathRate, "in [0, 1)", source);
-        require(List.of("random", "linear_probe").contains(headInit), "model.head_init", headInit,
-                "random or linear_probe", source);
-        require(List.of("light", "moderate", "aggressive").contains(severity), "augmentations.severity", severity,
-                "light, moderate or aggressive", source);
-        require(!mixup.mixup() || mixup.mixupAlpha() > 0, "training.mixup_alpha", mixup.mixupAlpha(), "positive",
-                source);
-        require(!mixup.cutmix() || mixup.cutmixAlpha() > 0, "training.cutmix_alpha", mixup.cutmixAlpha(), "positive",
-                source);
-        require(List.of("ce", "focal", "combined").contains(loss.type()), "training.loss_type", loss.type(),
-                "ce, focal or combined", source);
-        require(loss.labelSmoothing() >= 0 && loss.labelSmoothing() < 1, "training.label_smoothing",
-                loss.labelSmoothing(), "in [0, 1)", source);
-        require(loss.focalGamma() >= 0, "training.focal_gamma", loss.focalGamma(), "non-negative", source);
-        require(List.of("none", "balanced").contains(loss.focalAlpha()), "training.focal_alpha", loss.focalAlpha(),
-                "none or balanced", source);
-        require(List.of("none", "balanced").contains(loss.classWeights()), "training.class_weights",
-                loss.classWeights(), "none or balanced", source);
-        require(ema.decay() >= 0 && ema.decay() < 1, "training.ema.decay", ema.decay(), "in [0, 1)", source);
-        require(!freezeOut.enabled() || accumulationSteps == 1, "training.freezeout.enabled", true,
+        require(!get(FREEZEOUT_ENABLED) || accumulation == 1, "training.freezeout.enabled", true,
                 "false with training.gradient_accumulation_steps > 1 (FreezeOut counts optimiser steps per "
                         + "forward)", source);
-        for (String view : tta) {
-            require(TTA_VIEWS.contains(view), "evaluation.tta_views", view, "one of " + TTA_VIEWS, source);
-        }
-        require(checkpointEvery >= 0, "training.checkpoint.every_iterations", checkpointEvery, "0 or more", source);
-        require(keepCheckpoints >= 1, "training.checkpoint.keep", keepCheckpoints, "at least 1", source);
     }
 
     private static void require(boolean ok, String key, Object value, String expected, String source) {
         ConfigException.require(ok, key, value, expected, source);
     }
 
+    /** The value of {@code setting}, one of {@link FinetuneKeys}'. */
+    public <T> T get(Setting<T> setting) {
+        return values.get(setting);
+    }
+
+    /** Where the settings came from (the job file), for messages. */
+    public String source() {
+        return values.source();
+    }
+
+    /** The keys of {@link #AUTO_KEYS} the config leaves to the recipe. */
+    public Set<String> auto() {
+        return auto;
+    }
+
     /** Images per micro-batch (one iteration; an optimiser step takes accumulation_steps of them). */
     public int microBatch() {
-        return batchSize / accumulationSteps;
+        return get(BATCH_SIZE) / get(GRADIENT_ACCUMULATION_STEPS);
     }
 
     /** Trains from scratch (no pretrained encoder). */
     public boolean fromScratch() {
-        return sslCheckpoint == null;
+        return get(SSL_PRETRAINED_PATH) == null;
     }
 
     /**
@@ -159,24 +118,28 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
      */
     public FinetuneSettings resolved(long trainImages, int replicas) {
         FinetuneRecipe r = FinetuneRecipe.forTrainImages(trainImages);
-        int unit = replicas * accumulationSteps;
-        int batch = auto.contains("training.batch_size") ? (r.batchSize() + unit - 1) / unit * unit : batchSize;
-        Mixing mixing = new Mixing(auto.contains("training.use_mixup") ? r.mixup() : mixup.mixup(),
-                mixup.mixupAlpha(), auto.contains("training.use_cutmix") ? r.cutmix() : mixup.cutmix(),
-                mixup.cutmixAlpha());
-        return new FinetuneSettings(dataset, labelFraction, outputDir, model, sslCheckpoint,
-                auto.contains("model.drop_path_rate") ? r.dropPathRate() : dropPathRate, headInit, epochs, batch,
-                accumulationSteps, auto.contains("training.learning_rate") ? r.learningRate() : learningRate,
-                layerDecay, auto.contains("training.weight_decay") ? r.weightDecay() : weightDecay,
-                auto.contains("training.warmup_epochs") ? r.warmupEpochs(epochs) : warmupEpochs, clipGradNorm,
-                nonFinite, restarts, auto.contains("augmentations.severity") ? r.severity() : severity, mixing, loss,
-                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, source, auto, r);
+        int unit = replicas * get(GRADIENT_ACCUMULATION_STEPS);
+        SettingValues v = values.with(RECIPE, r);
+        v = resolve(v, BATCH_SIZE, (r.batchSize() + unit - 1) / unit * unit);
+        v = resolve(v, USE_MIXUP, r.mixup());
+        v = resolve(v, USE_CUTMIX, r.cutmix());
+        v = resolve(v, DROP_PATH_RATE, r.dropPathRate());
+        v = resolve(v, LEARNING_RATE, r.learningRate());
+        v = resolve(v, WEIGHT_DECAY, r.weightDecay());
+        v = resolve(v, WARMUP_EPOCHS, r.warmupEpochs(get(EPOCHS)));
+        v = resolve(v, SEVERITY, r.severity());
+        return new FinetuneSettings(v, auto);
+    }
+
+    /** {@code values} with {@code key} set to the recipe's {@code value} when the config left it auto. */
+    private <T> SettingValues resolve(SettingValues values, Setting<T> key, T value) {
+        return auto.contains(key.path()) ? values.with(key, value) : values;
     }
 
     /** Train images the run uses: the manifest's train split times {@code data.label_fraction}, rounded. */
     public long trainImages(dev.sparkvit.data.ingest.Manifest manifest) {
         return Math.round(manifest.counts().values().stream().mapToLong(splits -> splits.getOrDefault("train", 0L))
-                .sum() * labelFraction);
+                .sum() * get(LABEL_FRACTION));
     }
 
     /** {@link #resolved} for the train split {@code manifest} describes. */
@@ -186,54 +149,37 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
 
     /** The resolved recipe as one line: each value, and which were set in the config. */
     public String describeRecipe(long trainImages) {
+        Mixing mixing = get(MIXING);
         String values = String.format(java.util.Locale.ROOT, "batch %d%s, learning rate %s%s, warmup %d epochs%s, "
-                + "weight decay %s%s, drop path %s%s, %s augmentation%s, mixup %s%s, cutmix %s%s", batchSize,
-                set("training.batch_size"), learningRate, set("training.learning_rate"), warmupEpochs,
-                set("training.warmup_epochs"), weightDecay, set("training.weight_decay"), dropPathRate,
-                set("model.drop_path_rate"), severity, set("augmentations.severity"), mixup.mixup() ? "on" : "off",
-                set("training.use_mixup"), mixup.cutmix() ? "on" : "off", set("training.use_cutmix"));
+                + "weight decay %s%s, drop path %s%s, %s augmentation%s, mixup %s%s, cutmix %s%s", get(BATCH_SIZE),
+                set(BATCH_SIZE), get(LEARNING_RATE), set(LEARNING_RATE), get(WARMUP_EPOCHS), set(WARMUP_EPOCHS),
+                get(WEIGHT_DECAY), set(WEIGHT_DECAY), get(DROP_PATH_RATE), set(DROP_PATH_RATE), get(SEVERITY),
+                set(SEVERITY), mixing.mixup() ? "on" : "off", set(USE_MIXUP), mixing.cutmix() ? "on" : "off",
+                set(USE_CUTMIX));
+        FinetuneRecipe recipe = get(RECIPE);
         return "recipe for a " + (recipe == null ? "dataset" : recipe.describe(trainImages)) + ": " + values;
     }
 
-    private String set(String key) {
-        return auto.contains(key) ? "" : " (set)";
+    private String set(Setting<?> key) {
+        return auto.contains(key.path()) ? "" : " (set)";
     }
 
     /** The settings that must not change on resume, as text (stored in checkpoints and compared). */
     public Map<String, String> fingerprint() {
-        if (!auto.isEmpty() && recipe == null) {
+        if (!auto.isEmpty() && get(RECIPE) == null) {
             throw new IllegalStateException("fine-tuning settings with auto keys " + auto + " are not resolved yet");
         }
-        Map<String, String> run = new LinkedHashMap<>();
-        run.put("dataset", dataset);
-        run.put("label_fraction", String.valueOf(labelFraction));
-        run.putAll(model.fingerprint());
-        run.put("ssl_pretrained_path", String.valueOf(sslCheckpoint));
-        run.put("drop_path_rate", String.valueOf(dropPathRate));
-        run.put("head_init", headInit);
-        run.put("epochs", String.valueOf(epochs));
-        run.put("batch_size", String.valueOf(batchSize));
-        run.put("gradient_accumulation_steps", String.valueOf(accumulationSteps));
-        run.put("learning_rate", String.valueOf(learningRate));
-        run.put("layer_decay", String.valueOf(layerDecay));
-        run.put("weight_decay", String.valueOf(weightDecay));
-        run.put("warmup_epochs", String.valueOf(warmupEpochs));
-        run.put("clip_grad_norm", String.valueOf(clipGradNorm));
-        run.put("severity", severity);
-        run.put("mixing", mixup.toString());
-        run.put("loss", loss.toString());
-        run.put("ema", ema.toString());
-        run.put("freezeout", freezeOut.toString());
-        run.put("seed", String.valueOf(seed));
-        if (recipe != null) {
-            run.put("recipe", recipe.scale().toString());
-        }
-        run.put("engine", RunState.ENGINE);
-        return run;
+        return values.fingerprint();
     }
 
     /** The model preset's name. */
     public String preset() {
-        return model.preset();
+        return get(FinetuneKeys.MODEL).preset();
+    }
+
+    /** Every value, the source and the auto keys, as text. */
+    @Override
+    public String toString() {
+        return "FinetuneSettings" + values + " auto=" + new java.util.TreeSet<>(auto);
     }
 }

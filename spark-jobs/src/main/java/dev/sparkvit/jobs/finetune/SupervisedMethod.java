@@ -1,5 +1,14 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.CLIP_GRAD_NORM;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.train.TrainingKeys.ON_CORRUPT;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WEIGHT_DECAY;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
 import dev.sparkvit.engine.BarrierSegment;
@@ -59,10 +68,11 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         // the EMA is always kept (and checkpointed), folding once per optimiser step (every accumulation
         // steps-th iteration); training.ema.enabled decides whether it is validated
         return new Run(FinetuneJob.RUN_NAME, settings.source(),
-                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.onCorrupt(),
-                settings.batchSize(), settings.accumulationSteps(), settings.checkpointEvery(),
-                settings.clipGradNorm(), settings.nonFinite(), new BarrierSegment.Ema(settings.ema().decay(),
-                        settings.ema().warmup(), settings.accumulationSteps()), settings.seed());
+                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.get(ON_CORRUPT),
+                settings.get(BATCH_SIZE), settings.get(GRADIENT_ACCUMULATION_STEPS), settings.get(CHECKPOINT_EVERY),
+                settings.get(CLIP_GRAD_NORM), settings.get(NON_FINITE_POLICY),
+                new BarrierSegment.Ema(settings.get(EMA).decay(), settings.get(EMA).warmup(),
+                        settings.get(GRADIENT_ACCUMULATION_STEPS)), settings.get(SEED));
     }
 
     @Override
@@ -86,7 +96,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
         BarrierSegment.Loss loss = () -> DataParallelStep.meanOverGlobalBatch(criterion);
         Head head = Head.classifier(prepared.classes().size());
         return new Model(vit, model, () -> VisionTransformer.blank(config, head), data, schedule.perEpoch(),
-                schedule.total(), loss, optimizers.methods(), optimizers.weightDecay(vit, settings.weightDecay()));
+                schedule.total(), loss, optimizers.methods(), optimizers.weightDecay(vit, settings.get(WEIGHT_DECAY)));
     }
 
     @Override
@@ -99,7 +109,7 @@ final class SupervisedMethod implements TrainingMethod<FinetuneResult> {
 
     @Override
     public void segment(long from, long to, double seconds, BarrierSegment.Result result) {
-        monitor.segment(from, to, seconds, optimizers.schedules(), settings.accumulationSteps());
+        monitor.segment(from, to, seconds, optimizers.schedules(), settings.get(GRADIENT_ACCUMULATION_STEPS));
         job.carry(monitor);
     }
 

@@ -1,5 +1,16 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.DATASET;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OUTPUT_DIR;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROBE_EVERY;
+import static dev.sparkvit.jobs.train.TrainingKeys.RESTARTS;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.SEED;
+
 import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.jobs.probe.LinearProbe;
@@ -54,10 +65,10 @@ public final class PretrainJob extends TrainingJob<PretrainJob> {
     }
 
     public PretrainResult execute(SparkSession spark) {
-        Opened run = open(spark, settings.outputDir(), settings.keepCheckpoints(), settings.source(),
-                settings.dataset());
+        Opened run = open(spark, settings.get(OUTPUT_DIR), settings.get(CHECKPOINT_KEEP), settings.source(),
+                settings.get(DATASET));
         LOG.info("stage pretrain: dataset {}", data());
-        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.restarts(),
+        return run.folder().publishing(() -> TrainingRestarts.run(RUN_NAME, settings.get(RESTARTS),
                 spark.sparkContext(), run.store(), resume, console, start -> training().attempt(spark, run.folder(),
                         run.store(), start, new SimClrMethod(this, settings, spark, run.folder().local(), console)),
                 this::abandonAttempt));
@@ -80,7 +91,7 @@ public final class PretrainJob extends TrainingJob<PretrainJob> {
         monitor.writeCurves(curves, random, collapse.chance());
         Path weights = output.resolve("pretrained-ema.safetensors");
         Map<String, String> meta = new java.util.LinkedHashMap<>(Map.of("preset", settings.preset(), "seed",
-                String.valueOf(settings.seed()), "config", averaged.config().toString(), "kind", "simclr-ema"));
+                String.valueOf(settings.get(SEED)), "config", averaged.config().toString(), "kind", "simclr-ema"));
         meta.putAll(extra);
         meta.putAll(WeightsProvenance.of(settings.fingerprint(), data()));
         try {
@@ -93,7 +104,7 @@ public final class PretrainJob extends TrainingJob<PretrainJob> {
 
     /** The run's monitor, continuing the epochs an earlier attempt of this process finished up to {@code done}. */
     PretrainMonitor monitor(dev.sparkvit.jobs.train.TrainingScalars scalars, long total, long perEpoch, long done) {
-        return new PretrainMonitor(scalars, console, settings.epochs(), total,
+        return new PretrainMonitor(scalars, console, settings.get(EPOCHS), total,
                 RunState.epochsUpTo(carriedEpochs, PretrainMonitor.Epoch::epoch, perEpoch, done));
     }
 
@@ -104,15 +115,15 @@ public final class PretrainJob extends TrainingJob<PretrainJob> {
 
     /** The run's FreezeOut schedule, or null when off. */
     FreezeOutSchedule freezeOut(VitConfig config, long total, long warmup) {
-        PretrainSettings.FreezeOut fo = settings.freezeOut();
+        dev.sparkvit.jobs.train.FreezeOut fo = settings.get(FREEZEOUT);
         return fo.enabled() ? new FreezeOutSchedule(config.depth(), fo.t0(), fo.scaling(), total, warmup,
-                settings.learningRate(), fo.scaleLr()) : null;
+                settings.get(LEARNING_RATE), fo.scaleLr()) : null;
     }
 
     /** Says (once per run, not again after a restart) how the stored images' size relates to the model's. */
     void sayImageSize(Manifest manifest, TrainingRestarts.Start attempt) {
-        sayImageSize(dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.model(),
-                settings.dataset(), manifest.storedSize()), attempt);
+        sayImageSize(dev.sparkvit.jobs.train.TrainingConfig.imageSizeNote(settings.source(), settings.get(MODEL),
+                settings.get(DATASET), manifest.storedSize()), attempt);
     }
 
     /** What an epoch's line reports: its losses, seconds, the images this process trained, the iteration it ends at. */
@@ -129,7 +140,7 @@ public final class PretrainJob extends TrainingJob<PretrainJob> {
             Supplier<VisionTransformer> encoder, String trainingGroup, Normalize normalize, VisionTransformer vit,
             PretrainMonitor monitor, CollapseMonitor collapse, EpochFigures figures) {
         LinearProbe.Result probe = null;
-        if (last || settings.probeEvery() > 0 && (epoch + 1) % settings.probeEvery() == 0) {
+        if (last || settings.get(PROBE_EVERY) > 0 && (epoch + 1) % settings.get(PROBE_EVERY) == 0) {
             spark.sparkContext().setJobGroup("pretrain:probe", "linear probe, epoch " + (epoch + 1), false);
             probe = LinearProbe.run(spark, encoder.get(), data(), normalize);
             spark.sparkContext().setJobGroup("pretrain:train", trainingGroup, false);

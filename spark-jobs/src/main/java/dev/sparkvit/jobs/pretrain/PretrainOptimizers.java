@@ -1,5 +1,10 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MIN_LR_RATIO;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MOMENTUM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.OPTIMIZER;
+
 import com.intel.analytics.bigdl.dllib.optim.OptimMethod;
 import dev.sparkvit.engine.GradientProcessor;
 import dev.sparkvit.engine.DecoupledWeightDecay;
@@ -31,8 +36,8 @@ final class PretrainOptimizers implements Serializable {
 
     PretrainOptimizers(PretrainSettings settings, VisionTransformer vit, FreezeOutSchedule freezeOut, long warmup,
             long total) {
-        this.optimizer = settings.optimizer();
-        this.momentum = settings.momentum();
+        this.optimizer = settings.get(OPTIMIZER);
+        this.momentum = settings.get(MOMENTUM);
         for (ParameterGroup group : vit.parameterGroups()) {
             LearningRateSchedule schedule;
             if (freezeOut != null && group.name().equals("stem")) {
@@ -40,7 +45,8 @@ final class PretrainOptimizers implements Serializable {
             } else if (freezeOut != null && group.name().startsWith("blocks.")) {
                 schedule = freezeOut.forBlock(Integer.parseInt(group.name().substring("blocks.".length())));
             } else {
-                schedule = new WarmupCosine(settings.learningRate(), warmup, total, 0.0);
+                schedule = new WarmupCosine(settings.get(LEARNING_RATE), warmup, total,
+                        settings.get(MIN_LR_RATIO) * settings.get(LEARNING_RATE));
             }
             schedules.put(group.name(), schedule);
         }

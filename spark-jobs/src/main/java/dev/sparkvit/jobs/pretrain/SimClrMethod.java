@@ -1,5 +1,23 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.CLIP_GRAD_NORM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_DECAY;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_WARMUP;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.LARS_ETA;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.NEGATIVES;
+import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
+import static dev.sparkvit.jobs.train.TrainingKeys.ON_CORRUPT;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_DIM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_NORM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.SEED;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.TEMPERATURE;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.WARMUP_EPOCHS;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.WEIGHT_DECAY;
+
 import com.intel.analytics.bigdl.dllib.nn.Sequential;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.AbstractModule;
 import com.intel.analytics.bigdl.dllib.nn.abstractnn.Activity;
@@ -74,36 +92,39 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
     @Override
     public Run run() {
         return new Run(PretrainJob.RUN_NAME, settings.source(),
-                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.onCorrupt(),
-                settings.batchSize(), 1, settings.checkpointEvery(), settings.clipGradNorm(), settings.nonFinite(),
-                new BarrierSegment.Ema(settings.emaDecay(), settings.emaWarmup()), settings.seed());
+                RunState.withSnapshot(settings.fingerprint(), job.data()), settings.get(ON_CORRUPT),
+                settings.get(BATCH_SIZE), 1, settings.get(CHECKPOINT_EVERY), settings.get(CLIP_GRAD_NORM),
+                settings.get(NON_FINITE_POLICY),
+                new BarrierSegment.Ema(settings.get(EMA_DECAY), settings.get(EMA_WARMUP)), settings.get(SEED));
     }
 
     @Override
     public Model build(SparkSession session, TrainingRestarts.Start attempt, int tasks, boolean resuming) {
         Manifest manifest = StoredImages.manifest(spark, job.data());
-        config = settings.model().config();
+        config = settings.get(MODEL).config();
         job.sayImageSize(manifest, attempt);
         normalize = StoredImages.normalization(manifest);
-        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), 2 * settings.batchSize() / tasks);
+        MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
+                2 * settings.get(BATCH_SIZE) / tasks);
 
         spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
-        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.seed());
+        PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.get(SEED));
         EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, job.data(),
                 "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
-                (epoch, row) -> pairs.sample(row, epoch), settings.seed()));
+                (epoch, row) -> pairs.sample(row, epoch), settings.get(SEED)));
         images = data.size();
-        perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
-        total = settings.epochs() * perEpoch;
-        long warmup = TrainingConfig.warmupSteps(settings.source(), settings.warmupEpochs(), perEpoch, 1, total);
-        negatives = 2 * settings.batchSize() / (settings.replicaNegatives() ? tasks : 1) - 2;
+        perEpoch = (images + settings.get(BATCH_SIZE) - 1) / settings.get(BATCH_SIZE);
+        total = settings.get(EPOCHS) * perEpoch;
+        long warmup = TrainingConfig.warmupSteps(settings.source(), settings.get(WARMUP_EPOCHS), perEpoch, 1, total);
+        boolean replica = settings.get(NEGATIVES).equals("replica");
+        negatives = 2 * settings.get(BATCH_SIZE) / (replica ? tasks : 1) - 2;
 
         // projection_norm: batch is SyncBatchNorm here: the global batch's statistics in every task
-        head = Head.projection(settings.projectionDim(), settings.projectionBatchNorm(), true);
+        head = Head.projection(settings.get(PROJECTION_DIM), settings.get(PROJECTION_NORM).equals("batch"), true);
         freezeOut = job.freezeOut(config, total, warmup);
-        vit = freezeOut == null ? VisionTransformer.of(config, head, settings.seed())
-                : VisionTransformer.withFreezeOut(config, head, settings.seed(), freezeOut);
-        initial = VisionTransformer.encoderOnly(config, settings.seed());
+        vit = freezeOut == null ? VisionTransformer.of(config, head, settings.get(SEED))
+                : VisionTransformer.withFreezeOut(config, head, settings.get(SEED), freezeOut);
+        initial = VisionTransformer.encoderOnly(config, settings.get(SEED));
         Sequential<Float> twoViews = Layers.sequential("simclr");
         twoViews.add(Layers.joinBatch());
         twoViews.add(vit.module());
@@ -111,27 +132,28 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         model.getParameters(); // compact: decay ranges and group slices are positions in the flat buffer
         // the parameter groups, schedules (FreezeOut's per block) and processor (decay or LARS)
         optimizers = new PretrainOptimizers(settings, vit, freezeOut, warmup, total);
-        double temperature = settings.temperature();
-        BarrierSegment.Loss loss = settings.replicaNegatives()
+        double temperature = settings.get(TEMPERATURE);
+        BarrierSegment.Loss loss = replica
                 ? () -> BarrierNtXent.replicaSliceLoss(new GlobalNtXent(temperature))
                 : () -> BarrierNtXent.sliceLoss(new GlobalNtXent(temperature));
         return new Model(vit, model, () -> VisionTransformer.blank(config, head), data, perEpoch, total, loss,
-                optimizers.methods(), optimizers.processor(vit, settings.weightDecay(), settings.larsEta()));
+                optimizers.methods(), optimizers.processor(vit, settings.get(WEIGHT_DECAY), settings.get(LARS_ETA)));
     }
 
     @Override
     public void started(long iteration, TrainingScalars scalars, int tasks) {
         // NT-Xent's chance value is of the batch one loss sees: every view meets 2B - 2 negatives (2B / T - 2 with
         // training.negatives: replica)
+        boolean replica = settings.get(NEGATIVES).equals("replica");
         collapse = CollapseMonitor.of(spark, job.data(), normalize, config, head,
-                settings.batchSize() / (settings.replicaNegatives() ? tasks : 1), Math.max(2, settings.warmupEpochs()));
+                settings.get(BATCH_SIZE) / (replica ? tasks : 1), Math.max(2, settings.get(WARMUP_EPOCHS)));
         console.printf("pretrain: %d images, %d epochs of %d iterations, batch %d on %d barrier tasks "
                 + "(%s NT-Xent: %d negatives per view, chance %.4f), %s, "
-                + "%s%n", images, settings.epochs(), perEpoch, settings.batchSize(), tasks,
-                settings.replicaNegatives() ? "per-task" : "global", negatives,
+                + "%s%n", images, settings.get(EPOCHS), perEpoch, settings.get(BATCH_SIZE), tasks,
+                replica ? "per-task" : "global", negatives,
                 collapse.chance(), VitVariant.of(config), freezeOut == null ? "FreezeOut off" : "FreezeOut on");
         LOG.info("stage pretrain: {} train images, {} iterations of batch {} on {} barrier tasks ({} negatives "
-                + "per view), {}", images, total, settings.batchSize(), tasks, negatives, vit);
+                + "per view), {}", images, total, settings.get(BATCH_SIZE), tasks, negatives, vit);
         spark.sparkContext().setJobGroup("pretrain:train", GROUP, false);
         monitor = job.monitor(scalars, total, perEpoch, iteration);
     }

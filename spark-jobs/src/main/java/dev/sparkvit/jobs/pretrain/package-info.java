@@ -5,6 +5,6 @@
  * {@link PretrainOptimizers}) on {@link dev.sparkvit.jobs.train.BarrierTraining}, and ends with the EMA weights as
  * safetensors and a linear probe ({@link dev.sparkvit.jobs.probe}); {@link PretrainMonitor} and
  * {@link CollapseMonitor} report. Start reading at {@code PretrainJob#execute}. Used by the CLI, the demo and
- * {@link dev.sparkvit.jobs.finetune} (which reuses {@code PretrainSettings.FreezeOut}).
+ * {@link dev.sparkvit.jobs.finetune}. Its settings are declared in {@link PretrainKeys}.
  */
 package dev.sparkvit.jobs.pretrain;

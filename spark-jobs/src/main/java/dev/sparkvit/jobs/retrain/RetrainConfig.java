@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
@@ -68,11 +69,11 @@ public final class RetrainConfig {
             throw new ConfigException(yaml.file() + ": finetune_config " + finetune + " with finetune_set " + overrides
                     + ": " + e.getMessage());
         }
-        if (variant.startsWith("ema") && !checked.ema().enabled()) {
+        if (variant.startsWith("ema") && !checked.get(FinetuneKeys.EMA).enabled()) {
             throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.ema.enabled in "
                     + finetune + " (or finetune_set)");
         }
-        if (variant.endsWith("+tta") && checked.tta().equals(List.of("identity"))) {
+        if (variant.endsWith("+tta") && checked.get(FinetuneKeys.TTA).equals(List.of("identity"))) {
             throw new ConfigException(yaml.file() + ": " + gate.describe("variant") + " needs training.use_tta in "
                     + finetune + " (or finetune_set)");
         }

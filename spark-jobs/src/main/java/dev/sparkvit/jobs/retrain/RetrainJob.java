@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.retrain;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
 import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.YamlConfig;
 import dev.sparkvit.data.ingest.DatasetSnapshot;
@@ -123,10 +124,11 @@ public final class RetrainJob {
         Path cache = settings.workDir().resolve("registry-cache");
         boolean fromProduction = settings.warmStart().equals("production") && production.isPresent();
         Path warmStart = fromProduction ? modelFile(registry.localModelDir(production.get(), cache))
-                : base.sslCheckpoint() == null ? null
-                : dev.sparkvit.storage.LocalCopies.of("model.ssl_pretrained_path", base.sslCheckpoint());
+                : base.get(FinetuneKeys.SSL_PRETRAINED_PATH) == null ? null
+                : dev.sparkvit.storage.LocalCopies.of("model.ssl_pretrained_path",
+                        base.get(FinetuneKeys.SSL_PRETRAINED_PATH));
         // a copy is read, the original named: version.json names the registry's file or the SSL weights as given
-        String warmStartShown = warmStart == null ? null : !fromProduction ? base.sslCheckpoint()
+        String warmStartShown = warmStart == null ? null : !fromProduction ? base.get(FinetuneKeys.SSL_PRETRAINED_PATH)
                 : registry.remote() ? registry.versionLocation(production.get()) + "/" + warmStart.getFileName()
                 : warmStart.toString();
         Path runDir = settings.workDir().resolve("candidate-" + key.substring(0, 16));
@@ -149,7 +151,8 @@ public final class RetrainJob {
             production = Optional.empty();
         }
         EvaluateJob.Result evaluation = new EvaluateJob(new EvaluateJob.Settings(runDir, production0,
-                settings.dataset(), settings.split(), finetune.tta(), runDir.resolve("evaluation")), console)
+                settings.dataset(), settings.split(), finetune.get(FinetuneKeys.TTA), runDir.resolve("evaluation")),
+                console)
                 .snapshot(data.id()).execute(spark);
         ClassificationMetrics candidate = variant(evaluation, settings.variant());
         ClassificationMetrics previous = production.isPresent() ? variant(evaluation, "baseline "

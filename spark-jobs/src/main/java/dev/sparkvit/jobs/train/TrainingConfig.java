@@ -1,17 +1,18 @@
 package dev.sparkvit.jobs.train;
 
-import dev.sparkvit.checkpoint.CheckpointStore;
 import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.ConfigSection;
 import dev.sparkvit.config.YamlConfig;
-import dev.sparkvit.engine.NonFinitePolicy;
 import dev.sparkvit.model.vit.VitPresets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Keys every training config reads the same way (pretraining and fine-tuning). */
+/**
+ * Checks of the keys every training config reads the same way (pretraining and fine-tuning), for the declarations in
+ * {@link TrainingKeys}, and the messages about them once the job runs.
+ */
 public final class TrainingConfig {
     private TrainingConfig() {
     }
@@ -121,67 +122,6 @@ public final class TrainingConfig {
             throw new ConfigException(yaml.file() + ": " + root.describe("output_dir") + " " + problem);
         }
         return dev.sparkvit.storage.Locations.absolute(output);
-    }
-
-    /**
-     * {@code training.checkpoint.on_corrupt}: what {@code --resume} does when the newest checkpoint is corrupt:
-     * {@code fail} (default: stop and name the file) or {@code previous} (keep it as corrupt-iter-N, warn, and resume
-     * from the newest valid one).
-     */
-    public static CheckpointStore.OnCorrupt onCorrupt(ConfigSection checkpoint) {
-        return CheckpointStore.OnCorrupt.valueOf(checkpoint.choice("on_corrupt", "fail", "fail", "previous")
-                .toUpperCase(java.util.Locale.ROOT));
-    }
-
-    /**
-     * {@code training.non_finite} (stop, the default, or skip) and {@code training.max_skipped_steps} (1 to 10000,
-     * default 10; read with stop too, so that a typo is caught either way): what an iteration whose loss or averaged
-     * gradient is NaN or infinite does.
-     */
-    public static NonFinitePolicy nonFinite(ConfigSection training) {
-        String mode = training.choice("non_finite", "stop", "stop", "skip");
-        int maxSkipped = training.integer("max_skipped_steps", 10, 1, 10_000);
-        return mode.equals("skip") ? NonFinitePolicy.skip(maxSkipped) : NonFinitePolicy.stop();
-    }
-
-    /**
-     * The {@code training.ema} section both jobs read (issue 23: one shape for both): its keys {@code decay} and
-     * {@code warmup} are read by {@link #emaDecay} and {@link #emaWarmup}; fine-tuning adds {@code enabled}. The
-     * flat spellings fine-tuning used before ({@code training.ema_decay}, {@code training.ema_warmup}) are one line
-     * naming the new key.
-     */
-    public static ConfigSection emaSection(ConfigSection training) {
-        training.renamed("ema_decay", "training.ema.decay");
-        training.renamed("ema_warmup", "training.ema.warmup");
-        return training.section("ema");
-    }
-
-    /** {@code training.ema.decay}: the decay of the weight average, in [0, 1) ({@code fallback} by default). */
-    public static double emaDecay(ConfigSection ema, double fallback) {
-        return ema.number("decay", fallback, 0, false, 0.9999999);
-    }
-
-    /** {@code training.ema.warmup} (default true): timm's warmup of the decay, min(decay, (1 + k) / (10 + k)). */
-    public static boolean emaWarmup(ConfigSection ema) {
-        return ema.flag("warmup", true);
-    }
-
-    /**
-     * {@code training.engine} chose between DLlib's DistriOptimizer and the barrier engine; both jobs now train on
-     * the barrier engine ({@link BarrierTraining}) only, and a config that still sets the key gets one line.
-     */
-    public static void engineRemoved(ConfigSection training) {
-        training.removed("engine", "both training jobs train on the barrier engine; delete the key");
-    }
-
-    /**
-     * {@code training.max_restarts} (0 to 100, default 2; 0 = a lost executor ends the run as before) and
-     * {@code training.restart_wait_seconds} (1 to 86400, default 300): how often a run whose executor was lost
-     * restarts from its newest checkpoint in the same driver, and how long each restart waits for the executors.
-     */
-    public static RestartPolicy restarts(ConfigSection training) {
-        return new RestartPolicy(training.integer("max_restarts", 2, 0, 100),
-                training.integer("restart_wait_seconds", 300, 1, 86_400));
     }
 
     /** {@code model.preset}: one of the presets, vit_nano_patch4_32 by default. */

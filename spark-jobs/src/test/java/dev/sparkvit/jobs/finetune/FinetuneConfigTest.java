@@ -1,5 +1,26 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_EVERY;
+import static dev.sparkvit.jobs.train.TrainingKeys.CHECKPOINT_KEEP;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.CLIP_GRAD_NORM;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DATASET;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EMA;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
+import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LAYER_DECAY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LOSS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.MIXING;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.OUTPUT_DIR;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEVERITY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SSL_PRETRAINED_PATH;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.TTA;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WARMUP_EPOCHS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WEIGHT_DECAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -58,32 +79,32 @@ class FinetuneConfigTest {
                 "model.ssl_pretrained_path=null")));
         assertEquals(java.util.Set.copyOf(FinetuneSettings.AUTO_KEYS), read.auto(), "the recipe's keys are auto");
         FinetuneSettings s = read.resolved(1_433, 2); // a small dataset
-        assertEquals(tmp.toString(), s.dataset());
+        assertEquals(tmp.toString(), s.get(DATASET));
         assertEquals("vit_nano_patch4_32", s.preset());
-        assertNull(s.sslCheckpoint());
+        assertNull(s.get(SSL_PRETRAINED_PATH));
         assertTrue(s.fromScratch());
         FinetuneRecipe small = FinetuneRecipe.forTrainImages(1_433);
-        assertEquals(small.dropPathRate(), s.dropPathRate());
-        assertEquals(30, s.epochs());
-        assertEquals(small.batchSize(), s.batchSize());
-        assertEquals(1, s.accumulationSteps());
+        assertEquals(small.dropPathRate(), s.get(DROP_PATH_RATE));
+        assertEquals(30, s.get(EPOCHS));
+        assertEquals(small.batchSize(), s.get(BATCH_SIZE));
+        assertEquals(1, s.get(GRADIENT_ACCUMULATION_STEPS));
         assertEquals(small.batchSize(), s.microBatch());
-        assertEquals(small.learningRate(), s.learningRate());
-        assertEquals(0.75, s.layerDecay());
-        assertEquals(small.weightDecay(), s.weightDecay());
-        assertEquals(3, s.warmupEpochs());
-        assertEquals(1.0, s.clipGradNorm());
-        assertEquals(42L, s.seed());
-        assertEquals(new FinetuneSettings.Ema(true, 0.9999, true), s.ema());
-        assertEquals(new FinetuneSettings.Mixing(false, 0.8, false, 1.0), s.mixup());
-        assertEquals(new FinetuneSettings.Loss("combined", 0.1, 2.0, "none", "none"), s.loss());
-        assertEquals(new PretrainSettings.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
-                s.freezeOut());
-        assertEquals(0, s.checkpointEvery());
-        assertEquals(3, s.keepCheckpoints());
-        assertEquals("light", s.severity());
-        assertEquals(List.of("identity", "flip", "crops"), s.tta());
-        assertEquals(Path.of("out", "finetune").toAbsolutePath().toString(), s.outputDir());
+        assertEquals(small.learningRate(), s.get(LEARNING_RATE));
+        assertEquals(0.75, s.get(LAYER_DECAY));
+        assertEquals(small.weightDecay(), s.get(WEIGHT_DECAY));
+        assertEquals(3, s.get(WARMUP_EPOCHS));
+        assertEquals(1.0, s.get(CLIP_GRAD_NORM));
+        assertEquals(42, s.get(SEED));
+        assertEquals(new FinetuneSettings.Ema(true, 0.9999, true), s.get(EMA));
+        assertEquals(new FinetuneSettings.Mixing(false, 0.8, false, 1.0), s.get(MIXING));
+        assertEquals(new FinetuneSettings.Loss("combined", 0.1, 2.0, "none", "none"), s.get(LOSS));
+        assertEquals(new dev.sparkvit.jobs.train.FreezeOut(false, 0.8, FreezeOutSchedule.Scaling.CUBIC, false),
+                s.get(FREEZEOUT));
+        assertEquals(0, s.get(CHECKPOINT_EVERY));
+        assertEquals(3, s.get(CHECKPOINT_KEEP));
+        assertEquals("light", s.get(SEVERITY));
+        assertEquals(List.of("identity", "flip", "crops"), s.get(TTA));
+        assertEquals(Path.of("out", "finetune").toAbsolutePath().toString(), s.get(OUTPUT_DIR));
         assertEquals(SHIPPED.toString(), s.source());
     }
 
@@ -95,10 +116,10 @@ class FinetuneConfigTest {
         for (long images : new long[] {1_000, 10_000, 100_000}) {
             assertEquals(shipped.resolved(images, 2).fingerprint(), defaults.resolved(images, 2).fingerprint());
         }
-        assertEquals(shipped.tta(), defaults.tta());
-        assertEquals(shipped.outputDir(), defaults.outputDir());
-        assertEquals(shipped.checkpointEvery(), defaults.checkpointEvery());
-        assertEquals(shipped.keepCheckpoints(), defaults.keepCheckpoints());
+        assertEquals(shipped.get(TTA), defaults.get(TTA));
+        assertEquals(shipped.get(OUTPUT_DIR), defaults.get(OUTPUT_DIR));
+        assertEquals(shipped.get(CHECKPOINT_EVERY), defaults.get(CHECKPOINT_EVERY));
+        assertEquals(shipped.get(CHECKPOINT_KEEP), defaults.get(CHECKPOINT_KEEP));
     }
 
     @Test
@@ -107,14 +128,14 @@ class FinetuneConfigTest {
         FinetuneSettings s = read("data:\n  dataset: DS\nmodel:\n  ssl_pretrained_path: " + weights + "\n"
                 + "evaluation:\n  tta_views: [FLIP]\n", "training.batch_size=12",
                 "training.gradient_accumulation_steps=3", "training.use_cutmix=false");
-        assertEquals(weights.toAbsolutePath().toString(), s.sslCheckpoint());
+        assertEquals(weights.toAbsolutePath().toString(), s.get(SSL_PRETRAINED_PATH));
         assertFalse(s.fromScratch());
         assertEquals(4, s.microBatch());
         // use_mixup stays auto (on for a large dataset), use_cutmix is set
-        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.resolved(100_000, 4).mixup());
-        assertEquals(List.of("flip"), s.tta());
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.resolved(100_000, 4).get(MIXING));
+        assertEquals(List.of("flip"), s.get(TTA));
         FinetuneSettings noTta = read("data:\n  dataset: DS\n", "training.use_tta=false");
-        assertEquals(List.of("identity"), noTta.tta());
+        assertEquals(List.of("identity"), noTta.get(TTA));
     }
 
     @Test
@@ -162,7 +183,7 @@ class FinetuneConfigTest {
     void theEmaKeysHaveThePretrainingShape() throws IOException {
         FinetuneSettings s = read("data:\n  dataset: DS\ntraining:\n  ema:\n    enabled: false\n    decay: 0.99\n"
                 + "    warmup: false\n");
-        assertEquals(new FinetuneSettings.Ema(false, 0.99, false), s.ema());
+        assertEquals(new FinetuneSettings.Ema(false, 0.99, false), s.get(EMA));
         assertMentions(error("data:\n  dataset: DS\ntraining:\n  ema:\n    decay: 1.0\n"), "finetune.yaml:5",
                 "training.ema.decay = 1.0");
         // the fingerprint keeps the text checkpoints written with the old keys hold, so they still resume

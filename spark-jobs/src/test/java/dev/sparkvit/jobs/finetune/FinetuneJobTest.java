@@ -1,5 +1,6 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEED;
 import static dev.sparkvit.jobs.finetune.FinetuneFixture.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -100,7 +101,7 @@ class FinetuneJobTest {
 
         // the starting point: the seeded classifier with the SSL encoder loaded
         VisionTransformer start = VisionTransformer.of(CONFIG.withDropPathRate(0.1), Head.classifier(4),
-                settings.seed());
+                settings.get(SEED));
         FinetuneJob.loadEncoder(start, ssl, "vit_nano_patch4_32", 16);
         Map<String, NamedTensor> sslTensors = SafeTensors.read(ssl).tensors();
         assertArrayEquals(sslTensors.get("blocks.2.attn.qkv.weight").values(),

@@ -1,5 +1,12 @@
 package dev.sparkvit.jobs.finetune;
 
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.DROP_PATH_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.MIXING;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.SEVERITY;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WARMUP_EPOCHS;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.WEIGHT_DECAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -50,14 +57,14 @@ class FinetuneRecipeTest {
         for (long images : new long[] {1_433, 20_000, 200_000}) {
             FinetuneRecipe r = FinetuneRecipe.forTrainImages(images);
             FinetuneSettings s = unresolved.resolved(images, 1);
-            assertEquals(r.batchSize(), s.batchSize());
-            assertEquals(r.learningRate(), s.learningRate());
-            assertEquals(r.weightDecay(), s.weightDecay());
-            assertEquals(r.dropPathRate(), s.dropPathRate());
-            assertEquals(r.warmupEpochs(30), s.warmupEpochs());
-            assertEquals(r.severity(), s.severity());
-            assertEquals(r.mixup(), s.mixup().mixup());
-            assertEquals(r.cutmix(), s.mixup().cutmix());
+            assertEquals(r.batchSize(), s.get(BATCH_SIZE));
+            assertEquals(r.learningRate(), s.get(LEARNING_RATE));
+            assertEquals(r.weightDecay(), s.get(WEIGHT_DECAY));
+            assertEquals(r.dropPathRate(), s.get(DROP_PATH_RATE));
+            assertEquals(r.warmupEpochs(30), s.get(WARMUP_EPOCHS));
+            assertEquals(r.severity(), s.get(SEVERITY));
+            assertEquals(r.mixup(), s.get(MIXING).mixup());
+            assertEquals(r.cutmix(), s.get(MIXING).cutmix());
             assertEquals(r.scale().toString(), s.fingerprint().get("recipe"));
         }
     }
@@ -69,13 +76,13 @@ class FinetuneRecipeTest {
                 "augmentations.severity=aggressive", "training.use_mixup=true", "training.use_cutmix=false")
                 .resolved(1_433, 2);
         assertTrue(s.auto().isEmpty());
-        assertEquals(48, s.batchSize());
-        assertEquals(0.002, s.learningRate());
-        assertEquals(4, s.warmupEpochs());
-        assertEquals(0.0, s.weightDecay());
-        assertEquals(0.0, s.dropPathRate());
-        assertEquals("aggressive", s.severity());
-        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.mixup());
+        assertEquals(48, s.get(BATCH_SIZE));
+        assertEquals(0.002, s.get(LEARNING_RATE));
+        assertEquals(4, s.get(WARMUP_EPOCHS));
+        assertEquals(0.0, s.get(WEIGHT_DECAY));
+        assertEquals(0.0, s.get(DROP_PATH_RATE));
+        assertEquals("aggressive", s.get(SEVERITY));
+        assertEquals(new FinetuneSettings.Mixing(true, 0.8, false, 1.0), s.get(MIXING));
         String line = s.describeRecipe(1_433);
         assertTrue(line.contains("small dataset (1433 train images") && line.contains("batch 48 (set)")
                 && line.contains("cutmix off (set)"), line);
@@ -84,11 +91,11 @@ class FinetuneRecipeTest {
     @Test
     void anAutoBatchIsRoundedUpToTheReplicasAndAccumulation() {
         FinetuneSettings s = read("training.gradient_accumulation_steps=2").resolved(1_433, 12);
-        assertEquals(24, s.batchSize());
+        assertEquals(24, s.get(BATCH_SIZE));
         assertEquals(12, s.microBatch());
         // more accumulation steps than the recipe's batch: no error about a batch size nobody set
         FinetuneSettings many = read("training.gradient_accumulation_steps=32").resolved(1_433, 2);
-        assertEquals(64, many.batchSize());
+        assertEquals(64, many.get(FinetuneKeys.BATCH_SIZE));
         assertEquals(2, many.microBatch());
     }
 

@@ -1,5 +1,10 @@
 package dev.sparkvit.jobs.pretrain;
 
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_DECAY;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_WARMUP;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.PROJECTION_NORM;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.WEIGHT_DECAY;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -79,10 +84,10 @@ class PretrainBarrierTest {
     @Test
     void theShippedDefaults() {
         PretrainSettings settings = settings("/tmp/unused");
-        assertTrue(settings.projectionBatchNorm(), "the shipped projection_norm: batch");
-        assertEquals(0.05, settings.weightDecay(), "the shipped weight decay");
-        assertEquals(0.999, settings.emaDecay(), "the shipped EMA decay");
-        assertTrue(settings.emaWarmup());
+        assertTrue(settings.get(PROJECTION_NORM).equals("batch"), "the shipped projection_norm: batch");
+        assertEquals(0.05, settings.get(WEIGHT_DECAY), "the shipped weight decay");
+        assertEquals(0.999, settings.get(EMA_DECAY), "the shipped EMA decay");
+        assertTrue(settings.get(EMA_WARMUP));
     }
 
     /**

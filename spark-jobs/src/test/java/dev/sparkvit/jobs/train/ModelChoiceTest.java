@@ -1,5 +1,7 @@
 package dev.sparkvit.jobs.train;
 
+import dev.sparkvit.jobs.finetune.FinetuneKeys;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,7 +35,7 @@ class ModelChoiceTest {
     @Test
     void presetKeepsThePresetsArchitecture() {
         for (String preset : VitPresets.names()) {
-            VitConfig config = pretrain("model.preset=" + preset).model().config(32 * 7);
+            VitConfig config = pretrain("model.preset=" + preset).get(MODEL).config(32 * 7);
             VitConfig expected = VitPresets.get(preset).withImgSize(32 * 7);
             assertEquals(expected, config, preset);
         }
@@ -42,12 +44,12 @@ class ModelChoiceTest {
     @Test
     void layerScaleAndPoolingChangeEveryPreset() {
         for (String preset : VitPresets.names()) {
-            VitConfig off = pretrain("model.preset=" + preset, "model.layer_scale=off", "model.pooling=mean").model()
+            VitConfig off = pretrain("model.preset=" + preset, "model.layer_scale=off", "model.pooling=mean").get(MODEL)
                     .config(224);
             assertFalse(off.useLayerScale(), preset);
             assertEquals(TokenPooling.Mode.MEAN, off.pooling(), preset);
             VitConfig on = pretrain("model.preset=" + preset, "model.layer_scale=1e-4",
-                    "model.pooling=class_token").model().config(224);
+                    "model.pooling=class_token").get(MODEL).config(224);
             assertTrue(on.useLayerScale(), preset);
             assertEquals(1e-4, on.layerScaleInit(), preset);
             assertEquals(TokenPooling.Mode.CLASS_TOKEN, on.pooling(), preset);
@@ -91,7 +93,7 @@ class ModelChoiceTest {
     void finetuneReadsTheSameKeys() {
         var settings = FinetuneConfig.read(YamlConfig.parse("f.yaml", new StringReader("")).with(List.of(
                 "data.dataset=" + tmp, "model.layer_scale=off", "model.pooling=mean")));
-        VitConfig config = settings.model().config(32);
+        VitConfig config = settings.get(FinetuneKeys.MODEL).config(32);
         assertFalse(config.useLayerScale());
         assertEquals(TokenPooling.Mode.MEAN, config.pooling());
     }
