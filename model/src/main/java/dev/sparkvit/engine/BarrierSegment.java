@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
  * executor keeps the start after reading it (docs/ENGINE.md, "Memory per executor").
  *
  * <p><b>Contract between segments</b>: a segment starts from a {@link Start} (the iteration, the flat weights and the
- * optimiser state), broadcast to its tasks; {@link Result#next()} is the start of the segment that continues it. The
- * data position is derived from the iteration alone (epoch = iteration / iterations per epoch, each partition at
+ * optimiser state), put as blocks for its tasks; {@link Result#next()} is the start of the segment that continues it.
+ * The data position is derived from the iteration alone (epoch = iteration / iterations per epoch, each partition at
  * {@code (iteration mod per-epoch) x B / T} of its epoch's order, {@link EpochDataSet#startAt}), not from anything
  * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
@@ -379,7 +379,10 @@ public final class BarrierSegment implements AutoCloseable {
         return groups;
     }
 
-    /** Keeps the EMA of the weights, a piece per task (class comment). Null: none (a start's average is carried as is). */
+    /**
+     * Keeps the EMA of the weights, a piece per task (class comment). Null: none (a start's average is carried as
+     * is).
+     */
     public BarrierSegment ema(Ema average) {
         this.ema = average;
         return this;

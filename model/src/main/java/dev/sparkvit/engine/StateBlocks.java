@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * succeeded or failed.
  */
 final class StateBlocks {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StateBlocks.class);
     /** Floats per block (16 MB): what a reader holds at once besides its arrays. */
     static final int CHUNK = 1 << 22;
 
@@ -55,9 +56,17 @@ final class StateBlocks {
         }
     }
 
-    /** Removes the blocks of every vector whose name starts with {@code vectorPrefix}, on every executor. */
+    /**
+     * Removes the blocks of every vector whose name starts with {@code vectorPrefix}, on every executor. A failure to
+     * remove is logged, not thrown: it runs after a stage, also a failed one, whose own exception must reach the
+     * caller (the restart path, the non-finite guard), and a block left behind costs storage memory only.
+     */
     void remove(String vectorPrefix) {
-        blocks.removeMatching(run + vectorPrefix);
+        try {
+            blocks.removeMatching(run + vectorPrefix);
+        } catch (RuntimeException e) {
+            LOG.warn("segment: could not remove the blocks {}{}*: {}", run, vectorPrefix, e.toString());
+        }
     }
 
     /** Removes every block of the run, on every executor (the driver, after the stage). */
