@@ -447,7 +447,7 @@ public final class BarrierSegment implements AutoCloseable {
         try {
             return run(start, iterations, epoch, rdd, blocks);
         } finally {
-            blocks.removeAll(); // also after a failed stage: what its tasks put before they failed
+            blocks.removeSeen(); // the start and the pieces read; a failed stage's tasks removed their own
         }
     }
 
@@ -471,7 +471,7 @@ public final class BarrierSegment implements AutoCloseable {
             }
             throw e; // precise rethrow: only what the try block can throw
         } finally {
-            blocks.remove("s_"); // the start, read by every task by now: its memory on the driver before the result's
+            blocks.removeSeen(); // the start, read by every task by now: its memory on the driver before the result's
         }
         double seconds = (System.nanoTime() - started) / 1e9;
 
@@ -691,8 +691,17 @@ public final class BarrierSegment implements AutoCloseable {
         long weightsHash = step.weightsHash();
         long optimizerHash = ParameterGroups.hash(state);
         List<GroupShape> shapes = GroupShape.of(state);
+        // a task that fails from here on removes its pieces; the barrier after the puts makes every task fail with it
+        // (the driver reads no piece of a failed stage, and only the driver removes the pieces of a successful one)
+        org.apache.spark.BarrierTaskContext context = org.apache.spark.BarrierTaskContext.get();
+        context.addTaskFailureListener(
+                (org.apache.spark.util.TaskFailureListener) (ended, error) -> blocks.removeSeen());
         putPieces(blocks, step.task(), step.tasks(), live, state, average);
         state = null; // the copies: not to be kept through the result's serialisation
+        BarrierWaker.during(() -> {
+            context.barrier();
+            return null;
+        });
         List<String> names = new java.util.ArrayList<>();
         List<Long> nanos = new java.util.ArrayList<>();
         names.add("data");

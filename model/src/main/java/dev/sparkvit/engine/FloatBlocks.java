@@ -23,7 +23,7 @@ import scala.reflect.ClassTag$;
  * from every executor of the application. This class is the only place where the gradient exchange touches Spark
  * internals (all {@code private[spark]} in Spark 3.1.3, public in the bytecode; docs/ENGINE.md lists them):
  * {@code SparkEnv.blockManager()}, {@code BlockManager.putBytes / getLocalBytes / releaseLock / getRemoteBytes /
- * removeBlock / getMatchingBlockIds / master}, {@code BlockManagerMaster.getMatchingBlockIds / removeBlock},
+ * removeBlock / getMatchingBlockIds / master}, {@code BlockManagerMaster.removeBlock},
  * {@code ChunkedByteBuffer} and {@code BlockData}. Block ids are
  * {@code TestBlockId}s, made by name through {@code BlockId.apply} ({@code "test_" + name}), as DLlib's
  * {@code AllReduceParameter} names its blocks.
@@ -144,23 +144,18 @@ final class FloatBlocks {
     }
 
     /**
-     * Removes every block whose name (without Spark's {@code test_}) starts with {@code namePrefix}, wherever the
-     * BlockManagerMaster knows it to be (every put tells it): this JVM's copies at once, once their readers are done;
-     * another executor's by a message to it ({@code BlockManagerMaster.removeBlock}, which does not wait). For the
-     * driver, which puts no block of its own there, to clean up after a stage.
+     * Removes block {@code name} wherever it is: this JVM's copy at once, once its readers are done; another
+     * executor's by a message to it ({@code BlockManagerMaster.removeBlock}, which does not wait). Nothing when no
+     * BlockManager holds it. For the driver, which cleans up the blocks of a stage's tasks.
      */
-    void removeMatching(String namePrefix) {
-        String wanted = "test_" + namePrefix;
-        scala.collection.Seq<BlockId> ids = blocks.master().getMatchingBlockIds(
-                (scala.Function1<BlockId, Object> & java.io.Serializable) id -> id.name().startsWith(wanted), false);
-        for (BlockId id : JavaConverters.seqAsJavaList(ids)) {
-            if (blocks.getStatus(id).isDefined()) {
-                blocks.removeBlock(id, true);
-            } else {
-                blocks.master().removeBlock(id);
-            }
-            mine.remove(id.name().substring("test_".length()));
+    void removeAnywhere(String name) {
+        BlockId id = id(name);
+        if (blocks.getStatus(id).isDefined()) {
+            blocks.removeBlock(id, true);
+        } else {
+            blocks.master().removeBlock(id);
         }
+        mine.remove(name);
     }
 
     /** Forgets the buffers kept for reuse (the exchange is over: nothing more will be put). */

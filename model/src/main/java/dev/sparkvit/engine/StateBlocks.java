@@ -1,5 +1,7 @@
 package dev.sparkvit.engine;
 
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -12,8 +14,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code spark.driver.maxResultSize}). Floats travel as their little-endian bits: exact.
  *
  * <p>All blocks of one segment share a name prefix ({@link #newRun}); block {@code <run><vector>_<chunk>}. The
- * driver removes every block of the run with {@link #removeAll} once it has read what it needs, whether the stage
- * succeeded or failed.
+ * driver removes the blocks it put and read ({@link #removeSeen}) once the stage is over and once it has read the
+ * tasks' pieces; a task that fails removes the pieces it put (its failure listener), and the tasks put theirs before
+ * their last barrier, so a stage that fails has every task fail with them.
  */
 final class StateBlocks {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StateBlocks.class);
@@ -22,6 +25,8 @@ final class StateBlocks {
 
     private final FloatBlocks blocks;
     private final String run;
+    /** The blocks this object put or read, by name. */
+    private final Set<String> seen = new LinkedHashSet<>();
 
     /** The blocks of run {@code run} ({@link #newRun}) in this JVM's BlockManager (a task's or the driver's). */
     StateBlocks(String run) {
@@ -44,7 +49,9 @@ final class StateBlocks {
     void put(String vector, float[] values, int from, int count) {
         for (int c = 0; c * (long) CHUNK < count; c++) {
             int at = c * CHUNK;
-            blocks.put(run + vector + "_" + c, values, from + at, Math.min(CHUNK, count - at));
+            String name = run + vector + "_" + c;
+            seen.add(name);
+            blocks.put(name, values, from + at, Math.min(CHUNK, count - at));
         }
     }
 
@@ -52,25 +59,26 @@ final class StateBlocks {
     void read(String vector, float[] into, int at, int count) {
         for (int c = 0; c * (long) CHUNK < count; c++) {
             int offset = c * CHUNK;
-            blocks.read(run + vector + "_" + c, into, at + offset, Math.min(CHUNK, count - offset));
+            String name = run + vector + "_" + c;
+            seen.add(name);
+            blocks.read(name, into, at + offset, Math.min(CHUNK, count - offset));
         }
     }
 
     /**
-     * Removes the blocks of every vector whose name starts with {@code vectorPrefix}, on every executor. A failure to
-     * remove is logged, not thrown: it runs after a stage, also a failed one, whose own exception must reach the
-     * caller (the restart path, the non-finite guard), and a block left behind costs storage memory only.
+     * Removes every block this object put or read, wherever it is: the driver the start it put and the pieces it
+     * read, a failed task the pieces it put. A failure to remove is logged, not thrown: it runs after a stage, also a
+     * failed one, whose own exception must reach the caller (the restart path, the non-finite guard), and a block
+     * left behind costs storage memory only.
      */
-    void remove(String vectorPrefix) {
-        try {
-            blocks.removeMatching(run + vectorPrefix);
-        } catch (RuntimeException e) {
-            LOG.warn("segment: could not remove the blocks {}{}*: {}", run, vectorPrefix, e.toString());
+    void removeSeen() {
+        for (String name : seen) {
+            try {
+                blocks.removeAnywhere(name);
+            } catch (Exception e) { // also SparkException (the master did not answer), checked, through Scala
+                LOG.warn("segment: could not remove block {}: {}", name, e.toString());
+            }
         }
-    }
-
-    /** Removes every block of the run, on every executor (the driver, after the stage). */
-    void removeAll() {
-        remove("");
+        seen.clear();
     }
 }
