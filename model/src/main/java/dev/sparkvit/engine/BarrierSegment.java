@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  * of its executor, and returns only the hashes of its whole weights and optimiser state, their shape, and (task 0) the
  * losses, norms and times; the driver checks every task's hashes against task 0's (the replicas never exchange
  * weights: they stay identical because they start identical and apply identical updates, so the pieces make one
- * state), reads the pieces, and removes every block of the segment. So no task result grows with the model, and no
- * executor keeps the start after reading it (docs/ENGINE.md, "Memory per executor").
+ * state), reads the pieces, and removes the blocks it put and read (the tasks put their pieces before a last
+ * barrier, so in a stage that fails every task fails, and each removes its own). So no task result grows with the
+ * model, and no executor keeps the start after reading it (docs/ENGINE.md, "Memory per executor").
  *
  * <p><b>Contract between segments</b>: a segment starts from a {@link Start} (the iteration, the flat weights and the
  * optimiser state), put as blocks for its tasks; {@link Result#next()} is the start of the segment that continues it.

@@ -47,21 +47,27 @@ final class StateBlocks {
 
     /** Stores {@code values[from, from + count)} as vector {@code vector} (nothing when {@code count} is 0). */
     void put(String vector, float[] values, int from, int count) {
-        for (int c = 0; c * (long) CHUNK < count; c++) {
-            int at = c * CHUNK;
-            String name = run + vector + "_" + c;
-            seen.add(name);
-            blocks.put(name, values, from + at, Math.min(CHUNK, count - at));
-        }
+        chunks(vector, count, (name, offset, size) -> blocks.put(name, values, from + offset, size));
     }
 
     /** Copies vector {@code vector}, stored with {@code count} floats, into {@code into[at, at + count)}. */
     void read(String vector, float[] into, int at, int count) {
+        chunks(vector, count, (name, offset, size) -> blocks.read(name, into, at + offset, size));
+    }
+
+    /** What is done with one chunk: block {@code name} holds floats {@code [offset, offset + size)} of a vector. */
+    @FunctionalInterface
+    private interface Chunk {
+        void accept(String name, int offset, int size);
+    }
+
+    /** {@code chunk} for every chunk of vector {@code vector} of {@code count} floats, each name remembered. */
+    private void chunks(String vector, int count, Chunk chunk) {
         for (int c = 0; c * (long) CHUNK < count; c++) {
             int offset = c * CHUNK;
             String name = run + vector + "_" + c;
             seen.add(name);
-            blocks.read(name, into, at + offset, Math.min(CHUNK, count - offset));
+            chunk.accept(name, offset, Math.min(CHUNK, count - offset));
         }
     }
 
