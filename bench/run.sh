@@ -175,9 +175,8 @@ fi # digits
 # cluster (own state folder and ports, workers of 9g), so it never meets section 5's or anyone's `make cluster-up`.
 if only vitbase && [[ -n "$ONLY" || "$QUICK" != 1 ]]; then
   say "8. vit_base_patch16_224 on 2 executors of 8g"
-  # the demo's images, 5 a class: 42 train images, one epoch (one segment) of 21 iterations of global batch 2, the
-  # largest whose iterations all run in 8g (its segment's result does not fit yet: docs/ENGINE.md "Memory per
-  # executor"); a run out of memory is recorded with its peaks and how far it got
+  # the demo's images, 5 a class: 42 train images, one epoch (one segment) of 21 iterations of global batch 2
+  # (docs/ENGINE.md "Memory per executor"); a run out of memory is recorded with its peaks and how far it got
   [[ -d "$WORK/vitbase/dataset" ]] || $SV bench dataset --output "$WORK/vitbase" --images-per-class 5 >/dev/null
   VB_ENV=(SPARKVIT_CACHE="$WORK/vitbase-cluster" SPARK_HOME="$(submit/spark-dist.sh)" SPARKVIT_WORKER_MEMORY=9g
     SPARKVIT_MASTER_PORT=7277 SPARKVIT_MASTER_UI_PORT=8280 SPARKVIT_WORKER_PORT_BASE=7280

@@ -221,8 +221,6 @@ def memory(args):
     prefix = [os.path.join(ROOT, "submit", "spark-submit.sh"), "--master", args.master,
               "--executors", str(args.executors), "--executor-cores", "1", "--executor-memory", args.executor_memory,
               "--driver-memory", args.driver_memory,
-              # task 0 returns weights, AdamW's two moments and the EMA: 4 x 4 bytes a parameter (1.4 GB for ViT-B)
-              "--conf", f"spark.driver.maxResultSize={args.max_result_size}",
               "--conf", "spark.eventLog.enabled=true", "--conf", f"spark.eventLog.dir=file://{events}",
               "--conf", "spark.eventLog.logStageExecutorMetrics=true",
               "--conf", "spark.executor.processTreeMetrics.enabled=true",
@@ -311,7 +309,6 @@ def main():
     parser.add_argument("--batch", type=int, default=8, help="memory: training.batch_size (global)")
     parser.add_argument("--driver-memory", default="4g", help="memory: spark-submit --driver-memory (3g ran the "
                                                                    "driver out of heap with ViT-B)")
-    parser.add_argument("--max-result-size", default="3g", help="memory: spark.driver.maxResultSize")
     parser.add_argument("--reuse", action="store_true",
                         help="read a case's earlier log instead of running it again when it holds a whole run "
                              "(to finish an interrupted make bench)")

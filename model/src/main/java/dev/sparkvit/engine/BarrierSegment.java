@@ -39,21 +39,28 @@ import org.slf4j.LoggerFactory;
  *       by {@code 1 - lr_t * wd}, biases and norms excluded as the ranges say), then</li>
  *   <li>applies every parameter group's optimiser method to its slice ({@link ParameterGroups}).</li>
  * </ol>
- * With {@link #ema} task 0 also keeps the exponential moving average of the flat weights ({@link Ema}, the definition
- * of {@link EmaContainer}): before the forward of each iteration that starts an optimiser step (every iteration,
- * or under accumulation of k micro-batches the iterations {@code t % k == 0}: {@link Ema#foldsBefore}) it folds in
- * the weights as they are then (after the previous step), as the container's training forward does; the
- * weights after a run's last step are folded once more by the caller ({@link Start#withFinalFold}), as the product
- * does at the end of training. Only
- * task 0 folds: the weights are bit-identical on every task at every iteration (same start, same updates; the
- * driver checks the final hashes), so every task's average would be the same bits, and only task 0 returns it.
- * At the end task 0 returns the weights, the optimiser state, and every iteration's loss and norm; the other tasks
- * return only a hash of their weights and optimiser state, which the driver checks against task 0's (the replicas
- * never exchange weights: they stay identical because they start identical and apply identical updates).
+ * With {@link #ema} every task also keeps the exponential moving average of its piece of the flat weights (piece t
+ * of T, {@link GradientChunks}: the average is elementwise, so the pieces make the whole one; {@link Ema}, the
+ * definition of {@link EmaContainer}): before the forward of each iteration that starts an optimiser step (every
+ * iteration, or under accumulation of k micro-batches the iterations {@code t % k == 0}: {@link Ema#foldsBefore}) it
+ * folds in its piece of the weights as they are then (after the previous step), as the container's training forward
+ * does; the weights after a run's last step are folded once more by the caller ({@link Start#withFinalFold}), as the
+ * product does at the end of training.
+ *
+ * <p><b>The state's way in and out</b> ({@link StateBlocks}): the driver puts the start's vectors (weights, every
+ * optimiser buffer, the EMA cut in T pieces) as blocks of its BlockManager; every task reads the weights straight into
+ * its replica, the buffers into its methods, and its own piece of the EMA, and keeps no other copy. At the end every
+ * task puts piece t of each vector (its weights, each buffer, its EMA: 4P / T floats with AdamW and the EMA) as blocks
+ * of its executor, and returns only the hashes of its whole weights and optimiser state, their shape, and (task 0) the
+ * losses, norms and times; the driver checks every task's hashes against task 0's (the replicas never exchange
+ * weights: they stay identical because they start identical and apply identical updates, so the pieces make one
+ * state), reads the pieces, and removes the blocks it put and read (the tasks put their pieces before a last
+ * barrier, so in a stage that fails every task fails, and each removes its own). So no task result grows with the
+ * model, and no executor keeps the start after reading it (docs/ENGINE.md, "Memory per executor").
  *
  * <p><b>Contract between segments</b>: a segment starts from a {@link Start} (the iteration, the flat weights and the
- * optimiser state), broadcast to its tasks; {@link Result#next()} is the start of the segment that continues it. The
- * data position is derived from the iteration alone (epoch = iteration / iterations per epoch, each partition at
+ * optimiser state), put as blocks for its tasks; {@link Result#next()} is the start of the segment that continues it.
+ * The data position is derived from the iteration alone (epoch = iteration / iterations per epoch, each partition at
  * {@code (iteration mod per-epoch) x B / T} of its epoch's order, {@link EpochDataSet#startAt}), not from anything
  * kept on the executors; so segments of 3 and 2 iterations give the bits of one segment of 5, and a segment started
  * from a checkpoint's {@code Start} reads what the uninterrupted run read. A segment never crosses an epoch's end.
@@ -232,17 +239,40 @@ public final class BarrierSegment implements AutoCloseable {
         }
     }
 
-    /** What one task returns: task 0 everything, the others hashes only. */
-    record TaskOutcome(int task, long weightsHash, long optimizerHash, float[] weights,
-            Map<String, PartitionedOptimizerState.GroupState> optimizer, double[] losses, double[] norms,
-            int negativesPerView, long[] iterationNanos, long[] phaseNanos, String[] phaseNames, float[] ema,
+    /**
+     * What one task returns, a few hundred bytes whatever the model (its state goes as blocks: {@link StateBlocks}):
+     * the hashes of its whole weights and optimiser state, the shape of that state, and task 0 also its losses, norms
+     * and times (null on the others).
+     */
+    record TaskOutcome(int task, long weightsHash, long optimizerHash, List<GroupShape> optimizer, double[] losses,
+            double[] norms, int negativesPerView, long[] iterationNanos, long[] phaseNanos, String[] phaseNames,
             long emaUpdates, boolean emaSkipsNextFold, long[] skipped) implements Serializable {
     }
 
-    /** What every task needs besides the start: the segment's settings. */
+    /** A parameter group's state without its buffers' values: its steps, its buffers' names and lengths, in order. */
+    record GroupShape(String name, long step, List<String> buffers, int[] lengths) implements Serializable {
+        static List<GroupShape> of(Map<String, PartitionedOptimizerState.GroupState> state) {
+            List<GroupShape> shapes = new java.util.ArrayList<>();
+            state.forEach((name, group) -> shapes.add(new GroupShape(name, group.step(),
+                    List.copyOf(group.buffers().keySet()),
+                    group.buffers().values().stream().mapToInt(values -> values.length).toArray())));
+            return shapes;
+        }
+    }
+
+    /**
+     * A {@link Start} without its vectors, which the tasks read from the run's blocks ({@link #run}): vector
+     * {@code s_w} the weights, {@code s_o<i>_<j>} buffer j of group i, {@code s_e<t>} task t's piece of the EMA
+     * (present when {@code ema}).
+     */
+    private record StartShape(String run, long iteration, int weights, List<GroupShape> optimizer, boolean ema,
+            long emaUpdates, boolean emaSkipsNextFold, List<Long> skipped) implements Serializable {
+    }
+
+    /** What every task needs besides the model: the segment's settings and where its start is. */
     private record Settings(ParameterGroups groups, Loss loss, double clip, DecoupledWeightDecay decay,
             LarsAdaptation lars, Ema ema, NonFinitePolicy policy, int epoch, int iterations, long seed,
-            int globalBatch) implements Serializable {
+            int globalBatch, StartShape start) implements Serializable {
     }
 
     private final EpochDataSet<?> data;
@@ -350,7 +380,10 @@ public final class BarrierSegment implements AutoCloseable {
         return groups;
     }
 
-    /** Keeps the EMA of the weights on task 0 (class comment). Null: none (a start's average is carried as is). */
+    /**
+     * Keeps the EMA of the weights, a piece per task (class comment). Null: none (a start's average is carried as
+     * is).
+     */
     public BarrierSegment ema(Ema average) {
         this.ema = average;
         return this;
@@ -401,18 +434,33 @@ public final class BarrierSegment implements AutoCloseable {
             throw new IllegalArgumentException("the start's EMA has " + start.ema().length + " values, its weights "
                     + start.weights().length);
         }
+        if (start.weights().length != groups.flatSize()) {
+            throw new IllegalArgumentException("the segment starts from " + start.weights().length + " weights, the "
+                    + "model has " + groups.flatSize());
+        }
         data.startAt(epoch, inEpoch * globalBatch);
         if (inEpoch == 0) {
             data.shuffle(); // startAt leaves an epoch's start one epoch behind; the shuffle enters the epoch
         }
         JavaRDD<MiniBatch<Float>> rdd = batches.data(true).toJavaRDD();
 
-        Broadcast<Start> startBroadcast = sc.broadcast(start);
+        StateBlocks blocks = new StateBlocks(StateBlocks.newRun());
+        try {
+            return run(start, iterations, epoch, rdd, blocks);
+        } finally {
+            blocks.removeSeen(); // the start and the pieces read; a failed stage's tasks removed their own
+        }
+    }
+
+    /** {@link #run(Start, int)} with the start put as the run's blocks, its tasks' state read back from theirs. */
+    private Result run(Start start, int iterations, int epoch, JavaRDD<MiniBatch<Float>> rdd, StateBlocks blocks) {
+        long first = start.iteration();
+        StartShape shape = put(start, blocks, ema != null);
         Broadcast<AbstractModule<Activity, Activity, Float>> modelBroadcast = model;
         Settings settings = new Settings(groups, loss, clipNorm, weightDecay, lars, ema, nonFinite, epoch,
-                iterations, seed, globalBatch);
-        BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(),
-                startBroadcast.value(), settings, partition);
+                iterations, seed, globalBatch, shape);
+        BarrierStage.Task<MiniBatch<Float>, TaskOutcome> task = partition -> train(modelBroadcast.value(), settings,
+                partition);
         long started = System.nanoTime();
         List<TaskOutcome> outcomes;
         try {
@@ -424,7 +472,7 @@ public final class BarrierSegment implements AutoCloseable {
             }
             throw e; // precise rethrow: only what the try block can throw
         } finally {
-            startBroadcast.destroy();
+            blocks.removeSeen(); // the start, read by every task by now: its memory on the driver before the result's
         }
         double seconds = (System.nanoTime() - started) / 1e9;
 
@@ -449,17 +497,66 @@ public final class BarrierSegment implements AutoCloseable {
                     Arrays.toString(Arrays.stream(zero.skipped()).map(i -> i + 1).toArray()), skipped.size(),
                     nonFinite.maxSkipped());
         }
-        Result result = new Result(first, iterations, outcomes.size(), zero.weights(), zero.optimizer(),
-                zero.losses(), zero.norms(), zero.negativesPerView(), new Timing(seconds, zero.iterationNanos(),
-                        phases), ema != null ? zero.ema() : start.ema(), ema != null ? zero.emaUpdates()
-                        : start.emaUpdates(), ema != null ? zero.emaSkipsNextFold() : start.emaSkipsNextFold(),
-                skipped);
+        int count = outcomes.size();
+        float[] weights = gather(blocks, "r_w", groups.flatSize(), count);
+        Map<String, PartitionedOptimizerState.GroupState> optimizer = new LinkedHashMap<>();
+        for (int i = 0; i < zero.optimizer().size(); i++) {
+            GroupShape group = zero.optimizer().get(i);
+            Map<String, float[]> buffers = new LinkedHashMap<>();
+            for (int j = 0; j < group.buffers().size(); j++) {
+                buffers.put(group.buffers().get(j), gather(blocks, "r_o" + i + "_" + j + "_", group.lengths()[j],
+                        count));
+            }
+            optimizer.put(group.name(), new PartitionedOptimizerState.GroupState(group.step(), buffers));
+        }
+        Result result = new Result(first, iterations, count, weights, optimizer, zero.losses(), zero.norms(),
+                zero.negativesPerView(), new Timing(seconds, zero.iterationNanos(), phases),
+                ema != null ? gather(blocks, "r_e", groups.flatSize(), count) : start.ema(),
+                ema != null ? zero.emaUpdates() : start.emaUpdates(),
+                ema != null ? zero.emaSkipsNextFold() : start.emaSkipsNextFold(), skipped);
         LOG.info("segment: iterations {} to {} of global batch {} on {} barrier tasks{} in {} s (median {} ms an "
                         + "iteration), last loss {}", first + 1, first + iterations, globalBatch, outcomes.size(),
                 zero.negativesPerView() >= 0 ? ", " + zero.negativesPerView() + " negatives per view" : "",
                 String.format("%.2f", seconds), String.format("%.1f", result.timing().medianIterationMillis()),
                 zero.losses()[iterations - 1]);
         return result;
+    }
+
+    /**
+     * Puts {@code start}'s vectors as the run's blocks (names: {@link StartShape}); the EMA in one piece per task
+     * when {@code keepsEma} and the start has one (a segment without an EMA carries the start's on the driver).
+     */
+    private StartShape put(Start start, StateBlocks blocks, boolean keepsEma) {
+        blocks.put("s_w", start.weights(), 0, start.weights().length);
+        List<GroupShape> optimizer = GroupShape.of(start.optimizer());
+        int i = 0;
+        for (PartitionedOptimizerState.GroupState group : start.optimizer().values()) {
+            int j = 0;
+            for (float[] values : group.buffers().values()) {
+                blocks.put("s_o" + i + "_" + j, values, 0, values.length);
+                j++;
+            }
+            i++;
+        }
+        boolean ema = keepsEma && start.ema() != null;
+        if (ema) {
+            GradientChunks pieces = new GradientChunks(start.ema().length, tasks);
+            for (int t = 0; t < tasks; t++) {
+                blocks.put("s_e" + t, start.ema(), pieces.from(t), pieces.size(t));
+            }
+        }
+        return new StartShape(blocks.run(), start.iteration(), start.weights().length, optimizer, ema,
+                start.emaUpdates(), start.emaSkipsNextFold(), start.skipped());
+    }
+
+    /** A vector of {@code length} floats from the pieces {@code <prefix><t>} of {@code tasks} tasks. */
+    private static float[] gather(StateBlocks blocks, String prefix, int length, int tasks) {
+        float[] values = new float[length];
+        GradientChunks pieces = new GradientChunks(length, tasks);
+        for (int t = 0; t < tasks; t++) {
+            blocks.read(prefix + t, values, pieces.from(t), pieces.size(t));
+        }
+        return values;
     }
 
     /** Frees the model's broadcast. */
@@ -469,18 +566,20 @@ public final class BarrierSegment implements AutoCloseable {
     }
 
     /** One task's segment (class comment). */
-    private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Start start, Settings settings,
+    private static TaskOutcome train(AbstractModule<Activity, Activity, Float> shared, Settings settings,
             Iterator<MiniBatch<Float>> partition) {
+        StartShape start = settings.start();
+        StateBlocks blocks = new StateBlocks(start.run());
         // a copy per task: in local mode the tasks share the broadcast's object
         AbstractModule<Activity, Activity, Float> replica = shared.cloneModule();
         Tensor<Float> weights = replica.getParameters()._1();
-        if (Tensors.size(weights) != start.weights().length) {
-            throw new IllegalArgumentException("the segment starts from " + start.weights().length + " weights, the "
+        if (Tensors.size(weights) != start.weights()) {
+            throw new IllegalArgumentException("the segment starts from " + start.weights() + " weights, the "
                     + "model has " + Tensors.size(weights));
         }
-        System.arraycopy(start.weights(), 0, Tensors.data(weights), Tensors.offset(weights), start.weights().length);
+        blocks.read("s_w", Tensors.data(weights), Tensors.offset(weights), start.weights());
         ParameterGroups groups = settings.groups().copy();
-        groups.restore(start.optimizer());
+        groups.restore(readOptimizer(blocks, start.optimizer()));
         List<IterationAware> counters = new java.util.ArrayList<>();
         iterationAware(replica, counters);
         Ema ema = settings.ema();
@@ -490,19 +589,29 @@ public final class BarrierSegment implements AutoCloseable {
         int iterations = settings.iterations();
 
         DataParallelStep step = DataParallelStep.current(replica, settings.loss().create(), groups, "segment");
-        // the EMA on task 0 only (class comment); a start without one begins it from its weights, as EmaContainer
-        float[] average = ema == null || step.task() != 0 ? null
-                : (start.ema() != null ? start.ema() : start.weights()).clone();
-        long emaUpdates = start.ema() != null ? start.emaUpdates() : 0;
+        Tensor<Float> live = step.liveWeights(); // the buffer the step updates
+        float[] weightData = Tensors.data(live);
+        int weightOffset = Tensors.offset(live);
+        // this task's piece of the EMA (class comment); a start without one begins it from its weights, as
+        // EmaContainer
+        GradientChunks pieces = new GradientChunks(start.weights(), step.tasks());
+        int piece = pieces.from(step.task());
+        float[] average = null;
+        if (ema != null) {
+            average = new float[pieces.size(step.task())];
+            if (start.ema()) {
+                blocks.read("s_e" + step.task(), average, 0, average.length);
+            } else {
+                System.arraycopy(weightData, weightOffset + piece, average, 0, average.length);
+            }
+        }
+        long emaUpdates = start.ema() ? start.emaUpdates() : 0;
         boolean skipFold = start.emaSkipsNextFold();
         List<Long> skipped = new java.util.ArrayList<>(start.skipped());
         int skippedBefore = skipped.size();
         long seed = settings.seed();
         int globalBatch = settings.globalBatch();
         int slice = globalBatch / step.tasks(); // the tasks' slices stacked in task order make the global batch
-        Tensor<Float> live = step.liveWeights(); // the buffer the step updates
-        float[] weightData = Tensors.data(live);
-        int weightOffset = Tensors.offset(live);
         double[] losses = new double[iterations];
         double[] norms = new double[iterations];
         long[] iterationNanos = new long[iterations];
@@ -525,9 +634,7 @@ public final class BarrierSegment implements AutoCloseable {
                 if (skipFold) {
                     skipFold = false; // a dropped step's weights: already folded in (EmaContainer.skipNextFold)
                 } else {
-                    if (average != null) {
-                        ema.fold(average, emaUpdates, weightData, weightOffset);
-                    }
+                    ema.fold(average, emaUpdates, weightData, weightOffset + piece);
                     emaUpdates++;
                 }
             }
@@ -584,6 +691,18 @@ public final class BarrierSegment implements AutoCloseable {
         Map<String, PartitionedOptimizerState.GroupState> state = groups.state();
         long weightsHash = step.weightsHash();
         long optimizerHash = ParameterGroups.hash(state);
+        List<GroupShape> shapes = GroupShape.of(state);
+        // a task that fails from here on removes its pieces; the barrier after the puts makes every task fail with it
+        // (the driver reads no piece of a failed stage, and only the driver removes the pieces of a successful one)
+        org.apache.spark.BarrierTaskContext context = org.apache.spark.BarrierTaskContext.get();
+        context.addTaskFailureListener(
+                (org.apache.spark.util.TaskFailureListener) (ended, error) -> blocks.removeSeen());
+        putPieces(blocks, step.task(), step.tasks(), live, state, average);
+        state = null; // the copies: not to be kept through the result's serialisation
+        BarrierWaker.during(() -> {
+            context.barrier();
+            return null;
+        });
         List<String> names = new java.util.ArrayList<>();
         List<Long> nanos = new java.util.ArrayList<>();
         names.add("data");
@@ -604,12 +723,53 @@ public final class BarrierSegment implements AutoCloseable {
         long[] skippedHere = skipped.subList(skippedBefore, skipped.size()).stream().mapToLong(Long::longValue)
                 .toArray();
         if (step.task() == 0) {
-            return new TaskOutcome(0, weightsHash, optimizerHash, step.weights(), state, losses, norms, negatives,
-                    iterationNanos, phaseNanos, names.toArray(new String[0]), average, emaUpdates, skipFold,
-                    skippedHere);
+            return new TaskOutcome(0, weightsHash, optimizerHash, shapes, losses, norms, negatives, iterationNanos,
+                    phaseNanos, names.toArray(new String[0]), emaUpdates, skipFold, skippedHere);
         }
-        return new TaskOutcome(step.task(), weightsHash, optimizerHash, null, null, null, null, negatives, null,
-                null, null, null, 0, skipFold, skippedHere);
+        return new TaskOutcome(step.task(), weightsHash, optimizerHash, shapes, null, null, negatives, null, null,
+                null, emaUpdates, skipFold, skippedHere);
+    }
+
+    /** Every group's state from the start's blocks ({@link StartShape}). */
+    private static Map<String, PartitionedOptimizerState.GroupState> readOptimizer(StateBlocks blocks,
+            List<GroupShape> shapes) {
+        Map<String, PartitionedOptimizerState.GroupState> state = new LinkedHashMap<>();
+        for (int i = 0; i < shapes.size(); i++) {
+            GroupShape group = shapes.get(i);
+            Map<String, float[]> buffers = new LinkedHashMap<>();
+            for (int j = 0; j < group.buffers().size(); j++) {
+                float[] values = new float[group.lengths()[j]];
+                blocks.read("s_o" + i + "_" + j, values, 0, values.length);
+                buffers.put(group.buffers().get(j), values);
+            }
+            state.put(group.name(), new PartitionedOptimizerState.GroupState(group.step(), buffers));
+        }
+        return state;
+    }
+
+    /**
+     * Puts task {@code task}'s piece ({@link GradientChunks} of T) of every state vector as the run's blocks, which
+     * the driver reads back ({@link #gather}): {@code r_w<t>} of the weights, {@code r_o<i>_<j>_<t>} of buffer j of
+     * group i, {@code r_e<t>} the task's EMA (its piece already).
+     */
+    private static void putPieces(StateBlocks blocks, int task, int tasks, Tensor<Float> weights,
+            Map<String, PartitionedOptimizerState.GroupState> state, float[] average) {
+        GradientChunks pieces = new GradientChunks(Tensors.size(weights), tasks);
+        blocks.put("r_w" + task, Tensors.data(weights), Tensors.offset(weights) + pieces.from(task),
+                pieces.size(task));
+        int i = 0;
+        for (PartitionedOptimizerState.GroupState group : state.values()) {
+            int j = 0;
+            for (float[] values : group.buffers().values()) {
+                GradientChunks buffer = new GradientChunks(values.length, tasks);
+                blocks.put("r_o" + i + "_" + j + "_" + task, values, buffer.from(task), buffer.size(task));
+                j++;
+            }
+            i++;
+        }
+        if (average != null) {
+            blocks.put("r_e" + task, average, 0, average.length);
+        }
     }
 
     /** Every {@link IterationAware} module of {@code module}'s tree. */

@@ -23,7 +23,8 @@ import scala.reflect.ClassTag$;
  * from every executor of the application. This class is the only place where the gradient exchange touches Spark
  * internals (all {@code private[spark]} in Spark 3.1.3, public in the bytecode; docs/ENGINE.md lists them):
  * {@code SparkEnv.blockManager()}, {@code BlockManager.putBytes / getLocalBytes / releaseLock / getRemoteBytes /
- * removeBlock / getMatchingBlockIds}, {@code ChunkedByteBuffer} and {@code BlockData}. Block ids are
+ * removeBlock / getMatchingBlockIds / master}, {@code BlockManagerMaster.removeBlock},
+ * {@code ChunkedByteBuffer} and {@code BlockData}. Block ids are
  * {@code TestBlockId}s, made by name through {@code BlockId.apply} ({@code "test_" + name}), as DLlib's
  * {@code AllReduceParameter} names its blocks.
  *
@@ -38,8 +39,9 @@ import scala.reflect.ClassTag$;
  *   <li>{@link #remove} waits for readers to finish (Spark's write lock), then removes the block and tells the master.
  *   </li>
  * </ul>
- * Must be used from a Spark task (the locks belong to the task's attempt; Spark releases any a task left at its end),
- * by one thread.
+ * Must be used from a Spark task (the locks belong to the task's attempt; Spark releases any a task left at its end)
+ * or from the driver ({@link StateBlocks}: its locks are Spark's non-task owner's, released as they are here), by one
+ * thread.
  */
 final class FloatBlocks {
     /** Every name this class gives starts with it (after Spark's {@code test_}). */
@@ -139,6 +141,21 @@ final class FloatBlocks {
         if (bytes != null && spare.size() < MAX_SPARE) {
             spare.push(bytes);
         }
+    }
+
+    /**
+     * Removes block {@code name} wherever it is: this JVM's copy at once, once its readers are done; another
+     * executor's by a message to it ({@code BlockManagerMaster.removeBlock}, which does not wait). Nothing when no
+     * BlockManager holds it. For the driver, which cleans up the blocks of a stage's tasks.
+     */
+    void removeAnywhere(String name) {
+        BlockId id = id(name);
+        if (blocks.getStatus(id).isDefined()) {
+            blocks.removeBlock(id, true);
+        } else {
+            blocks.master().removeBlock(id);
+        }
+        mine.remove(name);
     }
 
     /** Forgets the buffers kept for reuse (the exchange is over: nothing more will be put). */

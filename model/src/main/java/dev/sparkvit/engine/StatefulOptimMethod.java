@@ -5,8 +5,8 @@ import java.util.Map;
 /**
  * An optimisation method whose per-element history (moments, momentum) can be read out and put back, so that a
  * checkpoint holds it. Every barrier task keeps its own instance per parameter group, all identical; a segment
- * restores every task's from its {@link BarrierSegment.Start} and returns task 0's state in its result
- * ({@link PartitionedOptimizerState.GroupState}).
+ * restores every task's from its {@link BarrierSegment.Start} and gathers the state in its result from every task's
+ * piece ({@link PartitionedOptimizerState.GroupState}).
  */
 public interface StatefulOptimMethod {
     /** Steps taken so far. */
