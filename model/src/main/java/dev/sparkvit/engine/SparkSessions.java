@@ -24,6 +24,11 @@ public final class SparkSessions {
         // thousand images otherwise spend most of their time scheduling empty tasks. User settings win.
         conf.setIfMissing("spark.sql.adaptive.enabled", "true");
         conf.setIfMissing("spark.sql.adaptive.coalescePartitions.enabled", "true");
+        // A barrier stage must launch all its tasks in one round of offers; with delay scheduling a task waiting for
+        // its cached partition's executor fails the whole stage ("Fail resource offers for barrier stage ... set
+        // spark.locality.wait=0", seen after an executor-loss restart in ExecutorKillTest). A task placed elsewhere
+        // reads its partition remotely. User settings win.
+        conf.setIfMissing("spark.locality.wait", "0");
         // file: paths in this JVM (the driver, and local mode's executors) without a chmod process per file written
         NioLocalFileSystem.install();
         BigDlEngine.configure(conf);
