@@ -80,7 +80,8 @@ public final class CachedPartitions<E> implements EpochSource<E> {
         }, true);
     }
 
-    static int[] permutation(int n, SplittableRandom random) {
+    /** A uniform permutation of 0..n-1 (Fisher-Yates) drawn from {@code random}. */
+    public static int[] permutation(int n, SplittableRandom random) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
@@ -94,7 +95,8 @@ public final class CachedPartitions<E> implements EpochSource<E> {
         return order;
     }
 
-    private static long mix(long seed, int epoch, int partition) {
+    /** A well-mixed 64-bit seed of (seed, epoch, partition) (SplitMix64's finaliser). */
+    public static long mix(long seed, int epoch, int partition) {
         long z = seed ^ (0x9e3779b97f4a7c15L * (epoch + 1)) ^ (0xc2b2ae3d27d4eb4fL * (partition + 1));
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;

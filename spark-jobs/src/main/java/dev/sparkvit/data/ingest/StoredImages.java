@@ -108,7 +108,7 @@ public final class StoredImages {
      * @throws IllegalArgumentException one line when there is no table (or the folder format), or no ingest has
      *     committed to it yet
      */
-    static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
+    public static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
         String location;
         boolean folderFormat;
         try {
