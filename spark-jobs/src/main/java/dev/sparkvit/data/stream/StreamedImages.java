@@ -115,6 +115,11 @@ public final class StreamedImages implements EpochSource<Row> {
         return plan.files().size();
     }
 
+    /** Closes the open streams this JVM keeps between segments (their rows released). */
+    public static void clear() {
+        Cursors.clear();
+    }
+
     @Override
     public <T> JavaRDD<T> perPartition(int epoch, PartitionFunction<Row, T> f) {
         StreamPlan p = plan;

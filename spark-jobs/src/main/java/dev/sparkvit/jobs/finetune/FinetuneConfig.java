@@ -31,6 +31,7 @@ public final class FinetuneConfig {
         ConfigSection data = root.section("data");
         String dataset = TrainingConfig.dataset(yaml, data);
         double labelFraction = data.number("label_fraction", 1.0, 0, true, 1);
+        dev.sparkvit.jobs.train.TrainingInput input = dev.sparkvit.jobs.train.TrainingInput.read(data);
         ConfigSection model = root.section("model");
         ModelChoice modelChoice = ModelChoice.read(model, data, yaml.file().toString());
         String ssl = model.optionalLocation("ssl_pretrained_path");
@@ -129,7 +130,7 @@ public final class FinetuneConfig {
         return new FinetuneSettings(dataset, labelFraction, output, modelChoice,
                 ssl == null ? null : dev.sparkvit.storage.Locations.absolute(ssl), dropPath, headInit, epochs, batchSize, accumulation, lr,
                 layerDecay, weightDecay, warmup, clip, nonFinite, restarts, severity, mixing, loss, ema, freezeOut,
-                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null);
+                tta ? views : List.of("identity"), every, keep, onCorrupt, seed, yaml.file(), auto, null, input);
     }
 
     /** The value set in the config, or (null: auto) the recipe's provisional one, noting the key as auto. */

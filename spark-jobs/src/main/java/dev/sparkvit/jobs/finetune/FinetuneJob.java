@@ -213,12 +213,16 @@ public final class FinetuneJob {
      * {@code mixGroup} consecutive samples of a partition (one replica's part of a batch).
      */
     EpochDataSet<Row> trainingData(SparkSession spark, Prepared prepared, int partitions, int mixGroup) {
-        spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
+        spark.sparkContext().setJobGroup("finetune:data", settings.input().streamed()
+                ? "count the train split's rows per data file" : "cache the train split", false);
         TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.severity(),
                 prepared.config().imgSize(), prepared.normalize()), prepared.classes().size(), settings.mixup(),
                 mixGroup, settings.seed());
-        EpochDataSet<Row> data = EpochDataSet.sequenced(prepared.trainRows().orderBy("id")
-                .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.seed());
+        dev.sparkvit.data.stream.RowFilter filter = settings.labelFraction() >= 1
+                ? dev.sparkvit.data.stream.RowFilter.ALL : new LabelFraction(settings.labelFraction());
+        EpochDataSet<Row> data = EpochDataSet.sequenced(settings.input().source(spark, this.data,
+                TrainingSamples.COLUMNS, filter, partitions, mixGroup, settings.seed(), () -> prepared.trainRows()
+                        .orderBy("id").selectExpr(TrainingSamples.COLUMNS).javaRDD()), samples);
         attemptData = data;
         return data;
     }
@@ -362,13 +366,8 @@ public final class FinetuneJob {
 
     /** The train images whose labels the run uses: all, or a fixed subset of label_fraction chosen by id. */
     private Dataset<Row> labelled(Dataset<Row> train) {
-        if (settings.labelFraction() >= 1) {
-            return train;
-        }
-        // Murmur3 of the id: the same subset in every run and on every cluster, a nested one for smaller fractions
-        return train.filter(org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(
-                org.apache.spark.sql.functions.col("id")), org.apache.spark.sql.functions.lit(1_000_000))
-                .lt(Math.round(settings.labelFraction() * 1_000_000)));
+        return settings.labelFraction() >= 1 ? train : train.filter(new LabelFraction(settings.labelFraction())
+                .column());
     }
 
     /** Image count per class index of the images trained on (the class weights and focal alpha). */

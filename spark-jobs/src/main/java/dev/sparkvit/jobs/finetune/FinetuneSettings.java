@@ -52,13 +52,14 @@ import java.util.Set;
  * @param auto the keys of {@link #AUTO_KEYS} the config leaves to the recipe; until {@link #resolved} their fields
  *     hold the small recipe's values
  * @param recipe the recipe the auto keys were resolved with, or null before {@link #resolved}
+ * @param input where the epochs read the train split from ({@code data.input}, {@code data.shuffle_buffer})
  */
 public record FinetuneSettings(String dataset, double labelFraction, String outputDir, ModelChoice model,
         String sslCheckpoint, double dropPathRate, String headInit, int epochs, int batchSize, int accumulationSteps,
         double learningRate, double layerDecay, double weightDecay, int warmupEpochs, double clipGradNorm,
         NonFinitePolicy nonFinite, RestartPolicy restarts, String severity, Mixing mixup, Loss loss, Ema ema, PretrainSettings.FreezeOut freezeOut,
         List<String> tta, int checkpointEvery, int keepCheckpoints, CheckpointStore.OnCorrupt onCorrupt, long seed,
-        String source, Set<String> auto, FinetuneRecipe recipe) {
+        String source, Set<String> auto, FinetuneRecipe recipe, dev.sparkvit.jobs.train.TrainingInput input) {
 
     /** Keys that may be {@code auto}: chosen by the train split's size ({@link FinetuneRecipe}). */
     public static final List<String> AUTO_KEYS = List.of("training.batch_size", "training.learning_rate",
@@ -170,7 +171,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
                 layerDecay, auto.contains("training.weight_decay") ? r.weightDecay() : weightDecay,
                 auto.contains("training.warmup_epochs") ? r.warmupEpochs(epochs) : warmupEpochs, clipGradNorm,
                 nonFinite, restarts, auto.contains("augmentations.severity") ? r.severity() : severity, mixing, loss,
-                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, source, auto, r);
+                ema, freezeOut, tta, checkpointEvery, keepCheckpoints, onCorrupt, seed, source, auto, r, input);
     }
 
     /** Train images the run uses: the manifest's train split times {@code data.label_fraction}, rounded. */
@@ -229,6 +230,7 @@ public record FinetuneSettings(String dataset, double labelFraction, String outp
             run.put("recipe", recipe.scale().toString());
         }
         run.put("engine", RunState.ENGINE);
+        run.putAll(input.fingerprint());
         return run;
     }
 

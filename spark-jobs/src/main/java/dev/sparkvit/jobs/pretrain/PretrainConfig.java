@@ -26,6 +26,7 @@ public final class PretrainConfig {
         ConfigSection root = yaml.root();
         ConfigSection data = root.section("data");
         String dataset = TrainingConfig.dataset(yaml, data);
+        dev.sparkvit.jobs.train.TrainingInput input = dev.sparkvit.jobs.train.TrainingInput.read(data);
         ConfigSection model = root.section("model");
         ModelChoice modelChoice = ModelChoice.read(model, data, yaml.file().toString());
         ConfigSection training = root.section("training");
@@ -70,6 +71,6 @@ public final class PretrainConfig {
         return new PretrainSettings(dataset, output, modelChoice, epochs,
                 batchSize, optimizer, lr, weightDecay, momentum, larsEta, warmup, clip, nonFinite, restarts, temperature,
                 projectionDim, projectionBatchNorm, freezeOut, emaDecay, emaWarmup, every, keep, onCorrupt, probeEvery,
-                seed, yaml.file());
+                seed, yaml.file(), input);
     }
 }

@@ -40,13 +40,15 @@ import java.util.Objects;
  * @param probeEvery epochs between linear probes; 0 = only at the end
  * @param seed the one seed of weights, views and order
  * @param source where the settings came from, for messages
+ * @param input where the epochs read the train split from ({@code data.input}, {@code data.shuffle_buffer})
  */
 public record PretrainSettings(String dataset, String outputDir, ModelChoice model, int epochs, int batchSize,
         String optimizer, double learningRate, double weightDecay, double momentum, double larsEta, int warmupEpochs,
         double clipGradNorm, NonFinitePolicy nonFinite, RestartPolicy restarts, double temperature, int projectionDim,
         boolean projectionBatchNorm, FreezeOut freezeOut,
         double emaDecay, boolean emaWarmup, int checkpointEvery, int keepCheckpoints,
-        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source) {
+        CheckpointStore.OnCorrupt onCorrupt, int probeEvery, long seed, String source,
+        dev.sparkvit.jobs.train.TrainingInput input) {
 
     /** FreezeOut's knobs (Brock et al. 2017): on/off, t0, the scaling of t_i and lr / t_i scaling. */
     public record FreezeOut(boolean enabled, double t0, FreezeOutSchedule.Scaling scaling, boolean scaleLr) {
@@ -106,6 +108,7 @@ public record PretrainSettings(String dataset, String outputDir, ModelChoice mod
         run.put("ema", emaDecay + (emaWarmup ? " warmup" : ""));
         run.put("seed", String.valueOf(seed));
         run.put("engine", RunState.ENGINE);
+        run.putAll(input.fingerprint());
         return run;
     }
 

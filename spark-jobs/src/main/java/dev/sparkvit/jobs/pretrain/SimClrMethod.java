@@ -8,6 +8,7 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
+import dev.sparkvit.data.stream.RowFilter;
 import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
@@ -87,11 +88,13 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         normalize = StoredImages.normalization(manifest);
         MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(), 2 * settings.batchSize() / tasks);
 
-        spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
+        spark.sparkContext().setJobGroup("pretrain:data", settings.input().streamed()
+                ? "count the train split's rows per data file" : "cache the train split", false);
         PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.seed());
-        EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, job.data(),
-                "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
-                (epoch, row) -> pairs.sample(row, epoch), settings.seed()));
+        EpochDataSet<Row> data = job.attemptData(EpochDataSet.of(settings.input().source(spark, job.data(),
+                PairGenerator.COLUMNS, RowFilter.ALL, tasks, 1, settings.seed(), () -> StoredImages.read(spark,
+                        job.data(), "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD()),
+                (epoch, row) -> pairs.sample(row, epoch)));
         images = data.size();
         perEpoch = (images + settings.batchSize() - 1) / settings.batchSize();
         total = settings.epochs() * perEpoch;
