@@ -69,8 +69,9 @@ class ProductBenchmarkTest {
                 }
             }
             YamlConfig yaml = YamlConfig.load(Path.of(args.get(2))).with(sets);
-            int batch = job == Job.FINETUNE ? FinetuneConfig.read(yaml).batchSize() : PretrainConfig.read(yaml)
-                    .batchSize();
+            int batch = job == Job.FINETUNE
+                    ? FinetuneConfig.read(yaml).get(dev.sparkvit.jobs.finetune.FinetuneKeys.BATCH_SIZE)
+                    : PretrainConfig.read(yaml).get(dev.sparkvit.jobs.pretrain.PretrainKeys.BATCH_SIZE);
             assertEquals(32, batch, job.command());
         }
     }

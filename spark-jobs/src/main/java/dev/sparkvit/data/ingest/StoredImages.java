@@ -113,7 +113,7 @@ public final class StoredImages {
         return SnapshotLog.of(table(what, datasetDir, conf));
     }
 
-    static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
+    public static DatasetTable table(String what, String datasetDir, org.apache.hadoop.conf.Configuration conf) {
         String location;
         boolean folderFormat;
         try {

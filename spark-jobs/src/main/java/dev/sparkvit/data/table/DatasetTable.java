@@ -78,6 +78,13 @@ public final class DatasetTable {
     private static final int COMMIT_ATTEMPTS = 20;
     /** Data file size a write aims at unless the table sets {@code write.target-file-size-bytes}: 256 MiB. */
     public static final long TARGET_FILE_BYTES = 256L << 20;
+    /**
+     * Parquet row group size a write aims at unless the table sets {@code write.parquet.row-group-size-bytes}: 8 MiB.
+     * A streamed training task holds its open row group's pixel chunk as one array (parquet-hadoop reads a row
+     * group's chunks in one allocation): Iceberg's 128 MiB default, and 32 MiB (groups of ~40 MB measured), made
+     * G1 fail humongous allocations in a 480 MiB heap.
+     */
+    public static final long ROW_GROUP_BYTES = 8L << 20;
 
     private final Table table;
     private final String location;
@@ -435,7 +442,8 @@ public final class DatasetTable {
     /** Writes each partition of {@code rows} as one Parquet data file under the table's data folder; no commit. */
     /**
      * Writes each partition of {@code rows} as Parquet data files under the table's data folder, a new file when one
-     * reaches the table's {@code write.target-file-size-bytes} ({@link #TARGET_FILE_BYTES} unless set); no commit.
+     * reaches the table's {@code write.target-file-size-bytes} ({@link #TARGET_FILE_BYTES} unless set), in row groups
+     * of its {@code write.parquet.row-group-size-bytes} ({@link #ROW_GROUP_BYTES} unless set); no commit.
      */
     private List<DataFile> write(Dataset<Row> rows) {
         Schema schema = table.schema();
@@ -446,8 +454,10 @@ public final class DatasetTable {
         }
         long target = Long.parseLong(table.properties().getOrDefault(TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
                 String.valueOf(TARGET_FILE_BYTES)));
+        String rowGroup = table.properties().getOrDefault(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES,
+                String.valueOf(ROW_GROUP_BYTES));
         String prefix = table.locationProvider().newDataLocation(UUID.randomUUID().toString());
-        FlatMapFunction<Iterator<Row>, DataFile> task = new WriteTask(schema, spec, io, prefix, target);
+        FlatMapFunction<Iterator<Row>, DataFile> task = new WriteTask(schema, spec, io, prefix, target, rowGroup);
         return rows.toJavaRDD().mapPartitions(task).collect();
     }
 
@@ -458,8 +468,11 @@ public final class DatasetTable {
         private final FileIO io;
         private final String prefix;
         private final long targetBytes;
+        private final String rowGroupBytes;
 
-        WriteTask(Schema schema, PartitionSpec spec, FileIO io, String prefix, long targetBytes) {
+        WriteTask(Schema schema, PartitionSpec spec, FileIO io, String prefix, long targetBytes,
+                String rowGroupBytes) {
+            this.rowGroupBytes = rowGroupBytes;
             this.schema = schema;
             this.spec = spec;
             this.io = io;
@@ -471,6 +484,7 @@ public final class DatasetTable {
             org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
             String path = prefix + "-" + tc.partitionId() + "-" + tc.attemptNumber() + "-" + file + ".parquet";
             return Parquet.writeData(io.newOutputFile(path)).schema(schema).withSpec(spec)
+                    .set(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, rowGroupBytes)
                     .createWriterFunc(GenericParquetWriter::buildWriter).overwrite().build();
         }
 

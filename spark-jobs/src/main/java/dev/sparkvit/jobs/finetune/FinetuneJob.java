@@ -9,6 +9,7 @@ import static dev.sparkvit.jobs.finetune.FinetuneKeys.EPOCHS;
 import static dev.sparkvit.jobs.train.TrainingKeys.FREEZEOUT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.GRADIENT_ACCUMULATION_STEPS;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.HEAD_INIT;
+import static dev.sparkvit.jobs.finetune.FinetuneKeys.INPUT;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LABEL_FRACTION;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LAYER_DECAY;
 import static dev.sparkvit.jobs.finetune.FinetuneKeys.LEARNING_RATE;
@@ -193,12 +194,16 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
      * {@code mixGroup} consecutive samples of a partition (one replica's part of a batch).
      */
     EpochDataSet<Row> trainingData(SparkSession spark, Prepared prepared, int partitions, int mixGroup) {
-        spark.sparkContext().setJobGroup("finetune:data", "cache the train split", false);
+        spark.sparkContext().setJobGroup("finetune:data", settings.get(INPUT).streamed()
+                ? "count the train split's rows per data file" : "cache the train split", false);
         TrainingSamples samples = new TrainingSamples(Augmentations.finetune(settings.get(SEVERITY),
                 prepared.config().imgSize(), prepared.normalize()), prepared.classes().size(), settings.get(MIXING),
                 mixGroup, settings.get(SEED));
-        EpochDataSet<Row> data = EpochDataSet.sequenced(prepared.trainRows().orderBy("id")
-                .selectExpr(TrainingSamples.COLUMNS).javaRDD(), partitions, samples, settings.get(SEED));
+        dev.sparkvit.data.stream.RowFilter filter = settings.get(LABEL_FRACTION) >= 1
+                ? dev.sparkvit.data.stream.RowFilter.ALL : new LabelFraction(settings.get(LABEL_FRACTION));
+        EpochDataSet<Row> data = EpochDataSet.sequenced(settings.get(INPUT).source(spark, data(),
+                TrainingSamples.COLUMNS, filter, partitions, mixGroup, settings.get(SEED), () -> prepared.trainRows()
+                        .orderBy("id").selectExpr(TrainingSamples.COLUMNS).javaRDD()), samples);
         return attemptData(data);
     }
 
@@ -334,13 +339,8 @@ public final class FinetuneJob extends TrainingJob<FinetuneJob> {
 
     /** The train images whose labels the run uses: all, or a fixed subset of label_fraction chosen by id. */
     private Dataset<Row> labelled(Dataset<Row> train) {
-        if (settings.get(LABEL_FRACTION) >= 1) {
-            return train;
-        }
-        // Murmur3 of the id: the same subset in every run and on every cluster, a nested one for smaller fractions
-        return train.filter(org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.hash(
-                org.apache.spark.sql.functions.col("id")), org.apache.spark.sql.functions.lit(1_000_000))
-                .lt(Math.round(settings.get(LABEL_FRACTION) * 1_000_000)));
+        return settings.get(LABEL_FRACTION) >= 1 ? train : train.filter(new LabelFraction(settings.get(LABEL_FRACTION))
+                .column());
     }
 
     /** Image count per class index of the images trained on (the class weights and focal alpha). */

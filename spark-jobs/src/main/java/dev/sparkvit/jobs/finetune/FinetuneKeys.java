@@ -4,6 +4,7 @@ import dev.sparkvit.config.ConfigException;
 import dev.sparkvit.config.Setting;
 import dev.sparkvit.config.SettingList;
 import dev.sparkvit.jobs.train.ModelChoice;
+import dev.sparkvit.jobs.train.TrainingInput;
 import dev.sparkvit.jobs.train.TrainingKeys;
 import dev.sparkvit.storage.Locations;
 import java.nio.file.Files;
@@ -134,4 +135,5 @@ public final class FinetuneKeys {
                     + "s3a://)"));
     public static final Setting<Integer> REPLICAS = LIST.add(TrainingKeys.REPLICAS);
     public static final Setting<String> ENGINE = LIST.add(TrainingKeys.ENGINE);
+    public static final Setting<TrainingInput> INPUT = LIST.add(TrainingKeys.INPUT);
 }

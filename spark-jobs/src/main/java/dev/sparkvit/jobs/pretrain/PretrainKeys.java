@@ -3,6 +3,7 @@ package dev.sparkvit.jobs.pretrain;
 import dev.sparkvit.config.Setting;
 import dev.sparkvit.config.SettingList;
 import dev.sparkvit.jobs.train.ModelChoice;
+import dev.sparkvit.jobs.train.TrainingInput;
 import dev.sparkvit.jobs.train.TrainingKeys;
 
 /**
@@ -81,4 +82,5 @@ public final class PretrainKeys {
             "global: NT-Xent over the whole batch, 2 x batch - 2 negatives per view | replica: within each barrier "
                     + "task's slice only (2 x batch / tasks - 2), to compare", "global", "replica")
             .fingerprinted(negatives -> negatives.equals("global") ? null : negatives));
+    public static final Setting<TrainingInput> INPUT = LIST.add(TrainingKeys.INPUT);
 }

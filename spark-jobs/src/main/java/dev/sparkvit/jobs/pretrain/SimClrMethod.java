@@ -7,6 +7,7 @@ import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_DECAY;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EMA_WARMUP;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.EPOCHS;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.LARS_ETA;
+import static dev.sparkvit.jobs.pretrain.PretrainKeys.INPUT;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.MODEL;
 import static dev.sparkvit.jobs.pretrain.PretrainKeys.NEGATIVES;
 import static dev.sparkvit.jobs.train.TrainingKeys.NON_FINITE_POLICY;
@@ -26,6 +27,7 @@ import dev.sparkvit.data.augment.Normalize;
 import dev.sparkvit.data.ingest.Manifest;
 import dev.sparkvit.data.ingest.StoredImages;
 import dev.sparkvit.data.pairs.PairGenerator;
+import dev.sparkvit.data.stream.RowFilter;
 import dev.sparkvit.engine.BarrierSegment;
 import dev.sparkvit.engine.EpochDataSet;
 import dev.sparkvit.engine.Layers;
@@ -107,11 +109,13 @@ final class SimClrMethod implements TrainingMethod<PretrainResult> {
         MemoryUse.training(settings.preset(), config.imgSize(), config.numTokens(),
                 2 * settings.get(BATCH_SIZE) / tasks);
 
-        spark.sparkContext().setJobGroup("pretrain:data", "cache the train split", false);
+        spark.sparkContext().setJobGroup("pretrain:data", settings.get(INPUT).streamed()
+                ? "count the train split's rows per data file" : "cache the train split", false);
         PairGenerator pairs = new PairGenerator(Augmentations.simclr(config.imgSize(), normalize), settings.get(SEED));
-        EpochDataSet<Row> data = job.attemptData(new EpochDataSet<>(StoredImages.read(spark, job.data(),
-                "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD(), tasks,
-                (epoch, row) -> pairs.sample(row, epoch), settings.get(SEED)));
+        EpochDataSet<Row> data = job.attemptData(EpochDataSet.of(settings.get(INPUT).source(spark, job.data(),
+                PairGenerator.COLUMNS, RowFilter.ALL, tasks, 1, settings.get(SEED), () -> StoredImages.read(spark,
+                        job.data(), "train").orderBy("id").selectExpr(PairGenerator.COLUMNS).javaRDD()),
+                (epoch, row) -> pairs.sample(row, epoch)));
         images = data.size();
         perEpoch = (images + settings.get(BATCH_SIZE) - 1) / settings.get(BATCH_SIZE);
         total = settings.get(EPOCHS) * perEpoch;

@@ -182,6 +182,9 @@ public final class RunState {
                 changed.add(key + " " + before + " -> " + value);
             }
         });
+        if (saved.containsKey(TrainingInput.KEY) && !now.containsKey(TrainingInput.KEY)) {
+            changed.add(TrainingInput.KEY + " " + saved.get(TrainingInput.KEY) + " -> " + TrainingInput.MEMORY);
+        }
         if (!changed.isEmpty()) {
             throw new ConfigException(source + ": --resume needs the settings the run started with; changed: "
                     + String.join(", ", changed));

@@ -32,6 +32,13 @@ public final class TrainingKeys {
             in -> ModelChoice.read(in.section("model"), in.section("data"), in.file()))
             .fingerprintedAs(ModelChoice::fingerprint);
 
+    /**
+     * {@code data.input} and {@code data.shuffle_buffer}: where the epochs read the train split from
+     * ({@link TrainingInput}); in the fingerprint only when streamed, so memory runs keep theirs.
+     */
+    public static final Setting<TrainingInput> INPUT = Setting.read("data.input", null,
+            in -> TrainingInput.read(in.section("data"))).fingerprintedAs(TrainingInput::fingerprint);
+
     /** {@code training.epochs}, {@code fallback} by default. */
     public static Setting<Integer> epochs(int fallback) {
         return Setting.integer("training.epochs", fallback, 1, 100_000, "passes over the train split")
